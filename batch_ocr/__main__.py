@@ -1,0 +1,5 @@
+"""``python -m batch_ocr`` runs the command-line tool."""
+
+from batch_ocr.cli import main
+
+raise SystemExit(main())

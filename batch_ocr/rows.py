@@ -1,0 +1,133 @@
+"""One output row per image, and how a provider answer becomes one.
+
+The first columns and their order are a public interface (issue 2); later columns are
+appended, never inserted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from batch_ocr.models import CardData
+
+Status = Literal["ok", "not_id_card", "scan_failed", "rejected", "error"]
+STATUSES: tuple[Status, ...] = ("ok", "not_id_card", "scan_failed", "rejected", "error")
+#: Statuses that mean "this image was handled"; anything else makes the exit code 1.
+CLEAN_STATUSES: frozenset[str] = frozenset({"ok", "not_id_card", "scan_failed"})
+
+LONG_TERM = "长期"
+
+
+@dataclass(slots=True)
+class Row:
+    """What the table says about one image."""
+
+    file: str
+    status: Status
+    side: str = ""
+    name: str = ""
+    sex: str = ""
+    nation: str = ""
+    birth_date: str = ""
+    address: str = ""
+    id_number: str = ""
+    authority: str = ""
+    valid_from: str = ""
+    valid_to: str = ""
+    invalid_fields: list[str] = field(default_factory=list)
+    order_no: str = ""
+    portrait_url: str = ""
+    error_code: str = ""
+    error_message: str = ""
+    attempts: int = 0
+    sha256: str = ""
+    # --- columns added after the pinned ones ---
+    fitted: bool = False
+    engine: str = ""
+    # The provider's validity object: JSONL only (CSV has invalid_fields for it).
+    validity: dict[str, bool] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict in column order (JSONL shape)."""
+        return dataclasses.asdict(self)
+
+
+#: CSV columns in order; ``validity`` is JSONL-only.
+CSV_COLUMNS: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(Row) if f.name != "validity"
+)
+JSONL_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row))
+
+
+def _ymd(year: str | None, month: str | None, day: str | None) -> str:
+    """``1990``/``10``/``9`` -> ``1990-10-09``; anything unparsable is kept as printed."""
+    parts = [p.strip() for p in (year or "", month or "", day or "")]
+    if not any(parts):
+        return ""
+    if all(p.isdigit() for p in parts) and len(parts[0]) == 4:
+        return f"{parts[0]}-{int(parts[1]):02d}-{int(parts[2]):02d}"
+    return "-".join(parts)
+
+
+_COMPACT_DATE = re.compile(r"^\s*(\d{4})\D?(\d{1,2})\D?(\d{1,2})\s*$")
+
+
+def _date(text: str) -> str:
+    """``20180727`` or ``2018.07.27`` -> ``2018-07-27``; ``长期`` stays; other text is kept."""
+    text = text.strip()
+    if LONG_TERM in text:
+        return LONG_TERM
+    match = _COMPACT_DATE.match(text)
+    if match:
+        year, month, day = match.groups()
+        return f"{year}-{int(month):02d}-{int(day):02d}"
+    return text
+
+
+def split_timelimit(timelimit: str | None) -> tuple[str, str]:
+    """``20180727-20380727`` -> (``2018-07-27``, ``2038-07-27``); ``...-长期`` keeps 长期."""
+    if not timelimit:
+        return "", ""
+    start, sep, end = timelimit.partition("-")
+    if not sep:
+        return _date(start), ""
+    return _date(start), _date(end)
+
+
+def classify(data: CardData) -> Status:
+    """The row status of a successful call (``API_CONTRACT.md``, "Response")."""
+    if data.result == 1:
+        return "scan_failed"
+    if not data.validity or not any(data.validity.values()):
+        return "not_id_card"
+    return "ok"
+
+
+def row_from_card(file: str, data: CardData, *, attempts: int, sha256: str) -> Row:
+    """Build the row of a successful recognition."""
+    info = data.info
+    valid_from, valid_to = split_timelimit(info.timelimit)
+    status = classify(data)
+    return Row(
+        file=file,
+        status=status,
+        side=data.side if data.side in ("front", "back") and status != "not_id_card" else "",
+        name=info.name or "",
+        sex=info.sex or "",
+        nation=info.nation or "",
+        birth_date=_ymd(info.year, info.month, info.day),
+        address=info.address or "",
+        id_number=info.number or "",
+        authority=info.authority or "",
+        valid_from=valid_from,
+        valid_to=valid_to,
+        invalid_fields=sorted(k for k, ok in data.validity.items() if not ok),
+        order_no=data.order_no or "",
+        portrait_url=data.image_url or "",
+        attempts=attempts,
+        sha256=sha256,
+        validity=dict(data.validity),
+    )
