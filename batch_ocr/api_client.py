@@ -1,0 +1,271 @@
+"""The HTTP client of the provider's API: one attempt, and the retry loop around it.
+
+Every way an answer can go wrong is translated here, in one place, into the
+``errors`` hierarchy: the seller's ``{"code": ...}`` in a 200 or as the HTTP status,
+the gateway's ``{"message": ...}``, an HTML error page, an empty or non-JSON body,
+timeouts and dropped connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import aiohttp
+from pydantic import ValidationError
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
+from batch_ocr import __version__, retry_policy, signing
+from batch_ocr.encoding import CONTENT_TYPE
+from batch_ocr.errors import (
+    ApiError,
+    AuthError,
+    ClockSkewError,
+    FatalApiError,
+    QuotaExceededError,
+    TransientApiError,
+)
+from batch_ocr.models import ApiEnvelope, CardData
+from batch_ocr.settings import Settings
+
+#: An answer is a few KB of JSON; anything past this is not one.
+MAX_RESPONSE_BYTES = 1024 * 1024
+PERMANENT_CODES = {400: "bad parameters", 404: "resource not found", 1001: "service error"}
+CLOCK_SKEW_MESSAGE = (
+    "the API refused the request date: the clock of this machine is off by more than "
+    "15 minutes; fix the system time (e.g. enable NTP) and run again"
+)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Recognition:
+    """A successful answer and how many attempts it took."""
+
+    data: CardData
+    attempts: int
+
+
+def _retry_after_s(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP-date Retry-After: fall back to our own backoff
+
+
+def _snippet(body: bytes) -> str:
+    text = body[:200].decode("utf-8", "replace").strip()
+    return " ".join(text.split())
+
+
+def _looks_html(body: bytes) -> bool:
+    head = body[:256].lstrip().lower()
+    return head.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<?xml"))
+
+
+def _gateway_error(status: int, message: str, retry_after_s: float | None) -> Exception:
+    """Map a gateway ``{"message": ...}`` refusal to our error."""
+    lowered = message.lower()
+    if "out of date" in lowered:
+        return ClockSkewError(CLOCK_SKEW_MESSAGE, http_status=status)
+    if status == 429 and "quota" in lowered:
+        return QuotaExceededError(
+            f"the API quota is used up (HTTP 429: {message}); buy more calls or wait for "
+            "the quota to renew, then run again",
+            http_status=status,
+        )
+    if status == 429:
+        return TransientApiError("429", f"HTTP 429: {message}", http_status=status,
+                                 retry_after_s=retry_after_s)
+    if status in (401, 403):
+        return AuthError(
+            f"the API refused the credentials (HTTP {status}: {message}); check "
+            "BATCH_OCR_SECRET_ID and BATCH_OCR_SECRET_KEY",
+            http_status=status,
+        )
+    return _status_error(status, f"HTTP {status}: {message}", retry_after_s)
+
+
+def _status_error(status: int, message: str, retry_after_s: float | None) -> ApiError:
+    if status in retry_policy.TRANSIENT_CODES or status == 408:
+        return TransientApiError(str(status), message, http_status=status,
+                                 retry_after_s=retry_after_s)
+    return ApiError(str(status), message, http_status=status)
+
+
+def _seller_error(envelope: ApiEnvelope, status: int) -> ApiError:
+    try:
+        code = int(envelope.code) if envelope.code is not None else status
+    except (TypeError, ValueError):
+        code = status
+    text = envelope.msg or PERMANENT_CODES.get(code, "") or "no message"
+    message = f"provider code {code}: {text}"
+    if code in retry_policy.TRANSIENT_CODES:
+        return TransientApiError(str(code), message, http_status=status)
+    return ApiError(str(code), message, http_status=status)
+
+
+def parse_answer(status: int, body: bytes, retry_after_s: float | None = None) -> CardData:
+    """Turn an HTTP answer into ``CardData`` or raise the matching error."""
+    if not body.strip():
+        raise _status_error(status if status != 200 else 502, f"HTTP {status} with an empty body",
+                            retry_after_s)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        kind = "an HTML page" if _looks_html(body) else "a non-JSON body"
+        if status == 200:
+            # A 200 we cannot read may still have been billed: do not pay again.
+            raise ApiError("bad_response", f"HTTP 200 with {kind}: {_snippet(body)!r}",
+                           http_status=status) from None
+        raise _status_error(status, f"HTTP {status} with {kind}", retry_after_s) from None
+    if not isinstance(payload, dict):
+        raise ApiError("bad_response", f"HTTP {status}: expected a JSON object, got "
+                       f"{type(payload).__name__}", http_status=status)
+    if "message" in payload and "success" not in payload and status != 200:
+        return_error = _gateway_error(status, str(payload["message"]), retry_after_s)
+        raise return_error
+    try:
+        envelope = ApiEnvelope.model_validate(payload)
+    except ValidationError:
+        raise ApiError("bad_response", f"HTTP {status}: unexpected answer shape",
+                       http_status=status) from None
+    if envelope.success is True and str(envelope.code) == "200":
+        if not isinstance(envelope.data, dict):
+            raise ApiError("bad_response", "success answer without a data object",
+                           http_status=status)
+        try:
+            data = CardData.model_validate(envelope.data)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()[:3])
+            raise ApiError("bad_response", f"success answer with malformed data ({fields})",
+                           http_status=status) from None
+        if data.side not in (None, "front", "back"):
+            raise ApiError("bad_response", f"success answer with unknown side {data.side!r}",
+                           http_status=status)
+        return data
+    if envelope.success is None and envelope.code is None:
+        raise _status_error(status if status != 200 else 502,
+                            f"HTTP {status}: answer without success/code", retry_after_s)
+    raise _seller_error(envelope, status)
+
+
+def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
+    """Verification always on; ``ca_bundle`` adds the user's own CA (e.g. a proxy's)."""
+    context = ssl.create_default_context()
+    if ca_bundle is not None:
+        context.load_verify_locations(cafile=str(ca_bundle))
+    return context
+
+
+def make_session(settings: Settings) -> aiohttp.ClientSession:
+    """One session for the whole run, its pool sized to the concurrency."""
+    connector = aiohttp.TCPConnector(
+        limit=settings.concurrency,
+        ssl=ssl_context(settings.ca_bundle),
+        enable_cleanup_closed=True,
+    )
+    timeout = aiohttp.ClientTimeout(total=settings.timeout, connect=min(settings.timeout, 10.0))
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=timeout,
+        headers={"User-Agent": f"batch-ocr/{__version__}"},
+        auto_decompress=True,
+    )
+
+
+class ApiClient:
+    """Sends one image, retrying transient failures; counts every call it makes."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: aiohttp.ClientSession,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        before_call: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._session = session
+        self._sleep = sleep
+        self._before_call = before_call
+        self.calls = 0
+        self.retries = 0
+
+    async def _send_once(self, body: bytes) -> CardData:
+        if self._before_call is not None:
+            await self._before_call()
+        settings = self._settings
+        headers = signing.signed_headers(
+            settings.secret_id or "", settings.secret_key_value(), settings.source
+        )
+        headers["Content-Type"] = CONTENT_TYPE
+        self.calls += 1
+        try:
+            async with self._session.post(
+                settings.endpoint, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                raw = await response.content.read(MAX_RESPONSE_BYTES + 1)
+                status = response.status
+                retry_after_s = _retry_after_s(response.headers)
+        except aiohttp.ClientSSLError as exc:
+            raise FatalApiError(
+                f"TLS verification of {self._endpoint_host()} failed ({type(exc).__name__}); "
+                "give the CA with --ca-bundle if this server is yours"
+            ) from None
+        except TimeoutError:
+            raise TransientApiError(
+                "timeout", f"no answer within {settings.timeout:g} s"
+            ) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise TransientApiError(
+                "connection_error", f"cannot connect to {self._endpoint_host()}: {exc.strerror}"
+            ) from None
+        except (aiohttp.ClientError, ConnectionError) as exc:
+            raise TransientApiError(
+                "connection_error", f"connection failed: {type(exc).__name__}"
+            ) from None
+        if len(raw) > MAX_RESPONSE_BYTES:
+            raise ApiError("bad_response", f"HTTP {status}: answer larger than 1 MB",
+                           http_status=status)
+        if 300 <= status < 400:
+            raise ApiError(str(status), f"HTTP {status}: redirects are not followed",
+                           http_status=status)
+        return parse_answer(status, raw, retry_after_s)
+
+    def _endpoint_host(self) -> str:
+        return urlsplit(self._settings.endpoint).netloc
+
+    async def recognise(self, body: bytes) -> Recognition:
+        """Send ``body`` until it succeeds, fails for good, or attempts run out.
+
+        Raises ``ApiError`` (with ``attempts`` set) or ``FatalApiError``.
+        """
+        attempts = 0
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._settings.max_attempts),
+            retry=retry_if_exception(retry_policy.is_transient),
+            wait=lambda state: retry_policy.backoff_s(
+                state.attempt_number, state.outcome.exception() if state.outcome else None
+            ),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    if attempts > 1:
+                        self.retries += 1
+                    data = await self._send_once(body)
+        except ApiError as exc:
+            exc.attempts = attempts
+            raise
+        return Recognition(data, attempts)

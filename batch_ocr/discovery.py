@@ -1,0 +1,94 @@
+"""Finding the images to process.
+
+Folders are walked recursively in sorted order; hidden files and folders (name starting
+with ``.``) are skipped. Symlink policy: a symlinked folder is never entered (that is
+how loops and escapes start); a symlinked file is processed only when its target lies
+inside the source folder, otherwise it gets a ``rejected`` row (``symlink_outside``).
+A file named on the command line is always a candidate, whatever its extension.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".tif", ".tiff"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One file to turn into one row."""
+
+    path: Path  # where to read it
+    rel: str  # the ``file`` column: relative to its source folder, ``/`` separators
+    outside_link: bool = False  # a symlink whose target is outside the source folder
+
+
+@dataclass(slots=True)
+class WalkStats:
+    """What the walk passed over, for the summary."""
+
+    ignored_files: int = 0
+    unreadable_dirs: list[str] = field(default_factory=list)
+
+
+def display_path(rel: str) -> str:
+    """A file name fit for a UTF-8 table: undecodable bytes become ``\\xNN``."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
+
+
+def is_image_name(name: str) -> bool:
+    """True when the extension (any case) is one the API accepts."""
+    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
+def _inside(target: Path, root: Path) -> bool:
+    try:
+        target.resolve().relative_to(root)
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _walk_folder(root: Path, stats: WalkStats) -> Iterator[Candidate]:
+    resolved_root = root.resolve()
+    stack: list[tuple[Path, str]] = [(root, "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError as exc:
+            stats.unreadable_dirs.append(f"{display_path(prefix or '.')}: {exc.strerror}")
+            continue
+        subfolders: list[tuple[Path, str]] = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            rel = prefix + entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    subfolders.append((Path(entry.path), rel + "/"))
+                    continue
+            except OSError:
+                pass
+            if not is_image_name(entry.name):
+                stats.ignored_files += 1
+                continue
+            outside = entry.is_symlink() and not _inside(Path(entry.path), resolved_root)
+            yield Candidate(Path(entry.path), display_path(rel), outside)
+        # Depth-first in sorted order: push subfolders reversed so the first pops first.
+        stack.extend(reversed(subfolders))
+
+
+def walk_sources(sources: list[Path], stats: WalkStats) -> Iterator[Candidate]:
+    """Yield every candidate under ``sources`` lazily, in a stable order."""
+    for source in sources:
+        if source.is_dir():
+            yield from _walk_folder(source, stats)
+        else:
+            yield Candidate(source, display_path(source.name))

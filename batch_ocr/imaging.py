@@ -1,0 +1,154 @@
+"""Pre-flight checks and fitting: what we can refuse or fix before paying for a call.
+
+The provider accepts JPEG, PNG, BMP, GIF and TIFF, more than 8 px and at most 4000 px on
+each side, at most 1 MB (``API_CONTRACT.md``, "Image limits"). A file that breaks a limit
+we can fix (too big, too many pixels) is re-encoded in memory as a JPEG that fits; the
+original is never touched. Everything else is an ``ImageRejected`` with a specific code.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from batch_ocr.errors import ImageRejected
+
+MAX_BYTES = 1024 * 1024
+MAX_SIDE_PX = 4000
+MIN_SIDE_PX = 9  # "greater than 8 px"
+#: Past this many pixels we refuse to decode at all (decompression bombs).
+MAX_DECODE_PIXELS = 80_000_000
+#: Long side of a fitted image: plenty for card text, well under the 1 MB limit.
+FIT_LONG_SIDE_PX = 2400
+FIT_QUALITIES = (88, 80, 70, 60)
+
+MIME_BY_FORMAT = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "BMP": "image/bmp",
+    "GIF": "image/gif",
+    "TIFF": "image/tiff",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedImage:
+    """Bytes ready to send, with their real MIME type."""
+
+    mime: str
+    payload: bytes
+    width: int
+    height: int
+    fitted: bool
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The image format from the first bytes (extensions lie), or None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "GIF"
+    if head.startswith(b"BM"):
+        return "BMP"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "TIFF"
+    return None
+
+
+def _describe_non_image(head: bytes) -> str:
+    text = head[:512].lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html")) or b"<html" in text:
+        return "an HTML page"
+    if head.startswith(b"%PDF"):
+        return "a PDF document"
+    if head.startswith((b"RIFF",)) and head[8:12] == b"WEBP":
+        return "a WebP image (not accepted by the API)"
+    try:
+        head[:512].decode("utf-8")
+    except UnicodeDecodeError:
+        return "an unknown binary format"
+    return "a text file"
+
+
+def _decode(raw: bytes, fmt: str) -> Image.Image:
+    """Open and fully decode, so truncated or corrupt files are caught here, not billed."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(raw))
+            width, height = image.size
+            if width * height > MAX_DECODE_PIXELS:
+                raise ImageRejected(
+                    "image_too_large",
+                    f"{width}x{height} px is too many pixels to decode safely",
+                )
+            if fmt == "JPEG":
+                # DCT scaling: decodes every coefficient (so truncation is still found)
+                # at a fraction of the cost of full-size pixels.
+                image.draft("RGB", (max(1, width // 4), max(1, height // 4)))
+            image.load()
+    except ImageRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected("image_too_large", "too many pixels to decode safely") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageRejected("corrupt_image", f"{fmt} data is damaged: {exc}") from None
+    return image
+
+
+def _fit(raw: bytes) -> bytes:
+    """Re-encode as a JPEG within the limits (EXIF orientation applied, alpha on white)."""
+    source = Image.open(io.BytesIO(raw))
+    source.draft("RGB", (FIT_LONG_SIDE_PX, FIT_LONG_SIDE_PX))
+    image: Image.Image = ImageOps.exif_transpose(source)
+    if image.mode in ("RGBA", "LA", "P") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        image = Image.new("RGB", rgba.size, "white")
+        image.paste(rgba, mask=rgba.getchannel("A"))
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    image.thumbnail((FIT_LONG_SIDE_PX, FIT_LONG_SIDE_PX), Image.Resampling.LANCZOS)
+    for quality in FIT_QUALITIES:
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=quality, optimize=False)
+        if buffer.tell() <= MAX_BYTES:
+            return buffer.getvalue()
+    raise ImageRejected("cannot_fit", "could not re-encode the image under 1 MB")
+
+
+def prepare(raw: bytes) -> PreparedImage:
+    """Check ``raw`` against the API's limits; fit it when it is only too big.
+
+    Raises ``ImageRejected`` for anything the API would refuse anyway.
+    """
+    if not raw:
+        raise ImageRejected("empty_file", "the file is empty (0 bytes)")
+    fmt = sniff_format(raw[:16])
+    if fmt is None:
+        raise ImageRejected(
+            "unsupported_format",
+            f"not a JPEG/PNG/BMP/GIF/TIFF image: the content looks like {_describe_non_image(raw)}",
+        )
+    image = _decode(raw, fmt)
+    width, height = image.size
+    if width < MIN_SIDE_PX or height < MIN_SIDE_PX:
+        raise ImageRejected(
+            "bad_dimensions",
+            f"the image is {width}x{height} px; the API needs more than 8 px on each side",
+        )
+    if len(raw) <= MAX_BYTES and max(width, height) <= MAX_SIDE_PX:
+        return PreparedImage(MIME_BY_FORMAT[fmt], raw, width, height, fitted=False)
+    try:
+        fitted = _fit(raw)
+    except ImageRejected:
+        raise
+    except (OSError, ValueError) as exc:
+        raise ImageRejected("cannot_fit", f"could not re-encode the image: {exc}") from None
+    with Image.open(io.BytesIO(fitted)) as check:
+        fitted_width, fitted_height = check.size
+    return PreparedImage("image/jpeg", fitted, fitted_width, fitted_height, fitted=True)

@@ -1,0 +1,116 @@
+"""The output file: created private, rebuilt from the journal, appended row by row.
+
+A run first rewrites the output from the journal (repairing a torn last line or a
+missing row left by a killed run), then appends each new row as it finishes, and at
+the end rewrites it once more from the journal, so a file whose content changed keeps
+only its new row. Rewrites go to a temporary file that replaces the output atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from batch_ocr.errors import ConfigError
+from batch_ocr.rows import CSV_COLUMNS, JSONL_COLUMNS, Row
+from batch_ocr.writers import Writer, make_writer
+
+STDOUT = "-"
+
+
+def output_format(output: str, forced: str | None) -> str:
+    """``csv`` or ``jsonl``: ``--format`` wins, then the extension; stdout is JSONL."""
+    if forced:
+        return forced
+    if output == STDOUT:
+        return "jsonl"
+    suffix = Path(output).suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    raise ConfigError(
+        f"cannot tell the format of {output}: name it .csv or .jsonl, or give --format"
+    )
+
+
+def columns_for(fmt: str) -> tuple[str, ...]:
+    return CSV_COLUMNS if fmt == "csv" else JSONL_COLUMNS
+
+
+def open_private(path: Path, *, append: bool = False) -> TextIO:
+    """Open for writing with mode 0600 (the file holds personal data)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, 0o600)  # an existing file keeps its old mode otherwise
+    return open(fd, "w", encoding="utf-8", newline="")
+
+
+class OutputFile:
+    """Where rows go for one run. ``start``, ``write`` per row, ``close``."""
+
+    def __init__(self, target: str, fmt: str, *, bom: bool) -> None:
+        self.target = target
+        self.fmt = fmt
+        self.bom = bom
+        self.columns = columns_for(fmt)
+        self._stream: TextIO | None = None
+        self._writer: Writer | None = None
+
+    @property
+    def is_stdout(self) -> bool:
+        return self.target == STDOUT
+
+    def start(self, earlier_rows: Iterable[Row] = ()) -> None:
+        """Write the header and ``earlier_rows``; then the file is ready for appends."""
+        if self.is_stdout:
+            self._stream = sys.stdout
+            self._writer = make_writer(self.fmt, sys.stdout, columns=self.columns, bom=False)
+            self._writer.start()
+            return
+        self._stream = self._rewrite(earlier_rows)
+        self._writer = make_writer(self.fmt, self._stream, columns=self.columns, bom=False)
+
+    def _rewrite(self, rows: Iterable[Row]) -> TextIO:
+        """Write a complete file beside the output, then swap it in atomically."""
+        path = Path(self.target)
+        temporary = path.with_name(f".{path.name}.tmp")
+        stream = open_private(temporary)
+        try:
+            writer = make_writer(self.fmt, stream, columns=self.columns, bom=self.bom)
+            writer.start()
+            for row in rows:
+                writer.write(row.to_dict())
+            stream.flush()
+            os.fsync(stream.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            stream.close()
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        return stream
+
+    def write(self, row: Row) -> None:
+        """Append one row, flushed."""
+        assert self._writer is not None, "start() first"
+        self._writer.write(row.to_dict())
+
+    def finish(self, final_rows: Iterable[Row] | None = None) -> None:
+        """Rewrite from ``final_rows`` when given (the journal), then close."""
+        if self._stream is None:
+            return
+        if self.is_stdout:
+            self._stream.flush()
+            return
+        old = self._stream
+        if final_rows is not None:
+            self._stream = self._rewrite(final_rows)
+            self._stream.close()
+        old.close()
+        self._stream = None

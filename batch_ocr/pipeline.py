@@ -1,0 +1,376 @@
+"""The batch run: walk, check, send under limits, and emit one row per image.
+
+``run_batch`` is the core the CLI sits on; it never touches argv, stdout or exit codes.
+At most ``concurrency`` workers exist, each holding at most one image, and the queue
+between the walk and the workers is bounded, so memory does not grow with the folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiofiles
+
+from batch_ocr import imaging, retry_policy
+from batch_ocr.api_client import ApiClient, Sleep, make_session
+from batch_ocr.discovery import Candidate, WalkStats, walk_sources
+from batch_ocr.encoding import form_body
+from batch_ocr.errors import (
+    ApiError,
+    FatalApiError,
+    FatalRunError,
+    FileError,
+    ImageRejected,
+    OutputError,
+)
+from batch_ocr.meters import RateLimit
+from batch_ocr.rows import Row, row_from_card
+from batch_ocr.settings import Settings
+from batch_ocr.state import FileStamp, Journal, JournalEntry
+
+#: Files larger than this are refused without being read (no ID card scan is 64 MB).
+MAX_FILE_BYTES = 64 * 1024 * 1024
+VANISHED = "the file disappeared before it could be read"
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What a run did, for the summary line, ``--summary-json`` and the exit code."""
+
+    images_found: int = 0
+    rows_by_status: Counter[str] = field(default_factory=Counter)
+    ignored_files: int = 0
+    already_done: int = 0
+    reused: int = 0
+    not_attempted: int = 0
+    would_call: int = 0
+    calls: int = 0
+    retries: int = 0
+    elapsed_s: float = 0.0
+    fatal_error: str | None = None
+    fatal_code: str | None = None
+    budget_exhausted: bool = False
+    interrupted: bool = False
+    dry_run: bool = False
+    unreadable_dirs: list[str] = field(default_factory=list)
+
+    @property
+    def rows_written(self) -> int:
+        return sum(self.rows_by_status.values())
+
+    @property
+    def images_per_s(self) -> float:
+        return self.rows_written / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Per-run choices that are not settings of the API client."""
+
+    dry_run: bool = False
+    force: bool = False
+    retry_failed: bool = False
+    max_calls: int | None = None
+
+
+class _BudgetExhausted(Exception):
+    """``--max-calls`` reached: leave the file pending for the next run."""
+
+
+RowSink = Callable[[Row], None]
+
+
+def _rejected(candidate: Candidate, error: FileError, sha256: str = "") -> Row:
+    return Row(
+        file=candidate.rel,
+        status="rejected",
+        error_code=error.error_code,
+        error_message=error.message,
+        sha256=sha256,
+    )
+
+
+def _errored(candidate: Candidate, error: ApiError, sha256: str, fitted: bool) -> Row:
+    return Row(
+        file=candidate.rel,
+        status="error",
+        error_code=error.error_code,
+        error_message=error.message,
+        attempts=error.attempts,
+        sha256=sha256,
+        fitted=fitted,
+    )
+
+
+async def _read_file(path: Path) -> bytes:
+    """Read one candidate; OS failures become specific rejections."""
+    try:
+        async with aiofiles.open(path, "rb") as handle:
+            raw = await handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ImageRejected("file_vanished", VANISHED) from None
+    except IsADirectoryError:
+        raise ImageRejected("unreadable", "this is a folder, not a file") from None
+    except OSError as exc:
+        raise ImageRejected("unreadable", f"cannot read the file: {exc.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ImageRejected(
+            "file_too_large", f"larger than {MAX_FILE_BYTES // 2**20} MB: no ID card scan is"
+        )
+    return raw
+
+
+def _hash_and_prepare(raw: bytes) -> tuple[str, imaging.PreparedImage | ImageRejected]:
+    """Hash and pre-flight one file's bytes (CPU-bound: runs in a thread)."""
+    sha256 = hashlib.sha256(raw).hexdigest()
+    try:
+        return sha256, imaging.prepare(raw)
+    except ImageRejected as exc:
+        return sha256, exc
+
+
+class BatchRun:
+    """One run over some sources. Create, then ``await run()`` once."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sources: Iterable[Path],
+        sink: RowSink,
+        *,
+        options: RunOptions | None = None,
+        journal: Journal | None = None,
+        client: ApiClient | None = None,
+        sleep: Sleep = asyncio.sleep,
+        on_row: Callable[[Row, RunSummary], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sources = list(sources)
+        self.sink = sink
+        self.options = options or RunOptions()
+        self.journal = journal
+        self.summary = RunSummary(dry_run=self.options.dry_run)
+        self.stop_event = asyncio.Event()
+        self._client = client
+        self._sleep = sleep
+        self._on_row = on_row
+        self._walk_stats = WalkStats()
+        self._results_by_sha: dict[str, asyncio.Future[Row]] = {}
+        self._rate = RateLimit(settings.qps) if settings.qps else None
+        self._dry_run_shas: set[str] = set()
+
+    def request_stop(self) -> None:
+        """Stop starting new work; what is in flight finishes and is written."""
+        self.summary.interrupted = True
+        self.stop_event.set()
+
+    # -- the run ---------------------------------------------------------------
+
+    async def run(self) -> RunSummary:
+        """Process every candidate; return the summary (never raises for a file)."""
+        started = time.monotonic()
+        try:
+            async with self._client_ready():
+                await self._run_pool()
+        finally:
+            self.summary.elapsed_s = time.monotonic() - started
+            self.summary.ignored_files = self._walk_stats.ignored_files
+            self.summary.unreadable_dirs = list(self._walk_stats.unreadable_dirs)
+            if self._client is not None:
+                self.summary.calls = self._client.calls
+                self.summary.retries = self._client.retries
+        return self.summary
+
+    @asynccontextmanager
+    async def _client_ready(self) -> AsyncIterator[None]:
+        if self._client is not None or self.options.dry_run:
+            yield
+            return
+        async with make_session(self.settings) as session:
+            self._client = ApiClient(
+                self.settings, session, sleep=self._sleep, before_call=self._before_call
+            )
+            yield
+
+    async def _run_pool(self) -> None:
+        queue: asyncio.Queue[Candidate | None] = asyncio.Queue(
+            maxsize=self.settings.concurrency * 2
+        )
+        workers = [
+            asyncio.create_task(self._worker(queue)) for _ in range(self.settings.concurrency)
+        ]
+        try:
+            await self._produce(queue)
+        finally:
+            for _ in workers:
+                await queue.put(None)
+            await asyncio.gather(*workers)
+
+    async def _produce(self, queue: asyncio.Queue[Candidate | None]) -> None:
+        for candidate in walk_sources(self.sources, self._walk_stats):
+            self.summary.images_found += 1
+            if self.stop_event.is_set():
+                self.summary.not_attempted += 1
+                continue
+            await queue.put(candidate)
+
+    async def _worker(self, queue: asyncio.Queue[Candidate | None]) -> None:
+        while (candidate := await queue.get()) is not None:
+            if self.stop_event.is_set():
+                self.summary.not_attempted += 1
+                continue
+            stamp = FileStamp.of(candidate.path)
+            try:
+                row = await self._process(candidate, stamp)
+            except FatalApiError as exc:
+                self._fail_run(exc)
+                self.summary.not_attempted += 1
+                continue
+            except _BudgetExhausted:
+                self.summary.not_attempted += 1
+                continue
+            except Exception as exc:  # noqa: BLE001 - a bug must cost one row, not the run
+                row = Row(file=candidate.rel, status="error", error_code="internal_error",
+                          error_message=f"unexpected {type(exc).__name__}: {exc}")
+            if row is None:
+                continue
+            try:
+                self._emit(row, candidate, stamp)
+            except OSError as exc:
+                self._fail_run(OutputError(f"cannot write the output or state: {exc}"))
+
+    def _fail_run(self, error: FatalRunError) -> None:
+        if self.summary.fatal_error is None:
+            self.summary.fatal_error = str(error)
+            self.summary.fatal_code = error.error_code
+        self.stop_event.set()
+
+    async def _before_call(self) -> None:
+        max_calls = self.options.max_calls
+        if max_calls is not None and self._client is not None and self._client.calls >= max_calls:
+            self.summary.budget_exhausted = True
+            self.stop_event.set()
+            raise _BudgetExhausted
+        if self.stop_event.is_set() and self.summary.fatal_error is not None:
+            # Retries of other files must not keep calling after a fatal answer.
+            raise FatalApiError(self.summary.fatal_error)
+        if self._rate is not None:
+            await self._rate.acquire()
+
+    def _emit(self, row: Row, candidate: Candidate, stamp: FileStamp | None) -> None:
+        if self.journal is not None and stamp is not None and not self.options.dry_run:
+            # Journal first, output second: a kill between the two is repaired from here.
+            retryable = retry_policy.retry_next_run(row.status, row.error_code)
+            self.journal.record(candidate.path, stamp, row, retryable=retryable)
+        self.sink(row)
+        self.summary.rows_by_status[row.status] += 1
+        if self._on_row is not None:
+            self._on_row(row, self.summary)
+
+    # -- one file ----------------------------------------------------------------
+
+    async def _process(self, candidate: Candidate, stamp: FileStamp | None) -> Row | None:
+        """The row of one candidate, or None when nothing is to be written for it."""
+        if candidate.outside_link:
+            return _rejected(candidate, ImageRejected(
+                "symlink_outside", "a symbolic link to a file outside the source folder"))
+        journal_entry = self._journal_entry(candidate, stamp)
+        if journal_entry is not None and not self._must_redo(journal_entry):
+            self.summary.already_done += 1
+            return None
+        try:
+            raw = await _read_file(candidate.path)
+        except ImageRejected as exc:
+            return _rejected(candidate, exc)
+        sha256, prepared = await asyncio.to_thread(_hash_and_prepare, raw)
+        del raw
+        if isinstance(prepared, ImageRejected):
+            return _rejected(candidate, prepared, sha256)
+        reused = self._reusable_row(sha256)
+        if reused is not None:
+            self.summary.reused += 1
+            return dataclasses.replace(reused, file=candidate.rel, attempts=0)
+        if self.options.dry_run:
+            if sha256 not in self._dry_run_shas:
+                self._dry_run_shas.add(sha256)
+                self.summary.would_call += 1
+            return None
+        return await self._recognise_once_per_content(candidate, sha256, prepared)
+
+    def _journal_entry(self, candidate: Candidate, stamp: FileStamp | None) -> JournalEntry | None:
+        if self.journal is None or self.options.force or stamp is None:
+            return None
+        return self.journal.entry_if_unchanged(candidate.path, stamp)
+
+    def _must_redo(self, entry: JournalEntry) -> bool:
+        return entry.retryable or (
+            self.options.retry_failed and entry.status in ("rejected", "error", "scan_failed")
+        )
+
+    def _reusable_row(self, sha256: str) -> Row | None:
+        """A final result for the same content from an earlier run (never pay twice)."""
+        if self.journal is None or self.options.force:
+            return None
+        row = self.journal.final_row_for_content(sha256)
+        if row is None:
+            return None
+        if self.options.retry_failed and row.status in ("error", "scan_failed"):
+            return None
+        return row
+
+    async def _recognise_once_per_content(
+        self, candidate: Candidate, sha256: str, prepared: imaging.PreparedImage
+    ) -> Row:
+        """Send each distinct content once per run; copies wait for the first's answer."""
+        pending = self._results_by_sha.get(sha256)
+        if pending is not None:
+            row = await asyncio.shield(pending)
+            self.summary.reused += 1
+            return dataclasses.replace(row, file=candidate.rel, attempts=0)
+        future: asyncio.Future[Row] = asyncio.get_running_loop().create_future()
+        self._results_by_sha[sha256] = future
+        try:
+            row = await self._recognise(candidate, sha256, prepared)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: copies may not exist
+            del self._results_by_sha[sha256]
+            raise
+        future.set_result(row)
+        return row
+
+    async def _recognise(
+        self, candidate: Candidate, sha256: str, prepared: imaging.PreparedImage
+    ) -> Row:
+        assert self._client is not None
+        body = form_body(prepared.mime, prepared.payload)
+        try:
+            recognition = await self._client.recognise(body)
+        except ApiError as exc:
+            return _errored(candidate, exc, sha256, prepared.fitted)
+        row = row_from_card(candidate.rel, recognition.data, attempts=recognition.attempts,
+                            sha256=sha256)
+        row.fitted = prepared.fitted
+        row.engine = "api"
+        return row
+
+
+async def run_batch(
+    settings: Settings,
+    sources: Iterable[Path],
+    sink: RowSink,
+    **kwargs: object,
+) -> RunSummary:
+    """Convenience wrapper: build a ``BatchRun`` and run it."""
+    return await BatchRun(settings, sources, sink, **kwargs).run()  # type: ignore[arg-type]
+
+
+__all__ = ["BatchRun", "RunOptions", "RunSummary", "run_batch"]

@@ -1,0 +1,52 @@
+"""Should we retry? A pure function of the outcome, kept apart from the loop that sleeps.
+
+Transient (retried with exponential backoff and jitter, honouring ``Retry-After``):
+500, 501, 502, 503, 504, 429 ``API rate limit exceeded``, timeouts, connection resets.
+Everything else is either a per-file answer (a row, no retry) or fatal for the run.
+See ``API_CONTRACT.md``, "Error codes", and the gateway table.
+"""
+
+from __future__ import annotations
+
+import random
+
+from batch_ocr.errors import TransientApiError
+
+#: Provider codes (in the JSON body or as the HTTP status) worth another attempt.
+TRANSIENT_CODES: frozenset[int] = frozenset({500, 501, 502, 503, 504})
+
+BACKOFF_INITIAL_S = 0.5
+BACKOFF_MAX_S = 20.0
+#: A server asking us to wait longer than this is not retried within the run.
+RETRY_AFTER_CAP_S = 60.0
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when the same request may succeed if sent again."""
+    return isinstance(error, TransientApiError)
+
+
+def backoff_s(attempt: int, error: BaseException | None, rng: random.Random | None = None) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (1-based).
+
+    ``Retry-After`` wins when the server sent one; otherwise exponential with full
+    jitter on top (AWS architecture blog, "Exponential Backoff And Jitter").
+    """
+    retry_after_s = getattr(error, "retry_after_s", None)
+    if retry_after_s is not None:
+        return min(max(retry_after_s, 0.0), RETRY_AFTER_CAP_S)
+    base = min(BACKOFF_INITIAL_S * 2 ** (attempt - 1), BACKOFF_MAX_S)
+    return base + (rng or random).uniform(0, base)
+
+
+#: Row error codes whose cause was transient: attempts ran out, or the file was busy.
+#: A later run tries these again; every other failure is final unless ``--retry-failed``.
+RETRY_NEXT_RUN_CODES: frozenset[str] = frozenset(
+    {*(str(code) for code in TRANSIENT_CODES), "408", "429", "timeout", "connection_error",
+     "file_vanished", "unreadable", "engine_crashed"}
+)
+
+
+def retry_next_run(status: str, error_code: str) -> bool:
+    """True when a row's failure should be retried by the next run."""
+    return status in ("error", "rejected") and error_code in RETRY_NEXT_RUN_CODES

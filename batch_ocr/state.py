@@ -1,0 +1,201 @@
+"""The state journal: what each file became, committed as soon as it is known.
+
+SQLite in WAL mode, one row per file path, keyed by the path's bytes. A file counts
+as done when its size and mtime are those recorded (so a no-op rerun stats files but
+never hashes them); content already paid for is found by sha256, whatever its name.
+Every row of the output can be rebuilt from here, which is how a run killed mid-write
+is repaired: the output is rewritten from the journal at the start and end of a run.
+
+The journal stores recognised fields in clear text (it must rebuild unmasked rows);
+it is created with mode 0600, like the outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import IO, Any
+
+from batch_ocr.errors import RunLockedError
+from batch_ocr.rows import Row
+
+#: Schema migrations, applied in order; ``PRAGMA user_version`` holds how many ran.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE files (
+        path BLOB PRIMARY KEY,
+        rel TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        status TEXT NOT NULL,
+        retryable INTEGER NOT NULL,
+        row_json TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX files_by_sha256 ON files (sha256);
+    """,
+)
+
+FINAL_STATUSES = ("ok", "not_id_card", "scan_failed", "error")
+_ROW_FIELDS = frozenset(f.name for f in fields(Row))
+
+
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    """What identifies a file's version without reading it."""
+
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStamp | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return cls(stat.st_size, stat.st_mtime_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """A file's last recorded outcome."""
+
+    status: str
+    retryable: bool
+    sha256: str
+
+
+def default_state_path(output: Path) -> Path:
+    """Next to the output: ``results.csv`` -> ``results.csv.state.sqlite``."""
+    return output.with_name(output.name + ".state.sqlite")
+
+
+def row_from_json(text: str) -> Row:
+    """Rebuild a ``Row`` from its stored JSON (unknown keys from newer versions dropped)."""
+    values: dict[str, Any] = json.loads(text)
+    return Row(**{k: v for k, v in values.items() if k in _ROW_FIELDS})
+
+
+def _touch_private(path: Path) -> None:
+    """Create ``path`` with mode 0600 if missing, before SQLite creates it 0644."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+
+
+class Journal:
+    """The state of one output. Use as a context manager: it holds the run lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock_file: IO[bytes] | None = None
+        self._db: sqlite3.Connection | None = None
+
+    def __enter__(self) -> Journal:
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        """Take the lock (or raise ``RunLockedError``), then open and migrate."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        lock_file = os.fdopen(lock_fd, "r+b")
+        try:
+            # flock dies with the process, so a kill -9 leaves no stale lock behind.
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock_file.close()
+            raise RunLockedError(
+                f"another batch-ocr run is using {self.path}; try again when it has finished"
+            ) from None
+        self._lock_file = lock_file
+        _touch_private(self.path)
+        db = sqlite3.connect(self.path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=5000")
+        self._db = db
+        self._migrate()
+
+    def _migrate(self) -> None:
+        db = self._conn
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("journal is not open")
+        return self._db
+
+    def close(self) -> None:
+        """Close the database and release the lock."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._lock_file is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    # -- queries ------------------------------------------------------------------
+
+    def entry_if_unchanged(self, path: Path, stamp: FileStamp) -> JournalEntry | None:
+        """The recorded outcome of ``path`` if its size and mtime have not changed."""
+        found = self._conn.execute(
+            "SELECT size, mtime_ns, status, retryable, sha256 FROM files WHERE path = ?",
+            (os.fsencode(path.absolute()),),
+        ).fetchone()
+        if found is None or (found[0], found[1]) != (stamp.size, stamp.mtime_ns):
+            return None
+        return JournalEntry(status=found[2], retryable=bool(found[3]), sha256=found[4])
+
+    def final_row_for_content(self, sha256: str) -> Row | None:
+        """A final (not retryable) answer already paid for this content, if any."""
+        found = self._conn.execute(
+            "SELECT row_json FROM files WHERE sha256 = ? AND retryable = 0 AND status IN "
+            f"({','.join('?' * len(FINAL_STATUSES))}) LIMIT 1",
+            (sha256, *FINAL_STATUSES),
+        ).fetchone()
+        return row_from_json(found[0]) if found else None
+
+    def rows(self) -> Iterator[Row]:
+        """Every recorded row, ordered by file name."""
+        for (text,) in self._conn.execute("SELECT row_json FROM files ORDER BY rel, path"):
+            yield row_from_json(text)
+
+    def count(self) -> int:
+        """How many files are recorded."""
+        return int(self._conn.execute("SELECT COUNT(*) FROM files").fetchone()[0])
+
+    # -- updates -------------------------------------------------------------------
+
+    def record(self, path: Path, stamp: FileStamp, row: Row, *, retryable: bool) -> None:
+        """Commit ``row`` as the outcome of ``path`` (replacing an older one)."""
+        self._conn.execute(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                os.fsencode(path.absolute()),
+                row.file,
+                stamp.size,
+                stamp.mtime_ns,
+                row.sha256,
+                row.status,
+                int(retryable),
+                json.dumps(row.to_dict(), ensure_ascii=False),
+                time.time(),
+            ),
+        )

@@ -1,0 +1,27 @@
+"""The writer lifecycle: ``start`` once, ``write`` per row (flushed), ``finish`` once."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+
+class Writer(ABC):
+    """Writes rows (dicts in column order) to a text stream it does not own."""
+
+    def __init__(self, stream: TextIO, *, columns: tuple[str, ...], bom: bool = True) -> None:
+        self.stream = stream
+        self.columns = columns
+        self.bom = bom
+
+    def start(self) -> None:  # noqa: B027 - an optional hook, not an abstract step
+        """Write whatever comes before the first row (a header)."""
+
+    @abstractmethod
+    def write(self, row: Mapping[str, Any]) -> None:
+        """Write one row and flush it, so a killed run loses nothing already written."""
+
+    def finish(self) -> None:
+        """Flush; never closes the stream."""
+        self.stream.flush()

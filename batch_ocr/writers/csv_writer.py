@@ -1,0 +1,61 @@
+"""CSV for people who open it in Excel.
+
+- UTF-8 with a BOM by default, or Excel shows Chinese as mojibake.
+- Formula injection: a cell starting with ``= + - @``, tab or CR gets a leading ``'``
+  (OWASP "CSV Injection"), since OCR text is untrusted.
+- ID and order numbers get a trailing tab: Excel otherwise turns 18 digits into
+  ``1.10105E+17`` and loses the last three for good.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from batch_ocr.writers.base import Writer
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: Long digit strings that Excel would mangle as numbers.
+EXCEL_TEXT_COLUMNS = frozenset({"id_number", "order_no", "front_id_number"})
+
+
+def neutralise(cell: str) -> str:
+    """Prefix ``'`` to a cell Excel would run as a formula."""
+    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
+
+
+def cell_text(column: str, value: Any) -> str:
+    """One value as CSV text: lists ``;``-joined, booleans ``true``/``false``."""
+    if value is None:
+        text = ""
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, list | tuple):
+        text = ";".join(str(item) for item in value)
+    elif isinstance(value, dict):
+        text = ";".join(f"{k}={'true' if v else 'false'}" for k, v in value.items())
+    else:
+        text = str(value)
+    text = neutralise(text)
+    if column in EXCEL_TEXT_COLUMNS and text.isdigit():
+        text += "\t"
+    return text
+
+
+class CsvWriter(Writer):
+    """Writes the header, then one flushed line per row."""
+
+    def __init__(self, stream: TextIO, *, columns: tuple[str, ...], bom: bool = True) -> None:
+        super().__init__(stream, columns=columns, bom=bom)
+        self._csv = csv.writer(stream, lineterminator="\r\n")
+
+    def start(self) -> None:
+        if self.bom:
+            self.stream.write("\ufeff")
+        self._csv.writerow(self.columns)
+        self.stream.flush()
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        self._csv.writerow([cell_text(column, row.get(column)) for column in self.columns])
+        self.stream.flush()
