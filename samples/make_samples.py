@@ -1,0 +1,664 @@
+"""Draw synthetic Chinese resident ID cards (居民身份证) of fictional people.
+
+Writes the sample folder that batch-ocr's emulator and tests run over: card images in
+all five formats the provider accepts (JPEG, PNG, BMP, GIF, TIFF), one picture that is
+not a card, one truncated JPEG, and ``fixtures.jsonl``, the answers the emulator gives
+for each card image (``API_CONTRACT.md``, "Response"). Every person is made up and every
+ID number is generated here with a GB 11643-1999 check character.
+
+Regenerate with ``python samples/make_samples.py``. The output is deterministic: the
+people are fixed, every random choice comes from a seeded ``random.Random``, and files
+are saved without timestamps at fixed quality, so two runs give byte-identical files
+(with the same Pillow/FreeType build and font file).
+
+Needs the font from the Debian package ``fonts-wqy-microhei``
+(``apt-get install fonts-wqy-microhei``), at ``/usr/share/fonts/truetype/wqy/wqy-microhei.ttc``.
+
+The drawing functions are importable by file path (an accuracy harness does so):
+:func:`draw_front`, :func:`draw_back`, :func:`make_person`, :func:`id_check_char`,
+and the :class:`Person` they draw.
+"""
+
+import hashlib
+import io
+import json
+import math
+import random
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+#: Debian package and path of the one font the cards are drawn with.
+FONT_PACKAGE = "fonts-wqy-microhei"
+FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+#: The real card is 85.6 mm x 54 mm; every coordinate below is in pixels of an
+#: 856 px wide card and scaled to the width asked for.
+BASE_WIDTH = 856
+BASE_HEIGHT = 540
+
+#: Seed of every random choice ``main`` makes (ID sequence digits, order numbers).
+SEED = 20240611
+#: Fixed JPEG quality: together with no EXIF it keeps reruns byte-identical.
+JPEG_QUALITY = 90
+
+# Colours: a pale blue-grey card fading to a faint pink, blue-grey labels, near-black values.
+CARD_LEFT_RGB = (226, 234, 240)
+CARD_RIGHT_RGB = (240, 230, 234)
+GUILLOCHE_RGB = (206, 218, 228)
+LABEL_RGB = (52, 98, 150)
+VALUE_RGB = (20, 20, 24)
+PORTRAIT_BG_RGB = (236, 244, 250)
+EMBLEM_RED_RGB = (200, 30, 36)
+EMBLEM_GOLD_RGB = (250, 206, 64)
+OUTSIDE_RGB = (255, 255, 255)
+
+#: GB 11643-1999: weights of the first 17 digits and the check character for each
+#: remainder of the weighted sum mod 11.
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
+
+#: The 56 nations as the card prints them (without the trailing 族).
+NATIONS = (
+    "汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白",
+    "土家", "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡",
+    "纳西", "景颇", "柯尔克孜", "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬",
+    "锡伯", "阿昌", "普米", "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安",
+    "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Region:
+    """A county-level place: the address prefix, its area code and its police branch."""
+
+    province: str
+    city: str  # "" for the municipalities, whose province is the city
+    district: str
+    area_code: str  # first six digits of the ID number
+    authority: str  # 签发机关 as printed on the back
+
+
+#: Real administrative names and codes; the streets and house numbers are made up.
+REGIONS = (
+    Region("北京市", "", "朝阳区", "110105", "北京市公安局朝阳分局"),
+    Region("北京市", "", "海淀区", "110108", "北京市公安局海淀分局"),
+    Region("上海市", "", "浦东新区", "310115", "上海市公安局浦东分局"),
+    Region("上海市", "", "徐汇区", "310104", "上海市公安局徐汇分局"),
+    Region("天津市", "", "南开区", "120104", "天津市公安局南开分局"),
+    Region("重庆市", "", "渝中区", "500103", "重庆市公安局渝中区分局"),
+    Region("广东省", "广州市", "天河区", "440106", "广州市公安局天河区分局"),
+    Region("广东省", "深圳市", "南山区", "440305", "深圳市公安局南山分局"),
+    Region("江西省", "南昌市", "红谷滩区", "360113", "南昌市公安局红谷滩分局"),
+    Region("浙江省", "杭州市", "西湖区", "330106", "杭州市公安局西湖区分局"),
+    Region("江苏省", "南京市", "鼓楼区", "320106", "南京市公安局鼓楼分局"),
+    Region("四川省", "成都市", "武侯区", "510107", "成都市公安局武侯区分局"),
+    Region("湖北省", "武汉市", "洪山区", "420111", "武汉市公安局洪山区分局"),
+    Region("陕西省", "西安市", "雁塔区", "610113", "西安市公安局雁塔分局"),
+    Region("山东省", "青岛市", "市南区", "370202", "青岛市公安局市南分局"),
+    Region("福建省", "厦门市", "思明区", "350203", "厦门市公安局思明分局"),
+    Region("新疆维吾尔自治区", "乌鲁木齐市", "天山区", "650102", "乌鲁木齐市公安局天山区分局"),
+    Region("内蒙古自治区", "呼和浩特市", "新城区", "150102", "呼和浩特市公安局新城区分局"),
+    Region("西藏自治区", "拉萨市", "城关区", "540102", "拉萨市公安局城关分局"),
+    Region("广西壮族自治区", "南宁市", "青秀区", "450103", "南宁市公安局青秀分局"),
+)
+
+SURNAMES = (
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
+    "郭", "何", "林", "罗", "高", "郑", "梁", "谢", "宋", "唐", "韩", "冯", "邓", "曹", "彭",
+    "欧阳", "司马", "诸葛", "上官",
+)  # fmt: skip
+GIVEN_CHARS = (
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛",
+    "明", "超", "秀", "霞", "平", "刚", "桂", "英", "华", "小", "红", "建", "国", "文", "晨",
+    "宇", "欣", "博", "海", "雪", "梅", "志", "鹏", "佳", "婷",
+)  # fmt: skip
+#: Transliterated names for the nations that usually write them so (given·father's name).
+TRANSLITERATED_GIVEN = ("阿依古丽", "古丽娜", "艾力", "买买提", "热依拉", "努尔兰", "巴图")
+TRANSLITERATED_FAMILY = ("买买提", "吐尔逊", "艾山", "阿不都", "库尔班", "哈力克")
+STREETS = (
+    "人民路", "解放路", "中山路", "建设大道", "和平街", "光明路", "新华街", "文化路", "长江路",
+    "滨河北路", "幸福里", "东风路",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Person:
+    """What an ID card says about its holder; ``valid_to`` is None for a 长期 card."""
+
+    name: str
+    sex: str  # "男" or "女"
+    nation: str  # as printed, without 族: "汉", "维吾尔"
+    birth: date
+    address: str
+    number: str  # 18 characters, the last one may be "X"
+    authority: str
+    valid_from: date
+    valid_to: date | None
+
+
+def id_check_char(first17: str) -> str:
+    """The GB 11643-1999 check character (``0``-``9`` or ``X``) for 17 digits."""
+    if len(first17) != 17 or not first17.isdigit():
+        raise ValueError(f"need exactly 17 digits, got {first17!r}")
+    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS, strict=True))
+    return ID_CHECK_CHARS[total % 11]
+
+
+def make_number(area_code: str, birth: date, sex: str, rng: random.Random) -> str:
+    """A checksummed ID number whose birth date and sex digit agree with the arguments."""
+    # The 17th digit is odd for men and even for women.
+    sex_digit = rng.choice("13579" if sex == "男" else "02468")
+    first17 = f"{area_code}{birth:%Y%m%d}{rng.randrange(100):02d}{sex_digit}"
+    return first17 + id_check_char(first17)
+
+
+def add_years(day: date, years: int) -> date:
+    """``day`` moved by whole years; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def validity_years(birth: date, issued: date) -> int | None:
+    """Years a card issued at ``issued`` is valid for by the holder's age (None: 长期)."""
+    age = issued.year - birth.year - ((issued.month, issued.day) < (birth.month, birth.day))
+    if age < 16:
+        return 5
+    if age < 26:
+        return 10
+    if age < 46:
+        return 20
+    return None
+
+
+def make_person(rng: random.Random) -> Person:
+    """A random, plausible, fictional person with a consistent, checksummed ID number."""
+    region = rng.choice(REGIONS)
+    nation = "汉" if rng.random() < 0.7 else rng.choice(NATIONS)
+    sex = rng.choice("男女")
+    if nation in ("维吾尔", "哈萨克", "乌孜别克", "塔吉克"):
+        name = f"{rng.choice(TRANSLITERATED_GIVEN)}·{rng.choice(TRANSLITERATED_FAMILY)}"
+    else:
+        given = "".join(rng.choice(GIVEN_CHARS) for _ in range(rng.choice((1, 2, 2))))
+        name = rng.choice(SURNAMES) + given
+    # Day <= 28 so every date exists in every year.
+    birth = date(rng.randint(1950, 2012), rng.randint(1, 12), rng.randint(1, 28))
+    issued = date(
+        rng.randint(max(birth.year + 1, 2005), 2025), rng.randint(1, 12), rng.randint(1, 28)
+    )
+    years = validity_years(birth, issued)
+    street = rng.choice(STREETS)
+    house = f"{rng.randint(1, 999)}号"
+    if rng.random() < 0.5:
+        house += f"{rng.randint(1, 30)}栋{rng.randint(1, 6)}0{rng.randint(1, 4)}室"
+    address = f"{region.province}{region.city}{region.district}{street}{house}"
+    return Person(
+        name=name,
+        sex=sex,
+        nation=nation,
+        birth=birth,
+        address=address,
+        number=make_number(region.area_code, birth, sex, rng),
+        authority=region.authority,
+        valid_from=issued,
+        valid_to=None if years is None else add_years(issued, years),
+    )
+
+
+def timelimit_printed(person: Person) -> str:
+    """有效期限 as the card prints it: ``2018.07.27-2038.07.27`` or ``2015.03.01-长期``."""
+    end = "长期" if person.valid_to is None else f"{person.valid_to:%Y.%m.%d}"
+    return f"{person.valid_from:%Y.%m.%d}-{end}"
+
+
+def timelimit_api(person: Person) -> str:
+    """``timelimit`` as the API returns it: ``20180727-20380727`` or ``20150301-长期``."""
+    end = "长期" if person.valid_to is None else f"{person.valid_to:%Y%m%d}"
+    return f"{person.valid_from:%Y%m%d}-{end}"
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+class FontMissingError(RuntimeError):
+    """The card font is not installed (see the module docstring for the package)."""
+
+
+@cache
+def _font(size_px: int) -> ImageFont.FreeTypeFont:
+    if not FONT_PATH.is_file():
+        raise FontMissingError(
+            f"font {FONT_PATH} not found: install the Debian package {FONT_PACKAGE} "
+            f"(apt-get install {FONT_PACKAGE})"
+        )
+    return ImageFont.truetype(str(FONT_PATH), size_px)
+
+
+class _Canvas:
+    """An RGB card of a given width with drawing helpers in 856-px-card coordinates."""
+
+    def __init__(self, width: int) -> None:
+        if width < 64:
+            raise ValueError(f"width {width} px is too small to draw a card")
+        self.scale = width / BASE_WIDTH
+        self.size = (width, round(BASE_HEIGHT * self.scale))
+        self.image = _card_background(self.size, self.scale)
+        self.draw = ImageDraw.Draw(self.image)
+
+    def px(self, value: float) -> int:
+        return round(value * self.scale)
+
+    def box(self, x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
+        return (self.px(x0), self.px(y0), self.px(x1), self.px(y1))
+
+    def font(self, size: float) -> ImageFont.FreeTypeFont:
+        return _font(max(6, self.px(size)))
+
+    def text(
+        self,
+        xy: tuple[float, float],
+        text: str,
+        size: float,
+        fill: tuple[int, int, int],
+        *,
+        spacing: float = 0.0,
+        bold: bool = False,
+    ) -> float:
+        """Draw ``text`` (top-left at ``xy``) with extra ``spacing`` between characters.
+
+        Returns the x just after the text, in base coordinates.
+        """
+        font = self.font(size)
+        stroke = max(1, self.px(1)) if bold else 0
+        x, y = xy
+        for char in text:
+            self.draw.text(
+                (self.px(x), self.px(y)), char, font=font, fill=fill,
+                stroke_width=stroke, stroke_fill=fill,
+            )  # fmt: skip
+            x += font.getlength(char) / self.scale + spacing
+        return x - spacing
+
+    def width_of(self, text: str, size: float) -> float:
+        return self.font(size).getlength(text) / self.scale
+
+    def finish(self) -> Image.Image:
+        """Round the card's corners onto a white backdrop, like a scan of a real card."""
+        mask = Image.new("L", self.size, 0)
+        ImageDraw.Draw(mask).rounded_rectangle(
+            (0, 0, self.size[0] - 1, self.size[1] - 1), radius=self.px(30), fill=255
+        )
+        out = Image.new("RGB", self.size, OUTSIDE_RGB)
+        out.paste(self.image, (0, 0), mask)
+        return out
+
+
+def _card_background(size: tuple[int, int], scale: float) -> Image.Image:
+    """A pale left-to-right gradient with faint guilloche waves, as on the real card."""
+    width, height = size
+    ramp = Image.linear_gradient("L").rotate(90, expand=True).resize((width, height))
+    # linear_gradient runs top (0) to bottom (255); rotated it runs right to left.
+    left = Image.new("RGB", size, CARD_LEFT_RGB)
+    right = Image.new("RGB", size, CARD_RIGHT_RGB)
+    image = Image.composite(left, right, ramp)
+    draw = ImageDraw.Draw(image)
+    line_w = max(1, round(scale))
+    for k in range(14):
+        amplitude = (18 + 3 * k) * scale
+        period = (220 + 17 * k) * scale
+        phase = k * 0.7
+        base_y = (40 + 36 * k) * scale
+        points = [
+            (x, base_y + amplitude * math.sin(2 * math.pi * x / period + phase))
+            for x in range(0, width + 8, 8)
+        ]
+        draw.line(points, fill=GUILLOCHE_RGB, width=line_w)
+    return image
+
+
+def _wrap(canvas: _Canvas, text: str, size: float, max_width: float) -> list[str]:
+    """Break ``text`` into lines no wider than ``max_width`` (Chinese wraps anywhere)."""
+    lines: list[str] = []
+    current = ""
+    for char in text:
+        if current and canvas.width_of(current + char, size) > max_width:
+            lines.append(current)
+            current = char
+        else:
+            current += char
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _draw_silhouette(canvas: _Canvas, box: tuple[float, float, float, float]) -> None:
+    """A plain head-and-shoulders shape on a light ground, standing in for the photo."""
+    x0, y0, x1, y1 = canvas.box(*box)
+    w, h = x1 - x0, y1 - y0
+    # Drawn on its own tile so the shoulders are clipped at the photo's edge.
+    photo = Image.new("RGB", (w, h), PORTRAIT_BG_RGB)
+    draw = ImageDraw.Draw(photo)
+    cx = w / 2
+    draw.ellipse((0.06 * w, 0.68 * h, 0.94 * w, 1.45 * h), fill=(58, 74, 96))  # shoulders
+    draw.polygon([(cx - 0.12 * w, 0.68 * h), (cx + 0.12 * w, 0.68 * h), (cx, 0.86 * h)],
+                 fill=(240, 242, 246))  # fmt: skip
+    draw.rectangle((cx - 0.09 * w, 0.52 * h, cx + 0.09 * w, 0.72 * h), fill=(222, 186, 156))
+    draw.ellipse((cx - 0.24 * w, 0.16 * h, cx + 0.24 * w, 0.62 * h), fill=(236, 200, 170))
+    draw.chord((cx - 0.26 * w, 0.11 * h, cx + 0.26 * w, 0.50 * h), start=180, end=360,
+               fill=(40, 36, 36))  # fmt: skip
+    canvas.image.paste(photo, (x0, y0))
+
+
+#: Portrait box on the front, in base coordinates (the real photo sits right of centre).
+PORTRAIT_BOX = (576.0, 62.0, 796.0, 332.0)
+LABEL_SIZE = 24.0
+VALUE_SIZE = 31.0
+NUMBER_SIZE = 34.0
+LABEL_X = 62.0
+VALUE_X = 150.0
+
+
+def draw_front(
+    person: Person, *, width: int = BASE_WIDTH
+) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """Draw the portrait side (人像面); return the RGB image and the portrait's pixel box."""
+    canvas = _Canvas(width)
+
+    def label(y: float, text: str, x: float = LABEL_X) -> float:
+        # Labels sit a little lower than values so their baselines line up.
+        return canvas.text((x, y + 5), text, LABEL_SIZE, LABEL_RGB, spacing=10)
+
+    def value(x: float, y: float, text: str) -> float:
+        return canvas.text((x, y), text, VALUE_SIZE, VALUE_RGB)
+
+    label(58, "姓名")
+    value(VALUE_X, 54, person.name)
+
+    label(122, "性别")
+    value(VALUE_X, 118, person.sex)
+    label(122, "民族", x=262)
+    value(350, 118, person.nation)
+
+    label(186, "出生")
+    x = value(VALUE_X, 182, f"{person.birth.year}")
+    x = label(186, "年", x=x + 8)
+    x = value(x + 14, 182, f"{person.birth.month}")
+    x = label(186, "月", x=x + 8)
+    x = value(x + 14, 182, f"{person.birth.day}")
+    label(186, "日", x=x + 8)
+
+    label(250, "住址")
+    lines = _wrap(canvas, person.address, VALUE_SIZE, PORTRAIT_BOX[0] - 20 - VALUE_X)
+    if len(lines) > 3:
+        raise ValueError(f"address does not fit on three lines: {person.address!r}")
+    for i, line in enumerate(lines):
+        value(VALUE_X, 246 + 42 * i, line)
+
+    canvas.text((LABEL_X, 446), "公民身份号码", LABEL_SIZE, LABEL_RGB, spacing=4)
+    canvas.text((262, 438), person.number, NUMBER_SIZE, VALUE_RGB, spacing=4)
+
+    _draw_silhouette(canvas, PORTRAIT_BOX)
+    return canvas.finish(), canvas.box(*PORTRAIT_BOX)
+
+
+def _star(cx: float, cy: float, radius: float, rotation_deg: float = -90.0) -> list[float]:
+    """The ten points of a five-pointed star, flattened, in base coordinates."""
+    points: list[float] = []
+    for i in range(10):
+        r = radius if i % 2 == 0 else radius * 0.382
+        angle = math.radians(rotation_deg + 36 * i)
+        points += [cx + r * math.cos(angle), cy + r * math.sin(angle)]
+    return points
+
+
+def _draw_emblem(canvas: _Canvas, cx: float, cy: float, radius: float) -> None:
+    """A placeholder for the national emblem: red disc, gold ring, five stars, a gate."""
+    draw = canvas.draw
+
+    def scaled(points: Sequence[float]) -> list[int]:
+        return [canvas.px(p) for p in points]
+
+    draw.ellipse(canvas.box(cx - radius, cy - radius, cx + radius, cy + radius),
+                 fill=EMBLEM_GOLD_RGB)  # fmt: skip
+    inner = radius * 0.88
+    draw.ellipse(canvas.box(cx - inner, cy - inner, cx + inner, cy + inner), fill=EMBLEM_RED_RGB)
+    draw.polygon(scaled(_star(cx - 0.34 * radius, cy - 0.42 * radius, 0.22 * radius)),
+                 fill=EMBLEM_GOLD_RGB)  # fmt: skip
+    for dx, dy in ((-0.02, -0.66), (0.14, -0.50), (0.16, -0.28), (0.02, -0.14)):
+        draw.polygon(scaled(_star(cx + dx * radius, cy + dy * radius, 0.08 * radius)),
+                     fill=EMBLEM_GOLD_RGB)  # fmt: skip
+
+    # The gate: a roof, a wall with three doors, a base (offsets in units of the radius).
+    def rect(dx0: float, dy0: float, dx1: float, dy1: float, fill: tuple[int, int, int]) -> None:
+        draw.rectangle(
+            canvas.box(cx + dx0 * radius, cy + dy0 * radius, cx + dx1 * radius, cy + dy1 * radius),
+            fill=fill,
+        )
+
+    roof = [(-0.50, 0.12), (0.50, 0.12), (0.40, 0.02), (-0.40, 0.02)]
+    draw.polygon(scaled([v for dx, dy in roof for v in (cx + dx * radius, cy + dy * radius)]),
+                 fill=EMBLEM_GOLD_RGB)  # fmt: skip
+    rect(-0.40, 0.12, 0.40, 0.38, EMBLEM_GOLD_RGB)
+    for dx in (-0.22, 0.0, 0.22):
+        rect(dx - 0.05, 0.22, dx + 0.05, 0.38, EMBLEM_RED_RGB)
+    rect(-0.58, 0.42, 0.58, 0.52, EMBLEM_GOLD_RGB)
+
+
+def _draw_wall(canvas: _Canvas) -> None:
+    """A faint Great Wall ridge line across the middle, as on the real back."""
+    points = [(190 + 40 * i, 300 - 38 * math.sin(i * 0.9) - 4 * i) for i in range(15)]
+    canvas.draw.line([(canvas.px(x), canvas.px(y)) for x, y in points],
+                     fill=(196, 204, 210), width=canvas.px(6), joint="curve")  # fmt: skip
+    for x, y in points[3::4]:
+        canvas.draw.rectangle(canvas.box(x - 12, y - 40, x + 12, y), fill=(200, 208, 214))
+
+
+def draw_back(person: Person, *, width: int = BASE_WIDTH) -> Image.Image:
+    """Draw the national-emblem side (国徽面) as an RGB image."""
+    canvas = _Canvas(width)
+    _draw_wall(canvas)
+    _draw_emblem(canvas, 142, 132, 86)
+    canvas.text((272, 62), "中华人民共和国", 44, VALUE_RGB, spacing=12, bold=True)
+    canvas.text((262, 150), "居民身份证", 62, VALUE_RGB, spacing=30, bold=True)
+    canvas.text((200, 384), "签发机关", LABEL_SIZE, VALUE_RGB, spacing=4)
+    canvas.text((350, 378), person.authority, VALUE_SIZE, VALUE_RGB)
+    canvas.text((200, 444), "有效期限", LABEL_SIZE, VALUE_RGB, spacing=4)
+    canvas.text((350, 438), timelimit_printed(person), VALUE_SIZE, VALUE_RGB)
+    return canvas.finish()
+
+
+def draw_not_a_card(width: int = 800, height: int = 500) -> Image.Image:
+    """A landscape (sky, sun, mountains, lake): a picture with no card in it."""
+    sky = Image.linear_gradient("L").resize((width, height))
+    image = Image.composite(
+        Image.new("RGB", (width, height), (250, 214, 170)),
+        Image.new("RGB", (width, height), (96, 150, 214)),
+        sky,
+    )
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((560, 70, 660, 170), fill=(255, 236, 150))
+    draw.polygon([(0, 330), (150, 170), (290, 300), (420, 150), (600, 320), (800, 210),
+                  (800, 360), (0, 360)], fill=(92, 112, 128))  # fmt: skip
+    draw.polygon([(0, 360), (120, 280), (260, 350), (470, 260), (800, 340), (800, 380),
+                  (0, 380)], fill=(60, 98, 80))  # fmt: skip
+    draw.rectangle((0, 380, width, height), fill=(70, 120, 170))
+    for y in range(395, height, 14):
+        draw.line([(40 + (y * 37) % 300, y), (140 + (y * 37) % 300, y)], fill=(140, 180, 214))
+    return image
+
+
+# --------------------------------------------------------------------------- sample set
+
+
+@dataclass(frozen=True)
+class CardFile:
+    """One card image to write: who, which side, file name and how it is saved."""
+
+    person_key: str
+    side: str  # "front" or "back"
+    file_name: str
+    width: int = BASE_WIDTH
+
+
+def _fixed_people(rng: random.Random) -> dict[str, Person]:
+    """The people of the sample set, chosen to cover the cases the tests need."""
+
+    def person(
+        name: str, sex: str, nation: str, birth: date, region: Region, street: str,
+        valid_from: date, valid_to: date | None,
+    ) -> Person:  # fmt: skip
+        return Person(
+            name=name, sex=sex, nation=nation, birth=birth,
+            address=f"{region.province}{region.city}{region.district}{street}",
+            number=make_number(region.area_code, birth, sex, rng),
+            authority=region.authority, valid_from=valid_from, valid_to=valid_to,
+        )  # fmt: skip
+
+    by_code = {region.area_code: region for region in REGIONS}
+    return {
+        # 20-year card, short address.
+        "zhangsan": person("张三", "男", "汉", date(1990, 10, 9), by_code["360113"],
+                           "丰和中大道1001号", date(2018, 7, 27), date(2038, 7, 27)),
+        # Expired: a 10-year card that ran out in 2025.
+        "lixiaohong": person("李小红", "女", "汉", date(1998, 3, 5), by_code["440106"],
+                             "天河北路233号", date(2015, 3, 1), date(2025, 3, 1)),
+        # Open-ended (长期) card, long address on two lines, one-digit month.
+        "wangli": person("王丽", "女", "汉", date(1961, 9, 21), by_code["310115"],
+                         "张江镇碧波路690弄12号402室", date(2015, 3, 1), None),
+        # Minority nation, transliterated name with a middle dot, two-line address.
+        "ayiguli": person("阿依古丽·买买提", "女", "维吾尔", date(1988, 12, 1),
+                          by_code["650102"], "解放南路88号", date(2016, 5, 12),
+                          date(2036, 5, 12)),
+        # A child's 5-year card; compound surname.
+        "ouyangming": person("欧阳明", "男", "汉", date(2012, 2, 14), by_code["110105"],
+                             "建国路88号院3号楼1单元501", date(2022, 2, 20), date(2027, 2, 20)),
+    }  # fmt: skip
+
+
+#: Every format at least once, three naming conventions, one upper-case extension.
+#: The BMP is drawn narrower: even as an 8-bit palette BMP it is stored uncompressed.
+CARD_FILES = (
+    CardFile("zhangsan", "front", "zhangsan_front.jpg"),
+    CardFile("zhangsan", "back", "zhangsan_back.png"),
+    CardFile("lixiaohong", "front", "lixiaohong_front.bmp", width=640),
+    CardFile("lixiaohong", "back", "lixiaohong_back.gif"),
+    CardFile("wangli", "front", "wangli-正.png"),
+    CardFile("wangli", "back", "wangli-反.tif"),
+    CardFile("ayiguli", "front", "ayiguli_front.tiff"),
+    CardFile("ayiguli", "back", "ayiguli_back.jpeg"),
+    CardFile("ouyangming", "front", "ouyangming-front.gif"),
+    CardFile("ouyangming", "back", "ouyangming-back.JPG"),
+)
+
+
+def encode_image(image: Image.Image, file_name: str) -> bytes:
+    """The file bytes for ``image`` in the format its extension names, reproducibly.
+
+    No EXIF, no timestamps, fixed JPEG quality; palette formats (GIF, BMP, TIFF) are
+    quantised to 256 colours, which keeps text crisp and the files small.
+    """
+    suffix = Path(file_name).suffix.lower()
+    buffer = io.BytesIO()
+    if suffix in (".jpg", ".jpeg"):
+        image.convert("RGB").save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    elif suffix == ".png":
+        image.convert("RGB").save(buffer, "PNG", optimize=True)
+    elif suffix in (".gif", ".bmp", ".tif", ".tiff"):
+        # Median-cut quantisation without dithering is deterministic and keeps flat areas flat.
+        paletted = image.convert("RGB").quantize(colors=256, dither=Image.Dither.NONE)
+        if suffix == ".gif":
+            paletted.save(buffer, "GIF", optimize=False)
+        elif suffix == ".bmp":
+            paletted.save(buffer, "BMP")
+        else:
+            paletted.save(buffer, "TIFF", compression="tiff_lzw")
+    else:
+        raise ValueError(f"no encoder for {file_name!r}")
+    return buffer.getvalue()
+
+
+def front_fixture(person: Person, order_no: str) -> dict[str, object]:
+    """The API's ``data`` for a front, with exactly what :func:`draw_front` prints."""
+    return {
+        "order_no": order_no,
+        "result": 0,
+        "side": "front",
+        "info": {
+            "name": person.name,
+            "sex": person.sex,
+            "nation": person.nation,
+            "year": str(person.birth.year),
+            # The API gives month and day without zero padding ("9"), as the card prints them.
+            "month": str(person.birth.month),
+            "day": str(person.birth.day),
+            "address": person.address,
+            "number": person.number,
+        },
+        "validity": {"name": True, "sex": True, "birthday": True, "address": True, "number": True},
+        "image_url": None,
+    }
+
+
+def back_fixture(person: Person, order_no: str) -> dict[str, object]:
+    """The API's ``data`` for a back; ``timelimit`` in the API's compact form."""
+    return {
+        "order_no": order_no,
+        "result": 0,
+        "side": "back",
+        "info": {"authority": person.authority, "timelimit": timelimit_api(person)},
+        "validity": {"authority": True, "timelimit": True},
+        "image_url": None,
+    }
+
+
+def main(out_dir: Path | None = None) -> int:
+    """Write the sample set into ``out_dir`` (default: this script's folder)."""
+    out_dir = out_dir or Path(__file__).resolve().parent
+    rng = random.Random(SEED)
+    try:
+        people = _fixed_people(rng)
+        fixtures: list[str] = []
+        for card in CARD_FILES:
+            person = people[card.person_key]
+            order_no = str(rng.randrange(10**17, 10**18))
+            portrait_box: tuple[int, int, int, int] | None = None
+            if card.side == "front":
+                image, portrait_box = draw_front(person, width=card.width)
+                data = front_fixture(person, order_no)
+            else:
+                image = draw_back(person, width=card.width)
+                data = back_fixture(person, order_no)
+            payload = encode_image(image, card.file_name)
+            (out_dir / card.file_name).write_bytes(payload)
+            record: dict[str, object] = {
+                "sha256": hashlib.sha256(payload).hexdigest(),
+                "file": card.file_name,
+                "data": data,
+            }
+            if portrait_box is not None:
+                record["portrait_box"] = list(portrait_box)
+            fixtures.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
+
+        landscape = encode_image(draw_not_a_card(), "not_a_card.jpg")
+        (out_dir / "not_a_card.jpg").write_bytes(landscape)
+        # The first 200 bytes of a real JPEG: a valid header, then nothing to decode.
+        (out_dir / "broken.jpg").write_bytes(landscape[:200])
+    except FontMissingError as exc:
+        print(f"make_samples: {exc}", file=sys.stderr)
+        return 1
+
+    (out_dir / "fixtures.jsonl").write_text("\n".join(fixtures) + "\n", encoding="utf-8")
+    for card in CARD_FILES:
+        print(f"{card.file_name}: {people[card.person_key].name} {card.side}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
