@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("sources", nargs="+", metavar="SRC", type=Path,
                         help="folders (walked recursively) or single image files")
     parser.add_argument("-o", "--output", required=True, metavar="OUT",
-                        help="output file ending in .csv or .jsonl; '-' writes JSONL to stdout")
+                        help="output file ending in .csv or .jsonl; '-' writes JSONL to stdout "
+                        "(required, no default)")
     parser.add_argument("--format", choices=("csv", "jsonl"),
                         help=_setting_help("format", "force the output format"))
     parser.add_argument("--endpoint", metavar="URL", help=_setting_help("endpoint", "API URL"))

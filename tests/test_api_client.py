@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -96,7 +95,7 @@ async def test_success_sends_signed_form_and_parses(client: ApiClient) -> None:
         ([{"status": 502, "body": HTML_502, "content_type": "text/html"}], 2),
         ([{"status": 503, "body": ""}], 2),
         ([{"status": 504, "payload": {"message": "Gateway Time-out"}}], 2),
-        ([{"exception": asyncio.TimeoutError()}], 2),
+        ([{"exception": TimeoutError()}], 2),
         ([{"exception": aiohttp.ServerDisconnectedError()}], 2),
         ([{"exception": aiohttp.ClientOSError(104, "Connection reset by peer")}], 2),
         ([{"status": 500, "body": ""}, {"status": 501, "payload": seller(501, "x")}], 3),

@@ -1,0 +1,151 @@
+"""CLI behaviour that needs no server: usage, configuration, help, dry runs, locks."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from batch_ocr import __version__
+from batch_ocr.cli import EXIT_LOCKED, EXIT_USAGE, build_parser, main
+from batch_ocr.state import Journal
+
+MISSING_CREDENTIALS = (
+    "batch-ocr: error: missing API credentials: set BATCH_OCR_SECRET_ID and "
+    "BATCH_OCR_SECRET_KEY in the environment (or secret_id/secret_key in the config file)\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in list(os.environ):
+        if key.startswith("BATCH_OCR_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def scans(tmp_path: Path) -> Path:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    Image.new("RGB", (200, 120), "white").save(folder / "a.jpg")
+    Image.new("RGB", (200, 120), "white").save(folder / "a_copy.jpg")
+    Image.new("RGB", (200, 120), "black").save(folder / "b.png")
+    (folder / "empty.jpg").write_bytes(b"")
+    return folder
+
+
+def test_missing_credentials_exit_2_with_one_line(scans: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(scans), "-o", "out.csv"]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.err == MISSING_CREDENTIALS
+    assert not Path("out.csv").exists()
+
+
+def test_missing_only_the_key_names_only_the_key(scans: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BATCH_OCR_SECRET_ID", "AKIDx")
+    assert main([str(scans), "-o", "out.csv"]) == EXIT_USAGE
+    assert "set BATCH_OCR_SECRET_KEY in the environment" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["-o", "out.xlsx"], "cannot tell the format of out.xlsx: name it .csv or .jsonl, "
+         "or give --format"),
+        (["-o", "out.csv", "--concurrency", "0"], "invalid settings: concurrency: Input should "
+         "be greater than or equal to 1"),
+        (["-o", "out.csv", "--endpoint", "ftp://x"], "invalid settings: endpoint: Value error, "
+         "must start with https:// or http://"),
+        (["-o", "out.csv", "--config", "nope.toml"], "config file not found: nope.toml"),
+    ],
+)
+def test_usage_errors_exit_2(scans: Path, monkeypatch: pytest.MonkeyPatch,
+                             capsys: pytest.CaptureFixture[str], argv: list[str],
+                             message: str) -> None:
+    monkeypatch.setenv("BATCH_OCR_SECRET_ID", "AKIDx")
+    monkeypatch.setenv("BATCH_OCR_SECRET_KEY", "k")
+    assert main([str(scans), *argv]) == EXIT_USAGE
+    assert capsys.readouterr().err == f"batch-ocr: error: {message}\n"
+
+
+def test_missing_source_exit_2(capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BATCH_OCR_SECRET_ID", "AKIDx")
+    monkeypatch.setenv("BATCH_OCR_SECRET_KEY", "k")
+    assert main(["nowhere", "-o", "out.csv"]) == EXIT_USAGE
+    assert capsys.readouterr().err == "batch-ocr: error: no such file or folder: nowhere\n"
+
+
+def test_unknown_config_key_is_named(scans: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Path("batch-ocr.toml").write_text('concurency = 4\nsecret_id = "a"\nsecret_key = "b"\n')
+    assert main([str(scans), "-o", "out.csv"]) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        "batch-ocr: error: unknown key(s) in batch-ocr.toml: concurency\n")
+
+
+def test_secret_key_never_in_a_validation_message(scans: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BATCH_OCR_SECRET_ID", "AKIDx")
+    monkeypatch.setenv("BATCH_OCR_SECRET_KEY", "TOPSECRET-VALUE")
+    monkeypatch.setenv("BATCH_OCR_QPS", "TOPSECRET-VALUE")
+    assert main([str(scans), "-o", "out.csv"]) == EXIT_USAGE
+    assert "TOPSECRET" not in capsys.readouterr().err
+
+
+def test_help_lists_every_option_with_default_and_environment() -> None:
+    parser = build_parser()
+    text = parser.format_help()
+    for action in parser._actions:
+        if not action.option_strings or action.dest in ("help", "version"):
+            continue
+        assert action.help, action.dest
+        assert "default" in action.help, action.dest
+    for key in ("ENDPOINT", "SOURCE", "CONCURRENCY", "QPS", "MAX_ATTEMPTS", "TIMEOUT", "FORMAT",
+                "STATE", "CA_BUNDLE", "BOM"):
+        assert f"BATCH_OCR_{key}" in text
+    for flag in ("--endpoint", "--source", "--concurrency", "--qps", "--max-attempts",
+                 "--timeout", "--config", "--quiet", "--verbose", "--version", "--format",
+                 "--no-bom", "--dry-run", "--max-calls", "--force", "--retry-failed",
+                 "--summary-json", "--state"):
+        assert flag in text
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out == f"batch-ocr {__version__}\n"
+
+
+def test_dry_run_counts_distinct_calls_and_cost(scans: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    Path("batch-ocr.toml").write_text("price_per_call = 1.5\n")
+    summary = tmp_path / "summary.json"
+    code = main([str(scans), "-o", "out.csv", "--dry-run", "--summary-json", str(summary)])
+    err = capsys.readouterr().err
+    # a.jpg and a_copy.jpg are one content: one call. empty.jpg is refused locally.
+    assert "dry run: a real run would make 2 calls (about 3.00 CNY at 1.5 per call)" in err
+    assert code == 1  # the empty file would be rejected
+    assert not Path("out.csv").exists()
+    report = json.loads(summary.read_text())
+    assert report["would_call"] == 2 and report["calls"] == 0 and report["dry_run"] is True
+    assert report["estimated_cost"] == 3.0
+    assert oct(summary.stat().st_mode & 0o777) == "0o600"
+
+
+def test_second_run_on_the_same_state_exits_75(scans: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BATCH_OCR_SECRET_ID", "AKIDx")
+    monkeypatch.setenv("BATCH_OCR_SECRET_KEY", "k")
+    with Journal(Path("out.csv.state.sqlite")):
+        assert main([str(scans), "-o", "out.csv"]) == EXIT_LOCKED
+    assert capsys.readouterr().err == (
+        "batch-ocr: another batch-ocr run is using out.csv.state.sqlite; "
+        "try again when it has finished\n")
