@@ -1,0 +1,112 @@
+"""Helpers for end-to-end tests: the emulator in a thread or a subprocess, test images."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
+from batch_ocr.emulator.config import EmulatorConfig
+from batch_ocr.emulator.server import EmulatorHandle, running_emulator
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples"
+FIXTURES = SAMPLES / "fixtures.jsonl"
+
+
+@contextmanager
+def emulator_in_thread(**options: Any) -> Iterator[EmulatorHandle]:
+    """The emulator on 127.0.0.1 in a background event loop, for in-process CLI runs."""
+    config = EmulatorConfig(**options)
+    loop = asyncio.new_event_loop()
+    ready: asyncio.Future[EmulatorHandle] = loop.create_future()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with running_emulator(config) as handle:
+            ready.set_result(handle)
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    handle = asyncio.run_coroutine_threadsafe(_wait(ready), loop).result(10)
+    try:
+        yield handle
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()
+
+
+async def _wait(future: asyncio.Future[EmulatorHandle]) -> EmulatorHandle:
+    return await future
+
+
+@contextmanager
+def emulator_process(*args: str) -> Iterator[str]:
+    """``batch-ocr-emulator --port 0 ARGS`` as a subprocess; yields the API URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "batch_ocr.emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("listening on http://127.0.0.1:"), line
+        yield line.removeprefix("listening on ").strip()
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def stats_of(api_url: str) -> dict[str, Any]:
+    """``GET /_emulator/stats`` of an emulator process."""
+    base = api_url.split("/", 3)
+    with urllib.request.urlopen(f"{base[0]}//{base[2]}/_emulator/stats", timeout=10) as answer:
+        result: dict[str, Any] = json.load(answer)
+    return result
+
+
+def demo_env(**extra: str) -> dict[str, str]:
+    """The environment of a batch-ocr subprocess using the emulator's demo keys."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BATCH_OCR_")}
+    env.update(BATCH_OCR_SECRET_ID=DEMO_SECRET_ID, BATCH_OCR_SECRET_KEY=DEMO_SECRET_KEY)
+    env.update(extra)
+    return env
+
+
+def make_images(folder: Path, count: int, *, seed: int = 0, size: tuple[int, int] = (120, 80)
+                ) -> list[str]:
+    """``count`` distinct small JPEGs (not cards); returns their sha256s."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    hashes = []
+    for index in range(count):
+        image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
+        ImageDraw.Draw(image).text((4, 4), f"{seed}-{index}", fill="black")
+        path = folder / f"img_{index:05d}.jpg"
+        image.save(path, quality=80)
+        hashes.append(hashlib.sha256(path.read_bytes()).hexdigest())
+    return hashes
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSONL output."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
