@@ -74,9 +74,10 @@ async def test_seeded_faults_replay(api: Any, cards: Any, helpers: Any) -> None:
     async with running_emulator(config) as emu:
         first = await run_calls(api, emu, body, 60)
         stats = emu.stats()
-        async with aiohttp.ClientSession() as session:
-            async with session.post(emu.base_url + "/_emulator/reset") as response:
-                assert (await response.json())["calls"] == 0
+        async with aiohttp.ClientSession() as session, session.post(
+            emu.base_url + "/_emulator/reset"
+        ) as response:
+            assert (await response.json())["calls"] == 0
         assert await run_calls(api, emu, body, 60) == first
     async with running_emulator(config) as other:
         assert await run_calls(api, other, body, 60) == first
