@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from pydantic import ValidationError
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from batch_ocr import __version__, retry_policy, signing
 from batch_ocr.encoding import CONTENT_TYPE
@@ -249,17 +248,8 @@ class ApiClient:
         Raises ``ApiError`` (with ``attempts`` set) or ``FatalApiError``.
         """
         attempts = 0
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._settings.max_attempts),
-            retry=retry_if_exception(retry_policy.is_transient),
-            wait=lambda state: retry_policy.backoff_s(
-                state.attempt_number, state.outcome.exception() if state.outcome else None
-            ),
-            sleep=self._sleep,
-            reraise=True,
-        )
         try:
-            async for attempt in retrying:
+            async for attempt in retry_policy.retrying(self._settings.max_attempts, self._sleep):
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
                     if attempts > 1:

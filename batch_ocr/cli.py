@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import json
 import logging
 import signal
@@ -21,9 +22,10 @@ from typing import Any
 from batch_ocr import __version__
 from batch_ocr.errors import ConfigError, RunLockedError
 from batch_ocr.output import open_private
+from batch_ocr.pairing import PAIR_BY
 from batch_ocr.pipeline import RunOptions, RunSummary
 from batch_ocr.rows import CLEAN_STATUSES, STATUSES, Row
-from batch_ocr.runner import Runner
+from batch_ocr.runner import OutputView, Runner
 from batch_ocr.settings import Settings, default_of, env_var, load_settings
 
 EXIT_OK = 0
@@ -95,6 +97,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-calls", type=int, metavar="N",
                         help="stop after N calls; the rest waits for the next run "
                         "(default: no limit)")
+    parser.add_argument("--portraits", type=Path, metavar="DIR",
+                        help="save each front's portrait to DIR/<file path>.<ext> right after "
+                        "its call (default: off)")
+    parser.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
+                        help="judge the 'expired' check against this date (default: today)")
+    parser.add_argument("--pair", action="store_true", default=False,
+                        help="one row per card (front + back) instead of per image "
+                        "(default: off)")
+    parser.add_argument("--pair-by", choices=PAIR_BY, default="auto",
+                        help="how images are grouped into cards: file names with the side "
+                        "marker removed, then one front + one back per folder (auto); names "
+                        "only (stem); or whole folders (folder) (default: auto)")
+    parser.add_argument("--mask", action="store_true", default=False,
+                        help="mask names, ID numbers and addresses in every output "
+                        "(default: off)")
     parser.add_argument("--summary-json", type=Path, metavar="PATH",
                         help="also write the run summary as JSON here (default: none)")
     verbosity = parser.add_mutually_exclusive_group()
@@ -105,6 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
                            "never card fields) (default: off)")
     parser.add_argument("--version", action="version", version=f"batch-ocr {__version__}")
     return parser
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _flag_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -278,9 +302,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.dry_run:
             settings.require_credentials()
         options = RunOptions(dry_run=args.dry_run, force=args.force,
-                             retry_failed=args.retry_failed, max_calls=args.max_calls)
+                             retry_failed=args.retry_failed, max_calls=args.max_calls,
+                             portraits_dir=args.portraits)
+        view = OutputView(as_of=args.as_of or datetime.date.today(), mask=args.mask,
+                          pair=args.pair, pair_by=args.pair_by)
         progress = Progress(tty=sys.stderr.isatty(), verbose=args.verbose, quiet=args.quiet)
-        runner = Runner(settings, args.sources, args.output, options=options,
+        runner = Runner(settings, args.sources, args.output, options=options, view=view,
                         on_row=progress.on_row)
         missing = [str(s) for s in args.sources if not s.exists() and not s.is_symlink()]
         if missing:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from batch_ocr.errors import ConfigError
+from batch_ocr.pairing import PAIR_COLUMNS, PairBy, pair_rows
 from batch_ocr.rows import CSV_COLUMNS, JSONL_COLUMNS, Row
 from batch_ocr.writers import Writer, make_writer
 
@@ -84,8 +85,8 @@ class OutputFile:
         try:
             writer = make_writer(self.fmt, stream, columns=self.columns, bom=self.bom)
             writer.start()
-            for row in rows:
-                writer.write(row.to_dict())
+            for record in self.records(rows):
+                writer.write(record)
             stream.flush()
             os.fsync(stream.fileno())
             os.replace(temporary, path)
@@ -95,6 +96,11 @@ class OutputFile:
                 os.unlink(temporary)
             raise
         return stream
+
+    def records(self, rows: Iterable[Row]) -> Iterator[dict[str, Any]]:
+        """What the file holds for ``rows``: one record per image."""
+        for row in rows:
+            yield row.to_dict()
 
     def write(self, row: Row) -> None:
         """Append one row, flushed."""
@@ -114,3 +120,54 @@ class OutputFile:
             self._stream.close()
         old.close()
         self._stream = None
+
+
+#: ``--pair`` columns: the pinned pairing columns, then what a reviewer needs next to them.
+PAIRED_COLUMNS: tuple[str, ...] = (
+    *PAIR_COLUMNS,
+    "checks",
+    "front_portrait_file",
+    "other_file",
+    "other_status",
+    "error_code",
+    "error_message",
+)
+
+
+class PairedOutputFile(OutputFile):
+    """``--pair``: one record per card, written whole from the journal's rows.
+
+    Pairs need every image of a card, so nothing is streamed: the file is written at
+    the start (from earlier runs) and again at the end. Images that are no card side
+    (errors, other documents) are kept as ``pair_status`` ``unpaired`` records, so no
+    image disappears from the table.
+    """
+
+    def __init__(self, target: str, fmt: str, *, bom: bool, pair_by: PairBy) -> None:
+        super().__init__(target, fmt, bom=bom)
+        self.columns = PAIRED_COLUMNS
+        self.pair_by = pair_by
+
+    def records(self, rows: Iterable[Row]) -> Iterator[dict[str, Any]]:
+        result = pair_rows(list(rows), pair_by=self.pair_by)
+        for card in result.cards:
+            record: dict[str, Any] = dict.fromkeys(PAIRED_COLUMNS, "")
+            record.update(card.to_dict())
+            record["checks"] = [c for r in card.members for c in r.checks]
+            record["front_portrait_file"] = card.front.portrait_file if card.front else ""
+            yield record
+        for row in result.unpaired:
+            record = dict.fromkeys(PAIRED_COLUMNS, "")
+            record.update(pair_status="unpaired", other_file=row.file, other_status=row.status,
+                          error_code=row.error_code, error_message=row.error_message,
+                          checks=[])
+            yield record
+
+    def write(self, row: Row) -> None:
+        """Nothing streams in pair mode: the journal has the row; ``finish`` pairs it."""
+
+    def finish(self, final_rows: Iterable[Row] | None = None) -> None:
+        if self.is_stdout and self._writer is not None and final_rows is not None:
+            for record in self.records(final_rows):
+                self._writer.write(record)
+        super().finish(final_rows)

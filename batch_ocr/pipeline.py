@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiofiles
+import aiohttp
 
-from batch_ocr import imaging, retry_policy
+from batch_ocr import imaging, portraits, retry_policy
 from batch_ocr.api_client import ApiClient, Sleep, make_session
 from batch_ocr.discovery import Candidate, WalkStats, walk_sources
 from batch_ocr.encoding import form_body
@@ -79,6 +80,8 @@ class RunOptions:
     force: bool = False
     retry_failed: bool = False
     max_calls: int | None = None
+    #: Save each front's portrait here right after its call (``--portraits``).
+    portraits_dir: Path | None = None
 
 
 class _BudgetExhausted(Exception):
@@ -166,6 +169,7 @@ class BatchRun:
         self._results_by_sha: dict[str, asyncio.Future[Row]] = {}
         self._rate = RateLimit(settings.qps) if settings.qps else None
         self._dry_run_shas: set[str] = set()
+        self._session: aiohttp.ClientSession | None = None
 
     def request_stop(self) -> None:
         """Stop starting new work; what is in flight finishes and is written."""
@@ -195,6 +199,7 @@ class BatchRun:
             yield
             return
         async with make_session(self.settings) as session:
+            self._session = session
             self._client = ApiClient(
                 self.settings, session, sleep=self._sleep, before_call=self._before_call
             )
@@ -297,7 +302,7 @@ class BatchRun:
         reused = self._reusable_row(sha256)
         if reused is not None:
             self.summary.reused += 1
-            return dataclasses.replace(reused, file=candidate.rel, attempts=0)
+            return await self._copy_for(reused, candidate)
         if self.options.dry_run:
             if sha256 not in self._dry_run_shas:
                 self._dry_run_shas.add(sha256)
@@ -334,7 +339,7 @@ class BatchRun:
         if pending is not None:
             row = await asyncio.shield(pending)
             self.summary.reused += 1
-            return dataclasses.replace(row, file=candidate.rel, attempts=0)
+            return await self._copy_for(row, candidate)
         future: asyncio.Future[Row] = asyncio.get_running_loop().create_future()
         self._results_by_sha[sha256] = future
         try:
@@ -360,7 +365,45 @@ class BatchRun:
                             sha256=sha256)
         row.fitted = prepared.fitted
         row.engine = "api"
+        await self._save_portrait(row)
         return row
+
+    async def _save_portrait(self, row: Row) -> None:
+        """Fetch the portrait now: its link dies within the hour (``--portraits``)."""
+        portraits_dir = self.options.portraits_dir
+        if portraits_dir is None or row.side != "front" or self._session is None:
+            return
+        if not row.portrait_url:
+            row.portrait_error = "the answer has no portrait link"
+            return
+        try:
+            image_bytes = await portraits.download(
+                self._session, row.portrait_url, max_attempts=self.settings.max_attempts,
+                sleep=self._sleep,
+            )
+            row.portrait_file = await asyncio.to_thread(
+                portraits.save, portraits_dir, row.file, image_bytes)
+        except portraits.PortraitError as exc:
+            row.portrait_error = str(exc)
+        except OSError as exc:
+            row.portrait_error = f"cannot write the portrait: {exc.strerror}"
+
+    async def _copy_for(self, row: Row, candidate: Candidate) -> Row:
+        """The row of a file whose content was already recognised (no call made)."""
+        copy = dataclasses.replace(row, file=candidate.rel, attempts=0, portrait_file="",
+                                   portrait_error="", invalid_fields=list(row.invalid_fields),
+                                   validity=dict(row.validity))
+        portraits_dir = self.options.portraits_dir
+        if portraits_dir is not None and row.portrait_file:
+            try:
+                image_bytes = await asyncio.to_thread(Path(row.portrait_file).read_bytes)
+                copy.portrait_file = await asyncio.to_thread(
+                    portraits.save, portraits_dir, copy.file, image_bytes)
+            except (OSError, portraits.PortraitError) as exc:
+                copy.portrait_error = f"cannot copy the portrait: {exc}"
+        elif portraits_dir is not None and copy.side == "front":
+            copy.portrait_error = row.portrait_error or "no portrait for this content"
+        return copy
 
 
 async def run_batch(

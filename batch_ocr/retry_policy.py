@@ -9,6 +9,9 @@ See ``API_CONTRACT.md``, "Error codes", and the gateway table.
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable
+
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from batch_ocr.errors import TransientApiError
 
@@ -50,3 +53,16 @@ RETRY_NEXT_RUN_CODES: frozenset[str] = frozenset(
 def retry_next_run(status: str, error_code: str) -> bool:
     """True when a row's failure should be retried by the next run."""
     return status in ("error", "rejected") and error_code in RETRY_NEXT_RUN_CODES
+
+
+def retrying(max_attempts: int, sleep: Callable[[float], Awaitable[None]]) -> AsyncRetrying:
+    """The retry loop: ``is_transient`` decides, ``backoff_s`` waits, ``sleep`` sleeps."""
+    return AsyncRetrying(
+        stop=stop_after_attempt(max_attempts),
+        retry=retry_if_exception(is_transient),
+        wait=lambda state: backoff_s(
+            state.attempt_number, state.outcome.exception() if state.outcome else None
+        ),
+        sleep=sleep,
+        reraise=True,
+    )

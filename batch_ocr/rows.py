@@ -47,6 +47,9 @@ class Row:
     # --- columns added after the pinned ones ---
     fitted: bool = False
     engine: str = ""
+    checks: list[str] = field(default_factory=list)
+    portrait_file: str = ""
+    portrait_error: str = ""
     # The provider's validity object: JSONL only (CSV has invalid_fields for it).
     validity: dict[str, bool] = field(default_factory=dict)
 

@@ -10,15 +10,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import datetime
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from batch_ocr.api_client import Sleep
-from batch_ocr.output import STDOUT, OutputFile, output_format
+from batch_ocr.checks import check_row
+from batch_ocr.errors import ConfigError
+from batch_ocr.masking import mask_row
+from batch_ocr.output import STDOUT, OutputFile, PairedOutputFile, output_format
+from batch_ocr.pairing import PairBy
 from batch_ocr.pipeline import BatchRun, RunOptions, RunSummary
 from batch_ocr.rows import Row
 from batch_ocr.settings import Settings
 from batch_ocr.state import Journal, default_state_path
+
+
+@dataclass(frozen=True, slots=True)
+class OutputView:
+    """How rows are shown: checks date, masking, one row per card."""
+
+    as_of: datetime.date = field(default_factory=datetime.date.today)
+    mask: bool = False
+    pair: bool = False
+    pair_by: PairBy = "auto"
 
 
 def state_path_for(output: str, explicit: Path | None) -> Path | None:
@@ -40,6 +57,7 @@ class Runner:
         output: str,
         *,
         options: RunOptions | None = None,
+        view: OutputView | None = None,
         sleep: Sleep = asyncio.sleep,
         on_row: Callable[[Row, RunSummary], None] | None = None,
     ) -> None:
@@ -47,8 +65,12 @@ class Runner:
         self.sources = list(sources)
         self.output = output
         self.options = options or RunOptions()
+        self.view = view or OutputView()
         self.fmt = output_format(output, settings.format)
         self.state_path = state_path_for(output, settings.state)
+        if self.view.pair and self.state_path is None:
+            raise ConfigError("--pair writes its table from the state journal: give --state "
+                              "PATH when writing to stdout")
         self._sleep = sleep
         self._on_row = on_row
         self.batch: BatchRun | None = None
@@ -71,14 +93,36 @@ class Runner:
         with self._journal() as journal:
             if self.options.dry_run:
                 return await self._batch(journal, sink=lambda row: None).run()
-            output = OutputFile(self.output, self.fmt, bom=self.settings.bom)
-            output.start(journal.rows() if journal is not None else ())
+            output = self._output_file()
+            output.start(self._presented(journal))
             try:
-                return await self._batch(journal, sink=output.write).run()
+                return await self._batch(journal, sink=lambda row: output.write(
+                    self.present(row))).run()
             finally:
                 # Also on cancellation (a second Ctrl-C): the journal has every
                 # finished row, so the output is made whole from it.
-                output.finish(journal.rows() if journal is not None else None)
+                output.finish(self._presented(journal) if journal is not None else None)
+
+    def _output_file(self) -> OutputFile:
+        if self.view.pair:
+            return PairedOutputFile(self.output, self.fmt, bom=self.settings.bom,
+                                    pair_by=self.view.pair_by)
+        return OutputFile(self.output, self.fmt, bom=self.settings.bom)
+
+    def _presented(self, journal: Journal | None) -> Iterator[Row]:
+        if journal is not None:
+            for row in journal.rows():
+                yield self.present(row)
+
+    def present(self, row: Row) -> Row:
+        """A row as outputs show it: checks as of the run date, masked if asked.
+
+        The journal keeps rows as recognised; checks and masking are applied on the
+        way out, so ``expired`` follows the date of each run and ``--mask`` can be
+        switched on for a later run without calling anything again.
+        """
+        shown = dataclasses.replace(row, checks=check_row(row, as_of=self.view.as_of))
+        return mask_row(shown) if self.view.mask else shown
 
     def _batch(self, journal: Journal | None, sink: Callable[[Row], None]) -> BatchRun:
         self.batch = BatchRun(

@@ -1,0 +1,100 @@
+"""Saving each front's portrait before its link dies.
+
+The provider's ``image_url`` is valid for one hour (``API_CONTRACT.md``, "Response"),
+so a portrait is fetched right after its card's call, not at the end of the run.
+Downloads are not billed; they use the same retry policy as API calls, follow no
+redirect to a non-HTTP(S) scheme, are capped in size, and must be an image.
+A portrait that cannot be saved never fails its row: the row gets ``portrait_error``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from pathlib import Path, PurePosixPath
+
+import aiohttp
+from yarl import URL
+
+from batch_ocr import retry_policy
+from batch_ocr.api_client import Sleep
+from batch_ocr.errors import TransientApiError
+from batch_ocr.imaging import sniff_format
+
+MAX_PORTRAIT_BYTES = 2 * 1024 * 1024
+MAX_REDIRECTS = 3
+EXTENSION_BY_FORMAT = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "BMP": "bmp", "TIFF": "tif"}
+
+
+class PortraitError(Exception):
+    """The portrait could not be saved; the message goes to ``portrait_error``."""
+
+
+def portrait_path(portraits_dir: Path, file: str, image_bytes: bytes) -> Path:
+    """``DIR/<file path without extension>.<real extension>``, kept inside ``DIR``."""
+    fmt = sniff_format(image_bytes[:16])
+    if fmt is None:
+        raise PortraitError("the portrait is not an image")
+    relative = PurePosixPath(file).with_suffix("." + EXTENSION_BY_FORMAT[fmt])
+    # ``file`` comes from our own walk, but never let ``..`` or an absolute path escape.
+    parts = [part for part in relative.parts if part not in ("", ".", "..", "/")]
+    return portraits_dir.joinpath(*parts)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` atomically with mode 0600 (a face is personal data)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+async def _fetch_once(session: aiohttp.ClientSession, url: str) -> bytes:
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        if not current.startswith(("http://", "https://")):
+            raise PortraitError("the portrait link is not HTTP(S)")
+        try:
+            async with session.get(current, allow_redirects=False) as response:
+                if response.status in (301, 302, 303, 307, 308):
+                    current = str(response.url.join(URL(response.headers.get("Location", ""))))
+                    continue
+                if response.status in retry_policy.TRANSIENT_CODES or response.status == 429:
+                    raise TransientApiError(str(response.status), f"HTTP {response.status}")
+                if response.status != 200:
+                    raise PortraitError(f"HTTP {response.status} (the link may have expired)")
+                data = await response.content.read(MAX_PORTRAIT_BYTES + 1)
+        except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+            raise TransientApiError("connection_error", type(exc).__name__) from None
+        if len(data) > MAX_PORTRAIT_BYTES:
+            raise PortraitError("the portrait is larger than 2 MB")
+        return data
+    raise PortraitError("too many redirects")
+
+
+async def download(
+    session: aiohttp.ClientSession, url: str, *, max_attempts: int, sleep: Sleep = asyncio.sleep
+) -> bytes:
+    """The portrait's bytes, retrying transient failures like an API call."""
+    try:
+        async for attempt in retry_policy.retrying(max_attempts, sleep):
+            with attempt:
+                return await _fetch_once(session, url)
+    except TransientApiError as exc:
+        raise PortraitError(f"download failed: {exc}") from None
+    raise PortraitError("download failed")  # pragma: no cover - tenacity always reraises
+
+
+def save(portraits_dir: Path, file: str, image_bytes: bytes) -> str:
+    """Check and save one portrait; returns the path written."""
+    path = portrait_path(portraits_dir, file, image_bytes)
+    write_private(path, image_bytes)
+    return str(path)
