@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mask", action="store_true", default=False,
                         help="mask names, ID numbers and addresses in every output "
                         "(default: off)")
+    parser.add_argument("--report", type=Path, metavar="PATH.html",
+                        help="also write an offline review page of the output (default: none; "
+                        "batch-ocr-report rebuilds it later)")
     parser.add_argument("--summary-json", type=Path, metavar="PATH",
                         help="also write the run summary as JSON here (default: none)")
     verbosity = parser.add_mutually_exclusive_group()
@@ -268,8 +271,13 @@ async def _run_with_signals(runner: Runner) -> tuple[RunSummary, bool]:
         else:
             task.cancel()
 
+    handled = []
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, on_signal, signum)
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+            handled.append(signum)
+        except (ValueError, RuntimeError):
+            pass  # not the main thread (called from Python): the caller owns signals
     try:
         summary = await task
     except asyncio.CancelledError:
@@ -277,7 +285,7 @@ async def _run_with_signals(runner: Runner) -> tuple[RunSummary, bool]:
         summary = runner.batch.summary
         summary.interrupted = True
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in handled:
             loop.remove_signal_handler(signum)
     terminated = bool(signals_seen) and signals_seen[0] == signal.SIGTERM
     return summary, terminated
@@ -328,8 +336,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(summary_text(summary, settings), file=sys.stderr)
     if summary.fatal_error is not None:
         print(f"batch-ocr: fatal: {summary.fatal_error}", file=sys.stderr)
+    facts = summary_json(summary, code, settings)
     if args.summary_json is not None:
         with open_private(args.summary_json) as handle:
-            json.dump(summary_json(summary, code, settings), handle, indent=2)
+            json.dump(facts, handle, indent=2)
             handle.write("\n")
+    if args.report is not None and not args.dry_run:
+        code = _write_report(args, facts) or code
     return code
+
+
+def _write_report(args: argparse.Namespace, facts: dict[str, Any]) -> int:
+    """Write ``--report`` from the output as written; returns 1 if that failed, else 0."""
+    from batch_ocr.report import image_finder, load_rows, write_report
+
+    if args.output == "-":
+        print("batch-ocr: --report needs an output file, not stdout", file=sys.stderr)
+        return EXIT_FILE_ERRORS
+    try:
+        rows = load_rows(Path(args.output))
+        sources = [s if s.is_dir() else s.parent for s in args.sources]
+        write_report(rows, args.report, image_for=image_finder(sources),
+                     summary={**facts, "cost_estimate": facts["estimated_cost"],
+                              "currency": "CNY"},
+                     masked=args.mask, portrait_dir=Path(args.output).parent)
+    except (OSError, ConfigError) as exc:
+        print(f"batch-ocr: cannot write the report: {exc}", file=sys.stderr)
+        return EXIT_FILE_ERRORS
+    return 0

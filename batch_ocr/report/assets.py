@@ -1,0 +1,334 @@
+"""The page's stylesheet and script, inlined into every report.
+
+They live in a Python module rather than as package data files so that they ship with
+any install of the package (no MANIFEST needed) and so that ``page.py`` can hash them
+for the Content-Security-Policy. Keep them free of anything that loads from elsewhere:
+no ``@import``, no ``url(...)``, no web fonts, no ``fetch``.
+"""
+
+from __future__ import annotations
+
+# System font stacks only: a web font would be a network request.
+STYLE = """
+:root {
+  --ok: #2e7d32; --warn: #b26a00; --bad: #c62828; --muted: #6b7280; --info: #5b4bb7;
+  --line: #e5e7eb; --bg: #f8fafc; --flag-bg: #fff4e5; --bad-bg: #fdecea;
+}
+* { box-sizing: border-box; }
+body {
+  margin: 0; background: var(--bg); color: #111827;
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC",
+    "Microsoft YaHei", "PingFang SC", sans-serif;
+}
+header, main { max-width: 1200px; margin: 0 auto; padding: 12px 16px; }
+h1 { font-size: 20px; margin: 4px 0 8px; }
+.masked-note { background: #eef2ff; border: 1px solid #c7d2fe; padding: 6px 10px;
+  border-radius: 6px; margin: 6px 0; }
+dl.run { display: flex; flex-wrap: wrap; gap: 4px 20px; margin: 6px 0 10px; }
+dl.run div { display: flex; gap: 6px; }
+dl.run dt { color: var(--muted); }
+dl.run dd { margin: 0; font-weight: 600; }
+.counts { display: flex; flex-wrap: wrap; gap: 6px; margin: 8px 0; }
+.count { border: 1px solid var(--line); background: #fff; border-radius: 999px;
+  padding: 3px 10px 3px 8px; cursor: pointer; font: inherit; display: inline-flex;
+  align-items: center; gap: 6px; }
+.count:hover, .count:focus-visible { border-color: #9ca3af; }
+.count .n { font-weight: 700; }
+.swatch { width: 10px; height: 10px; border-radius: 2px; display: inline-block;
+  background: var(--muted); }
+svg.mix { width: 100%; height: 18px; display: block; border-radius: 4px;
+  background: var(--line); }
+svg.mix rect { fill: var(--muted); }
+.st-ok .swatch, svg.mix rect.st-ok, .badge.st-ok,
+.st-complete .swatch, svg.mix rect.st-complete, .badge.st-complete { background: var(--ok);
+  fill: var(--ok); }
+.st-scan_failed .swatch, svg.mix rect.st-scan_failed, .badge.st-scan_failed,
+.st-front_only .swatch, svg.mix rect.st-front_only, .badge.st-front_only,
+.st-back_only .swatch, svg.mix rect.st-back_only, .badge.st-back_only {
+  background: var(--warn); fill: var(--warn); }
+.st-error .swatch, svg.mix rect.st-error, .badge.st-error,
+.st-rejected .swatch, svg.mix rect.st-rejected, .badge.st-rejected { background: var(--bad);
+  fill: var(--bad); }
+.st-ambiguous .swatch, svg.mix rect.st-ambiguous, .badge.st-ambiguous {
+  background: var(--info); fill: var(--info); }
+.controls { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: end;
+  position: sticky; top: 0; background: var(--bg); padding: 8px 0; z-index: 1;
+  border-bottom: 1px solid var(--line); }
+.controls label { display: flex; flex-direction: column; font-size: 12px;
+  color: var(--muted); gap: 2px; }
+.controls select, .controls input, .controls button { font: inherit; padding: 4px 6px; }
+.controls input[type=search] { min-width: 220px; }
+button.toggle[aria-pressed=true] { background: var(--bad); color: #fff;
+  border-color: var(--bad); }
+.shown { color: var(--muted); margin: 8px 0; }
+.pager { display: flex; gap: 8px; align-items: center; margin: 8px 0; }
+.pager button { font: inherit; padding: 2px 10px; }
+ol.entries { list-style: none; padding: 0; margin: 0; display: grid; gap: 8px; }
+.entry { background: #fff; border: 1px solid var(--line); border-radius: 8px;
+  padding: 10px; display: flex; gap: 12px; }
+.entry.rank-0 { border-left: 4px solid var(--bad); }
+.entry.rank-1 { border-left: 4px solid var(--warn); }
+.entry.rank-2 { border-left: 4px solid #f59e0b; }
+.media { display: flex; gap: 6px; flex: 0 0 auto; align-items: flex-start; }
+.media figure { margin: 0; font-size: 11px; color: var(--muted); text-align: center; }
+.media img.thumb { max-width: 160px; max-height: 160px; border: 1px solid var(--line);
+  border-radius: 4px; display: block; }
+.media img.portrait { max-width: 96px; max-height: 96px; border: 1px solid var(--line);
+  border-radius: 4px; display: block; }
+.noimg { width: 160px; height: 101px; display: flex; align-items: center;
+  justify-content: center; border: 1px dashed var(--line); border-radius: 4px;
+  color: var(--muted); font-size: 11px; padding: 4px; text-align: center; }
+.body { flex: 1 1 auto; min-width: 0; }
+.head { display: flex; flex-wrap: wrap; gap: 8px; align-items: baseline; }
+.file { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
+  word-break: break-all; }
+.badge { color: #fff; background: var(--muted); border-radius: 4px; padding: 0 6px;
+  font-size: 12px; font-weight: 600; }
+.side { font-size: 12px; color: var(--muted); }
+.flags { display: flex; flex-wrap: wrap; gap: 4px; margin: 4px 0; }
+.flag { background: var(--flag-bg); color: #8a4b00; border: 1px solid #f5c57a;
+  border-radius: 4px; padding: 0 6px; font-size: 12px; }
+.errors { margin: 4px 0; }
+.error { background: var(--bad-bg); color: #8e1c1c; border-radius: 4px; padding: 2px 6px;
+  margin: 2px 0; word-break: break-word; }
+.error code { font-weight: 700; margin-right: 6px; }
+dl.fields { display: grid; grid-template-columns: max-content 1fr; gap: 1px 10px;
+  margin: 6px 0 0; }
+dl.fields dt { color: var(--muted); }
+dl.fields dd { margin: 0; word-break: break-word; }
+dl.fields dd.bad { background: var(--flag-bg); color: #8a4b00; font-weight: 600;
+  border-radius: 3px; padding: 0 4px; }
+dl.fields dd.bad::after { content: " \\26A0"; }
+details { margin-top: 4px; font-size: 12px; color: var(--muted); }
+details dl { display: grid; grid-template-columns: max-content 1fr; gap: 0 10px;
+  margin: 4px 0; }
+details dd { margin: 0; word-break: break-all; }
+.empty { padding: 24px; text-align: center; color: var(--muted); background: #fff;
+  border: 1px dashed var(--line); border-radius: 8px; }
+"""
+
+# Vanilla JS, no framework: the page must work offline from a file:// URL.
+# Rules that keep untrusted OCR text harmless: values only ever go through textContent
+# or a created element's properties; images only from our own data:image/jpeg URIs.
+SCRIPT = r"""
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("report-data").textContent);
+  var entries = data.entries;
+  var PAGE_SIZE = data.page_size || 100;
+  var has = function (obj, key) { return Object.prototype.hasOwnProperty.call(obj, key); };
+  var KNOWN = {};
+  data.known_statuses.forEach(function (s) { KNOWN[s] = true; });
+  var collator = new Intl.Collator("zh-CN", {numeric: true, sensitivity: "base"});
+  var state = {status: "", flag: "", errorsOnly: false, query: "", sort: "attention", page: 0};
+  var shown = [];
+
+  var $ = function (id) { return document.getElementById(id); };
+  var ui = {
+    status: $("f-status"), flag: $("f-flag"), search: $("f-search"), sort: $("f-sort"),
+    errorsOnly: $("errors-only"), list: $("entries"), shown: $("shown"),
+    pagers: document.querySelectorAll(".pager")
+  };
+
+  entries.forEach(function (e) { e._q = e.files.join("\n").toLowerCase(); });
+
+  function byFile(a, b) { return collator.compare(a.files[0] || "", b.files[0] || ""); }
+  var SORTS = {
+    attention: function (a, b) { return a.rank - b.rank || byFile(a, b) || a.index - b.index; },
+    file: function (a, b) { return byFile(a, b) || a.index - b.index; },
+    status: function (a, b) { return collator.compare(a.status, b.status) || a.rank - b.rank ||
+      byFile(a, b); },
+    name: function (a, b) { return (a.name ? 0 : 1) - (b.name ? 0 : 1) ||
+      collator.compare(a.name, b.name) || byFile(a, b); },
+    valid_to: function (a, b) { return (a.valid_to ? 0 : 1) - (b.valid_to ? 0 : 1) ||
+      collator.compare(a.valid_to, b.valid_to) || byFile(a, b); },
+    original: function (a, b) { return a.index - b.index; }
+  };
+
+  function matches(e) {
+    if (state.errorsOnly && !e.is_error) { return false; }
+    if (state.status && e.status !== state.status) { return false; }
+    if (state.flag === "*any*") { if (!e.flags.length) { return false; } }
+    else if (state.flag === "*none*") { if (e.flags.length) { return false; } }
+    else if (state.flag && e.flags.indexOf(state.flag) < 0) { return false; }
+    if (state.query && e._q.indexOf(state.query) < 0) { return false; }
+    return true;
+  }
+
+  function recompute(keepPage) {
+    shown = entries.filter(matches);
+    shown.sort(SORTS[state.sort] || SORTS.attention);
+    if (!keepPage) { state.page = 0; }
+    render();
+  }
+
+  function el(tag, cls, txt) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (txt !== undefined && txt !== null) { node.textContent = String(txt); }
+    return node;
+  }
+  function statusClass(s) { return "st-" + (has(KNOWN, s) ? s : "other"); }
+  function image(uri, cls, alt) {
+    // Only our own inline JPEGs: never a URL that would make the browser fetch anything.
+    if (typeof uri !== "string" || uri.indexOf("data:image/jpeg;base64,") !== 0) {
+      return null;
+    }
+    var img = el("img", cls);
+    img.alt = alt;
+    img.decoding = "async";
+    img.loading = "lazy";
+    img.src = uri;
+    return img;
+  }
+
+  function renderEntry(e) {
+    var li = el("li", "entry rank-" + e.rank + " " + statusClass(e.status));
+    li.setAttribute("data-status", e.status);
+    var media = el("div", "media");
+    (e.thumbs || []).forEach(function (t) {
+      var fig = el("figure");
+      var img = image(t.uri, "thumb", t.label ? t.label + " image" : "image");
+      fig.appendChild(img || el("div", "noimg", t.problem || "no image"));
+      if (t.label) { fig.appendChild(el("figcaption", null, t.label)); }
+      media.appendChild(fig);
+    });
+    if (e.portrait) {
+      var pf = el("figure");
+      var pimg = image(e.portrait, "portrait", "portrait");
+      if (pimg) { pf.appendChild(pimg); pf.appendChild(el("figcaption", null, "portrait"));
+        media.appendChild(pf); }
+    }
+    if (media.childNodes.length) { li.appendChild(media); }
+
+    var body = el("div", "body");
+    var head = el("div", "head");
+    head.appendChild(el("span", "badge " + statusClass(e.status), e.status));
+    if (e.pair) {
+      ["front", "back"].forEach(function (side) {
+        var files = e.files.filter(function (f, i) { return e.file_sides[i] === side; });
+        head.appendChild(el("span", "side", side + ":"));
+        head.appendChild(el("span", "file", files.length ? files.join(" | ") : "—"));
+      });
+      e.sides.forEach(function (s) {
+        var b = el("span", "badge " + statusClass(s[1]), s[0] + " " + s[1]);
+        head.appendChild(b);
+      });
+    } else {
+      head.appendChild(el("span", "file", e.files[0]));
+      if (e.side) { head.appendChild(el("span", "side", e.side)); }
+    }
+    body.appendChild(head);
+
+    if (e.flags.length) {
+      var flags = el("div", "flags");
+      e.flags.forEach(function (f) {
+        var span = el("span", "flag", has(data.flag_labels, f) ? data.flag_labels[f] : f);
+        span.title = f;
+        flags.appendChild(span);
+      });
+      body.appendChild(flags);
+    }
+    var notes = e.errors.slice();
+    if (e.portrait_error) { notes.push(["portrait", "", e.portrait_error]); }
+    if (notes.length) {
+      var errs = el("div", "errors");
+      notes.forEach(function (x) {
+        var d = el("div", "error");
+        if (x[0]) { d.appendChild(el("span", "side", x[0] + " ")); }
+        if (x[1]) { d.appendChild(el("code", null, x[1])); }
+        d.appendChild(document.createTextNode(x[2]));
+        errs.appendChild(d);
+      });
+      body.appendChild(errs);
+    }
+    if (e.fields.length) {
+      var dl = el("dl", "fields");
+      e.fields.forEach(function (f) {
+        dl.appendChild(el("dt", null, f[0]));
+        dl.appendChild(el("dd", f[2] ? "bad" : null, f[1] || "—"));
+      });
+      body.appendChild(dl);
+    }
+    if (e.details.length) {
+      var det = el("details");
+      det.appendChild(el("summary", null, "Details"));
+      var ddl = el("dl");
+      e.details.forEach(function (kv) {
+        ddl.appendChild(el("dt", null, kv[0]));
+        ddl.appendChild(el("dd", null, kv[1]));
+      });
+      det.appendChild(ddl);
+      body.appendChild(det);
+    }
+    li.appendChild(body);
+    return li;
+  }
+
+  function render() {
+    var pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
+    state.page = Math.min(Math.max(0, state.page), pages - 1);
+    var start = state.page * PAGE_SIZE;
+    var slice = shown.slice(start, start + PAGE_SIZE);
+    var frag = document.createDocumentFragment();
+    slice.forEach(function (e) { frag.appendChild(renderEntry(e)); });
+    if (!slice.length) { frag.appendChild(el("li", "empty", "No entry matches these filters.")); }
+    ui.list.replaceChildren(frag);
+    ui.shown.textContent = shown.length
+      ? "Showing " + (start + 1) + "–" + (start + slice.length) + " of " + shown.length +
+        " matching (" + entries.length + " in total)"
+      : "0 matching (" + entries.length + " in total)";
+    ui.shown.setAttribute("data-matching", String(shown.length));
+    ui.pagers.forEach(function (p) {
+      p.querySelector(".prev").disabled = state.page === 0;
+      p.querySelector(".next").disabled = state.page >= pages - 1;
+      p.querySelector(".page").textContent = "Page " + (state.page + 1) + " of " + pages;
+    });
+  }
+
+  ui.status.addEventListener("change", function () {
+    state.status = ui.status.value; recompute(false);
+  });
+  ui.flag.addEventListener("change", function () { state.flag = ui.flag.value; recompute(false); });
+  ui.sort.addEventListener("change", function () { state.sort = ui.sort.value; recompute(false); });
+  var timer = null;
+  ui.search.addEventListener("input", function () {
+    // Debounced: re-filtering 10,000 entries on every keystroke would stutter.
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      state.query = ui.search.value.trim().toLowerCase(); recompute(false);
+    }, 120);
+  });
+  ui.errorsOnly.addEventListener("click", function () {
+    state.errorsOnly = !state.errorsOnly;
+    ui.errorsOnly.setAttribute("aria-pressed", String(state.errorsOnly));
+    if (state.errorsOnly) { state.status = ""; ui.status.value = ""; }
+    recompute(false);
+  });
+  document.querySelectorAll("button.count").forEach(function (b) {
+    b.addEventListener("click", function () {
+      // One click on a count shows just that status (or just flagged cards).
+      state.errorsOnly = false; ui.errorsOnly.setAttribute("aria-pressed", "false");
+      var flag = b.getAttribute("data-flag");
+      state.status = flag === null ? (b.getAttribute("data-status") || "") : "";
+      state.flag = flag === null ? "" : flag;
+      ui.status.value = state.status;
+      ui.flag.value = state.flag;
+      recompute(false);
+      ui.list.scrollIntoView({block: "start"});
+    });
+  });
+  ui.pagers.forEach(function (p) {
+    p.querySelector(".prev").addEventListener("click", function () {
+      state.page -= 1; render(); });
+    p.querySelector(".next").addEventListener("click", function () {
+      state.page += 1; render(); });
+  });
+  // The controls are inert until here: a form the browser submitted would reload the page.
+  document.getElementById("controls").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+  });
+  recompute(false);
+  document.documentElement.setAttribute("data-ready", "1");
+})();
+"""

@@ -1,0 +1,416 @@
+"""Write the review page: one self-contained HTML file that works from the local disk.
+
+Layout of the file::
+
+    <head>  CSP meta (hashes of our own style and script; images only from data:)
+    <header> run summary, counts by status (buttons that filter), status-mix chart (SVG)
+    <main>  filter/sort/search controls, pager, the list (filled by the script)
+    <script type="application/json">  every entry, "<" escaped so no "</script>" ends it
+    <script> vanilla JS that filters, sorts and renders 100 entries per page
+
+Nothing on the page refers to anything outside it: no CDN, font, stylesheet or script
+URL, and the Content-Security-Policy forbids every fetch but ``data:`` images, so even a
+hostile string that slipped through could not make the browser call out.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import html
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from batch_ocr.report.assets import SCRIPT, STYLE
+from batch_ocr.report.entries import (
+    INVALID_PREFIX,
+    build_entry,
+    flag_label,
+    text,
+)
+from batch_ocr.report.thumbs import PORTRAIT_MAX_PX, THUMB_MAX_PX, Thumbnail, make_thumbnails
+
+ImageFor = Callable[[Mapping[str, Any]], Path | None]
+
+#: Entries rendered per page: enough to scroll through, few enough to render instantly.
+PAGE_SIZE = 100
+#: Statuses in the order the header lists them; others follow alphabetically.
+STATUS_ORDER: tuple[str, ...] = (
+    "error",
+    "rejected",
+    "scan_failed",
+    "not_id_card",
+    "ok",
+    "ambiguous",
+    "front_only",
+    "back_only",
+    "complete",
+)
+#: Statuses the stylesheet has a colour for (anything else is drawn grey).
+KNOWN_STATUSES: tuple[str, ...] = STATUS_ORDER
+
+# Summary keys we know, by the label they get; the first key present wins. The run
+# summary belongs to another module, so a few plausible spellings are accepted.
+_ENGINE_KEYS = ("engine",)
+_CALLS_KEYS = ("calls_made", "calls", "api_calls", "paid_calls")
+_COST_KEYS = ("cost_estimate", "estimated_cost", "cost")
+_RUN_TIME_KEYS = ("run_time_s", "elapsed_s", "duration_s", "wall_time_s", "run_time", "elapsed")
+_CURRENCY_KEYS = ("currency", "cost_currency")
+
+
+def write_report(
+    rows: Sequence[Mapping[str, Any]],
+    out_html: Path,
+    *,
+    image_for: ImageFor | None = None,
+    summary: Mapping[str, Any] | None = None,
+    masked: bool = False,
+    show_faces_when_masked: bool = False,
+    portrait_dir: Path | None = None,
+) -> None:
+    """Write the review page of ``rows`` to ``out_html`` (mode 0600, replaced atomically).
+
+    Args:
+        rows: output rows as dicts in the JSONL shape, or the per-card rows of ``--pair``.
+        out_html: where to write the page; its folder is created if missing.
+        image_for: maps a row to its source image for the thumbnail (``None``: no
+            thumbnail). For a card row it is called once per side, with ``file`` set to
+            ``front_file`` and then ``back_file``.
+        summary: run facts to show (calls made, cost estimate, engine, run time, ...);
+            any other key is shown as it is.
+        masked: the rows are masked; the page says so and, unless
+            ``show_faces_when_masked``, embeds no card image or portrait (they show
+            faces and numbers).
+        show_faces_when_masked: embed images even when ``masked``.
+        portrait_dir: folder a relative ``portrait_file`` is relative to (the output's
+            folder); defaults to the folder of ``out_html``.
+    """
+    embed_images = not masked or show_faces_when_masked
+    entries = [build_entry(row, index) for index, row in enumerate(rows)]
+    if embed_images:
+        _add_images(rows, entries, image_for, portrait_dir or out_html.parent)
+    else:
+        # No empty boxes either: the header's masked note says why there are no images.
+        for entry in entries:
+            entry["thumbs"] = []
+            entry["portrait"] = ""
+    if not embed_images:
+        images_note = "not included (masked report)"
+    elif image_for is None:
+        images_note = "not included (no image folder given)"
+    else:
+        images_note = ""
+    document = render_html(
+        entries,
+        summary=summary or {},
+        masked=masked,
+        images_embedded=embed_images,
+        rows=rows,
+        images_note=images_note,
+    )
+    write_private(out_html, document)
+
+
+def _add_images(
+    rows: Sequence[Mapping[str, Any]],
+    entries: list[dict[str, Any]],
+    image_for: ImageFor | None,
+    portrait_dir: Path,
+) -> None:
+    """Attach card thumbnails and portraits (as data: URIs) to ``entries``."""
+    card_paths: list[Path | None] = []
+    if image_for is not None:
+        for row, entry in zip(rows, entries, strict=True):
+            for label, file in zip(entry["file_sides"], entry["files"], strict=True):
+                if not file:
+                    card_paths.append(None)
+                elif label:
+                    card_paths.append(image_for({**row, "file": file}))
+                else:
+                    card_paths.append(image_for(row))
+    portrait_paths = [_portrait_path(row, portrait_dir) for row in rows]
+
+    thumbs = iter(make_thumbnails(card_paths, max_px=THUMB_MAX_PX))
+    portraits = make_thumbnails(portrait_paths, max_px=PORTRAIT_MAX_PX)
+    for entry, portrait, portrait_path in zip(entries, portraits, portrait_paths, strict=True):
+        # Without image_for there are no scans to show: no boxes, the header says why.
+        entry["thumbs"] = []
+        for label in entry["file_sides"] if image_for is not None else []:
+            thumb: Thumbnail = next(thumbs)
+            entry["thumbs"].append(
+                {"label": label, "uri": thumb.data_uri, "problem": thumb.problem}
+            )
+        entry["portrait"] = portrait.data_uri
+        if portrait_path is not None and portrait.problem and not entry["portrait_error"]:
+            entry["portrait_error"] = f"portrait: {portrait.problem}"
+
+
+def _portrait_path(row: Mapping[str, Any], portrait_dir: Path) -> Path | None:
+    name = text(row.get("portrait_file"))
+    if not name:
+        return None
+    path = Path(name)
+    return path if path.is_absolute() else portrait_dir / path
+
+
+def status_counts(entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, int]]:
+    """(status, count) in header order: known statuses first, then the rest by name."""
+    counts = Counter(str(entry["status"]) for entry in entries)
+    known = [(status, counts[status]) for status in STATUS_ORDER if counts[status]]
+    other = sorted((s, n) for s, n in counts.items() if s not in STATUS_ORDER)
+    return known + other
+
+
+def flag_counts(entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, int]]:
+    """(flag, number of entries with it): checks first, then invalid fields, by name."""
+    counts = Counter(flag for entry in entries for flag in set(entry["flags"]))
+    return sorted(counts.items(), key=lambda item: (item[0].startswith(INVALID_PREFIX), item[0]))
+
+
+def summary_items(
+    summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
+) -> list[tuple[str, str]]:
+    """(label, text) pairs for the header: known facts first, then any other key."""
+    used: set[str] = set()
+
+    def first(keys: Sequence[str]) -> Any:
+        for key in keys:
+            if key in summary and summary[key] not in (None, ""):
+                used.add(key)
+                return summary[key]
+        return None
+
+    items: list[tuple[str, str]] = []
+    engine = first(_ENGINE_KEYS)
+    if engine is None:
+        # Rebuilt from an output file: the rows know which engine read them.
+        engines = sorted({text(row.get("engine")) for row in rows} - {""})
+        engine = ", ".join(engines) or None
+    if engine is not None:
+        items.append(("Engine", text(engine)))
+    calls = first(_CALLS_KEYS)
+    if calls is not None:
+        items.append(("Calls made", text(calls)))
+    cost = first(_COST_KEYS)
+    if cost is not None:
+        currency = first(_CURRENCY_KEYS)
+        shown = f"{cost:.2f}" if isinstance(cost, float) else text(cost)
+        items.append(("Cost estimate", f"{shown} {text(currency)}".strip()))
+    run_time = first(_RUN_TIME_KEYS)
+    if run_time is not None:
+        items.append(("Run time", format_duration(run_time)))
+    for key, value in summary.items():
+        if key in used or value in (None, ""):
+            continue
+        if isinstance(value, Mapping):
+            value = ", ".join(f"{k} {text(v)}" for k, v in value.items())
+        items.append((key.replace("_", " ").capitalize(), text(value)))
+    return items
+
+
+def format_duration(value: Any) -> str:
+    """Seconds as ``1 h 02 min 03 s`` / ``4 min 05 s`` / ``12.3 s``; text stays as is."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return text(value)
+    seconds = float(value)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    whole = int(round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min {secs:02d} s"
+    return f"{minutes} min {secs:02d} s"
+
+
+def script_json(value: Any) -> str:
+    """JSON safe inside a ``<script>`` element.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c``/``\\u003e``/``\\u0026``, so no
+    ``</script>`` or ``<!--`` in OCR text can end or alter the element (HTML spec,
+    "Restrictions for contents of script elements"); JSON.parse reads them back.
+    """
+    dumped = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return (
+        dumped.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _csp_hash(source: str) -> str:
+    digest = hashlib.sha256(source.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def content_security_policy() -> str:
+    """The page's CSP: nothing may load but data: images, our style and our script."""
+    return (
+        "default-src 'none'; img-src data:; "
+        f"style-src {_csp_hash(STYLE)}; script-src {_csp_hash(SCRIPT)}; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
+def _esc(value: Any) -> str:
+    return html.escape(text(value), quote=True)
+
+
+def _chart(counts: Sequence[tuple[str, int]], total: int) -> str:
+    """The status mix as one stacked SVG bar (no script, so it shows even without JS)."""
+    if not total:
+        return ""
+    parts = []
+    x = 0.0
+    for status, count in counts:
+        width = 1000.0 * count / total
+        parts.append(
+            f'<rect class="st-{_esc(status)}" x="{x:.2f}" y="0" width="{width:.2f}" '
+            f'height="18"><title>{_esc(status)}: {count} ({100.0 * count / total:.1f}%)'
+            "</title></rect>"
+        )
+        x += width
+    return (
+        '<svg class="mix" viewBox="0 0 1000 18" preserveAspectRatio="none" role="img" '
+        f'aria-label="status mix">{"".join(parts)}</svg>'
+    )
+
+
+def render_html(
+    entries: Sequence[Mapping[str, Any]],
+    *,
+    summary: Mapping[str, Any],
+    masked: bool,
+    images_embedded: bool,
+    rows: Sequence[Mapping[str, Any]] = (),
+    images_note: str = "",
+) -> str:
+    """The whole page as a string (entries already carry their thumbnails)."""
+    pair_count = sum(1 for entry in entries if entry["pair"])
+    # A --pair output also lists the images that are no card side (errors, other papers).
+    noun = "files" if not pair_count else "cards" if pair_count == len(entries) else "entries"
+    counts = status_counts(entries)
+    flags = flag_counts(entries)
+    error_count = sum(1 for entry in entries if entry["is_error"])
+    flagged_count = sum(1 for entry in entries if entry["flags"])
+    generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+    run_items = [(noun.capitalize(), str(len(entries)))] + summary_items(summary, rows)
+    if images_note:
+        run_items.append(("Card images", images_note))
+    run_items.append(("Report generated", generated))
+    run_html = "".join(
+        f"<div><dt>{_esc(label)}</dt><dd>{_esc(value)}</dd></div>" for label, value in run_items
+    )
+    count_buttons = "".join(
+        f'<button type="button" class="count st-{_esc(status)}" data-status="{_esc(status)}" '
+        f'data-count="{count}"><span class="swatch"></span><span class="n">{count}</span> '
+        f"{_esc(status)}</button>"
+        for status, count in counts
+    )
+    count_buttons += (
+        f'<button type="button" class="count flagged" data-flag="*any*" '
+        f'data-count="{flagged_count}"><span class="n">{flagged_count}</span> flagged</button>'
+    )
+    status_options = '<option value="">All statuses</option>' + "".join(
+        f'<option value="{_esc(s)}">{_esc(s)} ({n})</option>' for s, n in counts
+    )
+    flag_options = (
+        '<option value="">All</option>'
+        f'<option value="*any*">Any flag ({flagged_count})</option>'
+        f'<option value="*none*">No flag ({len(entries) - flagged_count})</option>'
+        + "".join(
+            f'<option value="{_esc(flag)}">{_esc(flag_label(flag))} ({n})</option>'
+            for flag, n in flags
+        )
+    )
+    masked_note = ""
+    if masked:
+        masked_note = (
+            '<p class="masked-note" id="masked-note">Masked report: personal data is '
+            "partly hidden"
+            + ("." if images_embedded else "; card images and portraits are not included.")
+            + "</p>"
+        )
+    data = {
+        "entries": list(entries),
+        "page_size": PAGE_SIZE,
+        "known_statuses": list(KNOWN_STATUSES),
+        "flag_labels": {flag: flag_label(flag) for flag, _ in flags},
+        "masked": masked,
+        "images_embedded": images_embedded,
+    }
+    pager = (
+        '<nav class="pager"><button type="button" class="prev">&larr; Previous</button>'
+        '<span class="page"></span><button type="button" class="next">Next &rarr;</button></nav>'
+    )
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{_esc(content_security_policy())}">
+<meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>batch-ocr review — {len(entries)} {noun}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<header>
+<h1>batch-ocr review</h1>
+{masked_note}
+<dl class="run">{run_html}</dl>
+<div class="counts" id="counts">{count_buttons}</div>
+{_chart(counts, len(entries))}
+</header>
+<main>
+<form class="controls" id="controls" role="search">
+<label>Status<select id="f-status">{status_options}</select></label>
+<button type="button" id="errors-only" class="toggle" aria-pressed="false" data-count="{error_count}">Errors only ({error_count})</button>
+<label>Flag<select id="f-flag">{flag_options}</select></label>
+<label>File name<input type="search" id="f-search" placeholder="Search file names" autocomplete="off"></label>
+<label>Sort<select id="f-sort">
+<option value="attention" selected>Needs attention first</option>
+<option value="file">File name</option>
+<option value="status">Status</option>
+<option value="name">Name</option>
+<option value="valid_to">Valid to</option>
+<option value="original">Output order</option>
+</select></label>
+</form>
+<p class="shown" id="shown" aria-live="polite"></p>
+{pager}
+<ol class="entries" id="entries"></ol>
+{pager}
+<noscript><p class="empty">This page needs JavaScript to list the entries.</p></noscript>
+</main>
+<script type="application/json" id="report-data">{script_json(data)}</script>
+<script>{SCRIPT}</script>
+</body>
+</html>
+"""  # noqa: E501
+
+
+def write_private(path: Path, document: str) -> None:
+    """Write ``document`` to ``path`` readable by its owner only (it holds personal data).
+
+    The file is created with mode 0600 from the start (``os.open``), never chmod-ed
+    afterwards, and moved into place with ``os.replace`` so that a reader never sees
+    half a page and an existing, more open file is replaced rather than reused.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(document)
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise

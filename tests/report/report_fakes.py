@@ -1,0 +1,177 @@
+"""Fictional rows and synthetic scans for the review-page tests.
+
+All people here are made up (张三, 李小红, ...) and every image is drawn by Pillow in the
+test, so nothing personal is ever stored in the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+Row = dict[str, Any]
+
+
+def draw_card(path: Path, *, hue: int = 0, size: tuple[int, int] = (1200, 760)) -> Path:
+    """A fake ID-card scan: a tinted card, a 'portrait' box and some lines of 'text'."""
+    width, height = size
+    image = Image.new("RGB", size, (235, 235, 230))
+    draw = ImageDraw.Draw(image)
+    tint = ((90 + hue * 40) % 256, (150 + hue * 25) % 256, (200 + hue * 15) % 256)
+    draw.rounded_rectangle((20, 20, width - 20, height - 20), radius=40, fill=tint)
+    draw.rectangle((width * 0.65, height * 0.15, width * 0.92, height * 0.75), fill=(250, 250, 245))
+    draw.ellipse((width * 0.70, height * 0.22, width * 0.87, height * 0.50), fill=(200, 170, 140))
+    for line in range(6):
+        y = height * (0.18 + line * 0.11)
+        draw.rectangle(
+            (width * 0.08, y, width * (0.35 + 0.04 * (line % 3)), y + 18), fill=(40, 40, 40)
+        )
+    draw.text((width * 0.08, height * 0.86), f"SAMPLE {hue}", fill=(0, 0, 0))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, quality=92)
+    return path
+
+
+def draw_portrait(path: Path) -> Path:
+    """A fake cropped portrait."""
+    image = Image.new("RGB", (358, 441), (250, 250, 250))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((90, 60, 270, 280), fill=(205, 175, 145))
+    draw.rectangle((60, 300, 300, 441), fill=(40, 60, 110))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    return path
+
+
+def base_row(file: str, status: str = "ok", **fields: Any) -> Row:
+    """A row in the JSONL shape with every pinned column present."""
+    row: Row = {
+        "file": file,
+        "status": status,
+        "side": "",
+        "name": "",
+        "sex": "",
+        "nation": "",
+        "birth_date": "",
+        "address": "",
+        "id_number": "",
+        "authority": "",
+        "valid_from": "",
+        "valid_to": "",
+        "invalid_fields": [],
+        "order_no": "",
+        "portrait_url": "",
+        "error_code": "",
+        "error_message": "",
+        "attempts": 1,
+        "sha256": "ab" * 32,
+        "fitted": False,
+        "engine": "api",
+        "validity": {},
+        "checks": [],
+        "portrait_file": "",
+        "portrait_error": "",
+    }
+    row.update(fields)
+    return row
+
+
+def sample_rows() -> list[Row]:
+    """One row of every kind the back office sees, all fictional."""
+    return [
+        base_row(
+            "scans/zhang_san.jpg",
+            side="front",
+            name="张三",
+            sex="男",
+            nation="汉",
+            birth_date="1990-03-07",
+            address="北京市东城区示例路1号",
+            id_number="110101199003071234",
+            order_no="A0001",
+            portrait_file="portraits/zhang_san.jpg",
+        ),
+        base_row(
+            "scans/li_xiaohong.jpg",
+            side="front",
+            name="李小红",
+            sex="女",
+            nation="汉",
+            birth_date="1985-11-20",
+            address="上海市黄浦区样例街22号",
+            id_number="310101198511204321",
+            checks=["id_checksum"],
+            order_no="A0002",
+        ),
+        base_row(
+            "scans/li_xiaohong_back.jpg",
+            side="back",
+            authority="上海市公安局黄浦分局",
+            valid_from="2005-01-01",
+            valid_to="2015-01-01",
+            checks=["expired"],
+        ),
+        base_row(
+            "scans/wang_wu.jpg",
+            side="front",
+            name="王五",
+            sex="男",
+            nation="回",
+            birth_date="1979-06-01",
+            address="广东省深圳市福田区演示大道3号",
+            id_number="440304197906015678",
+            invalid_fields=["name"],
+            validity={"name": False, "number": True},
+        ),
+        base_row("scans/blurry.jpg", "scan_failed"),
+        base_row("scans/receipt.jpg", "not_id_card"),
+        base_row(
+            "scans/busy.jpg",
+            "error",
+            error_code="501",
+            error_message="服务器繁忙，请稍后再试 (retried 4 times)",
+            attempts=4,
+        ),
+        base_row(
+            "scans/empty.jpg",
+            "rejected",
+            error_code="empty_file",
+            error_message="the file is empty",
+            attempts=0,
+        ),
+        base_row(
+            "scans/missing_on_disk.jpg",
+            "ok",
+            side="back",
+            authority="示例县公安局",
+            valid_from="2020-01-01",
+            valid_to="长期",
+        ),
+    ]
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def find_chromium() -> str | None:
+    """Debian's Chromium (never a browser Playwright would download)."""
+    configured = os.environ.get("BATCH_OCR_CHROMIUM")
+    if configured:
+        return configured if Path(configured).is_file() else None
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None

@@ -1,0 +1,297 @@
+"""write_report: a self-contained, offline, private page (issue 9)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import stat
+from collections.abc import Mapping
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from report_fakes import Row, base_row, draw_card
+
+from batch_ocr.report import image_finder, write_report
+from batch_ocr.report.assets import SCRIPT, STYLE
+from batch_ocr.report.page import format_duration, script_json
+
+#: How every embedded JPEG starts (base64 of the JPEG SOI marker); the script itself
+#: mentions "data:image/jpeg;base64," to check URIs, so that prefix alone proves nothing.
+JPEG_DATA = "data:image/jpeg;base64,/9j/"
+HOSTILE_NAME = "</script><script>alert(1)</script><!--<script>"
+
+
+class PageParser(HTMLParser):
+    """Collects what the offline checks need: URL attributes, tags, script bodies."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.url_values: list[str] = []
+        self.tags: list[str] = []
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self.meta: list[dict[str, str | None]] = []
+        self._script: dict[str, str | None] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in {
+                "src",
+                "href",
+                "action",
+                "srcset",
+                "poster",
+                "data",
+                "formaction",
+                "xlink:href",
+                "background",
+                "manifest",
+                "ping",
+            }:
+                self.url_values.append(value or "")
+        if tag == "meta":
+            self.meta.append(dict(attrs))
+        if tag == "script":
+            self._script = dict(attrs)
+
+    def handle_data(self, data: str) -> None:
+        if self._script is not None:
+            self.scripts.append((self._script, data))
+            self._script = None
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._script is not None:
+            self.scripts.append((self._script, ""))
+            self._script = None
+
+
+def parse(path: Path) -> tuple[str, PageParser]:
+    document = path.read_text("utf-8")
+    parser = PageParser()
+    parser.feed(document)
+    return document, parser
+
+
+def embedded_data(parser: PageParser) -> dict[str, Any]:
+    [(attrs, body)] = [(a, b) for a, b in parser.scripts if a.get("type") == "application/json"]
+    assert attrs["id"] == "report-data"
+    value: dict[str, Any] = json.loads(body)
+    return value
+
+
+def test_page_is_self_contained_and_offline(tmp_path: Path, sample: tuple[list[Row], Path]) -> None:
+    rows, images = sample
+    out = tmp_path / "out" / "report.html"
+    write_report(rows, out, image_for=image_finder([images]))
+    document, parser = parse(out)
+
+    # Nothing that could load: no link/iframe/object/embed, no script src, and every
+    # URL-valued attribute (there are none today) would have to be an inline data: URI.
+    assert not {"link", "iframe", "object", "embed", "base", "audio", "video"} & set(parser.tags)
+    assert all(value.startswith("data:") for value in parser.url_values)
+    assert all("src" not in attrs for attrs, _ in parser.scripts)
+    assert not re.search(r"@import|@font-face|url\(", STYLE)
+    assert not re.search(
+        r"fetch\(|XMLHttpRequest|WebSocket|EventSource|sendBeacon|import\(|"
+        r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(",
+        SCRIPT,
+    )
+    assert "http://" not in document and "https://" not in document
+
+    # The CSP allows exactly our own style and script, and images from data: only.
+    [csp] = [m["content"] for m in parser.meta if m.get("http-equiv") == "Content-Security-Policy"]
+    assert csp is not None
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["default-src"] == "'none'"
+    assert directives["img-src"] == "data:"
+
+    def sha(source: str) -> str:
+        return (
+            "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
+        )
+
+    assert directives["script-src"] == sha(SCRIPT)
+    assert directives["style-src"] == sha(STYLE)
+    assert f"<script>{SCRIPT}</script>" in document and f"<style>{STYLE}</style>" in document
+
+
+def test_thumbnails_and_portrait_are_small_inline_jpegs(
+    tmp_path: Path, sample: tuple[list[Row], Path]
+) -> None:
+    rows, images = sample
+    out = tmp_path / "out" / "report.html"
+    write_report(rows, out, image_for=image_finder([images]))
+    data = embedded_data(parse(out)[1])
+    by_file = {entry["files"][0]: entry for entry in data["entries"]}
+    zhang = by_file["scans/zhang_san.jpg"]
+    assert zhang["thumbs"][0]["uri"].startswith("data:image/jpeg;base64,")
+    assert zhang["portrait"].startswith("data:image/jpeg;base64,")  # relative to out's folder
+    assert all(len(e["thumbs"][0]["uri"]) < 8_000 for e in data["entries"])
+    assert by_file["scans/missing_on_disk.jpg"]["thumbs"][0] == {
+        "label": "",
+        "uri": "",
+        "problem": "image not found",
+    }
+
+
+def test_script_end_tag_in_data_cannot_break_out(tmp_path: Path) -> None:
+    rows = [
+        base_row(
+            "</script>.jpg",
+            name=HOSTILE_NAME,
+            address="a\u2028b\u2029c & <b>",
+            error_message="<img src=x onerror=alert(1)>",
+            checks=["</script>"],
+        ),
+    ]
+    out = tmp_path / "report.html"
+    write_report(rows, out)
+    document, parser = parse(out)
+    # Only our two script elements exist: the data's </script> did not end the first.
+    assert document.count("</script>") == 2
+    assert len(parser.scripts) == 2
+    entry = embedded_data(parser)["entries"][0]
+    assert entry["files"] == ["</script>.jpg"]
+    assert entry["name"] == HOSTILE_NAME
+    assert entry["flags"] == ["</script>"]
+    assert ["Address 住址", "a\u2028b\u2029c & <b>", False] in entry["fields"]
+    # The header (rendered in Python) escapes too.
+    assert "&lt;/script&gt;" in document
+
+
+def test_script_json_escapes() -> None:
+    encoded = script_json({"x": "</script><!-- & \u2028"})
+    assert "<" not in encoded and ">" not in encoded and "&" not in encoded
+    assert json.loads(encoded) == {"x": "</script><!-- & \u2028"}
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_file_is_private(tmp_path: Path, masked: bool) -> None:
+    out = tmp_path / "report.html"
+    out.write_text("old")
+    os.chmod(out, 0o644)
+    write_report([base_row("a.jpg")], out, masked=masked)
+    assert _mode(out) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temp file left
+
+
+def test_masked_report_embeds_no_image(tmp_path: Path, sample: tuple[list[Row], Path]) -> None:
+    rows, images = sample
+    calls: list[Mapping[str, Any]] = []
+
+    def image_for(row: Mapping[str, Any]) -> Path | None:
+        calls.append(row)
+        return image_finder([images])(row)
+
+    out = tmp_path / "out" / "masked.html"
+    write_report(rows, out, image_for=image_for, masked=True)
+    document, parser = parse(out)
+    assert JPEG_DATA not in document
+    assert calls == [], "a masked report must not even read the scans"
+    assert 'id="masked-note"' in document and "not included" in document
+    entry = embedded_data(parser)["entries"][0]
+    assert entry["thumbs"] == [] and entry["portrait"] == ""
+
+    faces = tmp_path / "out" / "faces.html"
+    write_report(rows, faces, image_for=image_for, masked=True, show_faces_when_masked=True)
+    assert JPEG_DATA in faces.read_text("utf-8")
+    assert _mode(faces) == 0o600
+
+
+def test_header_counts_and_summary(tmp_path: Path, sample: tuple[list[Row], Path]) -> None:
+    rows, _ = sample
+    out = tmp_path / "report.html"
+    summary = {
+        "calls_made": 11,
+        "cost_estimate": 0.11,
+        "currency": "CNY",
+        "run_time_s": 3723,
+        "engine": "api",
+        "retries": 2,
+    }
+    write_report(rows, out, summary=summary)
+    document = out.read_text("utf-8")
+    counts = dict(re.findall(r'data-status="(\w+)" data-count="(\d+)"', document))
+    assert counts == {
+        "error": "1",
+        "rejected": "1",
+        "scan_failed": "1",
+        "not_id_card": "1",
+        "ok": "5",
+    }
+    assert 'id="errors-only" class="toggle" aria-pressed="false" data-count="2"' in document
+    assert 'data-flag="*any*" data-count="3"' in document
+    for label, value in [
+        ("Files", "9"),
+        ("Engine", "api"),
+        ("Calls made", "11"),
+        ("Cost estimate", "0.11 CNY"),
+        ("Run time", "1 h 02 min 03 s"),
+        ("Retries", "2"),
+    ]:
+        assert f"<dt>{label}</dt><dd>{value}</dd>" in document
+    assert document.count("<rect ") == 5  # one bar segment per status
+
+
+def test_engine_falls_back_to_rows(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    write_report([base_row("a.jpg", engine="offline")], out)
+    document = out.read_text("utf-8")
+    assert "<dt>Engine</dt><dd>offline</dd>" in document
+    assert "<dt>Card images</dt><dd>not included (no image folder given)</dd>" in document
+    assert embedded_data(parse(out)[1])["entries"][0]["thumbs"] == []
+
+
+def test_pair_rows_get_front_and_back_thumbnails(tmp_path: Path) -> None:
+    draw_card(tmp_path / "in" / "a.jpg", hue=1)
+    draw_card(tmp_path / "in" / "b.jpg", hue=2)
+    rows = [
+        {
+            "front_file": "a.jpg",
+            "back_file": "b.jpg",
+            "pair_status": "complete",
+            "name": "张三",
+            "front_status": "ok",
+            "back_status": "ok",
+        },
+        {
+            "front_file": "c.jpg",
+            "back_file": "",
+            "pair_status": "front_only",
+            "name": "李小红",
+            "front_status": "ok",
+            "back_status": "",
+        },
+    ]
+    asked: list[str] = []
+
+    def image_for(row: Mapping[str, Any]) -> Path | None:
+        asked.append(row["file"])
+        return image_finder([tmp_path / "in"])(row)
+
+    out = tmp_path / "cards.html"
+    write_report(rows, out, image_for=image_for)
+    document, parser = parse(out)
+    assert asked == ["a.jpg", "b.jpg", "c.jpg"]
+    entries = embedded_data(parser)["entries"]
+    assert [t["label"] for t in entries[0]["thumbs"]] == ["front", "back"]
+    assert all(t["uri"] for t in entries[0]["thumbs"])
+    assert entries[1]["thumbs"][0]["problem"] == "image not found"
+    assert "batch-ocr review — 2 cards" in document
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(12.34, "12.3 s"), (245, "4 min 05 s"), (3723, "1 h 02 min 03 s"), ("ca. 5 min", "ca. 5 min")],
+)
+def test_format_duration(seconds: Any, text: str) -> None:
+    assert format_duration(seconds) == text

@@ -1,0 +1,52 @@
+"""Issue 9's acceptance run: ``batch-ocr samples --report`` through the emulator, in Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from batch_ocr.cli import main
+from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
+from tests.e2e_support import FIXTURES, SAMPLES, emulator_in_thread
+
+
+@pytest.fixture(autouse=True)
+def demo_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("BATCH_OCR_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("BATCH_OCR_SECRET_ID", DEMO_SECRET_ID)
+    monkeypatch.setenv("BATCH_OCR_SECRET_KEY", DEMO_SECRET_KEY)
+
+
+def test_run_over_samples_writes_a_review_page(tmp_path: Path,
+                                               request: pytest.FixtureRequest) -> None:
+    out = tmp_path / "results.jsonl"
+    report = tmp_path / "review.html"
+    with emulator_in_thread(fixture_paths=(FIXTURES,)) as emulator:
+        code = main([str(SAMPLES), "-o", str(out), "--endpoint", emulator.url,
+                     "--report", str(report), "--as-of", "2026-11-24"])
+    assert code == 1  # broken.jpg
+    assert oct(report.stat().st_mode & 0o777) == "0o600"
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    # The browser only now: Playwright's sync API holds an event loop while it runs.
+    page = request.getfixturevalue("make_page")(1280, 1000)
+    page.goto(report.as_uri())
+    page.wait_for_selector("html[data-ready='1']", timeout=20_000)
+    text = page.inner_text("body")
+    for row in rows:
+        assert row["file"] in text
+        for field in ("name", "id_number", "authority"):
+            if row[field]:
+                assert row[field] in text, (row["file"], field)
+    assert "expired" in text  # 李小红's card ran out in 2025
+    page.click("#errors-only")
+    page.wait_for_selector("#shown[data-matching='1']", state="attached")
+    shown = page.eval_on_selector_all("#entries li.entry", "els => els.map(e => e.dataset.status)")
+    assert shown == ["rejected"]
+    assert page.requests == [report.as_uri()]
+    assert page.problems == []
