@@ -7,6 +7,7 @@
     ├── RunLockedError         another run holds the state lock        -> exit 75
     ├── FatalRunError          nothing more can succeed in this run    -> exit 3
     │   ├── OutputError        the output or state cannot be written (disk full)
+    │   ├── UnreachableError   the API never answered: wrong endpoint, network down
     │   └── FatalApiError      the API says every further call would fail too
     │       ├── AuthError          401/403: bad SecretId/SecretKey
     │       ├── QuotaExceededError 429 "API quota exceeded"
@@ -46,6 +47,12 @@ class OutputError(FatalRunError):
     """The output or the state journal cannot be written (e.g. the disk is full)."""
 
     error_code = "output_error"
+
+
+class UnreachableError(FatalRunError):
+    """The API has not answered once and file after file fails to reach it."""
+
+    error_code = "unreachable"
 
 
 class FatalApiError(FatalRunError):

@@ -31,6 +31,7 @@ from batch_ocr.errors import (
     FileError,
     ImageRejected,
     OutputError,
+    UnreachableError,
 )
 from batch_ocr.meters import RateLimit
 from batch_ocr.rows import Row, row_from_card
@@ -40,6 +41,9 @@ from batch_ocr.state import FileStamp, Journal, JournalEntry
 #: Files larger than this are refused without being read (no ID card scan is 64 MB).
 MAX_FILE_BYTES = 64 * 1024 * 1024
 VANISHED = "the file disappeared before it could be read"
+#: Files that may fail to reach an API that never answered before the run stops.
+UNREACHABLE_FILES_LIMIT = 3
+UNREACHABLE_CODES = frozenset({"connection_error", "timeout"})
 
 
 @dataclass(slots=True)
@@ -170,6 +174,8 @@ class BatchRun:
         self._rate = RateLimit(settings.qps) if settings.qps else None
         self._dry_run_shas: set[str] = set()
         self._session: aiohttp.ClientSession | None = None
+        self._api_reached = False
+        self._unreachable_files = 0
 
     def request_stop(self) -> None:
         """Stop starting new work; what is in flight finishes and is written."""
@@ -277,6 +283,8 @@ class BatchRun:
             self.journal.record(candidate.path, stamp, row, retryable=retryable)
         self.sink(row)
         self.summary.rows_by_status[row.status] += 1
+        if self._client is not None:
+            self.summary.calls, self.summary.retries = self._client.calls, self._client.retries
         if self._on_row is not None:
             self._on_row(row, self.summary)
 
@@ -360,13 +368,30 @@ class BatchRun:
         try:
             recognition = await self._client.recognise(body)
         except ApiError as exc:
+            self._note_unreachable(exc)
             return _errored(candidate, exc, sha256, prepared.fitted)
+        self._api_reached = True
         row = row_from_card(candidate.rel, recognition.data, attempts=recognition.attempts,
                             sha256=sha256)
         row.fitted = prepared.fitted
         row.engine = "api"
         await self._save_portrait(row)
         return row
+
+    def _note_unreachable(self, error: ApiError) -> None:
+        """Stop the run when the API has never answered and files keep failing to reach it.
+
+        Otherwise a run with the network down would spend every file's retries (minutes
+        each) before saying anything useful.
+        """
+        if self._api_reached or error.error_code not in UNREACHABLE_CODES:
+            return
+        self._unreachable_files += 1
+        if self._unreachable_files >= UNREACHABLE_FILES_LIMIT:
+            self._fail_run(UnreachableError(
+                f"cannot reach the API ({error.message}) for {self._unreachable_files} files "
+                "in a row and it has not answered once; check --endpoint and the network"
+            ))
 
     async def _save_portrait(self, row: Row) -> None:
         """Fetch the portrait now: its link dies within the hour (``--portraits``)."""

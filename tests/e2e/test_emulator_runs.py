@@ -117,3 +117,26 @@ def test_fatal_conditions_stop_the_run_with_exit_3(
     assert stats["calls"] <= options.get("quota", 0) + 4 + 4
     rows = read_rows(out)
     assert len(rows) == stats["billable"]  # only answered images have rows
+
+
+def test_unreachable_api_stops_the_run_instead_of_retrying_every_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    make_images(tmp_path / "scans", 100)
+    out = tmp_path / "out.jsonl"
+    started = time.monotonic()
+    code = main([str(tmp_path / "scans"), "-o", str(out), "--endpoint",
+                 f"http://127.0.0.1:{port}/release/idcard_ocr/post", "--max-attempts", "2",
+                 "--concurrency", "2"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "batch-ocr: fatal: cannot reach the API (cannot connect to 127.0.0.1:" in err
+    assert "check --endpoint and the network" in err
+    rows = read_rows(out)
+    assert 3 <= len(rows) <= 4 and {r["error_code"] for r in rows} == {"connection_error"}
+    assert time.monotonic() - started < 20
