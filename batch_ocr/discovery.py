@@ -54,41 +54,40 @@ def _inside(target: Path, root: Path) -> bool:
     return True
 
 
-def _walk_folder(root: Path, stats: WalkStats) -> Iterator[Candidate]:
-    resolved_root = root.resolve()
-    stack: list[tuple[Path, str]] = [(root, "")]
-    while stack:
-        folder, prefix = stack.pop()
-        try:
-            with os.scandir(folder) as scan:
-                entries = sorted(scan, key=lambda e: e.name)
-        except OSError as exc:
-            stats.unreadable_dirs.append(f"{display_path(prefix or '.')}: {exc.strerror}")
+def _walk_folder(
+    folder: Path, prefix: str, resolved_root: Path, stats: WalkStats
+) -> Iterator[Candidate]:
+    """Depth-first in name order, so rows come out sorted by their ``file`` path."""
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except OSError as exc:
+        stats.unreadable_dirs.append(f"{display_path(prefix or '.')}: {exc.strerror}")
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
             continue
-        subfolders: list[tuple[Path, str]] = []
-        for entry in entries:
-            if entry.name.startswith("."):
+        rel = prefix + entry.name
+        is_link = entry.is_symlink()
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk_folder(Path(entry.path), rel + "/", resolved_root, stats)
                 continue
-            rel = prefix + entry.name
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    subfolders.append((Path(entry.path), rel + "/"))
-                    continue
-            except OSError:
-                pass
-            if not is_image_name(entry.name):
-                stats.ignored_files += 1
-                continue
-            outside = entry.is_symlink() and not _inside(Path(entry.path), resolved_root)
-            yield Candidate(Path(entry.path), display_path(rel), outside)
-        # Depth-first in sorted order: push subfolders reversed so the first pops first.
-        stack.extend(reversed(subfolders))
+            if is_link and entry.is_dir(follow_symlinks=True):
+                continue  # a linked folder is never entered (loops, escapes)
+        except OSError:
+            pass  # a link loop: treated as a file, and flagged below as not inside
+        if not is_image_name(entry.name):
+            stats.ignored_files += 1
+            continue
+        outside = is_link and not _inside(Path(entry.path), resolved_root)
+        yield Candidate(Path(entry.path), display_path(rel), outside)
 
 
 def walk_sources(sources: list[Path], stats: WalkStats) -> Iterator[Candidate]:
     """Yield every candidate under ``sources`` lazily, in a stable order."""
     for source in sources:
         if source.is_dir():
-            yield from _walk_folder(source, stats)
+            yield from _walk_folder(source, "", source.resolve(), stats)
         else:
             yield Candidate(source, display_path(source.name))

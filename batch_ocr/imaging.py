@@ -75,8 +75,11 @@ def _describe_non_image(head: bytes) -> str:
     return "a text file"
 
 
-def _decode(raw: bytes, fmt: str) -> Image.Image:
-    """Open and fully decode, so truncated or corrupt files are caught here, not billed."""
+def _decode(raw: bytes, fmt: str) -> tuple[int, int]:
+    """Open and fully decode, so truncated or corrupt files are caught here, not billed.
+
+    Returns the real size: the JPEG draft below shrinks ``image.size``, so it is read first.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -98,7 +101,7 @@ def _decode(raw: bytes, fmt: str) -> Image.Image:
         raise ImageRejected("image_too_large", "too many pixels to decode safely") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejected("corrupt_image", f"{fmt} data is damaged: {exc}") from None
-    return image
+    return width, height
 
 
 def _fit(raw: bytes) -> bytes:
@@ -110,6 +113,10 @@ def _fit(raw: bytes) -> bytes:
         rgba = image.convert("RGBA")
         image = Image.new("RGB", rgba.size, "white")
         image.paste(rgba, mask=rgba.getchannel("A"))
+    elif image.mode.startswith("I;16"):
+        # 16-bit grey: Pillow's convert clips to 0..255 instead of scaling, so a mid-grey
+        # scan would come out pure white. Scale to 8 bits first.
+        image = image.convert("I").point(lambda value: value / 256).convert("RGB")
     elif image.mode != "RGB":
         image = image.convert("RGB")
     image.thumbnail((FIT_LONG_SIDE_PX, FIT_LONG_SIDE_PX), Image.Resampling.LANCZOS)
@@ -134,8 +141,7 @@ def prepare(raw: bytes) -> PreparedImage:
             "unsupported_format",
             f"not a JPEG/PNG/BMP/GIF/TIFF image: the content looks like {_describe_non_image(raw)}",
         )
-    image = _decode(raw, fmt)
-    width, height = image.size
+    width, height = _decode(raw, fmt)
     if width < MIN_SIDE_PX or height < MIN_SIDE_PX:
         raise ImageRejected(
             "bad_dimensions",

@@ -20,7 +20,7 @@ TRANSIENT_CODES: frozenset[int] = frozenset({500, 501, 502, 503, 504})
 
 BACKOFF_INITIAL_S = 0.5
 BACKOFF_MAX_S = 20.0
-#: A server asking us to wait longer than this is not retried within the run.
+#: A server's ``Retry-After`` is honoured up to this many seconds (then we retry anyway).
 RETRY_AFTER_CAP_S = 60.0
 
 

@@ -1,0 +1,263 @@
+"""Settings and where each value comes from (``batch_ocr/settings.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from batch_ocr.errors import ConfigError
+from batch_ocr.settings import (
+    CONFIG_FILE_NAME,
+    DEFAULT_ENDPOINT,
+    SETTING_KEYS,
+    Settings,
+    default_of,
+    env_var,
+    load_settings,
+)
+
+SECRET = "Sk-9f8e7d6c5b4a-TOP-SECRET"
+MISSING_BOTH = (
+    "missing API credentials: set BATCH_OCR_SECRET_ID and BATCH_OCR_SECRET_KEY in the "
+    "environment (or secret_id/secret_key in the config file)"
+)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """An empty cwd and an empty XDG config home, so no real config file leaks in."""
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    return {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+
+
+def write_toml(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults(home: dict[str, str]) -> None:
+    settings = load_settings({}, environ=home)
+
+    assert settings.endpoint == DEFAULT_ENDPOINT
+    assert (settings.source, settings.concurrency, settings.max_attempts) == ("market", 8, 5)
+    assert (settings.qps, settings.format, settings.bom, settings.timeout) == (None, None, True, 30.0)
+    assert settings.secret_id is None and settings.secret_key_value() == ""
+    assert {key: default_of(key) for key in SETTING_KEYS} == Settings().model_dump()
+
+
+def test_env_var_names() -> None:
+    assert env_var("secret_id") == "BATCH_OCR_SECRET_ID"
+    assert env_var("max_attempts") == "BATCH_OCR_MAX_ATTEMPTS"
+
+
+# Each layer overrides the ones below it; "None" in flags means "flag not given".
+@pytest.mark.parametrize(
+    ("toml", "env", "flags", "expected"),
+    [
+        (None, None, None, 8),
+        (3, None, None, 3),
+        (3, "4", None, 4),
+        (None, "4", None, 4),
+        (3, "4", 5, 5),
+        (3, None, 5, 5),
+        (None, None, 5, 5),
+        (3, "", None, 3),  # an empty variable counts as unset
+    ],
+)
+def test_precedence_defaults_file_env_flags(
+    home: dict[str, str], tmp_path: Path, toml: int | None, env: str | None, flags: int | None,
+    expected: int,
+) -> None:
+    config = write_toml(tmp_path / "c.toml", "" if toml is None else f"concurrency = {toml}\n")
+    environ = dict(home)
+    if env is not None:
+        environ["BATCH_OCR_CONCURRENCY"] = env
+
+    settings = load_settings({"concurrency": flags}, config_path=config, environ=environ)
+
+    assert settings.concurrency == expected
+
+
+def test_every_key_can_come_from_the_environment(home: dict[str, str]) -> None:
+    environ = home | {
+        "BATCH_OCR_SECRET_ID": "AKID123",
+        "BATCH_OCR_SECRET_KEY": SECRET,
+        "BATCH_OCR_ENDPOINT": "http://127.0.0.1:8080/ocr",
+        "BATCH_OCR_QPS": "2.5",
+        "BATCH_OCR_BOM": "false",
+        "BATCH_OCR_FORMAT": "jsonl",
+        "BATCH_OCR_STATE": "run.state",
+    }
+
+    settings = load_settings(None, environ=environ)
+
+    assert settings.secret_id == "AKID123"
+    assert settings.secret_key_value() == SECRET
+    assert settings.endpoint == "http://127.0.0.1:8080/ocr"
+    assert (settings.qps, settings.bom, settings.format) == (2.5, False, "jsonl")
+    assert settings.state == Path("run.state")
+
+
+def test_cwd_file_is_found(home: dict[str, str]) -> None:
+    write_toml(Path(CONFIG_FILE_NAME), 'source = "from-cwd"\n')
+    write_toml(Path(home["XDG_CONFIG_HOME"]) / "batch-ocr" / "config.toml", 'source = "from-xdg"\n')
+
+    assert load_settings({}, environ=home).source == "from-cwd"
+
+
+def test_xdg_user_file_is_found(home: dict[str, str]) -> None:
+    write_toml(Path(home["XDG_CONFIG_HOME"]) / "batch-ocr" / "config.toml", "qps = 3\n")
+
+    assert load_settings({}, environ=home).qps == 3.0
+
+
+def test_explicit_config_wins_over_cwd_file(home: dict[str, str], tmp_path: Path) -> None:
+    write_toml(Path(CONFIG_FILE_NAME), 'source = "from-cwd"\n')
+    explicit = write_toml(tmp_path / "explicit.toml", 'source = "explicit"\n')
+
+    assert load_settings({}, config_path=explicit, environ=home).source == "explicit"
+
+
+def test_explicit_config_must_exist(home: dict[str, str], tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found: .*nope.toml"):
+        load_settings({}, config_path=tmp_path / "nope.toml", environ=home)
+
+
+def test_unknown_toml_key_is_named(home: dict[str, str], tmp_path: Path) -> None:
+    config = write_toml(tmp_path / "c.toml", "concurency = 4\nqps = 1\n")
+
+    with pytest.raises(ConfigError, match="unknown key") as caught:
+        load_settings({}, config_path=config, environ=home)
+
+    assert "concurency" in str(caught.value)
+
+
+def test_broken_toml_is_a_config_error(home: dict[str, str], tmp_path: Path) -> None:
+    config = write_toml(tmp_path / "c.toml", f'secret_key = "{SECRET}\n')
+
+    with pytest.raises(ConfigError, match="cannot read config file") as caught:
+        load_settings({}, config_path=config, environ=home)
+
+    assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("source", "bad", "key"),
+    [
+        ("env", {"BATCH_OCR_CONCURRENCY": "lots-of-workers-xyz"}, "concurrency"),
+        ("env", {"BATCH_OCR_QPS": "-7.25"}, "qps"),
+        ("env", {"BATCH_OCR_FORMAT": "xlsx-format-xyz"}, "format"),
+        ("env", {"BATCH_OCR_ENDPOINT": "ftp://files.example/xyz"}, "endpoint"),
+        ("flags", {"max_attempts": 12345}, "max_attempts"),
+        ("flags", {"timeout": "soon-xyz"}, "timeout"),
+        ("toml", 'bom = "perhaps-xyz"\n', "bom"),
+        ("toml", "concurrency = 0\n", "concurrency"),
+    ],
+)
+def test_invalid_value_names_the_key_but_never_the_secret_or_the_value(
+    home: dict[str, str], tmp_path: Path, source: str, bad: Any, key: str
+) -> None:
+    environ = home | {"BATCH_OCR_SECRET_ID": "AKID123", "BATCH_OCR_SECRET_KEY": SECRET}
+    flags: dict[str, Any] = {}
+    config = write_toml(tmp_path / "c.toml", f'secret_key = "{SECRET}"\n')
+    if source == "env":
+        environ |= bad
+        offending = next(iter(bad.values()))
+    elif source == "flags":
+        flags = bad
+        offending = str(next(iter(bad.values())))
+    else:
+        config = write_toml(tmp_path / "c.toml", f'secret_key = "{SECRET}"\n{bad}')
+        offending = bad.split("=", 1)[1].strip().strip('"')
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(flags, config_path=config, environ=environ)
+
+    message = str(caught.value)
+    assert message.startswith("invalid settings: ")
+    assert key in message
+    assert SECRET not in message
+    assert offending not in message.removeprefix("invalid settings: ").replace(key, "")
+
+
+def test_secret_key_of_the_wrong_type_is_not_echoed(home: dict[str, str], tmp_path: Path) -> None:
+    config = write_toml(tmp_path / "c.toml", "secret_key = 918273645546372819\n")
+
+    with pytest.raises(ConfigError, match="secret_key") as caught:
+        load_settings({}, config_path=config, environ=home)
+
+    assert "918273645546372819" not in str(caught.value)
+
+
+def test_unknown_flag_is_refused(home: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="bogus"):
+        load_settings({"bogus": 1}, environ=home)
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["ftp://example.com/ocr", "example.com/ocr", "//example.com", "file:///etc/passwd"]
+)
+def test_endpoint_must_be_http(home: dict[str, str], endpoint: str) -> None:
+    with pytest.raises(ConfigError, match="endpoint: .*https:// or http://"):
+        load_settings({"endpoint": endpoint}, environ=home)
+
+
+@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:9/x", "https://api.example.com/ocr"])
+def test_http_and_https_endpoints_are_accepted(home: dict[str, str], endpoint: str) -> None:
+    assert load_settings({"endpoint": endpoint}, environ=home).endpoint == endpoint
+
+
+@pytest.mark.parametrize(
+    ("credentials", "message"),
+    [
+        ({}, MISSING_BOTH),
+        (
+            {"BATCH_OCR_SECRET_ID": "AKID123"},
+            "missing API credentials: set BATCH_OCR_SECRET_KEY in the environment "
+            "(or secret_id/secret_key in the config file)",
+        ),
+        (
+            {"BATCH_OCR_SECRET_KEY": SECRET},
+            "missing API credentials: set BATCH_OCR_SECRET_ID in the environment "
+            "(or secret_id/secret_key in the config file)",
+        ),
+    ],
+)
+def test_missing_credentials_message(
+    home: dict[str, str], credentials: dict[str, str], message: str
+) -> None:
+    settings = load_settings({}, environ=home | credentials)
+
+    with pytest.raises(ConfigError) as caught:
+        settings.require_credentials()
+
+    assert str(caught.value) == message
+
+
+def test_credentials_from_file_satisfy_the_check(home: dict[str, str], tmp_path: Path) -> None:
+    config = write_toml(tmp_path / "c.toml", f'secret_id = "AKID"\nsecret_key = "{SECRET}"\n')
+
+    load_settings({}, config_path=config, environ=home).require_credentials()
+
+
+def test_secret_key_never_shows_in_repr_or_str(home: dict[str, str]) -> None:
+    settings = load_settings(
+        {}, environ=home | {"BATCH_OCR_SECRET_ID": "AKID123", "BATCH_OCR_SECRET_KEY": SECRET}
+    )
+
+    for text in (repr(settings), str(settings), settings.model_dump_json(), f"{settings}"):
+        assert SECRET not in text
+    assert "AKID123" in repr(settings)
+    assert settings.secret_key_value() == SECRET
+
+
+def test_settings_are_frozen(home: dict[str, str]) -> None:
+    settings = load_settings({}, environ=home)
+
+    with pytest.raises(ValueError, match="frozen"):
+        settings.concurrency = 99  # type: ignore[misc]
