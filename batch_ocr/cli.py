@@ -346,6 +346,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+#: Run facts shown in the review page's header (the rest of --summary-json is noise there).
+REPORT_FACTS = ("calls", "retries", "elapsed_s", "images_found", "already_done",
+                "not_attempted", "exit_code", "finished_at")
+
+
 def _write_report(args: argparse.Namespace, facts: dict[str, Any]) -> int:
     """Write ``--report`` from the output as written; returns 1 if that failed, else 0."""
     from batch_ocr.report import image_finder, load_rows, write_report
@@ -356,9 +361,9 @@ def _write_report(args: argparse.Namespace, facts: dict[str, Any]) -> int:
     try:
         rows = load_rows(Path(args.output))
         sources = [s if s.is_dir() else s.parent for s in args.sources]
-        write_report(rows, args.report, image_for=image_finder(sources),
-                     summary={**facts, "cost_estimate": facts["estimated_cost"],
-                              "currency": "CNY"},
+        shown = {key: facts[key] for key in REPORT_FACTS}
+        shown.update(cost_estimate=facts["estimated_cost"], currency="CNY")
+        write_report(rows, args.report, image_for=image_finder(sources), summary=shown,
                      masked=args.mask, portrait_dir=Path(args.output).parent)
     except (OSError, ConfigError) as exc:
         print(f"batch-ocr: cannot write the report: {exc}", file=sys.stderr)
