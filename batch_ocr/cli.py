@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from batch_ocr import __version__
+from batch_ocr.engines import ENGINE_NAMES, resolve_engine_name
 from batch_ocr.errors import ConfigError, RunLockedError
 from batch_ocr.output import open_private
 from batch_ocr.pairing import PAIR_BY
@@ -74,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help=_setting_help("max_attempts", "attempts per image, first included"))
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help=_setting_help("timeout", "seconds to wait for one answer"))
+    parser.add_argument("--engine", choices=ENGINE_NAMES,
+                        help=_setting_help("engine", "api (the paid service), local (offline, "
+                                           "the 'local' extra), or auto: api when "
+                                           "credentials are configured, else local"))
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help=_setting_help("workers", "worker processes of the local engine; "
+                                           "none means one per core"))
     parser.add_argument("--state", type=Path, metavar="PATH",
                         help=_setting_help("state", "state journal; default OUT.state.sqlite "
                                            "beside the output"))
@@ -147,6 +155,8 @@ def _flag_settings(args: argparse.Namespace) -> dict[str, Any]:
         "state": args.state,
         "ca_bundle": args.ca_bundle,
         "bom": args.bom,
+        "engine": args.engine,
+        "workers": args.workers,
     }
 
 
@@ -180,6 +190,8 @@ def summary_text(summary: RunSummary, settings: Settings) -> str:
         cost = summary.would_call * settings.price_per_call
         lines.append(f"dry run: a real run would make {summary.would_call} calls "
                      f"(about {cost:.2f} CNY at {settings.price_per_call:g} per call)")
+    elif summary.engine == "local":
+        lines.append("recognised offline by the local engine: no call made, nothing billed")
     else:
         lines.append(f"calls made (each may be billed): {summary.calls}, retries: "
                      f"{summary.retries}")
@@ -215,6 +227,7 @@ def summary_json(summary: RunSummary, code: int, settings: Settings) -> dict[str
         "interrupted": summary.interrupted,
         "budget_exhausted": summary.budget_exhausted,
         "dry_run": summary.dry_run,
+        "engine": summary.engine,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
@@ -291,6 +304,13 @@ async def _run_with_signals(runner: Runner) -> tuple[RunSummary, bool]:
     return summary, terminated
 
 
+def _announce_engine(engine_name: str, *, quiet: bool) -> None:
+    if not quiet:
+        where = ("offline, nothing leaves this machine" if engine_name == "local"
+                 else "each call may be billed")
+        print(f"batch-ocr: engine: {engine_name} ({where})", file=sys.stderr)
+
+
 def _configure_logging(args: argparse.Namespace) -> None:
     level = logging.WARNING if args.quiet else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
@@ -307,7 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args)
     try:
         settings = load_settings(_flag_settings(args), config_path=args.config)
-        if not args.dry_run:
+        engine_name = resolve_engine_name(settings)
+        if engine_name == "api" and not args.dry_run:
             settings.require_credentials()
         options = RunOptions(dry_run=args.dry_run, force=args.force,
                              retry_failed=args.retry_failed, max_calls=args.max_calls,
@@ -316,7 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                           pair=args.pair, pair_by=args.pair_by)
         progress = Progress(tty=sys.stderr.isatty(), verbose=args.verbose, quiet=args.quiet)
         runner = Runner(settings, args.sources, args.output, options=options, view=view,
-                        on_row=progress.on_row)
+                        on_row=progress.on_row,
+                        on_start=lambda: _announce_engine(engine_name, quiet=args.quiet))
         missing = [str(s) for s in args.sources if not s.exists() and not s.is_symlink()]
         if missing:
             raise ConfigError(f"no such file or folder: {', '.join(missing)}")
@@ -347,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 #: Run facts shown in the review page's header (the rest of --summary-json is noise there).
-REPORT_FACTS = ("calls", "retries", "elapsed_s", "images_found", "already_done",
+REPORT_FACTS = ("engine", "calls", "retries", "elapsed_s", "images_found", "already_done",
                 "not_attempted", "exit_code", "finished_at")
 
 

@@ -23,9 +23,11 @@ import aiohttp
 from batch_ocr import imaging, portraits, retry_policy
 from batch_ocr.api_client import ApiClient, Sleep, make_session
 from batch_ocr.discovery import Candidate, WalkStats, walk_sources
-from batch_ocr.encoding import form_body
+from batch_ocr.engines import Engine, resolve_engine_name
+from batch_ocr.engines.api import ApiEngine
 from batch_ocr.errors import (
     ApiError,
+    ConfigError,
     FatalApiError,
     FatalRunError,
     FileError,
@@ -65,6 +67,7 @@ class RunSummary:
     budget_exhausted: bool = False
     interrupted: bool = False
     dry_run: bool = False
+    engine: str = ""
     unreadable_dirs: list[str] = field(default_factory=list)
 
     @property
@@ -105,7 +108,7 @@ def _rejected(candidate: Candidate, error: FileError, sha256: str = "") -> Row:
     )
 
 
-def _errored(candidate: Candidate, error: ApiError, sha256: str, fitted: bool) -> Row:
+def _errored(candidate: Candidate, error: FileError, sha256: str, fitted: bool) -> Row:
     return Row(
         file=candidate.rel,
         status="error",
@@ -155,7 +158,7 @@ class BatchRun:
         *,
         options: RunOptions | None = None,
         journal: Journal | None = None,
-        client: ApiClient | None = None,
+        engine: Engine | None = None,
         sleep: Sleep = asyncio.sleep,
         on_row: Callable[[Row, RunSummary], None] | None = None,
     ) -> None:
@@ -166,7 +169,10 @@ class BatchRun:
         self.journal = journal
         self.summary = RunSummary(dry_run=self.options.dry_run)
         self.stop_event = asyncio.Event()
-        self._client = client
+        self._engine = engine
+        self._client: ApiClient | None = None
+        self.engine_name = engine.name if engine is not None else resolve_engine_name(settings)
+        self.summary.engine = self.engine_name
         self._sleep = sleep
         self._on_row = on_row
         self._walk_stats = WalkStats()
@@ -188,7 +194,7 @@ class BatchRun:
         """Process every candidate; return the summary (never raises for a file)."""
         started = time.monotonic()
         try:
-            async with self._client_ready():
+            async with self._engine_ready():
                 await self._run_pool()
         finally:
             self.summary.elapsed_s = time.monotonic() - started
@@ -200,16 +206,24 @@ class BatchRun:
         return self.summary
 
     @asynccontextmanager
-    async def _client_ready(self) -> AsyncIterator[None]:
-        if self._client is not None or self.options.dry_run:
+    async def _engine_ready(self) -> AsyncIterator[None]:
+        """Set up the engine (and the HTTP session portraits need), torn down after."""
+        if self._engine is not None or self.options.dry_run:
             yield
             return
         async with make_session(self.settings) as session:
             self._session = session
-            self._client = ApiClient(
-                self.settings, session, sleep=self._sleep, before_call=self._before_call
-            )
-            yield
+            if self.engine_name == "api":
+                self._client = ApiClient(
+                    self.settings, session, sleep=self._sleep, before_call=self._before_call
+                )
+                self._engine = ApiEngine(self._client)
+            else:
+                self._engine = _offline_engine(self.settings.workers)
+            try:
+                yield
+            finally:
+                await self._engine.aclose()
 
     async def _run_pool(self) -> None:
         queue: asyncio.Queue[Candidate | None] = asyncio.Queue(
@@ -363,19 +377,21 @@ class BatchRun:
     async def _recognise(
         self, candidate: Candidate, sha256: str, prepared: imaging.PreparedImage
     ) -> Row:
-        assert self._client is not None
-        body = form_body(prepared.mime, prepared.payload)
+        assert self._engine is not None
         try:
-            recognition = await self._client.recognise(body)
-        except ApiError as exc:
-            self._note_unreachable(exc)
-            return _errored(candidate, exc, sha256, prepared.fitted)
+            result = await self._engine.recognise(prepared)
+        except FileError as exc:
+            if isinstance(exc, ApiError):
+                self._note_unreachable(exc)
+            row = _errored(candidate, exc, sha256, prepared.fitted)
+            row.engine = self._engine.name
+            return row
         self._api_reached = True
-        row = row_from_card(candidate.rel, recognition.data, attempts=recognition.attempts,
+        row = row_from_card(candidate.rel, result.data, attempts=result.attempts,
                             sha256=sha256)
         row.fitted = prepared.fitted
-        row.engine = "api"
-        await self._save_portrait(row)
+        row.engine = self._engine.name
+        await self._save_portrait(row, result.portrait_bytes)
         return row
 
     def _note_unreachable(self, error: ApiError) -> None:
@@ -393,19 +409,23 @@ class BatchRun:
                 "in a row and it has not answered once; check --endpoint and the network"
             ))
 
-    async def _save_portrait(self, row: Row) -> None:
-        """Fetch the portrait now: its link dies within the hour (``--portraits``)."""
+    async def _save_portrait(self, row: Row, image_bytes: bytes | None) -> None:
+        """Save the portrait now: the API's link dies within the hour (``--portraits``).
+
+        ``image_bytes`` is the portrait when the engine cropped it itself (local).
+        """
         portraits_dir = self.options.portraits_dir
         if portraits_dir is None or row.side != "front" or self._session is None:
             return
-        if not row.portrait_url:
-            row.portrait_error = "the answer has no portrait link"
+        if image_bytes is None and not row.portrait_url:
+            row.portrait_error = "no portrait was found on this card"
             return
         try:
-            image_bytes = await portraits.download(
-                self._session, row.portrait_url, max_attempts=self.settings.max_attempts,
-                sleep=self._sleep,
-            )
+            if image_bytes is None:
+                image_bytes = await portraits.download(
+                    self._session, row.portrait_url, max_attempts=self.settings.max_attempts,
+                    sleep=self._sleep,
+                )
             row.portrait_file = await asyncio.to_thread(
                 portraits.save, portraits_dir, row.file, image_bytes)
         except portraits.PortraitError as exc:
@@ -429,6 +449,21 @@ class BatchRun:
         elif portraits_dir is not None and copy.side == "front":
             copy.portrait_error = row.portrait_error or "no portrait for this content"
         return copy
+
+
+def _offline_engine(workers: int | None) -> Engine:
+    """The local engine; a clear configuration error when its extra is missing."""
+    try:
+        from batch_ocr.engines.local import available
+        from batch_ocr.engines.offline import OfflineEngine
+    except ImportError:
+        available = None  # type: ignore[assignment]
+    if available is None or not available():
+        raise ConfigError(
+            "the local engine is not installed: pip install 'batch-ocr[local]' "
+            "(or configure API credentials to use the API)"
+        )
+    return OfflineEngine(workers)
 
 
 async def run_batch(

@@ -46,7 +46,7 @@ def backoff_s(attempt: int, error: BaseException | None, rng: random.Random | No
 #: A later run tries these again; every other failure is final unless ``--retry-failed``.
 RETRY_NEXT_RUN_CODES: frozenset[str] = frozenset(
     {*(str(code) for code in TRANSIENT_CODES), "408", "429", "timeout", "connection_error",
-     "file_vanished", "unreadable", "engine_crashed"}
+     "file_vanished", "unreadable", "local_worker_died"}
 )
 
 

@@ -60,6 +60,7 @@ class Runner:
         view: OutputView | None = None,
         sleep: Sleep = asyncio.sleep,
         on_row: Callable[[Row, RunSummary], None] | None = None,
+        on_start: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.sources = list(sources)
@@ -73,6 +74,7 @@ class Runner:
                               "PATH when writing to stdout")
         self._sleep = sleep
         self._on_row = on_row
+        self._on_start = on_start
         self.batch: BatchRun | None = None
 
     def request_stop(self) -> None:
@@ -91,6 +93,8 @@ class Runner:
     async def run(self) -> RunSummary:
         """Run to the end (or to a stop); raises ``RunLockedError`` if another run is on."""
         with self._journal() as journal:
+            if self._on_start is not None:
+                self._on_start()  # the lock is ours: the run really starts
             if self.options.dry_run:
                 return await self._batch(journal, sink=lambda row: None).run()
             output = self._output_file()

@@ -43,6 +43,10 @@ class Settings(BaseModel):
     state: Path | None = Field(None, description="state journal path")
     price_per_call: float = Field(1.0, ge=0, description="CNY per call, for --dry-run cost")
     ca_bundle: Path | None = Field(None, description="extra CA certificates (PEM) to trust")
+    engine: Literal["api", "local", "auto"] = Field(
+        "auto", description="api, local (offline), or auto: api when credentials are set"
+    )
+    workers: int | None = Field(None, ge=1, le=64, description="local engine worker processes")
 
     @field_validator("endpoint")
     @classmethod

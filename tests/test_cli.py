@@ -41,7 +41,7 @@ def scans(tmp_path: Path) -> Path:
 
 def test_missing_credentials_exit_2_with_one_line(scans: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(scans), "-o", "out.csv"]) == EXIT_USAGE
+    assert main([str(scans), "-o", "out.csv", "--engine", "api"]) == EXIT_USAGE
     captured = capsys.readouterr()
     assert captured.err == MISSING_CREDENTIALS
     assert not Path("out.csv").exists()

@@ -99,7 +99,7 @@ def test_backoff_is_reproducible_with_a_seeded_rng() -> None:
         ("error", "connection_error", True),
         ("rejected", "file_vanished", True),
         ("rejected", "unreadable", True),
-        ("error", "engine_crashed", True),
+        ("error", "local_worker_died", True),
         ("error", "400", False),
         ("error", "404", False),
         ("error", "1001", False),

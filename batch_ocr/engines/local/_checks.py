@@ -1,0 +1,122 @@
+"""Each field's own check: what makes a value read off a card believable.
+
+Pure functions of strings. A field is reported valid only if it was found and passes
+the check here; the API engine's ``validity`` object means the same
+(``API_CONTRACT.md``, "Response").
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+#: GB 11643-1999: weights of the first 17 digits, and the check character for each
+#: remainder of the weighted sum mod 11 (ISO 7064 MOD 11-2).
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
+
+#: The 56 nations as a card prints them (without the trailing 族), as the API returns them.
+NATIONS: frozenset[str] = frozenset(
+    (
+        "汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶",
+        "白", "土家", "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水",
+        "东乡", "纳西", "景颇", "柯尔克孜", "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南",
+        "仡佬", "锡伯", "阿昌", "普米", "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂",
+        "保安", "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
+    )
+)  # fmt: skip
+
+#: How an issuing office's name ends: a public security bureau, its branch, a police
+#: station (older cards), or the exit-entry administration (residence permits).
+AUTHORITY_SUFFIXES = ("公安局", "分局", "公安厅", "公安处", "派出所", "管理局")
+
+LONG_TERM = "长期"
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
+_NAME_RE = re.compile(rf"^[{_CJK}]+(?:·[{_CJK}]+)*$")
+_ADDRESS_RE = re.compile(rf"^[{_CJK}0-9A-Za-z()（）\-－#·、，,]+$")
+_AUTHORITY_RE = re.compile(rf"^[{_CJK}]+$")
+_ID_RE = re.compile(r"^\d{17}[\dX]$")
+
+
+def id_check_char(first17: str) -> str:
+    """The GB 11643-1999 check character for 17 digits."""
+    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
+    return ID_CHECK_CHARS[total % 11]
+
+
+def id_number_ok(number: str) -> bool:
+    """18 characters, a real birth date inside, and the MOD 11-2 check character right."""
+    if not _ID_RE.match(number):
+        return False
+    if parse_date(number[6:10], number[10:12], number[12:14]) is None:
+        return False
+    return id_check_char(number[:17]) == number[17]
+
+
+def id_birth(number: str) -> date | None:
+    """The birth date an ID number encodes (characters 7-14), or None."""
+    if len(number) < 14:
+        return None
+    return parse_date(number[6:10], number[10:12], number[12:14])
+
+
+def id_sex(number: str) -> str | None:
+    """The sex an ID number encodes: the 17th digit is odd for men, even for women."""
+    if len(number) < 17 or not number[16].isdigit():
+        return None
+    return "男" if int(number[16]) % 2 else "女"
+
+
+def parse_date(year: str, month: str, day: str) -> date | None:
+    """A real calendar date from its printed parts, or None."""
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def name_ok(name: str) -> bool:
+    """Chinese characters, optionally transliterated parts joined by ``·``; 2-20 long."""
+    return 2 <= len(name) <= 20 and bool(_NAME_RE.match(name))
+
+
+def sex_ok(sex: str) -> bool:
+    """男 or 女."""
+    return sex in ("男", "女")
+
+
+def nation_ok(nation: str) -> bool:
+    """One of the 56 nations."""
+    return nation in NATIONS
+
+
+def address_ok(address: str) -> bool:
+    """Long enough to be an address and made of what addresses are made of."""
+    has_cjk = re.search(rf"[{_CJK}]", address) is not None
+    return len(address) >= 6 and has_cjk and bool(_ADDRESS_RE.match(address))
+
+
+def authority_ok(authority: str) -> bool:
+    """Chinese characters ending like an issuing office (公安局, 分局, ...)."""
+    return (
+        len(authority) >= 4
+        and bool(_AUTHORITY_RE.match(authority))
+        and authority.endswith(AUTHORITY_SUFFIXES)
+    )
+
+
+def timelimit_ok(timelimit: str) -> bool:
+    """``YYYYMMDD-YYYYMMDD`` with real dates, the end after the start, or ``YYYYMMDD-长期``."""
+    start, sep, end = timelimit.partition("-")
+    if not sep or len(start) != 8 or not start.isdigit():
+        return False
+    start_date = parse_date(start[:4], start[4:6], start[6:])
+    if start_date is None:
+        return False
+    if end == LONG_TERM:
+        return True
+    if len(end) != 8 or not end.isdigit():
+        return False
+    end_date = parse_date(end[:4], end[4:6], end[6:])
+    return end_date is not None and end_date > start_date

@@ -1,0 +1,111 @@
+"""The offline engine inside a run: selection rule, sample rows offline, worker crashes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from batch_ocr.engines import resolve_engine_name
+from batch_ocr.pipeline import BatchRun
+from batch_ocr.rows import Row
+from batch_ocr.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO / "samples"
+
+
+def local_engine_available() -> bool:
+    from batch_ocr.engines.local import available
+
+    return available()
+
+
+needs_local = pytest.mark.skipif(
+    not local_engine_available(), reason="the 'local' extra is not installed"
+)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({}, "local"),
+        ({"secret_id": "AKID", "secret_key": "k"}, "api"),
+        ({"secret_id": "AKID"}, "api"),
+        ({"secret_id": "AKID", "secret_key": "k", "engine": "local"}, "local"),
+        ({"engine": "api"}, "api"),
+    ],
+)
+def test_auto_uses_the_api_only_when_credentials_are_configured(values: dict,
+                                                                 expected: str) -> None:
+    assert resolve_engine_name(Settings(**values)) == expected
+
+
+def _clean_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BATCH_OCR_")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "no-config")
+    return env
+
+
+@needs_local
+def test_samples_offline_without_credentials_match_the_fixtures(tmp_path: Path) -> None:
+    out = tmp_path / "results.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "batch_ocr", str(SAMPLES), "-o", str(out), "--portraits",
+         str(tmp_path / "portraits")],
+        env=_clean_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=240,
+    )
+    assert done.returncode == 1, done.stderr  # broken.jpg is rejected
+    assert "batch-ocr: engine: local (offline, nothing leaves this machine)" in done.stderr
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["file"]: row for row in csv.DictReader(handle)}
+    fixtures = [json.loads(line) for line in
+                (SAMPLES / "fixtures.jsonl").read_text(encoding="utf-8").splitlines()]
+    for entry in fixtures:
+        row, info = rows[entry["file"]], entry["data"]["info"]
+        assert (row["status"], row["side"], row["engine"]) == (
+            "ok", entry["data"]["side"], "local"), entry["file"]
+        if entry["data"]["side"] == "front":
+            assert row["name"] == info["name"]
+            assert row["id_number"].rstrip("\t") == info["number"]
+            assert row["address"] == info["address"]
+            assert Path(row["portrait_file"]).is_file()
+        else:
+            assert row["authority"] == info["authority"]
+    assert rows["not_a_card.jpg"]["status"] == "not_id_card"
+
+
+@needs_local
+async def test_a_worker_that_dies_gives_an_error_row_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    from batch_ocr.engines.offline import OfflineEngine
+    from tests.engines.crashing_task import IMAGE_CRASH_MARKER, crash_on_marked_image
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    marked = PngInfo()
+    marked.add_text("note", IMAGE_CRASH_MARKER.decode())
+    Image.new("RGB", (120, 80), "red").save(scans / "crash.png", pnginfo=marked)
+    for index in range(3):
+        Image.new("RGB", (120, 80), (index * 60, 90, 200)).save(scans / f"ok{index}.png")
+    engine = OfflineEngine(2, task=crash_on_marked_image)
+    rows: list[Row] = []
+    try:
+        summary = await BatchRun(Settings(), [scans], rows.append, engine=engine).run()
+    finally:
+        await engine.aclose()
+    by_file = {row.file: row for row in rows}
+    assert sorted(by_file) == ["crash.png", "ok0.png", "ok1.png", "ok2.png"]
+    assert by_file["crash.png"].status == "error"
+    assert by_file["crash.png"].error_code == "local_worker_died"
+    assert by_file["crash.png"].attempts == 2
+    assert all(by_file[f"ok{i}.png"].status == "not_id_card" for i in range(3))
+    assert summary.rows_written == 4

@@ -1,0 +1,115 @@
+"""The offline engine end to end, on the sample cards (needs the ``local`` extra)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from batch_ocr.engines.local import available
+
+pytestmark = pytest.mark.skipif(
+    not available(), reason="the 'local' extra is not installed (pip install 'batch-ocr[local]')"
+)
+
+from PIL import Image, ImageFilter  # noqa: E402
+
+from batch_ocr.engines.local import (  # noqa: E402
+    LocalEngine,
+    LocalEngineError,
+    recognise,
+)
+from tests.engines.conftest import jpeg  # noqa: E402
+
+FRONT = "zhangsan_front.jpg"
+BACK = "zhangsan_back.png"
+
+
+def expected(sample_cards: dict[str, Any], name: str) -> dict[str, Any]:
+    return dict(sample_cards[name]["data"])
+
+
+def assert_reads_as(result: Any, want: dict[str, Any]) -> None:
+    assert result.data.result == 0
+    assert result.data.side == want["side"]
+    assert result.data.info.model_dump(exclude_none=True) == want["info"]
+    assert all(result.data.validity.values()), result.data.validity
+
+
+def test_front(sample_cards: dict[str, Any], sample_bytes: Any) -> None:
+    result = recognise(sample_bytes(FRONT))
+    assert_reads_as(result, expected(sample_cards, FRONT))
+    assert result.data.image_url is None
+    assert result.portrait_jpeg is not None
+    portrait = Image.open(io.BytesIO(result.portrait_jpeg))
+    assert portrait.format == "JPEG" and portrait.width > 100
+
+
+def test_back_long_term(sample_cards: dict[str, Any], sample_bytes: Any) -> None:
+    result = recognise(sample_bytes("wangli-反.tif"))
+    assert_reads_as(result, expected(sample_cards, "wangli-反.tif"))
+    assert (result.data.info.timelimit or "").endswith("-长期")
+    assert result.portrait_jpeg is None
+
+
+def test_not_a_card(sample_bytes: Any) -> None:
+    result = recognise(sample_bytes("not_a_card.jpg"))
+    assert result.data.result == 0
+    assert result.data.validity and not any(result.data.validity.values())
+    assert result.portrait_jpeg is None
+
+
+def test_unreadable_bytes() -> None:
+    with pytest.raises(LocalEngineError) as caught:
+        recognise(b"not an image at all")
+    assert caught.value.error_code == "unreadable_image"
+
+
+@pytest.mark.parametrize("angle", [90, 180])
+def test_rotated_card(sample_cards: dict[str, Any], sample_bytes: Any, angle: int) -> None:
+    image = Image.open(io.BytesIO(sample_bytes(FRONT))).rotate(angle, expand=True)
+    assert_reads_as(recognise(jpeg(image)), expected(sample_cards, FRONT))
+
+
+def test_degraded_photo(sample_cards: dict[str, Any], sample_bytes: Any) -> None:
+    """Tilted on a dark textured desk, blurred, shrunk and squeezed by JPEG."""
+    card = Image.open(io.BytesIO(sample_bytes(BACK))).convert("RGB")
+    desk = Image.effect_noise((1300, 1000), 40).convert("RGB").point(lambda v: v // 3)
+    tilted = card.rotate(8, expand=True, fillcolor=(0, 0, 0))
+    mask = Image.new("L", card.size, 255).rotate(8, expand=True)
+    desk.paste(tilted, (180, 150), mask)
+    photo = desk.filter(ImageFilter.GaussianBlur(1.0)).resize((975, 750))
+    assert_reads_as(recognise(jpeg(photo, quality=45)), expected(sample_cards, BACK))
+
+
+async def test_engine_with_two_workers(sample_cards: dict[str, Any], sample_bytes: Any) -> None:
+    import asyncio
+
+    engine = LocalEngine(workers=2)
+    try:
+        front, back = await asyncio.gather(
+            engine.recognise(sample_bytes(FRONT)), engine.recognise(sample_bytes(BACK))
+        )
+    finally:
+        await engine.aclose()
+    assert_reads_as(front, expected(sample_cards, FRONT))
+    assert_reads_as(back, expected(sample_cards, BACK))
+
+
+async def test_dead_worker_is_an_error_and_the_pool_recovers(
+    sample_cards: dict[str, Any], sample_bytes: Any
+) -> None:
+    import asyncio
+
+    from tests.engines.crashing_task import CRASH_MARKER, crash_or_recognise
+
+    engine = LocalEngine(workers=1, task=crash_or_recognise)
+    try:
+        with pytest.raises(LocalEngineError) as caught:
+            await asyncio.wait_for(engine.recognise(CRASH_MARKER), timeout=60)
+        assert caught.value.error_code == "local_worker_died"
+        result = await asyncio.wait_for(engine.recognise(sample_bytes(BACK)), timeout=60)
+    finally:
+        await engine.aclose()
+    assert_reads_as(result, expected(sample_cards, BACK))

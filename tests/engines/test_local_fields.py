@@ -1,0 +1,133 @@
+"""Parsing and checks of the offline engine: strings in, provider fields out.
+
+Pure Python: these run without the ``local`` extra.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from batch_ocr.engines.local import _checks as checks
+from batch_ocr.engines.local._fields import (
+    Row,
+    TextLine,
+    clean,
+    group_rows,
+    parse,
+    strip_label,
+)
+
+
+def rows(*texts: str) -> list[Row]:
+    return [Row(clean(t), clean(t), 40.0 * i, 40.0 * i + 30, 0, 500) for i, t in enumerate(texts)]
+
+
+def test_id_checksum_gb11643() -> None:
+    assert checks.id_number_ok("11010519491231002X")
+    assert checks.id_number_ok("440305199505132561")
+    assert not checks.id_number_ok("440305199505132562")  # wrong check character
+    assert not checks.id_number_ok("44030519950532256X")  # 32 May
+    assert not checks.id_number_ok("4403051995051325")  # too short
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "rest"),
+    [
+        ("姓名李小红", "姓名", "李小红"),
+        ("名刘洋", "姓名", "刘洋"),  # first label character lost
+        ("游名刘洋", "姓名", "刘洋"),  # first label character misread
+        ("姓刘洋", "姓名", "刘洋"),  # second lost: 刘 must stay
+        ("公民身份证号码11204416541220243X", "公民身份号码", "11204416541220243X"),
+        ("李小红", "姓名", "李小红"),
+    ],
+)
+def test_strip_label_tolerates_one_error(text: str, label: str, rest: str) -> None:
+    assert strip_label(text, label)[0] == rest
+
+
+def test_front_with_merged_labels_and_two_line_address() -> None:
+    parsed = parse(
+        rows(
+            "姓名阿依古丽•买买提",
+            "性别女民族维吾尔",
+            "出生1988年12月1日",
+            "住址新疆维吾尔自治区乌鲁木齐市",
+            "天山区解放南路88号",
+            "公民身份号码650102198812014244",
+        )
+    )
+    assert parsed.side == "front"
+    assert parsed.info == {
+        "name": "阿依古丽·买买提",
+        "sex": "女",
+        "nation": "维吾尔",
+        "year": "1988",
+        "month": "12",
+        "day": "1",
+        "address": "新疆维吾尔自治区乌鲁木齐市天山区解放南路88号",
+        "number": "650102198812014244",
+    }
+    assert all(parsed.validity.values()), parsed.validity
+
+
+def test_front_with_separate_label_boxes_and_lookalike_digits() -> None:
+    lines = [
+        TextLine("姓名", 1, 60, 55, 120, 85),
+        TextLine("韦小宝", 1, 150, 50, 260, 88),
+        TextLine("性别", 1, 60, 120, 120, 150),
+        TextLine("男", 1, 150, 116, 185, 152),
+        TextLine("民族", 1, 262, 120, 320, 150),
+        TextLine("漢", 1, 350, 116, 385, 152),  # traditional form from the recogniser
+        TextLine("出生1954年5月3日", 1, 60, 182, 400, 214),
+        TextLine("住址江苏省南京市鼓楼区人民路819号", 1, 60, 246, 560, 280),
+        TextLine("公民身份号码", 1, 60, 446, 250, 474),
+        TextLine("32010619540503278Z", 1, 262, 438, 760, 478),  # Z misread for 2
+    ]
+    parsed = parse(group_rows(lines))
+    assert parsed.info["name"] == "韦小宝"
+    assert parsed.info["nation"] == "汉"
+    assert parsed.info["number"] == "320106195405032782"
+    assert parsed.validity["number"] and parsed.validity["birthday"]
+
+
+def test_invalid_number_is_reported_not_corrected() -> None:
+    parsed = parse(rows("姓名韦小宝", "性别男民族汉", "出生1654年12月20日", "住址北京市东城区景山前街4号",
+                        "公民身份证号码11204416541220243X"))  # fmt: skip
+    assert parsed.info["number"] == "11204416541220243X"
+    assert parsed.validity["number"] is False
+    assert parsed.validity["name"] and parsed.validity["birthday"]
+
+
+def test_back_fields_and_long_term() -> None:
+    parsed = parse(rows("中华人民共和国", "居民身份证", "签发机关上海市公安局浦东分局",
+                        "有效期限2015.03.01-长期"))  # fmt: skip
+    assert parsed.side == "back"
+    assert parsed.info == {"authority": "上海市公安局浦东分局", "timelimit": "20150301-长期"}
+    assert parsed.validity == {"authority": True, "timelimit": True}
+
+
+def test_back_wrapped_authority() -> None:
+    parsed = parse(rows("签发机关乌鲁木齐市公安局", "天山区分局", "有效期限2016.05.12-2036.05.12"))
+    assert parsed.info["authority"] == "乌鲁木齐市公安局天山区分局"
+    assert parsed.info["timelimit"] == "20160512-20360512"
+
+
+def test_back_with_unlikely_authority_is_flagged() -> None:
+    parsed = parse(rows("签发机关上海市浦东", "有效期限2015.03.01-2010.03.01"))
+    assert parsed.validity == {"authority": False, "timelimit": False}
+
+
+def test_not_a_card() -> None:
+    parsed = parse(rows("SALE 50%", "欢迎光临"))
+    assert parsed.side == "none"
+    assert not any(parsed.validity.values())
+
+
+def test_clean_normalises_width_and_dots() -> None:
+    assert clean("阿依古丽 ・ 买买提 １２３") == "阿依古丽·买买提123"
+
+
+@pytest.mark.parametrize("nation", ["汉", "维吾尔", "柯尔克孜"])
+def test_nation_list(nation: str) -> None:
+    assert checks.nation_ok(nation)
+    assert not checks.nation_ok(nation + "族族")
