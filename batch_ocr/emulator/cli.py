@@ -102,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--qps", type=float, default=None, help="calls per second allowed; over it: 429")
     add("--quota", type=int, default=None, help="billable calls allowed; after them: 429")
+    add(
+        "--engine",
+        choices=("fixtures", "local"),
+        default="fixtures",
+        help="fixtures: recorded answers, anything else is 'not a card'; local: real "
+        "recognition by the offline engine (the 'local' extra) (default: %(default)s)",
+    )
+    add("--workers", type=int, default=None,
+        help="worker processes of the local engine (default: one per core)")
     return parser
 
 
@@ -130,6 +139,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         hang_s=args.hang_s,
         qps=args.qps,
         quota=args.quota,
+        engine=args.engine,
+        workers=args.workers,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -41,6 +42,10 @@ class EmulatorConfig(BaseModel):
         Credential(secret_id=DEMO_SECRET_ID, secret_key=DEMO_SECRET_KEY),
     )
     fixture_paths: tuple[Path, ...] = ()
+    #: ``fixtures``: recorded answers (anything else is "not a card"); ``local``: real
+    #: recognition by the offline engine, a self-hosted server speaking the provider's API.
+    engine: Literal["fixtures", "local"] = "fixtures"
+    workers: int | None = Field(default=None, ge=1, le=64)
 
     portrait_ttl_s: float = Field(default=PORTRAIT_TTL_S, gt=0)
     max_portraits: int = Field(default=MAX_PORTRAITS, ge=1)

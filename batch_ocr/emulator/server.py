@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -53,6 +53,9 @@ from batch_ocr.emulator.stats import Stats
 SHUTDOWN_TIMEOUT_S = 2.0
 _MAX_CACHED_PORTRAITS = 1024
 
+if TYPE_CHECKING:
+    from batch_ocr.engines.local import LocalEngine
+
 
 class EmulatorState:
     """Everything one running emulator holds: config, fixtures, meters, counters."""
@@ -79,6 +82,8 @@ class EmulatorState:
         # sha256 -> rendered portrait, so a re-sent image is not decoded again.
         self._portrait_jpegs: OrderedDict[str, bytes] = OrderedDict()
         self.stats = Stats()
+        #: The offline engine with ``--engine local`` (started with the app).
+        self.engine: LocalEngine | None = None
         # Set on shutdown so "hang" faults end at once instead of holding the server.
         self.closing = asyncio.Event()
 
@@ -165,6 +170,8 @@ async def _recognise(
         return _seller_answer(state, 400), False
     if state.seller.check(upload.image, sha256).problem is not None:
         return _seller_answer(state, 400), False
+    if state.engine is not None:
+        return await _recognise_locally(request, state, upload.image, sha256)
     recognition = state.seller.recognise(sha256)
     data = recognition.data
     if recognition.wants_portrait:
@@ -175,6 +182,41 @@ async def _recognise(
         )
     state.stats.count_billable(sha256)
     return _seller_answer(state, 200, data), True
+
+
+async def _recognise_locally(
+    request: web.Request, state: EmulatorState, image: bytes, sha256: str
+) -> tuple[web.Response, bool]:
+    """``--engine local``: real recognition; a failure is the provider's 500, not billed."""
+    assert state.engine is not None
+    try:
+        result = await state.engine.recognise(image)
+    except Exception:  # noqa: BLE001 - any engine failure is this call's 500
+        return _seller_answer(state, 500), False
+    data = result.data.model_dump(mode="json")
+    data["order_no"] = state.seller.next_order_no()
+    data["image_url"] = None
+    if result.portrait_jpeg is not None and data.get("side") == "front":
+        token = state.portraits.add(result.portrait_jpeg)
+        data["image_url"] = (
+            f"{request.scheme}://{request.host}{CONTROL_PREFIX}/portrait/{token}.jpg"
+        )
+    state.stats.count_billable(sha256)
+    return _seller_answer(state, 200, data), True
+
+
+async def _start_engine(app: web.Application) -> None:
+    state = app[STATE]
+    if state.config.engine == "local":
+        from batch_ocr.engines.local import LocalEngine
+
+        state.engine = LocalEngine(state.config.workers)
+
+
+async def _stop_engine(app: web.Application) -> None:
+    engine = app[STATE].engine
+    if engine is not None:
+        await engine.aclose()
 
 
 async def _api(request: web.Request) -> web.Response:
@@ -263,6 +305,8 @@ def make_app(config: EmulatorConfig | None = None) -> web.Application:
     app.router.add_post(f"{CONTROL_PREFIX}/reset", _reset)
     app.router.add_get(f"{CONTROL_PREFIX}/portrait/{{token}}.jpg", _portrait)
     app.on_shutdown.append(_on_shutdown)
+    app.on_startup.append(_start_engine)
+    app.on_cleanup.append(_stop_engine)
     return app
 
 
