@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import inspect
+import os
 from types import SimpleNamespace
 from typing import Any
 
 import aioresponses.core
+import pytest
 from aiohttp import ClientResponse
 
 
@@ -24,3 +26,16 @@ class _CompatClientResponse(ClientResponse):
 
 if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
     aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
+
+
+@pytest.fixture
+def demo_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the emulator's demo credentials in the environment, and retries without waits."""
+    from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
+
+    for key in list(os.environ):
+        if key.startswith("BATCH_OCR_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("BATCH_OCR_SECRET_ID", DEMO_SECRET_ID)
+    monkeypatch.setenv("BATCH_OCR_SECRET_KEY", DEMO_SECRET_KEY)
+    monkeypatch.setattr("batch_ocr.retry_policy.BACKOFF_INITIAL_S", 0.01)

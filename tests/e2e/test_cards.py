@@ -6,7 +6,6 @@ import copy
 import csv
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -14,19 +13,12 @@ import pytest
 from PIL import Image
 
 from batch_ocr.cli import main
-from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from tests.e2e_support import FIXTURES, SAMPLES, emulator_in_thread
 
 AS_OF = "2026-11-24"
 
 
-@pytest.fixture(autouse=True)
-def demo_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in list(os.environ):
-        if key.startswith("BATCH_OCR_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("BATCH_OCR_SECRET_ID", DEMO_SECRET_ID)
-    monkeypatch.setenv("BATCH_OCR_SECRET_KEY", DEMO_SECRET_KEY)
+pytestmark = pytest.mark.usefixtures("demo_keys")
 
 
 @pytest.fixture

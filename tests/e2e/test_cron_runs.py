@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import signal
@@ -17,7 +16,6 @@ import pytest
 from PIL import Image
 
 from batch_ocr.cli import main
-from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from tests.e2e_support import (
     demo_env,
     emulator_in_thread,
@@ -27,15 +25,7 @@ from tests.e2e_support import (
     stats_of,
 )
 
-
-@pytest.fixture(autouse=True)
-def demo_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in list(os.environ):
-        if key.startswith("BATCH_OCR_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("BATCH_OCR_SECRET_ID", DEMO_SECRET_ID)
-    monkeypatch.setenv("BATCH_OCR_SECRET_KEY", DEMO_SECRET_KEY)
-    monkeypatch.setattr("batch_ocr.retry_policy.BACKOFF_INITIAL_S", 0.01)
+pytestmark = pytest.mark.usefixtures("demo_keys")
 
 
 def run(scans: Path, out: Path, url: str, *extra: str) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -11,18 +10,9 @@ import pytest
 
 from batch_ocr import signing
 from batch_ocr.cli import main
-from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from tests.e2e_support import FIXTURES, SAMPLES, emulator_in_thread, make_images, read_rows
 
-
-@pytest.fixture(autouse=True)
-def demo_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in list(os.environ):
-        if key.startswith("BATCH_OCR_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("BATCH_OCR_SECRET_ID", DEMO_SECRET_ID)
-    monkeypatch.setenv("BATCH_OCR_SECRET_KEY", DEMO_SECRET_KEY)
-    monkeypatch.setattr("batch_ocr.retry_policy.BACKOFF_INITIAL_S", 0.01)
+pytestmark = pytest.mark.usefixtures("demo_keys")
 
 
 def fixtures_by_file() -> dict[str, dict]:

@@ -99,8 +99,20 @@ def test_secret_pairs_and_defaults() -> None:
         "/release/idcard_ocr/post",
     )
     pairs = config_from_args(
-        parser.parse_args(["--secret-id", "a", "--secret-key", "A", "--secret-id", "b",
-                           "--secret-key", "B", "--fail-codes", "500,1001"])
+        parser.parse_args(
+            [
+                "--secret-id",
+                "a",
+                "--secret-key",
+                "A",
+                "--secret-id",
+                "b",
+                "--secret-key",
+                "B",
+                "--fail-codes",
+                "500,1001",
+            ]
+        )
     )
     assert pairs.secret_keys == {"a": "A", "b": "B"}
     assert pairs.fail_codes == (500, 1001)

@@ -74,9 +74,10 @@ async def test_seeded_faults_replay(api: Any, cards: Any, helpers: Any) -> None:
     async with running_emulator(config) as emu:
         first = await run_calls(api, emu, body, 60)
         stats = emu.stats()
-        async with aiohttp.ClientSession() as session, session.post(
-            emu.base_url + "/_emulator/reset"
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(emu.base_url + "/_emulator/reset") as response,
+        ):
             assert (await response.json())["calls"] == 0
         assert await run_calls(api, emu, body, 60) == first
     async with running_emulator(config) as other:
@@ -90,7 +91,10 @@ async def test_seeded_faults_replay(api: Any, cards: Any, helpers: Any) -> None:
     errors = stats["faults"]["error_in_body"] + stats["faults"]["error_as_status"]
     assert errors == sum(v for k, v in kinds.items() if k.endswith((":500", ":501"))) > 0
     assert {k for k in kinds if k.endswith((":500", ":501"))} <= {
-        "200:500", "200:501", "500:500", "501:501",
+        "200:500",
+        "200:501",
+        "500:500",
+        "501:501",
     }
     # Only successes are billable; faulted calls still count per image.
     assert stats["billable_per_sha256"] == {helpers.sha256_hex(cards.front): stats["billable"]}

@@ -75,7 +75,12 @@ REFUSALS: list[tuple[str, dict[str, str], int, str]] = [
     ),
     ("x-date missing", mutate(X_Date=None), 401, MSG_DATE_INVALID),
     ("x-date unparsable", mutate(X_Date="yesterday at noon"), 401, MSG_DATE_INVALID),
-    ("x-date without zone", mutate(X_Date="Tue, 14 Nov 2023 22:13:20 -0000"), 401, MSG_DATE_INVALID),
+    (
+        "x-date without zone",
+        mutate(X_Date="Tue, 14 Nov 2023 22:13:20 -0000"),
+        401,
+        MSG_DATE_INVALID,
+    ),
     ("x-source missing", mutate(X_Source=None), 401, MSG_BAD_SIGNATURE),
     ("x-source changed", mutate(X_Source="other"), 401, MSG_BAD_SIGNATURE),
     ("not hmac scheme", mutate(Authorization="Basic dXNlcjpwYXNz"), 401, MSG_FORMAT_ERROR),
@@ -213,10 +218,10 @@ async def test_every_refusal_over_http(api: Any, cards: Any, helpers: Any) -> No
     assert stats["billable_per_sha256"] == {sha: 1}
 
 
-@pytest.mark.parametrize(
-    ("skew_s", "status"), [(-1000, 401), (1000, 401), (-800, 200), (800, 200)]
-)
-async def test_clock_skew_over_http(api: Any, cards: Any, helpers: Any, skew_s: float, status: int) -> None:
+@pytest.mark.parametrize(("skew_s", "status"), [(-1000, 401), (1000, 401), (-800, 200), (800, 200)])
+async def test_clock_skew_over_http(
+    api: Any, cards: Any, helpers: Any, skew_s: float, status: int
+) -> None:
     async with running_emulator() as emu:
         answer = await api.post(
             emu.url, helpers.form_body(cards.front), epoch_s=time.time() + skew_s

@@ -189,7 +189,9 @@ async def test_unknown_image_is_not_a_card(api: Any, emu: EmulatorHandle, helper
     assert emu.stats()["billable"] == 1  # the provider charges a non-card too
 
 
-async def test_json_body_is_accepted(api: Any, emu: EmulatorHandle, cards: Any, helpers: Any) -> None:
+async def test_json_body_is_accepted(
+    api: Any, emu: EmulatorHandle, cards: Any, helpers: Any
+) -> None:
     body = json.dumps({"image": helpers.data_uri(cards.back, "JPEG"), "url": ""}).encode()
     answer = await api.post(emu.url, body, content_type="application/json")
     assert answer.json()["data"]["side"] == "back"
@@ -204,9 +206,9 @@ async def test_portrait_is_cropped_then_expires(api: Any, cards: Any) -> None:
     config = EmulatorConfig(fixture_paths=(cards.fixtures_path,), portrait_ttl_s=0.3)
     async with running_emulator(config) as emu:
         url = (await api.recognise(emu.url, cards.front)).json()["data"]["image_url"]
-        placeholder_url = (await api.recognise(emu.url, cards.front_no_box, "BMP")).json()[
-            "data"
-        ]["image_url"]
+        placeholder_url = (await api.recognise(emu.url, cards.front_no_box, "BMP")).json()["data"][
+            "image_url"
+        ]
         status, content_type, jpeg = await fetch(url)
         assert (status, content_type) == (200, "image/jpeg")
         x0, y0, x1, y1 = cards.portrait_box

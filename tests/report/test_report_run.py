@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from batch_ocr.cli import main
-from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from tests.e2e_support import FIXTURES, SAMPLES, emulator_in_thread
 
-
-@pytest.fixture(autouse=True)
-def demo_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in list(os.environ):
-        if key.startswith("BATCH_OCR_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("BATCH_OCR_SECRET_ID", DEMO_SECRET_ID)
-    monkeypatch.setenv("BATCH_OCR_SECRET_KEY", DEMO_SECRET_KEY)
+pytestmark = pytest.mark.usefixtures("demo_keys")
 
 
 def test_run_over_samples_writes_a_review_page(tmp_path: Path,

@@ -10,21 +10,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-#: GB 11643-1999: weights of the first 17 digits, and the check character for each
-#: remainder of the weighted sum mod 11 (ISO 7064 MOD 11-2).
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK_CHARS = "10X98765432"
-
-#: The 56 nations as a card prints them (without the trailing 族), as the API returns them.
-NATIONS: frozenset[str] = frozenset(
-    (
-        "汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶",
-        "白", "土家", "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水",
-        "东乡", "纳西", "景颇", "柯尔克孜", "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南",
-        "仡佬", "锡伯", "阿昌", "普米", "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂",
-        "保安", "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
-    )
-)  # fmt: skip
+# One table of nations and one check-character rule for the whole project.
+from batch_ocr.checks import NATIONS, check_char
 
 #: How an issuing office's name ends: a public security bureau, its branch, a police
 #: station (older cards), or the exit-entry administration (residence permits).
@@ -39,19 +26,13 @@ _AUTHORITY_RE = re.compile(rf"^[{_CJK}]+$")
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
 
 
-def id_check_char(first17: str) -> str:
-    """The GB 11643-1999 check character for 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
-    return ID_CHECK_CHARS[total % 11]
-
-
 def id_number_ok(number: str) -> bool:
     """18 characters, a real birth date inside, and the MOD 11-2 check character right."""
     if not _ID_RE.match(number):
         return False
     if parse_date(number[6:10], number[10:12], number[12:14]) is None:
         return False
-    return id_check_char(number[:17]) == number[17]
+    return check_char(number[:17]) == number[17]
 
 
 def id_birth(number: str) -> date | None:
@@ -88,7 +69,7 @@ def sex_ok(sex: str) -> bool:
 
 def nation_ok(nation: str) -> bool:
     """One of the 56 nations."""
-    return nation in NATIONS
+    return nation in NATIONS  # the 56 short forms, as the API returns them
 
 
 def address_ok(address: str) -> bool:
