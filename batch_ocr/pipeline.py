@@ -1,6 +1,7 @@
 """The batch run: walk, check, send under limits, and emit one row per image.
 
-``run_batch`` is the core the CLI sits on; it never touches argv, stdout or exit codes.
+``BatchRun`` is the core the CLI sits on (through ``runner.Runner``); it never touches
+argv, stdout or exit codes.
 At most ``concurrency`` workers exist, each holding at most one image, and the queue
 between the walk and the workers is bounded, so memory does not grow with the folder.
 """
@@ -466,14 +467,4 @@ def _offline_engine(workers: int | None) -> Engine:
     return OfflineEngine(workers)
 
 
-async def run_batch(
-    settings: Settings,
-    sources: Iterable[Path],
-    sink: RowSink,
-    **kwargs: object,
-) -> RunSummary:
-    """Convenience wrapper: build a ``BatchRun`` and run it."""
-    return await BatchRun(settings, sources, sink, **kwargs).run()  # type: ignore[arg-type]
-
-
-__all__ = ["BatchRun", "RunOptions", "RunSummary", "run_batch"]
+__all__ = ["BatchRun", "RunOptions", "RunSummary"]
