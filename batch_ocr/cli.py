@@ -42,9 +42,9 @@ GRACE_PERIOD_S = 30.0
 log = logging.getLogger("batch_ocr")
 
 
-def _setting_help(key: str, text: str) -> str:
+def _setting_help(key: str, text: str, default_text: str | None = None) -> str:
     default = default_of(key)
-    shown = "none" if default is None else default
+    shown = default_text or ("none" if default is None else default)
     return f"{text} (default: {shown}; env {env_var(key)})"
 
 
@@ -63,14 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output file ending in .csv or .jsonl; '-' writes JSONL to stdout "
                         "(required, no default)")
     parser.add_argument("--format", choices=("csv", "jsonl"),
-                        help=_setting_help("format", "force the output format"))
+                        help=_setting_help("format", "force the output format",
+                                           "from the output's extension"))
     parser.add_argument("--endpoint", metavar="URL", help=_setting_help("endpoint", "API URL"))
     parser.add_argument("--source", metavar="NAME",
                         help=_setting_help("source", "X-Source header sent to the gateway"))
     parser.add_argument("--concurrency", type=int, metavar="N",
                         help=_setting_help("concurrency", "requests in flight at most"))
     parser.add_argument("--qps", type=float, metavar="X",
-                        help=_setting_help("qps", "cap on requests started per second"))
+                        help=_setting_help("qps", "cap on requests started per second",
+                                           "no cap"))
     parser.add_argument("--max-attempts", type=int, metavar="N",
                         help=_setting_help("max_attempts", "attempts per image, first included"))
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
@@ -80,17 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
                                            "the 'local' extra), or auto: api when "
                                            "credentials are configured, else local"))
     parser.add_argument("--workers", type=int, metavar="N",
-                        help=_setting_help("workers", "worker processes of the local engine; "
-                                           "none means one per core"))
+                        help=_setting_help("workers", "worker processes of the local engine",
+                                           "one per core"))
     parser.add_argument("--state", type=Path, metavar="PATH",
-                        help=_setting_help("state", "state journal; default OUT.state.sqlite "
-                                           "beside the output"))
+                        help=_setting_help("state", "state journal",
+                                           "OUT.state.sqlite beside the output"))
     parser.add_argument("--ca-bundle", type=Path, metavar="PEM",
                         help=_setting_help("ca_bundle", "extra CA certificates to trust "
-                                           "(verification stays on)"))
+                                           "(verification stays on)", "the system's CAs only"))
     parser.add_argument("--no-bom", dest="bom", action="store_const", const=False,
-                        help=_setting_help("bom", "write CSV without the UTF-8 BOM; the setting "
-                                           "is whether to write the BOM"))
+                        help=_setting_help("bom", "write CSV without the UTF-8 BOM (the "
+                                           "setting says whether to write it)", "BOM on"))
     parser.add_argument("--config", type=Path, metavar="PATH",
                         help="TOML config file (default: ./batch-ocr.toml, else "
                         "~/.config/batch-ocr/config.toml)")
