@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import re
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -54,14 +56,44 @@ class Recognition:
 def _retry_after_s(headers: Mapping[str, str]) -> float | None:
     value = headers.get("Retry-After")
     try:
-        return float(value) if value is not None else None
+        seconds = float(value) if value is not None else None
     except ValueError:
         return None  # an HTTP-date Retry-After: fall back to our own backoff
+    # float() also reads "nan" and "inf": a NaN sleep waits an arbitrary time (issue 6).
+    return seconds if seconds is not None and math.isfinite(seconds) else None
+
+
+#: Control characters (C0, DEL, C1): a hostile answer could clear or rewrite the
+#: terminal of whoever reads the log, or forge log lines with CR/LF (CWE-117).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Server-sent text made safe for rows and logs: controls shown as ``\\xNN``."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+async def _read_capped(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """The whole body, or its first ``limit + 1`` bytes when it is longer.
+
+    ``StreamReader.read(n)`` returns *up to* n bytes: whatever has arrived so far. One
+    call parsed an answer split over several TCP segments (or chunks) from its first
+    part only, a ``bad_response`` for an answer that may have been billed (issue 6).
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = await content.read(limit + 1 - size)
+        if not chunk:
+            break  # EOF
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _snippet(body: bytes) -> str:
     text = body[:200].decode("utf-8", "replace").strip()
-    return " ".join(text.split())
+    return _printable(" ".join(text.split()))
 
 
 def _looks_html(body: bytes) -> bool:
@@ -104,11 +136,20 @@ def _seller_error(envelope: ApiEnvelope, status: int) -> ApiError:
         code = int(envelope.code) if envelope.code is not None else status
     except (TypeError, ValueError):
         code = status
-    text = envelope.msg or PERMANENT_CODES.get(code, "") or "no message"
+    text = _printable(envelope.msg or PERMANENT_CODES.get(code, "") or "no message")
     message = f"provider code {code}: {text}"
     if code in retry_policy.TRANSIENT_CODES:
         return TransientApiError(str(code), message, http_status=status)
     return ApiError(str(code), message, http_status=status)
+
+
+def _encodable(payload: object) -> bool:
+    """True when every string in ``payload`` can be written as UTF-8."""
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_answer(status: int, body: bytes, retry_after_s: float | None = None) -> CardData:
@@ -118,6 +159,10 @@ def parse_answer(status: int, body: bytes, retry_after_s: float | None = None) -
                             retry_after_s)
     try:
         payload = json.loads(body)
+    except RecursionError:
+        # "[[[[..." nested past the interpreter's limit: a bad answer, not a crash.
+        raise ApiError("bad_response", f"HTTP {status}: JSON nested too deeply",
+                       http_status=status) from None
     except ValueError:
         kind = "an HTML page" if _looks_html(body) else "a non-JSON body"
         if status == 200:
@@ -125,11 +170,16 @@ def parse_answer(status: int, body: bytes, retry_after_s: float | None = None) -
             raise ApiError("bad_response", f"HTTP 200 with {kind}: {_snippet(body)!r}",
                            http_status=status) from None
         raise _status_error(status, f"HTTP {status} with {kind}", retry_after_s) from None
+    if b"\\u" in body and not _encodable(payload):
+        # "\\ud800" alone decodes to a lone surrogate, which no UTF-8 output or journal
+        # can hold: writing it raised deep in the run and hung it (issue 6).
+        raise ApiError("bad_response", f"HTTP {status}: the answer holds invalid Unicode "
+                       "(a lone surrogate escape)", http_status=status)
     if not isinstance(payload, dict):
         raise ApiError("bad_response", f"HTTP {status}: expected a JSON object, got "
                        f"{type(payload).__name__}", http_status=status)
     if "message" in payload and "success" not in payload and status != 200:
-        return_error = _gateway_error(status, str(payload["message"]), retry_after_s)
+        return_error = _gateway_error(status, _printable(str(payload["message"])), retry_after_s)
         raise return_error
     try:
         envelope = ApiEnvelope.model_validate(payload)
@@ -168,7 +218,10 @@ def make_session(settings: Settings) -> aiohttp.ClientSession:
     """One session for the whole run, its pool sized to the concurrency."""
     connector = aiohttp.TCPConnector(
         limit=settings.concurrency,
-        ssl=ssl_context(settings.ca_bundle),
+        # ssl=True is aiohttp's own verified default context, built once at import;
+        # building a second one here loads the system CAs again (~30 ms CPU of start-up,
+        # measured by tests/benchmarks). Only a --ca-bundle needs a context of ours.
+        ssl=ssl_context(settings.ca_bundle) if settings.ca_bundle is not None else True,
         enable_cleanup_closed=True,
     )
     timeout = aiohttp.ClientTimeout(total=settings.timeout, connect=min(settings.timeout, 10.0))
@@ -211,7 +264,7 @@ class ApiClient:
             async with self._session.post(
                 settings.endpoint, data=body, headers=headers, allow_redirects=False
             ) as response:
-                raw = await response.content.read(MAX_RESPONSE_BYTES + 1)
+                raw = await _read_capped(response.content, MAX_RESPONSE_BYTES)
                 status = response.status
                 retry_after_s = _retry_after_s(response.headers)
         except aiohttp.ClientSSLError as exc:

@@ -4,12 +4,18 @@ Folders are walked recursively in sorted order; hidden files and folders (name s
 with ``.``) are skipped. Symlink policy: a symlinked folder is never entered (that is
 how loops and escapes start); a symlinked file is processed only when its target lies
 inside the source folder, otherwise it gets a ``rejected`` row (``symlink_outside``).
+A link that never resolves (a loop) is not known to stay inside, so it is flagged the
+same way; a dangling link inside the folder gets ``file_vanished``. Every one of them
+gets a row. FIFOs, sockets and devices are not files: they are counted
+with the ignored files, never opened (opening a FIFO blocks until someone writes to it,
+which would hang an unattended run for good).
 A file named on the command line is always a candidate, whatever its extension.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +60,17 @@ def _inside(target: Path, root: Path) -> bool:
     return True
 
 
+def _is_special(entry: os.DirEntry[str]) -> bool:
+    """A FIFO, socket or device (followed through a link); unresolvable links are not."""
+    try:
+        if not entry.is_symlink():
+            return not entry.is_file(follow_symlinks=False)  # d_type: no extra syscall
+        mode = entry.stat(follow_symlinks=True).st_mode
+    except OSError:
+        return False  # dangling or looping: a candidate whose read says what is wrong
+    return not stat.S_ISREG(mode)
+
+
 def _walk_folder(
     folder: Path, prefix: str, resolved_root: Path, stats: WalkStats
 ) -> Iterator[Candidate]:
@@ -77,7 +94,7 @@ def _walk_folder(
                 continue  # a linked folder is never entered (loops, escapes)
         except OSError:
             pass  # a link loop: treated as a file, and flagged below as not inside
-        if not is_image_name(entry.name):
+        if not is_image_name(entry.name) or _is_special(entry):
             stats.ignored_files += 1
             continue
         outside = is_link and not _inside(Path(entry.path), resolved_root)

@@ -9,7 +9,9 @@ original is never touched. Everything else is an ``ImageRejected`` with a specif
 from __future__ import annotations
 
 import io
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -24,6 +26,9 @@ MAX_DECODE_PIXELS = 80_000_000
 #: Long side of a fitted image: plenty for card text, well under the 1 MB limit.
 FIT_LONG_SIDE_PX = 2400
 FIT_QUALITIES = (88, 80, 70, 60)
+#: Smaller long sides tried when no quality fits at ``FIT_LONG_SIDE_PX`` (a noisy scan,
+#: film grain): a smaller picture the API can read beats a row saying it cannot be sent.
+FIT_FALLBACK_LONG_SIDES_PX = (1800, 1200)
 
 MIME_BY_FORMAT = {
     "JPEG": "image/jpeg",
@@ -75,6 +80,30 @@ def _describe_non_image(head: bytes) -> str:
     return "a text file"
 
 
+def _check_png_crcs(raw: bytes) -> None:
+    """Raise ``ImageRejected`` when a PNG chunk's CRC is wrong.
+
+    Pillow checks the CRCs of the header chunks but not of IDAT (the pixels), so a PNG
+    damaged in transit there decodes "fine" and would be paid for; libpng, and so many
+    servers, refuse it (PNG spec, section 5.3: "CRC ... to check for corrupted data").
+    """
+    offset = 8
+    while offset + 12 <= len(raw):
+        (length,) = struct.unpack_from(">I", raw, offset)
+        end = offset + 12 + length
+        if end > len(raw):
+            return  # truncated: the decoder says so with its own message
+        kind = raw[offset + 4 : offset + 8]
+        (stored,) = struct.unpack_from(">I", raw, end - 4)
+        if zlib.crc32(raw[offset + 4 : end - 4]) != stored:
+            name = kind.decode("ascii", "backslashreplace")
+            raise ImageRejected("corrupt_image",
+                                f"PNG data is damaged: bad CRC in its {name} chunk")
+        if kind == b"IEND":
+            return
+        offset = end
+
+
 def _decode(raw: bytes, fmt: str) -> tuple[int, int]:
     """Open and fully decode, so truncated or corrupt files are caught here, not billed.
 
@@ -99,7 +128,11 @@ def _decode(raw: bytes, fmt: str) -> tuple[int, int]:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected("image_too_large", "too many pixels to decode safely") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+    except UnidentifiedImageError:
+        # Pillow's text names a BytesIO object at a memory address: useless in a row.
+        raise ImageRejected("corrupt_image", f"{fmt} data is damaged: its header cannot be "
+                            "read") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejected("corrupt_image", f"{fmt} data is damaged: {exc}") from None
     return width, height
 
@@ -119,12 +152,13 @@ def _fit(raw: bytes) -> bytes:
         image = image.convert("I").point(lambda value: value / 256).convert("RGB")
     elif image.mode != "RGB":
         image = image.convert("RGB")
-    image.thumbnail((FIT_LONG_SIDE_PX, FIT_LONG_SIDE_PX), Image.Resampling.LANCZOS)
-    for quality in FIT_QUALITIES:
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=quality, optimize=False)
-        if buffer.tell() <= MAX_BYTES:
-            return buffer.getvalue()
+    for long_side_px in (FIT_LONG_SIDE_PX, *FIT_FALLBACK_LONG_SIDES_PX):
+        image.thumbnail((long_side_px, long_side_px), Image.Resampling.LANCZOS)
+        for quality in FIT_QUALITIES:
+            buffer = io.BytesIO()
+            image.save(buffer, "JPEG", quality=quality, optimize=False)
+            if buffer.tell() <= MAX_BYTES:
+                return buffer.getvalue()
     raise ImageRejected("cannot_fit", "could not re-encode the image under 1 MB")
 
 
@@ -141,6 +175,8 @@ def prepare(raw: bytes) -> PreparedImage:
             "unsupported_format",
             f"not a JPEG/PNG/BMP/GIF/TIFF image: the content looks like {_describe_non_image(raw)}",
         )
+    if fmt == "PNG":
+        _check_png_crcs(raw)
     width, height = _decode(raw, fmt)
     if width < MIN_SIDE_PX or height < MIN_SIDE_PX:
         raise ImageRejected(
@@ -157,4 +193,12 @@ def prepare(raw: bytes) -> PreparedImage:
         raise ImageRejected("cannot_fit", f"could not re-encode the image: {exc}") from None
     with Image.open(io.BytesIO(fitted)) as check:
         fitted_width, fitted_height = check.size
+    if min(fitted_width, fitted_height) < MIN_SIDE_PX:
+        # A long thin strip (6000x12) shrunk under 4000 px drops below 9 px on its short
+        # side: the API would refuse it, and the refusal may be billed. Refuse it here.
+        raise ImageRejected(
+            "bad_dimensions",
+            f"the image is {width}x{height} px; shrunk to the API's 4000 px limit it would "
+            f"be {fitted_width}x{fitted_height} px, under the 9 px the API needs",
+        )
     return PreparedImage("image/jpeg", fitted, fitted_width, fitted_height, fitted=True)

@@ -13,6 +13,7 @@ it is created with mode 0600, like the outputs.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from batch_ocr.errors import RunLockedError
+from batch_ocr.output import row_record
 from batch_ocr.rows import Row
 
 #: Schema migrations, applied in order; ``PRAGMA user_version`` holds how many ran.
@@ -57,11 +59,25 @@ class FileStamp:
 
     @classmethod
     def of(cls, path: Path) -> FileStamp | None:
+        """The stamp of ``path``; never None since issue 6 (kept in the type for callers).
+
+        A path that cannot be followed (a dangling link, a link loop) is stamped by the
+        link itself, and one deleted since the walk gets ``MISSING_STAMP``: their rows
+        ("file_vanished", "unreadable") must be journaled like any other, or the rewrite
+        from the journal at the end of the run drops them from the output.
+        """
         try:
             stat = path.stat()
         except OSError:
-            return None
+            try:
+                stat = path.lstat()
+            except OSError:
+                return MISSING_STAMP
         return cls(stat.st_size, stat.st_mtime_ns)
+
+
+#: The stamp of a path that does not exist (it never equals a real file's stamp).
+MISSING_STAMP = FileStamp(size=-1, mtime_ns=-1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +101,21 @@ def row_from_json(text: str) -> Row:
 
 
 def _touch_private(path: Path) -> None:
-    """Create ``path`` with mode 0600 if missing, before SQLite creates it 0644."""
+    """Create ``path`` with mode 0600 if missing, before SQLite creates it 0644.
+
+    An existing file is made 0600 too, with its WAL and shared-memory companions (SQLite
+    gives those the database's mode): a journal left 0644 by an older version, a backup
+    restore or a ``touch`` kept every recognised name readable by all (issue 6).
+    """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    os.close(fd)
+    try:
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(OSError):  # absent, or not ours to change
+            os.chmod(path.with_name(path.name + suffix), 0o600)
 
 
 class Journal:
@@ -110,6 +138,8 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_name(self.path.name + ".lock")
         lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        with contextlib.suppress(OSError):
+            os.fchmod(lock_fd, 0o600)  # holds nothing, but one rule for every file we make
         lock_file = os.fdopen(lock_fd, "r+b")
         try:
             # flock dies with the process, so a kill -9 leaves no stale lock behind.
@@ -184,18 +214,29 @@ class Journal:
     # -- updates -------------------------------------------------------------------
 
     def record(self, path: Path, stamp: FileStamp, row: Row, *, retryable: bool) -> None:
-        """Commit ``row`` as the outcome of ``path`` (replacing an older one)."""
-        self._conn.execute(
-            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                os.fsencode(path.absolute()),
-                row.file,
-                stamp.size,
-                stamp.mtime_ns,
-                row.sha256,
-                row.status,
-                int(retryable),
-                json.dumps(row.to_dict(), ensure_ascii=False),
-                time.time(),
-            ),
-        )
+        """Commit ``row`` as the outcome of ``path`` (replacing an older one).
+
+        Raises ``OSError`` when the journal cannot be written (disk full, I/O error): the
+        pipeline turns that into a clean stop (``output_error``, exit 3). A
+        ``sqlite3.Error`` escaping instead killed the workers and left the walk blocked on
+        its full queue for good: a hang (issue 6).
+        """
+        try:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    os.fsencode(path.absolute()),
+                    row.file,
+                    stamp.size,
+                    stamp.mtime_ns,
+                    row.sha256,
+                    row.status,
+                    int(retryable),
+                    json.dumps(row_record(row), ensure_ascii=False),  # shallow: see row_record
+                    time.time(),
+                ),
+            )
+        except sqlite3.Error as exc:
+            full = isinstance(exc, sqlite3.OperationalError) and "full" in str(exc)
+            raise OSError(errno.ENOSPC if full else errno.EIO,
+                          f"cannot write the state journal {self.path}: {exc}") from exc
