@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import re
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from batch_ocr.errors import (
     TransientApiError,
 )
 from batch_ocr.models import ApiEnvelope, CardData
+from batch_ocr.sanitize import printable
 from batch_ocr.settings import Settings
 
 #: An answer is a few KB of JSON; anything past this is not one.
@@ -63,16 +63,6 @@ def _retry_after_s(headers: Mapping[str, str]) -> float | None:
     return seconds if seconds is not None and math.isfinite(seconds) else None
 
 
-#: Control characters (C0, DEL, C1): a hostile answer could clear or rewrite the
-#: terminal of whoever reads the log, or forge log lines with CR/LF (CWE-117).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _printable(text: str) -> str:
-    """Server-sent text made safe for rows and logs: controls shown as ``\\xNN``."""
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
-
-
 async def _read_capped(content: aiohttp.StreamReader, limit: int) -> bytes:
     """The whole body, or its first ``limit + 1`` bytes when it is longer.
 
@@ -93,7 +83,7 @@ async def _read_capped(content: aiohttp.StreamReader, limit: int) -> bytes:
 
 def _snippet(body: bytes) -> str:
     text = body[:200].decode("utf-8", "replace").strip()
-    return _printable(" ".join(text.split()))
+    return printable(" ".join(text.split()))
 
 
 def _looks_html(body: bytes) -> bool:
@@ -136,7 +126,7 @@ def _seller_error(envelope: ApiEnvelope, status: int) -> ApiError:
         code = int(envelope.code) if envelope.code is not None else status
     except (TypeError, ValueError):
         code = status
-    text = _printable(envelope.msg or PERMANENT_CODES.get(code, "") or "no message")
+    text = printable(envelope.msg or PERMANENT_CODES.get(code, "") or "no message")
     message = f"provider code {code}: {text}"
     if code in retry_policy.TRANSIENT_CODES:
         return TransientApiError(str(code), message, http_status=status)
@@ -179,7 +169,7 @@ def parse_answer(status: int, body: bytes, retry_after_s: float | None = None) -
         raise ApiError("bad_response", f"HTTP {status}: expected a JSON object, got "
                        f"{type(payload).__name__}", http_status=status)
     if "message" in payload and "success" not in payload and status != 200:
-        return_error = _gateway_error(status, _printable(str(payload["message"])), retry_after_s)
+        return_error = _gateway_error(status, printable(str(payload["message"])), retry_after_s)
         raise return_error
     try:
         envelope = ApiEnvelope.model_validate(payload)

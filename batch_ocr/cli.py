@@ -21,12 +21,13 @@ from typing import Any
 
 from batch_ocr import __version__
 from batch_ocr.engines import ENGINE_NAMES, resolve_engine_name
-from batch_ocr.errors import ConfigError, RunLockedError
+from batch_ocr.errors import ConfigError, FatalRunError, RunLockedError
 from batch_ocr.output import open_private
 from batch_ocr.pairing import PAIR_BY
 from batch_ocr.pipeline import RunOptions, RunSummary
 from batch_ocr.rows import CLEAN_STATUSES, STATUSES, Row
 from batch_ocr.runner import OutputView, Runner
+from batch_ocr.sanitize import printable
 from batch_ocr.settings import Settings, default_of, env_var, load_settings
 
 EXIT_OK = 0
@@ -199,7 +200,7 @@ def summary_text(summary: RunSummary, settings: Settings) -> str:
                      f"{summary.retries}")
     lines.append(f"elapsed: {summary.elapsed_s:.1f} s, {summary.images_per_s:.1f} images/s")
     for problem in summary.unreadable_dirs:
-        lines.append(f"unreadable folder: {problem}")
+        lines.append(f"unreadable folder: {printable(problem)}")
     if summary.budget_exhausted:
         lines.append("stopped at --max-calls; the rest waits for the next run")
     return "\n".join("batch-ocr: " + line for line in lines)
@@ -247,7 +248,7 @@ class Progress:
     def on_row(self, row: Row, summary: RunSummary) -> None:
         if self.verbose:
             detail = f" [{row.error_code}] {row.error_message}" if row.error_code else ""
-            log.info("%s: %s%s", row.file, row.status, detail)
+            log.info("%s", printable(f"{row.file}: {row.status}{detail}"))
         if self.quiet:
             return
         now = time.monotonic()
@@ -352,6 +353,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunLockedError as exc:
         print(f"batch-ocr: {exc}", file=sys.stderr)
         return EXIT_LOCKED
+    except FatalRunError as exc:
+        print(f"batch-ocr: fatal: {exc}", file=sys.stderr)
+        return EXIT_FATAL
     except ConfigError as exc:
         print(f"batch-ocr: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

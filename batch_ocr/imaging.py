@@ -122,7 +122,7 @@ def _decode(raw: bytes, fmt: str) -> tuple[int, int]:
             if fmt == "JPEG":
                 # DCT scaling: decodes every coefficient (so truncation is still found)
                 # at a fraction of the cost of full-size pixels.
-                image.draft("RGB", (max(1, width // 4), max(1, height // 4)))
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
             image.load()
     except ImageRejected:
         raise

@@ -9,8 +9,6 @@ only its new row. Rewrites go to a temporary file that replaces the output atomi
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import operator
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -23,22 +21,6 @@ from batch_ocr.rows import CSV_COLUMNS, JSONL_COLUMNS, Row
 from batch_ocr.writers import Writer, make_writer
 
 STDOUT = "-"
-
-_ROW_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row))
-_row_values = operator.attrgetter(*_ROW_FIELD_NAMES)
-
-
-def row_record(row: Row) -> dict[str, Any]:
-    """``row.to_dict()`` without the deep copy: a shallow dict in column order.
-
-    ``Row.to_dict`` is ``dataclasses.asdict``, which recurses into and copies every list
-    and dict; writers and ``json.dumps`` only read a record, so sharing them is safe.
-    Measured by tests/benchmarks (issue 5): asdict was a third of the CPU of a no-op
-    rerun over 20,000 rows (two rewrites from the journal) and the largest Python cost
-    per image on the event loop during a run.
-    """
-    return dict(zip(_ROW_FIELD_NAMES, _row_values(row), strict=True))
-
 
 def output_format(output: str, forced: str | None) -> str:
     """``csv`` or ``jsonl``: ``--format`` wins, then the extension; stdout is JSONL."""
@@ -117,12 +99,12 @@ class OutputFile:
     def records(self, rows: Iterable[Row]) -> Iterator[dict[str, Any]]:
         """What the file holds for ``rows``: one record per image."""
         for row in rows:
-            yield row_record(row)
+            yield row.to_dict()
 
     def write(self, row: Row) -> None:
         """Append one row, flushed."""
         assert self._writer is not None, "start() first"
-        self._writer.write(row_record(row))
+        self._writer.write(row.to_dict())
 
     def finish(self, final_rows: Iterable[Row] | None = None) -> None:
         """Rewrite from ``final_rows`` when given (the journal), then close."""
@@ -131,12 +113,12 @@ class OutputFile:
         if self.is_stdout:
             self._stream.flush()
             return
-        old = self._stream
-        if final_rows is not None:
-            self._stream = self._rewrite(final_rows)
-            self._stream.close()
-        old.close()
-        self._stream = None
+        old, self._stream = self._stream, None
+        try:
+            if final_rows is not None:
+                self._rewrite(final_rows).close()
+        finally:
+            old.close()
 
 
 #: ``--pair`` columns: the pinned pairing columns, then what a reviewer needs next to them.

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from batch_ocr.api_client import Sleep
 from batch_ocr.checks import check_row
-from batch_ocr.errors import ConfigError
+from batch_ocr.errors import ConfigError, OutputError
 from batch_ocr.masking import mask_row
 from batch_ocr.output import STDOUT, OutputFile, PairedOutputFile, output_format
 from batch_ocr.pairing import PairBy
@@ -98,14 +98,25 @@ class Runner:
             if self.options.dry_run:
                 return await self._batch(journal, sink=lambda row: None).run()
             output = self._output_file()
-            output.start(self._presented(journal))
             try:
-                return await self._batch(journal, sink=lambda row: output.write(
-                    self.present(row))).run()
+                output.start(self._presented(journal))
+            except OSError as exc:
+                raise OutputError(f"cannot write the output or state: {exc}") from None
+            batch = self._batch(journal, sink=lambda row: output.write(self.present(row)))
+            try:
+                return await batch.run()
             finally:
-                # Also on cancellation (a second Ctrl-C): the journal has every
-                # finished row, so the output is made whole from it.
-                output.finish(self._presented(journal) if journal is not None else None)
+                # Also on cancellation (a second Ctrl-C): the journal has every finished
+                # row, so the output is made whole from it. Nothing to redo when the run
+                # wrote no row (a no-op rerun): the start already rebuilt it.
+                rebuilt = journal is not None and (
+                    batch.summary.rows_written > 0 or isinstance(output, PairedOutputFile))
+                try:
+                    output.finish(self._presented(journal) if rebuilt else None)
+                except OSError as exc:
+                    if batch.summary.fatal_error is None:
+                        batch.summary.fatal_error = f"cannot write the output or state: {exc}"
+                        batch.summary.fatal_code = OutputError.error_code
 
     def _output_file(self) -> OutputFile:
         if self.view.pair:

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from batch_ocr.errors import RunLockedError
-from batch_ocr.output import row_record
 from batch_ocr.rows import Row
 
 #: Schema migrations, applied in order; ``PRAGMA user_version`` holds how many ran.
@@ -232,7 +231,7 @@ class Journal:
                     row.sha256,
                     row.status,
                     int(retryable),
-                    json.dumps(row_record(row), ensure_ascii=False),  # shallow: see row_record
+                    json.dumps(row.to_dict(), ensure_ascii=False),
                     time.time(),
                 ),
             )

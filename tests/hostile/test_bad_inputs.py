@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiofiles
 import pytest
 
-from batch_ocr import discovery
+from batch_ocr import discovery, pipeline
 from batch_ocr.cli import main
 from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from tests.e2e_support import emulator_in_thread, read_rows
@@ -37,7 +36,7 @@ RUN_DEADLINE_S = 90.0
 #: File-system cases built by ``_build_fs_cases``: name -> (status, code, message fragment).
 FS_CASES: dict[str, tuple[str, str, str]] = {
     "link_outside.jpg": ("rejected", "symlink_outside",
-                         "a symbolic link to a file outside the source folder"),
+                         "a symbolic link that does not resolve to a file inside the source folder"),
     "link_inside.jpg": ("not_id_card", "", ""),
     "inside_target.jpg": ("not_id_card", "", ""),
     "loop_a.jpg": ("rejected", "symlink_outside", "a symbolic link"),
@@ -105,14 +104,14 @@ def _hostile_file_system(monkeypatch: pytest.MonkeyPatch, scans: Path) -> None:
         no_permission.chmod(0)
         return
     # As root, chmod 000 does not stop a read: simulate the EACCES a normal user gets.
-    real_open = aiofiles.open
+    real_open = pipeline._open_for_reading
 
-    def guarded_open(path: Any, *args: Any, **kwargs: Any) -> Any:
+    def guarded_open(path: Path) -> int:
         if Path(path) == no_permission:
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-        return real_open(path, *args, **kwargs)
+        return real_open(path)
 
-    monkeypatch.setattr(aiofiles, "open", guarded_open)
+    monkeypatch.setattr(pipeline, "_open_for_reading", guarded_open)
 
 
 def _run_bounded(argv: list[str], fifo: Path) -> tuple[int, float]:

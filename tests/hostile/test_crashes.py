@@ -175,9 +175,6 @@ def test_disk_full_once_mid_run_stops_cleanly_and_loses_nothing(
         _assert_next_run_completes_exactly_once(scans, out, emulator, hashes, in_flight=0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "runner.Runner.run: output.finish() re-raises the disk's OSError out of the run "
-    "(a traceback, not exit 3); it must become summary.fatal_error (output_error)"))
 def test_a_disk_that_stays_full_exits_3_with_one_message(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

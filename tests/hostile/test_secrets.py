@@ -214,9 +214,6 @@ def test_the_signature_is_the_only_trace_of_the_key_on_the_wire() -> None:
         assert needle not in wire, form
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cli.Progress.on_row logs row.file raw: a file name holding ESC/CR can rewrite the "
-    "terminal or forge log lines; escape control characters in the log line"))
 def test_a_file_name_cannot_inject_terminal_escapes_into_the_log(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scans = tmp_path / "scans"
