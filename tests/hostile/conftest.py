@@ -7,7 +7,6 @@ by it; nothing reaches the network.
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -16,20 +15,12 @@ from dataclasses import dataclass, field
 import pytest
 from aiohttp import web
 
-from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @pytest.fixture(autouse=True)
-def demo_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only the demo keys in the environment; backoff shrunk so retries cost milliseconds."""
-    for key in list(os.environ):
-        if key.startswith("BATCH_OCR_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("BATCH_OCR_SECRET_ID", DEMO_SECRET_ID)
-    monkeypatch.setenv("BATCH_OCR_SECRET_KEY", DEMO_SECRET_KEY)
-    monkeypatch.setattr("batch_ocr.retry_policy.BACKOFF_INITIAL_S", 0.01)
+def hostile_keys(demo_keys: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared demo keys, with backoff capped too so retries cost milliseconds."""
     monkeypatch.setattr("batch_ocr.retry_policy.BACKOFF_MAX_S", 0.05)
 
 
