@@ -206,10 +206,6 @@ class Journal:
         for (text,) in self._conn.execute("SELECT row_json FROM files ORDER BY rel, path"):
             yield row_from_json(text)
 
-    def count(self) -> int:
-        """How many files are recorded."""
-        return int(self._conn.execute("SELECT COUNT(*) FROM files").fetchone()[0])
-
     # -- updates -------------------------------------------------------------------
 
     def record(self, path: Path, stamp: FileStamp, row: Row, *, retryable: bool) -> None:

@@ -261,3 +261,13 @@ def test_settings_are_frozen(home: dict[str, str]) -> None:
 
     with pytest.raises(ValueError, match="frozen"):
         settings.concurrency = 99  # type: ignore[misc]
+
+
+def test_config_example_documents_every_setting() -> None:
+    import re
+
+    from batch_ocr.settings import SETTING_KEYS
+
+    example = (Path(__file__).resolve().parent.parent / "config.example.toml").read_text()
+    documented = set(re.findall(r"^# (\w+) = ", example, re.MULTILINE))
+    assert documented == set(SETTING_KEYS)
