@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 
-from batch_ocr import checks
+from batch_ocr import checks, id_rules
 from batch_ocr.rows import Row
 
 AS_OF = datetime.date(2024, 6, 1)
@@ -38,7 +38,7 @@ BACK = Row(
 
 
 def _with_check_char(first17: str) -> str:
-    return first17 + checks.check_char(first17)
+    return first17 + id_rules.check_char(first17)
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def _with_check_char(first17: str) -> str:
     ],
 )
 def test_id_checksum_ok(number: str, ok: bool) -> None:
-    assert checks.id_checksum_ok(number) is ok
+    assert id_rules.id_checksum_ok(number) is ok
 
 
 @pytest.mark.parametrize(
@@ -70,13 +70,13 @@ def test_id_checksum_ok(number: str, ok: bool) -> None:
 )
 def test_check_char(first17: str, char: str) -> None:
     # The third case by hand: weighted sum 190, 190 mod 11 = 3, "10X98765432"[3] = "9".
-    assert checks.check_char(first17) == char
+    assert id_rules.check_char(first17) == char
 
 
 @pytest.mark.parametrize("bad", ["1101051949123100", "110105194912310021", "1101051949123100a", ""])
 def test_check_char_rejects_anything_but_17_digits(bad: str) -> None:
     with pytest.raises(ValueError, match="17 digits"):
-        checks.check_char(bad)
+        id_rules.check_char(bad)
 
 
 def test_check_char_covers_every_remainder() -> None:
@@ -85,15 +85,15 @@ def test_check_char_covers_every_remainder() -> None:
     seen = set()
     for n in range(100):
         first17 = f"110105199001011{n:02d}"
-        total = sum(int(d) * w for d, w in zip(first17, checks.CHECK_WEIGHTS, strict=True))
+        total = sum(int(d) * w for d, w in zip(first17, id_rules.CHECK_WEIGHTS, strict=True))
         seen.add(total % 11)
-        assert checks.check_char(first17) == "10X98765432"[total % 11]
+        assert id_rules.check_char(first17) == "10X98765432"[total % 11]
     assert seen == set(range(11))
 
 
 def test_there_are_56_nations() -> None:
-    assert len(checks.NATIONS) == 56
-    assert len(set(checks.NATIONS)) == 56
+    assert len(id_rules.NATIONS) == 56
+    assert len(set(id_rules.NATIONS)) == 56
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_there_are_56_nations() -> None:
     ],
 )
 def test_nation_known(nation: str, ok: bool) -> None:
-    assert checks.nation_known(nation) is ok
+    assert id_rules.nation_known(nation) is ok
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,7 @@ def test_nation_known(nation: str, ok: bool) -> None:
     ],
 )
 def test_region_known(number: str, ok: bool) -> None:
-    assert checks.region_known(number) is ok
+    assert id_rules.region_known(number) is ok
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from batch_ocr import id_rules
 from batch_ocr.engines.local import _checks as checks
 from batch_ocr.engines.local._fields import (
     Row,
@@ -23,11 +24,11 @@ def rows(*texts: str) -> list[Row]:
 
 
 def test_id_checksum_gb11643() -> None:
-    assert checks.id_number_ok("11010519491231002X")
-    assert checks.id_number_ok("440305199505132561")
-    assert not checks.id_number_ok("440305199505132562")  # wrong check character
-    assert not checks.id_number_ok("44030519950532256X")  # 32 May
-    assert not checks.id_number_ok("4403051995051325")  # too short
+    assert id_rules.id_number_valid("11010519491231002X")
+    assert id_rules.id_number_valid("440305199505132561")
+    assert not id_rules.id_number_valid("440305199505132562")  # wrong check character
+    assert not id_rules.id_number_valid("44030519950532256X")  # 32 May
+    assert not id_rules.id_number_valid("4403051995051325")  # too short
 
 
 @pytest.mark.parametrize(

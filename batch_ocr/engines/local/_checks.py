@@ -8,10 +8,9 @@ the check here; the API engine's ``validity`` object means the same
 from __future__ import annotations
 
 import re
-from datetime import date
 
-# One table of nations and one check-character rule for the whole project.
-from batch_ocr.checks import NATIONS, check_char
+# The ID number's rules and the nation table have one home for the whole project.
+from batch_ocr.id_rules import NATIONS, calendar_date
 
 #: How an issuing office's name ends: a public security bureau, its branch, a police
 #: station (older cards), or the exit-entry administration (residence permits).
@@ -23,38 +22,6 @@ _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 _NAME_RE = re.compile(rf"^[{_CJK}]+(?:·[{_CJK}]+)*$")
 _ADDRESS_RE = re.compile(rf"^[{_CJK}0-9A-Za-z()（）\-－#·、，,]+$")
 _AUTHORITY_RE = re.compile(rf"^[{_CJK}]+$")
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-
-
-def id_number_ok(number: str) -> bool:
-    """18 characters, a real birth date inside, and the MOD 11-2 check character right."""
-    if not _ID_RE.match(number):
-        return False
-    if parse_date(number[6:10], number[10:12], number[12:14]) is None:
-        return False
-    return check_char(number[:17]) == number[17]
-
-
-def id_birth(number: str) -> date | None:
-    """The birth date an ID number encodes (characters 7-14), or None."""
-    if len(number) < 14:
-        return None
-    return parse_date(number[6:10], number[10:12], number[12:14])
-
-
-def id_sex(number: str) -> str | None:
-    """The sex an ID number encodes: the 17th digit is odd for men, even for women."""
-    if len(number) < 17 or not number[16].isdigit():
-        return None
-    return "男" if int(number[16]) % 2 else "女"
-
-
-def parse_date(year: str, month: str, day: str) -> date | None:
-    """A real calendar date from its printed parts, or None."""
-    try:
-        return date(int(year), int(month), int(day))
-    except ValueError:
-        return None
 
 
 def name_ok(name: str) -> bool:
@@ -92,12 +59,12 @@ def timelimit_ok(timelimit: str) -> bool:
     start, sep, end = timelimit.partition("-")
     if not sep or len(start) != 8 or not start.isdigit():
         return False
-    start_date = parse_date(start[:4], start[4:6], start[6:])
+    start_date = calendar_date(start[:4], start[4:6], start[6:])
     if start_date is None:
         return False
     if end == LONG_TERM:
         return True
     if len(end) != 8 or not end.isdigit():
         return False
-    end_date = parse_date(end[:4], end[4:6], end[6:])
+    end_date = calendar_date(end[:4], end[4:6], end[6:])
     return end_date is not None and end_date > start_date

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from batch_ocr import id_rules
 from batch_ocr.engines.local import _checks as checks
 
 FRONT_VALIDITY_KEYS = ("name", "sex", "nation", "birthday", "address", "number")
@@ -228,13 +229,13 @@ def _cjk_only(text: str, keep: str = "") -> str:
 def _snap_nation(value: str) -> str:
     """The nation itself if listed, else the one listed nation a single misread away."""
     value = value.removesuffix("族")
-    if value in checks.NATIONS or len(value) < 2:
+    if value in id_rules.NATIONS or len(value) < 2:
         return value
     # A misread 民族 label glued in front (票汉): the longest listed nation at the end.
     for size in (4, 3, 2, 1):
-        if len(value) - size in (1, 2) and value[-size:] in checks.NATIONS:
+        if len(value) - size in (1, 2) and value[-size:] in id_rules.NATIONS:
             return value[-size:]
-    near = [n for n in checks.NATIONS if len(n) == len(value) and _distance(n, value) == 1]
+    near = [n for n in id_rules.NATIONS if len(n) == len(value) and _distance(n, value) == 1]
     return near[0] if len(near) == 1 else value
 
 
@@ -283,7 +284,7 @@ def _find_number(texts: Sequence[str]) -> tuple[str, int | None]:
         match = _ID_RE.search(fixed)
         if match:
             number = match.group()
-            found.append((0 if checks.id_number_ok(number) else 1, number, i))
+            found.append((0 if id_rules.id_number_valid(number) else 1, number, i))
             continue
         run = _LONG_DIGITS_RE.search(fixed)
         if run:
@@ -367,15 +368,15 @@ def parse_front(rows: Sequence[Row]) -> Parsed:
             address_parts.append(part)
     address = "".join(address_parts)
 
-    number_ok = checks.id_number_ok(number)
-    birth_date = checks.parse_date(*birth) if birth else None
+    number_ok = id_rules.id_number_valid(number)
+    birth_date = id_rules.calendar_date(*birth) if birth else None
     if number_ok:
         # A checksummed number is stronger evidence than a date or sex read on their own.
-        from_number = checks.id_birth(number)
+        from_number = id_rules.birth_date_in(number)
         if from_number is not None and birth_date != from_number:
             birth_date = from_number
         if not checks.sex_ok(sex):
-            sex = checks.id_sex(number) or sex
+            sex = id_rules.sex_in(number) or sex
     info = {
         "name": name,
         "sex": sex,
