@@ -115,7 +115,7 @@ def _gateway_error(status: int, message: str, retry_after_s: float | None) -> Ex
 
 
 def _status_error(status: int, message: str, retry_after_s: float | None) -> ApiError:
-    if status in retry_policy.TRANSIENT_CODES or status == 408:
+    if retry_policy.is_transient_status(status):
         return TransientApiError(str(status), message, http_status=status,
                                  retry_after_s=retry_after_s)
     return ApiError(str(status), message, http_status=status)

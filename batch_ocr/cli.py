@@ -22,13 +22,14 @@ from typing import Any
 from batch_ocr import __version__
 from batch_ocr.engines import ENGINE_NAMES, resolve_engine_name
 from batch_ocr.errors import ConfigError, FatalRunError, RunLockedError
-from batch_ocr.output import open_private
 from batch_ocr.pairing import PAIR_BY
 from batch_ocr.pipeline import RunOptions, RunSummary
-from batch_ocr.rows import CLEAN_STATUSES, STATUSES, Row
+from batch_ocr.private_files import open_private
+from batch_ocr.rows import Row
 from batch_ocr.runner import OutputView, Runner
 from batch_ocr.sanitize import printable
 from batch_ocr.settings import Settings, default_of, env_var, load_settings
+from batch_ocr.statuses import CLEAN_STATUSES, STATUSES
 
 EXIT_OK = 0
 EXIT_FILE_ERRORS = 1

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from batch_ocr.errors import ConfigError
 from batch_ocr.pairing import PAIR_COLUMNS, PairBy, pair_rows
+from batch_ocr.private_files import open_private, temporary_beside
 from batch_ocr.rows import CSV_COLUMNS, JSONL_COLUMNS, Row
 from batch_ocr.writers import Writer, make_writer
 
@@ -40,15 +41,6 @@ def output_format(output: str, forced: str | None) -> str:
 
 def columns_for(fmt: str) -> tuple[str, ...]:
     return CSV_COLUMNS if fmt == "csv" else JSONL_COLUMNS
-
-
-def open_private(path: Path, *, append: bool = False) -> TextIO:
-    """Open for writing with mode 0600 (the file holds personal data)."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
-    fd = os.open(path, flags, 0o600)
-    with contextlib.suppress(OSError):
-        os.fchmod(fd, 0o600)  # an existing file keeps its old mode otherwise
-    return open(fd, "w", encoding="utf-8", newline="")
 
 
 class OutputFile:
@@ -79,7 +71,7 @@ class OutputFile:
     def _rewrite(self, rows: Iterable[Row]) -> TextIO:
         """Write a complete file beside the output, then swap it in atomically."""
         path = Path(self.target)
-        temporary = path.with_name(f".{path.name}.tmp")
+        temporary = temporary_beside(path)
         stream = open_private(temporary)
         try:
             writer = make_writer(self.fmt, stream, columns=self.columns, bom=self.bom)

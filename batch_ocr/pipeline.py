@@ -22,7 +22,7 @@ from pathlib import Path
 
 import aiohttp
 
-from batch_ocr import imaging, portraits, retry_policy
+from batch_ocr import imaging, portraits, statuses
 from batch_ocr.api_client import ApiClient, Sleep, make_session
 from batch_ocr.discovery import Candidate, WalkStats, walk_sources
 from batch_ocr.engines import Engine, resolve_engine_name
@@ -338,7 +338,7 @@ class BatchRun:
     def _emit(self, row: Row, candidate: Candidate, stamp: FileStamp | None) -> None:
         if self.journal is not None and stamp is not None and not self.options.dry_run:
             # Journal first, output second: a kill between the two is repaired from here.
-            retryable = retry_policy.retry_next_run(row.status, row.error_code)
+            retryable = statuses.retry_next_run(row.status, row.error_code)
             self.journal.record(candidate.path, stamp, row, retryable=retryable)
             if not retryable:
                 # The journal now answers for this content (``_reusable_row``): holding

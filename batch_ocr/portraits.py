@@ -10,8 +10,6 @@ A portrait that cannot be saved never fails its row: the row gets ``portrait_err
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 from pathlib import Path, PurePosixPath
 
 import aiohttp
@@ -21,6 +19,7 @@ from batch_ocr import retry_policy
 from batch_ocr.api_client import Sleep
 from batch_ocr.errors import TransientApiError
 from batch_ocr.imaging import sniff_format
+from batch_ocr.private_files import replace_private
 
 MAX_PORTRAIT_BYTES = 2 * 1024 * 1024
 MAX_REDIRECTS = 3
@@ -42,21 +41,6 @@ def portrait_path(portraits_dir: Path, file: str, image_bytes: bytes) -> Path:
     return portraits_dir.joinpath(*parts)
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` atomically with mode 0600 (a face is personal data)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
 async def _fetch_once(session: aiohttp.ClientSession, url: str) -> bytes:
     current = url
     for _ in range(MAX_REDIRECTS + 1):
@@ -67,7 +51,7 @@ async def _fetch_once(session: aiohttp.ClientSession, url: str) -> bytes:
                 if response.status in (301, 302, 303, 307, 308):
                     current = str(response.url.join(URL(response.headers.get("Location", ""))))
                     continue
-                if response.status in retry_policy.TRANSIENT_CODES or response.status == 429:
+                if retry_policy.is_transient_status(response.status):
                     raise TransientApiError(str(response.status), f"HTTP {response.status}")
                 if response.status != 200:
                     raise PortraitError(f"HTTP {response.status} (the link may have expired)")
@@ -96,5 +80,5 @@ async def download(
 def save(portraits_dir: Path, file: str, image_bytes: bytes) -> str:
     """Check and save one portrait; returns the path written."""
     path = portrait_path(portraits_dir, file, image_bytes)
-    write_private(path, image_bytes)
+    replace_private(path, image_bytes)
     return str(path)

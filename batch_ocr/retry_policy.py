@@ -17,6 +17,9 @@ from batch_ocr.errors import TransientApiError
 
 #: Provider codes (in the JSON body or as the HTTP status) worth another attempt.
 TRANSIENT_CODES: frozenset[int] = frozenset({500, 501, 502, 503, 504})
+#: HTTP statuses worth another attempt: the provider's, a request timeout (408) and the
+#: gateway's 429 rate limit (its 429 "quota exceeded" is fatal: see ``api_client``).
+TRANSIENT_STATUS_CODES: frozenset[int] = TRANSIENT_CODES | {408, 429}
 
 BACKOFF_INITIAL_S = 0.5
 BACKOFF_MAX_S = 20.0
@@ -42,17 +45,9 @@ def backoff_s(attempt: int, error: BaseException | None, rng: random.Random | No
     return base + (rng or random).uniform(0, base)
 
 
-#: Row error codes whose cause was transient: attempts ran out, or the file was busy.
-#: A later run tries these again; every other failure is final unless ``--retry-failed``.
-RETRY_NEXT_RUN_CODES: frozenset[str] = frozenset(
-    {*(str(code) for code in TRANSIENT_CODES), "408", "429", "timeout", "connection_error",
-     "file_vanished", "unreadable", "local_worker_died"}
-)
-
-
-def retry_next_run(status: str, error_code: str) -> bool:
-    """True when a row's failure should be retried by the next run."""
-    return status in ("error", "rejected") and error_code in RETRY_NEXT_RUN_CODES
+def is_transient_status(status: int) -> bool:
+    """True for an HTTP status whose request may succeed if sent again."""
+    return status in TRANSIENT_STATUS_CODES
 
 
 def retrying(max_attempts: int, sleep: Callable[[float], Awaitable[None]]) -> AsyncRetrying:

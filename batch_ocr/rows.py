@@ -10,14 +10,10 @@ import dataclasses
 import operator
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from batch_ocr.models import CardData
-
-Status = Literal["ok", "not_id_card", "scan_failed", "rejected", "error"]
-STATUSES: tuple[Status, ...] = ("ok", "not_id_card", "scan_failed", "rejected", "error")
-#: Statuses that mean "this image was handled"; anything else makes the exit code 1.
-CLEAN_STATUSES: frozenset[str] = frozenset({"ok", "not_id_card", "scan_failed"})
+from batch_ocr.statuses import Status
 
 LONG_TERM = "长期"
 

@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from batch_ocr.errors import RunLockedError
+from batch_ocr.private_files import tighten, touch_private
 from batch_ocr.rows import Row
+from batch_ocr.statuses import FINAL_STATUSES
 
 #: Schema migrations, applied in order; ``PRAGMA user_version`` holds how many ran.
 MIGRATIONS: tuple[str, ...] = (
@@ -45,7 +47,6 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-FINAL_STATUSES = ("ok", "not_id_card", "scan_failed", "error")
 _ROW_FIELDS = frozenset(f.name for f in fields(Row))
 
 
@@ -99,22 +100,16 @@ def row_from_json(text: str) -> Row:
     return Row(**{k: v for k, v in values.items() if k in _ROW_FIELDS})
 
 
-def _touch_private(path: Path) -> None:
-    """Create ``path`` with mode 0600 if missing, before SQLite creates it 0644.
+def _make_private(path: Path) -> None:
+    """Create the journal 0600 before SQLite creates it 0644, and tighten what exists.
 
-    An existing file is made 0600 too, with its WAL and shared-memory companions (SQLite
-    gives those the database's mode): a journal left 0644 by an older version, a backup
-    restore or a ``touch`` kept every recognised name readable by all (issue 6).
+    An existing journal is made 0600 too, with its WAL and shared-memory companions
+    (SQLite gives those the database's mode): a journal left 0644 by an older version,
+    a backup restore or a ``touch`` kept every recognised name readable by all.
     """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        with contextlib.suppress(OSError):
-            os.fchmod(fd, 0o600)
-    finally:
-        os.close(fd)
+    touch_private(path)
     for suffix in ("-wal", "-shm"):
-        with contextlib.suppress(OSError):  # absent, or not ours to change
-            os.chmod(path.with_name(path.name + suffix), 0o600)
+        tighten(path.with_name(path.name + suffix))
 
 
 class Journal:
@@ -149,7 +144,7 @@ class Journal:
                 f"another batch-ocr run is using {self.path}; try again when it has finished"
             ) from None
         self._lock_file = lock_file
-        _touch_private(self.path)
+        _make_private(self.path)
         db = sqlite3.connect(self.path, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")

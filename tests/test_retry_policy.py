@@ -21,8 +21,8 @@ from batch_ocr.retry_policy import (
     RETRY_AFTER_CAP_S,
     backoff_s,
     is_transient,
-    retry_next_run,
 )
+from batch_ocr.statuses import retry_next_run
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ import pytest
 
 from batch_ocr.models import CardData
 from batch_ocr.rows import (
-    CLEAN_STATUSES,
     CSV_COLUMNS,
     JSONL_COLUMNS,
     LONG_TERM,
@@ -16,6 +15,7 @@ from batch_ocr.rows import (
     row_from_card,
     split_timelimit,
 )
+from batch_ocr.statuses import CLEAN_STATUSES
 
 PINNED_COLUMNS = (
     "file", "status", "side", "name", "sex", "nation", "birth_date", "address", "id_number",

@@ -20,12 +20,12 @@ import datetime as dt
 import hashlib
 import html
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from batch_ocr.private_files import replace_private
 from batch_ocr.report.assets import SCRIPT, STYLE
 from batch_ocr.report.entries import (
     INVALID_PREFIX,
@@ -113,7 +113,7 @@ def write_report(
         rows=rows,
         images_note=images_note,
     )
-    write_private(out_html, document)
+    replace_private(out_html, document)
 
 
 def _add_images(
@@ -395,22 +395,3 @@ def render_html(
 </body>
 </html>
 """  # noqa: E501
-
-
-def write_private(path: Path, document: str) -> None:
-    """Write ``document`` to ``path`` readable by its owner only (it holds personal data).
-
-    The file is created with mode 0600 from the start (``os.open``), never chmod-ed
-    afterwards, and moved into place with ``os.replace`` so that a reader never sees
-    half a page and an existing, more open file is replaced rather than reused.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(document)
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise

@@ -1,0 +1,58 @@
+"""The row statuses and what each means for the exit code, the journal and reruns.
+
+One table (README, "Output" and "Resume"): every module that asks "is this status
+clean?", "may this answer be reused for the same content?" or "does a later run try
+this again?" asks here.
+
+========== ====== ====== ================ =======================================
+status     clean  final  --retry-failed   meaning
+========== ====== ====== ================ =======================================
+ok         yes    yes    no               the card was read
+not_id_card yes   yes    no               the API says this is no ID card
+scan_failed yes   yes    redone           an ID card, but no field could be read
+rejected   no     no     redone           refused before any call (bad file)
+error      no     yes    redone           the API or the engine failed it
+========== ====== ====== ================ =======================================
+
+*clean* rows leave the exit code at 0; *final* rows answer for their content, so the
+same bytes under another name are never paid for again. Rows whose error was
+transient (attempts ran out, the file was busy, a worker died, a bug of ours) are
+retried by the next run whatever their status says.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from batch_ocr.retry_policy import TRANSIENT_STATUS_CODES
+
+Status = Literal["ok", "not_id_card", "scan_failed", "rejected", "error"]
+STATUSES: tuple[Status, ...] = ("ok", "not_id_card", "scan_failed", "rejected", "error")
+#: Statuses that mean "this image was handled"; anything else makes the exit code 1.
+CLEAN_STATUSES: frozenset[str] = frozenset({"ok", "not_id_card", "scan_failed"})
+#: Statuses whose row answers for the content: reused for the same bytes, never re-paid.
+FINAL_STATUSES: tuple[Status, ...] = ("ok", "not_id_card", "scan_failed", "error")
+#: Statuses ``--retry-failed`` sends again although they are final.
+REDONE_BY_RETRY_FAILED: frozenset[str] = frozenset({"rejected", "error", "scan_failed"})
+
+#: Row error codes whose cause was transient: attempts ran out, the file was busy, a
+#: worker died or an unexpected bug of ours struck. A later run tries these again.
+RETRY_NEXT_RUN_CODES: frozenset[str] = frozenset(
+    {*(str(code) for code in TRANSIENT_STATUS_CODES), "timeout", "connection_error",
+     "file_vanished", "unreadable", "local_worker_died", "internal_error"}
+)
+
+
+def is_clean(status: str) -> bool:
+    """True when a row of this status leaves the exit code at 0."""
+    return status in CLEAN_STATUSES
+
+
+def retry_next_run(status: str, error_code: str) -> bool:
+    """True when a row's failure should be retried by the next run."""
+    return status in ("error", "rejected") and error_code in RETRY_NEXT_RUN_CODES
+
+
+def redone_by_retry_failed(status: str) -> bool:
+    """True when ``--retry-failed`` sends a row of this status again."""
+    return status in REDONE_BY_RETRY_FAILED
