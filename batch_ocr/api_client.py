@@ -11,28 +11,26 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
 from pydantic import ValidationError
 
-from batch_ocr import __version__, retry_policy, signing
+from batch_ocr import retry_policy, signing
 from batch_ocr.encoding import CONTENT_TYPE
 from batch_ocr.errors import (
     ApiError,
     AuthError,
     ClockSkewError,
-    FatalApiError,
     QuotaExceededError,
     TransientApiError,
 )
 from batch_ocr.models import ApiEnvelope, CardData
 from batch_ocr.sanitize import printable
 from batch_ocr.settings import Settings
+from batch_ocr.transport import network_errors
 
 #: An answer is a few KB of JSON; anything past this is not one.
 MAX_RESPONSE_BYTES = 1024 * 1024
@@ -196,33 +194,6 @@ def parse_answer(status: int, body: bytes, retry_after_s: float | None = None) -
     raise _seller_error(envelope, status)
 
 
-def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
-    """Verification always on; ``ca_bundle`` adds the user's own CA (e.g. a proxy's)."""
-    context = ssl.create_default_context()
-    if ca_bundle is not None:
-        context.load_verify_locations(cafile=str(ca_bundle))
-    return context
-
-
-def make_session(settings: Settings) -> aiohttp.ClientSession:
-    """One session for the whole run, its pool sized to the concurrency."""
-    connector = aiohttp.TCPConnector(
-        limit=settings.concurrency,
-        # ssl=True is aiohttp's own verified default context, built once at import;
-        # building a second one here loads the system CAs again (~30 ms CPU of start-up,
-        # measured by tests/benchmarks). Only a --ca-bundle needs a context of ours.
-        ssl=ssl_context(settings.ca_bundle) if settings.ca_bundle is not None else True,
-        enable_cleanup_closed=True,
-    )
-    timeout = aiohttp.ClientTimeout(total=settings.timeout, connect=min(settings.timeout, 10.0))
-    return aiohttp.ClientSession(
-        connector=connector,
-        timeout=timeout,
-        headers={"User-Agent": f"batch-ocr/{__version__}"},
-        auto_decompress=True,
-    )
-
-
 class ApiClient:
     """Sends one image, retrying transient failures; counts every call it makes."""
 
@@ -250,30 +221,15 @@ class ApiClient:
         )
         headers["Content-Type"] = CONTENT_TYPE
         self.calls += 1
-        try:
-            async with self._session.post(
+        async with (
+            network_errors(self._endpoint_host(), settings.timeout),
+            self._session.post(
                 settings.endpoint, data=body, headers=headers, allow_redirects=False
-            ) as response:
-                raw = await _read_capped(response.content, MAX_RESPONSE_BYTES)
-                status = response.status
-                retry_after_s = _retry_after_s(response.headers)
-        except aiohttp.ClientSSLError as exc:
-            raise FatalApiError(
-                f"TLS verification of {self._endpoint_host()} failed ({type(exc).__name__}); "
-                "give the CA with --ca-bundle if this server is yours"
-            ) from None
-        except TimeoutError:
-            raise TransientApiError(
-                "timeout", f"no answer within {settings.timeout:g} s"
-            ) from None
-        except aiohttp.ClientConnectorError as exc:
-            raise TransientApiError(
-                "connection_error", f"cannot connect to {self._endpoint_host()}: {exc.strerror}"
-            ) from None
-        except (aiohttp.ClientError, ConnectionError) as exc:
-            raise TransientApiError(
-                "connection_error", f"connection failed: {type(exc).__name__}"
-            ) from None
+            ) as response,
+        ):
+            raw = await _read_capped(response.content, MAX_RESPONSE_BYTES)
+            status = response.status
+            retry_after_s = _retry_after_s(response.headers)
         if len(raw) > MAX_RESPONSE_BYTES:
             raise ApiError("bad_response", f"HTTP {status}: answer larger than 1 MB",
                            http_status=status)

@@ -23,7 +23,7 @@ from pathlib import Path
 import aiohttp
 
 from batch_ocr import imaging, portraits, statuses
-from batch_ocr.api_client import ApiClient, Sleep, make_session
+from batch_ocr.api_client import ApiClient, Sleep
 from batch_ocr.discovery import Candidate, WalkStats, walk_sources
 from batch_ocr.engines import Engine, resolve_engine_name
 from batch_ocr.engines.api import ApiEngine
@@ -41,6 +41,7 @@ from batch_ocr.meters import RateLimit
 from batch_ocr.rows import Row, row_from_card
 from batch_ocr.settings import Settings
 from batch_ocr.state import FileStamp, Journal, JournalEntry
+from batch_ocr.transport import make_session
 
 #: Files larger than this are refused without being read (no ID card scan is 64 MB).
 MAX_FILE_BYTES = 64 * 1024 * 1024

@@ -17,9 +17,10 @@ from yarl import URL
 
 from batch_ocr import retry_policy
 from batch_ocr.api_client import Sleep
-from batch_ocr.errors import TransientApiError
+from batch_ocr.errors import FatalApiError, TransientApiError
 from batch_ocr.imaging import sniff_format
 from batch_ocr.private_files import replace_private
+from batch_ocr.transport import network_errors
 
 MAX_PORTRAIT_BYTES = 2 * 1024 * 1024
 MAX_REDIRECTS = 3
@@ -41,23 +42,28 @@ def portrait_path(portraits_dir: Path, file: str, image_bytes: bytes) -> Path:
     return portraits_dir.joinpath(*parts)
 
 
+def _timeout_s(session: aiohttp.ClientSession) -> float:
+    """The session's own timeout, named in a timeout's message."""
+    return session.timeout.total or 0.0
+
+
 async def _fetch_once(session: aiohttp.ClientSession, url: str) -> bytes:
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         if not current.startswith(("http://", "https://")):
             raise PortraitError("the portrait link is not HTTP(S)")
-        try:
-            async with session.get(current, allow_redirects=False) as response:
-                if response.status in (301, 302, 303, 307, 308):
-                    current = str(response.url.join(URL(response.headers.get("Location", ""))))
-                    continue
-                if retry_policy.is_transient_status(response.status):
-                    raise TransientApiError(str(response.status), f"HTTP {response.status}")
-                if response.status != 200:
-                    raise PortraitError(f"HTTP {response.status} (the link may have expired)")
-                data = await response.content.read(MAX_PORTRAIT_BYTES + 1)
-        except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-            raise TransientApiError("connection_error", type(exc).__name__) from None
+        async with (
+            network_errors(URL(current).host or "the portrait server", _timeout_s(session)),
+            session.get(current, allow_redirects=False) as response,
+        ):
+            if response.status in (301, 302, 303, 307, 308):
+                current = str(response.url.join(URL(response.headers.get("Location", ""))))
+                continue
+            if retry_policy.is_transient_status(response.status):
+                raise TransientApiError(str(response.status), f"HTTP {response.status}")
+            if response.status != 200:
+                raise PortraitError(f"HTTP {response.status} (the link may have expired)")
+            data = await response.content.read(MAX_PORTRAIT_BYTES + 1)
         if len(data) > MAX_PORTRAIT_BYTES:
             raise PortraitError("the portrait is larger than 2 MB")
         return data
@@ -72,7 +78,7 @@ async def download(
         async for attempt in retry_policy.retrying(max_attempts, sleep):
             with attempt:
                 return await _fetch_once(session, url)
-    except TransientApiError as exc:
+    except (TransientApiError, FatalApiError) as exc:
         raise PortraitError(f"download failed: {exc}") from None
     raise PortraitError("download failed")  # pragma: no cover - tenacity always reraises
 

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
-from batch_ocr.api_client import ApiClient, make_session, parse_answer
+from batch_ocr.api_client import ApiClient, parse_answer
 from batch_ocr.errors import (
     ApiError,
     AuthError,
@@ -18,6 +18,7 @@ from batch_ocr.errors import (
     TransientApiError,
 )
 from batch_ocr.settings import Settings
+from batch_ocr.transport import make_session
 
 URL = "https://ocr.example.test/release/idcard_ocr/post"
 SECRET_KEY = "s3cr3t-key-never-shown"
