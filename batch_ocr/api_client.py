@@ -217,14 +217,14 @@ class ApiClient:
             await self._before_call()
         settings = self._settings
         headers = signing.signed_headers(
-            settings.secret_id or "", settings.secret_key_value(), settings.source
+            settings.api.secret_id or "", settings.api.secret_key_value(), settings.api.source
         )
         headers["Content-Type"] = CONTENT_TYPE
         self.calls += 1
         async with (
-            network_errors(self._endpoint_host(), settings.timeout),
+            network_errors(self._endpoint_host(), settings.api.timeout),
             self._session.post(
-                settings.endpoint, data=body, headers=headers, allow_redirects=False
+                settings.api.endpoint, data=body, headers=headers, allow_redirects=False
             ) as response,
         ):
             raw = await _read_capped(response.content, MAX_RESPONSE_BYTES)
@@ -239,7 +239,7 @@ class ApiClient:
         return parse_answer(status, raw, retry_after_s)
 
     def _endpoint_host(self) -> str:
-        return urlsplit(self._settings.endpoint).netloc
+        return urlsplit(self._settings.api.endpoint).netloc
 
     async def recognise(self, body: bytes) -> Recognition:
         """Send ``body`` until it succeeds, fails for good, or attempts run out.
@@ -248,7 +248,8 @@ class ApiClient:
         """
         attempts = 0
         try:
-            async for attempt in retry_policy.retrying(self._settings.max_attempts, self._sleep):
+            max_attempts = self._settings.api.max_attempts
+            async for attempt in retry_policy.retrying(max_attempts, self._sleep):
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
                     if attempts > 1:

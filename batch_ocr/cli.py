@@ -1,8 +1,12 @@
 """The ``batch-ocr`` command: argv in, exit code out. Nothing else touches argv or exits.
 
-Exit codes: 0 every image ended ok/not_id_card/scan_failed; 1 some rows are
-rejected/error; 2 usage or configuration error; 3 fatal API condition (credentials,
-quota, clock); 75 another run holds the state; 130 interrupted (SIGINT); 143 SIGTERM.
+Exit codes (``summary.exit_status``): 0 every image ended ok/not_id_card/scan_failed;
+1 some rows are rejected/error; 2 usage or configuration error; 3 fatal condition
+(credentials, quota, clock, output); 75 another run holds the state; 130 interrupted
+(SIGINT); 143 SIGTERM.
+
+The run itself (and with it the network and imaging stacks) is imported only once the
+arguments are parsed, so ``--help`` and ``--version`` answer at once.
 """
 
 from __future__ import annotations
@@ -10,34 +14,42 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import json
 import logging
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batch_ocr import __version__
-from batch_ocr.engines import ENGINE_NAMES, resolve_engine_name
+from batch_ocr.engines.registry import (
+    ENGINES,
+    EngineOptions,
+    create_engine,
+    engine_names,
+)
 from batch_ocr.errors import ConfigError, FatalRunError, RunLockedError
 from batch_ocr.pairing import PAIR_BY
-from batch_ocr.pipeline import RunOptions, RunSummary
-from batch_ocr.private_files import open_private
-from batch_ocr.rows import Row
-from batch_ocr.runner import OutputView, Runner
 from batch_ocr.sanitize import printable
-from batch_ocr.settings import Settings, default_of, env_var, load_settings
-from batch_ocr.statuses import CLEAN_STATUSES, STATUSES
+from batch_ocr.settings import default_of, env_var, load_settings
+from batch_ocr.summary import (
+    EXIT_FATAL,
+    EXIT_FILE_ERRORS,
+    EXIT_LOCKED,
+    EXIT_USAGE,
+    RunCounters,
+    RunSummary,
+    SummaryJson,
+    exit_status,
+    summary_json,
+    summary_text,
+)
 
-EXIT_OK = 0
-EXIT_FILE_ERRORS = 1
-EXIT_USAGE = 2
-EXIT_FATAL = 3
-EXIT_LOCKED = 75
-EXIT_SIGINT = 130
-EXIT_SIGTERM = 143
+if TYPE_CHECKING:
+    from batch_ocr.rows import Row
+    from batch_ocr.runner import Runner
+
 #: After a first Ctrl-C, in-flight calls get this long to finish before being cut.
 GRACE_PERIOD_S = 30.0
 
@@ -79,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=_setting_help("max_attempts", "attempts per image, first included"))
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help=_setting_help("timeout", "seconds to wait for one answer"))
-    parser.add_argument("--engine", choices=ENGINE_NAMES,
+    parser.add_argument("--engine", choices=engine_names(),
                         help=_setting_help("engine", "api (the paid service), local (offline, "
                                            "the 'local' extra), or auto: api when "
                                            "credentials are configured, else local"))
@@ -164,89 +176,19 @@ def _flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def exit_code(summary: RunSummary, *, terminated: bool = False) -> int:
-    """The exit code a cron job acts on."""
-    if summary.fatal_error is not None:
-        return EXIT_FATAL
-    if summary.interrupted:
-        return EXIT_SIGTERM if terminated else EXIT_SIGINT
-    if any(status not in CLEAN_STATUSES for status in summary.rows_by_status.elements()):
-        return EXIT_FILE_ERRORS
-    return EXIT_OK
-
-
-def summary_text(summary: RunSummary, settings: Settings) -> str:
-    """The human summary printed on stderr at the end."""
-    counts = ", ".join(f"{s} {summary.rows_by_status[s]}" for s in STATUSES
-                       if summary.rows_by_status[s])
-    lines = [
-        f"images found: {summary.images_found}"
-        + (f" (other files ignored: {summary.ignored_files})" if summary.ignored_files else ""),
-        f"rows written: {summary.rows_written}" + (f" ({counts})" if counts else ""),
-    ]
-    if summary.already_done:
-        lines.append(f"already done in an earlier run: {summary.already_done}")
-    if summary.reused:
-        lines.append(f"same content as another image, not sent again: {summary.reused}")
-    if summary.not_attempted:
-        lines.append(f"not attempted (left for the next run): {summary.not_attempted}")
-    if summary.dry_run:
-        cost = summary.would_call * settings.price_per_call
-        lines.append(f"dry run: a real run would make {summary.would_call} calls "
-                     f"(about {cost:.2f} CNY at {settings.price_per_call:g} per call)")
-    elif summary.engine == "local":
-        lines.append("recognised offline by the local engine: no call made, nothing billed")
-    else:
-        lines.append(f"calls made (each may be billed): {summary.calls}, retries: "
-                     f"{summary.retries}")
-    lines.append(f"elapsed: {summary.elapsed_s:.1f} s, {summary.images_per_s:.1f} images/s")
-    for problem in summary.unreadable_dirs:
-        lines.append(f"unreadable folder: {printable(problem)}")
-    if summary.budget_exhausted:
-        lines.append("stopped at --max-calls; the rest waits for the next run")
-    return "\n".join("batch-ocr: " + line for line in lines)
-
-
-def summary_json(summary: RunSummary, code: int, settings: Settings) -> dict[str, Any]:
-    """The machine-readable summary for ``--summary-json``."""
-    return {
-        "exit_code": code,
-        "images_found": summary.images_found,
-        "rows_written": summary.rows_written,
-        "rows_by_status": {s: summary.rows_by_status[s] for s in STATUSES},
-        "ignored_files": summary.ignored_files,
-        "already_done": summary.already_done,
-        "reused": summary.reused,
-        "not_attempted": summary.not_attempted,
-        "calls": summary.calls,
-        "retries": summary.retries,
-        "would_call": summary.would_call,
-        "estimated_cost": round(
-            (summary.would_call if summary.dry_run else summary.calls) * settings.price_per_call, 2
-        ),
-        "elapsed_s": round(summary.elapsed_s, 3),
-        "images_per_s": round(summary.images_per_s, 2),
-        "fatal_error": summary.fatal_error,
-        "fatal_code": summary.fatal_code,
-        "interrupted": summary.interrupted,
-        "budget_exhausted": summary.budget_exhausted,
-        "dry_run": summary.dry_run,
-        "engine": summary.engine,
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-
-
 class Progress:
     """A one-line progress display on a TTY; periodic plain lines otherwise."""
 
-    def __init__(self, *, tty: bool, verbose: bool, quiet: bool) -> None:
+    def __init__(self, *, tty: bool, verbose: bool, quiet: bool,
+                 calls: Callable[[], int] = lambda: 0) -> None:
         self.tty = tty
         self.verbose = verbose
         self.quiet = quiet
+        self._calls = calls
         self._last_s = 0.0
         self._started_s = time.monotonic()
 
-    def on_row(self, row: Row, summary: RunSummary) -> None:
+    def on_row(self, row: Row, counters: RunCounters) -> None:
         if self.verbose:
             detail = f" [{row.error_code}] {row.error_message}" if row.error_code else ""
             log.info("%s", printable(f"{row.file}: {row.status}{detail}"))
@@ -256,11 +198,10 @@ class Progress:
         if now - self._last_s < (0.2 if self.tty else 10.0):
             return
         self._last_s = now
-        done = summary.rows_written
+        done = counters.rows_written
         rate = done / max(now - self._started_s, 1e-9)
-        failed = sum(n for s, n in summary.rows_by_status.items() if s not in CLEAN_STATUSES)
-        text = (f"{done} done / {summary.images_found} found, {failed} failed, "
-                f"{summary.calls} calls, {rate:.1f} images/s")
+        text = (f"{done} done / {counters.images_found} found, {counters.failed} failed, "
+                f"{self._calls()} calls, {rate:.1f} images/s")
         if self.tty:
             sys.stderr.write("\r\x1b[K" + text)
             sys.stderr.flush()
@@ -293,26 +234,20 @@ async def _run_with_signals(runner: Runner) -> tuple[RunSummary, bool]:
         try:
             loop.add_signal_handler(signum, on_signal, signum)
             handled.append(signum)
-        except (ValueError, RuntimeError):
-            pass  # not the main thread (called from Python): the caller owns signals
+        except (ValueError, RuntimeError, NotImplementedError):
+            pass  # not the main thread, or Windows: the caller owns signals
     try:
         summary = await task
     except asyncio.CancelledError:
-        assert runner.batch is not None
-        summary = runner.batch.summary
-        summary.interrupted = True
+        cancelled = runner.summary_so_far()
+        if cancelled is None:
+            raise
+        summary = cancelled
     finally:
         for signum in handled:
             loop.remove_signal_handler(signum)
     terminated = bool(signals_seen) and signals_seen[0] == signal.SIGTERM
     return summary, terminated
-
-
-def _announce_engine(engine_name: str, *, quiet: bool) -> None:
-    if not quiet:
-        where = ("offline, nothing leaves this machine" if engine_name == "local"
-                 else "each call may be billed")
-        print(f"batch-ocr: engine: {engine_name} ({where})", file=sys.stderr)
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
@@ -324,28 +259,40 @@ def _configure_logging(args: argparse.Namespace) -> None:
     log.propagate = False
 
 
+def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
+    """Settings, engine and runner from the arguments; ``ConfigError`` when they clash."""
+    from batch_ocr.pipeline import RunOptions
+    from batch_ocr.runner import OutputView, Runner
+
+    settings = load_settings(_flag_settings(args), config_path=args.config,
+                             engine_sections=tuple(ENGINES))
+    engine = create_engine(settings, EngineOptions(max_calls=args.max_calls,
+                                                   dry_run=args.dry_run))
+    options = RunOptions(dry_run=args.dry_run, force=args.force,
+                         retry_failed=args.retry_failed, max_calls=args.max_calls,
+                         portraits_dir=args.portraits, concurrency=settings.concurrency,
+                         price_per_call=settings.api.price_per_call)
+    view = OutputView(as_of=args.as_of or datetime.date.today(), mask=args.mask,
+                      pair=args.pair, pair_by=args.pair_by)
+    progress = Progress(tty=sys.stderr.isatty(), verbose=args.verbose, quiet=args.quiet,
+                        calls=lambda: engine.counters().calls)
+    announce = f"batch-ocr: engine: {engine.name} ({engine.description})"
+    runner = Runner(settings, args.sources, args.output, engine=engine, options=options,
+                    view=view, on_row=progress.on_row,
+                    on_start=None if args.quiet else lambda: print(announce, file=sys.stderr))
+    missing = [str(s) for s in args.sources if not s.exists() and not s.is_symlink()]
+    if missing:
+        raise ConfigError(f"no such file or folder: {', '.join(missing)}")
+    return runner, progress
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``batch-ocr``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args)
     try:
-        settings = load_settings(_flag_settings(args), config_path=args.config)
-        engine_name = resolve_engine_name(settings)
-        if engine_name == "api" and not args.dry_run:
-            settings.require_credentials()
-        options = RunOptions(dry_run=args.dry_run, force=args.force,
-                             retry_failed=args.retry_failed, max_calls=args.max_calls,
-                             portraits_dir=args.portraits)
-        view = OutputView(as_of=args.as_of or datetime.date.today(), mask=args.mask,
-                          pair=args.pair, pair_by=args.pair_by)
-        progress = Progress(tty=sys.stderr.isatty(), verbose=args.verbose, quiet=args.quiet)
-        runner = Runner(settings, args.sources, args.output, options=options, view=view,
-                        on_row=progress.on_row,
-                        on_start=lambda: _announce_engine(engine_name, quiet=args.quiet))
-        missing = [str(s) for s in args.sources if not s.exists() and not s.is_symlink()]
-        if missing:
-            raise ConfigError(f"no such file or folder: {', '.join(missing)}")
+        runner, progress = _prepare(args)
     except ConfigError as exc:
         print(f"batch-ocr: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -361,39 +308,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"batch-ocr: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     progress.clear()
-    code = exit_code(summary, terminated=terminated)
-    print(summary_text(summary, settings), file=sys.stderr)
+    code = exit_status(summary, terminated=terminated)
+    print(summary_text(summary), file=sys.stderr)
     if summary.fatal_error is not None:
         print(f"batch-ocr: fatal: {summary.fatal_error}", file=sys.stderr)
-    facts = summary_json(summary, code, settings)
+    facts = summary_json(summary, code)
     if args.summary_json is not None:
-        with open_private(args.summary_json) as handle:
-            json.dump(facts, handle, indent=2)
-            handle.write("\n")
+        from batch_ocr.runner import write_summary_json
+
+        write_summary_json(args.summary_json, facts)
     if args.report is not None and not args.dry_run:
-        code = _write_report(args, facts) or code
+        code = _write_report(args, SummaryJson.model_validate(facts)) or code
     return code
 
 
-#: Run facts shown in the review page's header (the rest of --summary-json is noise there).
-REPORT_FACTS = ("engine", "calls", "retries", "elapsed_s", "images_found", "already_done",
-                "not_attempted", "exit_code", "finished_at")
-
-
-def _write_report(args: argparse.Namespace, facts: dict[str, Any]) -> int:
+def _write_report(args: argparse.Namespace, facts: SummaryJson) -> int:
     """Write ``--report`` from the output as written; returns 1 if that failed, else 0."""
-    from batch_ocr.report import image_finder, load_rows, write_report
+    from batch_ocr.report import write_run_report
 
     if args.output == "-":
         print("batch-ocr: --report needs an output file, not stdout", file=sys.stderr)
         return EXIT_FILE_ERRORS
     try:
-        rows = load_rows(Path(args.output))
-        sources = [s if s.is_dir() else s.parent for s in args.sources]
-        shown = {key: facts[key] for key in REPORT_FACTS}
-        shown.update(cost_estimate=facts["estimated_cost"], currency="CNY")
-        write_report(rows, args.report, image_for=image_finder(sources), summary=shown,
-                     masked=args.mask, portrait_dir=Path(args.output).parent)
+        write_run_report(Path(args.output), args.report, sources=args.sources,
+                         facts=facts, masked=args.mask)
     except (OSError, ConfigError) as exc:
         print(f"batch-ocr: cannot write the report: {exc}", file=sys.stderr)
         return EXIT_FILE_ERRORS

@@ -5,9 +5,11 @@
     BatchOcrError
     ├── ConfigError            usage or configuration problem          -> exit 2
     ├── RunLockedError         another run holds the state lock        -> exit 75
+    ├── CallBudgetExhausted    --max-calls reached: the image waits for the next run
     ├── FatalRunError          nothing more can succeed in this run    -> exit 3
     │   ├── OutputError        the output or state cannot be written (disk full)
     │   ├── UnreachableError   the API never answered: wrong endpoint, network down
+    │   ├── ClusterLostError   the cluster an engine runs on went away
     │   └── FatalApiError      the API says every further call would fail too
     │       ├── AuthError          401/403: bad SecretId/SecretKey
     │       ├── QuotaExceededError 429 "API quota exceeded"
@@ -37,6 +39,10 @@ class RunLockedError(BatchOcrError):
     """Another batch-ocr run holds the lock on the same state journal."""
 
 
+class CallBudgetExhausted(BatchOcrError):
+    """A billed call was refused because ``--max-calls`` calls were made already."""
+
+
 class FatalRunError(BatchOcrError):
     """Stop the run: start nothing new, let what is in flight finish."""
 
@@ -53,6 +59,12 @@ class UnreachableError(FatalRunError):
     """The API has not answered once and file after file fails to reach it."""
 
     error_code = "unreachable"
+
+
+class ClusterLostError(FatalRunError):
+    """The cluster (scheduler) an engine sends its work to cannot be reached."""
+
+    error_code = "cluster_lost"
 
 
 class FatalApiError(FatalRunError):

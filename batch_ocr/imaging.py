@@ -40,6 +40,20 @@ MIME_BY_FORMAT = {
 
 
 @dataclass(frozen=True, slots=True)
+class ImageLimits:
+    """What a recogniser accepts; an image outside them is fitted or refused."""
+
+    max_bytes: int
+    max_side_px: int
+    #: Named in refusals: whose limits these are ("the API").
+    owner: str
+
+
+#: The provider's limits (``API_CONTRACT.md``, "Image limits").
+API_LIMITS = ImageLimits(max_bytes=MAX_BYTES, max_side_px=MAX_SIDE_PX, owner="the API")
+
+
+@dataclass(frozen=True, slots=True)
 class PreparedImage:
     """Bytes ready to send, with their real MIME type."""
 
@@ -137,7 +151,7 @@ def _decode(raw: bytes, fmt: str) -> tuple[int, int]:
     return width, height
 
 
-def _fit(raw: bytes) -> bytes:
+def _fit(raw: bytes, limits: ImageLimits) -> bytes:
     """Re-encode as a JPEG within the limits (EXIF orientation applied, alpha on white)."""
     source = Image.open(io.BytesIO(raw))
     source.draft("RGB", (FIT_LONG_SIDE_PX, FIT_LONG_SIDE_PX))
@@ -157,15 +171,18 @@ def _fit(raw: bytes) -> bytes:
         for quality in FIT_QUALITIES:
             buffer = io.BytesIO()
             image.save(buffer, "JPEG", quality=quality, optimize=False)
-            if buffer.tell() <= MAX_BYTES:
+            if buffer.tell() <= limits.max_bytes:
                 return buffer.getvalue()
-    raise ImageRejected("cannot_fit", "could not re-encode the image under 1 MB")
+    raise ImageRejected("cannot_fit", f"could not re-encode the image under "
+                        f"{limits.max_bytes // 1024} KB for {limits.owner}")
 
 
-def prepare(raw: bytes) -> PreparedImage:
-    """Check ``raw`` against the API's limits; fit it when it is only too big.
+def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImage:
+    """Check ``raw`` is a whole image; fit it to ``limits`` when it is only too big.
 
-    Raises ``ImageRejected`` for anything the API would refuse anyway.
+    ``limits`` are the engine's own (``Engine.image_limits``): the API's for the API,
+    none for the offline engine, which then gets the original pixels untouched.
+    Raises ``ImageRejected`` for anything no engine could read, or ``limits`` refuse.
     """
     if not raw:
         raise ImageRejected("empty_file", "the file is empty (0 bytes)")
@@ -181,12 +198,13 @@ def prepare(raw: bytes) -> PreparedImage:
     if width < MIN_SIDE_PX or height < MIN_SIDE_PX:
         raise ImageRejected(
             "bad_dimensions",
-            f"the image is {width}x{height} px; the API needs more than 8 px on each side",
+            f"the image is {width}x{height} px; a card needs more than 8 px on each side",
         )
-    if len(raw) <= MAX_BYTES and max(width, height) <= MAX_SIDE_PX:
+    if limits is None or (len(raw) <= limits.max_bytes
+                          and max(width, height) <= limits.max_side_px):
         return PreparedImage(MIME_BY_FORMAT[fmt], raw, width, height, fitted=False)
     try:
-        fitted = _fit(raw)
+        fitted = _fit(raw, limits)
     except ImageRejected:
         raise
     except (OSError, ValueError) as exc:
@@ -198,7 +216,8 @@ def prepare(raw: bytes) -> PreparedImage:
         # side: the API would refuse it, and the refusal may be billed. Refuse it here.
         raise ImageRejected(
             "bad_dimensions",
-            f"the image is {width}x{height} px; shrunk to the API's 4000 px limit it would "
-            f"be {fitted_width}x{fitted_height} px, under the 9 px the API needs",
+            f"the image is {width}x{height} px; shrunk to the {limits.max_side_px} px limit "
+            f"of {limits.owner} it would be {fitted_width}x{fitted_height} px, under the "
+            "9 px a card needs",
         )
     return PreparedImage("image/jpeg", fitted, fitted_width, fitted_height, fitted=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from batch_ocr.errors import ConfigError
-from batch_ocr.pairing import PAIR_COLUMNS, PairBy, pair_rows
+from batch_ocr.pairing import PAIRED_TABLE_COLUMNS, PairBy, paired_records
 from batch_ocr.private_files import open_private, temporary_beside
 from batch_ocr.rows import CSV_COLUMNS, JSONL_COLUMNS, Row
 from batch_ocr.writers import Writer, make_writer
@@ -78,7 +78,7 @@ class OutputFile:
             writer.start()
             for record in self.records(rows):
                 writer.write(record)
-            stream.flush()
+            writer.finish()
             os.fsync(stream.fileno())
             os.replace(temporary, path)
         except BaseException:
@@ -102,8 +102,9 @@ class OutputFile:
         """Rewrite from ``final_rows`` when given (the journal), then close."""
         if self._stream is None:
             return
+        if self._writer is not None:
+            self._writer.finish()
         if self.is_stdout:
-            self._stream.flush()
             return
         old, self._stream = self._stream, None
         try:
@@ -111,18 +112,6 @@ class OutputFile:
                 self._rewrite(final_rows).close()
         finally:
             old.close()
-
-
-#: ``--pair`` columns: the pinned pairing columns, then what a reviewer needs next to them.
-PAIRED_COLUMNS: tuple[str, ...] = (
-    *PAIR_COLUMNS,
-    "checks",
-    "front_portrait_file",
-    "other_file",
-    "other_status",
-    "error_code",
-    "error_message",
-)
 
 
 class PairedOutputFile(OutputFile):
@@ -136,23 +125,11 @@ class PairedOutputFile(OutputFile):
 
     def __init__(self, target: str, fmt: str, *, bom: bool, pair_by: PairBy) -> None:
         super().__init__(target, fmt, bom=bom)
-        self.columns = PAIRED_COLUMNS
+        self.columns = PAIRED_TABLE_COLUMNS
         self.pair_by = pair_by
 
     def records(self, rows: Iterable[Row]) -> Iterator[dict[str, Any]]:
-        result = pair_rows(list(rows), pair_by=self.pair_by)
-        for card in result.cards:
-            record: dict[str, Any] = dict.fromkeys(PAIRED_COLUMNS, "")
-            record.update(card.to_dict())
-            record["checks"] = [c for r in card.members for c in r.checks]
-            record["front_portrait_file"] = card.front.portrait_file if card.front else ""
-            yield record
-        for row in result.unpaired:
-            record = dict.fromkeys(PAIRED_COLUMNS, "")
-            record.update(pair_status="unpaired", other_file=row.file, other_status=row.status,
-                          error_code=row.error_code, error_message=row.error_message,
-                          checks=[])
-            yield record
+        return paired_records(list(rows), pair_by=self.pair_by)
 
     def write(self, row: Row) -> None:
         """Nothing streams in pair mode: the journal has the row; ``finish`` pairs it."""

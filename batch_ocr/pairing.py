@@ -24,11 +24,12 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from batch_ocr.rows import Row
+if TYPE_CHECKING:  # --help reads PAIR_BY without loading the row models
+    from batch_ocr.rows import Row
 
 PairBy = Literal["auto", "stem", "folder"]
 PAIR_BY: tuple[PairBy, ...] = ("auto", "stem", "folder")
@@ -51,6 +52,18 @@ PAIR_COLUMNS: tuple[str, ...] = (
     "back_status",
     "front_sha256",
     "back_sha256",
+)
+
+#: Every column of a ``--pair`` table: the card's own, then what a reviewer needs
+#: beside them. The one list of them: writers, the report and the tests read it here.
+PAIRED_TABLE_COLUMNS: tuple[str, ...] = (
+    *PAIR_COLUMNS,
+    "checks",
+    "front_portrait_file",
+    "other_file",
+    "other_status",
+    "error_code",
+    "error_message",
 )
 
 #: Joins the files (and statuses, hashes) of an ambiguous entry's rows of one side,
@@ -204,3 +217,23 @@ def _pair_leftovers_by_folder(groups: dict[str, list[Row]]) -> None:
             del groups[k]
         # Stem keys never end in "/", so this cannot merge into another group.
         groups[folder_key(rows[0].file)] = rows
+
+
+def paired_records(rows: list[Row], *, pair_by: PairBy) -> Iterator[dict[str, Any]]:
+    """The records of a ``--pair`` table, in ``PAIRED_TABLE_COLUMNS`` order.
+
+    Images that are no card side (errors, other documents) are kept as ``pair_status``
+    ``unpaired`` records, so no image disappears from the table.
+    """
+    result = pair_rows(rows, pair_by=pair_by)
+    for card in result.cards:
+        record: dict[str, Any] = dict.fromkeys(PAIRED_TABLE_COLUMNS, "")
+        record.update(card.to_dict())
+        record["checks"] = [c for r in card.members for c in r.checks]
+        record["front_portrait_file"] = card.front.portrait_file if card.front else ""
+        yield record
+    for row in result.unpaired:
+        record = dict.fromkeys(PAIRED_TABLE_COLUMNS, "")
+        record.update(pair_status="unpaired", other_file=row.file, other_status=row.status,
+                      error_code=row.error_code, error_message=row.error_message, checks=[])
+        yield record

@@ -10,17 +10,22 @@ A portrait that cannot be saved never fails its row: the row gets ``portrait_err
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 import aiohttp
 from yarl import URL
 
 from batch_ocr import retry_policy
-from batch_ocr.api_client import Sleep
+from batch_ocr.engines.base import Engine, PortraitUnavailable
 from batch_ocr.errors import FatalApiError, TransientApiError
 from batch_ocr.imaging import sniff_format
 from batch_ocr.private_files import replace_private
+from batch_ocr.rows import Row
 from batch_ocr.transport import network_errors
+
+Sleep = Callable[[float], Awaitable[None]]
 
 MAX_PORTRAIT_BYTES = 2 * 1024 * 1024
 MAX_REDIRECTS = 3
@@ -88,3 +93,42 @@ def save(portraits_dir: Path, file: str, image_bytes: bytes) -> str:
     path = portrait_path(portraits_dir, file, image_bytes)
     replace_private(path, image_bytes)
     return str(path)
+
+
+async def save_for_row(
+    row: Row, portraits_dir: Path, portrait_bytes: bytes | None, engine: Engine
+) -> Row:
+    """``row`` with its portrait saved now (``--portraits``), or the reason it was not.
+
+    The bytes come from the engine's result when it cropped the portrait itself, else
+    from ``engine.fetch_portrait`` behind the row's link: the API's link dies within
+    the hour (``API_CONTRACT.md``, "Response").
+    """
+    if row.side != "front":
+        return row
+    if portrait_bytes is None and not row.portrait_url:
+        return replace(row, portrait_error="no portrait was found on this card")
+    try:
+        if portrait_bytes is None:
+            portrait_bytes = await engine.fetch_portrait(row.portrait_url)
+        saved = await asyncio.to_thread(save, portraits_dir, row.file, portrait_bytes)
+    except (PortraitError, PortraitUnavailable) as exc:
+        return replace(row, portrait_error=str(exc))
+    except OSError as exc:
+        return replace(row, portrait_error=f"cannot write the portrait: {exc.strerror}")
+    return replace(row, portrait_file=saved)
+
+
+async def copy_for_row(original: Row, copy: Row, portraits_dir: Path) -> Row:
+    """``copy`` (same content as ``original``) with its own copy of the portrait."""
+    if original.portrait_file:
+        try:
+            image_bytes = await asyncio.to_thread(Path(original.portrait_file).read_bytes)
+            saved = await asyncio.to_thread(save, portraits_dir, copy.file, image_bytes)
+        except (OSError, PortraitError) as exc:
+            return replace(copy, portrait_error=f"cannot copy the portrait: {exc}")
+        return replace(copy, portrait_file=saved)
+    if copy.side == "front":
+        reason = original.portrait_error or "no portrait for this content"
+        return replace(copy, portrait_error=reason)
+    return copy

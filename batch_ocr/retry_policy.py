@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+from typing import TYPE_CHECKING
 
 from batch_ocr.errors import TransientApiError
+
+if TYPE_CHECKING:
+    from tenacity import AsyncRetrying
 
 #: Provider codes (in the JSON body or as the HTTP status) worth another attempt.
 TRANSIENT_CODES: frozenset[int] = frozenset({500, 501, 502, 503, 504})
@@ -52,6 +54,8 @@ def is_transient_status(status: int) -> bool:
 
 def retrying(max_attempts: int, sleep: Callable[[float], Awaitable[None]]) -> AsyncRetrying:
     """The retry loop: ``is_transient`` decides, ``backoff_s`` waits, ``sleep`` sleeps."""
+    from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
     return AsyncRetrying(
         stop=stop_after_attempt(max_attempts),
         retry=retry_if_exception(is_transient),

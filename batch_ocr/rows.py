@@ -18,9 +18,9 @@ from batch_ocr.statuses import Status
 LONG_TERM = "长期"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Row:
-    """What the table says about one image."""
+    """What the table says about one image; change it with ``dataclasses.replace``."""
 
     file: str
     status: Status
@@ -113,7 +113,10 @@ def classify(data: CardData) -> Status:
     return "ok"
 
 
-def row_from_card(file: str, data: CardData, *, attempts: int, sha256: str) -> Row:
+def row_from_card(
+    file: str, data: CardData, *, attempts: int, sha256: str, fitted: bool = False,
+    engine: str = "",
+) -> Row:
     """Build the row of a successful recognition."""
     info = data.info
     valid_from, valid_to = split_timelimit(info.timelimit)
@@ -136,5 +139,7 @@ def row_from_card(file: str, data: CardData, *, attempts: int, sha256: str) -> R
         portrait_url=data.image_url or "",
         attempts=attempts,
         sha256=sha256,
+        fitted=fitted,
+        engine=engine,
         validity=dict(data.validity),
     )

@@ -1,31 +1,39 @@
-"""A whole run as a library call: journal, output file and batch, wired together.
+"""A whole run as a library call: journal, output file, engine and batch, wired together.
 
-``Runner`` is what the CLI drives; Python callers can use it the same way::
+``Runner`` is what the CLI drives; Python callers use it the same way::
 
-    runner = Runner(settings, [Path("scans")], "results.csv")
+    settings = load_settings({})
+    engine = create_engine(settings)
+    runner = Runner(settings, [Path("scans")], "results.csv", engine=engine)
     summary = asyncio.run(runner.run())
+    write_summary_json(Path("summary.json"), summary_json(summary, exit_status(summary)))
+
+The runner starts the engine it is handed (unless the run is dry) and closes it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import datetime
-from collections.abc import Callable, Iterable, Iterator
+import json
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from batch_ocr.api_client import Sleep
 from batch_ocr.checks import check_row
+from batch_ocr.engines.base import Engine
 from batch_ocr.errors import ConfigError, OutputError
 from batch_ocr.masking import mask_row
 from batch_ocr.output import STDOUT, OutputFile, PairedOutputFile, output_format
 from batch_ocr.pairing import PairBy
-from batch_ocr.pipeline import BatchRun, RunOptions, RunSummary
+from batch_ocr.pipeline import BatchRun, OnRow, RunOptions
+from batch_ocr.private_files import open_private
 from batch_ocr.rows import Row
 from batch_ocr.settings import Settings
 from batch_ocr.state import Journal, default_state_path
+from batch_ocr.summary import RunSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +55,15 @@ def state_path_for(output: str, explicit: Path | None) -> Path | None:
     return default_state_path(Path(output))
 
 
+def write_summary_json(path: Path, facts: dict[str, Any]) -> None:
+    """Write ``--summary-json`` (mode 0600: it names the run's outcome, not its people)."""
+    with open_private(path) as handle:
+        json.dump(facts, handle, indent=2)
+        handle.write("\n")
+
+
 class Runner:
-    """One run from sources to an output file."""
+    """One run from sources to an output file, with the engine it is handed."""
 
     def __init__(
         self,
@@ -56,23 +71,24 @@ class Runner:
         sources: Iterable[Path],
         output: str,
         *,
+        engine: Engine,
         options: RunOptions | None = None,
         view: OutputView | None = None,
-        sleep: Sleep = asyncio.sleep,
-        on_row: Callable[[Row, RunSummary], None] | None = None,
+        on_row: OnRow | None = None,
         on_start: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.sources = list(sources)
         self.output = output
-        self.options = options or RunOptions()
+        self.engine = engine
+        self.options = options or RunOptions(concurrency=settings.concurrency,
+                                             price_per_call=settings.api.price_per_call)
         self.view = view or OutputView()
         self.fmt = output_format(output, settings.format)
         self.state_path = state_path_for(output, settings.state)
         if self.view.pair and self.state_path is None:
             raise ConfigError("--pair writes its table from the state journal: give --state "
                               "PATH when writing to stdout")
-        self._sleep = sleep
         self._on_row = on_row
         self._on_start = on_start
         self.batch: BatchRun | None = None
@@ -82,6 +98,10 @@ class Runner:
         if self.batch is not None:
             self.batch.request_stop()
 
+    def summary_so_far(self) -> RunSummary | None:
+        """The summary of a run that was cancelled (a second Ctrl-C), if it started."""
+        return self.batch.summary(interrupted=True) if self.batch is not None else None
+
     @contextlib.contextmanager
     def _journal(self) -> Iterator[Journal | None]:
         if self.state_path is None:
@@ -90,33 +110,47 @@ class Runner:
         with Journal(self.state_path) as journal:
             yield journal
 
+    @contextlib.asynccontextmanager
+    async def _engine_started(self) -> AsyncIterator[None]:
+        if self.options.dry_run:
+            yield  # a dry run never calls the engine
+            return
+        try:
+            await self.engine.start()
+            yield
+        finally:
+            await self.engine.aclose()
+
     async def run(self) -> RunSummary:
         """Run to the end (or to a stop); raises ``RunLockedError`` if another run is on."""
         with self._journal() as journal:
             if self._on_start is not None:
                 self._on_start()  # the lock is ours: the run really starts
-            if self.options.dry_run:
-                return await self._batch(journal, sink=lambda row: None).run()
-            output = self._output_file()
+            async with self._engine_started():
+                if self.options.dry_run:
+                    return await self._batch(journal, sink=lambda row: None).run()
+                return await self._run_into_output(journal)
+
+    async def _run_into_output(self, journal: Journal | None) -> RunSummary:
+        output = self._output_file()
+        try:
+            output.start(self._presented(journal))
+        except OSError as exc:
+            raise OutputError(f"cannot write the output or state: {exc}") from None
+        batch = self._batch(journal, sink=lambda row: output.write(self.present(row)))
+        try:
+            await batch.run()
+        finally:
+            # Also on cancellation (a second Ctrl-C): the journal has every finished
+            # row, so the output is made whole from it. Nothing to redo when the run
+            # wrote no row (a no-op rerun): the start already rebuilt it.
+            rebuild = journal is not None and (
+                batch.counters.rows_written > 0 or isinstance(output, PairedOutputFile))
             try:
-                output.start(self._presented(journal))
+                output.finish(self._presented(journal) if rebuild else None)
             except OSError as exc:
-                raise OutputError(f"cannot write the output or state: {exc}") from None
-            batch = self._batch(journal, sink=lambda row: output.write(self.present(row)))
-            try:
-                return await batch.run()
-            finally:
-                # Also on cancellation (a second Ctrl-C): the journal has every finished
-                # row, so the output is made whole from it. Nothing to redo when the run
-                # wrote no row (a no-op rerun): the start already rebuilt it.
-                rebuilt = journal is not None and (
-                    batch.summary.rows_written > 0 or isinstance(output, PairedOutputFile))
-                try:
-                    output.finish(self._presented(journal) if rebuilt else None)
-                except OSError as exc:
-                    if batch.summary.fatal_error is None:
-                        batch.summary.fatal_error = f"cannot write the output or state: {exc}"
-                        batch.summary.fatal_code = OutputError.error_code
+                batch.fail(OutputError(f"cannot write the output or state: {exc}"))
+        return batch.summary()
 
     def _output_file(self) -> OutputFile:
         if self.view.pair:
@@ -140,13 +174,6 @@ class Runner:
         return mask_row(shown) if self.view.mask else shown
 
     def _batch(self, journal: Journal | None, sink: Callable[[Row], None]) -> BatchRun:
-        self.batch = BatchRun(
-            self.settings,
-            self.sources,
-            sink,
-            options=self.options,
-            journal=journal,
-            sleep=self._sleep,
-            on_row=self._on_row,
-        )
+        self.batch = BatchRun(self.engine, self.sources, sink, options=self.options,
+                              journal=journal, on_row=self._on_row)
         return self.batch

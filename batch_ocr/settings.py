@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from batch_ocr.errors import ConfigError
 
@@ -25,8 +33,8 @@ ENV_PREFIX = "BATCH_OCR_"
 CONFIG_FILE_NAME = "batch-ocr.toml"
 
 
-class Settings(BaseModel):
-    """Everything a run needs to know, validated once and then never changed."""
+class ApiSettings(BaseModel):
+    """The ``[api]`` section: the paid service and how to call it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -34,19 +42,11 @@ class Settings(BaseModel):
     secret_key: SecretStr | None = Field(None, description="SecretKey (never printed)")
     endpoint: str = Field(DEFAULT_ENDPOINT, description="API URL")
     source: str = Field("market", description="X-Source header value")
-    concurrency: int = Field(8, ge=1, le=1024, description="requests in flight at most")
     qps: float | None = Field(None, gt=0, description="cap on requests per second")
     max_attempts: int = Field(5, ge=1, le=100, description="attempts per image, the first included")
     timeout: float = Field(30.0, gt=0, description="seconds per request")
-    format: Literal["csv", "jsonl"] | None = Field(None, description="output format")
-    bom: bool = Field(True, description="UTF-8 BOM at the start of CSV output")
-    state: Path | None = Field(None, description="state journal path")
     price_per_call: float = Field(1.0, ge=0, description="CNY per call, for --dry-run cost")
     ca_bundle: Path | None = Field(None, description="extra CA certificates (PEM) to trust")
-    engine: Literal["api", "local", "auto"] = Field(
-        "auto", description="api, local (offline), or auto: api when credentials are set"
-    )
-    workers: int | None = Field(None, ge=1, le=64, description="local engine worker processes")
 
     @field_validator("endpoint")
     @classmethod
@@ -59,6 +59,10 @@ class Settings(BaseModel):
         """The secret key in clear, for signing only."""
         return self.secret_key.get_secret_value() if self.secret_key else ""
 
+    def has_credentials(self) -> bool:
+        """Half a pair counts: the user meant the API and must hear which half is missing."""
+        return bool(self.secret_id or self.secret_key)
+
     def require_credentials(self) -> None:
         """Raise ``ConfigError`` with one line telling exactly how to set them."""
         pairs = (("BATCH_OCR_SECRET_ID", self.secret_id), ("BATCH_OCR_SECRET_KEY", self.secret_key))
@@ -70,8 +74,71 @@ class Settings(BaseModel):
             )
 
 
-#: Keys that may appear in the config file and the environment.
-SETTING_KEYS: tuple[str, ...] = tuple(Settings.model_fields)
+class LocalSettings(BaseModel):
+    """The ``[local]`` section: the offline engine."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    workers: int | None = Field(None, ge=1, le=64, description="local engine worker processes")
+
+
+#: Built-in engine sections and their models. Another engine's section is kept as the
+#: table it is (``Settings.engine_tables``) and validated by that engine.
+SECTION_MODELS: dict[str, type[BaseModel]] = {"api": ApiSettings, "local": LocalSettings}
+
+
+class Settings(BaseModel):
+    """Everything a run needs to know, validated once and then never changed.
+
+    Run-wide keys sit at the top; each engine's keys in its own section (``[api]``,
+    ``[local]``). The flat keys of earlier versions (``secret_id = ...`` at the top of
+    the file, ``BATCH_OCR_SECRET_ID``, ``--endpoint``) are folded into their section,
+    so every existing key, variable and flag keeps working.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    concurrency: int = Field(8, ge=1, le=1024, description="images in flight at most")
+    format: Literal["csv", "jsonl"] | None = Field(None, description="output format")
+    bom: bool = Field(True, description="UTF-8 BOM at the start of CSV output")
+    state: Path | None = Field(None, description="state journal path")
+    engine: str = Field(
+        "auto", description="api, local (offline), or auto: api when credentials are set"
+    )
+    api: ApiSettings = Field(default_factory=lambda: ApiSettings.model_validate({}))
+    local: LocalSettings = Field(default_factory=lambda: LocalSettings.model_validate({}))
+    #: Sections of engines registered beyond the built-in ones, as written.
+    engine_tables: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_flat_keys(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        values = dict(values)
+        for key, section in SECTION_OF_KEY.items():
+            if key in values:
+                table = dict(_as_table(values.get(section)))
+                table[key] = values.pop(key)
+                values[section] = table
+        return values
+
+
+def _as_table(value: Any) -> dict[str, Any]:
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    return dict(value) if isinstance(value, dict) else {}
+
+
+#: Every flat key of a section, and the section it belongs to.
+SECTION_OF_KEY: dict[str, str] = {
+    key: section for section, model in SECTION_MODELS.items() for key in model.model_fields
+}
+#: Keys that may appear at the top of the config file and in the environment.
+SETTING_KEYS: tuple[str, ...] = (
+    *(key for key in Settings.model_fields if key not in (*SECTION_MODELS, "engine_tables")),
+    *SECTION_OF_KEY,
+)
 
 
 def env_var(key: str) -> str:
@@ -81,7 +148,9 @@ def env_var(key: str) -> str:
 
 def default_of(key: str) -> Any:
     """The built-in default of a setting (for ``--help``)."""
-    return Settings.model_fields[key].default
+    section = SECTION_OF_KEY.get(key)
+    model: type[BaseModel] = SECTION_MODELS[section] if section else Settings
+    return model.model_fields[key].default
 
 
 def user_config_path(environ: Mapping[str, str]) -> Path:
@@ -102,17 +171,29 @@ def find_config_file(explicit: Path | None, environ: Mapping[str, str]) -> Path 
     return None
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
+def read_config_file(path: Path, engine_sections: Iterable[str] = ()) -> dict[str, Any]:
     """The settings in a TOML file; unknown keys are an error (they are usually typos)."""
     try:
         with path.open("rb") as handle:
             values = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
-    unknown = sorted(set(values) - set(SETTING_KEYS))
+    tables = {key for key, value in values.items() if isinstance(value, dict)}
+    sections = {*SECTION_MODELS, *engine_sections}
+    unknown = sorted(set(values) - set(SETTING_KEYS) - (tables & sections))
     if unknown:
         raise ConfigError(f"unknown key(s) in {path}: {', '.join(unknown)}")
-    return values
+    return _with_engine_tables(values)
+
+
+def _with_engine_tables(values: dict[str, Any]) -> dict[str, Any]:
+    """Move the tables of engines that are not built in under ``engine_tables``."""
+    moved = dict(values)
+    extra = {key: moved.pop(key) for key in values
+             if isinstance(values[key], dict) and key not in SECTION_MODELS}
+    if extra:
+        moved["engine_tables"] = extra
+    return moved
 
 
 def read_environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -120,12 +201,30 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return {key: environ[env_var(key)] for key in SETTING_KEYS if environ.get(env_var(key))}
 
 
+def _sectioned(layer: Mapping[str, Any]) -> dict[str, Any]:
+    """One layer with its flat section keys moved into their section's table."""
+    result: dict[str, Any] = {}
+    for key, value in layer.items():
+        section = SECTION_OF_KEY.get(key)
+        if section is not None:
+            result.setdefault(section, {})[key] = value
+        elif key in SECTION_MODELS:
+            result[key] = {**result.get(key, {}), **_as_table(value)}
+        else:
+            result[key] = value
+    return result
+
+
 def _describe(error: ValidationError) -> str:
     # Pydantic's own text quotes the input value; a value may be the secret key, so we
     # name the key and the rule only.
     parts = []
     for item in error.errors():
-        key = ".".join(str(p) for p in item["loc"]) or "settings"
+        # A flat key is named as users write it (``endpoint``, not ``api.endpoint``).
+        loc = [str(p) for p in item["loc"]]
+        if len(loc) == 2 and loc[0] in SECTION_MODELS and loc[1] in SECTION_OF_KEY:
+            loc = loc[1:]
+        key = ".".join(loc) or "settings"
         parts.append(f"{key}: {item['msg']}")
     return "; ".join(parts)
 
@@ -135,18 +234,28 @@ def load_settings(
     *,
     config_path: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    engine_sections: Iterable[str] = (),
 ) -> Settings:
     """Build the settings: defaults < config file < environment < ``flags``.
 
     ``flags`` holds only what the user gave on the command line (None means "not given").
+    ``engine_sections`` names the engines beyond the built-in ones whose ``[name]``
+    table the config file may hold.
     """
     environ = os.environ if environ is None else environ
-    merged: dict[str, Any] = {}
+    layers: list[Mapping[str, Any]] = []
     config_file = find_config_file(config_path, environ)
     if config_file is not None:
-        merged.update(read_config_file(config_file))
-    merged.update(read_environment(environ))
-    merged.update({k: v for k, v in (flags or {}).items() if v is not None})
+        layers.append(read_config_file(config_file, engine_sections))
+    layers.append(read_environment(environ))
+    layers.append({k: v for k, v in (flags or {}).items() if v is not None})
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in _sectioned(layer).items():
+            if key in SECTION_MODELS:
+                merged[key] = {**merged.get(key, {}), **value}
+            else:
+                merged[key] = value
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:

@@ -58,8 +58,8 @@ class FileStamp:
     mtime_ns: int
 
     @classmethod
-    def of(cls, path: Path) -> FileStamp | None:
-        """The stamp of ``path``; never None since issue 6 (kept in the type for callers).
+    def of(cls, path: Path) -> FileStamp:
+        """The stamp of ``path``, whatever state the path is in.
 
         A path that cannot be followed (a dangling link, a link loop) is stamped by the
         link itself, and one deleted since the walk gets ``MISSING_STAMP``: their rows

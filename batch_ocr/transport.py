@@ -60,10 +60,11 @@ def make_session(settings: Settings) -> aiohttp.ClientSession:
         # ssl=True is aiohttp's own verified default context, built once at import;
         # building a second one here loads the system CAs again (~30 ms CPU of start-up,
         # measured by tests/benchmarks). Only a --ca-bundle needs a context of ours.
-        ssl=ssl_context(settings.ca_bundle) if settings.ca_bundle is not None else True,
+        ssl=ssl_context(settings.api.ca_bundle) if settings.api.ca_bundle is not None else True,
         enable_cleanup_closed=True,
     )
-    timeout = aiohttp.ClientTimeout(total=settings.timeout, connect=min(settings.timeout, 10.0))
+    timeout_s = settings.api.timeout
+    timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(timeout_s, 10.0))
     return aiohttp.ClientSession(
         connector=connector,
         timeout=timeout,

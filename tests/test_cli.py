@@ -128,7 +128,8 @@ def test_dry_run_counts_distinct_calls_and_cost(scans: Path, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     Path("batch-ocr.toml").write_text("price_per_call = 1.5\n")
     summary = tmp_path / "summary.json"
-    code = main([str(scans), "-o", "out.csv", "--dry-run", "--summary-json", str(summary)])
+    code = main([str(scans), "-o", "out.csv", "--dry-run", "--engine", "api",
+                 "--summary-json", str(summary)])
     err = capsys.readouterr().err
     # a.jpg and a_copy.jpg are one content: one call. empty.jpg is refused locally.
     assert "dry run: a real run would make 2 calls (about 3.00 CNY at 1.5 per call)" in err
@@ -138,6 +139,20 @@ def test_dry_run_counts_distinct_calls_and_cost(scans: Path, tmp_path: Path,
     assert report["would_call"] == 2 and report["calls"] == 0 and report["dry_run"] is True
     assert report["estimated_cost"] == 3.0
     assert oct(summary.stat().st_mode & 0o777) == "0o600"
+
+
+def test_dry_run_with_the_offline_engine_names_no_price(
+        scans: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    summary = tmp_path / "summary.json"
+    code = main([str(scans), "-o", "out.csv", "--dry-run", "--engine", "local",
+                 "--summary-json", str(summary)])
+    err = capsys.readouterr().err
+    assert code == 1  # the empty file would be rejected
+    assert ("dry run: a real run would recognise 2 images with the local engine "
+            "(offline: nothing is billed)") in err
+    assert "CNY" not in err
+    report = json.loads(summary.read_text())
+    assert (report["would_call"], report["estimated_cost"], report["engine"]) == (2, 0.0, "local")
 
 
 def test_second_run_on_the_same_state_exits_75(scans: Path, monkeypatch: pytest.MonkeyPatch,

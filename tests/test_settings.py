@@ -43,11 +43,14 @@ def write_toml(path: Path, text: str) -> Path:
 def test_defaults(home: dict[str, str]) -> None:
     settings = load_settings({}, environ=home)
 
-    assert settings.endpoint == DEFAULT_ENDPOINT
-    assert (settings.source, settings.concurrency, settings.max_attempts) == ("market", 8, 5)
-    assert (settings.qps, settings.format, settings.bom, settings.timeout) == (None, None, True, 30.0)
-    assert settings.secret_id is None and settings.secret_key_value() == ""
-    assert {key: default_of(key) for key in SETTING_KEYS} == Settings().model_dump()
+    assert settings.api.endpoint == DEFAULT_ENDPOINT
+    assert (settings.api.source, settings.concurrency, settings.api.max_attempts) == ("market", 8, 5)
+    assert (settings.api.qps, settings.format, settings.bom, settings.api.timeout) == (None, None, True, 30.0)
+    assert settings.api.secret_id is None and settings.api.secret_key_value() == ""
+    dumped = Settings().model_dump()
+    flat = {k: v for k, v in dumped.items() if k not in ("api", "local", "engine_tables")}
+    flat |= dumped["api"] | dumped["local"]
+    assert {key: default_of(key) for key in SETTING_KEYS} == flat
 
 
 def test_env_var_names() -> None:
@@ -96,10 +99,10 @@ def test_every_key_can_come_from_the_environment(home: dict[str, str]) -> None:
 
     settings = load_settings(None, environ=environ)
 
-    assert settings.secret_id == "AKID123"
-    assert settings.secret_key_value() == SECRET
-    assert settings.endpoint == "http://127.0.0.1:8080/ocr"
-    assert (settings.qps, settings.bom, settings.format) == (2.5, False, "jsonl")
+    assert settings.api.secret_id == "AKID123"
+    assert settings.api.secret_key_value() == SECRET
+    assert settings.api.endpoint == "http://127.0.0.1:8080/ocr"
+    assert (settings.api.qps, settings.bom, settings.format) == (2.5, False, "jsonl")
     assert settings.state == Path("run.state")
 
 
@@ -107,20 +110,20 @@ def test_cwd_file_is_found(home: dict[str, str]) -> None:
     write_toml(Path(CONFIG_FILE_NAME), 'source = "from-cwd"\n')
     write_toml(Path(home["XDG_CONFIG_HOME"]) / "batch-ocr" / "config.toml", 'source = "from-xdg"\n')
 
-    assert load_settings({}, environ=home).source == "from-cwd"
+    assert load_settings({}, environ=home).api.source == "from-cwd"
 
 
 def test_xdg_user_file_is_found(home: dict[str, str]) -> None:
     write_toml(Path(home["XDG_CONFIG_HOME"]) / "batch-ocr" / "config.toml", "qps = 3\n")
 
-    assert load_settings({}, environ=home).qps == 3.0
+    assert load_settings({}, environ=home).api.qps == 3.0
 
 
 def test_explicit_config_wins_over_cwd_file(home: dict[str, str], tmp_path: Path) -> None:
     write_toml(Path(CONFIG_FILE_NAME), 'source = "from-cwd"\n')
     explicit = write_toml(tmp_path / "explicit.toml", 'source = "explicit"\n')
 
-    assert load_settings({}, config_path=explicit, environ=home).source == "explicit"
+    assert load_settings({}, config_path=explicit, environ=home).api.source == "explicit"
 
 
 def test_explicit_config_must_exist(home: dict[str, str], tmp_path: Path) -> None:
@@ -209,7 +212,7 @@ def test_endpoint_must_be_http(home: dict[str, str], endpoint: str) -> None:
 
 @pytest.mark.parametrize("endpoint", ["http://127.0.0.1:9/x", "https://api.example.com/ocr"])
 def test_http_and_https_endpoints_are_accepted(home: dict[str, str], endpoint: str) -> None:
-    assert load_settings({"endpoint": endpoint}, environ=home).endpoint == endpoint
+    assert load_settings({"endpoint": endpoint}, environ=home).api.endpoint == endpoint
 
 
 @pytest.mark.parametrize(
@@ -234,7 +237,7 @@ def test_missing_credentials_message(
     settings = load_settings({}, environ=home | credentials)
 
     with pytest.raises(ConfigError) as caught:
-        settings.require_credentials()
+        settings.api.require_credentials()
 
     assert str(caught.value) == message
 
@@ -242,7 +245,7 @@ def test_missing_credentials_message(
 def test_credentials_from_file_satisfy_the_check(home: dict[str, str], tmp_path: Path) -> None:
     config = write_toml(tmp_path / "c.toml", f'secret_id = "AKID"\nsecret_key = "{SECRET}"\n')
 
-    load_settings({}, config_path=config, environ=home).require_credentials()
+    load_settings({}, config_path=config, environ=home).api.require_credentials()
 
 
 def test_secret_key_never_shows_in_repr_or_str(home: dict[str, str]) -> None:
@@ -253,7 +256,7 @@ def test_secret_key_never_shows_in_repr_or_str(home: dict[str, str]) -> None:
     for text in (repr(settings), str(settings), settings.model_dump_json(), f"{settings}"):
         assert SECRET not in text
     assert "AKID123" in repr(settings)
-    assert settings.secret_key_value() == SECRET
+    assert settings.api.secret_key_value() == SECRET
 
 
 def test_settings_are_frozen(home: dict[str, str]) -> None:
@@ -271,3 +274,43 @@ def test_config_example_documents_every_setting() -> None:
     example = (Path(__file__).resolve().parent.parent / "config.example.toml").read_text()
     documented = set(re.findall(r"^# (\w+) = ", example, re.MULTILINE))
     assert documented == set(SETTING_KEYS)
+
+
+def test_engine_sections_in_the_config_file(home: dict[str, str], tmp_path: Path) -> None:
+    config = write_toml(tmp_path / "c.toml",
+                        'concurrency = 3\n[api]\nendpoint = "http://127.0.0.1:9/x"\nqps = 2\n'
+                        "[local]\nworkers = 2\n")
+
+    settings = load_settings({}, config_path=config, environ=home)
+
+    assert (settings.concurrency, settings.api.endpoint, settings.api.qps,
+            settings.local.workers) == (3, "http://127.0.0.1:9/x", 2.0, 2)
+
+
+def test_flat_keys_override_the_section_layer_by_layer(home: dict[str, str],
+                                                       tmp_path: Path) -> None:
+    """A section in the file is one layer: the environment and flags still win over it."""
+    config = write_toml(tmp_path / "c.toml", '[api]\nsource = "file"\nqps = 1\ntimeout = 5\n')
+    environ = home | {"BATCH_OCR_QPS": "4"}
+
+    settings = load_settings({"timeout": 9.0}, config_path=config, environ=environ)
+
+    assert (settings.api.source, settings.api.qps, settings.api.timeout) == ("file", 4.0, 9.0)
+
+
+def test_unknown_section_is_refused_but_a_registered_engines_is_kept(
+        home: dict[str, str], tmp_path: Path) -> None:
+    config = write_toml(tmp_path / "c.toml", "[echo]\nprefix = 'x'\n")
+
+    with pytest.raises(ConfigError, match="unknown key.*echo"):
+        load_settings({}, config_path=config, environ=home)
+    settings = load_settings({}, config_path=config, environ=home, engine_sections=("echo",))
+    assert settings.engine_tables == {"echo": {"prefix": "x"}}
+
+
+def test_a_section_key_error_names_the_key_as_users_write_it(home: dict[str, str],
+                                                             tmp_path: Path) -> None:
+    config = write_toml(tmp_path / "c.toml", "[local]\nworkers = 0\n")
+
+    with pytest.raises(ConfigError, match=r"^invalid settings: workers: "):
+        load_settings({}, config_path=config, environ=home)

@@ -1,21 +1,91 @@
-"""The paid API as an engine: encode the form body, send it with retries."""
+"""The paid API as an engine: it owns the HTTP session, the call gate and the breaker.
+
+Each ``recognise`` is one or more billed calls through ``ApiClient``. Images arrive
+fitted to the API's limits (``image_limits``); portraits are links, fetched with the
+same session and retry policy (``fetch_portrait``).
+"""
 
 from __future__ import annotations
 
+import asyncio
+
+import aiohttp
+
+from batch_ocr import portraits
 from batch_ocr.api_client import ApiClient
 from batch_ocr.encoding import form_body
-from batch_ocr.engines.base import Engine, EngineResult
-from batch_ocr.imaging import PreparedImage
+from batch_ocr.engines.base import Engine, EngineCounters, EngineResult, PortraitUnavailable
+from batch_ocr.engines.call_gate import CallGate, UnreachableBreaker
+from batch_ocr.engines.registry import EngineOptions
+from batch_ocr.errors import ApiError, FatalRunError
+from batch_ocr.imaging import API_LIMITS, PreparedImage
+from batch_ocr.meters import RateLimit
+from batch_ocr.settings import Settings
+from batch_ocr.transport import make_session
 
 
 class ApiEngine(Engine):
-    """Each ``recognise`` is one or more (billed) calls through ``ApiClient``."""
+    """The provider's HTTP API (``API_CONTRACT.md``)."""
 
     name = "api"
+    billed = True
+    image_limits = API_LIMITS
+    description = "each call may be billed"
 
-    def __init__(self, client: ApiClient) -> None:
-        self.client = client
+    def __init__(self, settings: Settings, options: EngineOptions | None = None) -> None:
+        options = options or EngineOptions()
+        self._settings = settings
+        self._sleep = options.sleep or asyncio.sleep
+        api = settings.api
+        self.gate = CallGate(max_calls=options.max_calls,
+                             rate=RateLimit(api.qps) if api.qps else None)
+        self.breaker = UnreachableBreaker()
+        self._session: aiohttp.ClientSession | None = None
+        self._client: ApiClient | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, options: EngineOptions) -> ApiEngine:
+        if not options.dry_run:
+            settings.api.require_credentials()
+        return cls(settings, options)
+
+    async def start(self) -> None:
+        self._session = make_session(self._settings)
+        self._client = ApiClient(self._settings, self._session, sleep=self._sleep,
+                                 before_call=self.gate.admit)
 
     async def recognise(self, image: PreparedImage) -> EngineResult:
-        recognition = await self.client.recognise(form_body(image.mime, image.payload))
+        if self._client is None:
+            raise RuntimeError("start() the engine first")
+        try:
+            recognition = await self._client.recognise(form_body(image.mime, image.payload))
+        except FatalRunError as exc:
+            self.gate.stop(exc)
+            raise
+        except ApiError as exc:
+            tripped = self.breaker.file_failed(exc.error_code, exc.message)
+            if tripped is not None:
+                self.gate.stop(tripped)
+            raise
+        self.breaker.answered()
         return EngineResult(recognition.data, recognition.attempts)
+
+    def counters(self) -> EngineCounters:
+        if self._client is None:
+            return EngineCounters()
+        return EngineCounters(calls=self._client.calls, retries=self._client.retries)
+
+    async def fetch_portrait(self, url: str) -> bytes:
+        if self._session is None:
+            raise PortraitUnavailable("the engine is not started")
+        try:
+            return await portraits.download(self._session, url,
+                                            max_attempts=self._settings.api.max_attempts,
+                                            sleep=self._sleep)
+        except portraits.PortraitError as exc:
+            raise PortraitUnavailable(str(exc)) from None
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

@@ -1,4 +1,20 @@
-"""The small interface every engine offers the pipeline."""
+"""The one seam between a run and whatever reads the cards.
+
+A run is handed an ``Engine`` and knows nothing else about it (STYLE.md, habit 13):
+whether its calls are billed, which image limits it needs, what it counts and which
+resources it holds are the engine's own business, declared here.
+
+Lifecycle: create (cheap, no resources) -> ``start()`` -> ``recognise()`` any number of
+times, concurrently -> ``aclose()``. A dry run never starts its engine.
+
+Errors an engine raises from ``recognise``:
+
+- ``FileError``: this image failed; it becomes a row and the run goes on;
+- ``FatalRunError``: nothing more can succeed; the run starts nothing new, lets what is
+  in flight finish and exits 3;
+- ``CallBudgetExhausted``: the engine refused to start a billed call (``--max-calls``);
+  the image is left for the next run.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +22,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
-from batch_ocr.imaging import PreparedImage
+from batch_ocr.imaging import ImageLimits, PreparedImage
 from batch_ocr.models import CardData
 
 
@@ -17,20 +33,51 @@ class EngineResult:
     data: CardData
     #: Calls (API) or runs (local) it took, the first included.
     attempts: int
-    #: The portrait's bytes when the engine cropped it itself (local); the API gives a
-    #: link in ``data.image_url`` instead.
+    #: The portrait's bytes when the engine cropped it itself; an engine that only has
+    #: a link puts it in ``data.image_url`` and fetches it in ``fetch_portrait``.
     portrait_bytes: bytes | None = None
 
 
-class Engine(ABC):
-    """Recognises prepared images. Raises ``FileError`` for a per-file failure and
-    ``FatalRunError`` when nothing more can succeed."""
+@dataclass(frozen=True, slots=True)
+class EngineCounters:
+    """What an engine has done so far, for the progress line and the summary."""
 
+    #: Calls made, retries included (billed calls for a billed engine).
+    calls: int = 0
+    #: Calls that were second or later attempts.
+    retries: int = 0
+
+
+class PortraitUnavailable(Exception):
+    """The engine cannot give this portrait; the message goes to ``portrait_error``."""
+
+
+class Engine(ABC):
+    """Recognises prepared images; see the module docstring for the contract."""
+
+    #: The name ``--engine`` selects it by and rows carry in ``engine``.
     name: ClassVar[str]
+    #: Whether a recognition may cost money: dry runs price it, summaries say so.
+    billed: ClassVar[bool] = False
+    #: Limits images are fitted to before ``recognise``; None gives original pixels.
+    image_limits: ClassVar[ImageLimits | None] = None
+    #: Said once at the start of a run ("offline, nothing leaves this machine").
+    description: ClassVar[str] = ""
+
+    async def start(self) -> None:  # noqa: B027 - engines without resources skip it
+        """Acquire what the engine needs (sessions, worker processes)."""
 
     @abstractmethod
     async def recognise(self, image: PreparedImage) -> EngineResult:
         """Recognise one image."""
 
+    def counters(self) -> EngineCounters:
+        """Calls and retries so far (an engine that counts nothing reports zeros)."""
+        return EngineCounters()
+
+    async def fetch_portrait(self, url: str) -> bytes:
+        """The portrait behind ``data.image_url`` (an engine that gives links has it)."""
+        raise PortraitUnavailable(f"the {self.name} engine cannot fetch portrait links")
+
     async def aclose(self) -> None:  # noqa: B027 - engines without resources skip it
-        """Release what the engine holds (worker processes)."""
+        """Release what the engine holds; called once, also after a failed start."""

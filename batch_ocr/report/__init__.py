@@ -7,12 +7,32 @@ Public API::
     load_rows(output_path) -> list[dict]          # JSONL or CSV output, types restored
     image_finder(folders) -> image_for            # ``file`` looked up in source folders
 
+    write_run_report(output, out_html, *, sources, facts, masked=False) -> None
+
 ``batch-ocr-report`` (``cli.py``) rebuilds the page from an output file; it is a thin
-layer over these three.
+layer over these. ``batch-ocr --report`` calls ``write_run_report``.
 """
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
 
 from batch_ocr.report.load import ReportInputError, load_rows
 from batch_ocr.report.page import write_report
 from batch_ocr.report.sources import image_finder
+from batch_ocr.summary import SummaryJson, report_facts
 
-__all__ = ["ReportInputError", "image_finder", "load_rows", "write_report"]
+
+def write_run_report(
+    output: Path, out_html: Path, *, sources: Iterable[Path], facts: SummaryJson,
+    masked: bool = False,
+) -> None:
+    """The review page of a finished run: its output as written, its summary's facts."""
+    rows = load_rows(output)
+    folders = [s if s.is_dir() else s.parent for s in sources]
+    write_report(rows, out_html, image_for=image_finder(folders), summary=report_facts(facts),
+                 masked=masked, portrait_dir=output.parent)
+
+
+__all__ = ["ReportInputError", "image_finder", "load_rows", "write_report", "write_run_report"]

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from batch_ocr.engines import resolve_engine_name
+from batch_ocr.engines.registry import resolve_engine_name
 from batch_ocr.pipeline import BatchRun
 from batch_ocr.rows import Row
 from batch_ocr.settings import Settings
@@ -98,8 +98,9 @@ async def test_a_worker_that_dies_gives_an_error_row_and_the_run_goes_on(
         Image.new("RGB", (120, 80), (index * 60, 90, 200)).save(scans / f"ok{index}.png")
     engine = OfflineEngine(2, task=crash_on_marked_image)
     rows: list[Row] = []
+    await engine.start()
     try:
-        summary = await BatchRun(Settings(), [scans], rows.append, engine=engine).run()
+        summary = await BatchRun(engine, [scans], rows.append).run()
     finally:
         await engine.aclose()
     by_file = {row.file: row for row in rows}

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from batch_ocr import discovery, pipeline
+from batch_ocr import discovery, jobs
 from batch_ocr.cli import main
 from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from tests.e2e_support import emulator_in_thread, read_rows
@@ -104,14 +104,14 @@ def _hostile_file_system(monkeypatch: pytest.MonkeyPatch, scans: Path) -> None:
         no_permission.chmod(0)
         return
     # As root, chmod 000 does not stop a read: simulate the EACCES a normal user gets.
-    real_open = pipeline._open_for_reading
+    real_open = jobs._open_for_reading
 
     def guarded_open(path: Path) -> int:
         if Path(path) == no_permission:
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
         return real_open(path)
 
-    monkeypatch.setattr(pipeline, "_open_for_reading", guarded_open)
+    monkeypatch.setattr(jobs, "_open_for_reading", guarded_open)
 
 
 def _run_bounded(argv: list[str], fifo: Path) -> tuple[int, float]:

@@ -1,0 +1,70 @@
+"""Once per content: the same bytes under several names are recognised (and paid) once.
+
+A copy that arrives while its content is in flight waits for that answer; one that
+arrives later takes the remembered row. Memory stays bounded however large the run:
+what is in flight is bounded by the concurrency, and finished rows are remembered in a
+least-recently-used table of ``max_remembered`` entries. With a journal, a content whose
+row is final is forgotten at once, since the journal answers for it from then on
+(README, "Resume"); without one (``-o -``) a copy met after more than ``max_remembered``
+other contents is recognised again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from batch_ocr.rows import Row
+
+#: Finished rows kept for copies; a row is ~1 KB, so this is a few MB at most.
+MAX_REMEMBERED = 4096
+
+
+class ContentDedup:
+    """Runs ``recognise`` once per sha256 among the calls of one run."""
+
+    def __init__(self, max_remembered: int = MAX_REMEMBERED) -> None:
+        self._max_remembered = max_remembered
+        self._in_flight: dict[str, asyncio.Future[Row]] = {}
+        self._finished: OrderedDict[str, Row] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._in_flight) + len(self._finished)
+
+    async def once(self, sha256: str, recognise: Callable[[], Awaitable[Row]]) -> tuple[Row, bool]:
+        """The row for this content and whether it is a copy of another file's answer.
+
+        Raises what the first ``recognise`` of this content raised, to every copy waiting.
+        """
+        known = self._finished.get(sha256)
+        if known is not None:
+            self._finished.move_to_end(sha256)
+            return known, True
+        pending = self._in_flight.get(sha256)
+        if pending is not None:
+            return await asyncio.shield(pending), True
+        future: asyncio.Future[Row] = asyncio.get_running_loop().create_future()
+        self._in_flight[sha256] = future
+        try:
+            row = await recognise()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: copies may not exist
+            raise
+        else:
+            future.set_result(row)
+            self._remember(sha256, row)
+        finally:
+            del self._in_flight[sha256]
+        return row, False
+
+    def _remember(self, sha256: str, row: Row) -> None:
+        self._finished[sha256] = row
+        self._finished.move_to_end(sha256)
+        while len(self._finished) > self._max_remembered:
+            self._finished.popitem(last=False)
+
+    def forget(self, sha256: str) -> None:
+        """Drop a finished content (the journal answers for it now)."""
+        self._finished.pop(sha256, None)

@@ -1,0 +1,80 @@
+"""Engines by name: one line each, imported only when chosen.
+
+``--engine``'s choices come from here, and so does every engine a run is handed. An
+engine is one module, one line below and (if it has settings) one section of the config
+file named after it. The import is lazy so that ``batch-ocr --help`` loads neither the
+network nor the imaging stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from batch_ocr.errors import ConfigError
+from batch_ocr.settings import Settings
+
+if TYPE_CHECKING:  # the engines themselves are imported only when chosen
+    from batch_ocr.engines.base import Engine
+
+#: name -> "module:Class" of an ``Engine`` that has a ``from_settings`` constructor.
+ENGINES: dict[str, str] = {
+    "api": "batch_ocr.engines.api:ApiEngine",
+    "local": "batch_ocr.engines.offline:OfflineEngine",
+}
+#: Not an engine: the API when credentials are configured, else the offline engine.
+AUTO = "auto"
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """Per-run choices an engine may honour (``--max-calls``; an injectable sleep)."""
+
+    max_calls: int | None = None
+    sleep: Sleep | None = None
+    #: The engine will never be started: it may skip what only real calls need
+    #: (credentials), but not what tells the user the real run would fail.
+    dry_run: bool = False
+
+
+class EngineClass(Protocol):
+    name: str
+    billed: bool
+
+    def from_settings(self, settings: Settings, options: EngineOptions) -> Engine: ...
+
+
+def engine_names() -> tuple[str, ...]:
+    """What ``--engine`` accepts: every registered engine, then ``auto``."""
+    return (*ENGINES, AUTO)
+
+
+def resolve_engine_name(settings: Settings) -> str:
+    """``auto`` means the API when credentials are configured, else the local engine.
+
+    Half a credential pair counts as configured: the user meant the API, and is better
+    told which half is missing than silently switched to the local engine.
+    """
+    if settings.engine != AUTO:
+        return settings.engine
+    return "api" if settings.api.has_credentials() else "local"
+
+
+def engine_class(name: str) -> EngineClass:
+    """The class registered as ``name``; ``ConfigError`` when there is none."""
+    target = ENGINES.get(name)
+    if target is None:
+        raise ConfigError(f"unknown engine {name!r}: choose one of {', '.join(engine_names())}")
+    module_name, _, class_name = target.partition(":")
+    module: Any = importlib.import_module(module_name)
+    return cast(EngineClass, getattr(module, class_name))
+
+
+def create_engine(settings: Settings, options: EngineOptions | None = None) -> Engine:
+    """The engine ``settings`` select, created but not started."""
+    return engine_class(resolve_engine_name(settings)).from_settings(
+        settings, options or EngineOptions())

@@ -1,0 +1,71 @@
+"""The bounded worker pool: at most ``concurrency`` jobs exist at once, however large the walk.
+
+As in aiometer, task creation is gated, not only execution: ``concurrency`` workers
+take items from a queue of twice that size, so memory does not grow with the folder.
+A stop (first Ctrl-C, a fatal error) lets the work in flight finish and hands every
+item not yet started to ``skipped``. Cancellation (a second Ctrl-C) cancels everything
+at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+
+Item = TypeVar("Item")
+
+
+async def run_pool(
+    items: Iterable[Item],
+    work: Callable[[Item], Awaitable[None]],
+    *,
+    concurrency: int,
+    stop: asyncio.Event,
+    skipped: Callable[[Item], None],
+) -> None:
+    """Run ``work`` on each item with at most ``concurrency`` in flight.
+
+    ``work`` must not raise for an item (a failure is a row); if it does, the pool
+    stops at once and re-raises, so a bug can never leave the walk blocked on a full
+    queue.
+    """
+    queue: asyncio.Queue[tuple[Item] | None] = asyncio.Queue(maxsize=concurrency * 2)
+
+    async def produce() -> None:
+        for item in items:
+            if stop.is_set():
+                skipped(item)
+                continue
+            await queue.put((item,))
+
+    async def worker() -> None:
+        while (entry := await queue.get()) is not None:
+            if stop.is_set():
+                skipped(entry[0])
+                continue
+            await work(entry[0])
+
+    workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    producer = asyncio.create_task(produce())
+    try:
+        # Should every worker die (a bug), the walk would wait forever on a full queue:
+        # watch both, and stop the walk when no worker is left.
+        while not producer.done():
+            alive = [w for w in workers if not w.done()]
+            if not alive:
+                producer.cancel()
+                break
+            await asyncio.wait([producer, *alive], return_when=asyncio.FIRST_COMPLETED)
+        for task in workers:
+            if not task.done():
+                await queue.put(None)
+        await asyncio.gather(*workers)
+    except BaseException:
+        for task in (producer, *workers):
+            task.cancel()
+        await asyncio.gather(producer, *workers, return_exceptions=True)
+        raise
+    if producer.cancelled():
+        raise RuntimeError("every worker stopped before the walk ended")
+    producer.result()

@@ -1,0 +1,53 @@
+"""What a rerun does with a file or a content it has seen before: pure decisions.
+
+README, "Resume": a file whose size and mtime are those journaled is skipped unless its
+outcome was transient (retried by the next run) or ``--retry-failed`` asks for it; a
+content already answered for good (under any name, in any run) is never paid for again:
+its row is reused. ``--force`` redoes everything.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from batch_ocr import statuses
+from batch_ocr.rows import Row
+from batch_ocr.state import JournalEntry
+
+
+@dataclass(frozen=True, slots=True)
+class ResumePolicy:
+    """The rerun flags that change the decisions."""
+
+    force: bool = False
+    retry_failed: bool = False
+
+
+class FileDecision(enum.Enum):
+    """What to do with a file before reading it."""
+
+    #: Done in an earlier run: no read, no row.
+    SKIP = "skip"
+    #: New, changed, or to be done again: read it.
+    PROCESS = "process"
+
+
+def decide_file(entry: JournalEntry | None, policy: ResumePolicy) -> FileDecision:
+    """Skip or process a file, from its journal entry for the same size and mtime."""
+    if entry is None or policy.force:
+        return FileDecision.PROCESS
+    if entry.retryable:
+        return FileDecision.PROCESS
+    if policy.retry_failed and statuses.redone_by_retry_failed(entry.status):
+        return FileDecision.PROCESS
+    return FileDecision.SKIP
+
+
+def reusable(row: Row | None, policy: ResumePolicy) -> Row | None:
+    """The earlier final row for the same content that may stand for this file, if any."""
+    if row is None or policy.force:
+        return None
+    if policy.retry_failed and statuses.redone_by_retry_failed(row.status):
+        return None
+    return row

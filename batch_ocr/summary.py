@@ -1,0 +1,216 @@
+"""What a run did: live counters while it runs, a frozen summary at the end, and its
+two renderings (the lines on stderr and ``--summary-json``).
+
+The JSON keys are a public interface (README, "Summary"): cron jobs and the review page
+read them. ``SummaryJson`` is their one schema; the review page reads a summary file
+through it rather than guessing key names.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from batch_ocr.sanitize import printable
+from batch_ocr.statuses import CLEAN_STATUSES, STATUSES
+
+#: The exit codes a cron job acts on (README, "Exit codes").
+EXIT_OK = 0
+EXIT_FILE_ERRORS = 1
+EXIT_USAGE = 2
+EXIT_FATAL = 3
+EXIT_LOCKED = 75
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+
+
+@dataclass(slots=True)
+class RunCounters:
+    """Counted while the run goes; only the run writes them (progress reads them)."""
+
+    images_found: int = 0
+    rows_by_status: Counter[str] = field(default_factory=Counter)
+    already_done: int = 0
+    reused: int = 0
+    not_attempted: int = 0
+    would_call: int = 0
+    calls: int = 0
+    retries: int = 0
+
+    @property
+    def rows_written(self) -> int:
+        return sum(self.rows_by_status.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(n for status, n in self.rows_by_status.items() if status not in CLEAN_STATUSES)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What a run did, for the summary lines, ``--summary-json`` and the exit code."""
+
+    images_found: int = 0
+    rows_by_status: Counter[str] = field(default_factory=Counter)
+    ignored_files: int = 0
+    already_done: int = 0
+    reused: int = 0
+    not_attempted: int = 0
+    would_call: int = 0
+    calls: int = 0
+    retries: int = 0
+    elapsed_s: float = 0.0
+    fatal_error: str | None = None
+    fatal_code: str | None = None
+    budget_exhausted: bool = False
+    interrupted: bool = False
+    dry_run: bool = False
+    engine: str = ""
+    #: Whether the engine's calls may cost money (the API) or not (offline).
+    billed: bool = True
+    price_per_call: float = 0.0
+    unreadable_dirs: tuple[str, ...] = ()
+
+    @property
+    def rows_written(self) -> int:
+        return sum(self.rows_by_status.values())
+
+    @property
+    def images_per_s(self) -> float:
+        return self.rows_written / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def all_clean(self) -> bool:
+        """Every row written is ok, not_id_card or scan_failed."""
+        return all(status in CLEAN_STATUSES for status in +self.rows_by_status)
+
+    @property
+    def estimated_cost(self) -> float:
+        """What the calls made (or, in a dry run, those it would make) cost."""
+        if not self.billed:
+            return 0.0
+        calls = self.would_call if self.dry_run else self.calls
+        return round(calls * self.price_per_call, 2)
+
+
+def exit_status(summary: RunSummary, *, terminated: bool = False) -> int:
+    """The exit code of a run that ended with ``summary`` (``batch-ocr`` exits with it)."""
+    if summary.fatal_error is not None:
+        return EXIT_FATAL
+    if summary.interrupted:
+        return EXIT_SIGTERM if terminated else EXIT_SIGINT
+    return EXIT_OK if summary.all_clean else EXIT_FILE_ERRORS
+
+
+class SummaryJson(BaseModel):
+    """The schema of ``--summary-json`` (extra keys from newer versions are kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    exit_code: int
+    images_found: int
+    rows_written: int
+    rows_by_status: dict[str, int]
+    ignored_files: int
+    already_done: int
+    reused: int
+    not_attempted: int
+    calls: int
+    retries: int
+    would_call: int
+    estimated_cost: float
+    elapsed_s: float
+    images_per_s: float
+    fatal_error: str | None
+    fatal_code: str | None
+    interrupted: bool
+    budget_exhausted: bool
+    dry_run: bool
+    engine: str
+    finished_at: str
+
+
+#: Facts the review page shows in its header (the rest of the summary is noise there).
+REPORT_FACTS: tuple[str, ...] = (
+    "engine", "calls", "retries", "elapsed_s", "images_found", "already_done",
+    "not_attempted", "exit_code", "finished_at",
+)
+#: The currency of ``estimated_cost``.
+CURRENCY = "CNY"
+
+
+def summary_json(summary: RunSummary, exit_code: int) -> dict[str, Any]:
+    """The machine-readable summary, keys in ``SummaryJson`` order."""
+    facts = SummaryJson(
+        exit_code=exit_code,
+        images_found=summary.images_found,
+        rows_written=summary.rows_written,
+        rows_by_status={s: summary.rows_by_status[s] for s in STATUSES},
+        ignored_files=summary.ignored_files,
+        already_done=summary.already_done,
+        reused=summary.reused,
+        not_attempted=summary.not_attempted,
+        calls=summary.calls,
+        retries=summary.retries,
+        would_call=summary.would_call,
+        estimated_cost=summary.estimated_cost,
+        elapsed_s=round(summary.elapsed_s, 3),
+        images_per_s=round(summary.images_per_s, 2),
+        fatal_error=summary.fatal_error,
+        fatal_code=summary.fatal_code,
+        interrupted=summary.interrupted,
+        budget_exhausted=summary.budget_exhausted,
+        dry_run=summary.dry_run,
+        engine=summary.engine,
+        finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
+    return facts.model_dump()
+
+
+def report_facts(facts: SummaryJson) -> dict[str, Any]:
+    """The summary facts the review page shows, read through the schema."""
+    shown = {key: getattr(facts, key) for key in REPORT_FACTS}
+    shown.update(cost_estimate=facts.estimated_cost, currency=CURRENCY)
+    return shown
+
+
+def _calls_line(summary: RunSummary) -> str:
+    if summary.dry_run and summary.billed:
+        return (f"dry run: a real run would make {summary.would_call} calls "
+                f"(about {summary.estimated_cost:.2f} {CURRENCY} at "
+                f"{summary.price_per_call:g} per call)")
+    if summary.dry_run:
+        return (f"dry run: a real run would recognise {summary.would_call} images with the "
+                f"{summary.engine} engine (offline: nothing is billed)")
+    if not summary.billed:
+        return (f"recognised offline by the {summary.engine} engine: no call made, "
+                "nothing billed")
+    return f"calls made (each may be billed): {summary.calls}, retries: {summary.retries}"
+
+
+def summary_text(summary: RunSummary) -> str:
+    """The human summary printed on stderr at the end."""
+    counts = ", ".join(f"{s} {summary.rows_by_status[s]}" for s in STATUSES
+                       if summary.rows_by_status[s])
+    lines = [
+        f"images found: {summary.images_found}"
+        + (f" (other files ignored: {summary.ignored_files})" if summary.ignored_files else ""),
+        f"rows written: {summary.rows_written}" + (f" ({counts})" if counts else ""),
+    ]
+    if summary.already_done:
+        lines.append(f"already done in an earlier run: {summary.already_done}")
+    if summary.reused:
+        lines.append(f"same content as another image, not sent again: {summary.reused}")
+    if summary.not_attempted:
+        lines.append(f"not attempted (left for the next run): {summary.not_attempted}")
+    lines.append(_calls_line(summary))
+    lines.append(f"elapsed: {summary.elapsed_s:.1f} s, {summary.images_per_s:.1f} images/s")
+    for problem in summary.unreadable_dirs:
+        lines.append(f"unreadable folder: {printable(problem)}")
+    if summary.budget_exhausted:
+        lines.append("stopped at --max-calls; the rest waits for the next run")
+    return "\n".join("batch-ocr: " + line for line in lines)
