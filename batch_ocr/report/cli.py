@@ -13,10 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from batch_ocr.report.load import ReportInputError, load_rows
 from batch_ocr.report.mask import mask_row_dict
 from batch_ocr.report.page import write_report
 from batch_ocr.report.sources import image_finder
+from batch_ocr.summary import SummaryJson, report_facts
 
 PROG = "batch-ocr-report"
 EXIT_OK = 0
@@ -83,7 +86,13 @@ def _read_summary(path: Path) -> dict[str, Any]:
         raise ReportInputError(f"{path}: cannot read ({exc})") from None
     if not isinstance(value, dict):
         raise ReportInputError(f"{path}: the summary must be a JSON object")
-    return value
+    try:
+        facts = SummaryJson.model_validate(value)
+    except ValidationError as exc:
+        missing = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+        raise ReportInputError(f"{path}: not a batch-ocr --summary-json file (check: "
+                               f"{', '.join(missing[:5])})") from None
+    return report_facts(facts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -54,13 +54,13 @@ STATUS_ORDER: tuple[str, ...] = (
 #: Statuses the stylesheet has a colour for (anything else is drawn grey).
 KNOWN_STATUSES: tuple[str, ...] = STATUS_ORDER
 
-# Summary keys we know, by the label they get; the first key present wins. The run
-# summary belongs to another module, so a few plausible spellings are accepted.
+# The facts the header labels, by their keys in ``summary.report_facts`` (the one
+# schema of the run summary); any other key is shown under its own name.
 _ENGINE_KEYS = ("engine",)
-_CALLS_KEYS = ("calls_made", "calls", "api_calls", "paid_calls")
-_COST_KEYS = ("cost_estimate", "estimated_cost", "cost")
-_RUN_TIME_KEYS = ("run_time_s", "elapsed_s", "duration_s", "wall_time_s", "run_time", "elapsed")
-_CURRENCY_KEYS = ("currency", "cost_currency")
+_CALLS_KEYS = ("calls",)
+_COST_KEYS = ("cost_estimate",)
+_RUN_TIME_KEYS = ("elapsed_s",)
+_CURRENCY_KEYS = ("currency",)
 
 
 def write_report(

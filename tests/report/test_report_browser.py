@@ -19,10 +19,10 @@ from report_fakes import Row, base_row, draw_card
 from batch_ocr.report import image_finder, write_report
 
 SUMMARY = {
-    "calls_made": 11,
+    "calls": 11,
     "cost_estimate": 0.11,
     "currency": "CNY",
-    "run_time_s": 83.4,
+    "elapsed_s": 83.4,
     "engine": "api",
 }
 

@@ -12,6 +12,7 @@ from report_fakes import Row, draw_card
 
 from batch_ocr.report import cli
 from batch_ocr.report.thumbs import make_thumbnail
+from batch_ocr.summary import RunSummary, summary_json
 
 JPEG_DATA = "data:image/jpeg;base64,/9j/"
 
@@ -40,7 +41,8 @@ def test_builds_page_from_jsonl(
     rows, images = sample
     output = write_jsonl(tmp_path / "out" / "result.jsonl", rows)
     summary = tmp_path / "summary.json"
-    summary.write_text(json.dumps({"calls_made": 7, "engine": "api"}), "utf-8")
+    facts = summary_json(RunSummary(calls=7, engine="api", price_per_call=1.0), 0)
+    summary.write_text(json.dumps(facts), "utf-8")
     html_path = tmp_path / "review" / "report.html"
 
     code = cli.main(
@@ -123,6 +125,9 @@ def test_missing_image_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     [
         ("{nope", "not JSON (Expecting property name enclosed in double quotes)"),
         ("[1]", "the summary must be a JSON object"),
+        ('{"calls_made": 7, "engine": "api"}',
+         "not a batch-ocr --summary-json file (check: already_done, budget_exhausted, "
+         "calls, dry_run, elapsed_s)"),
     ],
 )
 def test_bad_summary(

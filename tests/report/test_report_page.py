@@ -211,10 +211,10 @@ def test_header_counts_and_summary(tmp_path: Path, sample: tuple[list[Row], Path
     rows, _ = sample
     out = tmp_path / "report.html"
     summary = {
-        "calls_made": 11,
+        "calls": 11,
         "cost_estimate": 0.11,
         "currency": "CNY",
-        "run_time_s": 3723,
+        "elapsed_s": 3723,
         "engine": "api",
         "retries": 2,
     }
