@@ -24,8 +24,8 @@ MAX_REMEMBERED = 4096
 class ContentDedup:
     """Runs ``recognise`` once per sha256 among the calls of one run."""
 
-    def __init__(self, max_remembered: int = MAX_REMEMBERED) -> None:
-        self._max_remembered = max_remembered
+    def __init__(self, max_remembered: int | None = None) -> None:
+        self._max_remembered = MAX_REMEMBERED if max_remembered is None else max_remembered
         self._in_flight: dict[str, asyncio.Future[Row]] = {}
         self._finished: OrderedDict[str, Row] = OrderedDict()
 

@@ -78,7 +78,7 @@ class BatchRun:
                                     retry_failed=self.options.retry_failed)
         self._on_row = on_row
         self._walk_stats = WalkStats()
-        self._dedup = ContentDedup()
+        self.dedup = ContentDedup()
         self._dry_run_shas: set[str] = set()
         self._started = time.monotonic()
         self._interrupted = False
@@ -168,7 +168,7 @@ class BatchRun:
             retryable = statuses.retry_next_run(row.status, row.error_code)
             self.journal.record(candidate.path, stamp, row, retryable=retryable)
             if not retryable:
-                self._dedup.forget(row.sha256)  # the journal answers for it now
+                self.dedup.forget(row.sha256)  # the journal answers for it now
         self.sink(row)
         self.counters.rows_by_status[row.status] += 1
         if self._on_row is not None:
@@ -196,7 +196,7 @@ class BatchRun:
                 self._dry_run_shas.add(loaded.sha256)
                 self.counters.would_call += 1
             return None
-        row, is_copy = await self._dedup.once(loaded.sha256, lambda: self._recognise(loaded))
+        row, is_copy = await self.dedup.once(loaded.sha256, lambda: self._recognise(loaded))
         if is_copy:
             self.counters.reused += 1
             return await self._copy(row, loaded)

@@ -1,0 +1,79 @@
+"""A third engine, defined by the tests: one module, one registry line, one settings section.
+
+It "recognises" every image as the front of one fictional card whose name starts with
+the ``[echo]`` section's ``name_prefix``, and crops a portrait of its own, so a run
+through it exercises everything the run does with an engine it does not know.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import ClassVar
+
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from batch_ocr.engines.base import Engine, EngineCounters, EngineResult
+from batch_ocr.engines.registry import EngineOptions
+from batch_ocr.errors import ConfigError
+from batch_ocr.imaging import PreparedImage
+from batch_ocr.models import CardData, CardInfo
+from batch_ocr.settings import Settings
+
+#: The registry line a real engine would add to ``batch_ocr.engines.registry.ENGINES``.
+REGISTRY_LINE = ("echo", "tests.engines.echo_engine:EchoEngine")
+
+
+class EchoSettings(BaseModel):
+    """The ``[echo]`` section of the config file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name_prefix: str = "回声"
+
+
+def _portrait_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 50), (200, 180, 160)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+class EchoEngine(Engine):
+    name = "echo"
+    billed = False
+    image_limits = None
+    description = "the tests' echo engine"
+    started: ClassVar[int] = 0
+    closed: ClassVar[int] = 0
+
+    def __init__(self, settings: EchoSettings) -> None:
+        self.settings = settings
+        self._runs = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, options: EngineOptions) -> EchoEngine:
+        try:
+            section = EchoSettings.model_validate(settings.engine_tables.get("echo", {}))
+        except ValidationError as exc:
+            raise ConfigError(f"invalid [echo] section: {exc.errors()[0]['msg']}") from None
+        return cls(section)
+
+    async def start(self) -> None:
+        EchoEngine.started += 1
+
+    async def recognise(self, image: PreparedImage) -> EngineResult:
+        self._runs += 1
+        digest = hashlib.sha256(image.payload).hexdigest()
+        info = CardInfo(name=f"{self.settings.name_prefix}{digest[:2]}", sex="男", nation="汉",
+                        year="1990", month="10", day="9", address="江西省南昌市红谷滩区丰和中大道1001号",
+                        number="360113199010099893")
+        data = CardData(result=0, side="front", info=info,
+                        validity=dict.fromkeys(("name", "sex", "number", "address"), True))
+        return EngineResult(data, attempts=1, portrait_bytes=_portrait_jpeg())
+
+    def counters(self) -> EngineCounters:
+        return EngineCounters(calls=self._runs)
+
+    async def aclose(self) -> None:
+        EchoEngine.closed += 1

@@ -1,0 +1,84 @@
+"""A new engine is one module, one registry line and one settings section.
+
+The engine (``echo_engine.py``) is defined here, in the tests: the run, the CLI and the
+settings know nothing of it but its registry line.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from batch_ocr.cli import build_parser, main
+from batch_ocr.engines import registry
+from tests.engines.echo_engine import REGISTRY_LINE, EchoEngine
+
+
+@pytest.fixture
+def echo_registered(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    name, target = REGISTRY_LINE
+    monkeypatch.setitem(registry.ENGINES, name, target)
+    for key in list(os.environ):
+        if key.startswith("BATCH_OCR_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for index in range(3):
+        Image.new("RGB", (320, 200), (index * 80, 120, 200)).save(scans / f"card{index}.png")
+    Image.new("RGB", (320, 200), (0, 120, 200)).save(scans / "copy_of_card0.png")
+    return scans
+
+
+def test_engine_choices_come_from_the_registry(echo_registered: Path) -> None:
+    engine_action = next(a for a in build_parser()._actions if a.dest == "engine")
+    assert list(engine_action.choices or ()) == ["api", "local", "echo", "auto"]
+
+
+def test_the_real_cli_runs_through_a_registered_engine(
+        echo_registered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Path("batch-ocr.toml").write_text('[echo]\nname_prefix = "测试"\n', encoding="utf-8")
+    out = tmp_path / "out.csv"
+    started, closed = EchoEngine.started, EchoEngine.closed
+
+    code = main([str(echo_registered), "-o", str(out), "--engine", "echo",
+                 "--portraits", str(tmp_path / "faces")])
+
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "batch-ocr: engine: echo (the tests' echo engine)" in err
+    assert "recognised offline by the echo engine: no call made, nothing billed" in err
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["file"]: row for row in csv.DictReader(handle)}
+    assert sorted(rows) == ["card0.png", "card1.png", "card2.png", "copy_of_card0.png"]
+    assert all(row["engine"] == "echo" and row["status"] == "ok" for row in rows.values())
+    assert all(row["name"].startswith("测试") for row in rows.values())
+    # Same content, one recognition: the copy carries the first one's fields.
+    assert rows["copy_of_card0.png"]["name"] == rows["card0.png"]["name"]
+    # Portraits the engine cropped itself are saved, for copies too.
+    for row in rows.values():
+        assert Path(row["portrait_file"]).is_file(), row
+    assert (EchoEngine.started - started, EchoEngine.closed - closed) == (1, 1)
+
+
+def test_a_bad_section_is_a_usage_error(echo_registered: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    Path("batch-ocr.toml").write_text("[echo]\nname_prefx = 1\n", encoding="utf-8")
+
+    code = main([str(echo_registered), "-o", str(tmp_path / "out.csv"), "--engine", "echo"])
+
+    assert code == 2
+    assert capsys.readouterr().err.startswith("batch-ocr: error: invalid [echo] section: ")
+
+
+def test_an_unregistered_engine_is_refused(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main([str(tmp_path), "-o", str(tmp_path / "out.csv"), "--engine", "echo"])
+    assert stopped.value.code == 2
+    assert "invalid choice: 'echo'" in capsys.readouterr().err
