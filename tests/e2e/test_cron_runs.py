@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 import shutil
 import signal
 import subprocess
@@ -131,34 +130,6 @@ def _batch_ocr(scans: Path, out: Path, url: str, *extra: str) -> subprocess.Pope
          "--concurrency", "8", *extra],
         env=demo_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-
-
-@pytest.mark.slow
-def test_kill_9_at_random_points_then_rerun_is_exactly_once(tmp_path: Path) -> None:
-    scans = tmp_path / "scans"
-    hashes = make_images(scans, 80)
-    out = tmp_path / "out.csv"
-    rng = random.Random(42)
-    kills = 12
-    with emulator_process("--latency-ms", "40", "--latency-jitter-ms", "20") as url:
-        for _ in range(kills):
-            process = _batch_ocr(scans, out, url)
-            time.sleep(rng.uniform(0.05, 0.8))
-            process.send_signal(signal.SIGKILL)
-            process.wait(10)
-            if out.exists():
-                # Whatever a kill leaves, the next start must repair it.
-                pass
-        final = _batch_ocr(scans, out, url)
-        _, err = final.communicate(timeout=60)
-        assert final.returncode == 0, err
-        stats = stats_of(url)
-    lines = out.read_text(encoding="utf-8-sig").splitlines()
-    files = [line.split(",")[0] for line in lines[1:]]
-    assert len(files) == 80 and len(set(files)) == 80
-    # Billed once per image, plus at most what was in flight at each kill.
-    assert set(stats["billable_per_sha256"]) == set(hashes)
-    assert stats["billable"] <= 80 + kills * 8
 
 
 def test_second_concurrent_run_exits_75_and_stale_lock_does_not_block(tmp_path: Path) -> None:

@@ -172,4 +172,27 @@ def test_garbage_on_the_socket_does_not_take_the_emulator_down(
             sock.sendall(junk)
             with contextlib.suppress(OSError):  # an error page or a closed socket: both fine
                 sock.recv(4096)
-    assert "calls" in emulator.stats()  # still serving
+    # Still serving: a real signed request after the junk gets a real answer.
+    calls_before = emulator.stats()["calls"]
+    assert _signed_post_status(emulator, _tiny_png_form()) == 200
+    assert emulator.stats()["calls"] == calls_before + 1
+
+
+def _tiny_png_form() -> bytes:
+    import base64
+    import io
+    from urllib.parse import urlencode
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 40), "white").save(buffer, "PNG")
+    uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return urlencode({"image": uri}).encode()
+
+
+def _signed_post_status(handle: EmulatorHandle, body: bytes) -> int:
+    head = _request_head(handle, f"Content-Length: {len(body)}")
+    with socket.create_connection(_address(handle), timeout=5) as sock:
+        sock.sendall(head + body)
+        return _read_status(sock)
