@@ -132,6 +132,7 @@ def _batch_ocr(scans: Path, out: Path, url: str, *extra: str) -> subprocess.Pope
     )
 
 
+@pytest.mark.slow
 def test_second_concurrent_run_exits_75_and_stale_lock_does_not_block(tmp_path: Path) -> None:
     scans = tmp_path / "scans"
     make_images(scans, 30)
@@ -151,6 +152,7 @@ def test_second_concurrent_run_exits_75_and_stale_lock_does_not_block(tmp_path: 
     assert len(read_rows(out)) == 30
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_stops_gracefully_and_writes_in_flight_rows(tmp_path: Path, signum: int,
                                                            code: int) -> None:

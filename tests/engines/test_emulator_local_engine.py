@@ -45,6 +45,7 @@ def provider_sample_client(url: str, image_path: Path, secret_key: str) -> str:
     return done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_provider_sample_client_gets_a_real_recognition() -> None:
     with emulator_process("--engine", "local", "--workers", "1") as url:
         answer = provider_sample_client(url, SAMPLES / "zhangsan_front.jpg", DEMO_SECRET_KEY)

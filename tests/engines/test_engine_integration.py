@@ -54,6 +54,7 @@ def _clean_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 @needs_local
 def test_samples_offline_without_credentials_match_the_fixtures(tmp_path: Path) -> None:
     out = tmp_path / "results.csv"
@@ -82,6 +83,7 @@ def test_samples_offline_without_credentials_match_the_fixtures(tmp_path: Path) 
     assert rows["not_a_card.jpg"]["status"] == "not_id_card"
 
 
+@pytest.mark.slow
 @needs_local
 async def test_a_worker_that_dies_gives_an_error_row_and_the_run_goes_on(
     tmp_path: Path,

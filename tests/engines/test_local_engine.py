@@ -83,6 +83,7 @@ def test_degraded_photo(sample_cards: dict[str, Any], sample_bytes: Any) -> None
     assert_reads_as(recognise(jpeg(photo, quality=45)), expected(sample_cards, BACK))
 
 
+@pytest.mark.slow
 async def test_engine_with_two_workers(sample_cards: dict[str, Any], sample_bytes: Any) -> None:
     import asyncio
 
@@ -97,6 +98,7 @@ async def test_engine_with_two_workers(sample_cards: dict[str, Any], sample_byte
     assert_reads_as(back, expected(sample_cards, BACK))
 
 
+@pytest.mark.slow
 async def test_dead_worker_is_an_error_and_the_pool_recovers(
     sample_cards: dict[str, Any], sample_bytes: Any
 ) -> None:

@@ -248,6 +248,7 @@ def test_the_symlink_policy_is_the_documented_one() -> None:
     assert "symlink_outside" in doc and "FIFOs" in doc
 
 
+@pytest.mark.slow
 def test_a_folder_of_10000_entries_runs_in_bounded_time(tmp_path: Path) -> None:
     """2,500 images (hard links of 4 contents) among 7,500 other files."""
     scans = tmp_path / "big"

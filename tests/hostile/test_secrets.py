@@ -70,6 +70,7 @@ def _sample_scans(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_a_full_run_writes_the_secret_key_nowhere(tmp_path: Path) -> None:
     scans = _sample_scans(tmp_path / "scans")
     work = tmp_path / "work"
