@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-bom", dest="bom", action="store_const", const=False,
                         help=_setting_help("bom", "write CSV without the UTF-8 BOM (the "
                                            "setting says whether to write it)", "BOM on"))
+    _add_run_flags(parser)
+    return parser
+
+
+def _add_run_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags that shape one run (not settings: no config key or environment variable)."""
     parser.add_argument("--config", type=Path, metavar="PATH",
                         help="TOML config file (default: ./batch-ocr.toml, else "
                         "~/.config/batch-ocr/config.toml)")
@@ -148,7 +154,6 @@ def build_parser() -> argparse.ArgumentParser:
                            help="log each file with its status and error (file names only, "
                            "never card fields) (default: off)")
     parser.add_argument("--version", action="version", version=f"batch-ocr {__version__}")
-    return parser
 
 
 def _date(text: str) -> datetime.date:

@@ -145,7 +145,9 @@ class Journal:
             ) from None
         self._lock_file = lock_file
         _make_private(self.path)
-        db = sqlite3.connect(self.path, isolation_level=None)
+        # One thread at a time, but not always the opening one: a run journals from its
+        # writer thread (``pipeline``) and rebuilds the output from the main thread.
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=5000")

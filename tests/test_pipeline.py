@@ -243,3 +243,13 @@ async def test_a_dry_run_never_calls_the_engine(scans: Path) -> None:
     rows, batch = await run(engine, scans, dry_run=True)
     assert engine.seen == [] and rows == []
     assert batch.summary().would_call == 4
+
+
+async def test_without_a_journal_copies_met_later_are_not_recognised_again(
+        tmp_path: Path) -> None:
+    scans = tmp_path / "scans"
+    for index in range(6):
+        png(scans / f"copy{index}.png", 33)
+    engine = FakeEngine()
+    rows, batch = await run(engine, scans, concurrency=1)
+    assert len(engine.seen) == 1 and len(rows) == 6 and batch.summary().reused == 5

@@ -124,6 +124,17 @@ def test_max_calls_leaves_the_rest_pending(tmp_path: Path,
     assert len(read_rows(out)) == 10
 
 
+def _wait_for_start(process: subprocess.Popen[str], timeout_s: float = 60.0) -> None:
+    """Read stderr up to the run's ``engine:`` line (printed once it holds its lock)."""
+    assert process.stderr is not None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line or "batch-ocr: engine:" in line:
+            return
+    raise AssertionError("the run did not start in time")
+
+
 def _batch_ocr(scans: Path, out: Path, url: str, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "batch_ocr", str(scans), "-o", str(out), "--endpoint", url,
@@ -139,7 +150,7 @@ def test_second_concurrent_run_exits_75_and_stale_lock_does_not_block(tmp_path: 
     out = tmp_path / "out.jsonl"
     with emulator_process("--latency-ms", "200") as url:
         first = _batch_ocr(scans, out, url, "--concurrency", "2")
-        time.sleep(1.0)
+        _wait_for_start(first)  # it holds the lock from here
         second = _batch_ocr(scans, out, url)
         _, err = second.communicate(timeout=30)
         assert second.returncode == 75
@@ -161,7 +172,8 @@ def test_signal_stops_gracefully_and_writes_in_flight_rows(tmp_path: Path, signu
     out = tmp_path / "out.jsonl"
     with emulator_process("--latency-ms", "300") as url:
         process = _batch_ocr(scans, out, url, "--concurrency", "4")
-        time.sleep(1.5)
+        _wait_for_start(process)  # signals before then are the interpreter's, not ours
+        time.sleep(0.8)
         process.send_signal(signum)
         _, err = process.communicate(timeout=30)
         stats = stats_of(url)
