@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from batch_ocr.engines.base import Engine, EngineCounters, EngineResult
 from batch_ocr.engines.registry import EngineOptions
-from batch_ocr.errors import ConfigError
+from batch_ocr.errors import ClusterLostError, ConfigError
 from batch_ocr.imaging import PreparedImage
 from batch_ocr.models import CardData, CardInfo
 from batch_ocr.settings import Settings
@@ -31,6 +31,8 @@ class EchoSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name_prefix: str = "回声"
+    #: Stop the run (a ``FatalRunError``) from this image on; 0 never.
+    lose_cluster_after: int = 0
 
 
 def _portrait_jpeg() -> bytes:
@@ -64,6 +66,8 @@ class EchoEngine(Engine):
 
     async def recognise(self, image: PreparedImage) -> EngineResult:
         self._runs += 1
+        if 0 < self.settings.lose_cluster_after < self._runs:
+            raise ClusterLostError("the echo cluster at tcp://127.0.0.1:1 went away")
         digest = hashlib.sha256(image.payload).hexdigest()
         info = CardInfo(name=f"{self.settings.name_prefix}{digest[:2]}", sex="男", nation="汉",
                         year="1990", month="10", day="9", address="江西省南昌市红谷滩区丰和中大道1001号",

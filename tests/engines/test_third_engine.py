@@ -82,3 +82,18 @@ def test_an_unregistered_engine_is_refused(tmp_path: Path,
         main([str(tmp_path), "-o", str(tmp_path / "out.csv"), "--engine", "echo"])
     assert stopped.value.code == 2
     assert "invalid choice: 'echo'" in capsys.readouterr().err
+
+
+def test_a_fatal_error_from_the_new_engine_stops_the_cli_with_exit_3(
+        echo_registered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Path("batch-ocr.toml").write_text("[echo]\nlose_cluster_after = 1\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+
+    code = main([str(echo_registered), "-o", str(out), "--engine", "echo",
+                 "--concurrency", "1"])
+
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err.count("batch-ocr: fatal: the echo cluster at tcp://127.0.0.1:1 went away") == 1
+    assert "Traceback" not in err and "internal_error" not in out.read_text(encoding="utf-8")
+    assert "not attempted (left for the next run): 3" in err
