@@ -87,6 +87,7 @@ class BatchRun:
         self._interrupted = False
         self._budget_exhausted = False
         self._fatal: FatalRunError | None = None
+        self._journal_had_files = False
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-ocr-writer")
 
     def request_stop(self) -> None:
@@ -103,6 +104,8 @@ class BatchRun:
     async def run(self) -> RunSummary:
         """Process every candidate; return the summary (never raises for a file)."""
         self._started = time.monotonic()
+        # A first run has no entry to look up: each path is walked once per run.
+        self._journal_had_files = self.journal is not None and not self.journal.is_empty()
         try:
             await _pool_run(self)
         finally:
@@ -194,7 +197,7 @@ class BatchRun:
     async def _row_for(self, candidate: Candidate, stamp: FileStamp) -> Row | None:
         """The row of one candidate, or None when nothing is to be written for it."""
         journal = self.journal
-        if journal is not None and not self.options.force:
+        if journal is not None and self._journal_had_files and not self.options.force:
             entry = await self._in_writer(lambda: journal.entry_if_unchanged(candidate.path,
                                                                              stamp))
             if decide_file(entry, self._policy) is FileDecision.SKIP:

@@ -198,6 +198,10 @@ class Journal:
         ).fetchone()
         return row_from_json(found[0]) if found else None
 
+    def is_empty(self) -> bool:
+        """True when no file was ever recorded (a first run)."""
+        return self._conn.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
+
     def rows(self) -> Iterator[Row]:
         """Every recorded row, ordered by file name."""
         for (text,) in self._conn.execute("SELECT row_json FROM files ORDER BY rel, path"):
