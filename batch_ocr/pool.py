@@ -49,14 +49,14 @@ async def run_pool(
     workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
     producer = asyncio.create_task(produce())
     try:
-        # Should every worker die (a bug), the walk would wait forever on a full queue:
-        # watch both, and stop the walk when no worker is left.
+        # Should a worker die (a bug in ``work``), the walk would wait on a full queue
+        # for workers that may never take from it again: watch both, and stop at the
+        # first dead worker. A worker only ends before the walk does by raising.
         while not producer.done():
-            alive = [w for w in workers if not w.done()]
-            if not alive:
-                producer.cancel()
-                break
-            await asyncio.wait([producer, *alive], return_when=asyncio.FIRST_COMPLETED)
+            for task in workers:
+                if task.done():
+                    task.result()  # re-raises what killed it; everything is cancelled below
+            await asyncio.wait([producer, *workers], return_when=asyncio.FIRST_COMPLETED)
         for task in workers:
             if not task.done():
                 await queue.put(None)
@@ -66,6 +66,4 @@ async def run_pool(
             task.cancel()
         await asyncio.gather(producer, *workers, return_exceptions=True)
         raise
-    if producer.cancelled():
-        raise RuntimeError("every worker stopped before the walk ended")
     producer.result()
