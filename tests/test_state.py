@@ -1,0 +1,187 @@
+"""The state journal (``batch_ocr/state.py``): the lock, the round trip, reuse, modes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from batch_ocr.errors import RunLockedError
+from batch_ocr.rows import Row
+from batch_ocr.state import MISSING_STAMP, FileStamp, Journal, JournalEntry, default_state_path
+
+SHA = "ab" * 32
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture(autouse=True)
+def open_umask() -> Iterator[None]:
+    """A permissive umask, as on most desktops: SQLite would create files 0644."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    with Journal(tmp_path / "out.csv.state.sqlite") as opened:
+        yield opened
+
+
+def full_row(file: str = "sub/张三.jpg", status: str = "ok", sha256: str = SHA) -> Row:
+    return Row(
+        file=file, status=status, side="front", name="张三", sex="男", nation="汉",  # type: ignore[arg-type]
+        birth_date="1990-10-09", address="北京市东城区", id_number="11010119901009001X",
+        authority="", valid_from="", valid_to="", invalid_fields=["address"],
+        order_no="ord-1", portrait_url="https://x/p.jpg", error_code="", error_message="",
+        attempts=2, sha256=sha256, fitted=True, engine="api", checks=["id_checksum"],
+        portrait_file="/p/张三.jpg", portrait_error="",
+        validity={"name": True, "address": False},
+    )
+
+
+def test_default_state_path() -> None:
+    assert default_state_path(Path("out/results.csv")) == Path("out/results.csv.state.sqlite")
+
+
+def test_a_second_journal_on_the_same_path_is_locked_out(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    with Journal(path):
+        second = Journal(path)
+        with pytest.raises(RunLockedError, match="another batch-ocr run is using"):
+            second.open()
+    # Released on close: the next run gets in.
+    with Journal(path) as again:
+        assert list(again.rows()) == []
+
+
+def test_record_and_read_back_every_field(journal: Journal, tmp_path: Path) -> None:
+    image = tmp_path / "sub" / "张三.jpg"
+    stamp = FileStamp(size=1234, mtime_ns=5678)
+    row = full_row()
+    journal.record(image, stamp, row, retryable=False)
+
+    assert journal.entry_if_unchanged(image, stamp) == JournalEntry("ok", False, SHA)
+    assert journal.final_row_for_content(SHA) == row
+    assert list(journal.rows()) == [row]
+
+
+def test_a_changed_stamp_is_not_found(journal: Journal, tmp_path: Path) -> None:
+    image = tmp_path / "a.jpg"
+    journal.record(image, FileStamp(10, 20), full_row("a.jpg"), retryable=False)
+    assert journal.entry_if_unchanged(image, FileStamp(11, 20)) is None
+    assert journal.entry_if_unchanged(image, FileStamp(10, 21)) is None
+    assert journal.entry_if_unchanged(image, MISSING_STAMP) is None
+    assert journal.entry_if_unchanged(tmp_path / "other.jpg", FileStamp(10, 20)) is None
+
+
+def test_a_path_is_one_row_replaced_by_its_latest_outcome(journal: Journal,
+                                                          tmp_path: Path) -> None:
+    image = tmp_path / "a.jpg"
+    journal.record(image, FileStamp(1, 1), Row(file="a.jpg", status="error", error_code="503",
+                                                sha256=SHA), retryable=True)
+    journal.record(image, FileStamp(1, 1), full_row("a.jpg"), retryable=False)
+    assert [row.status for row in journal.rows()] == ["ok"]
+    assert journal.entry_if_unchanged(image, FileStamp(1, 1)) == JournalEntry("ok", False, SHA)
+
+
+def test_retryable_and_rejected_rows_are_not_reused(journal: Journal, tmp_path: Path) -> None:
+    transient = Row(file="a.jpg", status="error", error_code="timeout", sha256=SHA)
+    journal.record(tmp_path / "a.jpg", FileStamp(1, 1), transient, retryable=True)
+    assert journal.final_row_for_content(SHA) is None
+    entry = journal.entry_if_unchanged(tmp_path / "a.jpg", FileStamp(1, 1))
+    assert entry == JournalEntry("error", True, SHA)
+
+    other = "cd" * 32
+    rejected = Row(file="b.jpg", status="rejected", error_code="corrupt_image", sha256=other)
+    journal.record(tmp_path / "b.jpg", FileStamp(1, 1), rejected, retryable=False)
+    assert journal.final_row_for_content(other) is None
+
+    permanent = Row(file="c.jpg", status="error", error_code="400", sha256=other)
+    journal.record(tmp_path / "c.jpg", FileStamp(1, 1), permanent, retryable=False)
+    assert journal.final_row_for_content(other) == permanent
+
+
+def test_content_is_found_under_any_name(journal: Journal, tmp_path: Path) -> None:
+    journal.record(tmp_path / "old/name.jpg", FileStamp(1, 1), full_row("old/name.jpg"),
+                   retryable=False)
+    found = journal.final_row_for_content(SHA)
+    assert found is not None and found.file == "old/name.jpg"
+    assert journal.final_row_for_content("ef" * 32) is None
+
+
+def test_rows_come_ordered_by_file(journal: Journal, tmp_path: Path) -> None:
+    for name in ("b.jpg", "a/z.jpg", "c.jpg", "a.jpg"):
+        journal.record(tmp_path / name, FileStamp(1, 1), Row(file=name, status="ok"),
+                       retryable=False)
+    assert [row.file for row in journal.rows()] == ["a.jpg", "a/z.jpg", "b.jpg", "c.jpg"]
+
+
+def test_rows_survive_a_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    with Journal(path) as journal:
+        journal.record(tmp_path / "a.jpg", FileStamp(3, 4), full_row("a.jpg"), retryable=False)
+    with Journal(path) as journal:
+        assert list(journal.rows()) == [full_row("a.jpg")]
+        assert journal.entry_if_unchanged(tmp_path / "a.jpg", FileStamp(3, 4)) is not None
+
+
+def test_unknown_keys_from_a_newer_version_are_dropped(journal: Journal, tmp_path: Path) -> None:
+    journal.record(tmp_path / "a.jpg", FileStamp(1, 1), Row(file="a.jpg", status="ok"),
+                   retryable=False)
+    behind = sqlite3.connect(journal.path, isolation_level=None)  # a newer version's row
+    behind.execute("""UPDATE files SET row_json = '{"file": "a.jpg", "status": "ok", "new": 1}'""")
+    behind.close()
+    assert list(journal.rows()) == [Row(file="a.jpg", status="ok")]
+
+
+def test_the_journal_and_its_companions_are_0600(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    with Journal(path) as journal:
+        journal.record(tmp_path / "a.jpg", FileStamp(1, 1), full_row("a.jpg"), retryable=False)
+        wal = path.with_name(path.name + "-wal")
+        shm = path.with_name(path.name + "-shm")
+        assert wal.exists() and shm.exists()
+        assert {p.name: mode(p) for p in (path, wal, shm)} == {
+            path.name: 0o600, wal.name: 0o600, shm.name: 0o600}
+        assert mode(path.with_name(path.name + ".lock")) == 0o600
+
+
+def test_an_existing_open_journal_is_tightened(tmp_path: Path) -> None:
+    """A journal left 0644 (older version, backup restore) is made 0600, WAL files too."""
+    path = tmp_path / "state.sqlite"
+    other = sqlite3.connect(path, isolation_level=None)  # holds the WAL files open
+    try:
+        other.execute("PRAGMA journal_mode=WAL")
+        other.execute("CREATE TABLE unrelated (x)")
+        other.execute("INSERT INTO unrelated VALUES (1)")
+        companions = [path.with_name(path.name + s) for s in ("-wal", "-shm")]
+        for file in (path, *companions):
+            file.chmod(0o644)
+        with Journal(path):
+            assert [mode(p) for p in (path, *companions)] == [0o600] * 3
+    finally:
+        other.close()
+
+
+def test_a_write_failure_is_an_os_error(journal: Journal, tmp_path: Path) -> None:
+    behind = sqlite3.connect(journal.path, isolation_level=None)
+    behind.execute("DROP TABLE files")  # any sqlite3 error on write
+    behind.close()
+    with pytest.raises(OSError, match="cannot write the state journal"):
+        journal.record(tmp_path / "a.jpg", FileStamp(1, 1), full_row("a.jpg"), retryable=False)
+
+
+def test_file_stamp_of_missing_and_dangling_paths(tmp_path: Path) -> None:
+    assert FileStamp.of(tmp_path / "absent") == MISSING_STAMP
+    link = tmp_path / "dangling"
+    link.symlink_to(tmp_path / "nowhere")
+    stamp = FileStamp.of(link)
+    assert stamp != MISSING_STAMP and stamp.size == len(str(tmp_path / "nowhere"))
