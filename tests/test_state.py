@@ -6,6 +6,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,12 @@ def test_file_stamp_of_missing_and_dangling_paths(tmp_path: Path) -> None:
     link.symlink_to(tmp_path / "nowhere")
     stamp = FileStamp.of(link)
     assert stamp != MISSING_STAMP and stamp.size == len(str(tmp_path / "nowhere"))
+
+
+def test_a_journal_written_from_another_thread_is_read_in_this_one(journal: Journal,
+                                                                    tmp_path: Path) -> None:
+    """A run journals from its writer thread and rebuilds the output from the main one."""
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        writer.submit(journal.record, tmp_path / "a.jpg", FileStamp(1, 1), full_row("a.jpg"),
+                      retryable=False).result()
+    assert list(journal.rows()) == [full_row("a.jpg")]
