@@ -6,8 +6,11 @@ not a card, one truncated JPEG, and ``fixtures.jsonl``, the answers the emulator
 for each card image (``API_CONTRACT.md``, "Response"). Every person is made up and every
 ID number is generated here with a GB 11643-1999 check character.
 
-Regenerate with ``python samples/make_samples.py``. The output is deterministic: the
-people are fixed, every random choice comes from a seeded ``random.Random``, and files
+Regenerate with ``python samples/make_samples.py``. ``python samples/make_samples.py
+--documents DIR`` writes A4 photocopy pages (front above back, grey) into ``DIR`` as a
+3-page PDF and a 2-page TIFF, with their truths (:func:`write_documents`).
+The output is deterministic: the people are fixed, every random choice comes from a
+seeded ``random.Random``, and files
 are saved without timestamps at fixed quality, so two runs give byte-identical files
 (with the same Pillow/FreeType build and font file).
 
@@ -25,6 +28,7 @@ import json
 import math
 import random
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -618,6 +622,97 @@ def back_fixture(person: Person, order_no: str) -> dict[str, object]:
     }
 
 
+# --------------------------------------------------------------------- document pages
+
+#: A4 at the resolution copy shops scan at: 210 x 297 mm at 200 dpi. A card (85.6 mm)
+#: on it is 674 px wide.
+PAGE_DPI = 200
+PAGE_SIZE_PX = (round(210 / 25.4 * PAGE_DPI), round(297 / 25.4 * PAGE_DPI))
+PAGE_CARD_WIDTH_PX = round(85.6 / 25.4 * PAGE_DPI)
+#: Grey of the copier's paper and how much toner dust it adds.
+PAGE_PAPER_GREY = 236
+PAGE_SPECKS = 900
+
+
+def draw_photocopy_page(person: Person, rng: random.Random) -> Image.Image:
+    """An A4 photocopy (身份证复印件): the front above the back, in grey, slightly dusty.
+
+    What back offices keep and scan to PDF or TIFF (README, "Documents"). Greyscale
+    ("L"), ``PAGE_SIZE_PX``; the cards sit near the top at their real size, a little off
+    centre and a little apart, as a copier operator places them.
+    """
+    page = Image.new("L", PAGE_SIZE_PX, PAGE_PAPER_GREY)
+    front, _ = draw_front(person, width=PAGE_CARD_WIDTH_PX)
+    back = draw_back(person, width=PAGE_CARD_WIDTH_PX)
+    left = (PAGE_SIZE_PX[0] - PAGE_CARD_WIDTH_PX) // 2 + rng.randint(-40, 40)
+    top = 180 + rng.randint(-30, 30)
+    for card in (front, back):
+        # A copier darkens the card's pale background: map it below the paper's grey.
+        grey = card.convert("L").point(lambda value: int(value * 0.88))
+        page.paste(grey, (left + rng.randint(-12, 12), top))
+        top += grey.height + 120 + rng.randint(-20, 20)
+    draw = ImageDraw.Draw(page)
+    for _ in range(PAGE_SPECKS):
+        x, y = rng.randrange(PAGE_SIZE_PX[0]), rng.randrange(PAGE_SIZE_PX[1])
+        draw.point((x, y), fill=rng.randint(90, 180))
+    return page
+
+
+def save_pages_pdf(pages: Sequence[Image.Image], path: Path, *, append: bool = False) -> None:
+    """A scanner's PDF: each page one JPEG filling an A4 page; ``append`` adds pages.
+
+    Appending writes an incremental update after the existing bytes, as a scanner that
+    adds to a daily file does. Fixed dates keep the file reproducible.
+    """
+    first, *rest = pages
+    first.save(path, "PDF", save_all=True, append_images=rest, append=append,
+               resolution=PAGE_DPI, quality=JPEG_QUALITY,
+               creationDate=_FIXED_PDF_DATE, modDate=_FIXED_PDF_DATE)
+
+
+def save_pages_tiff(pages: Sequence[Image.Image], path: Path) -> None:
+    """A multi-page TIFF, one frame per page, losslessly compressed."""
+    first, *rest = pages
+    first.save(path, "TIFF", save_all=True, append_images=rest, compression="tiff_deflate",
+               dpi=(PAGE_DPI, PAGE_DPI))
+
+
+_FIXED_PDF_DATE = time.gmtime(1718096400)  # 2024-06-11, as Pillow takes dates
+
+
+def page_truth(person: Person) -> dict[str, object]:
+    """What a page drawn for ``person`` holds: both sides' fields, as the API gives them."""
+    return {"front": front_fixture(person, "")["info"],
+            "back": back_fixture(person, "")["info"]}
+
+
+def write_documents(out_dir: Path, *, seed: int = SEED) -> list[str]:
+    """Write ``copies.pdf`` (3 pages) and ``copies.tiff`` (2 pages) and their truths.
+
+    Each page is one random person's photocopy (:func:`draw_photocopy_page`);
+    ``documents.jsonl`` says, per file and 1-based page, whose card it is. Returns the
+    names written. Not part of the default sample folder: runs over ``samples/`` and
+    their fixtures stay as they are.
+    """
+    rng = random.Random(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    truths: list[str] = []
+    written: list[str] = []
+    for file_name, count in (("copies.pdf", 3), ("copies.tiff", 2)):
+        people = [make_person(rng) for _ in range(count)]
+        pages = [draw_photocopy_page(person, rng) for person in people]
+        if file_name.endswith(".pdf"):
+            save_pages_pdf(pages, out_dir / file_name)
+        else:
+            save_pages_tiff(pages, out_dir / file_name)
+        written.append(file_name)
+        for number, person in enumerate(people, start=1):
+            truths.append(json.dumps({"file": file_name, "page": number, **page_truth(person)},
+                                     ensure_ascii=False, sort_keys=True))
+    (out_dir / "documents.jsonl").write_text("\n".join(truths) + "\n", encoding="utf-8")
+    return [*written, "documents.jsonl"]
+
+
 def main(out_dir: Path | None = None) -> int:
     """Write the sample set into ``out_dir`` (default: this script's folder)."""
     out_dir = out_dir or Path(__file__).resolve().parent
@@ -661,4 +756,12 @@ def main(out_dir: Path | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--documents"] and len(sys.argv) == 3:
+        try:
+            for name in write_documents(Path(sys.argv[2])):
+                print(name)
+        except FontMissingError as exc:
+            print(f"make_samples: {exc}", file=sys.stderr)
+            sys.exit(1)
+        sys.exit(0)
     sys.exit(main())
