@@ -1,4 +1,4 @@
-"""Finding the images to process.
+"""Finding the images and documents (PDFs) to process.
 
 Folders are walked recursively in sorted order; hidden files and folders (name starting
 with ``.``) are skipped. Symlink policy: a symlinked folder is never entered (that is
@@ -23,11 +23,13 @@ from pathlib import Path
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".tif", ".tiff"}
 )
+#: Documents whose pages are images of their own (README, "Documents").
+DOCUMENT_EXTENSIONS: frozenset[str] = frozenset({".pdf"})
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One file to turn into one row."""
+    """One file to turn into one row per page (one row when it is one image)."""
 
     path: Path  # where to read it
     rel: str  # the ``file`` column: relative to its source folder, ``/`` separators
@@ -48,8 +50,9 @@ def display_path(rel: str) -> str:
 
 
 def is_image_name(name: str) -> bool:
-    """True when the extension (any case) is one the API accepts."""
-    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+    """True when the extension (any case) is an image the API accepts or a document."""
+    extension = os.path.splitext(name)[1].lower()
+    return extension in IMAGE_EXTENSIONS or extension in DOCUMENT_EXTENSIONS
 
 
 def _inside(target: Path, root: Path) -> bool:

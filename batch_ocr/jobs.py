@@ -1,21 +1,26 @@
-"""One file's job: the candidate, its stamp, its bytes' hash and the prepared image.
+"""One image's job: the candidate, its stamp, the page, its hash and the prepared image.
 
-Reading, hashing and the pre-flight happen in one trip to a worker thread (``load``),
-so the event loop only schedules: per-operation async file I/O (aiofiles: open, read
-and close, each its own hop) measured 12% more client CPU in tests/benchmarks for no
-gain in wall time.
+A file is one job, or one per page when it is a document (a PDF, a multi-page TIFF;
+README, "Documents"). ``PageReader`` loads them one at a time: reading the file,
+splitting off the page, hashing and the pre-flight of an image happen in one trip to a
+worker thread, so the event loop only schedules: per-operation async file I/O
+(aiofiles: open, read and close, each its own hop) measured 12% more client CPU in
+tests/benchmarks for no gain in wall time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
+from collections.abc import Generator
 from dataclasses import dataclass
 
 from batch_ocr import imaging
 from batch_ocr.discovery import Candidate
 from batch_ocr.errors import FileError, ImageRejected
+from batch_ocr.pages import PageOutcome, PageRejected, split_pages
 from batch_ocr.rows import Row
 from batch_ocr.state import FileStamp
 
@@ -27,12 +32,15 @@ TOO_LARGE = f"larger than {MAX_FILE_BYTES // 2**20} MB: no ID card scan is"
 
 @dataclass(frozen=True, slots=True)
 class FileJob:
-    """A candidate read and checked: what the engine is given, and what rows need."""
+    """A candidate (or one page of it) read and checked: what the engine is given."""
 
     candidate: Candidate
     stamp: FileStamp
+    #: The image's identity: the sha256 of the file, or of the page's image.
     sha256: str
     image: imaging.PreparedImage
+    #: 1-based page of a multi-page file; None for a file that is one image.
+    page: int | None = None
 
     @property
     def file(self) -> str:
@@ -71,34 +79,81 @@ def read_file(candidate: Candidate) -> bytes:
     return raw
 
 
-def load(
-    candidate: Candidate, stamp: FileStamp, limits: imaging.ImageLimits | None
-) -> FileJob | Row:
-    """The job of ``candidate``, or its ``rejected`` row (with the hash when read)."""
-    if candidate.outside_link:
-        return rejected_row(candidate, ImageRejected(
-            "symlink_outside",
-            "a symbolic link that does not resolve to a file inside the source folder"))
-    try:
-        raw = read_file(candidate)
-    except ImageRejected as exc:
-        return rejected_row(candidate, exc)
-    sha256 = hashlib.sha256(raw).hexdigest()
-    try:
-        image = imaging.prepare(raw, limits)
-    except ImageRejected as exc:
-        return rejected_row(candidate, exc, sha256)
-    return FileJob(candidate, stamp, sha256, image)
+#: One loaded page: its job (or its ``rejected`` row) and how many rows its file has.
+Loaded = tuple[FileJob | Row, int]
 
 
-def rejected_row(candidate: Candidate, error: FileError, sha256: str = "") -> Row:
-    """The row of a file refused before any engine saw it."""
+class PageReader:
+    """The jobs of one file, one per page, in order; blocking, so call it in a thread.
+
+    ``next()`` reads the file on its first call; ``done`` says when the last page has
+    been handed out (so the caller needs no extra trip to learn it). ``close()`` stops
+    a document early and ends its PDF renderer.
+    """
+
+    def __init__(self, candidate: Candidate, stamp: FileStamp,
+                 limits: imaging.ImageLimits | None) -> None:
+        self.candidate = candidate
+        self.stamp = stamp
+        self.limits = limits
+        self.done = False
+        self._pages: Generator[PageOutcome, None, None] | None = None
+
+    def next(self) -> Loaded | None:
+        """The next page's job or row with its file's row count; None after the last."""
+        if self.done:
+            return None
+        if self._pages is None:
+            refused = self._refused_file()
+            if refused is not None:
+                self.done = True
+                return refused, 1
+        assert self._pages is not None
+        outcome = next(self._pages, None)
+        if outcome is None:
+            self.done = True
+            return None
+        if outcome.number is None or outcome.number >= outcome.page_count:
+            self.done = True
+        if isinstance(outcome, PageRejected):
+            return rejected_row(self.candidate, outcome.error, page=outcome.number), \
+                outcome.page_count
+        sha256 = hashlib.sha256(outcome.image).hexdigest()
+        try:
+            image = imaging.prepare(outcome.image, self.limits)
+        except ImageRejected as exc:
+            return rejected_row(self.candidate, exc, sha256, outcome.number), outcome.page_count
+        return FileJob(self.candidate, self.stamp, sha256, image, outcome.number), \
+            outcome.page_count
+
+    def _refused_file(self) -> Row | None:
+        """Read the file (its pages are split lazily); its row when it cannot be read."""
+        if self.candidate.outside_link:
+            return rejected_row(self.candidate, ImageRejected(
+                "symlink_outside",
+                "a symbolic link that does not resolve to a file inside the source folder"))
+        try:
+            self._pages = split_pages(read_file(self.candidate))
+        except ImageRejected as exc:
+            return rejected_row(self.candidate, exc)
+        return None
+
+    def close(self) -> None:
+        """Release the pages; a PDF renderer still running is killed (milliseconds)."""
+        if self._pages is not None:
+            with contextlib.suppress(ValueError):  # running in a cancelled thread: GC ends it
+                self._pages.close()
+
+
+def rejected_row(candidate: Candidate, error: FileError, sha256: str = "",
+                 page: int | None = None) -> Row:
+    """The row of a file (or one of its pages) refused before any engine saw it."""
     return Row(file=candidate.rel, status="rejected", error_code=error.error_code,
-               error_message=error.message, sha256=sha256)
+               error_message=error.message, sha256=sha256, page=page)
 
 
 def error_row(job: FileJob, error: FileError, engine: str) -> Row:
     """The row of a file the engine failed (after ``error.attempts`` attempts)."""
     return Row(file=job.file, status="error", error_code=error.error_code,
                error_message=error.message, attempts=error.attempts, sha256=job.sha256,
-               fitted=job.image.fitted, engine=engine)
+               fitted=job.image.fitted, engine=engine, page=job.page)

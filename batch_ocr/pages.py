@@ -22,7 +22,7 @@ import resource
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -63,10 +63,14 @@ _ERR_SECURITY = 6
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One image to recognise: ``number`` is 1-based in a document, None for an image."""
+    """One image to recognise: ``number`` is 1-based in a document, None for an image.
+
+    ``page_count`` is how many outcomes the file gives (1 for an image).
+    """
 
     number: int | None
     image: bytes
+    page_count: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +84,11 @@ class PageRejected:
     number: int | None
     error_code: str
     message: str
+    page_count: int = 1
 
     @classmethod
-    def of(cls, number: int | None, error: ImageRejected) -> PageRejected:
-        return cls(number, error.error_code, error.message)
+    def of(cls, number: int | None, error: ImageRejected, page_count: int = 1) -> PageRejected:
+        return cls(number, error.error_code, error.message, page_count)
 
     @property
     def error(self) -> ImageRejected:
@@ -98,7 +103,7 @@ def is_pdf(head: bytes) -> bool:
     return b"%PDF-" in head[:1024]
 
 
-def split_pages(raw: bytes) -> Iterator[PageOutcome]:
+def split_pages(raw: bytes) -> Generator[PageOutcome, None, None]:
     """The pages of one file's bytes, lazily, in order.
 
     Never raises for bad content: what cannot be read becomes a ``PageRejected``. A file
@@ -107,10 +112,11 @@ def split_pages(raw: bytes) -> Iterator[PageOutcome]:
     Close the iterator when stopping early: it stops the renderer.
     """
     if is_pdf(raw[:1024]):
-        return _pdf_pages_isolated(raw)
-    if raw.startswith((b"II*\x00", b"MM\x00*")):
-        return _tiff_pages(raw)
-    return iter((Page(None, raw),))
+        yield from _pdf_pages_isolated(raw)
+    elif raw.startswith((b"II*\x00", b"MM\x00*")):
+        yield from _tiff_pages(raw)
+    else:
+        yield Page(None, raw)
 
 
 # -- TIFF ----------------------------------------------------------------------------
@@ -138,22 +144,23 @@ def _tiff_pages(raw: bytes) -> Iterator[PageOutcome]:
         return
     with Image.open(io.BytesIO(raw)) as image:
         for index in range(frames):
-            yield _tiff_frame(image, index)
+            yield _tiff_frame(image, index, frames)
 
 
-def _tiff_frame(image: Image.Image, index: int) -> PageOutcome:
+def _tiff_frame(image: Image.Image, index: int, frames: int) -> PageOutcome:
     number = index + 1
     try:
         image.seek(index)
         width, height = image.size
         if width * height > MAX_FRAME_PIXELS:
             return PageRejected.of(number, ImageRejected(
-                "image_too_large", f"{width}x{height} px is too many pixels to decode safely"))
+                "image_too_large", f"{width}x{height} px is too many pixels to decode safely"),
+                frames)
         image.load()
-        return Page(number, _png_bytes(image))
+        return Page(number, _png_bytes(image), frames)
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        return PageRejected.of(number, ImageRejected("corrupt_image",
-                                                  f"TIFF page {number} is damaged: {exc}"))
+        return PageRejected.of(number, ImageRejected(
+            "corrupt_image", f"TIFF page {number} is damaged: {exc}"), frames)
 
 
 def _png_bytes(image: Image.Image) -> bytes:
@@ -221,7 +228,7 @@ def _render_scale(width_pt: float, height_pt: float) -> float:
     return scale
 
 
-def _pdf_page(document: Any, index: int) -> PageOutcome:
+def _pdf_page(document: Any, index: int, count: int) -> PageOutcome:
     number = index + 1
     try:
         page = document[index]
@@ -232,20 +239,21 @@ def _pdf_page(document: Any, index: int) -> PageOutcome:
                 return PageRejected.of(number, ImageRejected(
                     "bad_page_size",
                     f"page {number} is {width_pt / 72:.1f} x {height_pt / 72:.1f} inches; "
-                    "a page holding an ID card is 1 to 200 inches on a side"))
+                    "a page holding an ID card is 1 to 200 inches on a side"), count)
             scan = _embedded_scan(page, width_pt, height_pt)
             if scan is not None:
-                return Page(number, scan)
+                return Page(number, scan, count)
             bitmap = page.render(scale=_render_scale(width_pt, height_pt), may_draw_forms=False)
-            return Page(number, _png_bytes(bitmap.to_pil()))
+            return Page(number, _png_bytes(bitmap.to_pil()), count)
         finally:
             page.close()
     except MemoryError:
         return PageRejected.of(number, ImageRejected(
-            "render_failed", f"page {number} needs more memory to render than is allowed"))
+            "render_failed", f"page {number} needs more memory to render than is allowed"),
+            count)
     except Exception as exc:  # noqa: BLE001 - PdfiumError and friends: this page is damaged
         return PageRejected.of(number, ImageRejected(
-            "corrupt_pdf", f"page {number} of the PDF is damaged: {exc}"))
+            "corrupt_pdf", f"page {number} of the PDF is damaged: {exc}"), count)
 
 
 def _renderer(conn: Connection, raw: bytes, first_page: int) -> None:
@@ -270,7 +278,7 @@ def _renderer(conn: Connection, raw: bytes, first_page: int) -> None:
                 "too_many_pages", f"the PDF has {count} pages; at most {MAX_PAGES} are read")))
             return
         for index in range(first_page - 1, count):
-            conn.send(_pdf_page(document, index))
+            conn.send(_pdf_page(document, index, count))
     finally:
         document.close()
         conn.send(("done", 0))
@@ -317,8 +325,12 @@ def _messages(raw: bytes, first_page: int) -> Iterator[Any]:
             try:
                 message = receiver.recv()
             except EOFError:
-                process.kill()
-                process.wait()
+                # Its pipe closed: it is exiting. Wait for the status it exits with.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(5)
+                if process.returncode is None:
+                    process.kill()
+                    process.wait()
                 raise _RendererStopped(ImageRejected(
                     "render_failed",
                     f"the PDF renderer stopped (exit code {process.returncode}): the file "
@@ -369,10 +381,11 @@ def _pdf_pages_isolated(raw: bytes) -> Iterator[PageOutcome]:
             failed = next_page
             next_page += 1
             yield PageRejected(failed, stopped.error.error_code,
-                               f"page {failed}: {stopped.error.message}")
+                               f"page {failed}: {stopped.error.message}", count)
             if restarts >= MAX_RENDERER_RESTARTS:
                 for number in range(next_page, count + 1):
                     yield PageRejected(number, stopped.error.error_code,
                                        f"page {number} was not rendered: the renderer failed "
-                                       f"{restarts} times on earlier pages of this file")
+                                       f"{restarts} times on earlier pages of this file",
+                                       count)
                 return

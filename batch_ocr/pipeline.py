@@ -25,7 +25,7 @@ from batch_ocr.discovery import Candidate, WalkStats, walk_sources
 from batch_ocr.engines.base import Engine
 from batch_ocr.errors import CallBudgetExhausted, FatalRunError, FileError, OutputError
 from batch_ocr.pool import run_pool
-from batch_ocr.resume import FileDecision, ResumePolicy, decide_file, reusable
+from batch_ocr.resume import FileDecision, ResumePolicy, decide_pages, reusable
 from batch_ocr.rows import Row, row_from_card
 from batch_ocr.state import FileStamp, Journal
 from batch_ocr.summary import RunCounters, RunSummary
@@ -155,57 +155,76 @@ class BatchRun:
         self.counters.not_attempted += 1
 
     async def handle(self, candidate: Candidate) -> None:
-        """One candidate to its row; only a failure to write stops here, as fatal."""
+        """One candidate to its rows, one per page (README, "Documents").
+
+        Only a failure to write stops here, as fatal. The pages of one file are done one
+        after another, each loaded in one trip to a worker thread.
+        """
         stamp = FileStamp.of(candidate.path)
+        journal = self.journal
+        if journal is not None and self._journal_had_files and not self.options.force:
+            entries = await self._in_writer(
+                lambda: journal.entries_if_unchanged(candidate.path, stamp))
+            if decide_pages(entries, self._policy) is FileDecision.SKIP:
+                self.counters.already_done += 1
+                return
+        pages = jobs.PageReader(candidate, stamp, self.engine.image_limits)
         try:
-            row = await self._row_for(candidate, stamp)
+            while (loaded := await asyncio.to_thread(pages.next)) is not None:
+                if not await self._handle_page(candidate, stamp, *loaded) or pages.done:
+                    return
+                if self.stop_event.is_set():
+                    self.counters.not_attempted += 1  # its other pages: the next run does them
+                    return
+        finally:
+            pages.close()
+
+    async def _handle_page(self, candidate: Candidate, stamp: FileStamp,
+                           loaded: jobs.FileJob | Row, page_count: int) -> bool:
+        """One page to its row; False when the run must not go on with this file."""
+        try:
+            row = loaded if isinstance(loaded, Row) else await self._row_for(loaded)
         except FatalRunError as exc:
             self.fail(exc)
             self.counters.not_attempted += 1
-            return
+            return False
         except CallBudgetExhausted:
             self._budget_exhausted = True
             self.stop_event.set()
             self.counters.not_attempted += 1
-            return
+            return False
         except Exception as exc:  # noqa: BLE001 - a bug must cost one row, not the run
             row = Row(file=candidate.rel, status="error", error_code="internal_error",
-                      error_message=f"unexpected {type(exc).__name__}: {exc}")
+                      error_message=f"unexpected {type(exc).__name__}: {exc}",
+                      page=loaded.page)
         if row is None:
-            return
+            return True
+        written = row
         try:
-            await self._in_writer(lambda: self._write(row, candidate, stamp))
+            await self._in_writer(lambda: self._write(written, candidate, stamp, page_count))
         except Exception as exc:  # noqa: BLE001 - a worker must never die silently
             self.fail(OutputError(f"cannot write the output or state: {exc}"))
-            return
+            return False
         if self.journal is not None and not statuses.retry_next_run(row.status, row.error_code):
             self.dedup.forget(row.sha256)  # the journal answers for it now
         self.counters.rows_by_status[row.status] += 1
         if self._on_row is not None:
             self._on_row(row, self.counters)
+        return True
 
-    def _write(self, row: Row, candidate: Candidate, stamp: FileStamp) -> None:
+    def _write(self, row: Row, candidate: Candidate, stamp: FileStamp, page_count: int) -> None:
         """Journal first, output second: a kill between the two is repaired from the
         journal at the next start (README, "Resume")."""
         if self.journal is not None and not self.options.dry_run:
             retryable = statuses.retry_next_run(row.status, row.error_code)
-            self.journal.record(candidate.path, stamp, row, retryable=retryable)
+            self.journal.record(candidate.path, stamp, row, retryable=retryable,
+                                page_count=page_count)
         self.sink(row)
 
-    # -- one file --------------------------------------------------------------------
+    # -- one image (a file or a page) --------------------------------------------------
 
-    async def _row_for(self, candidate: Candidate, stamp: FileStamp) -> Row | None:
-        """The row of one candidate, or None when nothing is to be written for it."""
-        journal = self.journal
-        if journal is not None and self._journal_had_files and not self.options.force:
-            entry = await self._in_writer(lambda: journal.entry_if_unchanged(candidate.path,
-                                                                             stamp))
-            if decide_file(entry, self._policy) is FileDecision.SKIP:
-                self.counters.already_done += 1
-                return None
-        loaded = await asyncio.to_thread(jobs.load, candidate, stamp, self.engine.image_limits)
-        if isinstance(loaded, Row):
-            return loaded
+    async def _row_for(self, loaded: jobs.FileJob) -> Row | None:
+        """The row of one image, or None when nothing is to be written for it."""
         earlier = reusable(await self._final_row(loaded.sha256), self._policy)
         if earlier is not None:
             self.counters.reused += 1
@@ -232,18 +251,19 @@ class BatchRun:
             result = await self.engine.recognise(job.image)
         except FileError as exc:
             return jobs.error_row(job, exc, self.engine.name)
-        row = row_from_card(job.file, result.data, attempts=result.attempts,
-                            sha256=job.sha256, fitted=job.image.fitted,
-                            engine=self.engine.name)
+        row = dataclasses.replace(
+            row_from_card(job.file, result.data, attempts=result.attempts, sha256=job.sha256,
+                          fitted=job.image.fitted, engine=self.engine.name),
+            page=job.page)
         if self.options.portraits_dir is not None:
             row = await portraits.save_for_row(row, self.options.portraits_dir,
                                                result.portrait_bytes, self.engine)
         return row
 
     async def _copy(self, row: Row, job: jobs.FileJob) -> Row:
-        """The row of a file whose content was already recognised (no call made)."""
-        copy = dataclasses.replace(row, file=job.file, attempts=0, portrait_file="",
-                                   portrait_error="")
+        """The row of an image whose content was already recognised (no call made)."""
+        copy = dataclasses.replace(row, file=job.file, page=job.page, attempts=0,
+                                   portrait_file="", portrait_error="")
         if self.options.portraits_dir is None:
             return copy
         return await portraits.copy_for_row(row, copy, self.options.portraits_dir)

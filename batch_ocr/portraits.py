@@ -36,12 +36,16 @@ class PortraitError(Exception):
     """The portrait could not be saved; the message goes to ``portrait_error``."""
 
 
-def portrait_path(portraits_dir: Path, file: str, image_bytes: bytes) -> Path:
-    """``DIR/<file path without extension>.<real extension>``, kept inside ``DIR``."""
+def portrait_path(portraits_dir: Path, file: str, image_bytes: bytes,
+                  page: int | None = None) -> Path:
+    """``DIR/<file path without extension>[-page<N>].<real extension>``, kept inside ``DIR``."""
     fmt = sniff_format(image_bytes[:16])
     if fmt is None:
         raise PortraitError("the portrait is not an image")
-    relative = PurePosixPath(file).with_suffix("." + EXTENSION_BY_FORMAT[fmt])
+    relative = PurePosixPath(file)
+    if page is not None:  # pages of one document: one portrait each
+        relative = relative.with_name(f"{relative.stem}-page{page}{relative.suffix}")
+    relative = relative.with_suffix("." + EXTENSION_BY_FORMAT[fmt])
     # ``file`` comes from our own walk, but never let ``..`` or an absolute path escape.
     parts = [part for part in relative.parts if part not in ("", ".", "..", "/")]
     return portraits_dir.joinpath(*parts)
@@ -88,9 +92,9 @@ async def download(
     raise PortraitError("download failed")  # pragma: no cover - tenacity always reraises
 
 
-def save(portraits_dir: Path, file: str, image_bytes: bytes) -> str:
+def save(portraits_dir: Path, file: str, image_bytes: bytes, *, page: int | None = None) -> str:
     """Check and save one portrait; returns the path written."""
-    path = portrait_path(portraits_dir, file, image_bytes)
+    path = portrait_path(portraits_dir, file, image_bytes, page)
     replace_private(path, image_bytes)
     return str(path)
 
@@ -111,7 +115,8 @@ async def save_for_row(
     try:
         if portrait_bytes is None:
             portrait_bytes = await engine.fetch_portrait(row.portrait_url)
-        saved = await asyncio.to_thread(save, portraits_dir, row.file, portrait_bytes)
+        saved = await asyncio.to_thread(save, portraits_dir, row.file, portrait_bytes,
+                                        page=row.page)
     except (PortraitError, PortraitUnavailable) as exc:
         return replace(row, portrait_error=str(exc))
     except OSError as exc:
@@ -124,7 +129,8 @@ async def copy_for_row(original: Row, copy: Row, portraits_dir: Path) -> Row:
     if original.portrait_file:
         try:
             image_bytes = await asyncio.to_thread(Path(original.portrait_file).read_bytes)
-            saved = await asyncio.to_thread(save, portraits_dir, copy.file, image_bytes)
+            saved = await asyncio.to_thread(save, portraits_dir, copy.file, image_bytes,
+                                            page=copy.page)
         except (OSError, PortraitError) as exc:
             return replace(copy, portrait_error=f"cannot copy the portrait: {exc}")
         return replace(copy, portrait_file=saved)

@@ -1,14 +1,15 @@
 """What a rerun does with a file or a content it has seen before: pure decisions.
 
-README, "Resume": a file whose size and mtime are those journaled is skipped unless its
-outcome was transient (retried by the next run) or ``--retry-failed`` asks for it; a
-content already answered for good (under any name, in any run) is never paid for again:
-its row is reused. ``--force`` redoes everything.
+README, "Resume": a file whose size and mtime are those journaled is skipped unless the
+outcome of one of its pages was transient (retried by the next run) or ``--retry-failed``
+asks for it; a content already answered for good (under any name or page, in any run) is
+never paid for again: its row is reused. ``--force`` redoes everything.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from batch_ocr import statuses
@@ -40,6 +41,18 @@ def decide_file(entry: JournalEntry | None, policy: ResumePolicy) -> FileDecisio
     if entry.retryable:
         return FileDecision.PROCESS
     if policy.retry_failed and statuses.redone_by_retry_failed(entry.status):
+        return FileDecision.PROCESS
+    return FileDecision.SKIP
+
+
+def decide_pages(entries: Sequence[JournalEntry] | None, policy: ResumePolicy) -> FileDecision:
+    """Skip a file only when every page of its unchanged version may be skipped.
+
+    ``entries`` is None when the file is new, changed or was left half done.
+    """
+    if not entries:
+        return FileDecision.PROCESS
+    if any(decide_file(entry, policy) is FileDecision.PROCESS for entry in entries):
         return FileDecision.PROCESS
     return FileDecision.SKIP
 

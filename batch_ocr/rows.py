@@ -1,4 +1,4 @@
-"""One output row per image, and how a provider answer becomes one.
+"""One output row per image (a page of a document is an image), and how an answer becomes one.
 
 The first columns and their order are a public interface (issue 2); later columns are
 appended, never inserted.
@@ -49,6 +49,10 @@ class Row:
     portrait_error: str = ""
     # The provider's validity object: JSONL only (CSV has invalid_fields for it).
     validity: dict[str, bool] = field(default_factory=dict)
+    # --- appended after ``validity`` (so after ``portrait_error`` in CSV) ---
+    #: 1-based page of a multi-page file (a PDF, a multi-page TIFF); None (an empty cell)
+    #: for a file that is one image (README, "Documents").
+    page: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A shallow dict in column order (JSONL shape); lists and dicts are shared.

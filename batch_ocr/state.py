@@ -1,8 +1,13 @@
 """The state journal: what each file became, committed as soon as it is known.
 
-SQLite in WAL mode, one row per file path, keyed by the path's bytes. A file counts
-as done when its size and mtime are those recorded (so a no-op rerun stats files but
-never hashes them); content already paid for is found by sha256, whatever its name.
+SQLite in WAL mode, one row per page of a file, keyed by the path's bytes and the page
+number (0 for a file that is one image; 1, 2, ... for the pages of a PDF or a multi-page
+TIFF). Each row holds the size and mtime of the file version it came from and how many
+rows that version has, so a file counts as done when all its rows are there with its
+current size and mtime (a no-op rerun stats files but never reads them). A page's
+identity is its own content: a file that changed (a PDF that grew by a page) is split
+again, and content already paid for is found by sha256, whatever its file or page, so
+only new pages are sent.
 Every row of the output can be rebuilt from here, which is how a run killed mid-write
 is repaired: the output is rewritten from the journal at the start and end of a run.
 
@@ -45,6 +50,31 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX files_by_sha256 ON files (sha256);
     """,
+    # Pages (README, "Documents"): one row per (path, page); rows of earlier versions are
+    # whole files, page 0 of a one-row version.
+    """
+    CREATE TABLE files_by_page (
+        path BLOB NOT NULL,
+        page INTEGER NOT NULL,
+        page_count INTEGER NOT NULL,
+        rel TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        status TEXT NOT NULL,
+        retryable INTEGER NOT NULL,
+        row_json TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (path, page)
+    );
+    INSERT INTO files_by_page
+        SELECT path, 0, 1, rel, size, mtime_ns, sha256, status, retryable, row_json,
+               updated_at
+        FROM files;
+    DROP TABLE files;
+    ALTER TABLE files_by_page RENAME TO files;
+    CREATE INDEX files_by_sha256 ON files (sha256);
+    """,
 )
 
 _ROW_FIELDS = frozenset(f.name for f in fields(Row))
@@ -82,11 +112,17 @@ MISSING_STAMP = FileStamp(size=-1, mtime_ns=-1)
 
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
-    """A file's last recorded outcome."""
+    """The last recorded outcome of one page of a file (page 0: the file is one image)."""
 
     status: str
     retryable: bool
     sha256: str
+    page: int = 0
+
+
+def page_key(page: int | None) -> int:
+    """The journal's page number: the row's ``page``, 0 for a file that is one image."""
+    return page or 0
 
 
 def default_state_path(output: Path) -> Path:
@@ -179,15 +215,23 @@ class Journal:
 
     # -- queries ------------------------------------------------------------------
 
-    def entry_if_unchanged(self, path: Path, stamp: FileStamp) -> JournalEntry | None:
-        """The recorded outcome of ``path`` if its size and mtime have not changed."""
+    def entries_if_unchanged(self, path: Path, stamp: FileStamp) -> list[JournalEntry] | None:
+        """Every page's recorded outcome, if ``path`` has not changed since and none is missing.
+
+        None when the file is new, changed (size or mtime) or was left half done.
+        """
         found = self._conn.execute(
-            "SELECT size, mtime_ns, status, retryable, sha256 FROM files WHERE path = ?",
+            "SELECT size, mtime_ns, page_count, status, retryable, sha256, page FROM files "
+            "WHERE path = ?",
             (os.fsencode(path.absolute()),),
-        ).fetchone()
-        if found is None or (found[0], found[1]) != (stamp.size, stamp.mtime_ns):
+        ).fetchall()
+        if not found or len(found) != found[0][2]:
             return None
-        return JournalEntry(status=found[2], retryable=bool(found[3]), sha256=found[4])
+        if any((size, mtime_ns) != (stamp.size, stamp.mtime_ns)
+               for size, mtime_ns, *_ in found):
+            return None
+        return [JournalEntry(status=status, retryable=bool(retryable), sha256=sha256, page=page)
+                for _, _, _, status, retryable, sha256, page in found]
 
     def final_row_for_content(self, sha256: str) -> Row | None:
         """A final (not retryable) answer already paid for this content, if any."""
@@ -204,24 +248,35 @@ class Journal:
 
     def rows(self) -> Iterator[Row]:
         """Every recorded row, ordered by file name."""
-        for (text,) in self._conn.execute("SELECT row_json FROM files ORDER BY rel, path"):
+        for (text,) in self._conn.execute(
+                "SELECT row_json FROM files ORDER BY rel, path, page"):
             yield row_from_json(text)
 
     # -- updates -------------------------------------------------------------------
 
-    def record(self, path: Path, stamp: FileStamp, row: Row, *, retryable: bool) -> None:
-        """Commit ``row`` as the outcome of ``path`` (replacing an older one).
+    def record(self, path: Path, stamp: FileStamp, row: Row, *, retryable: bool,
+               page_count: int = 1) -> None:
+        """Commit ``row`` as the outcome of its page of ``path`` (replacing an older one).
+
+        ``page_count`` is how many rows this version of the file has; rows of pages it no
+        longer has (a shorter file, a whole-file refusal) are dropped in the same
+        transaction, so the output never shows a page that is gone.
 
         Raises ``OSError`` when the journal cannot be written (disk full, I/O error): the
         pipeline turns that into a clean stop (``output_error``, exit 3). A
         ``sqlite3.Error`` escaping instead killed the workers and left the walk blocked on
         its full queue for good: a hang (issue 6).
         """
-        try:
+        encoded = os.fsencode(path.absolute())
+        page = page_key(row.page)
+        with self._writing():
+            self._drop_other_versions_pages(encoded, page, page_count)
             self._conn.execute(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    os.fsencode(path.absolute()),
+                    encoded,
+                    page,
+                    page_count,
                     row.file,
                     stamp.size,
                     stamp.mtime_ns,
@@ -232,7 +287,31 @@ class Journal:
                     time.time(),
                 ),
             )
+
+    def _drop_other_versions_pages(self, encoded: bytes, page: int, page_count: int) -> None:
+        """Delete rows of ``encoded`` that the version with ``page_count`` rows cannot have."""
+        if page == 0:
+            self._conn.execute("DELETE FROM files WHERE path = ? AND page != 0", (encoded,))
+        else:
+            self._conn.execute(
+                "DELETE FROM files WHERE path = ? AND (page = 0 OR page > ?)",
+                (encoded, page_count))
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One transaction; SQLite failures become ``OSError`` (see ``record``)."""
+        try:
+            self._conn.execute("BEGIN")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
             full = isinstance(exc, sqlite3.OperationalError) and "full" in str(exc)
             raise OSError(errno.ENOSPC if full else errno.EIO,
                           f"cannot write the state journal {self.path}: {exc}") from exc

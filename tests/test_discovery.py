@@ -55,12 +55,21 @@ def test_hidden_files_and_folders_are_skipped(tmp_path: Path) -> None:
 
 
 def test_other_extensions_are_counted_as_ignored(tmp_path: Path) -> None:
-    touch(tmp_path, "a.jpg", "notes.txt", "scan.pdf", "sub/b.webp", "sub/c.png", "noext")
+    touch(tmp_path, "a.jpg", "notes.txt", "sub/b.webp", "sub/c.png", "noext")
 
     candidates, stats = walk(tmp_path)
 
     assert [c.rel for c in candidates] == ["a.jpg", "sub/c.png"]
-    assert stats.ignored_files == 4
+    assert stats.ignored_files == 3
+
+
+def test_pdfs_are_candidates(tmp_path: Path) -> None:
+    touch(tmp_path, "scan.pdf", "sub/SCAN2.PDF", "a.jpg")
+
+    candidates, stats = walk(tmp_path)
+
+    assert [c.rel for c in candidates] == ["a.jpg", "scan.pdf", "sub/SCAN2.PDF"]
+    assert stats.ignored_files == 0
 
 
 @pytest.mark.parametrize(
@@ -68,6 +77,7 @@ def test_other_extensions_are_counted_as_ignored(tmp_path: Path) -> None:
     [
         ("a.jpg", True), ("a.JPG", True), ("a.Jpeg", True), ("a.jpe", True), ("a.PNG", True),
         ("a.bmp", True), ("a.GIF", True), ("a.tif", True), ("a.Tiff", True),
+        ("a.pdf", True), ("a.PDF", True),
         ("a.webp", False), ("a.heic", False), ("a.jpg.txt", False), ("jpg", False), ("a.", False),
     ],
 )

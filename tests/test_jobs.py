@@ -1,4 +1,5 @@
-"""One file's job (``batch_ocr/jobs.py``): reading refusals, the hash, the prepared image."""
+"""One file's jobs (``batch_ocr/jobs.py``): reading refusals, the hash, the prepared image,
+one job per page of a document."""
 
 from __future__ import annotations
 
@@ -14,9 +15,20 @@ from PIL import Image
 from batch_ocr import imaging, jobs
 from batch_ocr.discovery import Candidate
 from batch_ocr.errors import ApiError, ImageRejected
-from batch_ocr.jobs import FileJob, load, read_file
+from batch_ocr.jobs import FileJob, PageReader, read_file
 from batch_ocr.rows import Row
 from batch_ocr.state import FileStamp
+from tests.pdf_support import pillow_pdf
+
+
+def load(candidate: Candidate, stamp: FileStamp,
+         limits: imaging.ImageLimits | None) -> FileJob | Row:
+    """The one job (or row) of a file that is one image: its only page, then done."""
+    reader = PageReader(candidate, stamp, limits)
+    loaded = reader.next()
+    assert loaded is not None and loaded[1] == 1
+    assert reader.done and reader.next() is None
+    return loaded[0]
 
 
 def png(size: tuple[int, int]) -> bytes:
@@ -183,3 +195,24 @@ def test_error_row_carries_the_job_facts(tmp_path: Path) -> None:
     row = jobs.error_row(job, error, "api")
     assert (row.file, row.status, row.error_code, row.error_message, row.attempts, row.sha256,
             row.engine) == ("card.png", "error", "500", "HTTP 500", 3, job.sha256, "api")
+
+
+def test_a_document_gives_one_numbered_job_per_page(tmp_path: Path) -> None:
+    path = tmp_path / "daily.pdf"
+    path.write_bytes(pillow_pdf(3))
+    reader = PageReader(candidate(path, "in/daily.pdf"), FileStamp.of(path), None)
+    loaded = []
+    while not reader.done and (item := reader.next()) is not None:
+        loaded.append(item)
+    reader.close()
+    assert [(job.page, count) for job, count in loaded] == [(1, 3), (2, 3), (3, 3)]
+    assert all(isinstance(job, FileJob) and job.file == "in/daily.pdf" for job, _ in loaded)
+    assert len({job.sha256 for job, _ in loaded}) == 3
+
+
+def test_a_damaged_document_is_one_unnumbered_row(tmp_path: Path) -> None:
+    path = tmp_path / "daily.pdf"
+    path.write_bytes(pillow_pdf(2)[:300])
+    row = load(candidate(path), FileStamp.of(path), None)
+    assert isinstance(row, Row)
+    assert (row.status, row.error_code, row.page) == ("rejected", "corrupt_pdf", None)

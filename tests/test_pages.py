@@ -3,51 +3,13 @@
 from __future__ import annotations
 
 import io
-import re
 
-import pypdfium2 as pdfium
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from batch_ocr import pages
 from batch_ocr.pages import Page, PageOutcome, PageRejected, split_pages
-
-A4_PT = (595.0, 842.0)
-
-
-def scan(index: int, size: tuple[int, int] = (1240, 1754), mode: str = "RGB") -> Image.Image:
-    """A page-sized picture, distinct per ``index``."""
-    image = Image.new(mode, size, "white")
-    ImageDraw.Draw(image).rectangle((100 + 40 * index, 100, 600, 400), fill="black")
-    return image
-
-
-def pillow_pdf(count: int) -> bytes:
-    """A PDF as a scanner writes it: each page one JPEG filling the page (Pillow)."""
-    images = [scan(i) for i in range(count)]
-    buffer = io.BytesIO()
-    images[0].save(buffer, "PDF", save_all=True, append_images=images[1:], resolution=150)
-    return buffer.getvalue()
-
-
-def pdfium_pdf(*page_sizes_pt: tuple[float, float], small_jpeg: bool = False) -> bytes:
-    """A PDF built with PDFium: blank pages of the given sizes (a small JPEG on the first)."""
-    document = pdfium.PdfDocument.new()
-    for width, height in page_sizes_pt:
-        document.new_page(width, height)
-    if small_jpeg:
-        page = document[0]
-        jpeg = io.BytesIO()
-        scan(0, (400, 250)).save(jpeg, "JPEG")
-        jpeg.seek(0)
-        image = pdfium.PdfImage.new(document)
-        image.load_jpeg(jpeg, inline=True)
-        image.set_matrix(pdfium.PdfMatrix().scale(200, 125).translate(50, 600))
-        page.insert_obj(image)
-        page.gen_content()
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+from tests.pdf_support import A4_PT, empty_pdf, encrypted, pdfium_pdf, pillow_pdf, scan
 
 
 def tiff(frames: list[Image.Image]) -> bytes:
@@ -77,7 +39,7 @@ def test_a_plain_image_is_one_unnumbered_page_holding_the_file_itself() -> None:
 def test_a_scanned_pdf_gives_each_page_s_own_jpeg_unchanged() -> None:
     raw = pillow_pdf(3)
     found = outcomes(raw)
-    assert [p.number for p in found] == [1, 2, 3]
+    assert [(p.number, p.page_count) for p in found] == [(1, 3), (2, 3), (3, 3)]
     for index, page in enumerate(found):
         assert isinstance(page, Page)
         with Image.open(io.BytesIO(page.image)) as image:
@@ -107,7 +69,8 @@ def test_rendering_is_stable_so_an_unchanged_page_keeps_its_identity() -> None:
 
 def test_pages_of_a_grown_pdf_keep_their_bytes() -> None:
     two, three = outcomes(pillow_pdf(2)), outcomes(pillow_pdf(3))
-    assert three[:2] == two
+    assert [(p.number, p.image) for p in three[:2]] == [(p.number, p.image) for p in two]  # type: ignore[union-attr]
+    assert [p.page_count for p in two + three] == [2, 2, 3, 3, 3]
 
 
 def test_a_huge_page_is_rendered_within_the_pixel_budget() -> None:
@@ -134,40 +97,12 @@ def test_a_damaged_pdf_is_refused_whole() -> None:
     assert rejection(raw[: len(raw) // 3])[1] == "corrupt_pdf"
 
 
-def _pdf_from_objects(*objects: bytes) -> bytes:
-    """A well-formed PDF of ``objects`` (numbered from 1, the first the catalog)."""
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return bytes(out)
-
-
 def test_an_empty_pdf_is_refused() -> None:
-    empty = _pdf_from_objects(b"<< /Type /Catalog /Pages 2 0 R >>",
-                              b"<< /Type /Pages /Kids [] /Count 0 >>")
-    assert rejection(empty) == (None, "empty_pdf", "the PDF has no pages")
-
-
-def _encrypted(raw: bytes) -> bytes:
-    """``raw`` with a standard-security /Encrypt entry whose user password is not empty."""
-    encrypt = (b"/Encrypt << /Filter /Standard /V 1 /R 2 /P -4 /O <" + b"11" * 32
-               + b"> /U <" + b"22" * 32 + b"> >> /ID [<" + b"33" * 16 + b"> <" + b"33" * 16
-               + b">]")
-    head, sep, tail = raw.rpartition(b"trailer")
-    assert sep
-    tail = re.sub(rb"<<", b"<< " + encrypt, tail, count=1)
-    return head + sep + tail
+    assert rejection(empty_pdf()) == (None, "empty_pdf", "the PDF has no pages")
 
 
 def test_a_password_protected_pdf_is_refused_with_its_own_code() -> None:
-    assert rejection(_encrypted(pillow_pdf(1))) == (
+    assert rejection(encrypted(pillow_pdf(1))) == (
         None, "encrypted_pdf", "the PDF is protected by a password: save an unprotected copy")
 
 
@@ -215,7 +150,7 @@ def test_stopping_early_ends_the_renderer() -> None:
 def test_each_frame_of_a_multi_page_tiff_is_a_numbered_lossless_page() -> None:
     frames = [scan(0, (800, 500), "L"), scan(1, (800, 500), "L")]
     found = outcomes(tiff(frames))
-    assert [p.number for p in found] == [1, 2]
+    assert [(p.number, p.page_count) for p in found] == [(1, 2), (2, 2)]
     for frame, page in zip(frames, found, strict=True):
         assert isinstance(page, Page)
         with Image.open(io.BytesIO(page.image)) as image:

@@ -1,7 +1,9 @@
-"""The state journal (``batch_ocr/state.py``): the lock, the round trip, reuse, modes."""
+"""The state journal (``batch_ocr/state.py``): the lock, the round trip, reuse, modes,
+pages as rows, and journals of older versions."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -13,7 +15,14 @@ import pytest
 
 from batch_ocr.errors import RunLockedError
 from batch_ocr.rows import Row
-from batch_ocr.state import MISSING_STAMP, FileStamp, Journal, JournalEntry, default_state_path
+from batch_ocr.state import (
+    MIGRATIONS,
+    MISSING_STAMP,
+    FileStamp,
+    Journal,
+    JournalEntry,
+    default_state_path,
+)
 
 SHA = "ab" * 32
 
@@ -69,7 +78,7 @@ def test_record_and_read_back_every_field(journal: Journal, tmp_path: Path) -> N
     row = full_row()
     journal.record(image, stamp, row, retryable=False)
 
-    assert journal.entry_if_unchanged(image, stamp) == JournalEntry("ok", False, SHA)
+    assert journal.entries_if_unchanged(image, stamp) == [JournalEntry("ok", False, SHA)]
     assert journal.final_row_for_content(SHA) == row
     assert list(journal.rows()) == [row]
 
@@ -77,10 +86,10 @@ def test_record_and_read_back_every_field(journal: Journal, tmp_path: Path) -> N
 def test_a_changed_stamp_is_not_found(journal: Journal, tmp_path: Path) -> None:
     image = tmp_path / "a.jpg"
     journal.record(image, FileStamp(10, 20), full_row("a.jpg"), retryable=False)
-    assert journal.entry_if_unchanged(image, FileStamp(11, 20)) is None
-    assert journal.entry_if_unchanged(image, FileStamp(10, 21)) is None
-    assert journal.entry_if_unchanged(image, MISSING_STAMP) is None
-    assert journal.entry_if_unchanged(tmp_path / "other.jpg", FileStamp(10, 20)) is None
+    assert journal.entries_if_unchanged(image, FileStamp(11, 20)) is None
+    assert journal.entries_if_unchanged(image, FileStamp(10, 21)) is None
+    assert journal.entries_if_unchanged(image, MISSING_STAMP) is None
+    assert journal.entries_if_unchanged(tmp_path / "other.jpg", FileStamp(10, 20)) is None
 
 
 def test_a_path_is_one_row_replaced_by_its_latest_outcome(journal: Journal,
@@ -90,15 +99,15 @@ def test_a_path_is_one_row_replaced_by_its_latest_outcome(journal: Journal,
                                                 sha256=SHA), retryable=True)
     journal.record(image, FileStamp(1, 1), full_row("a.jpg"), retryable=False)
     assert [row.status for row in journal.rows()] == ["ok"]
-    assert journal.entry_if_unchanged(image, FileStamp(1, 1)) == JournalEntry("ok", False, SHA)
+    assert journal.entries_if_unchanged(image, FileStamp(1, 1)) == [JournalEntry("ok", False, SHA)]
 
 
 def test_retryable_and_rejected_rows_are_not_reused(journal: Journal, tmp_path: Path) -> None:
     transient = Row(file="a.jpg", status="error", error_code="timeout", sha256=SHA)
     journal.record(tmp_path / "a.jpg", FileStamp(1, 1), transient, retryable=True)
     assert journal.final_row_for_content(SHA) is None
-    entry = journal.entry_if_unchanged(tmp_path / "a.jpg", FileStamp(1, 1))
-    assert entry == JournalEntry("error", True, SHA)
+    entries = journal.entries_if_unchanged(tmp_path / "a.jpg", FileStamp(1, 1))
+    assert entries == [JournalEntry("error", True, SHA)]
 
     other = "cd" * 32
     rejected = Row(file="b.jpg", status="rejected", error_code="corrupt_image", sha256=other)
@@ -131,7 +140,7 @@ def test_rows_survive_a_reopen(tmp_path: Path) -> None:
         journal.record(tmp_path / "a.jpg", FileStamp(3, 4), full_row("a.jpg"), retryable=False)
     with Journal(path) as journal:
         assert list(journal.rows()) == [full_row("a.jpg")]
-        assert journal.entry_if_unchanged(tmp_path / "a.jpg", FileStamp(3, 4)) is not None
+        assert journal.entries_if_unchanged(tmp_path / "a.jpg", FileStamp(3, 4)) is not None
 
 
 def test_unknown_keys_from_a_newer_version_are_dropped(journal: Journal, tmp_path: Path) -> None:
@@ -195,3 +204,88 @@ def test_a_journal_written_from_another_thread_is_read_in_this_one(journal: Jour
         writer.submit(journal.record, tmp_path / "a.jpg", FileStamp(1, 1), full_row("a.jpg"),
                       retryable=False).result()
     assert list(journal.rows()) == [full_row("a.jpg")]
+
+
+# -- pages (README, "Documents") and older journals ----------------------------------
+
+STAMP = FileStamp(size=100, mtime_ns=1)
+GROWN = FileStamp(size=150, mtime_ns=2)
+
+
+def page_row(page: int | None, sha: str, status: str = "ok") -> Row:
+    return Row(file="daily.pdf", status=status, side="front", sha256=sha, page=page)  # type: ignore[arg-type]
+
+
+def test_a_journal_of_the_first_version_keeps_working(tmp_path: Path) -> None:
+    state = tmp_path / "out.csv.state.sqlite"
+    db = sqlite3.connect(state)
+    db.executescript(MIGRATIONS[0] + "PRAGMA user_version = 1;")
+    old_row = Row(file="a.jpg", status="ok", side="back", sha256="aa" * 32).to_dict()
+    del old_row["page"]  # written before pages existed
+    db.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               (bytes(tmp_path / "a.jpg"), "a.jpg", 100, 1, "aa" * 32, "ok", 0,
+                json.dumps(old_row), 0.0))
+    db.commit()
+    db.close()
+
+    with Journal(state) as journal:
+        assert journal.entries_if_unchanged(tmp_path / "a.jpg", STAMP) == [
+            JournalEntry(status="ok", retryable=False, sha256="aa" * 32, page=0)]
+        assert journal.entries_if_unchanged(tmp_path / "a.jpg", GROWN) is None
+        (row,) = journal.rows()
+        assert (row.file, row.side, row.page) == ("a.jpg", "back", None)
+        assert journal.final_row_for_content("aa" * 32) == row
+    with sqlite3.connect(state) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_a_file_is_done_only_when_every_page_of_its_version_is_recorded(tmp_path: Path) -> None:
+    pdf = tmp_path / "daily.pdf"
+    with Journal(tmp_path / "state.sqlite") as journal:
+        journal.record(pdf, STAMP, page_row(1, "p1"), retryable=False, page_count=2)
+        assert journal.entries_if_unchanged(pdf, STAMP) is None  # killed before page 2
+        journal.record(pdf, STAMP, page_row(2, "p2"), retryable=False, page_count=2)
+        entries = journal.entries_if_unchanged(pdf, STAMP)
+        assert entries is not None and [e.page for e in entries] == [1, 2]
+        assert [r.page for r in journal.rows()] == [1, 2]
+
+
+def test_a_grown_file_is_done_once_every_page_of_the_new_version_is_recorded(
+    tmp_path: Path,
+) -> None:
+    pdf = tmp_path / "daily.pdf"
+    with Journal(tmp_path / "state.sqlite") as journal:
+        for page in (1, 2):
+            journal.record(pdf, STAMP, page_row(page, f"p{page}"), retryable=False, page_count=2)
+        assert journal.entries_if_unchanged(pdf, GROWN) is None
+        # The run finds pages 1 and 2 by content (no call) and records them again.
+        for page in (1, 2):
+            journal.record(pdf, GROWN, page_row(page, f"p{page}"), retryable=False, page_count=3)
+        assert journal.entries_if_unchanged(pdf, GROWN) is None  # page 3 still to do
+        journal.record(pdf, GROWN, page_row(3, "p3"), retryable=False, page_count=3)
+        entries = journal.entries_if_unchanged(pdf, GROWN)
+        assert entries is not None and [e.sha256 for e in entries] == ["p1", "p2", "p3"]
+
+
+def test_pages_that_are_gone_leave_the_journal(tmp_path: Path) -> None:
+    pdf = tmp_path / "daily.pdf"
+    with Journal(tmp_path / "state.sqlite") as journal:
+        for page in (1, 2, 3):
+            journal.record(pdf, STAMP, page_row(page, f"p{page}"), retryable=False, page_count=3)
+        # Shorter now: page 3 is gone as soon as the new version's first page is recorded.
+        journal.record(pdf, GROWN, page_row(1, "p1"), retryable=False, page_count=2)
+        assert [r.page for r in journal.rows()] == [1, 2]
+        # Then refused whole (damaged): one row for the file, no page rows left.
+        journal.record(pdf, GROWN, page_row(None, "", status="rejected"), retryable=False)
+        assert [(r.page, r.status) for r in journal.rows()] == [(None, "rejected")]
+        # And pages again: the whole-file row goes.
+        journal.record(pdf, STAMP, page_row(1, "p1"), retryable=False, page_count=1)
+        assert [r.page for r in journal.rows()] == [1]
+
+
+def test_the_same_page_content_is_found_by_its_sha256(tmp_path: Path) -> None:
+    with Journal(tmp_path / "state.sqlite") as journal:
+        journal.record(tmp_path / "a.pdf", STAMP, page_row(2, "same"), retryable=False,
+                       page_count=2)
+        found = journal.final_row_for_content("same")
+        assert found is not None and found.page == 2

@@ -30,6 +30,8 @@ from batch_ocr.writers.csv_writer import FORMULA_TRIGGERS
 LIST_COLUMNS: frozenset[str] = frozenset({"invalid_fields", "checks"})
 #: Columns that hold an int.
 INT_COLUMNS: frozenset[str] = frozenset({"attempts"})
+#: Columns that hold an int or nothing (``page``: empty for a file that is one image).
+OPTIONAL_INT_COLUMNS: frozenset[str] = frozenset({"page"})
 #: Columns that hold a bool.
 BOOL_COLUMNS: frozenset[str] = frozenset({"fitted"})
 
@@ -45,7 +47,8 @@ def load_rows(output_path: Path | str) -> list[dict[str, Any]]:
 
     The format is chosen by suffix (``.jsonl``/``.ndjson``/``.json`` or ``.csv``); any
     other suffix is sniffed from the first character. Types are restored: lists for
-    ``invalid_fields`` and ``checks``, an int for ``attempts``, a bool for ``fitted``.
+    ``invalid_fields`` and ``checks``, an int for ``attempts`` (and for ``page``, or None
+    when empty), a bool for ``fitted``.
 
     Raises:
         ReportInputError: the file is missing, unreadable or not a batch-ocr output.
@@ -126,6 +129,8 @@ def _restore_types(items: Iterable[tuple[str, Any]], *, from_csv: bool) -> dict[
             row[key] = _as_list(value)
         elif key in INT_COLUMNS:
             row[key] = _as_int(value)
+        elif key in OPTIONAL_INT_COLUMNS:
+            row[key] = None if value is None or str(value).strip() == "" else _as_int(value)
         elif key in BOOL_COLUMNS and from_csv:
             row[key] = str(value).strip().lower() in {"true", "1", "yes"}
         elif key == "validity" and from_csv:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from tests import pdf_support
+
 #: A row that went through the API: the emulator answers a non-fixture picture so.
 SENT = ("not_id_card", "")
 
@@ -200,6 +202,35 @@ def pdf_as_jpg(path: Path) -> None:
     path.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< >>\nendobj\ntrailer\n%%EOF\n")
 
 
+def scanned_pdf(path: Path) -> None:
+    path.write_bytes(pdf_support.pillow_pdf(
+        images=[_picture((620, 877), seed=f"pdf{i}") for i in range(2)]))
+
+
+def damaged_pdf(path: Path) -> None:
+    """A scanner's PDF cut short in transfer: no cross-reference table is left."""
+    raw = pdf_support.pillow_pdf(images=[_picture((620, 877), seed="cut")])
+    path.write_bytes(raw[: len(raw) // 3])
+
+
+def locked_pdf(path: Path) -> None:
+    path.write_bytes(pdf_support.encrypted(
+        pdf_support.pillow_pdf(images=[_picture((620, 877), seed="locked")])))
+
+
+def empty_pdf(path: Path) -> None:
+    path.write_bytes(pdf_support.empty_pdf())
+
+
+def too_many_pages_pdf(path: Path) -> None:
+    path.write_bytes(pdf_support.pdfium_pdf(*[pdf_support.A4_PT] * 1001))
+
+
+def giant_page_pdf(path: Path) -> None:
+    """One page 20,000 points (23 feet) on a side."""
+    path.write_bytes(pdf_support.pdfium_pdf((20_000.0, 20_000.0)))
+
+
 def random_bytes(path: Path) -> None:
     path.write_bytes(_rng("random").randbytes(4096))
 
@@ -224,6 +255,8 @@ class Kind:
     #: A fragment the error message must contain (specific, not a generic "failed").
     message: str = ""
     sent: bool = False  # may reach the API (a normal picture)
+    #: Rows it gives, one per page, numbered 1..pages; None: one row, no page number.
+    pages: int | None = None
 
 
 KINDS: tuple[Kind, ...] = (
@@ -239,7 +272,18 @@ KINDS: tuple[Kind, ...] = (
     Kind("text.jpg", text_as_jpg, "rejected", "unsupported_format", "looks like a text file"),
     Kind("page.png", html_as_png, "rejected", "unsupported_format", "looks like an HTML page"),
     Kind("webp.jpg", webp_as_jpg, "rejected", "unsupported_format", "a WebP image"),
-    Kind("document.jpg", pdf_as_jpg, "rejected", "unsupported_format", "a PDF document"),
+    # Content decides, not the name: a PDF under an image name is read as a PDF.
+    Kind("document.jpg", pdf_as_jpg, "rejected", "corrupt_pdf", "the PDF is damaged"),
+    Kind("scanned.pdf", scanned_pdf, *SENT, sent=True, pages=2),
+    Kind("damaged.pdf", damaged_pdf, "rejected", "corrupt_pdf",
+         "the PDF is damaged: it cannot be opened"),
+    Kind("locked.pdf", locked_pdf, "rejected", "encrypted_pdf",
+         "the PDF is protected by a password"),
+    Kind("empty.pdf", empty_pdf, "rejected", "empty_pdf", "the PDF has no pages"),
+    Kind("too_many_pages.pdf", too_many_pages_pdf, "rejected", "too_many_pages",
+         "the PDF has 1001 pages; at most 500 are read"),
+    Kind("giant_page.pdf", giant_page_pdf, "rejected", "bad_page_size",
+         "page 1 is 277.8 x 277.8 inches", pages=1),
     Kind("noise.jpg", random_bytes, "rejected", "unsupported_format",
          "an unknown binary format"),
     Kind("lying_header.jpg", jpeg_header_garbage, "rejected", "corrupt_image",
@@ -253,7 +297,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("huge_5000px.jpg", huge_5000, *SENT, sent=True),
     Kind("raw_30mb.bmp", thirty_mb, *SENT, sent=True),
     Kind("animated.gif", animated_gif, *SENT, sent=True),
-    Kind("multipage.tiff", multipage_tiff, *SENT, sent=True),
+    Kind("multipage.tiff", multipage_tiff, *SENT, sent=True, pages=3),
     Kind("cmyk.jpg", cmyk_jpeg, *SENT, sent=True),
     Kind("deep_16bit.png", png_16bit, *SENT, sent=True),
     Kind("palette.bmp", palette_bmp, *SENT, sent=True),

@@ -1,4 +1,4 @@
-"""A folder batch-ocr did not create: every hostile kind ends as exactly one row.
+"""A folder batch-ocr did not create: every hostile kind ends as exactly one row (per page).
 
 The corpus is generated (``corpus.py``), the file-system cases are built here: links
 out of the folder and in circles, a FIFO, a file that vanishes between the walk and the
@@ -183,20 +183,33 @@ def test_the_run_finishes_promptly_and_exits_1(corpus_run: CorpusRun) -> None:
     assert "internal_error" not in corpus_run.stderr
 
 
-def test_every_file_has_exactly_one_row_and_nothing_else_does(corpus_run: CorpusRun) -> None:
-    counts = Counter(row["file"] for row in corpus_run.rows)
-    assert counts == Counter(EXPECTED.keys()), set(counts) ^ set(EXPECTED)
+PAGES = {kind.name: kind.pages for kind in corpus.KINDS}
+
+
+def test_every_file_has_exactly_one_row_per_page_and_nothing_else_does(
+    corpus_run: CorpusRun,
+) -> None:
+    found = Counter((row["file"], row["page"]) for row in corpus_run.rows)
+    expected = Counter((name, page) for name in EXPECTED
+                       for page in _page_numbers(PAGES.get(name)))
+    assert found == expected, set(found) ^ set(expected)
+
+
+def _page_numbers(pages: int | None) -> list[int | None]:
+    return [None] if pages is None else list(range(1, pages + 1))
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_each_kind_ends_with_its_own_status_code_and_message(corpus_run: CorpusRun,
                                                               name: str) -> None:
     status, code, message = EXPECTED[name]
-    (row,) = [row for row in corpus_run.rows if row["file"] == name]
-    assert (row["status"], row["error_code"]) == (status, code), row
-    assert message in row["error_message"], row["error_message"]
-    if status == "rejected":
-        assert row["attempts"] == 0  # refused before any call
+    rows = [row for row in corpus_run.rows if row["file"] == name]
+    assert [row["page"] for row in rows] == _page_numbers(PAGES.get(name))
+    for row in rows:
+        assert (row["status"], row["error_code"]) == (status, code), row
+        assert message in row["error_message"], row["error_message"]
+        if status == "rejected":
+            assert row["attempts"] == 0  # refused before any call
 
 
 def test_nothing_refusable_locally_reached_the_api(corpus_run: CorpusRun) -> None:
@@ -236,7 +249,7 @@ def test_odd_names_survive_csv_quoting_and_formula_neutralising(corpus_run: Corp
     files = Counter(row["file"] for row in rows)
     # vanishes.jpg is gone since the first run: this fresh output never saw it.
     shown = Counter("'" + name if name.startswith("=") else name for name in EXPECTED
-                    if name != "vanishes.jpg")
+                    for _ in _page_numbers(PAGES.get(name)) if name != "vanishes.jpg")
     assert files == shown
     assert files["'=HYPERLINK(1).jpg"] == 1
     assert files["new\nline.jpg"] == 1 and files['quote"and\'apostrophe.jpg'] == 1

@@ -75,6 +75,7 @@ def base_row(file: str, status: str = "ok", **fields: Any) -> Row:
         "checks": [],
         "portrait_file": "",
         "portrait_error": "",
+        "page": None,
     }
     row.update(fields)
     return row

@@ -16,7 +16,7 @@ from batch_ocr.rows import CSV_COLUMNS, JSONL_COLUMNS
 from batch_ocr.writers import make_writer
 
 # Columns other modules add; whether rows.py lists them yet or not, the test writes them.
-EXTRA_COLUMNS = ("checks", "portrait_file", "portrait_error")
+EXTRA_COLUMNS = ("checks", "portrait_file", "portrait_error", "page")
 CSV_ALL = CSV_COLUMNS + tuple(c for c in EXTRA_COLUMNS if c not in CSV_COLUMNS)
 JSONL_ALL = JSONL_COLUMNS + tuple(c for c in EXTRA_COLUMNS if c not in JSONL_COLUMNS)
 
@@ -45,6 +45,7 @@ HOSTILE = base_row(
     checks=["id_checksum", "expired"],
     attempts=3,
     fitted=True,
+    page=12,
 )
 
 
