@@ -306,7 +306,7 @@ def _messages(raw: bytes, first_page: int) -> Iterator[Any]:
         process = subprocess.Popen(
             [sys.executable, "-c", _RENDERER_MAIN, str(write_fd), str(first_page)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(write_fd,),
+            pass_fds=(write_fd,), env=_renderer_environment(),
         )
     finally:
         os.close(write_fd)
@@ -343,6 +343,12 @@ def _messages(raw: bytes, first_page: int) -> Iterator[Any]:
         if process.poll() is None:
             process.kill()
         process.wait()
+
+
+def _renderer_environment() -> dict[str, str]:
+    """The run's environment without batch-ocr's own settings: the renderer needs no key."""
+    return {name: value for name, value in os.environ.items()
+            if not name.startswith("BATCH_OCR_")}
 
 
 _RENDERER_MAIN = (

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -140,11 +142,29 @@ def test_a_renderer_that_crashes_costs_its_page_and_is_restarted_a_few_times(
         "page 5 was not rendered: the renderer failed 3 times on earlier pages of this file")
 
 
-def test_stopping_early_ends_the_renderer() -> None:
+def test_the_renderer_gets_no_setting_of_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BATCH_OCR_SECRET_KEY", "demo-secret-key-0000000000000000")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    environment = pages._renderer_environment()
+    assert "BATCH_OCR_SECRET_KEY" not in environment and environment["LANG"] == "C.UTF-8"
+    assert isinstance(outcomes(pillow_pdf(1))[0], Page)
+
+
+def test_stopping_early_ends_the_renderer(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(pages.subprocess, "Popen", recording_popen)
     iterator = split_pages(pillow_pdf(3))
     first = next(iterator)
     assert isinstance(first, Page) and first.number == 1
-    iterator.close()  # type: ignore[attr-defined]
+    (renderer,) = started
+    iterator.close()
+    assert renderer.returncode is not None  # killed and reaped, not left running
 
 
 def test_each_frame_of_a_multi_page_tiff_is_a_numbered_lossless_page() -> None:
@@ -172,6 +192,7 @@ def test_a_16_bit_tiff_frame_keeps_its_greys() -> None:
         assert image.mode == "L" and image.getpixel((5, 5)) == 128
 
 
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
 def test_a_damaged_tiff_is_left_to_the_image_checks() -> None:
     raw = tiff([scan(0, (300, 200)), scan(1, (300, 200))])
     damaged = raw[:40]
