@@ -101,6 +101,7 @@ def test_pages_are_rows_and_a_grown_pdf_costs_only_its_new_page(tmp_path: Path) 
         assert summary["already_done"] == 3  # files: the PDF, the TIFF, the empty PNG
 
 
+@pytest.mark.slow  # tests/test_pipeline_pages.py counts pages in a dry run in-process
 def test_dry_run_counts_pages(tmp_path: Path) -> None:
     scans = tmp_path / "scans"
     scans.mkdir()
