@@ -54,6 +54,8 @@ MAX_RENDERER_RESTARTS = 3
 #: of a few points).
 EMBEDDED_COVER_FRACTION = 0.9
 
+_EXIF_ORIENTATION = 0x0112
+
 # PDFium's document-loading error codes (fpdfview.h, FPDF_ERR_*). A document with no
 # page fails to load with "success": PDFium refuses it without naming an error.
 _ERR_SUCCESS = 0
@@ -216,6 +218,8 @@ def _embedded_scan(page: Any, width_pt: float, height_pt: float) -> bytes | None
         with Image.open(io.BytesIO(data)) as jpeg:
             if jpeg.format != "JPEG" or jpeg.mode not in ("L", "RGB"):
                 return None  # CMYK JPEGs in PDFs are often stored inverted: render instead
+            if jpeg.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+                return None  # PDF readers ignore EXIF turns; an image reader would not
     except Exception:  # noqa: BLE001 - not a JPEG Pillow reads: let PDFium draw it
         return None
     return data

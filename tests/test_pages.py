@@ -6,6 +6,7 @@ import io
 import subprocess
 from typing import Any
 
+import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
@@ -61,6 +62,28 @@ def test_a_page_that_is_not_one_full_page_scan_is_rendered_at_200_dpi() -> None:
         assert image.size == (round(595 / 72 * 200), round(842 / 72 * 200))
         assert image.convert("L").getpixel((500, 600)) < 60  # the JPEG is drawn
     assert 85.6 / 25.4 * pages.RENDER_DPI >= 600
+
+
+def test_a_scan_with_an_exif_turn_is_rendered_as_the_pdf_shows_it() -> None:
+    image = scan(0, (400, 600))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90": PDF readers ignore it, image readers obey it
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif.tobytes())
+    document = pdfium.PdfDocument.new()
+    page = document.new_page(400 * 72 / 150, 600 * 72 / 150)
+    embedded = pdfium.PdfImage.new(document)
+    buffer.seek(0)
+    embedded.load_jpeg(buffer, inline=True)
+    embedded.set_matrix(pdfium.PdfMatrix().scale(400 * 72 / 150, 600 * 72 / 150))
+    page.insert_obj(embedded)
+    page.gen_content()
+    out = io.BytesIO()
+    document.save(out)
+    (found,) = outcomes(out.getvalue())
+    assert isinstance(found, Page)
+    with Image.open(io.BytesIO(found.image)) as rendered:
+        assert rendered.format == "PNG" and rendered.height > rendered.width  # upright
 
 
 def test_rendering_is_stable_so_an_unchanged_page_keeps_its_identity() -> None:
