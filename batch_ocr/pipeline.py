@@ -253,7 +253,8 @@ class BatchRun:
             return jobs.error_row(job, exc, self.engine.name)
         row = dataclasses.replace(
             row_from_card(job.file, result.data, attempts=result.attempts, sha256=job.sha256,
-                          fitted=job.image.fitted, engine=self.engine.name),
+                          fitted=job.image.fitted, engine=self.engine.name,
+                          confidence=result.confidence),
             page=job.page)
         if self.options.portraits_dir is not None:
             row = await portraits.save_for_row(row, self.options.portraits_dir,

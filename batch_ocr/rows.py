@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,9 @@ class Row:
     #: 1-based page of a multi-page file (a PDF, a multi-page TIFF); None (an empty cell)
     #: for a file that is one image (README, "Documents").
     page: int | None = None
+    # The engine's 0-1 confidence per column: JSONL only, and empty for the API,
+    # which gives none (README, "Offline engine").
+    confidence: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A shallow dict in column order (JSONL shape); lists and dicts are shared.
@@ -66,9 +70,11 @@ class Row:
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row))
 _field_values = operator.attrgetter(*_FIELD_NAMES)
 
-#: CSV columns in order; ``validity`` is JSONL-only.
+#: Columns only JSONL carries (objects that a CSV cell cannot hold well).
+JSONL_ONLY_COLUMNS = frozenset({"validity", "confidence"})
+#: CSV columns in order.
 CSV_COLUMNS: tuple[str, ...] = tuple(
-    f.name for f in dataclasses.fields(Row) if f.name != "validity"
+    f.name for f in dataclasses.fields(Row) if f.name not in JSONL_ONLY_COLUMNS
 )
 JSONL_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row))
 
@@ -119,7 +125,7 @@ def classify(data: CardData) -> Status:
 
 def row_from_card(
     file: str, data: CardData, *, attempts: int, sha256: str, fitted: bool = False,
-    engine: str = "",
+    engine: str = "", confidence: Mapping[str, float] | None = None,
 ) -> Row:
     """Build the row of a successful recognition."""
     info = data.info
@@ -146,4 +152,5 @@ def row_from_card(
         fitted=fitted,
         engine=engine,
         validity=dict(data.validity),
+        confidence=dict(confidence or {}) if status == "ok" else {},
     )

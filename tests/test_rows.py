@@ -50,6 +50,7 @@ def test_pinned_columns_come_first_in_order() -> None:
     assert CSV_COLUMNS[: len(PINNED_COLUMNS)] == PINNED_COLUMNS
     assert JSONL_COLUMNS[: len(PINNED_COLUMNS)] == PINNED_COLUMNS
     assert "validity" in JSONL_COLUMNS and "validity" not in CSV_COLUMNS
+    assert "confidence" in JSONL_COLUMNS and "confidence" not in CSV_COLUMNS
     assert len(set(JSONL_COLUMNS)) == len(JSONL_COLUMNS)
 
 
@@ -153,3 +154,23 @@ def test_invalid_fields_lists_the_false_flags_sorted() -> None:
                                                 ("sideways", ""), (None, "")])
 def test_side_is_only_front_or_back(side: str | None, expected: str) -> None:
     assert row_from_card("a.jpg", card(FRONT, side=side), attempts=1, sha256="").side == expected
+
+
+def test_confidence_is_a_jsonl_column_after_validity() -> None:
+    assert JSONL_COLUMNS.index("confidence") > JSONL_COLUMNS.index("validity")
+    scores = {"name": 0.97, "id_number": 0.99}
+    row = row_from_card("a.jpg", card(FRONT), attempts=1, sha256="ab" * 32, confidence=scores)
+    assert row.to_dict()["confidence"] == scores
+    assert row.confidence is not scores  # the row owns its copy
+
+
+def test_api_rows_carry_no_confidence() -> None:
+    row = row_from_card("a.jpg", card(FRONT), attempts=1, sha256="ab" * 32)
+    assert row.to_dict()["confidence"] == {}
+
+
+def test_no_confidence_for_what_is_not_a_card() -> None:
+    validity = dict.fromkeys(FRONT["validity"], False)
+    row = row_from_card("a.jpg", card(FRONT, validity=validity), attempts=1, sha256="ab" * 32,
+                        confidence={"name": 0.2})
+    assert row.status == "not_id_card" and row.confidence == {}

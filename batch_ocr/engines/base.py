@@ -19,7 +19,8 @@ Errors an engine raises from ``recognise``:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from batch_ocr.imaging import ImageLimits, PreparedImage
@@ -36,6 +37,9 @@ class EngineResult:
     #: The portrait's bytes when the engine cropped it itself; an engine that only has
     #: a link puts it in ``data.image_url`` and fetches it in ``fetch_portrait``.
     portrait_bytes: bytes | None = None
+    #: The engine's own 0-1 confidence per output column (local engine); the API
+    #: gives none, so it stays empty there.
+    confidence: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,8 +79,8 @@ class OfflineEngine(Engine):
                 except LocalEngineError as again:
                     again.attempts = 2
                     raise
-            return EngineResult(result.data, 2, result.portrait_jpeg)
-        return EngineResult(result.data, 1, result.portrait_jpeg)
+            return EngineResult(result.data, 2, result.portrait_jpeg, result.confidence)
+        return EngineResult(result.data, 1, result.portrait_jpeg, result.confidence)
 
     def counters(self) -> EngineCounters:
         return EngineCounters(calls=self._runs, retries=self._reruns)

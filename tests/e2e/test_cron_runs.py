@@ -65,6 +65,7 @@ def test_changed_content_is_sent_again_and_its_row_replaced(tmp_path: Path) -> N
     assert Counter(row["file"] for row in rows) == Counter(
         ["img_00000.jpg", "img_00001.jpg", "img_00002.jpg"])
     changed = next(row for row in rows if row["file"] == "img_00001.jpg")
+    assert all(row["confidence"] == {} for row in rows)  # the API gives no confidence
     assert changed["sha256"] == __import__("hashlib").sha256(
         (scans / "img_00001.jpg").read_bytes()).hexdigest()
 

@@ -81,6 +81,27 @@ def test_samples_offline_without_credentials_match_the_fixtures(tmp_path: Path) 
         else:
             assert row["authority"] == info["authority"]
     assert rows["not_a_card.jpg"]["status"] == "not_id_card"
+    assert "confidence" not in rows["zhangsan_front.jpg"]  # a JSONL-only column
+
+
+@needs_local
+def test_offline_jsonl_rows_carry_the_confidence_of_each_field(tmp_path: Path) -> None:
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for name in ("zhangsan_front.jpg", "wangli-反.tif", "not_a_card.jpg"):
+        (scans / name).write_bytes((SAMPLES / name).read_bytes())
+    out = tmp_path / "results.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "batch_ocr", str(scans), "-o", str(out), "--workers", "1"],
+        env=_clean_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = {row["file"]: row for row in map(json.loads, out.read_text("utf-8").splitlines())}
+    front = rows["zhangsan_front.jpg"]["confidence"]
+    assert set(front) == {"name", "sex", "nation", "birth_date", "address", "id_number"}
+    assert all(0 < score <= 1 for score in front.values()), front
+    assert set(rows["wangli-反.tif"]["confidence"]) == {"authority", "valid_from", "valid_to"}
+    assert rows["not_a_card.jpg"]["confidence"] == {}
 
 
 @pytest.mark.slow

@@ -44,6 +44,9 @@ def test_front(sample_cards: dict[str, Any], sample_bytes: Any) -> None:
     assert result.portrait_jpeg is not None
     portrait = Image.open(io.BytesIO(result.portrait_jpeg))
     assert portrait.format == "JPEG" and portrait.width > 100
+    assert set(result.confidence) == {
+        "name", "sex", "nation", "birth_date", "address", "id_number"}
+    assert all(0.5 <= score <= 1.0 for score in result.confidence.values()), result.confidence
 
 
 def test_back_long_term(sample_cards: dict[str, Any], sample_bytes: Any) -> None:
@@ -51,6 +54,7 @@ def test_back_long_term(sample_cards: dict[str, Any], sample_bytes: Any) -> None
     assert_reads_as(result, expected(sample_cards, "wangli-反.tif"))
     assert (result.data.info.timelimit or "").endswith("-长期")
     assert result.portrait_jpeg is None
+    assert set(result.confidence) == {"authority", "valid_from", "valid_to"}
 
 
 def test_not_a_card(sample_bytes: Any) -> None:
@@ -58,6 +62,7 @@ def test_not_a_card(sample_bytes: Any) -> None:
     assert result.data.result == 0
     assert result.data.validity and not any(result.data.validity.values())
     assert result.portrait_jpeg is None
+    assert result.confidence == {}
 
 
 def test_unreadable_bytes() -> None:

@@ -132,3 +132,30 @@ def test_clean_normalises_width_and_dots() -> None:
 def test_nation_list(nation: str) -> None:
     assert checks.nation_ok(nation)
     assert not checks.nation_ok(nation + "族族")
+
+
+def test_confidence_is_the_least_sure_line_of_each_field() -> None:
+    lines = [
+        TextLine("姓名", 0.99, 60, 55, 120, 85),
+        TextLine("韦小宝", 0.81, 150, 50, 260, 88),
+        TextLine("性别女民族汉", 0.95, 60, 116, 385, 152),
+        TextLine("出生1949年12月31日", 0.90, 60, 180, 400, 215),
+        TextLine("住址北京市东城区景山前街4号", 0.93, 60, 245, 560, 280),
+        TextLine("紫禁城敬事房", 0.62, 150, 287, 400, 322),
+        TextLine("公民身份号码11010519491231002X", 0.98, 60, 440, 800, 480),
+    ]
+    parsed = parse(group_rows(lines, label_column_right=141))
+    assert parsed.info["address"] == "北京市东城区景山前街4号紫禁城敬事房"
+    assert parsed.confidence["name"] == 0.81  # the label's own score does not count
+    assert parsed.confidence["address"] == 0.62
+    assert parsed.confidence["nation"] == 0.95
+    # The number confirms the printed birth date and sex: as sure as the number.
+    assert parsed.confidence["birthday"] == 0.98
+    assert parsed.confidence["sex"] == 0.98
+    assert parsed.confidence["number"] == 0.98
+
+
+def test_confidence_of_a_field_not_found_is_zero() -> None:
+    parsed = parse(rows("签发机关深圳市公安局南山分局", "有效期限"))
+    assert parsed.side == "back"
+    assert parsed.confidence == {"authority": 1.0, "timelimit": 0.0}

@@ -72,6 +72,7 @@ def base_row(file: str, status: str = "ok", **fields: Any) -> Row:
         "fitted": False,
         "engine": "api",
         "validity": {},
+        "confidence": {},
         "checks": [],
         "portrait_file": "",
         "portrait_error": "",

@@ -16,7 +16,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from batch_ocr.engines.local._fields import (
@@ -59,12 +59,38 @@ class LocalEngineError(FileError):
     """The offline engine could not process this file (it becomes an ``error`` row)."""
 
 
+#: ``info`` keys -> the output columns their confidence is reported under.
+CONFIDENCE_COLUMNS = {
+    "name": ("name",),
+    "sex": ("sex",),
+    "nation": ("nation",),
+    "birthday": ("birth_date",),
+    "address": ("address",),
+    "number": ("id_number",),
+    "authority": ("authority",),
+    "timelimit": ("valid_from", "valid_to"),
+}
+
+
 @dataclass(frozen=True)
 class LocalRecognition:
-    """What the offline engine read: the provider-shaped ``data`` and the portrait."""
+    """What the offline engine read: the provider-shaped ``data``, the portrait, and
+    the recogniser's 0-1 confidence per output column (empty when no card was read)."""
 
     data: CardData
     portrait_jpeg: bytes | None
+    confidence: dict[str, float] = field(default_factory=dict)
+
+
+def column_confidence(parsed: Parsed) -> dict[str, float]:
+    """``Parsed.confidence`` keyed by the output columns (``birth_date``, ``id_number``)."""
+    if parsed.side == "none":
+        return {}
+    return {
+        column: score
+        for key, score in parsed.confidence.items()
+        for column in CONFIDENCE_COLUMNS.get(key, (key,))
+    }
 
 
 def available() -> bool:
@@ -266,7 +292,11 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
     portrait = None
     if reading.parsed.side == "front" and reading.card_frame:
         portrait = _vision.portrait_jpeg(reading.upright)
-    return LocalRecognition(data=_card_data(reading.parsed), portrait_jpeg=portrait)
+    return LocalRecognition(
+        data=_card_data(reading.parsed),
+        portrait_jpeg=portrait,
+        confidence=column_confidence(reading.parsed),
+    )
 
 
 # --------------------------------------------------------------------------- pool

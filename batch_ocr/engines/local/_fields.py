@@ -92,15 +92,22 @@ class Row:
     bottom: float
     left: float
     right: float
+    #: The recogniser's least confidence among the lines of ``value_text``.
+    score: float = 1.0
 
 
 @dataclass(slots=True)
 class Parsed:
-    """What the card says, in the provider's ``info``/``validity`` shape."""
+    """What the card says, in the provider's ``info``/``validity`` shape.
+
+    ``confidence`` maps each ``info`` key to the recogniser's 0-1 confidence in the
+    lines it was read from (the least sure line counts); 0 for a field not found.
+    """
 
     side: str  # "front", "back" or "none"
     info: dict[str, str] = field(default_factory=dict)
     validity: dict[str, bool] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict)
 
 
 def clean(text: str) -> str:
@@ -146,6 +153,7 @@ def group_rows(lines: Sequence[TextLine], *, label_column_right: float | None = 
                 bottom=max(ln.bottom for ln in row),
                 left=min(ln.left for ln in row),
                 right=max(ln.right for ln in row),
+                score=min(ln.score for ln in (values or row)),
             )
         )
     return out
@@ -237,6 +245,12 @@ def _snap_nation(value: str) -> str:
             return value[-size:]
     near = [n for n in id_rules.NATIONS if len(n) == len(value) and _distance(n, value) == 1]
     return near[0] if len(near) == 1 else value
+
+
+def _least(rows: Sequence[Row], indices: Sequence[int | None]) -> float:
+    """The least recogniser confidence among the rows a field was read from (0: none)."""
+    scores = [rows[i].score for i in indices if i is not None]
+    return round(min(scores), 3) if scores else 0.0
 
 
 # --------------------------------------------------------------------------- side
@@ -350,12 +364,14 @@ def parse_front(rows: Sequence[Row]) -> Parsed:
         value = _cjk_only(rest, keep="·").strip("·")
         if value:
             candidates.append((labelled, i, value))
+    name_row: int | None = None
     if candidates:
         labelled_ones = [c for c in candidates if c[0]]
-        name = (labelled_ones[0] if labelled_ones else candidates[-1])[2]
+        _, name_row, name = labelled_ones[0] if labelled_ones else candidates[-1]
 
     # Address: every row between the birth date and the number, label stripped.
     address_parts: list[str] = []
+    address_rows: list[int] = []
     start = (birth_row + 1) if birth_row is not None else (sex_row or 0) + 1
     for i in range(start, end):
         text = values[i]
@@ -366,17 +382,27 @@ def parse_front(rows: Sequence[Row]) -> Parsed:
         part = "".join(ch for ch in text if _CJK_RE.match(ch) or ch.isalnum() or ch in "-#()")
         if part:
             address_parts.append(part)
+            address_rows.append(i)
     address = "".join(address_parts)
 
     number_ok = id_rules.id_number_valid(number)
     birth_date = id_rules.calendar_date(*birth) if birth else None
+    number_score = _least(rows, [number_row])
+    birth_score = _least(rows, [birth_row]) if birth_date else 0.0
+    sex_score = _least(rows, [sex_row]) if sex else 0.0
     if number_ok:
-        # A checksummed number is stronger evidence than a date or sex read on their own.
+        # A checksummed number is stronger evidence than a date or sex read on their own,
+        # and what it confirms is as sure as the number itself.
         from_number = id_rules.birth_date_in(number)
-        if from_number is not None and birth_date != from_number:
+        if from_number is not None:
+            agrees = birth_date == from_number
+            birth_score = max(birth_score, number_score) if agrees else number_score
             birth_date = from_number
         if not checks.sex_ok(sex):
             sex = id_rules.sex_in(number) or sex
+            sex_score = number_score
+        elif sex == id_rules.sex_in(number):
+            sex_score = max(sex_score, number_score)
     info = {
         "name": name,
         "sex": sex,
@@ -395,7 +421,15 @@ def parse_front(rows: Sequence[Row]) -> Parsed:
         "address": checks.address_ok(address),
         "number": number_ok,
     }
-    return Parsed(side="front", info=info, validity=validity)
+    confidence = {
+        "name": _least(rows, [name_row]) if name else 0.0,
+        "sex": sex_score if sex else 0.0,
+        "nation": _least(rows, [sex_row]) if nation else 0.0,
+        "birthday": birth_score if birth_date or birth else 0.0,
+        "address": _least(rows, address_rows) if address else 0.0,
+        "number": number_score if number else 0.0,
+    }
+    return Parsed(side="front", info=info, validity=validity, confidence=confidence)
 
 
 # --------------------------------------------------------------------------- back
@@ -421,12 +455,14 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
                 break
 
     authority_parts: list[str] = []
+    authority_rows: list[int] = []
     label_row: int | None = None
     for i, text in enumerate(texts):
         end_at = find_label(text, _AUTHORITY_LABEL)
         if end_at is not None:
             label_row = i
             authority_parts.append(_cjk_only(text[end_at:]))
+            authority_rows.append(i)
             break
     if label_row is not None:
         # A long office name wraps onto the next row (above the period of validity).
@@ -435,11 +471,13 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
             if find_label(texts[i], _PERIOD_LABEL) is not None:
                 break
             authority_parts.append(_cjk_only(texts[i]))
+            authority_rows.append(i)
     else:
-        for text in texts:
+        for i, text in enumerate(texts):
             value = _cjk_only(text)
             if value.endswith(checks.AUTHORITY_SUFFIXES):
                 authority_parts.append(value)
+                authority_rows.append(i)
                 break
     authority = "".join(authority_parts)
     info = {"authority": authority, "timelimit": timelimit}
@@ -447,4 +485,8 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
         "authority": checks.authority_ok(authority),
         "timelimit": checks.timelimit_ok(timelimit),
     }
-    return Parsed(side="back", info=info, validity=validity)
+    confidence = {
+        "authority": _least(rows, authority_rows) if authority else 0.0,
+        "timelimit": _least(rows, [period_row]) if timelimit else 0.0,
+    }
+    return Parsed(side="back", info=info, validity=validity, confidence=confidence)
