@@ -13,6 +13,7 @@ touch the network, so a missing file is an error here instead.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,14 @@ MODEL_FILES = {
 }
 #: One thread per worker process: N workers use N cores, and no worker fights another.
 THREADS_PER_WORKER = 1
+#: Height the recogniser reads lines at (PP-OCR's ``rec_img_shape``).
+REC_HEIGHT_PX = 48
+#: Widest line the recogniser is given (an 18-digit number is ~15 heights wide).
+REC_MAX_WIDTH_PX = 48 * 40
+#: Lines per recogniser batch, and how much wider than the narrowest a batch's widest
+#: line may be (each line is padded to the widest).
+REC_BATCH_MAX = 8
+BATCH_WIDTH_SLACK = 1.2
 #: Confidence the line classifier needs before we count its "upside down" vote.
 CLS_VOTE_MIN_SCORE = 0.8
 
@@ -76,9 +85,6 @@ def models() -> Models:
     }
     for task, file_name in MODEL_FILES.items():
         params[f"{task}.model_path"] = str(root / file_name)
-    # One line per batch: batches are padded to their widest line, which costs more
-    # than the batching saves on one thread (measured: 0.35 s vs 0.53 s for a front).
-    params["Rec.rec_batch_num"] = 1
     engine = RapidOCR(params=params)
     # Private loaders, but the version is pinned (``rapidocr>=3.10,<3.11``) for this.
     return Models(
@@ -133,15 +139,46 @@ def upside_down_votes(crops: list[np.ndarray]) -> tuple[float, float]:
 
 
 def read_lines(crops: list[np.ndarray]) -> list[tuple[str, float]]:
-    """Text and confidence of each (upright) line crop."""
+    """Text and confidence of each (upright) line crop.
+
+    Lines are recognised in batches of similar width. RapidOCR's own call pads every
+    line to at least 320 px (a ten-character line) and each batch to its widest line;
+    a label such as 姓名 then costs as much as an address line. Here each line is only
+    scaled to the model's height, and a batch holds lines within ``BATCH_WIDTH_SLACK``
+    of each other's width, so padding stays small (measured: a fifth less CPU per card).
+    """
     if not crops:
         return []
-    from rapidocr.ch_ppocr_rec import TextRecInput
-
-    result = models().rec(TextRecInput(img=crops))
-    if result.txts is None:
-        return [("", 0.0)] * len(crops)
-    return list(zip(result.txts, (float(s) for s in result.scores), strict=True))
+    rec = models().rec
+    height = REC_HEIGHT_PX
+    widths = [
+        min(REC_MAX_WIDTH_PX, max(height // 2, math.ceil(height * c.shape[1] / max(1, c.shape[0]))))
+        for c in crops
+    ]
+    order = sorted(range(len(crops)), key=widths.__getitem__)
+    out: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+    start = 0
+    while start < len(order):
+        stop = start + 1
+        while (
+            stop < len(order)
+            and stop - start < REC_BATCH_MAX
+            and widths[order[stop]] <= BATCH_WIDTH_SLACK * widths[order[start]]
+        ):
+            stop += 1
+        batch_ids = order[start:stop]
+        batch_width = widths[batch_ids[-1]]
+        # Zero is mid-grey after the model's normalisation, as RapidOCR pads.
+        batch = np.zeros((len(batch_ids), 3, height, batch_width), dtype=np.float32)
+        for slot, index in enumerate(batch_ids):
+            line = cv2.resize(crops[index], (widths[index], height))
+            batch[slot, :, :, : widths[index]] = line.transpose(2, 0, 1) / 127.5 - 1.0
+        texts, _ = rec.postprocess_op(rec.session(batch), False)
+        for slot, index in enumerate(batch_ids):
+            text, score = texts[slot]
+            out[index] = (text, float(score))
+        start = stop
+    return out
 
 
 def rotate_image(image: np.ndarray, quarter_turns_cw: int) -> np.ndarray:
