@@ -131,6 +131,15 @@ STREETS = (
 )  # fmt: skip
 
 
+#: Towns and villages for the long (three-line) addresses; made up.
+TOWNS = ("城关镇", "新华街道", "东风乡", "红星镇", "长安街道", "团结乡")
+VILLAGES = ("和平村", "幸福村", "光明社区", "胜利村", "向阳社区", "团结新村")
+#: Where the nations of the bilingual cards mostly live: their sample region's code.
+HOME_REGIONS = {
+    "维吾尔": "650102", "藏": "540102", "蒙古": "150102", "壮": "450103", "彝": "510107",
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Person:
     """What an ID card says about its holder; ``valid_to`` is None for a 长期 card."""
@@ -182,12 +191,25 @@ def validity_years(birth: date, issued: date) -> int | None:
     return None
 
 
-def make_person(rng: random.Random) -> Person:
-    """A random, plausible, fictional person with a consistent, checksummed ID number."""
+def make_person(
+    rng: random.Random,
+    *,
+    nation: str | None = None,
+    dotted_name: bool = False,
+    long_address: bool = False,
+) -> Person:
+    """A random, plausible, fictional person with a consistent, checksummed ID number.
+
+    ``nation`` fixes the nation (its home region is then likely), ``dotted_name`` gives
+    a transliterated name with ``·``, ``long_address`` one that fills three lines.
+    """
     region = rng.choice(REGIONS)
-    nation = "汉" if rng.random() < 0.7 else rng.choice(NATIONS)
+    if nation is None:
+        nation = "汉" if rng.random() < 0.7 else rng.choice(NATIONS)
+    elif nation in HOME_REGIONS:
+        region = next(r for r in REGIONS if r.area_code == HOME_REGIONS[nation])
     sex = rng.choice("男女")
-    if nation in ("维吾尔", "哈萨克", "乌孜别克", "塔吉克"):
+    if dotted_name or nation in ("维吾尔", "哈萨克", "乌孜别克", "塔吉克"):
         name = f"{rng.choice(TRANSLITERATED_GIVEN)}·{rng.choice(TRANSLITERATED_FAMILY)}"
     else:
         given = "".join(rng.choice(GIVEN_CHARS) for _ in range(rng.choice((1, 2, 2))))
@@ -203,6 +225,8 @@ def make_person(rng: random.Random) -> Person:
     if rng.random() < 0.5:
         house += f"{rng.randint(1, 30)}栋{rng.randint(1, 6)}0{rng.randint(1, 4)}室"
     address = f"{region.province}{region.city}{region.district}{street}{house}"
+    if long_address:
+        address = _long_address(region, rng)
     return Person(
         name=name,
         sex=sex,
@@ -214,6 +238,27 @@ def make_person(rng: random.Random) -> Person:
         valid_from=issued,
         valid_to=None if years is None else add_years(issued, years),
     )
+
+
+def _long_address(region: Region, rng: random.Random) -> str:
+    """An address that fills the front's three address lines (about 34 characters)."""
+    optional = [
+        f"{rng.choice(TOWNS)}{rng.choice(VILLAGES)}",
+        f"{rng.randint(1, 12)}组",
+        f"{rng.choice(STREETS)}{rng.randint(1, 999)}号",
+    ]
+    unit = (
+        f"{rng.randint(1, 30)}栋{rng.randint(1, 6)}单元"
+        f"{rng.randint(1, 30)}0{rng.randint(1, 4)}室"
+    )
+    head = f"{region.province}{region.city}{region.district}"
+
+    def weight(text: str) -> float:  # digits are about half as wide as characters
+        return sum(0.6 if ch.isdigit() else 1.0 for ch in text)
+
+    while weight(head + "".join(optional) + unit) > 33 and optional:
+        optional.pop(rng.randrange(len(optional)))
+    return head + "".join(optional) + unit
 
 
 def timelimit_printed(person: Person) -> str:
@@ -360,6 +405,125 @@ def _draw_silhouette(canvas: _Canvas, box: tuple[float, float, float, float]) ->
     canvas.image.paste(photo, (x0, y0))
 
 
+# --------------------------------------------------------------------------- bilingual cards
+
+NOTO = Path("/usr/share/fonts/truetype/noto")
+
+
+@dataclass(frozen=True)
+class Script:
+    """A minority script that bilingual cards print beside the Chinese.
+
+    ``labels`` are the field labels in that script (approximate: they stand for what
+    the recogniser must learn to ignore); value lines are made of ``letters``.
+    """
+
+    nation: str
+    font_path: Path
+    font_package: str
+    labels: dict[str, str]
+    letters: str
+    word_letters: tuple[int, int] = (3, 7)
+    vertical: bool = False  # traditional Mongolian runs top to bottom
+    syllable_mark: str = ""  # Tibetan's tsheg ends each syllable
+
+
+def _label_set(*names: str) -> dict[str, str]:
+    keys = ("name", "sex", "nation", "birth", "address", "number", "authority", "period",
+            "title")  # fmt: skip
+    return dict(zip(keys, names, strict=True))
+
+
+SCRIPTS = {
+    "uyghur": Script(
+        "维吾尔", NOTO / "NotoSansArabic-Regular.ttf", "fonts-noto-core",
+        _label_set("ئىسمى", "جىنسى", "مىللىتى", "تۇغۇلغان ۋاقتى", "ئادرېسى",
+                   "كىملىك نومۇرى", "تارقاتقان ئورۇن", "كۈچكە ئىگە مۇددىتى",
+                   "جۇڭخۇا خەلق جۇمھۇرىيىتى"),
+        "ئابپتجچخدرزژسشغفقكگڭلمنھوۇۆۈۋېىي",
+    ),
+    "tibetan": Script(
+        "藏", NOTO / "NotoSerifTibetan-Regular.ttf", "fonts-noto-core",
+        _label_set("མིང་།", "ཕོ་མོ།", "མི་རིགས།", "སྐྱེས་ཚེས།", "སྡོད་གནས།",
+                   "ཐོབ་ཐང་ལག་ཁྱེར་ཨང་།", "སྤྲོད་མཁན།", "ནུས་ཡོད་དུས་ཚོད།",
+                   "ཀྲུང་ཧྭ་མི་དམངས་སྤྱི་མཐུན་རྒྱལ་ཁབ།"),
+        "ཀཁགངཅཆཇཉཏཐདནཔཕབམཙཚཛཝཞཟའཡརལཤསཧཨ", (1, 3), syllable_mark="་",
+    ),
+    "mongolian": Script(
+        "蒙古", NOTO / "NotoSansMongolian-Regular.ttf", "fonts-noto-core",
+        _label_set("ᠨᠡᠷ᠎ᠡ", "ᠬᠦᠢᠰᠦ", "ᠦᠨᠳᠦᠰᠦᠲᠡᠨ", "ᠲᠥᠷᠥᠭᠰᠡᠨ", "ᠰᠠᠭᠤᠭ᠎ᠠ ᠭᠠᠵᠠᠷ",
+                   "ᠢᠷᠭᠡᠨ ᠦ ᠨᠣᠮᠧᠷ", "ᠣᠯᠭᠣᠭᠰᠠᠨ ᠭᠠᠵᠠᠷ", "ᠬᠦᠴᠦᠨ ᠲᠡᠢ ᠬᠤᠭᠤᠴᠠᠭ᠎ᠠ",
+                   "ᠪᠦᠭᠦᠳᠡ ᠨᠠᠶᠢᠷᠠᠮᠳᠠᠬᠤ ᠳᠤᠮᠳᠠᠳᠤ ᠠᠷᠠᠳ ᠣᠯᠠᠨ ᠢᠯᠠᠰ"),
+        "ᠠᠡᠢᠣᠤᠥᠦᠨᠪᠫᠬᠭᠮᠯᠰᠱᠲᠳᠴᠵᠶᠷᠸ", vertical=True,
+    ),
+    "yi": Script(
+        "彝", NOTO / "NotoSansYi-Regular.ttf", "fonts-noto-core",
+        _label_set("ꂓꂿ", "ꁱꃀ", "ꊿꋍ", "ꄿꁧ", "ꀋꄮ", "ꇁꂷꉘꎭ", "ꈭꀋꆈ", "ꏢꈌꄮ",
+                   "ꍏꉸꏓꂱꋧꄉꉻꏟ"),
+        "".join(chr(c) for c in range(0xA000, 0xA48C, 7)), (1, 3),
+    ),
+    "korean": Script(
+        "朝鲜", FONT_PATH, FONT_PACKAGE,
+        _label_set("성명", "성별", "민족", "출생", "주소", "공민신분번호", "발급기관",
+                   "유효기간", "중화인민공화국"),
+        "".join(chr(c) for c in range(0xAC00, 0xD7A4, 97)), (2, 4),
+    ),
+    "zhuang": Script(
+        "壮", FONT_PATH, FONT_PACKAGE,
+        _label_set("Singqmingz", "Singqbied", "Minzcuz", "Seng", "Dieghyouq",
+                   "Gunghminz ndangfaenh hauhmaj", "Gihgvanh fatcingq", "Geizhanh mizyauq",
+                   "Cunghvaz Yinzminz Gunghozgoz"),
+        "abcdefghijklmnoprstuwyzqjx", (3, 8),
+    ),
+}  # fmt: skip
+
+
+@cache
+def _script_font(script_name: str, size_px: int) -> ImageFont.FreeTypeFont:
+    script = SCRIPTS[script_name]
+    if not script.font_path.is_file():
+        raise FontMissingError(
+            f"font {script.font_path} not found: install the Debian package "
+            f"{script.font_package} (apt-get install {script.font_package})"
+        )
+    return ImageFont.truetype(str(script.font_path), size_px)
+
+
+def _script_words(script: Script, rng: random.Random, words: int) -> str:
+    """A line of made-up words in ``script`` (stands for a transliterated value)."""
+    out = []
+    for _ in range(words):
+        count = rng.randint(*script.word_letters)
+        word = "".join(rng.choice(script.letters) for _ in range(count))
+        out.append(word + script.syllable_mark if script.syllable_mark else word)
+    return ("" if script.syllable_mark else " ").join(out)
+
+
+def _script_text(
+    canvas: "_Canvas", script_name: str, xy: tuple[float, float], text: str, size: float,
+    *, right_edge: float | None = None, max_width: float | None = None,
+) -> None:  # fmt: skip
+    """Draw minority-script ``text`` at ``xy`` (or ending at ``right_edge``), shaped.
+
+    Vertical scripts are drawn as a column: the line turned a quarter clockwise.
+    """
+    script = SCRIPTS[script_name]
+    font = _script_font(script_name, max(6, canvas.px(size)))
+    if max_width is not None:
+        while font.size > 6 and font.getlength(text) > canvas.px(max_width):
+            font = _script_font(script_name, font.size - 1)
+    left, top, right, bottom = font.getbbox(text)
+    tile = Image.new("L", (max(1, right) + 2, max(1, bottom) + 2), 0)
+    ImageDraw.Draw(tile).text((0, 0), text, font=font, fill=255)
+    if script.vertical:
+        tile = tile.rotate(-90, expand=True)
+    x, y = canvas.px(xy[0]), canvas.px(xy[1])
+    if right_edge is not None:
+        x = canvas.px(right_edge) - tile.width
+    ink = Image.new("RGB", tile.size, LABEL_RGB)
+    canvas.image.paste(ink, (x, y), tile)
+
+
 #: Portrait box on the front, in base coordinates (the real photo sits right of centre).
 PORTRAIT_BOX = (576.0, 62.0, 796.0, 332.0)
 LABEL_SIZE = 24.0
@@ -370,10 +534,18 @@ VALUE_X = 150.0
 
 
 def draw_front(
-    person: Person, *, width: int = BASE_WIDTH
-) -> tuple[Image.Image, tuple[int, int, int, int]]:
-    """Draw the portrait side (人像面); return the RGB image and the portrait's pixel box."""
+    person: Person, *, width: int = BASE_WIDTH, script: str | None = None,
+    inline_labels: bool = False,
+) -> tuple[Image.Image, tuple[int, int, int, int]]:  # fmt: skip
+    """Draw the portrait side (人像面); return the RGB image and the portrait's pixel box.
+
+    With ``script`` (a key of ``SCRIPTS``) the card is bilingual: each label and the
+    name and address are also printed in that script, above the Chinese (or, with
+    ``inline_labels``, the labels just left of the Chinese ones).
+    """
     canvas = _Canvas(width)
+    if script is not None:
+        _draw_front_script(canvas, person, script, inline_labels)
 
     def label(y: float, text: str, x: float = LABEL_X) -> float:
         # Labels sit a little lower than values so their baselines line up.
@@ -464,9 +636,41 @@ def _draw_wall(canvas: _Canvas) -> None:
         canvas.draw.rectangle(canvas.box(x - 12, y - 40, x + 12, y), fill=(200, 208, 214))
 
 
-def draw_back(person: Person, *, width: int = BASE_WIDTH) -> Image.Image:
-    """Draw the national-emblem side (国徽面) as an RGB image."""
+def _draw_front_script(canvas: _Canvas, person: Person, script_name: str, inline: bool) -> None:
+    """The minority-script half of a bilingual front."""
+    script = SCRIPTS[script_name]
+    rng = random.Random(f"{person.number}{script_name}")
+    label_rows = (("name", 58), ("sex", 122), ("birth", 186), ("address", 250), ("number", 446))
+    for key, y in label_rows:
+        text = script.labels[key]
+        if script.vertical:
+            # A Mongolian column left of the Chinese label.
+            _script_text(canvas, script_name, (LABEL_X - 30, y - 18), text, 15, max_width=60)
+        elif inline:
+            _script_text(canvas, script_name, (0, y + 8), text, 14, right_edge=LABEL_X - 4,
+                         max_width=LABEL_X - 16)  # fmt: skip
+        else:
+            _script_text(canvas, script_name, (LABEL_X, y - 20), text, 14, max_width=84)
+    if not script.vertical:
+        _script_text(canvas, script_name, (262, 100), script.labels["nation"], 14, max_width=84)
+    value_lines = ((54, 2), (226, 4))  # a name line, an address line, above the Chinese
+    for y, words in value_lines:
+        line = _script_words(script, rng, words)
+        if script.vertical:
+            _script_text(canvas, script_name, (PORTRAIT_BOX[0] - 24, y - 40), line, 16,
+                         max_width=110)  # fmt: skip
+        else:
+            _script_text(canvas, script_name, (VALUE_X, y - 24 if y == 54 else y - 5), line, 16,
+                         max_width=PORTRAIT_BOX[0] - 30 - VALUE_X)  # fmt: skip
+
+
+def draw_back(
+    person: Person, *, width: int = BASE_WIDTH, script: str | None = None
+) -> Image.Image:
+    """Draw the national-emblem side (国徽面) as an RGB image (bilingual with ``script``)."""
     canvas = _Canvas(width)
+    if script is not None:
+        _draw_back_script(canvas, person, script)
     _draw_wall(canvas)
     _draw_emblem(canvas, 142, 132, 86)
     canvas.text((272, 62), "中华人民共和国", 44, VALUE_RGB, spacing=12, bold=True)
@@ -476,6 +680,46 @@ def draw_back(person: Person, *, width: int = BASE_WIDTH) -> Image.Image:
     canvas.text((200, 444), "有效期限", LABEL_SIZE, VALUE_RGB, spacing=4)
     canvas.text((350, 438), timelimit_printed(person), VALUE_SIZE, VALUE_RGB)
     return canvas.finish()
+
+
+def _draw_back_script(canvas: _Canvas, person: Person, script_name: str) -> None:
+    """The minority-script half of a bilingual back: title, labels, the office's name."""
+    script = SCRIPTS[script_name]
+    rng = random.Random(f"{person.number}{script_name}back")
+    _script_text(canvas, script_name, (272, 116), script.labels["title"], 22, max_width=520)
+    if script.vertical:
+        _script_text(canvas, script_name, (160, 330), script.labels["authority"], 15,
+                     max_width=110)  # fmt: skip
+        return
+    _script_text(canvas, script_name, (200, 360), script.labels["authority"], 14, max_width=140)
+    _script_text(canvas, script_name, (200, 420), script.labels["period"], 14, max_width=140)
+    _script_text(canvas, script_name, (350, 352), _script_words(script, rng, 3), 17,
+                 max_width=440)  # fmt: skip
+
+
+def copy_stamp(
+    image: Image.Image, text: str, *, center: tuple[float, float], angle_deg: float,
+    rgb: tuple[int, int, int] = (200, 40, 40), size_px: int | None = None,
+) -> Image.Image:  # fmt: skip
+    """``image`` with a framed ink stamp such as 复印无效 pressed on it (half-transparent)."""
+    size_px = size_px or max(10, image.width // 18)
+    font = _font(size_px)
+    pad = size_px // 3
+    width = int(font.getlength(text) + 2 * pad + size_px * 0.2 * (len(text) - 1))
+    tile = Image.new("L", (width, size_px + 3 * pad), 0)
+    draw = ImageDraw.Draw(tile)
+    x = pad
+    for char in text:
+        draw.text((x, pad), char, font=font, fill=255)
+        x += font.getlength(char) + size_px * 0.2
+    draw.rectangle((1, 1, tile.width - 2, tile.height - 2), outline=255,
+                   width=max(1, size_px // 10))  # fmt: skip
+    tile = tile.rotate(angle_deg, expand=True, resample=Image.Resampling.BICUBIC)
+    alpha = tile.point(lambda v: v * 6 // 10)
+    out = image.convert("RGB")
+    ink = Image.new("RGB", tile.size, rgb)
+    out.paste(ink, (int(center[0] - tile.width / 2), int(center[1] - tile.height / 2)), alpha)
+    return out
 
 
 def draw_not_a_card(width: int = 800, height: int = 500) -> Image.Image:
