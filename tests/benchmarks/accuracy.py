@@ -421,18 +421,22 @@ def specimen_cases() -> list[Case]:
 def _card_crops(page_bytes: bytes) -> list[bytes]:
     """The cards on a copy page, each cut out with a margin (PNG bytes).
 
-    The page is flat paper with lighter cards on it: the cards are the large,
-    card-shaped blobs of a smoothed brightness threshold. A page with no such blob is
-    returned whole (it is a card already).
+    A copy page is flat paper; cards are where the grey level varies (guilloche, text):
+    large card-shaped blobs of local contrast. A page with none is returned whole.
     """
     import cv2
     import numpy as np
     from PIL import Image
 
     rgb = np.asarray(Image.open(io.BytesIO(page_bytes)).convert("RGB"))
-    gray = cv2.GaussianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (0, 0), 3)
-    _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((25, 25), np.uint8))
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    mean = cv2.blur(gray, (9, 9))
+    spread = np.sqrt(np.maximum(cv2.blur(gray * gray, (9, 9)) - mean * mean, 0))
+    mask = (spread > 2.0).astype(np.uint8) * 255
+    mask[:4], mask[-4:], mask[:, :4], mask[:, -4:] = 0, 0, 0, 0  # a scanner's frame line
+    size = max(5, int(0.03 * max(gray.shape)))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((size, size), np.uint8))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     height, width = gray.shape
     crops = []
@@ -440,10 +444,10 @@ def _card_crops(page_bytes: bytes) -> list[bytes]:
         (_, _), (w, h), _ = cv2.minAreaRect(contour)
         if min(w, h) == 0 or not 1.3 < max(w, h) / min(w, h) < 1.9:
             continue
-        if w * h < 0.05 * width * height or w * h > 0.9 * width * height:
+        if w * h < 0.05 * width * height:
             continue
         x, y, bw, bh = cv2.boundingRect(contour)
-        margin = int(0.08 * max(bw, bh))
+        margin = int(0.06 * max(bw, bh))
         crop = rgb[max(0, y - margin) : y + bh + margin, max(0, x - margin) : x + bw + margin]
         buffer = io.BytesIO()
         Image.fromarray(crop).save(buffer, "PNG")
