@@ -36,6 +36,22 @@ PROVINCE_CODES: frozenset[str] = frozenset({
     "71", "81", "82", "83",
 })
 
+#: The province-level division an address begins with, by the ID number's first two
+#: digits (GB/T 2260). The number keeps the region where it was first issued, so a
+#: card's address may lie in another province: this says where to look, not where
+#: the holder must live.
+PROVINCE_NAMES: dict[str, str] = {
+    "11": "北京市", "12": "天津市", "13": "河北省", "14": "山西省", "15": "内蒙古自治区",
+    "21": "辽宁省", "22": "吉林省", "23": "黑龙江省",
+    "31": "上海市", "32": "江苏省", "33": "浙江省", "34": "安徽省", "35": "福建省",
+    "36": "江西省", "37": "山东省",
+    "41": "河南省", "42": "湖北省", "43": "湖南省", "44": "广东省", "45": "广西壮族自治区",
+    "46": "海南省",
+    "50": "重庆市", "51": "四川省", "52": "贵州省", "53": "云南省", "54": "西藏自治区",
+    "61": "陕西省", "62": "甘肃省", "63": "青海省", "64": "宁夏回族自治区",
+    "65": "新疆维吾尔自治区", "71": "台湾省",
+}  # fmt: skip
+
 #: The 56 ethnic groups, as the 民族 field prints them (GB/T 3304 without the 族).
 NATIONS: tuple[str, ...] = (
     "汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜",

@@ -12,6 +12,8 @@ from batch_ocr.engines.local import _checks as checks
 from batch_ocr.engines.local._fields import (
     Row,
     TextLine,
+    after_label,
+    anchor_address,
     clean,
     group_rows,
     parse,
@@ -159,3 +161,61 @@ def test_confidence_of_a_field_not_found_is_zero() -> None:
     parsed = parse(rows("签发机关深圳市公安局南山分局", "有效期限"))
     assert parsed.side == "back"
     assert parsed.confidence == {"authority": 1.0, "timelimit": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "rest"),
+    [
+        ("iSlSU住址新疆维吾尔自治区", "住址", "新疆维吾尔自治区"),  # a Uyghur label read as junk
+        ("8i57姓名唐军雪", "姓名", "唐军雪"),
+        ("名刘洋", "姓名", "刘洋"),  # no junk: the tolerant match still works
+        ("刘洋", "姓名", "刘洋"),
+    ],
+)
+def test_a_label_is_found_behind_another_scripts_junk(text: str, label: str, rest: str) -> None:
+    assert after_label(text, label) == rest
+
+
+def test_an_address_begins_at_its_province() -> None:
+    junk_then_address = "音夏夏艺串ēT四川省成都市武侯区中山路135号"
+    assert anchor_address(junk_then_address, "510107197311102613") == "四川省成都市武侯区中山路135号"
+    # The holder moved: the number says Sichuan, the card says Beijing; the address wins.
+    assert anchor_address("57北京市海淀区长江路1号", "510107197311102613") == "北京市海淀区长江路1号"
+    # No province found at all: nothing is cut, and the address is not called valid.
+    assert anchor_address("幸福小区居民组", "") == "幸福小区居民组"
+    assert not checks.address_ok("幸福小区居民组3栋")
+    assert checks.address_ok("湖南省长沙市开福区巡道街幸福小区居民组")
+
+
+def test_bilingual_front_keeps_only_the_chinese() -> None:
+    parsed = parse(
+        rows(
+            "Singmp姓名诸葛磊",
+            "Singbied性别男民族壮",
+            "Seng出生2004年12月8日",
+            "Dieghyoug住址jjlxcxjihtxq广西壮族自治区南宁市青秀区",
+            "人民路606号",
+            "公民身份号码450103200412081092",
+        )
+    )
+    assert parsed.info["name"] == "诸葛磊"
+    assert parsed.info["address"] == "广西壮族自治区南宁市青秀区人民路606号"
+    assert all(parsed.validity.values()), parsed.validity
+
+
+def test_small_lines_of_another_script_are_dropped_on_a_rectified_card() -> None:
+    from batch_ocr.engines.local._engine import _drop_other_script_lines
+
+    lines = [
+        TextLine("音夏夏艺串ēT", 0.56, 146, 219, 246, 242),  # a Yi line above the address
+        TextLine("吾是出", 0.79, 58, 421, 147, 447),  # a Korean label read as Chinese
+        TextLine("jjlxcxji htxq", 0.99, 145, 219, 311, 246),  # Zhuang, read surely
+        TextLine("住址", 1.0, 58, 250, 128, 280),  # a Chinese label: small, but sure
+        TextLine("2013", 1.0, 146, 223, 220, 250),  # a year apart from 年: digits, sure
+        TextLine("四川省成都市武侯区中山路1", 1.0, 146, 247, 546, 282),
+        TextLine("公民身份号码", 1.0, 59, 444, 229, 473),
+        TextLine("510107197311102613", 0.97, 257, 441, 669, 475),
+    ]
+    kept = [ln.text for ln in _drop_other_script_lines(lines)]
+    assert kept == [
+        "住址", "2013", "四川省成都市武侯区中山路1", "公民身份号码", "510107197311102613"]

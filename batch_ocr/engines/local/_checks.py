@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 
 # The ID number's rules and the nation table have one home for the whole project.
-from batch_ocr.id_rules import NATIONS, calendar_date
+from batch_ocr.id_rules import NATIONS, PROVINCE_NAMES, calendar_date
 
 #: How an issuing office's name ends: a public security bureau, its branch, a police
 #: station (older cards), or the exit-entry administration (residence permits).
 AUTHORITY_SUFFIXES = ("公安局", "分局", "公安厅", "公安处", "派出所", "管理局")
 
 LONG_TERM = "长期"
+
+_PROVINCES = tuple(PROVINCE_NAMES.values())
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 _NAME_RE = re.compile(rf"^[{_CJK}]+(?:·[{_CJK}]+)*$")
@@ -40,9 +42,13 @@ def nation_ok(nation: str) -> bool:
 
 
 def address_ok(address: str) -> bool:
-    """Long enough to be an address and made of what addresses are made of."""
-    has_cjk = re.search(rf"[{_CJK}]", address) is not None
-    return len(address) >= 6 and has_cjk and bool(_ADDRESS_RE.match(address))
+    """Made of what addresses are made of, and begun, as on every card, with the
+    province-level division (so a misread province is not called valid)."""
+    return (
+        len(address) >= 6
+        and address.startswith(_PROVINCES)
+        and bool(_ADDRESS_RE.match(address))
+    )
 
 
 def authority_ok(authority: str) -> bool:

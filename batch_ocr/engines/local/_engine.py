@@ -14,15 +14,18 @@ import concurrent.futures
 import importlib.util
 import multiprocessing
 import os
+import re
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from batch_ocr.engines.local._fields import (
+    _LONG_DIGITS_RE,
     FRONT_VALIDITY_KEYS,
     Parsed,
     TextLine,
+    digits,
     group_rows,
     parse,
 )
@@ -51,6 +54,11 @@ LABEL_CUT_RANGE = (0.125, 0.195)
 LABELLED_ROWS_BOTTOM = 0.75
 #: Text tilted more than this on a "rectified" card means the outline was wrong.
 MAX_FRAME_TILT_DEG = 2.5
+#: A line lower than this share of the ID number's line, and not surely read Chinese,
+#: is another script's (bilingual cards): labels are ~0.85 of it, those lines ~0.7.
+OTHER_SCRIPT_MAX_HEIGHT = 0.8
+OTHER_SCRIPT_MAX_SCORE = 0.9
+_CHINESE_OR_DIGIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff0-9]")
 #: Whole pictures whose proportions are this close to a card's are taken as the card.
 CARD_ASPECT_TOLERANCE = 0.12
 
@@ -207,9 +215,33 @@ def _read(image: np.ndarray, *, rectified: bool) -> _Reading:
                 text, score, float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
             )
         )
+    if card_frame:
+        lines = _drop_other_script_lines(lines)
     label_column = LABEL_COLUMN_RIGHT * image.shape[1] if card_frame else None
     parsed = parse(group_rows(lines, label_column_right=label_column))
     return _Reading(parsed, image, card_frame)
+
+
+def _drop_other_script_lines(lines: list[TextLine]) -> list[TextLine]:
+    """Lines of a bilingual card's other script, which the recogniser reads as junk.
+
+    Uyghur, Tibetan, Mongolian, Yi, Korean or Zhuang lines sit above or beside the
+    Chinese in a smaller type. On a rectified card the ID number's line gives the scale:
+    a line much lower than it whose text is neither Chinese nor digits, or that the
+    recogniser is unsure of, is the other script. Chinese labels and a year printed
+    apart are small too, but read surely.
+    """
+    import statistics
+
+    numbers = [ln.height for ln in lines if _LONG_DIGITS_RE.search(digits(ln.text))]
+    if not numbers:
+        return lines
+    small = OTHER_SCRIPT_MAX_HEIGHT * statistics.median(numbers)
+    return [
+        ln for ln in lines
+        if ln.height >= small
+        or (ln.score >= OTHER_SCRIPT_MAX_SCORE and _CHINESE_OR_DIGIT.search(ln.text))
+    ]  # fmt: skip
 
 
 def _rotation_matrix(angle_deg: float, shape: tuple[int, ...]) -> np.ndarray:

@@ -31,6 +31,9 @@ _PERIOD_LABEL = "有效期限"
 _BACK_TITLES = ("中华人民共和国", "居民身份证")
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
+#: How far into a row a label is looked for behind stray characters (another
+#: script's label read as junk on a bilingual card).
+LABEL_SEARCH_CHARS = 8
 _CJK_RE = re.compile(rf"[{_CJK}]")
 #: Everything the OCR may use for the middle dot of transliterated names.
 _DOTS = "·•・‧∙⋅●.。、°"
@@ -201,6 +204,39 @@ def strip_label(text: str, label: str) -> tuple[str, bool]:
     return text[-best[2] :], True
 
 
+def after_label(text: str, label: str) -> str:
+    """``text`` after ``label``, which may follow a little junk (``iSlSU住址新疆…``).
+
+    On bilingual cards the other script's label sits just left of the Chinese one and
+    the recogniser reads it as a few stray characters glued in front. The label is
+    looked for exactly within ``LABEL_SEARCH_CHARS`` of the start, else tolerantly at
+    the start (``strip_label``).
+    """
+    at = text.find(label, 0, len(label) + LABEL_SEARCH_CHARS)
+    if at >= 0:
+        return text[at + len(label) :]
+    return strip_label(text, label)[0]
+
+
+def anchor_address(address: str, number: str) -> str:
+    """The address from its province on: what was read before it is not the address.
+
+    Every address on a card begins with its province-level division. The one the ID
+    number's region code names is looked for first (the number is checksummed, the
+    address is not), then any other (the holder may have moved).
+    """
+    expected = id_rules.PROVINCE_NAMES.get(number[:2])
+    names = [expected] if expected else []
+    names += [n for n in id_rules.PROVINCE_NAMES.values() if n != expected]
+    for name in names:
+        at = address.find(name)
+        if at > 0:
+            return address[at:]
+        if at == 0:
+            return address
+    return address
+
+
 def find_label(text: str, label: str) -> int | None:
     """End index of ``label`` found anywhere in ``text`` (one error allowed), or None."""
     at = text.find(label)
@@ -360,7 +396,7 @@ def parse_front(rows: Sequence[Row]) -> Parsed:
     candidates = []
     for i in range(name_end):
         _, labelled = strip_label(texts[i], _NAME_LABEL)
-        rest, _ = strip_label(values[i], _NAME_LABEL)
+        rest = after_label(values[i], _NAME_LABEL)
         value = _cjk_only(rest, keep="·").strip("·")
         if value:
             candidates.append((labelled, i, value))
@@ -376,14 +412,14 @@ def parse_front(rows: Sequence[Row]) -> Parsed:
     for i in range(start, end):
         text = values[i]
         if not address_parts:
-            text, _ = strip_label(text, _ADDRESS_LABEL)
+            text = after_label(text, _ADDRESS_LABEL)
         if any(find_label(text, label) is not None for label in _NUMBER_LABELS):
             continue
         part = "".join(ch for ch in text if _CJK_RE.match(ch) or ch.isalnum() or ch in "-#()")
         if part:
             address_parts.append(part)
             address_rows.append(i)
-    address = "".join(address_parts)
+    address = anchor_address("".join(address_parts), number)
 
     number_ok = id_rules.id_number_valid(number)
     birth_date = id_rules.calendar_date(*birth) if birth else None
