@@ -20,11 +20,14 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from batch_ocr import id_rules
 from batch_ocr.engines.local._fields import (
+    _ID_RE,
     _LONG_DIGITS_RE,
     FRONT_VALIDITY_KEYS,
     Parsed,
     TextLine,
+    clean,
     digits,
     group_rows,
     parse,
@@ -59,6 +62,9 @@ MAX_FRAME_TILT_DEG = 2.5
 OTHER_SCRIPT_MAX_HEIGHT = 0.8
 OTHER_SCRIPT_MAX_SCORE = 0.9
 _CHINESE_OR_DIGIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff0-9]")
+#: Where a front prints the ID number, as fractions of the rectified card (left, top,
+#: right, bottom): a generous band, then a tight one (the samples and the specimens).
+NUMBER_BANDS = ((0.28, 0.77, 0.95, 0.92), (0.29, 0.79, 0.82, 0.90))
 #: Whole pictures whose proportions are this close to a card's are taken as the card.
 CARD_ASPECT_TOLERANCE = 0.12
 
@@ -219,7 +225,28 @@ def _read(image: np.ndarray, *, rectified: bool) -> _Reading:
         lines = _drop_other_script_lines(lines)
     label_column = LABEL_COLUMN_RIGHT * image.shape[1] if card_frame else None
     parsed = parse(group_rows(lines, label_column_right=label_column))
+    if card_frame and parsed.side == "front" and not parsed.validity.get("number"):
+        # The detector lost the number (a stamp across it, glare): read where the card
+        # prints it, and keep what passes the check character.
+        number_line = _read_number_band(image)
+        if number_line is not None:
+            lines.append(number_line)
+            parsed = parse(group_rows(lines, label_column_right=label_column))
     return _Reading(parsed, image, card_frame)
+
+
+def _read_number_band(card: np.ndarray) -> TextLine | None:
+    """The ID number read straight off its place on a rectified front, if it checks out."""
+    from batch_ocr.engines.local import _ocr
+
+    height, width = card.shape[:2]
+    for x0, y0, x1, y1 in NUMBER_BANDS:
+        box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
+        (text, score), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
+        match = _ID_RE.search(digits(clean(text)))
+        if match and id_rules.id_number_valid(match.group()):
+            return TextLine(match.group(), score, *map(float, box))
+    return None
 
 
 def _drop_other_script_lines(lines: list[TextLine]) -> list[TextLine]:
