@@ -219,3 +219,33 @@ def test_small_lines_of_another_script_are_dropped_on_a_rectified_card() -> None
     kept = [ln.text for ln in _drop_other_script_lines(lines)]
     assert kept == [
         "住址", "2013", "四川省成都市武侯区中山路1", "公民身份号码", "510107197311102613"]
+
+
+def test_a_stamp_across_two_rows_does_not_join_them() -> None:
+    lines = [
+        TextLine("签发机关", 1.0, 408, 537, 539, 577),
+        TextLine("厦门市公安局思明分局", 0.99, 557, 527, 875, 576),
+        TextLine("复印无效", 0.84, 543, 552, 849, 652),  # the stamp's box, two rows tall
+        TextLine("有效期限", 1.0, 408, 597, 529, 637),
+        TextLine("2025.07.06-长期", 1.0, 557, 597, 849, 637),
+    ]
+    texts = [row.text for row in group_rows(lines)]
+    assert texts[0] == "签发机关厦门市公安局思明分局"
+    assert texts[-1].startswith("有效期限")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "lawful"),
+    [
+        ("20150301", "20250301", True),
+        ("20150301", "长期", True),
+        ("20160229", "20360228", True),  # a leap day's anniversary
+        ("20150301", "20250302", False),  # not to the day: a misread digit
+        ("20150301", "20230301", False),  # 8 years is no card's period
+        ("20151301", "长期", False),
+    ],
+)
+def test_a_period_read_off_its_place_must_be_lawful(start: str, end: str, lawful: bool) -> None:
+    from batch_ocr.engines.local._engine import _lawful_period
+
+    assert _lawful_period(start, end) is lawful

@@ -132,15 +132,18 @@ def group_rows(lines: Sequence[TextLine], *, label_column_right: float | None = 
     ending left of it is a label only, and is kept out of ``value_text``.
     """
     rows: list[list[TextLine]] = []
+    heights = sorted(ln.height for ln in lines)
+    # A box much taller than a line (a stamp pressed across two rows) would join them.
+    tallest = 1.5 * heights[len(heights) // 2] if heights else 0.0
     for line in sorted(lines, key=lambda ln: ln.center_y):
         if not clean(line.text):
             continue
         if rows:
             last = rows[-1]
             row_center = sum(ln.center_y for ln in last) / len(last)
-            row_height = max(ln.height for ln in last)
+            row_height = min(max(ln.height for ln in last), tallest)
             # Labels are smaller than values and sit a little lower: half a line of slack.
-            if abs(line.center_y - row_center) < 0.5 * max(row_height, line.height):
+            if abs(line.center_y - row_center) < 0.5 * max(row_height, min(line.height, tallest)):
                 last.append(line)
                 continue
         rows.append([line])
