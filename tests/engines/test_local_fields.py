@@ -249,3 +249,13 @@ def test_a_period_read_off_its_place_must_be_lawful(start: str, end: str, lawful
     from batch_ocr.engines.local._engine import _lawful_period
 
     assert _lawful_period(start, end) is lawful
+
+
+@pytest.mark.parametrize(
+    ("read", "nation"),
+    [("汉效", "汉"), ("怒复", "怒"), ("票汉", "汉"), ("土家", "土家"), ("维吾尔族", "维吾尔")],
+)
+def test_nation_snaps_to_the_listed_one_inside_junk(read: str, nation: str) -> None:
+    from batch_ocr.engines.local._fields import _snap_nation
+
+    assert _snap_nation(read) == nation

@@ -44,7 +44,11 @@ if TYPE_CHECKING:
 #: Modules the ``local`` extra installs.
 REQUIRED_MODULES = ("rapidocr", "onnxruntime", "cv2", "numpy")
 #: Long side the detector sees a rectified card at (text is then ~17-24 px tall).
-CARD_DET_LONG_SIDE_PX = 640
+CARD_DET_LONG_SIDE_PX = 512
+#: ... and again at this size when a field read at the first did not pass its check
+#: (small or stamped text): the detector's cost grows with the pixels, so the first
+#: look is cheap and only doubtful cards pay for the second (README, "Offline engine").
+CARD_DET_RETRY_LONG_SIDE_PX = 640
 #: Long side the detector sees a whole photo at, when no card outline was found.
 PHOTO_DET_LONG_SIDE_PX = 960
 #: Lines the recogniser is less sure of than this are dropped, as RapidOCR does.
@@ -184,13 +188,27 @@ def _split_labels(image: np.ndarray, boxes: list[np.ndarray]) -> list[np.ndarray
     return out
 
 
-def _read(image: np.ndarray, *, rectified: bool) -> _Reading:
+def _read_card(card: np.ndarray) -> _Reading:
+    """Read a rectified card: a cheap look, and a sharper one if a field was doubtful."""
+    reading = _read(card, rectified=True)
+    if reading.parsed.side == "none" or all(reading.parsed.validity.values()):
+        return reading
+    again = _read(card, rectified=True, det_side=CARD_DET_RETRY_LONG_SIDE_PX)
+    return again if _valid_fields(again) > _valid_fields(reading) else reading
+
+
+def _valid_fields(reading: _Reading) -> int:
+    return -1 if reading.parsed.side == "none" else sum(reading.parsed.validity.values())
+
+
+def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) -> _Reading:
     """Detect, orient, recognise and parse the text of ``image``."""
     import numpy as np
 
     from batch_ocr.engines.local import _ocr
 
-    det_side = CARD_DET_LONG_SIDE_PX if rectified else PHOTO_DET_LONG_SIDE_PX
+    if det_side is None:
+        det_side = CARD_DET_LONG_SIDE_PX if rectified else PHOTO_DET_LONG_SIDE_PX
     boxes = _ocr.detect(image, long_side_px=det_side)
     if not rectified and boxes:
         # Text running up or down the picture: the card lies on its side. Turn it a
@@ -374,7 +392,7 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
     reading: _Reading | None = None
     quad = _vision.find_card(image)
     if quad is not None:
-        reading = _read(_vision.warp_card(image, quad), rectified=True)
+        reading = _read_card(_vision.warp_card(image, quad))
     if reading is None or reading.parsed.side == "none":
         # No outline, or the outline held no card text: read the whole picture.
         if _looks_like_whole_card(image):
@@ -382,7 +400,7 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
             if image.shape[0] > image.shape[1]:
                 image = _ocr.rotate_image(image, 1)
             whole = _vision.fit_long_side(image, _vision.CARD_WIDTH_PX)
-            reading = _read(whole, rectified=True)
+            reading = _read_card(whole)
         else:
             whole = _vision.fit_long_side(image, min(max(image.shape[:2]), 1280))
             reading = _read(whole, rectified=False)

@@ -85,7 +85,7 @@ class TextLine:
 class Row:
     """Lines that sit side by side, joined left to right.
 
-    ``value_text`` leaves out lines that lie wholly in the label column of a rectified
+    ``value_text`` leaves out lines that lie mostly in the label column of a rectified
     card (a label the recogniser misread cannot then leak into the value).
     """
 
@@ -129,7 +129,8 @@ def group_rows(lines: Sequence[TextLine], *, label_column_right: float | None = 
     """Group lines whose vertical centres are close into rows, top to bottom.
 
     With ``label_column_right`` (x where values start on a rectified front), a line
-    ending left of it is a label only, and is kept out of ``value_text``.
+    centred left of it is a label (or another script's label) and is kept out of
+    ``value_text``; a label glued to its value is cut apart before (``_split_labels``).
     """
     rows: list[list[TextLine]] = []
     heights = sorted(ln.height for ln in lines)
@@ -150,7 +151,10 @@ def group_rows(lines: Sequence[TextLine], *, label_column_right: float | None = 
     out = []
     for row in rows:
         row.sort(key=lambda ln: ln.left)
-        values = [ln for ln in row if label_column_right is None or ln.right > label_column_right]
+        values = [
+            ln for ln in row
+            if label_column_right is None or (ln.left + ln.right) / 2 > label_column_right
+        ]  # fmt: skip
         out.append(
             Row(
                 text="".join(clean(ln.text) for ln in row),
@@ -282,6 +286,11 @@ def _snap_nation(value: str) -> str:
     for size in (4, 3, 2, 1):
         if len(value) - size in (1, 2) and value[-size:] in id_rules.NATIONS:
             return value[-size:]
+    # Something after it (a stamp's 效 across the field): the longest listed nation at
+    # the start, since the field holds nothing else.
+    for size in (4, 3, 2, 1):
+        if len(value) - size in (1, 2) and value[:size] in id_rules.NATIONS:
+            return value[:size]
     near = [n for n in id_rules.NATIONS if len(n) == len(value) and _distance(n, value) == 1]
     return near[0] if len(near) == 1 else value
 
