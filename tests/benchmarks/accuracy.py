@@ -680,10 +680,8 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 async def _run_pool(cases: list[Case], workers: int) -> dict[str, Any]:
-    """Every case through ``LocalEngine`` with ``workers`` processes: CPU per card of
-    the workers (their own ``os.times`` children time) and each worker's peak RSS."""
-    import os
-
+    """Every case through ``LocalEngine`` with ``workers`` processes: the workers' own
+    CPU per card (from ``/proc``, models loaded first) and each worker's peak RSS."""
     from batch_ocr.engines.local import LocalEngine
 
     engine = LocalEngine(workers=workers)
@@ -701,7 +699,6 @@ async def _run_pool(cases: list[Case], workers: int) -> dict[str, Any]:
         peaks = [round(_peak_rss_mb(pid), 1) for pid in pids]
     finally:
         await engine.aclose()
-    del os
     return {
         "workers": workers,
         "images": len(images),
