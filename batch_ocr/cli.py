@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import logging
 import signal
@@ -234,13 +235,20 @@ async def _run_with_signals(runner: Runner) -> tuple[RunSummary, bool]:
         else:
             task.cancel()
 
-    handled = []
+    handled: list[int] = []
+    replaced: dict[int, Any] = {}
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(signum, on_signal, signum)
             handled.append(signum)
-        except (ValueError, RuntimeError, NotImplementedError):
-            pass  # not the main thread, or Windows: the caller owns signals
+        except NotImplementedError:
+            # Windows' event loops have no add_signal_handler: a plain handler that
+            # hands the signal to the loop does the same job there.
+            with contextlib.suppress(ValueError, OSError):
+                replaced[signum] = signal.signal(
+                    signum, lambda num, _frame: loop.call_soon_threadsafe(on_signal, num))
+        except (ValueError, RuntimeError):
+            pass  # not the main thread (called from Python): the caller owns signals
     try:
         summary = await task
     except asyncio.CancelledError:
@@ -249,8 +257,10 @@ async def _run_with_signals(runner: Runner) -> tuple[RunSummary, bool]:
             raise
         summary = cancelled
     finally:
-        for signum in handled:
-            loop.remove_signal_handler(signum)
+        for handled_signum in handled:
+            loop.remove_signal_handler(handled_signum)
+        for replaced_signum, previous in replaced.items():
+            signal.signal(replaced_signum, previous)
     terminated = bool(signals_seen) and signals_seen[0] == signal.SIGTERM
     return summary, terminated
 

@@ -48,8 +48,11 @@ class FileJob:
 
 
 def _open_for_reading(path: os.PathLike[str] | str) -> int:
-    """Open without blocking: a FIFO swapped in for an image must not hang the run."""
-    return os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    """Open without blocking: a FIFO swapped in for an image must not hang the run.
+
+    Windows has neither ``O_NONBLOCK`` nor FIFOs in the folder, but needs ``O_BINARY``.
+    """
+    return os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
 
 
 def read_file(candidate: Candidate) -> bytes:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TextIO
 
 PRIVATE_MODE = 0o600
+#: Windows opens descriptors in text mode (newline translation) unless told otherwise.
+_BINARY = getattr(os, "O_BINARY", 0)
 
 
 def _tighten_fd(fd: int) -> None:
@@ -34,7 +36,7 @@ def tighten(path: Path) -> None:
 def open_private(path: Path, *, append: bool = False) -> TextIO:
     """Open a UTF-8 text file for writing, 0600, truncated (or appended to)."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
-    fd = os.open(path, flags, PRIVATE_MODE)
+    fd = os.open(path, flags | _BINARY, PRIVATE_MODE)
     _tighten_fd(fd)
     return open(fd, "w", encoding="utf-8", newline="")
 
@@ -63,7 +65,7 @@ def replace_private(path: Path, data: bytes | str) -> None:
     temporary = temporary_beside(path)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(temporary)  # left by a killed run of ours (same pid reused)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, PRIVATE_MODE)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import sqlite3
@@ -27,7 +26,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+import filelock
 
 from batch_ocr.errors import RunLockedError
 from batch_ocr.private_files import tighten, touch_private
@@ -148,12 +149,30 @@ def _make_private(path: Path) -> None:
         tighten(path.with_name(path.name + suffix))
 
 
+def _take_run_lock(lock_path: Path, state_path: Path) -> filelock.BaseFileLock:
+    """The run lock on ``lock_path``, or ``RunLockedError`` when another run holds it.
+
+    filelock uses ``flock`` on POSIX and ``msvcrt.locking`` on Windows: both die with
+    their process, so a ``kill -9`` leaves no stale lock behind (README, "Runs that
+    resume"). The lock file holds nothing, but it is made 0600 like every file we make.
+    """
+    # Not thread-local: the lock belongs to the run, whichever thread ends it.
+    lock = filelock.FileLock(lock_path, timeout=0, mode=0o600, thread_local=False)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise RunLockedError(
+            f"another batch-ocr run is using {state_path}; try again when it has finished"
+        ) from None
+    return lock
+
+
 class Journal:
     """The state of one output. Use as a context manager: it holds the run lock."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock_file: IO[bytes] | None = None
+        self._lock: filelock.BaseFileLock | None = None
         self._db: sqlite3.Connection | None = None
 
     def __enter__(self) -> Journal:
@@ -164,31 +183,28 @@ class Journal:
         self.close()
 
     def open(self) -> None:
-        """Take the lock (or raise ``RunLockedError``), then open and migrate."""
+        """Take the lock (or raise ``RunLockedError``), then open and migrate.
+
+        Raises ``OSError`` when the journal's folder or lock cannot be made.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        with contextlib.suppress(OSError):
-            os.fchmod(lock_fd, 0o600)  # holds nothing, but one rule for every file we make
-        lock_file = os.fdopen(lock_fd, "r+b")
+        self._lock = _take_run_lock(self.path.with_name(self.path.name + ".lock"), self.path)
         try:
-            # flock dies with the process, so a kill -9 leaves no stale lock behind.
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock_file.close()
-            raise RunLockedError(
-                f"another batch-ocr run is using {self.path}; try again when it has finished"
-            ) from None
-        self._lock_file = lock_file
-        _make_private(self.path)
-        # One thread at a time, but not always the opening one: a run journals from its
-        # writer thread (``pipeline``) and rebuilds the output from the main thread.
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA busy_timeout=5000")
-        self._db = db
-        self._migrate()
+            _make_private(self.path)
+            # One thread at a time, but not always the opening one: a run journals from
+            # its writer thread (``pipeline``) and rebuilds the output from the main thread.
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db = db
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=5000")
+            self._migrate()
+        except sqlite3.Error as exc:
+            self.close()  # a journal we cannot open must not keep the lock
+            raise OSError(errno.EIO, f"cannot open the state journal {self.path}: {exc}") from exc
+        except BaseException:
+            self.close()
+            raise
 
     def _migrate(self) -> None:
         db = self._conn
@@ -207,11 +223,9 @@ class Journal:
         if self._db is not None:
             self._db.close()
             self._db = None
-        if self._lock_file is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-            self._lock_file.close()
-            self._lock_file = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- queries ------------------------------------------------------------------
 
