@@ -7,7 +7,9 @@ Precedence, lowest first: the defaults below < a TOML config file (``--config``,
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -31,6 +33,8 @@ DEFAULT_ENDPOINT = (
 )
 ENV_PREFIX = "BATCH_OCR_"
 CONFIG_FILE_NAME = "batch-ocr.toml"
+
+log = logging.getLogger("batch_ocr")
 
 
 class ApiSettings(BaseModel):
@@ -196,6 +200,31 @@ def _with_engine_tables(values: dict[str, Any]) -> dict[str, Any]:
     return moved
 
 
+def readable_by_others(path: Path) -> bool:
+    """True when group or others may read ``path`` (POSIX modes; never on Windows,
+    where a file's ACL, not its mode bits, says who reads it)."""
+    if os.name != "posix":
+        return False
+    try:
+        return bool(path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH))
+    except OSError:
+        return False
+
+
+def _holds_secret_key(values: Mapping[str, Any]) -> bool:
+    """``secret_key`` at the top or in a section (``[api]``, an engine's table)."""
+    return any(key == "secret_key" or (isinstance(value, Mapping) and _holds_secret_key(value))
+               for key, value in values.items())
+
+
+def warn_if_secret_exposed(path: Path, values: Mapping[str, Any]) -> None:
+    """Warn (the run goes on) when a config file holding ``secret_key`` is readable by
+    others: anyone on the machine could spend the account's money (README, Security)."""
+    if _holds_secret_key(values) and readable_by_others(path):
+        log.warning("warning: %s holds secret_key and other users can read it; "
+                    "run: chmod 600 %s", path, path)
+
+
 def read_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """The ``BATCH_OCR_*`` settings present (and non-empty) in ``environ``."""
     return {key: environ[env_var(key)] for key in SETTING_KEYS if environ.get(env_var(key))}
@@ -246,7 +275,9 @@ def load_settings(
     layers: list[Mapping[str, Any]] = []
     config_file = find_config_file(config_path, environ)
     if config_file is not None:
-        layers.append(read_config_file(config_file, engine_sections))
+        from_file = read_config_file(config_file, engine_sections)
+        warn_if_secret_exposed(config_file, from_file)
+        layers.append(from_file)
     layers.append(read_environment(environ))
     layers.append({k: v for k, v in (flags or {}).items() if v is not None})
     merged: dict[str, Any] = {}

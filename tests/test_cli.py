@@ -163,3 +163,18 @@ def test_second_run_on_the_same_state_exits_75(scans: Path, monkeypatch: pytest.
     assert capsys.readouterr().err == (
         "batch-ocr: another batch-ocr run is using out.csv.state.sqlite; "
         "try again when it has finished\n")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes say who reads a file on POSIX only")
+def test_a_loose_config_file_with_the_secret_is_named_and_the_run_goes_on(
+        scans: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = Path("batch-ocr.toml")
+    config.write_text('secret_id = "AKIDx"\nsecret_key = "k-loose-0644"\n', encoding="utf-8")
+    config.chmod(0o644)
+    code = main([str(scans), "-o", "out.csv", "--dry-run", "--quiet"])
+    err = capsys.readouterr().err
+    assert err.startswith("batch-ocr: warning: batch-ocr.toml holds secret_key and other "
+                          "users can read it; run: chmod 600 batch-ocr.toml\n")
+    assert "dry run: a real run would make 2 calls" in err
+    assert "k-loose-0644" not in err
+    assert code == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -314,3 +316,42 @@ def test_a_section_key_error_names_the_key_as_users_write_it(home: dict[str, str
 
     with pytest.raises(ConfigError, match=r"^invalid settings: workers: "):
         load_settings({}, config_path=config, environ=home)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes say who reads a file on POSIX only")
+@pytest.mark.parametrize("mode", [0o644, 0o666, 0o640])
+@pytest.mark.parametrize("section", ["", "[api]\n"])
+def test_a_config_file_with_the_secret_readable_by_others_is_warned_about(
+        home: dict[str, str], tmp_path: Path, mode: int, section: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    config = write_toml(tmp_path / "c.toml",
+                        f'{section}secret_id = "AKID"\nsecret_key = "{SECRET}"\n')
+    config.chmod(mode)
+
+    with caplog.at_level(logging.WARNING, logger="batch_ocr"):
+        settings = load_settings({}, config_path=config, environ=home)
+
+    assert settings.api.secret_key_value() == SECRET  # a warning, not an error: the run goes on
+    assert [r.getMessage() for r in caplog.records] == [
+        f"warning: {config} holds secret_key and other users can read it; "
+        f"run: chmod 600 {config}"
+    ]
+    assert SECRET not in caplog.text
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes say who reads a file on POSIX only")
+@pytest.mark.parametrize(("text", "mode"), [
+    (f'secret_key = "{SECRET}"\n', 0o600),
+    (f'secret_key = "{SECRET}"\n', 0o400),
+    ('concurrency = 4\n', 0o644),
+])
+def test_a_private_config_file_or_one_without_the_secret_is_not_warned_about(
+        home: dict[str, str], tmp_path: Path, text: str, mode: int,
+        caplog: pytest.LogCaptureFixture) -> None:
+    config = write_toml(tmp_path / "c.toml", text)
+    config.chmod(mode)
+
+    with caplog.at_level(logging.WARNING, logger="batch_ocr"):
+        load_settings({}, config_path=config, environ=home)
+
+    assert caplog.records == []
