@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".tif", ".tiff"}
+    {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".tif", ".tiff",
+     ".webp", ".heic", ".heif"}  # phones' formats: re-encoded for the API (imaging.py)
 )
 #: Documents whose pages are images of their own (README, "Documents").
 DOCUMENT_EXTENSIONS: frozenset[str] = frozenset({".pdf"})
@@ -50,7 +51,7 @@ def display_path(rel: str) -> str:
 
 
 def is_image_name(name: str) -> bool:
-    """True when the extension (any case) is an image the API accepts or a document."""
+    """True when the extension (any case) is an image or a document batch-ocr reads."""
     extension = os.path.splitext(name)[1].lower()
     return extension in IMAGE_EXTENSIONS or extension in DOCUMENT_EXTENSIONS
 

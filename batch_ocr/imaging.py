@@ -3,7 +3,9 @@
 The provider accepts JPEG, PNG, BMP, GIF and TIFF, more than 8 px and at most 4000 px on
 each side, at most 1 MB (``API_CONTRACT.md``, "Image limits"). A file that breaks a limit
 we can fix (too big, too many pixels) is re-encoded in memory as a JPEG that fits; the
-original is never touched. Everything else is an ``ImageRejected`` with a specific code.
+original is never touched. Phones save WebP and HEIC/HEIF, which the API does not take:
+those are always re-encoded the same way (HEIC through pillow-heif, loaded only when a
+HEIC file turns up). Everything else is an ``ImageRejected`` with a specific code.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ MIME_BY_FORMAT = {
     "GIF": "image/gif",
     "TIFF": "image/tiff",
 }
+#: Formats we read but the API does not accept: always re-encoded as a JPEG.
+CONVERTED_FORMATS = frozenset({"WEBP", "HEIF"})
+#: ISO BMFF brands of HEIC/HEIF stills and sequences (ISO/IEC 23008-12, annex B).
+HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1",
+                         b"msf1"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +83,18 @@ def sniff_format(head: bytes) -> str | None:
         return "BMP"
     if head.startswith((b"II*\x00", b"MM\x00*")):
         return "TIFF"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        return "HEIF"
     return None
+
+
+def _register_heif() -> None:
+    """Teach Pillow HEIC/HEIF (pillow-heif); imported only when a HEIC file turns up."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
 
 
 def _describe_non_image(head: bytes) -> str:
@@ -85,8 +103,6 @@ def _describe_non_image(head: bytes) -> str:
         return "an HTML page"
     if head.startswith(b"%PDF"):
         return "a PDF document"
-    if head.startswith((b"RIFF",)) and head[8:12] == b"WEBP":
-        return "a WebP image (not accepted by the API)"
     try:
         head[:512].decode("utf-8")
     except UnicodeDecodeError:
@@ -177,6 +193,16 @@ def _fit(raw: bytes, limits: ImageLimits) -> bytes:
                         f"{limits.max_bytes // 1024} KB for {limits.owner}")
 
 
+def _lossless(raw: bytes) -> PreparedImage:
+    """A WebP or HEIC photo as a full-size PNG, for an engine without size limits (the
+    offline engine reads PNG; HEIC would need pillow-heif in every worker)."""
+    with Image.open(io.BytesIO(raw)) as source:
+        image = ImageOps.exif_transpose(source).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=1)  # fast: it only crosses to a worker
+    return PreparedImage("image/png", buffer.getvalue(), image.width, image.height, fitted=True)
+
+
 def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImage:
     """Check ``raw`` is a whole image; fit it to ``limits`` when it is only too big.
 
@@ -190,17 +216,22 @@ def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImag
     if fmt is None:
         raise ImageRejected(
             "unsupported_format",
-            f"not a JPEG/PNG/BMP/GIF/TIFF image: the content looks like {_describe_non_image(raw)}",
+            "not a JPEG/PNG/BMP/GIF/TIFF/WebP/HEIC image: the content looks like "
+            f"{_describe_non_image(raw)}",
         )
     if fmt == "PNG":
         _check_png_crcs(raw)
+    if fmt == "HEIF":
+        _register_heif()
     width, height = _decode(raw, fmt)
     if width < MIN_SIDE_PX or height < MIN_SIDE_PX:
         raise ImageRejected(
             "bad_dimensions",
             f"the image is {width}x{height} px; a card needs more than 8 px on each side",
         )
-    if limits is None or (len(raw) <= limits.max_bytes
+    if fmt in CONVERTED_FORMATS and limits is None:
+        return _lossless(raw)
+    if limits is None or (fmt not in CONVERTED_FORMATS and len(raw) <= limits.max_bytes
                           and max(width, height) <= limits.max_side_px):
         return PreparedImage(MIME_BY_FORMAT[fmt], raw, width, height, fitted=False)
     try:

@@ -29,7 +29,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 MAX_PORTRAIT_BYTES = 2 * 1024 * 1024
 MAX_REDIRECTS = 3
-EXTENSION_BY_FORMAT = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "BMP": "bmp", "TIFF": "tif"}
+EXTENSION_BY_FORMAT = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "BMP": "bmp", "TIFF": "tif",
+                       "WEBP": "webp", "HEIF": "heic"}
 
 
 class PortraitError(Exception):

@@ -55,11 +55,13 @@ def test_hidden_files_and_folders_are_skipped(tmp_path: Path) -> None:
 
 
 def test_other_extensions_are_counted_as_ignored(tmp_path: Path) -> None:
-    touch(tmp_path, "a.jpg", "notes.txt", "sub/b.webp", "sub/c.png", "noext")
+    touch(tmp_path, "a.jpg", "notes.txt", "sub/b.webp", "sub/c.png", "noext",
+          "sub/d.HEIC", "e.heif", "f.raw")
 
     candidates, stats = walk(tmp_path)
 
-    assert [c.rel for c in candidates] == ["a.jpg", "sub/c.png"]
+    assert [c.rel for c in candidates] == ["a.jpg", "e.heif", "sub/b.webp", "sub/c.png",
+                                           "sub/d.HEIC"]
     assert stats.ignored_files == 3
 
 
@@ -78,7 +80,8 @@ def test_pdfs_are_candidates(tmp_path: Path) -> None:
         ("a.jpg", True), ("a.JPG", True), ("a.Jpeg", True), ("a.jpe", True), ("a.PNG", True),
         ("a.bmp", True), ("a.GIF", True), ("a.tif", True), ("a.Tiff", True),
         ("a.pdf", True), ("a.PDF", True),
-        ("a.webp", False), ("a.heic", False), ("a.jpg.txt", False), ("jpg", False), ("a.", False),
+        ("a.webp", True), ("a.heic", True), ("a.HEIF", True), ("a.avif", False),
+        ("a.jpg.txt", False), ("jpg", False), ("a.", False),
     ],
 )
 def test_extension_case_is_ignored(name: str, is_image: bool) -> None:

@@ -295,3 +295,55 @@ def test_exif_rotated_jpeg_that_needs_fitting_comes_out_upright(
 
     assert (image.width < image.height) is swapped
     assert image.getexif().get(0x0112, 1) == 1
+
+
+def _phone_photo(fmt: str, size: tuple[int, int] = (600, 400)) -> bytes:
+    """A WebP or HEIC picture as a phone saves it: left half dark, right half light."""
+    if fmt == "HEIF":
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+    image = Image.new("RGB", size, (230, 230, 230))
+    image.paste((20, 20, 20), (0, 0, size[0] // 2, size[1]))
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, quality=90)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "HEIF"])
+def test_webp_and_heic_are_read_and_converted_to_jpeg_for_the_api(fmt: str) -> None:
+    prepared = imaging.prepare(_phone_photo(fmt))
+
+    assert prepared.mime == "image/jpeg" and prepared.fitted
+    assert (prepared.width, prepared.height) == (600, 400)
+    with Image.open(io.BytesIO(prepared.payload)) as converted:
+        assert converted.format == "JPEG"
+        left = ImageStat.Stat(converted.crop((0, 0, 250, 400))).mean[0]
+        right = ImageStat.Stat(converted.crop((350, 0, 600, 400))).mean[0]
+    assert left < 60 and right > 200  # the picture itself, not a blank
+
+
+def test_an_iphone_heic_brand_is_recognised() -> None:
+    assert imaging.sniff_format(_phone_photo("HEIF")[:16]) == "HEIF"
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "HEIF"])
+def test_a_damaged_webp_or_heic_is_corrupt_image(fmt: str) -> None:
+    raw = _phone_photo(fmt)
+    damaged = raw[:40] + bytes(len(raw) - 40)
+
+    with pytest.raises(ImageRejected) as caught:
+        imaging.prepare(damaged)
+
+    assert caught.value.error_code == "corrupt_image"
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "HEIF"])
+def test_without_limits_webp_and_heic_become_a_full_size_lossless_png(fmt: str) -> None:
+    """The offline engine takes original pixels: no shrinking, no JPEG loss."""
+    prepared = imaging.prepare(_phone_photo(fmt, size=(4600, 3000)), None)
+
+    assert prepared.mime == "image/png" and prepared.fitted
+    assert (prepared.width, prepared.height) == (4600, 3000)
+    with Image.open(io.BytesIO(prepared.payload)) as converted:
+        assert converted.format == "PNG" and converted.size == (4600, 3000)

@@ -195,7 +195,20 @@ def tiny_8px(path: Path) -> None:
 
 
 def webp_as_jpg(path: Path) -> None:
+    """A WebP header with nothing but zeros after it."""
     path.write_bytes(b"RIFF" + struct.pack("<I", 100) + b"WEBPVP8 " + bytes(92))
+
+
+def webp_photo(path: Path) -> None:
+    _picture(seed="webp").save(path, "WEBP", quality=80)
+
+
+def heic_photo(path: Path) -> None:
+    """What an iPhone saves by default (HEIC), made with pillow-heif's encoder."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    _picture(seed="heic").save(path, "HEIF", quality=80)
 
 
 def pdf_as_jpg(path: Path) -> None:
@@ -271,7 +284,7 @@ KINDS: tuple[Kind, ...] = (
          "PNG data is damaged"),
     Kind("text.jpg", text_as_jpg, "rejected", "unsupported_format", "looks like a text file"),
     Kind("page.png", html_as_png, "rejected", "unsupported_format", "looks like an HTML page"),
-    Kind("webp.jpg", webp_as_jpg, "rejected", "unsupported_format", "a WebP image"),
+    Kind("webp.jpg", webp_as_jpg, "rejected", "corrupt_image", "WEBP data is damaged"),
     # Content decides, not the name: a PDF under an image name is read as a PDF.
     Kind("document.jpg", pdf_as_jpg, "rejected", "corrupt_pdf", "the PDF is damaged"),
     Kind("scanned.pdf", scanned_pdf, *SENT, sent=True, pages=2),
@@ -302,6 +315,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("deep_16bit.png", png_16bit, *SENT, sent=True),
     Kind("palette.bmp", palette_bmp, *SENT, sent=True),
     Kind("exif_rotated.jpg", exif_rotated_jpeg, *SENT, sent=True),
+    Kind("phone.webp", webp_photo, *SENT, sent=True),
+    Kind("phone.heic", heic_photo, *SENT, sent=True),
     Kind("with space.jpg", plain_ok, *SENT, sent=True),
     Kind("comma,name.jpg", plain_ok, *SENT, sent=True),
     Kind('quote"and\'apostrophe.jpg', plain_ok, *SENT, sent=True),
