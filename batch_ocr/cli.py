@@ -286,7 +286,8 @@ def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
     options = RunOptions(dry_run=args.dry_run, force=args.force,
                          retry_failed=args.retry_failed, max_calls=args.max_calls,
                          portraits_dir=args.portraits, concurrency=settings.concurrency,
-                         price_per_call=settings.api.price_per_call)
+                         price_per_call=settings.api.price_per_call,
+                         own_paths=tuple(filter(None, [args.summary_json, args.report])))
     view = OutputView(as_of=args.as_of or datetime.date.today(), mask=args.mask,
                       pair=args.pair, pair_by=args.pair_by)
     progress = Progress(tty=sys.stderr.isatty(), verbose=args.verbose, quiet=args.quiet,

@@ -46,6 +46,8 @@ class RunOptions:
     concurrency: int = 8
     #: CNY per billed call, for the dry run's estimate and the summary.
     price_per_call: float = 1.0
+    #: Files this run writes (output, journal, summary, report): never read as input.
+    own_paths: tuple[Path, ...] = ()
 
 
 T = TypeVar("T")
@@ -126,6 +128,7 @@ class BatchRun:
             images_found=counters.images_found,
             rows_by_status=+counters.rows_by_status,
             ignored_files=stats.ignored_files,
+            ignored=tuple(stats.ignored),
             already_done=counters.already_done,
             reused=counters.reused,
             not_attempted=counters.not_attempted,
@@ -147,7 +150,8 @@ class BatchRun:
     # -- the walk and the pool ---------------------------------------------------------
 
     def candidates(self) -> Iterator[Candidate]:
-        for candidate in walk_sources(self.sources, self._walk_stats):
+        own_paths = [*self.options.own_paths, *filter(None, [self.options.portraits_dir])]
+        for candidate in walk_sources(self.sources, self._walk_stats, own_paths=own_paths):
             self.counters.images_found += 1
             yield candidate
 

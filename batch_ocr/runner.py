@@ -86,12 +86,22 @@ class Runner:
         self.view = view or OutputView()
         self.fmt = output_format(output, settings.format)
         self.state_path = state_path_for(output, settings.state)
+        self.options = dataclasses.replace(
+            self.options, own_paths=(*self.options.own_paths, *self.written_paths()))
         if self.view.pair and self.state_path is None:
             raise ConfigError("--pair writes its table from the state journal: give --state "
                               "PATH when writing to stdout")
         self._on_row = on_row
         self._on_start = on_start
         self.batch: BatchRun | None = None
+
+    def written_paths(self) -> list[Path]:
+        """The output and the journal's files: what this runner writes."""
+        paths = [] if self.output == STDOUT else [Path(self.output)]
+        if self.state_path is not None:
+            paths += [self.state_path.with_name(self.state_path.name + suffix)
+                      for suffix in ("", "-wal", "-shm", "-journal", ".lock")]
+        return paths
 
     def request_stop(self) -> None:
         """Stop starting new work (first Ctrl-C / SIGTERM)."""

@@ -57,6 +57,8 @@ class RunSummary:
     images_found: int = 0
     rows_by_status: Counter[str] = field(default_factory=Counter)
     ignored_files: int = 0
+    #: The first ``discovery.MAX_IGNORED_LISTED`` ignored files, named.
+    ignored: tuple[str, ...] = ()
     already_done: int = 0
     reused: int = 0
     not_attempted: int = 0
@@ -116,6 +118,8 @@ class SummaryJson(BaseModel):
     rows_written: int
     rows_by_status: dict[str, int]
     ignored_files: int
+    #: Paths (relative to their source) of the first 1,000 ignored files.
+    ignored: list[str] = []
     already_done: int
     reused: int
     not_attempted: int
@@ -151,6 +155,7 @@ def summary_json(summary: RunSummary, exit_code: int) -> dict[str, Any]:
         rows_written=summary.rows_written,
         rows_by_status={s: summary.rows_by_status[s] for s in STATUSES},
         ignored_files=summary.ignored_files,
+        ignored=list(summary.ignored),
         already_done=summary.already_done,
         reused=summary.reused,
         not_attempted=summary.not_attempted,
@@ -192,6 +197,20 @@ def _calls_line(summary: RunSummary) -> str:
     return f"calls made (each may be billed): {summary.calls}, retries: {summary.retries}"
 
 
+#: Ignored files named on stderr; the summary JSON names up to 1,000.
+IGNORED_SHOWN = 20
+
+
+def _ignored_lines(summary: RunSummary) -> list[str]:
+    """Name the files the walk passed over: nothing is skipped silently."""
+    lines = [f"ignored: {printable(name)}" for name in summary.ignored[:IGNORED_SHOWN]]
+    if summary.ignored_files > IGNORED_SHOWN:
+        lines.append(f"ignored: and {summary.ignored_files - IGNORED_SHOWN} more"
+                     + (" (see --summary-json)" if len(summary.ignored) > IGNORED_SHOWN
+                        else ""))
+    return lines
+
+
 def summary_text(summary: RunSummary) -> str:
     """The human summary printed on stderr at the end."""
     counts = ", ".join(f"{s} {summary.rows_by_status[s]}" for s in STATUSES
@@ -199,6 +218,7 @@ def summary_text(summary: RunSummary) -> str:
     lines = [
         f"images found: {summary.images_found}"
         + (f" (other files ignored: {summary.ignored_files})" if summary.ignored_files else ""),
+        *_ignored_lines(summary),
         f"rows written: {summary.rows_written}" + (f" ({counts})" if counts else ""),
     ]
     if summary.already_done:

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from batch_ocr.discovery import Candidate, WalkStats, display_path, is_image_name, walk_sources
+from batch_ocr.discovery import (
+    MAX_IGNORED_LISTED,
+    Candidate,
+    WalkStats,
+    display_path,
+    is_image_name,
+    walk_sources,
+)
 
 needs_symlinks = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX symlinks")
 
@@ -63,6 +70,7 @@ def test_other_extensions_are_counted_as_ignored(tmp_path: Path) -> None:
     assert [c.rel for c in candidates] == ["a.jpg", "e.heif", "sub/b.webp", "sub/c.png",
                                            "sub/d.HEIC"]
     assert stats.ignored_files == 3
+    assert stats.ignored == ["f.raw", "noext", "notes.txt"]
 
 
 def test_pdfs_are_candidates(tmp_path: Path) -> None:
@@ -72,6 +80,46 @@ def test_pdfs_are_candidates(tmp_path: Path) -> None:
 
     assert [c.rel for c in candidates] == ["a.jpg", "scan.pdf", "sub/SCAN2.PDF"]
     assert stats.ignored_files == 0
+
+
+def test_ignored_files_are_named_up_to_the_cap_and_all_counted(tmp_path: Path) -> None:
+    touch(tmp_path, *(f"notes/{i:04d}.txt" for i in range(MAX_IGNORED_LISTED + 5)))
+
+    candidates, stats = walk(tmp_path)
+
+    assert candidates == []
+    assert stats.ignored_files == MAX_IGNORED_LISTED + 5
+    assert len(stats.ignored) == MAX_IGNORED_LISTED
+    assert stats.ignored[:2] == ["notes/0000.txt", "notes/0001.txt"]
+
+
+def test_the_runs_own_files_and_folders_are_never_walked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scans = tmp_path / "scans"
+    touch(scans, "a.jpg", "portraits/a.jpg", "out/results.csv", "out/results.csv.state.sqlite",
+          "keep/b.jpg", "review.html", "summary.json")
+    monkeypatch.chdir(tmp_path)
+    own = [Path("scans/portraits"), scans / "out" / "results.csv",
+           scans / "out" / "results.csv.state.sqlite", Path("scans/review.html"),
+           scans / "summary.json", scans / "not-yet" / "made.json"]
+    stats = WalkStats()
+
+    found = [c.rel for c in walk_sources([Path("scans")], stats, own_paths=own)]
+
+    assert found == ["a.jpg", "keep/b.jpg"]
+    assert stats.ignored_files == 0  # our own files are not "other files" either
+
+
+def test_own_files_are_matched_through_a_linked_source_folder(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    touch(real, "a.jpg", "portraits/a.jpg")
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    stats = WalkStats()
+
+    found = [c.rel for c in walk_sources([tmp_path / "link"], stats,
+                                         own_paths=[real / "portraits"])]
+
+    assert found == ["a.jpg"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,72 @@
+"""A back office's first week: nothing skipped silently, the run's own files never read
+back as scans."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from batch_ocr.cli import main
+from tests.e2e_support import FIXTURES, SAMPLES, emulator_in_thread, make_images
+
+pytestmark = pytest.mark.usefixtures("demo_keys")
+
+
+@pytest.fixture
+def scans(tmp_path: Path) -> Path:
+    """The sample cards (fronts have portraits) and a few files that are no images."""
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for sample in SAMPLES.iterdir():
+        if sample.suffix.lower() in (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff"):
+            shutil.copy(sample, folder / sample.name)
+    return folder
+
+
+def test_portraits_output_journal_summary_and_report_inside_the_scans_are_never_read(
+        scans: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = scans / "results" / "out.jsonl"
+    out.parent.mkdir()
+    summary = scans / "last-run.json"
+    argv = [str(scans), "-o", str(out), "--portraits", str(scans / "portraits"),
+            "--summary-json", str(summary), "--report", str(scans / "review.html")]
+    with emulator_in_thread(fixture_paths=(FIXTURES,)) as emulator:
+        first = main([*argv, "--endpoint", emulator.url])
+        calls = emulator.stats()["calls"]
+        assert any((scans / "portraits").iterdir())  # portraits were saved in the scans
+        rows = out.read_text(encoding="utf-8").splitlines()
+        second = main([*argv, "--endpoint", emulator.url])
+        assert emulator.stats()["calls"] == calls  # no portrait was sent as a new scan
+    assert (first, second) == (1, 0)  # broken.jpg, then nothing new
+    assert out.read_text(encoding="utf-8").splitlines() == rows
+    assert not any(json.loads(row)["file"].startswith(("portraits/", "results/"))
+                   for row in rows)
+    facts = json.loads(summary.read_text())
+    assert facts["ignored_files"] == 0 and facts["ignored"] == []
+    assert "ignored" not in capsys.readouterr().err
+
+
+def test_ignored_files_are_named_on_stderr_and_in_the_summary(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scans = tmp_path / "scans"
+    make_images(scans, 2)
+    for index in range(23):
+        (scans / "notes" / f"{index:02d}.txt").parent.mkdir(exist_ok=True)
+        (scans / "notes" / f"{index:02d}.txt").write_text("x")
+    (scans / "scan.docx").write_bytes(b"PK\x03\x04")
+    summary = tmp_path / "summary.json"
+    with emulator_in_thread() as emulator:
+        code = main([str(scans), "-o", str(tmp_path / "out.csv"), "--quiet",
+                     "--summary-json", str(summary), "--endpoint", emulator.url])
+    assert code == 0
+    err = capsys.readouterr().err.splitlines()
+    assert "batch-ocr: images found: 2 (other files ignored: 24)" in err
+    named = [line for line in err if line.startswith("batch-ocr: ignored: ")]
+    assert named == [f"batch-ocr: ignored: notes/{i:02d}.txt" for i in range(20)] + [
+        "batch-ocr: ignored: and 4 more (see --summary-json)"]
+    facts = json.loads(summary.read_text())
+    assert facts["ignored_files"] == 24
+    assert facts["ignored"] == [f"notes/{i:02d}.txt" for i in range(23)] + ["scan.docx"]
