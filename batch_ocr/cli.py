@@ -75,9 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("sources", nargs="+", metavar="SRC", type=Path,
                         help="folders (walked recursively) or single image files")
     parser.add_argument("-o", "--output", required=True, metavar="OUT",
-                        help="output file ending in .csv or .jsonl; '-' writes JSONL to stdout "
+                        help="output file ending in .csv, .jsonl or .xlsx; '-' writes JSONL to "
+                        "stdout "
                         "(required, no default)")
-    parser.add_argument("--format", choices=("csv", "jsonl"),
+    parser.add_argument("--format", choices=("csv", "jsonl", "xlsx"),
                         help=_setting_help("format", "force the output format",
                                            "from the output's extension"))
     parser.add_argument("--endpoint", metavar="URL", help=_setting_help("endpoint", "API URL"))
@@ -334,11 +335,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         write_summary_json(args.summary_json, facts)
     if args.report is not None and not args.dry_run:
-        code = _write_report(args, SummaryJson.model_validate(facts)) or code
+        code = _write_report(args, SummaryJson.model_validate(facts), runner) or code
     return code
 
 
-def _write_report(args: argparse.Namespace, facts: SummaryJson) -> int:
+def _write_report(args: argparse.Namespace, facts: SummaryJson, runner: Runner) -> int:
     """Write ``--report`` from the output as written; returns 1 if that failed, else 0."""
     from batch_ocr.report import write_run_report
 
@@ -346,8 +347,10 @@ def _write_report(args: argparse.Namespace, facts: SummaryJson) -> int:
         print("batch-ocr: --report needs an output file, not stdout", file=sys.stderr)
         return EXIT_FILE_ERRORS
     try:
+        # A workbook is not read back: its rows come from the journal it was written from.
+        rows = runner.image_records() if runner.fmt == "xlsx" else None
         write_run_report(Path(args.output), args.report, sources=args.sources,
-                         facts=facts, masked=args.mask)
+                         facts=facts, masked=args.mask, rows=rows)
     except (OSError, ConfigError) as exc:
         print(f"batch-ocr: cannot write the report: {exc}", file=sys.stderr)
         return EXIT_FILE_ERRORS

@@ -17,16 +17,23 @@ from typing import Any, TextIO
 
 from batch_ocr.errors import ConfigError
 from batch_ocr.pairing import PAIRED_TABLE_COLUMNS, PairBy, paired_records
-from batch_ocr.private_files import open_private, temporary_beside
+from batch_ocr.private_files import open_private, open_private_binary, temporary_beside
 from batch_ocr.rows import CSV_COLUMNS, JSONL_COLUMNS, Row
 from batch_ocr.writers import Writer, make_writer
+from batch_ocr.writers.xlsx_writer import XlsxWriter
 
 STDOUT = "-"
 
 def output_format(output: str, forced: str | None) -> str:
-    """``csv`` or ``jsonl``: ``--format`` wins, then the extension; stdout is JSONL."""
-    if forced:
-        return forced
+    """``csv``, ``jsonl`` or ``xlsx``: ``--format`` wins, then the extension; stdout is
+    JSONL. A workbook is written whole into a file: never to stdout."""
+    fmt = forced or _format_of_name(output)
+    if fmt == "xlsx" and output == STDOUT:
+        raise ConfigError("an Excel workbook cannot be written to stdout: name a .xlsx file")
+    return fmt
+
+
+def _format_of_name(output: str) -> str:
     if output == STDOUT:
         return "jsonl"
     suffix = Path(output).suffix.lower()
@@ -34,8 +41,10 @@ def output_format(output: str, forced: str | None) -> str:
         return "csv"
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
+    if suffix == ".xlsx":
+        return "xlsx"
     raise ConfigError(
-        f"cannot tell the format of {output}: name it .csv or .jsonl, or give --format"
+        f"cannot tell the format of {output}: name it .csv, .jsonl or .xlsx, or give --format"
     )
 
 
@@ -139,3 +148,58 @@ class PairedOutputFile(OutputFile):
             for record in self.records(final_rows):
                 self._writer.write(record)
         super().finish(final_rows)
+
+
+class WorkbookOutputFile(OutputFile):
+    """``.xlsx``: a sheet of rows (the CSV's columns), and a sheet of cards first with
+    ``--pair``.
+
+    A workbook is a zip file and cannot be appended to, so it is written whole from the
+    journal's rows at the start of the run and again at its end (the rows stream through
+    XlsxWriter's constant-memory mode, so memory stays flat); rows finished in between
+    are in the journal, and a run killed before its end is made whole by the next one.
+    """
+
+    def __init__(self, target: str, *, pair_by: PairBy | None = None) -> None:
+        super().__init__(target, "xlsx", bom=False)
+        self.columns = CSV_COLUMNS
+        self.pair_by = pair_by
+        self._started = False
+
+    def start(self, earlier_rows: Iterable[Row] = ()) -> None:
+        self._write_book(earlier_rows)
+        self._started = True
+
+    def write(self, row: Row) -> None:
+        """Nothing streams into a workbook: the journal has the row; ``finish`` writes it."""
+
+    def finish(self, final_rows: Iterable[Row] | None = None) -> None:
+        if self._started and final_rows is not None:
+            self._write_book(final_rows)
+        self._started = False
+
+    def _write_book(self, rows: Iterable[Row]) -> None:
+        """Write the workbook beside the output, then swap it in atomically."""
+        path = Path(self.target)
+        temporary = temporary_beside(path)
+        try:
+            with open_private_binary(temporary) as stream:
+                if self.pair_by is None:
+                    writer = XlsxWriter(stream, columns=CSV_COLUMNS, sheet="rows")
+                    writer.start()
+                else:
+                    rows = list(rows)  # pairing needs them all; then again for the rows
+                    writer = XlsxWriter(stream, columns=PAIRED_TABLE_COLUMNS, sheet="cards")
+                    writer.start()
+                    for record in paired_records(rows, pair_by=self.pair_by):
+                        writer.write(record)
+                    writer.add_sheet("rows", CSV_COLUMNS)
+                for row in rows:
+                    writer.write(row.to_dict())
+                writer.finish()
+                os.fsync(stream.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise

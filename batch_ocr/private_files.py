@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 PRIVATE_MODE = 0o600
 #: Windows opens descriptors in text mode (newline translation) unless told otherwise.
@@ -39,6 +39,13 @@ def open_private(path: Path, *, append: bool = False) -> TextIO:
     fd = os.open(path, flags | _BINARY, PRIVATE_MODE)
     _tighten_fd(fd)
     return open(fd, "w", encoding="utf-8", newline="")
+
+
+def open_private_binary(path: Path) -> BinaryIO:
+    """Open for writing bytes, 0600, truncated (a workbook is a zip file)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY, PRIVATE_MODE)
+    _tighten_fd(fd)
+    return open(fd, "wb")
 
 
 def touch_private(path: Path) -> None:

@@ -26,7 +26,13 @@ from batch_ocr.checks import check_row
 from batch_ocr.engines.base import Engine
 from batch_ocr.errors import ConfigError, OutputError
 from batch_ocr.masking import mask_row
-from batch_ocr.output import STDOUT, OutputFile, PairedOutputFile, output_format
+from batch_ocr.output import (
+    STDOUT,
+    OutputFile,
+    PairedOutputFile,
+    WorkbookOutputFile,
+    output_format,
+)
 from batch_ocr.pairing import PairBy
 from batch_ocr.pipeline import BatchRun, OnRow, RunOptions
 from batch_ocr.private_files import open_private
@@ -155,7 +161,7 @@ class Runner:
             # row, so the output is made whole from it. Nothing to redo when the run
             # wrote no row (a no-op rerun): the start already rebuilt it.
             rebuild = journal is not None and (
-                batch.counters.rows_written > 0 or isinstance(output, PairedOutputFile))
+                batch.counters.rows_written > 0 or self.view.pair)
             try:
                 output.finish(self._presented(journal) if rebuild else None)
             except OSError as exc:
@@ -163,6 +169,9 @@ class Runner:
         return batch.summary()
 
     def _output_file(self) -> OutputFile:
+        if self.fmt == "xlsx":
+            return WorkbookOutputFile(self.output,
+                                      pair_by=self.view.pair_by if self.view.pair else None)
         if self.view.pair:
             return PairedOutputFile(self.output, self.fmt, bom=self.settings.bom,
                                     pair_by=self.view.pair_by)
@@ -172,6 +181,13 @@ class Runner:
         if journal is not None:
             for row in journal.rows():
                 yield self.present(row)
+
+    def image_records(self) -> list[dict[str, Any]]:
+        """Every image's row as outputs show it, from the journal (after the run)."""
+        if self.state_path is None:
+            return []
+        with Journal(self.state_path) as journal:
+            return [row.to_dict() for row in self._presented(journal)]
 
     def present(self, row: Row) -> Row:
         """A row as outputs show it: checks as of the run date, masked if asked.

@@ -103,7 +103,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     concurrency: int = Field(8, ge=1, le=1024, description="images in flight at most")
-    format: Literal["csv", "jsonl"] | None = Field(None, description="output format")
+    format: Literal["csv", "jsonl", "xlsx"] | None = Field(None, description="output format")
     bom: bool = Field(True, description="UTF-8 BOM at the start of CSV output")
     state: Path | None = Field(None, description="state journal path")
     engine: str = Field(

@@ -58,8 +58,10 @@ def test_missing_only_the_key_names_only_the_key(scans: Path, monkeypatch: pytes
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["-o", "out.xlsx"], "cannot tell the format of out.xlsx: name it .csv or .jsonl, "
-         "or give --format"),
+        (["-o", "out.xls"], "cannot tell the format of out.xls: name it .csv, .jsonl or "
+         ".xlsx, or give --format"),
+        (["-o", "-", "--format", "xlsx"], "an Excel workbook cannot be written to stdout: "
+         "name a .xlsx file"),
         (["-o", "out.csv", "--concurrency", "0"], "invalid settings: concurrency: Input should "
          "be greater than or equal to 1"),
         (["-o", "out.csv", "--endpoint", "ftp://x"], "invalid settings: endpoint: Value error, "

@@ -14,6 +14,7 @@ from batch_ocr.rows import CSV_COLUMNS, JSONL_COLUMNS, Row
 from batch_ocr.writers import WRITERS, make_writer
 from batch_ocr.writers.csv_writer import CsvWriter, cell_text, neutralise
 from batch_ocr.writers.jsonl_writer import JsonlWriter
+from batch_ocr.writers.xlsx_writer import XlsxWriter
 
 
 def front_row(**changes: Any) -> dict[str, Any]:
@@ -55,12 +56,13 @@ def test_registry_builds_each_writer_by_name() -> None:
     stream = io.StringIO()
     assert isinstance(make_writer("csv", stream, columns=CSV_COLUMNS), CsvWriter)
     assert isinstance(make_writer("jsonl", stream, columns=JSONL_COLUMNS), JsonlWriter)
-    assert set(WRITERS) == {"csv", "jsonl"}
+    assert isinstance(make_writer("xlsx", io.BytesIO(), columns=CSV_COLUMNS), XlsxWriter)
+    assert set(WRITERS) == {"csv", "jsonl", "xlsx"}
 
 
 def test_unknown_format_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="unknown output format 'xlsx'"):
-        make_writer("xlsx", io.StringIO(), columns=CSV_COLUMNS)
+    with pytest.raises(ValueError, match="unknown output format 'xls'"):
+        make_writer("xls", io.StringIO(), columns=CSV_COLUMNS)
 
 
 @pytest.mark.parametrize(("bom", "prefix"), [(True, "\ufefffile,status,"), (False, "file,status,")])

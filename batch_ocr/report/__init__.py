@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from batch_ocr.report.load import ReportInputError, load_rows
 from batch_ocr.report.page import write_report
@@ -26,10 +27,12 @@ from batch_ocr.summary import SummaryJson, report_facts
 
 def write_run_report(
     output: Path, out_html: Path, *, sources: Iterable[Path], facts: SummaryJson,
-    masked: bool = False,
+    masked: bool = False, rows: list[dict[str, Any]] | None = None,
 ) -> None:
-    """The review page of a finished run: its output as written, its summary's facts."""
-    rows = load_rows(output)
+    """The review page of a finished run: its output as written (or ``rows``, for an
+    output that is not read back, a workbook), its summary's facts."""
+    if rows is None:
+        rows = load_rows(output)
     folders = [s if s.is_dir() else s.parent for s in sources]
     write_report(rows, out_html, image_for=image_finder(folders), summary=report_facts(facts),
                  masked=masked, portrait_dir=output.parent)

@@ -1,17 +1,24 @@
-"""Output writers, chosen by name from a registry (``csv``, ``jsonl``)."""
+"""Output writers, chosen by name from a registry (``csv``, ``jsonl``, ``xlsx``).
+
+``xlsx`` writes bytes: its stream must be opened in binary mode (``BINARY_FORMATS``).
+"""
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import IO, Any
 
 from batch_ocr.writers.base import Writer
 from batch_ocr.writers.csv_writer import CsvWriter
 from batch_ocr.writers.jsonl_writer import JsonlWriter
+from batch_ocr.writers.xlsx_writer import XlsxWriter
 
-WRITERS: dict[str, type[Writer]] = {"csv": CsvWriter, "jsonl": JsonlWriter}
+WRITERS: dict[str, type[Writer]] = {"csv": CsvWriter, "jsonl": JsonlWriter, "xlsx": XlsxWriter}
+#: Formats whose writer needs a binary stream (a workbook is a zip file).
+BINARY_FORMATS: frozenset[str] = frozenset({"xlsx"})
 
 
-def make_writer(fmt: str, stream: TextIO, *, columns: tuple[str, ...], bom: bool = True) -> Writer:
+def make_writer(fmt: str, stream: IO[Any], *, columns: tuple[str, ...], bom: bool = True
+                ) -> Writer:
     """A writer for ``fmt`` over ``stream`` (which the caller opened and will close)."""
     try:
         writer_class = WRITERS[fmt]
@@ -20,4 +27,4 @@ def make_writer(fmt: str, stream: TextIO, *, columns: tuple[str, ...], bom: bool
     return writer_class(stream, columns=columns, bom=bom)
 
 
-__all__ = ["WRITERS", "Writer", "make_writer"]
+__all__ = ["BINARY_FORMATS", "WRITERS", "Writer", "make_writer"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, TextIO
+from typing import IO, Any
 
 
 class Writer(ABC):
-    """Writes rows (dicts in column order) to a text stream it does not own."""
+    """Writes rows (dicts in column order) to a stream it does not own (text, or bytes
+    for the formats in ``writers.BINARY_FORMATS``)."""
 
-    def __init__(self, stream: TextIO, *, columns: tuple[str, ...], bom: bool = True) -> None:
+    def __init__(self, stream: IO[Any], *, columns: tuple[str, ...], bom: bool = True) -> None:
         self.stream = stream
         self.columns = columns
         self.bom = bom

@@ -25,19 +25,22 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
 
 
-def cell_text(column: str, value: Any) -> str:
-    """One value as CSV text: lists ``;``-joined, booleans ``true``/``false``."""
+def value_text(value: Any) -> str:
+    """One value as table text: lists ``;``-joined, booleans ``true``/``false``."""
     if value is None:
-        text = ""
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, list | tuple):
-        text = ";".join(str(item) for item in value)
-    elif isinstance(value, dict):
-        text = ";".join(f"{k}={'true' if v else 'false'}" for k, v in value.items())
-    else:
-        text = str(value)
-    text = neutralise(text)
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return ";".join(f"{k}={'true' if v else 'false'}" for k, v in value.items())
+    return str(value)
+
+
+def cell_text(column: str, value: Any) -> str:
+    """One value as CSV text (``value_text``), safe to open in a spreadsheet."""
+    text = neutralise(value_text(value))
     if column in EXCEL_TEXT_COLUMNS and text.isdigit():
         text += "\t"
     return text
