@@ -15,6 +15,7 @@ import importlib.util
 import multiprocessing
 import os
 import re
+import signal
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -421,7 +422,14 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
 
 
 def _worker_init() -> None:
-    """Pin each worker to one thread and load the models before the first image."""
+    """Ignore Ctrl-C, pin each worker to one thread, load the models before the first image.
+
+    A terminal's Ctrl-C reaches the whole process group, workers included. The parent
+    decides what an interrupt means (README, "Runs that resume": finish, then stop); a
+    worker that raised KeyboardInterrupt printed its traceback and sent it back to the
+    parent as the job's exception, which killed the parent too.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ["OMP_NUM_THREADS"] = "1"
     from batch_ocr.engines.local import _ocr
 
