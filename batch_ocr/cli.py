@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from batch_ocr import __version__
+from batch_ocr import __version__, preflight
 from batch_ocr.engines.registry import (
     ENGINES,
     EngineOptions,
@@ -31,12 +31,13 @@ from batch_ocr.engines.registry import (
     engine_names,
 )
 from batch_ocr.errors import ConfigError, FatalRunError, RunLockedError
+from batch_ocr.output import STDOUT
 from batch_ocr.pairing import PAIR_BY
+from batch_ocr.preflight import PlannedPath
 from batch_ocr.sanitize import printable
 from batch_ocr.settings import default_of, env_var, load_settings
 from batch_ocr.summary import (
     EXIT_FATAL,
-    EXIT_FILE_ERRORS,
     EXIT_LOCKED,
     EXIT_USAGE,
     RunCounters,
@@ -300,6 +301,8 @@ def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
     missing = [str(s) for s in args.sources if not s.exists() and not s.is_symlink()]
     if missing:
         raise ConfigError(f"no such file or folder: {', '.join(missing)}")
+    if args.report is not None and args.output == STDOUT:
+        raise ConfigError("--report reads the output back: give -o a file, not '-'")
     return runner, progress
 
 
@@ -314,6 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"batch-ocr: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        # Fail before paying: every path the run will write is tried first.
+        preflight.check_all([*runner.planned_paths(), *_planned_cli_paths(args)])
         summary, terminated = asyncio.run(_run_with_signals(runner))
     except RunLockedError as exc:
         print(f"batch-ocr: {exc}", file=sys.stderr)
@@ -333,25 +338,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.summary_json is not None:
         from batch_ocr.runner import write_summary_json
 
-        write_summary_json(args.summary_json, facts)
+        try:
+            write_summary_json(args.summary_json, facts)
+        except OSError as exc:
+            print(f"batch-ocr: fatal: cannot write the summary JSON {args.summary_json}: "
+                  f"{exc.strerror or exc}", file=sys.stderr)
+            return EXIT_FATAL
     if args.report is not None and not args.dry_run:
         code = _write_report(args, SummaryJson.model_validate(facts), runner) or code
     return code
 
 
+def _planned_cli_paths(args: argparse.Namespace) -> list[PlannedPath]:
+    """What the CLI itself writes after the run: the summary and the review page."""
+    planned = []
+    if args.summary_json is not None:
+        planned.append(PlannedPath(args.summary_json, "the summary JSON"))
+    if args.report is not None and not args.dry_run:
+        planned.append(PlannedPath(args.report, "the review page"))
+    return planned
+
+
 def _write_report(args: argparse.Namespace, facts: SummaryJson, runner: Runner) -> int:
-    """Write ``--report`` from the output as written; returns 1 if that failed, else 0."""
+    """Write ``--report`` from the output as written; returns 3 if that failed, else 0."""
     from batch_ocr.report import write_run_report
 
-    if args.output == "-":
-        print("batch-ocr: --report needs an output file, not stdout", file=sys.stderr)
-        return EXIT_FILE_ERRORS
     try:
         # A workbook is not read back: its rows come from the journal it was written from.
         rows = runner.image_records() if runner.fmt == "xlsx" else None
         write_run_report(Path(args.output), args.report, sources=args.sources,
                          facts=facts, masked=args.mask, rows=rows)
     except (OSError, ConfigError) as exc:
-        print(f"batch-ocr: cannot write the report: {exc}", file=sys.stderr)
-        return EXIT_FILE_ERRORS
+        # An output that cannot be written is fatal (README, "Exit codes"), not a file's error.
+        print(f"batch-ocr: fatal: cannot write the review page {args.report}: {exc}",
+              file=sys.stderr)
+        return EXIT_FATAL
     return 0

@@ -35,6 +35,7 @@ from batch_ocr.output import (
 )
 from batch_ocr.pairing import PairBy
 from batch_ocr.pipeline import BatchRun, OnRow, RunOptions
+from batch_ocr.preflight import PlannedPath
 from batch_ocr.private_files import open_private
 from batch_ocr.rows import Row
 from batch_ocr.settings import Settings
@@ -109,6 +110,20 @@ class Runner:
                       for suffix in ("", "-wal", "-shm", "-journal", ".lock")]
         return paths
 
+    def planned_paths(self) -> list[PlannedPath]:
+        """What this run will write, for ``preflight.check_all`` before anything is read."""
+        planned = []
+        if self.output != STDOUT and not self.options.dry_run:
+            planned.append(PlannedPath(Path(self.output), "the output"))
+        if self.state_path is not None:
+            planned += [PlannedPath(self.state_path, "the state journal"),
+                        PlannedPath(self.state_path.with_name(self.state_path.name + ".lock"),
+                                    "the state journal's lock")]
+        if self.options.portraits_dir is not None and not self.options.dry_run:
+            planned.append(PlannedPath(self.options.portraits_dir, "the portraits folder",
+                                       folder=True))
+        return planned
+
     def request_stop(self) -> None:
         """Stop starting new work (first Ctrl-C / SIGTERM)."""
         if self.batch is not None:
@@ -123,8 +138,16 @@ class Runner:
         if self.state_path is None:
             yield None
             return
-        with Journal(self.state_path) as journal:
+        journal = Journal(self.state_path)
+        try:
+            journal.open()
+        except OSError as exc:
+            raise OutputError(f"cannot use the state journal {self.state_path}: "
+                              f"{exc.strerror or exc}") from None
+        try:
             yield journal
+        finally:
+            journal.close()
 
     @contextlib.asynccontextmanager
     async def _engine_started(self) -> AsyncIterator[None]:

@@ -91,9 +91,9 @@ def _hostile_file_system(monkeypatch: pytest.MonkeyPatch, scans: Path) -> None:
     """Make ``vanishes.jpg`` disappear after the walk and ``no_permission.jpg`` unreadable."""
     walk = discovery.walk_sources
 
-    def walk_then_delete(sources: list[Path], stats: discovery.WalkStats
+    def walk_then_delete(sources: list[Path], stats: discovery.WalkStats, **options: Any
                          ) -> Iterator[discovery.Candidate]:
-        for candidate in walk(sources, stats):
+        for candidate in walk(sources, stats, **options):
             if candidate.rel == "vanishes.jpg" and candidate.path.exists():
                 candidate.path.unlink()  # deleted between the walk and the read
             yield candidate
