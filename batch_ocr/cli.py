@@ -18,8 +18,7 @@ import datetime
 import logging
 import signal
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,13 +33,12 @@ from batch_ocr.errors import ConfigError, FatalRunError, RunLockedError
 from batch_ocr.output import STDOUT
 from batch_ocr.pairing import PAIR_BY
 from batch_ocr.preflight import PlannedPath
-from batch_ocr.sanitize import printable
+from batch_ocr.progress import Progress
 from batch_ocr.settings import default_of, env_var, load_settings
 from batch_ocr.summary import (
     EXIT_FATAL,
     EXIT_LOCKED,
     EXIT_USAGE,
-    RunCounters,
     RunSummary,
     SummaryJson,
     exit_status,
@@ -49,7 +47,6 @@ from batch_ocr.summary import (
 )
 
 if TYPE_CHECKING:
-    from batch_ocr.rows import Row
     from batch_ocr.runner import Runner
 
 #: After a first Ctrl-C, in-flight calls get this long to finish before being cut.
@@ -184,44 +181,6 @@ def _flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-class Progress:
-    """A one-line progress display on a TTY; periodic plain lines otherwise."""
-
-    def __init__(self, *, tty: bool, verbose: bool, quiet: bool,
-                 calls: Callable[[], int] = lambda: 0) -> None:
-        self.tty = tty
-        self.verbose = verbose
-        self.quiet = quiet
-        self._calls = calls
-        self._last_s = 0.0
-        self._started_s = time.monotonic()
-
-    def on_row(self, row: Row, counters: RunCounters) -> None:
-        if self.verbose:
-            detail = f" [{row.error_code}] {row.error_message}" if row.error_code else ""
-            log.info("%s", printable(f"{row.file}: {row.status}{detail}"))
-        if self.quiet:
-            return
-        now = time.monotonic()
-        if now - self._last_s < (0.2 if self.tty else 10.0):
-            return
-        self._last_s = now
-        done = counters.rows_written
-        rate = done / max(now - self._started_s, 1e-9)
-        text = (f"{done} done / {counters.images_found} found, {counters.failed} failed, "
-                f"{self._calls()} calls, {rate:.1f} images/s")
-        if self.tty:
-            sys.stderr.write("\r\x1b[K" + text)
-            sys.stderr.flush()
-        else:
-            log.info("progress: %s", text)
-
-    def clear(self) -> None:
-        if self.tty and not self.quiet:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-
-
 async def _run_with_signals(runner: Runner) -> tuple[RunSummary, bool]:
     """Run; first SIGINT/SIGTERM stops gracefully, a second one (or the grace period) cuts."""
     loop = asyncio.get_running_loop()
@@ -295,9 +254,15 @@ def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
     progress = Progress(tty=sys.stderr.isatty(), verbose=args.verbose, quiet=args.quiet,
                         calls=lambda: engine.counters().calls)
     announce = f"batch-ocr: engine: {engine.name} ({engine.description})"
+
+    def on_start() -> None:  # the lock is ours: the run really starts
+        if not args.quiet:
+            print(announce, file=sys.stderr)
+        own = runner.options.own_paths + tuple(filter(None, [args.portraits]))
+        progress.start(list(args.sources), own)
+
     runner = Runner(settings, args.sources, args.output, engine=engine, options=options,
-                    view=view, on_row=progress.on_row,
-                    on_start=None if args.quiet else lambda: print(announce, file=sys.stderr))
+                    view=view, on_row=progress.on_row, on_start=on_start)
     missing = [str(s) for s in args.sources if not s.exists() and not s.is_symlink()]
     if missing:
         raise ConfigError(f"no such file or folder: {', '.join(missing)}")
@@ -329,7 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"batch-ocr: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    progress.clear()
+    finally:
+        progress.clear()  # off the screen before any message or the summary
     code = exit_status(summary, terminated=terminated)
     print(summary_text(summary), file=sys.stderr)
     if summary.fatal_error is not None:

@@ -1,0 +1,114 @@
+"""What the user watches while a run goes: a progress bar on a terminal, nothing else.
+
+On a terminal (and without ``--quiet``) a tqdm bar shows images done of the total,
+failures, calls, the rate and the time left. The run's own walk is lazy (it stays a
+bounded queue ahead of the workers), so the total comes from a second walk that only
+counts names, in a background thread: the bar shows ``?`` until it is known. Off a
+terminal nothing is drawn or logged (a cron log keeps only the summary, README
+"Exit codes"); ``--verbose`` still logs each file, above the bar when there is one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from batch_ocr.discovery import WalkStats, walk_sources
+from batch_ocr.rows import Row
+from batch_ocr.sanitize import printable
+from batch_ocr.summary import RunCounters
+
+log = logging.getLogger("batch_ocr")
+
+#: tqdm's layout: done/total, percentage, bar, elapsed < left, rate, then our postfix.
+BAR_FORMAT = ("{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+              "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
+NO_TOTAL_FORMAT = "{desc}{n_fmt}/? [{elapsed}, {rate_fmt}{postfix}]"
+
+
+def count_images(sources: list[Path], own_paths: Iterable[Path] = ()) -> int:
+    """How many files the run will walk (names only: nothing is read or hashed)."""
+    return sum(1 for _ in walk_sources(sources, WalkStats(), own_paths=own_paths))
+
+
+def _terminal_columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+class Progress:
+    """Per-row feedback: ``--verbose`` lines, and a bar when ``tty`` and not ``quiet``."""
+
+    def __init__(self, *, tty: bool, verbose: bool, quiet: bool,
+                 calls: Callable[[], int] = lambda: 0) -> None:
+        self.tty = tty
+        self.verbose = verbose
+        self.quiet = quiet
+        self._calls = calls
+        self._bar: Any = None
+        self._redirect: contextlib.ExitStack | None = None
+        self._total: int | None = None
+
+    @property
+    def shows_bar(self) -> bool:
+        return self.tty and not self.quiet
+
+    def start(self, sources: list[Path], own_paths: Iterable[Path] = ()) -> None:
+        """Draw the bar (on a terminal) and start counting the total in the background."""
+        if not self.shows_bar:
+            return
+        from tqdm import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        # A terminal that reports no size (a fresh pseudo-terminal) gets no bar from
+        # tqdm at all (0 columns, 0 rows): draw it 100 by 24 there.
+        sized = _terminal_columns() > 0
+        self._bar = tqdm(total=None, unit=" images", bar_format=NO_TOTAL_FORMAT,
+                         dynamic_ncols=sized, ncols=None if sized else 100,
+                         nrows=None if sized else 24, leave=False, mininterval=0.2,
+                         smoothing=0.1)
+        self._redirect = contextlib.ExitStack()
+        # Log lines (--verbose, warnings) go above the bar instead of through it.
+        self._redirect.enter_context(logging_redirect_tqdm(loggers=[log]))
+        own = list(own_paths)
+        threading.Thread(target=self._count, args=(sources, own), daemon=True,
+                         name="batch-ocr-count").start()
+
+    def _count(self, sources: list[Path], own_paths: list[Path]) -> None:
+        with contextlib.suppress(Exception):  # a count is a nicety, never worth a crash
+            self._total = count_images(sources, own_paths)
+
+    def on_row(self, row: Row, counters: RunCounters) -> None:
+        if self.verbose:
+            detail = f" [{row.error_code}] {row.error_message}" if row.error_code else ""
+            log.info("%s", printable(f"{row.file}: {row.status}{detail}"))
+        self.update(counters)
+
+    def update(self, counters: RunCounters) -> None:
+        """Move the bar to what ``counters`` say (files done in any way count)."""
+        bar = self._bar
+        if bar is None:
+            return
+        if self._total is not None and bar.total is None:
+            bar.total = max(self._total, counters.images_found)
+            bar.bar_format = BAR_FORMAT
+        done = counters.rows_written + counters.already_done + counters.not_attempted
+        bar.set_postfix_str(f"{counters.failed} failed, {self._calls()} calls", refresh=False)
+        bar.update(done - bar.n)
+
+    def clear(self) -> None:
+        """Take the bar off the screen (before the summary is printed)."""
+        bar, self._bar = self._bar, None
+        if bar is not None:
+            bar.close()
+        if self._redirect is not None:
+            self._redirect.close()
+            self._redirect = None

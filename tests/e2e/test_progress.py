@@ -1,0 +1,95 @@
+"""The progress bar: drawn on a terminal (a pseudo-terminal here), never off one."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from batch_ocr.cli import main
+from tests.e2e_support import demo_env, emulator_in_thread, emulator_process, make_images
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX")
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def run_on_a_terminal(tmp_path: Path, url: str, *extra: str) -> tuple[int, str]:
+    """``batch-ocr`` with its stderr on a pseudo-terminal; returns (exit code, screen text)."""
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "batch_ocr", "scans", "-o", "out.csv", "--endpoint", url,
+             "--concurrency", "2", *extra],
+            cwd=tmp_path, env=demo_env(COLUMNS="120"), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=slave)
+    finally:
+        os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    code = process.wait(60)
+    return code, ANSI.sub("", b"".join(chunks).decode("utf-8", "replace"))
+
+
+def test_a_terminal_gets_a_bar_with_total_failures_calls_rate_and_time_left(
+        tmp_path: Path) -> None:
+    make_images(tmp_path / "scans", 20)
+    (tmp_path / "scans" / "empty.jpg").write_bytes(b"")
+    with emulator_process("--latency-ms", "150") as url:
+        code, screen = run_on_a_terminal(tmp_path, url)
+    assert code == 1  # empty.jpg
+    frames = [frame for frame in re.split(r"[\r\n]", screen) if "%|" in frame]
+    assert frames, screen
+    frame = re.compile(r"\d+%\|.*\| (\d+)/21 \[\d\d:\d\d<\d\d:\d\d, [\d.]+ images/s, "
+                       r"([01]) failed, (\d+) calls\]")
+    shown = [match.groups() for match in map(frame.search, frames) if match]
+    assert len(shown) >= 2, frames  # done/total, time left, rate, failures, calls
+    assert any(failed == "1" for _, failed, _ in shown)  # empty.jpg, as it happened
+    assert int(shown[-1][0]) >= 15 and int(shown[-1][2]) >= 14
+    assert "batch-ocr: rows written: 21" in screen  # the summary comes after the bar
+
+
+def test_quiet_silences_the_bar_on_a_terminal(tmp_path: Path) -> None:
+    make_images(tmp_path / "scans", 4)
+    with emulator_process() as url:
+        code, screen = run_on_a_terminal(tmp_path, url, "--quiet")
+    assert code == 0
+    assert "%|" not in screen and "images/s," not in screen
+    assert "batch-ocr: rows written: 4" in screen
+
+
+def test_verbose_lines_go_above_the_bar(tmp_path: Path) -> None:
+    make_images(tmp_path / "scans", 3)
+    with emulator_process() as url:
+        code, screen = run_on_a_terminal(tmp_path, url, "--verbose")
+    assert code == 0
+    lines = screen.splitlines()
+    for index in range(3):
+        assert f"batch-ocr: img_{index:05d}.jpg: not_id_card" in lines
+
+
+def test_off_a_terminal_no_progress_is_drawn_or_logged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], demo_keys: None) -> None:
+    """A cron log holds the summary, not progress lines (README, "Exit codes")."""
+    monkeypatch.chdir(tmp_path)
+    make_images(tmp_path / "scans", 12)
+    with emulator_in_thread() as emulator:
+        assert main(["scans", "-o", "out.csv", "--endpoint", emulator.url]) == 0
+    err = capsys.readouterr().err
+    assert "progress" not in err and "\r" not in err and "%|" not in err
+    assert err.splitlines()[0].startswith("batch-ocr: engine: api")
