@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import datetime
 import json
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,8 +168,17 @@ class Runner:
                 self._on_start()  # the lock is ours: the run really starts
             async with self._engine_started():
                 if self.options.dry_run:
-                    return await self._batch(journal, sink=lambda row: None).run()
-                return await self._run_into_output(journal)
+                    summary = await self._batch(journal, sink=lambda row: None).run()
+                else:
+                    summary = await self._run_into_output(journal)
+            return self._with_output_counts(summary, journal)
+
+    @staticmethod
+    def _with_output_counts(summary: RunSummary, journal: Journal | None) -> RunSummary:
+        """Add what the output holds after the run: the journal's rows (every run's), or
+        this run's rows when there is no journal (stdout)."""
+        held = journal.count_by_status() if journal is not None else summary.rows_by_status
+        return dataclasses.replace(summary, output_rows_by_status=Counter(held))
 
     async def _run_into_output(self, journal: Journal | None) -> RunSummary:
         output = self._output_file()

@@ -260,6 +260,10 @@ class Journal:
         """True when no file was ever recorded (a first run)."""
         return self._conn.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
 
+    def count_by_status(self) -> dict[str, int]:
+        """How many recorded rows have each status: what the output holds."""
+        return dict(self._conn.execute("SELECT status, COUNT(*) FROM files GROUP BY status"))
+
     def rows(self) -> Iterator[Row]:
         """Every recorded row, ordered by file name."""
         for (text,) in self._conn.execute(

@@ -76,6 +76,9 @@ class RunSummary:
     billed: bool = True
     price_per_call: float = 0.0
     unreadable_dirs: tuple[str, ...] = ()
+    #: What the output holds after the run (rows by status, every run's), when known:
+    #: a rerun that adds nothing still carries its earlier rejected rows.
+    output_rows_by_status: Counter[str] | None = None
 
     @property
     def rows_written(self) -> int:
@@ -117,6 +120,9 @@ class SummaryJson(BaseModel):
     images_found: int
     rows_written: int
     rows_by_status: dict[str, int]
+    #: Rows by status in the output after the run (every run's; per image); null when a
+    #: second Ctrl-C cut the run before it could be counted.
+    output_rows_by_status: dict[str, int] | None = None
     ignored_files: int
     #: Paths (relative to their source) of the first 1,000 ignored files.
     ignored: list[str] = []
@@ -155,6 +161,8 @@ def summary_json(summary: RunSummary, exit_code: int) -> dict[str, Any]:
         rows_written=summary.rows_written,
         rows_by_status={s: summary.rows_by_status[s] for s in STATUSES},
         ignored_files=summary.ignored_files,
+        output_rows_by_status=None if summary.output_rows_by_status is None else {
+            s: summary.output_rows_by_status[s] for s in STATUSES},
         ignored=list(summary.ignored),
         already_done=summary.already_done,
         reused=summary.reused,
@@ -221,6 +229,11 @@ def summary_text(summary: RunSummary) -> str:
         *_ignored_lines(summary),
         f"rows written: {summary.rows_written}" + (f" ({counts})" if counts else ""),
     ]
+    if summary.output_rows_by_status is not None:
+        held = summary.output_rows_by_status
+        held_counts = ", ".join(f"{s} {held[s]}" for s in STATUSES if held[s])
+        lines.append(f"the output now holds: {sum(held.values())} rows"
+                     + (f" ({held_counts})" if held_counts else ""))
     if summary.already_done:
         lines.append(f"already done in an earlier run: {summary.already_done}")
     if summary.reused:

@@ -70,3 +70,35 @@ def test_ignored_files_are_named_on_stderr_and_in_the_summary(
     facts = json.loads(summary.read_text())
     assert facts["ignored_files"] == 24
     assert facts["ignored"] == [f"notes/{i:02d}.txt" for i in range(23)] + ["scan.docx"]
+
+
+def test_a_rerun_that_adds_nothing_still_says_what_the_output_holds(
+        scans: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out, summary = tmp_path / "out.csv", tmp_path / "summary.json"
+    argv = [str(scans), "-o", str(out), "--summary-json", str(summary)]
+    with emulator_in_thread(fixture_paths=(FIXTURES,)) as emulator:
+        assert main([*argv, "--endpoint", emulator.url]) == 1  # broken.jpg is rejected
+        first = json.loads(summary.read_text())
+        capsys.readouterr()
+        # The exit code covers the rows this run wrote (README, "Exit codes"): none.
+        assert main([*argv, "--endpoint", emulator.url]) == 0
+    second = json.loads(summary.read_text())
+    held = {"ok": 10, "not_id_card": 1, "scan_failed": 0, "rejected": 1, "error": 0}
+    assert first["output_rows_by_status"] == held == second["output_rows_by_status"]
+    assert second["rows_written"] == 0 and not any(second["rows_by_status"].values())
+    assert ("batch-ocr: the output now holds: 12 rows (ok 10, not_id_card 1, rejected 1)"
+            in capsys.readouterr().err.splitlines())
+
+
+def test_to_stdout_the_output_holds_this_runs_rows(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scans = tmp_path / "scans"
+    make_images(scans, 3)
+    (scans / "empty.jpg").write_bytes(b"")
+    summary = tmp_path / "summary.json"
+    with emulator_in_thread() as emulator:
+        assert main([str(scans), "-o", "-", "--summary-json", str(summary),
+                     "--endpoint", emulator.url]) == 1
+    facts = json.loads(summary.read_text())
+    assert facts["output_rows_by_status"] == facts["rows_by_status"]
+    assert facts["output_rows_by_status"]["rejected"] == 1
