@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import sys
 from collections.abc import Sequence
@@ -149,7 +150,10 @@ async def serve(config: EmulatorConfig) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        # Windows' loops have no add_signal_handler: there Ctrl-C raises
+        # KeyboardInterrupt out of asyncio.run, which main() takes as a stop.
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
     async with running_emulator(config) as handle:
         print(f"listening on {handle.url}", flush=True)
         await stop.wait()
@@ -167,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     try:
         asyncio.run(serve(config))
+    except KeyboardInterrupt:
+        return 0
     except FixtureError as exc:
         print(f"batch-ocr-emulator: {exc}", file=sys.stderr)
         return EXIT_USAGE
