@@ -125,7 +125,7 @@ def test_load_rejects_a_non_image_with_its_hash(tmp_path: Path) -> None:
     assert (row.file, row.status, row.error_code) == ("sub/notes.jpg", "rejected",
                                                       "unsupported_format")
     assert row.sha256 == hashlib.sha256(content).hexdigest()
-    assert row.error_message.startswith("not a JPEG/PNG/BMP/GIF/TIFF image")
+    assert row.error_message.startswith("not a JPEG/PNG/BMP/GIF/TIFF/WebP/HEIC image")
 
 
 def test_load_rejects_a_missing_file_without_a_hash(tmp_path: Path) -> None:
