@@ -252,7 +252,8 @@ def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
     view = OutputView(as_of=args.as_of or datetime.date.today(), mask=args.mask,
                       pair=args.pair, pair_by=args.pair_by)
     progress = Progress(tty=sys.stderr.isatty(), verbose=args.verbose, quiet=args.quiet,
-                        calls=lambda: engine.counters().calls)
+                        calls=lambda: engine.counters().calls,
+                        counters=lambda: runner.batch.counters if runner.batch else None)
     announce = f"batch-ocr: engine: {engine.name} ({engine.description})"
 
     def on_start() -> None:  # the lock is ours: the run really starts

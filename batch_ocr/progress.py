@@ -10,6 +10,7 @@ terminal nothing is drawn or logged (a cron log keeps only the summary, README
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -30,6 +31,7 @@ log = logging.getLogger("batch_ocr")
 BAR_FORMAT = ("{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
               "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
 NO_TOTAL_FORMAT = "{desc}{n_fmt}/? [{elapsed}, {rate_fmt}{postfix}]"
+TICK_S = 0.5
 
 
 def count_images(sources: list[Path], own_paths: Iterable[Path] = ()) -> int:
@@ -48,11 +50,13 @@ class Progress:
     """Per-row feedback: ``--verbose`` lines, and a bar when ``tty`` and not ``quiet``."""
 
     def __init__(self, *, tty: bool, verbose: bool, quiet: bool,
-                 calls: Callable[[], int] = lambda: 0) -> None:
+                 calls: Callable[[], int] = lambda: 0,
+                 counters: Callable[[], RunCounters | None] = lambda: None) -> None:
         self.tty = tty
         self.verbose = verbose
         self.quiet = quiet
         self._calls = calls
+        self._counters = counters
         self._bar: Any = None
         self._redirect: contextlib.ExitStack | None = None
         self._total: int | None = None
@@ -81,6 +85,17 @@ class Progress:
         own = list(own_paths)
         threading.Thread(target=self._count, args=(sources, own), daemon=True,
                          name="batch-ocr-count").start()
+        with contextlib.suppress(RuntimeError):  # no running loop: rows alone move it
+            self._tick(asyncio.get_running_loop())
+
+    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Refresh twice a second: files already done make no row, yet they are done."""
+        if self._bar is None:
+            return
+        counters = self._counters()
+        if counters is not None:
+            self.update(counters)
+        loop.call_later(TICK_S, self._tick, loop)
 
     def _count(self, sources: list[Path], own_paths: list[Path]) -> None:
         with contextlib.suppress(Exception):  # a count is a nicety, never worth a crash
