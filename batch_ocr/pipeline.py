@@ -157,8 +157,16 @@ class BatchRun:
 
     def not_attempted(self, candidate: Candidate) -> None:
         self.counters.not_attempted += 1
+        self.counters.files_done += 1
 
     async def handle(self, candidate: Candidate) -> None:
+        """One candidate to its rows; counted as done however it ended (progress)."""
+        try:
+            await self._handle(candidate)
+        finally:
+            self.counters.files_done += 1
+
+    async def _handle(self, candidate: Candidate) -> None:
         """One candidate to its rows, one per page (README, "Documents").
 
         Only a failure to write stops here, as fatal. The pages of one file are done one

@@ -108,14 +108,15 @@ class Progress:
         self.update(counters)
 
     def update(self, counters: RunCounters) -> None:
-        """Move the bar to what ``counters`` say (files done in any way count)."""
+        """Move the bar to the files ``counters`` say are done (in any way: a row per
+        page, skipped as done before, left for the next run)."""
         bar = self._bar
         if bar is None:
             return
         if self._total is not None and bar.total is None:
             bar.total = max(self._total, counters.images_found)
             bar.bar_format = BAR_FORMAT
-        done = counters.rows_written + counters.already_done + counters.not_attempted
+        done = counters.files_done
         bar.set_postfix_str(f"{counters.failed} failed, {self._calls()} calls", refresh=False)
         bar.update(done - bar.n)
 

@@ -40,6 +40,9 @@ class RunCounters:
     would_call: int = 0
     calls: int = 0
     retries: int = 0
+    #: Files finished in any way (rows, skipped, not attempted): what progress counts,
+    #: since a document has a row per page.
+    files_done: int = 0
 
     @property
     def rows_written(self) -> int:

@@ -29,7 +29,8 @@ async def test_files_already_done_move_the_bar_without_any_row(
         (tmp_path / f"{index}.jpg").write_bytes(b"x")
     screen = io.StringIO()
     monkeypatch.setattr("sys.stderr", screen)
-    counters = RunCounters(images_found=5, rows_by_status=Counter(), already_done=5)
+    counters = RunCounters(images_found=5, rows_by_status=Counter(), already_done=5,
+                           files_done=5)
     progress = Progress(tty=True, verbose=False, quiet=False, calls=lambda: 0,
                         counters=lambda: counters)
     progress.start([tmp_path])

@@ -93,3 +93,18 @@ def test_off_a_terminal_no_progress_is_drawn_or_logged(
     err = capsys.readouterr().err
     assert "progress" not in err and "\r" not in err and "%|" not in err
     assert err.splitlines()[0].startswith("batch-ocr: engine: api")
+
+
+def test_a_scanned_pdf_counts_once_in_the_bar_whatever_its_pages(tmp_path: Path) -> None:
+    """Done/total are files: a 3-page TIFF is one file done, not three."""
+    from PIL import Image
+
+    scans = tmp_path / "scans"
+    make_images(scans, 6)
+    pages = [Image.new("RGB", (200, 120), color) for color in ("white", "grey", "black")]
+    pages[0].save(scans / "three_pages.tif", save_all=True, append_images=pages[1:])
+    with emulator_process("--latency-ms", "150") as url:
+        code, screen = run_on_a_terminal(tmp_path, url)
+    assert code == 0
+    counts = [tuple(map(int, m.groups())) for m in re.finditer(r"\| (\d+)/(\d+) \[", screen)]
+    assert counts and all(total == 7 and done <= 7 for done, total in counts), counts
