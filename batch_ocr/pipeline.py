@@ -133,6 +133,7 @@ class BatchRun:
             reused=counters.reused,
             not_attempted=counters.not_attempted,
             would_call=counters.would_call,
+            pages_read=counters.pages_read,
             calls=engine_counters.calls,
             retries=engine_counters.retries,
             elapsed_s=time.monotonic() - self._started,
@@ -183,6 +184,7 @@ class BatchRun:
         pages = jobs.PageReader(candidate, stamp, self.engine.image_limits)
         try:
             while (loaded := await asyncio.to_thread(pages.next)) is not None:
+                self.counters.pages_read += 1
                 if not await self._handle_page(candidate, stamp, *loaded) or pages.done:
                     return
                 if self.stop_event.is_set():

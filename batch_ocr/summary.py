@@ -43,6 +43,8 @@ class RunCounters:
     #: Files finished in any way (rows, skipped, not attempted): what progress counts,
     #: since a document has a row per page.
     files_done: int = 0
+    #: Images read: each single image, each page of a document (skipped files: none).
+    pages_read: int = 0
 
     @property
     def rows_written(self) -> int:
@@ -66,6 +68,8 @@ class RunSummary:
     reused: int = 0
     not_attempted: int = 0
     would_call: int = 0
+    #: Images read: each single image, each page of a document.
+    pages_read: int = 0
     calls: int = 0
     retries: int = 0
     elapsed_s: float = 0.0
@@ -243,6 +247,10 @@ def summary_text(summary: RunSummary) -> str:
         lines.append(f"same content as another image, not sent again: {summary.reused}")
     if summary.not_attempted:
         lines.append(f"not attempted (left for the next run): {summary.not_attempted}")
+    if summary.dry_run:
+        # What a real run would read (README, "Runs that resume": honest dry run).
+        lines.append(f"dry run: files to read: {summary.images_found - summary.already_done}"
+                     f" ({summary.pages_read} images and pages)")
     lines.append(_calls_line(summary))
     lines.append(f"elapsed: {summary.elapsed_s:.1f} s, {summary.images_per_s:.1f} images/s")
     for problem in summary.unreadable_dirs:

@@ -180,3 +180,16 @@ def test_a_loose_config_file_with_the_secret_is_named_and_the_run_goes_on(
     assert "dry run: a real run would make 2 calls" in err
     assert "k-loose-0644" not in err
     assert code == 1
+
+
+def test_an_offline_dry_run_says_how_many_files_and_pages_it_would_read(
+        scans: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    frames = [Image.new("RGB", (200, 120), color) for color in ("red", "green", "blue")]
+    frames[0].save(scans / "three_pages.tif", save_all=True, append_images=frames[1:])
+    code = main([str(scans), "-o", "out.csv", "--dry-run", "--engine", "local"])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 1  # the empty file would be rejected
+    assert "batch-ocr: dry run: files to read: 5 (7 images and pages)" in err
+    assert ("batch-ocr: dry run: a real run would recognise 5 images with the local engine "
+            "(offline: nothing is billed)") in err
+    assert not any("CNY" in line for line in err)
