@@ -2,8 +2,8 @@
 
 Exit codes (``summary.exit_status``): 0 every image ended ok/not_id_card/scan_failed;
 1 some rows are rejected/error; 2 usage or configuration error; 3 fatal condition
-(credentials, quota, clock, output); 75 another run holds the state; 130 interrupted
-(SIGINT); 143 SIGTERM.
+(credentials, quota, clock, output, a lost Dask cluster); 75 another run holds the
+state; 130 interrupted (SIGINT); 143 SIGTERM.
 
 The run itself (and with it the network and imaging stacks) is imported only once the
 arguments are parsed, so ``--help`` and ``--version`` answer at once.
@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="batch-ocr",
         description="Recognise a folder of Chinese ID card scans into one CSV/JSONL row per image.",
         epilog="Exit codes: 0 all images handled; 1 some rows rejected/error; 2 usage or "
-        "configuration error; 3 fatal API condition (credentials, quota, clock); "
+        "configuration error; 3 fatal API condition (credentials, quota, clock), output "
+        "not writable or Dask cluster lost; "
         "75 another run is using the same state; 130 interrupted; 143 terminated.",
     )
     parser.add_argument("sources", nargs="+", metavar="SRC", type=Path,
@@ -98,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, metavar="N",
                         help=_setting_help("workers", "worker processes of the local engine",
                                            "one per core"))
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help=_setting_help("dask", "run the local engine on the Dask cluster "
+                                           "whose scheduler is at ADDRESS (tcp://host:8786; "
+                                           "the 'dask' extra)", "local worker processes"))
     parser.add_argument("--state", type=Path, metavar="PATH",
                         help=_setting_help("state", "state journal",
                                            "OUT.state.sqlite beside the output"))
@@ -178,6 +183,7 @@ def _flag_settings(args: argparse.Namespace) -> dict[str, Any]:
         "bom": args.bom,
         "engine": args.engine,
         "workers": args.workers,
+        "dask": args.dask,
     }
 
 
@@ -269,6 +275,11 @@ def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
         raise ConfigError(f"no such file or folder: {', '.join(missing)}")
     if args.report is not None and args.output == STDOUT:
         raise ConfigError("--report reads the output back: give -o a file, not '-'")
+    if settings.local.dask is not None:
+        # Importing Dask set up its loggers; keep them off the terminal unless asked.
+        from batch_ocr.engines.dask_engine import quiet_dask_logs
+
+        quiet_dask_logs(verbose=args.verbose)
     return runner, progress
 
 

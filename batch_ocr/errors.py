@@ -9,6 +9,7 @@
     ├── FatalRunError          nothing more can succeed in this run    -> exit 3
     │   ├── OutputError        the output or state cannot be written (disk full)
     │   ├── UnreachableError   the API never answered: wrong endpoint, network down
+    │   ├── ClusterUnreachableError  no Dask scheduler (or no worker) at --dask at start
     │   ├── ClusterLostError   the cluster an engine runs on went away
     │   └── FatalApiError      the API says every further call would fail too
     │       ├── AuthError          401/403: bad SecretId/SecretKey
@@ -65,6 +66,12 @@ class ClusterLostError(FatalRunError):
     """The cluster (scheduler) an engine sends its work to cannot be reached."""
 
     error_code = "cluster_lost"
+
+
+class ClusterUnreachableError(FatalRunError):
+    """No Dask scheduler answered at ``--dask`` when the run started (or no worker)."""
+
+    error_code = "cluster_unreachable"
 
 
 class FatalApiError(FatalRunError):

@@ -285,7 +285,8 @@ class BatchRun:
 
 
 async def _pool_run(batch: BatchRun) -> None:
-    await run_pool(batch.candidates(), batch.handle, concurrency=batch.options.concurrency,
+    concurrency = max(batch.options.concurrency, batch.engine.images_in_flight())
+    await run_pool(batch.candidates(), batch.handle, concurrency=concurrency,
                    stop=batch.stop_event, skipped=batch.not_attempted)
 
 

@@ -84,6 +84,18 @@ class LocalSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     workers: int | None = Field(None, ge=1, le=64, description="local engine worker processes")
+    dask: str | None = Field(
+        None, description="Dask scheduler address: run the offline engine on that cluster"
+    )
+
+    @field_validator("dask")
+    @classmethod
+    def _dask_is_an_address(cls, address: str | None) -> str | None:
+        # Dask takes tcp://, tls://, ucx:// or a bare host:port; a space or an empty
+        # value is always a typo.
+        if address is not None and (not address.strip() or any(c.isspace() for c in address)):
+            raise ValueError("must be a scheduler address like tcp://host:8786")
+        return address
 
 
 #: Built-in engine sections and their models. Another engine's section is kept as the

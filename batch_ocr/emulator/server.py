@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -27,6 +26,13 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from batch_ocr.emulator import CONTROL_PREFIX
+from batch_ocr.emulator.answers import (
+    gateway_answer,
+    portrait_url,
+    read_body,
+    recognised_data,
+    seller_answer,
+)
 from batch_ocr.emulator.config import EmulatorConfig
 from batch_ocr.emulator.faults import (
     HTML_502_PAGE,
@@ -36,7 +42,6 @@ from batch_ocr.emulator.faults import (
     FaultRates,
 )
 from batch_ocr.emulator.gateway import (
-    MSG_BODY_TOO_LARGE,
     MSG_GATEWAY_TIMEOUT,
     MSG_METHOD_NOT_ALLOWED,
     MSG_QUOTA_EXCEEDED,
@@ -46,9 +51,11 @@ from batch_ocr.emulator.gateway import (
 )
 from batch_ocr.emulator.limits import Quota, TokenBucket
 from batch_ocr.emulator.portraits import PortraitStore, crop_portrait, placeholder_portrait
-from batch_ocr.emulator.seller import Seller, Upload, envelope, load_fixtures, parse_upload
+from batch_ocr.emulator.seller import Seller, Upload, load_fixtures, parse_upload
 from batch_ocr.emulator.stats import Stats
 
+#: Where portraits are served (``image_url``), outside the API path and unauthenticated.
+PORTRAIT_ROUTE = f"{CONTROL_PREFIX}/portrait"
 #: Seconds the server waits for in-flight calls on shutdown; hangs are released at once.
 SHUTDOWN_TIMEOUT_S = 2.0
 _MAX_CACHED_PORTRAITS = 1024
@@ -114,24 +121,18 @@ class EmulatorState:
 STATE: web.AppKey[EmulatorState] = web.AppKey("batch_ocr_emulator_state", EmulatorState)
 
 
-def _json_response(
-    stats: Stats, status: int, payload: dict[str, Any], *, code: int | None = None
-) -> web.Response:
-    stats.count_answer(status, code)
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    return web.Response(body=body, status=status, content_type="application/json", charset="utf-8")
-
-
 def _refuse(state: EmulatorState, refusal: Refusal) -> web.Response:
-    """The gateway's ``{"message": ...}`` answer."""
+    """The gateway's ``{"message": ...}`` answer, counted."""
     state.stats.gateway_refusals[refusal.message] += 1
-    return _json_response(state.stats, refusal.status, {"message": refusal.message})
+    state.stats.count_answer(refusal.status, None)
+    return gateway_answer(refusal)
 
 
 def _seller_answer(
     state: EmulatorState, code: int, data: dict[str, Any] | None = None, *, status: int = 200
 ) -> web.Response:
-    return _json_response(state.stats, status, envelope(code, data), code=code)
+    state.stats.count_answer(status, code)
+    return seller_answer(code, data, status=status)
 
 
 def _drop_connection(request: web.Request) -> web.Response:
@@ -177,9 +178,7 @@ async def _recognise(
     if recognition.wants_portrait:
         jpeg = await state.portrait_jpeg(sha256, upload.image, recognition.portrait_box)
         token = state.portraits.add(jpeg)
-        data["image_url"] = (
-            f"{request.scheme}://{request.host}{CONTROL_PREFIX}/portrait/{token}.jpg"
-        )
+        data["image_url"] = portrait_url(request, PORTRAIT_ROUTE, token)
     state.stats.count_billable(sha256)
     return _seller_answer(state, 200, data), True
 
@@ -193,14 +192,11 @@ async def _recognise_locally(
         result = await state.engine.recognise(image)
     except Exception:  # noqa: BLE001 - any engine failure is this call's 500
         return _seller_answer(state, 500), False
-    data = result.data.model_dump(mode="json")
-    data["order_no"] = state.seller.next_order_no()
-    data["image_url"] = None
-    if result.portrait_jpeg is not None and data.get("side") == "front":
+    url = None
+    if result.portrait_jpeg is not None and result.data.side == "front":
         token = state.portraits.add(result.portrait_jpeg)
-        data["image_url"] = (
-            f"{request.scheme}://{request.host}{CONTROL_PREFIX}/portrait/{token}.jpg"
-        )
+        url = portrait_url(request, PORTRAIT_ROUTE, token)
+    data = recognised_data(result.data, state.seller.next_order_no(), url)
     state.stats.count_billable(sha256)
     return _seller_answer(state, 200, data), True
 
@@ -228,14 +224,9 @@ async def _api(request: web.Request) -> web.Response:
         return _refuse(state, Refusal(405, MSG_METHOD_NOT_ALLOWED))
 
     # Refuse an oversized body before holding it; force_close so the rest is not read.
-    if request.content_length is not None and request.content_length > config.max_body_bytes:
-        response = _refuse(state, Refusal(413, MSG_BODY_TOO_LARGE))
-        response.force_close()
-        return response
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:  # chunked upload that grew past client_max_size
-        response = _refuse(state, Refusal(413, MSG_BODY_TOO_LARGE))
+    body = await read_body(request, config.max_body_bytes)
+    if isinstance(body, Refusal):
+        response = _refuse(state, body)
         response.force_close()
         return response
 
@@ -303,7 +294,7 @@ def make_app(config: EmulatorConfig | None = None) -> web.Application:
     app.router.add_route("*", config.path, _api)
     app.router.add_get(f"{CONTROL_PREFIX}/stats", _stats)
     app.router.add_post(f"{CONTROL_PREFIX}/reset", _reset)
-    app.router.add_get(f"{CONTROL_PREFIX}/portrait/{{token}}.jpg", _portrait)
+    app.router.add_get(f"{PORTRAIT_ROUTE}/{{token}}.jpg", _portrait)
     app.on_shutdown.append(_on_shutdown)
     app.on_startup.append(_start_engine)
     app.on_cleanup.append(_stop_engine)

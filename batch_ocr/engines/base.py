@@ -75,6 +75,14 @@ class Engine(ABC):
     async def recognise(self, image: PreparedImage) -> EngineResult:
         """Recognise one image."""
 
+    def images_in_flight(self) -> int:
+        """Images the run should hold at once to keep a started engine busy.
+
+        0 means no wish beyond ``--concurrency``. An engine that batches (the offline
+        engine on a cluster) needs more images at once than there are requests.
+        """
+        return 0
+
     def counters(self) -> EngineCounters:
         """Calls and retries so far (an engine that counts nothing reports zeros)."""
         return EngineCounters()

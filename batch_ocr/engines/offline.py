@@ -57,9 +57,19 @@ class OfflineEngine(Engine):
         self._reruns = 0
 
     @classmethod
-    def from_settings(cls, settings: Settings, options: EngineOptions) -> OfflineEngine:
+    def from_settings(cls, settings: Settings, options: EngineOptions) -> Engine:
+        """Local processes, or the Dask cluster at ``settings.local.dask`` (the same
+        recognition, and the same rows, run elsewhere)."""
         _require_local_extra()
-        return cls(settings.local.workers)
+        if settings.local.dask is None:
+            return cls(settings.local.workers)
+        try:
+            from batch_ocr.engines.dask_engine import DaskEngine
+        except ImportError:
+            raise ConfigError(
+                "--dask needs the 'dask' extra: pip install 'batch-ocr[local,dask]'"
+            ) from None
+        return DaskEngine(settings.local.dask)
 
     async def recognise(self, image: PreparedImage) -> EngineResult:
         from batch_ocr.engines.local import LocalEngineError

@@ -57,8 +57,14 @@ def resolve_engine_name(settings: Settings) -> str:
     """``auto`` means the API when credentials are configured, else the local engine.
 
     Half a credential pair counts as configured: the user meant the API, and is better
-    told which half is missing than silently switched to the local engine.
+    told which half is missing than silently switched to the local engine. A Dask
+    address means the offline engine: it is the one that runs there.
     """
+    if settings.local.dask is not None:
+        if settings.engine not in (AUTO, "local"):
+            raise ConfigError(f"--dask runs the offline engine on a cluster; it cannot be used "
+                              f"with --engine {settings.engine}")
+        return "local"
     if settings.engine != AUTO:
         return settings.engine
     return "api" if settings.api.has_credentials() else "local"

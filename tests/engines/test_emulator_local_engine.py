@@ -24,7 +24,8 @@ def _available() -> bool:
 pytestmark = pytest.mark.skipif(not _available(), reason="the 'local' extra is not installed")
 
 
-def provider_sample_client(url: str, image_path: Path, secret_key: str) -> str:
+def provider_sample_client(url: str, image_path: Path, secret_key: str,
+                           secret_id: str = DEMO_SECRET_ID) -> str:
     """The provider's own Python sample (from the reference page), pointed at ``url``."""
     page = (REPO.parent / "shared" / "reference" / "provider-api-doc.zh.txt")
     if not page.is_file():
@@ -34,7 +35,7 @@ def provider_sample_client(url: str, image_path: Path, secret_key: str) -> str:
     end = text.index("using System.IO;")
     code = text[start:end]
     mime = "image/jpeg"
-    code = code.replace('secretId = "xxxx"', f'secretId = "{DEMO_SECRET_ID}"')
+    code = code.replace('secretId = "xxxx"', f'secretId = "{secret_id}"')
     code = code.replace('secretKey = "xxxx"', f'secretKey = "{secret_key}"')
     code = re.sub(r"url = 'https://[^']+'", f"url = '{url}'", code)
     code = code.replace('"image": "",', '"image": "data:%s;base64," % "' + mime + '" + '

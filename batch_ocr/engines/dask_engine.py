@@ -1,0 +1,341 @@
+"""The offline engine on a Dask cluster (``--dask tcp://host:port``, the ``dask`` extra).
+
+The driver (this process) keeps everything but the recognition: walking, pre-flight,
+dedup, the state journal and the output, so resume and exactly-once rows are the same
+as with local processes. Only image bytes go to the workers, in batches:
+
+- ``recognise`` queues one image and awaits its result; a dispatcher takes up to
+  ``batch_images`` queued images into one Dask task whenever fewer than
+  ``batches_in_flight`` tasks are out. Under load batches fill up (per-task overhead is
+  paid once per batch); when the queue is short they leave at once (no waiting to fill).
+- Each batch's result fans back to its images as soon as the batch finishes, so rows
+  stream out while the cluster works (``as_completed`` over small batches, bounded).
+- Each worker loads the models once (``dask_worker.ModelLoader``, a worker plugin).
+
+Faults (README, "Running on a cluster"): a worker that dies takes its running batch
+with it and the scheduler reruns it elsewhere (no row is lost or failed); a batch that
+keeps killing workers is split and its images retried alone, so only the culprit gets
+an ``error`` row (``local_worker_died``), as in the local pool. A scheduler that goes
+away fails every waiting image with ``ClusterLostError``, which stops the run (exit 3);
+one that cannot be reached at start is ``ClusterUnreachableError``, before any work
+(both in ``batch_ocr.errors``). Dask waits for workers forever, so a watcher stops the
+run when the cluster has had no worker for ``no_worker_grace_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from distributed import Client
+from distributed.client import FutureCancelledError
+from distributed.scheduler import KilledWorker
+
+from batch_ocr.engines.base import Engine, EngineCounters, EngineResult
+from batch_ocr.engines.dask_worker import (
+    BatchOutcome,
+    ImageFailure,
+    ModelLoader,
+    recognise_batch,
+)
+from batch_ocr.engines.local import LocalEngineError, LocalRecognition
+from batch_ocr.errors import ClusterLostError, ClusterUnreachableError, FatalRunError
+from batch_ocr.imaging import PreparedImage
+
+#: Images per Dask task at most. At ~0.5 s of CPU per image a full batch is ~4 s of
+#: work against a few ms of scheduling, and a lost worker costs at most that much redo.
+BATCH_IMAGES = 8
+#: Batches out on the cluster per worker thread: one running, one queued behind it, so
+#: a thread never waits for the driver between batches.
+BATCHES_PER_THREAD = 2
+#: Seconds to reach the scheduler at start before the run stops (exit 3).
+CONNECT_TIMEOUT_S = 10.0
+#: Seconds ``aclose`` waits for the client to disconnect (a lost scheduler never answers).
+CLOSE_TIMEOUT_S = 5.0
+#: A cluster left without any worker this long stops the run rather than hang it.
+NO_WORKER_GRACE_S = 60.0
+#: Seconds between two looks at the cluster's workers.
+WATCH_INTERVAL_S = 2.0
+#: Loggers of Dask that write to the terminal; quiet unless ``--verbose``.
+DASK_LOGGERS = ("distributed", "distributed.client", "distributed.worker",
+                "distributed.scheduler", "distributed.comm", "distributed.core",
+                "distributed.batched", "tornado", "tornado.application")
+
+log = logging.getLogger(__name__)
+
+BatchTask = Callable[[list[bytes]], BatchOutcome]
+
+
+def quiet_dask_logs(*, verbose: bool) -> None:
+    """Keep Dask's own log lines (reconnects, warnings) off the terminal unless verbose.
+
+    Called after ``distributed`` is imported: importing it configures these loggers.
+    """
+    level = logging.INFO if verbose else logging.CRITICAL + 1
+    for name in DASK_LOGGERS:
+        logging.getLogger(name).setLevel(level)
+
+
+@dataclass(slots=True)
+class _Waiting:
+    """One image queued for the cluster and the future its caller awaits."""
+
+    payload: bytes
+    result: asyncio.Future[LocalRecognition]
+
+
+class DaskEngine(Engine):
+    """The offline engine whose recognition runs on the Dask cluster at ``address``.
+
+    ``start`` must be awaited before ``recognise``; ``task`` is what the workers run per
+    batch (tests inject one that kills its worker).
+    """
+
+    # The same recogniser as the local pool, on the same original pixels: rows are
+    # identical whichever ran them.
+    name = "local"
+    billed = False
+    image_limits = None
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        batch_images: int = BATCH_IMAGES,
+        batches_per_thread: int = BATCHES_PER_THREAD,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        no_worker_grace_s: float = NO_WORKER_GRACE_S,
+        task: BatchTask = recognise_batch,
+    ) -> None:
+        self.address = address
+        self.batch_images = batch_images
+        self.batches_per_thread = batches_per_thread
+        self.connect_timeout_s = connect_timeout_s
+        self.no_worker_grace_s = no_worker_grace_s
+        self._task = task
+        self._client: Client | None = None
+        self._queue: asyncio.Queue[_Waiting] = asyncio.Queue()
+        self._dispatcher: asyncio.Task[None] | None = None
+        # Each batch out on the cluster, by the task awaiting it.
+        self._batch_tasks: dict[asyncio.Task[None], list[_Waiting]] = {}
+        self._watcher: asyncio.Task[None] | None = None
+        self._lost: ClusterLostError | None = None
+        self._threads = 0
+        self._closed = False
+        #: Dask tasks submitted (batches, retries of split batches included).
+        self.tasks_submitted = 0
+        self._images_sent = 0
+        self._images_resent = 0
+
+    @property
+    def description(self) -> str:  # type: ignore[override]  # ours names the cluster
+        return f"offline, on the Dask cluster at {self.address}"
+
+    def counters(self) -> EngineCounters:
+        """Images recognised on the cluster, and those sent again alone after their
+        batch kept killing workers."""
+        return EngineCounters(calls=self._images_sent, retries=self._images_resent)
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect to the scheduler and load the models on every worker (idempotent)."""
+        if self._client is not None:
+            return
+        try:
+            client = await Client(
+                self.address, asynchronous=True, timeout=self.connect_timeout_s,
+                set_as_default=False,
+            )
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ClusterUnreachableError(
+                f"cannot reach the Dask scheduler at {self.address} "
+                f"({type(exc).__name__}); check --dask and that the scheduler is running"
+            ) from None
+        self._client = client
+        try:
+            await client.wait_for_workers(1, timeout=self.connect_timeout_s)
+        except (TimeoutError, OSError):
+            await self._close_client()
+            raise ClusterUnreachableError(
+                f"no Dask worker joined the scheduler at {self.address} within "
+                f"{self.connect_timeout_s:g} s; start some with: dask worker {self.address}"
+            ) from None
+        try:
+            await client.register_plugin(ModelLoader(), name=ModelLoader.name)
+            self._threads = sum((await client.nthreads()).values())
+        except Exception as exc:  # noqa: BLE001 - any failure here means no usable cluster
+            await self._close_client()
+            raise ClusterUnreachableError(
+                f"the Dask workers at {self.address} cannot load the models "
+                f"({type(exc).__name__}: {exc}); install batch-ocr[local,dask] on every worker"
+            ) from None
+
+    def worker_threads(self) -> int:
+        """Threads across the cluster's workers when the run started (at least 1)."""
+        return max(1, self._threads)
+
+    def batches_in_flight(self) -> int:
+        """How many batches may be out on the cluster at once."""
+        return self.batches_per_thread * self.worker_threads()
+
+    def images_in_flight(self) -> int:
+        """Images the run should hold at once to keep every batch full."""
+        return self.batch_images * self.batches_in_flight()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        for helper in (self._dispatcher, self._watcher):
+            if helper is not None:
+                helper.cancel()
+                await asyncio.gather(helper, return_exceptions=True)
+        for task in list(self._batch_tasks):
+            task.cancel()
+        await asyncio.gather(*self._batch_tasks, return_exceptions=True)
+        self._fail_waiting(ClusterLostError("the engine is closed"))
+        await self._close_client()
+
+    async def _close_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.close(), CLOSE_TIMEOUT_S)
+
+    # -- recognition -------------------------------------------------------------
+
+    async def recognise(self, image: PreparedImage) -> EngineResult:
+        if self._lost is not None:
+            raise self._lost
+        if self._client is None or self._closed:
+            raise ClusterLostError(f"not connected to the Dask scheduler at {self.address}")
+        waiting = _Waiting(image.payload, asyncio.get_running_loop().create_future())
+        self._queue.put_nowait(waiting)
+        if self._dispatcher is None:
+            self._dispatcher = asyncio.create_task(self._dispatch())
+            self._watcher = asyncio.create_task(self._watch())
+        result = await waiting.result
+        return EngineResult(result.data, 1, result.portrait_jpeg)
+
+    async def _dispatch(self) -> None:
+        """Send queued images in batches, with at most ``batches_in_flight`` out."""
+        slots = asyncio.Semaphore(self.batches_in_flight())
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            while len(batch) < self.batch_images and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await slots.acquire()
+            # Images queued while waiting for a slot join this batch.
+            while len(batch) < self.batch_images and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            task = asyncio.create_task(self._run_batch(batch))
+            self._batch_tasks[task] = batch
+            task.add_done_callback(lambda done: self._batch_tasks.pop(done, None))
+            task.add_done_callback(lambda _: slots.release())
+
+    async def _watch(self) -> None:
+        """Stop the run when no worker has been left for ``no_worker_grace_s``.
+
+        Dask waits for workers forever; a cron run must not. A scheduler that stops
+        answering here is lost too (its futures may not have said so yet).
+        """
+        alone_since: float | None = None
+        loop = asyncio.get_running_loop()
+        while self._client is not None:
+            await asyncio.sleep(WATCH_INTERVAL_S)
+            try:
+                workers = len(await asyncio.wait_for(self._client.nthreads(), 30))
+            except (OSError, TimeoutError) as exc:
+                self._lose(ClusterLostError(self._lost_message(type(exc).__name__)))
+                return
+            if workers:
+                alone_since = None
+                continue
+            alone_since = alone_since or loop.time()
+            if loop.time() - alone_since >= self.no_worker_grace_s:
+                self._lose(ClusterLostError(
+                    f"no Dask worker left on the scheduler at {self.address} for "
+                    f"{self.no_worker_grace_s:g} s; rows finished so far are saved, run "
+                    "again when workers are back"))
+                return
+
+    def _lose(self, error: ClusterLostError) -> None:
+        """Fail every image out or queued with ``error``; nothing more is sent."""
+        self._lost = self._lost or error
+        for task, batch in list(self._batch_tasks.items()):
+            self._fail_waiting(self._lost, batch)
+            task.cancel()
+        self._fail_waiting(self._lost)
+
+    async def _run_batch(self, batch: list[_Waiting]) -> None:
+        try:
+            outcomes = await self._submit([w.payload for w in batch])
+        except KilledWorker:
+            if len(batch) > 1:
+                # One image kills every worker that tries the batch: retry each alone so
+                # only the culprit fails, as the local pool's quarantine does.
+                self._images_resent += len(batch)
+                await asyncio.gather(*(self._run_batch([w]) for w in batch))
+                return
+            self._settle(batch[0], ImageFailure(
+                "local_worker_died",
+                "a Dask worker process died each time it recognised this image"))
+            return
+        except ClusterLostError as exc:
+            self._lost = self._lost or exc
+            self._fail_waiting(self._lost, batch)
+            return
+        except asyncio.CancelledError:
+            self._fail_waiting(ClusterLostError("the engine is closed"), batch)
+            raise
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure of the batch
+            for waiting in batch:
+                self._settle(waiting, ImageFailure(
+                    "local_engine_failed", f"{type(exc).__name__}: {exc}"))
+            return
+        for waiting, outcome in zip(batch, outcomes, strict=True):
+            self._settle(waiting, outcome)
+
+    async def _submit(self, payloads: list[bytes]) -> BatchOutcome:
+        """One Dask task for ``payloads``; a lost scheduler becomes ``ClusterLostError``."""
+        client = self._client
+        if client is None or client.status not in ("running", "newly-created"):
+            raise self._lost or ClusterLostError(self._lost_message("the client is closed"))
+        try:
+            future = client.submit(self._task, payloads, pure=False)
+            self.tasks_submitted += 1
+            self._images_sent += len(payloads)
+            outcomes: BatchOutcome = await future
+        except KilledWorker:
+            raise
+        except (FutureCancelledError, OSError, TimeoutError) as exc:
+            raise ClusterLostError(self._lost_message(type(exc).__name__)) from None
+        return outcomes
+
+    def _lost_message(self, reason: str) -> str:
+        return (f"lost the Dask scheduler at {self.address} ({reason}); rows finished so "
+                "far are saved, run again when the cluster is back")
+
+    @staticmethod
+    def _settle(waiting: _Waiting, outcome: LocalRecognition | ImageFailure) -> None:
+        if waiting.result.done():
+            return
+        if isinstance(outcome, ImageFailure):
+            error = LocalEngineError(outcome.error_code, outcome.message)
+            error.attempts = 1
+            waiting.result.set_exception(error)
+        else:
+            waiting.result.set_result(outcome)
+
+    def _fail_waiting(self, error: FatalRunError, batch: list[_Waiting] | None = None) -> None:
+        """Fail ``batch`` and every image still queued (nothing more can run)."""
+        waiting_now = list(batch or [])
+        while not self._queue.empty():
+            waiting_now.append(self._queue.get_nowait())
+        for waiting in waiting_now:
+            if not waiting.result.done():
+                waiting.result.set_exception(error)
+
