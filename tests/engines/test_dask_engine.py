@@ -84,6 +84,8 @@ def _scans(folder: Path, copies: int) -> Path:
 
 def _no_traceback(stderr: str) -> None:
     assert "Traceback" not in stderr, stderr
+    # Every line is batch-ocr's own: Dask's log lines stay out of the terminal.
+    assert all(line.startswith("batch-ocr: ") for line in stderr.splitlines()), stderr
 
 
 @pytest.fixture(scope="module")
