@@ -289,6 +289,25 @@ def test_the_server_recognises_on_a_dask_cluster(tmp_path: Path) -> None:
     assert "distributed" not in stderr  # Dask's own logs stay quiet
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not dask_available(), reason="the 'dask' extra is not installed")
+def test_a_lost_scheduler_turns_healthz_to_503(tmp_path: Path) -> None:
+    body = form_body("image/png", (SAMPLES / "zhangsan_back.png").read_bytes())
+    with local_cluster(tmp_path / "cluster") as cluster, \
+            server_process(tmp_path, "--dask", cluster.address) as server:
+        assert _post(server.url, body, _headers())[0] == 200
+        cluster.kill_scheduler()
+        status, answer = _post(server.url, body, _headers())
+        health = _get(server.base_url + "/healthz")
+        code, stderr = server.stop()
+    # The call is the provider's 500; the orchestrator sees why and replaces the server.
+    assert (status, answer["code"], answer["success"]) == (200, 500, False)
+    assert health[0] == 503 and health[1]["status"] == "unavailable"
+    assert f"lost the Dask scheduler at {cluster.address}" in health[1]["reason"]
+    assert code == 0
+    assert "Traceback" not in stderr
+
+
 def test_an_unreachable_dask_scheduler_is_exit_3(tmp_path: Path) -> None:
     if not dask_available():
         pytest.skip("the 'dask' extra is not installed")
