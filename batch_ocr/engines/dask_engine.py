@@ -30,6 +30,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import dask
 from distributed import Client
 from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
@@ -305,7 +306,12 @@ class DaskEngine(Engine):
         if client is None or client.status not in ("running", "newly-created"):
             raise self._lost or ClusterLostError(self._lost_message("the client is closed"))
         try:
-            future = client.submit(self._task, payloads, pure=False)
+            # The bytes ride in the task on purpose: a task that carries its own input is
+            # rerun anywhere when its worker dies, where scattered data would be lost with
+            # the worker. A batch is bounded (8 files of at most 64 MB), so Dask's warning
+            # about large graphs is only noise on the user's terminal here.
+            with dask.config.set({"distributed.admin.large-graph-warning-threshold": "1GiB"}):
+                future = client.submit(self._task, payloads, pure=False)
             self.tasks_submitted += 1
             self._images_sent += len(payloads)
             outcomes: BatchOutcome = await future
