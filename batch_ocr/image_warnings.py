@@ -309,6 +309,8 @@ _PICTURE_ZONES: tuple[tuple[float, float, float, float], ...] = tuple(
 )
 #: How far from the card's typical colour (CIELAB distance) a pixel is "something else".
 OCCLUDER_MIN_COLOUR_DISTANCE = 32.0
+#: A blob along more than this share of one side of the card is background.
+OCCLUDER_MAX_EDGE_SHARE = 0.5
 
 
 def occluder_area(card: np.ndarray) -> float:
@@ -334,7 +336,20 @@ def occluder_area(card: np.ndarray) -> float:
     ]
     x0, y0, x1, y1 = _PICTURE_ZONES[int(np.argmax(counts))]
     other[int(y0 * height) : int(y1 * height), int(x0 * width) : int(x1 * width)] = 0
-    return _largest_component(other) / float(other.size)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(other, connectivity=8)
+    largest = 0
+    for label in range(1, count):
+        area = int(stats[label, cv2.CC_STAT_AREA])
+        if area <= largest:
+            continue
+        blob = labels == label
+        # A strip along most of one side is background that an outline a little off
+        # took in, not something lying on the card (a thumb covers a short stretch).
+        sides = (blob[0].mean(), blob[-1].mean(), blob[:, 0].mean(), blob[:, -1].mean())
+        if max(sides) > OCCLUDER_MAX_EDGE_SHARE:
+            continue
+        largest = area
+    return largest / float(other.size)
 
 
 #: How close to the picture's edge (share of its long side) a card corner is "on" it.
@@ -389,12 +404,50 @@ def border_incomplete(image: np.ndarray, quad: np.ndarray | None) -> bool:
         hull = cv2.convexHull(np.argwhere(blob)[:, ::-1].astype(np.int32))
         return float(blob.sum()) / max(1.0, cv2.contourArea(hull)) > 0.85
     if touched == 4 and min(contacts) > 0.9:
-        # The picture is all card, but not a card's proportions: cut short if its
-        # text or portrait runs into the edge (a page or a desk has a blank margin).
+        # The picture is all light, and not a card's proportions: a card cut short,
+        # or a whole card on a light desk or page that the outline search missed.
+        if _card_inside(grey, blob):
+            return False
+        if max(height, width) / max(1, min(height, width)) > CUT_CARD_MIN_ASPECT:
+            return True  # wider than any card: its top or bottom is cut off
+        # Cut short if its text or portrait runs into the edge (a page or a desk has
+        # a blank margin).
         ink = grey < float(np.median(grey[blob])) - 80
         band = max(1, round(0.02 * max(grey.shape)))
         edges = (ink[:band], ink[-band:], ink[:, :band], ink[:, -band:])
         return any(float(edge.mean()) > 0.01 for edge in edges)
+    return False
+
+
+#: A light picture wider than this (long side / short side) is no whole card.
+CUT_CARD_MIN_ASPECT = 1.9
+
+
+def _card_inside(grey: np.ndarray, light: np.ndarray) -> bool:
+    """Whether a card-shaped, slightly darker region lies wholly inside a light picture.
+
+    A pale card on a white desk or an A4 page: the light blob is the desk, and the card
+    is a darker shape of a card's proportions that touches no edge.
+    """
+    import cv2
+    import numpy as np
+
+    split, _ = cv2.threshold(grey[light].reshape(-1, 1), 0, 255,
+                             cv2.THRESH_BINARY + cv2.THRESH_OTSU)  # fmt: skip
+    darker = ((grey < split) & light).astype(np.uint8)
+    darker = cv2.morphologyEx(darker, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(darker, connectivity=8)
+    for label in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if area < 0.05 * grey.size:
+            continue
+        if x == 0 or y == 0 or x + w >= grey.shape[1] or y + h >= grey.shape[0]:
+            continue
+        points = np.argwhere(labels == label)[:, ::-1].astype(np.int32)
+        (_cx, _cy), (side_a, side_b), _angle = cv2.minAreaRect(points)
+        aspect = max(side_a, side_b) / max(1.0, min(side_a, side_b))
+        if 1.3 <= aspect <= 2.0:
+            return True
     return False
 
 

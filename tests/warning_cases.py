@@ -142,9 +142,10 @@ def place_on_desk(
 
 def camera(image: np.ndarray, rng: random.Random) -> np.ndarray:
     """A light touch of what any photo or scan adds: noise and JPEG at a usual quality."""
-    noisy = image.astype(np.float32) + np.random.default_rng(rng.randrange(2**32)).normal(
-        0, rng.uniform(1, 4), image.shape
+    noise = np.random.default_rng(rng.randrange(2**32)).standard_normal(
+        image.shape, dtype=np.float32
     )
+    noisy = image.astype(np.float32) + noise * rng.uniform(1, 4)
     image = np.clip(noisy, 0, 255).astype(np.uint8)
     quality = rng.choice((70, 85, 92))
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
