@@ -64,7 +64,7 @@ WHOLE_CARD_ASPECT_TOLERANCE = 0.12
 
 # Thresholds, tuned on the generated sets of tests/warning_cases.py and checked for
 # false positives on clean colour cards (README, "Warnings", has the rates).
-COPY_MAX_CHROMA = 1.8
+COPY_MAX_CHROMA = 2.5
 RESHOOT_MIN_PEAK = 40.0
 MOIRE_MIN_AMPLITUDE = 0.5
 BLUR_MIN_SCORE = 0.40
@@ -356,13 +356,73 @@ def occluder_area(card: np.ndarray) -> float:
 BORDER_MARGIN = 0.008
 
 
-def border_incomplete(image: np.ndarray, quad: np.ndarray | None) -> bool:
+@dataclass(frozen=True)
+class LightBlob:
+    """The largest light shape of a picture, at ``LIGHT_SEARCH_LONG_SIDE_PX``.
+
+    Cards are lighter than most backgrounds (the outline search relies on it too);
+    text and the portrait are closed over, so a card is one shape.
+    """
+
+    grey: np.ndarray  # the picture, small and grey
+    mask: np.ndarray  # bool, the shape (all False when there is none)
+    share: float  # of the picture
+    contacts: tuple[float, float, float, float]  # share of top, bottom, left, right edges
+
+    @property
+    def fills_picture(self) -> bool:
+        """Whether the picture is all light shape: a tight scan, or a card cut short."""
+        return self.share >= 0.85 and min(self.contacts) > 0.8
+
+    def box(self, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+        """The shape's bounding box in a picture of ``shape`` (x0, y0, x1, y1)."""
+        import numpy as np
+
+        if self.share < LIGHT_MIN_SHARE:
+            return None
+        rows, cols = np.nonzero(self.mask)
+        scale_y, scale_x = shape[0] / self.mask.shape[0], shape[1] / self.mask.shape[1]
+        return (int(cols.min() * scale_x), int(rows.min() * scale_y),
+                int((cols.max() + 1) * scale_x), int((rows.max() + 1) * scale_y))  # fmt: skip
+
+
+#: The light-shape search works at this long side (edges and proportions only).
+LIGHT_SEARCH_LONG_SIDE_PX = 240
+#: A light shape smaller than this share of the picture is no card.
+LIGHT_MIN_SHARE = 0.15
+
+
+def light_blob(image: np.ndarray) -> LightBlob:
+    """The largest light shape of ``image`` (see ``LightBlob``)."""
+    import cv2
+    import numpy as np
+
+    height, width = image.shape[:2]
+    scale = LIGHT_SEARCH_LONG_SIDE_PX / max(height, width)
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    grey = cv2.medianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), 3)
+    _, bright = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=8)
+    if count <= 1:
+        return LightBlob(grey, np.zeros(grey.shape, bool), 0.0, (0.0, 0.0, 0.0, 0.0))
+    blob = labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    edges = (blob[0], blob[-1], blob[:, 0], blob[:, -1])
+    top, bottom, left, right = (float(edge.mean()) for edge in edges)
+    return LightBlob(grey, blob, float(blob.mean()), (top, bottom, left, right))
+
+
+def border_incomplete(
+    image: np.ndarray, quad: np.ndarray | None, light: LightBlob | None = None
+) -> bool:
     """Whether the card runs off the picture.
 
     With an outline: a corner on the picture's edge, unless the outline is the whole
-    picture with a card's proportions (a tight scan). Without one: a picture of a
-    card's proportions is a tight scan; otherwise, when the card's pale colour fills
-    most of the picture and reaches its edges, the card is there but cut short.
+    picture with a card's proportions (a tight scan). Without one, from the largest
+    light shape (``LightBlob``): a solid shape running off one or two sides is a card
+    on a desk, cut; a shape that fills a picture of a card's proportions is a tight
+    scan; one that fills a picture of other proportions is a card cut short, unless a
+    whole card lies inside it (a light desk or page) or nothing runs into its edges.
     """
     import cv2
     import numpy as np
@@ -379,31 +439,19 @@ def border_incomplete(image: np.ndarray, quad: np.ndarray | None) -> bool:
             return False
         area = float(cv2.contourArea(points))
         return not (area > 0.85 * width * height and looks_like_whole_card(image.shape))
-    if looks_like_whole_card(image.shape):
-        return False
-    scale = 240 / max(height, width)
-    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    grey = cv2.medianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), 3)
-    # The card is brighter than most backgrounds (as in the outline search); text and
-    # the portrait are closed over so the card is one blob.
-    _, bright = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=8)
-    if count <= 1:
-        return False
-    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    blob = labels == biggest
-    share = float(blob.mean())
-    if share < 0.15:
-        return False  # no card-sized bright shape: nothing to say
-    contacts = [float(edge.mean()) for edge in (blob[0], blob[-1], blob[:, 0], blob[:, -1])]
-    touched = sum(contact > 0.2 for contact in contacts)
-    if 1 <= touched <= 2 and share <= 0.8:
-        # A card on a darker background, running off one or two sides: its blob is
+    light = light if light is not None else light_blob(image)
+    if light.share < LIGHT_MIN_SHARE:
+        return False  # no card-sized light shape: nothing to say
+    grey, blob = light.grey, light.mask
+    touched = sum(contact > 0.2 for contact in light.contacts)
+    if 1 <= touched <= 2 and light.share <= 0.8:
+        # A card on a darker background, running off one or two sides: its shape is
         # solid (a card), not the ragged shape of a lit background.
         hull = cv2.convexHull(np.argwhere(blob)[:, ::-1].astype(np.int32))
         return float(blob.sum()) / max(1.0, cv2.contourArea(hull)) > 0.85
-    if touched == 4 and min(contacts) > 0.9:
+    if touched == 4 and light.fills_picture:
+        if looks_like_whole_card(image.shape):
+            return False  # a tight scan of the card
         # The picture is all light, and not a card's proportions: a card cut short,
         # or a whole card on a light desk or page that the outline search missed.
         if _card_inside(grey, blob):
@@ -455,25 +503,34 @@ def _card_inside(grey: np.ndarray, light: np.ndarray) -> bool:
 
 
 def measure(image: np.ndarray, quad: np.ndarray | None = None) -> Measurements:
-    """Every statistic for ``image`` (BGR), with the card's corners when known."""
-    card = card_view(image, quad)
-    region = card if card is not None else _central(image)
+    """Every statistic for ``image`` (BGR), with the card's corners when known.
+
+    Without corners, the picture is the card when it is all light and has a card's
+    proportions (a tight scan); otherwise the card-level measures (glare, occlusion)
+    are not taken, and the others look at the largest light shape, else the middle.
+    """
+    import numpy as np
+
+    light = light_blob(image)
+    whole_card = looks_like_whole_card(image.shape) and light.fills_picture
+    card = card_view(image, quad) if quad is not None or whole_card else None
+    if quad is not None:
+        points = np.asarray(quad, dtype=np.float32).reshape(4, 2)
+        x0, y0 = (max(0, int(v)) for v in points.min(axis=0))
+        x1, y1 = (max(0, int(v)) for v in points.max(axis=0))
+        box: tuple[int, int, int, int] | None = (x0, y0, x1, y1)
+    else:
+        box = light.box(image.shape)
     # The moiré patch is taken at the picture's own resolution: the card warped
     # smaller would alias the bands away.
-    if quad is not None:
-        import numpy as np
-
-        x0, y0 = np.asarray(quad, dtype=np.float32).reshape(4, 2).min(axis=0).astype(int)
-        x1, y1 = np.asarray(quad, dtype=np.float32).reshape(4, 2).max(axis=0).astype(int)
-        native = image[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
-    else:
-        native = _central(image)
+    native = image[box[1] : box[3], box[0] : box[2]] if box is not None else _central(image)
+    region = card if card is not None else native
     return Measurements(
         chroma_p90=chroma_p90(_inset(region)),
         moire_peak=moire_peak(native),
-        blur_score=blur_score(card) if card is not None else blur_score(region),
+        blur_score=blur_score(region),
         glare_area=glare_area(card) if card is not None else 0.0,
-        border_incomplete=border_incomplete(image, quad),
+        border_incomplete=border_incomplete(image, quad, light),
         occluder_area=occluder_area(card) if card is not None else 0.0,
     )
 
