@@ -4,30 +4,26 @@ Cloud ID-card APIs return these beside the fields (Tencent Cloud's IDCardOCR
 ``WarnInfos``, Baidu's ``risk_type``/``image_status``, Aliyun's isCopy/isReshoot); the
 paid API batch-ocr drives returns none, so they are computed here, locally, from the
 pixels, for every engine. Classic image statistics (OpenCV, numpy: the ``local``
-extra), no model, a few milliseconds per image:
+extra), no model, some 25-30 ms of CPU per image (README, "Image warnings", has the
+measured hit and false-positive rates). Tencent's code for the same thing in brackets:
 
-===================  ======================================================  ==========
-warning              what is measured                                        Tencent
-===================  ======================================================  ==========
-``copy``             the card has (almost) no colour: 90th percentile of      -9102
-                     its chroma (a red stamp on a grey copy stays under it)
-``reshoot``          a photo of a screen: sharp periodic peaks (moiré) in     -9103
-                     the spectrum of the card's colour channels
-``blur``             edges spread out: the share of edge contrast a further   (quality)
-                     blur still removes (Crete et al. 2007), on the card at
-                     a fixed width
-``glare``            a saturated white blob, much brighter than the card      -9107
-                     around it, inside the card
-``border_incomplete``  the card's outline meets the picture's edge, or the    -9101
-                     picture is a card cut short (no outline, not a card's
-                     proportions, the card's colour runs off the edges)
-``occluded``         a large solid blob of another colour inside the card    -9105
-                     that is neither the portrait nor the emblem
-===================  ======================================================  ==========
+- ``copy`` (-9102): the card has almost no colour: the 90th percentile of each pixel's
+  a*b* distance from the card's typical colour (a red stamp on a grey copy, or a colour
+  cast of the light, stays under it).
+- ``reshoot`` (-9103, experimental): a photo of a screen: one sharp periodic peak (moiré)
+  holds much of the colour channels' energy, in most patches of the card.
+- ``blur`` (quality): edges are spread out: the share of edge contrast a further blur
+  still removes (Crete et al. 2007), on the card warped to a fixed width.
+- ``glare`` (-9107): a saturated white blob, much brighter than the card around it.
+- ``border_incomplete`` (-9101): the card's outline meets the picture's edge; without an
+  outline, the card's light shape runs off the picture, or fills a picture that is not
+  a card's proportions.
+- ``occluded`` (-9105): a large solid shape of another colour inside the card that is
+  neither the portrait nor the emblem.
 
 ``detect`` is a pure function of decoded pixels and, when the caller found it, the
 card's outline. ``warnings_for_bytes`` decodes, looks for the card and calls it; it
-returns no warning without the ``local`` extra (README, "Warnings").
+returns no warning without the ``local`` extra (README, "Image warnings").
 """
 
 from __future__ import annotations
@@ -63,10 +59,11 @@ CARD_ASPECT = 85.6 / 54.0
 WHOLE_CARD_ASPECT_TOLERANCE = 0.12
 
 # Thresholds, tuned on the generated sets of tests/warning_cases.py and checked for
-# false positives on clean colour cards (README, "Warnings", has the rates).
+# false positives on clean colour cards (README, "Image warnings", has the rates).
 COPY_MAX_CHROMA = 2.5
 RESHOOT_MIN_PEAK = 40.0
 MOIRE_MIN_AMPLITUDE = 0.5
+MOIRE_CHANNELS = (1, 2)  # a* and b*: text and guilloche fill the L channel
 BLUR_MIN_SCORE = 0.40
 GLARE_MIN_AREA = 0.01
 OCCLUDED_MIN_AREA = 0.015
@@ -222,7 +219,7 @@ def _moire_share(patch_bgr: np.ndarray, size: int) -> float:
     radius = np.hypot(freq_y, freq_x)
     band = (radius >= 1 / 16) & (radius <= 1 / 2.5)
     best = 0.0
-    for channel in (1, 2):
+    for channel in MOIRE_CHANNELS:
         values = lab[:, :, channel]
         values = values - cv2.GaussianBlur(values, (0, 0), 6)
         power = np.abs(np.fft.fft2(values * window)) ** 2 * band
