@@ -13,7 +13,6 @@ from batch_ocr.imaging import PreparedImage
 from batch_ocr.models import CardData, CardInfo
 from batch_ocr.pipeline import BatchRun
 from batch_ocr.rows import Row
-from batch_ocr.settings import Settings
 
 cv2 = pytest.importorskip("cv2", reason="image warnings need the 'local' extra")
 
@@ -46,7 +45,7 @@ def blurred_card(tmp_path: Path) -> Path:
 
 async def _rows(folder: Path, engine: Engine) -> list[Row]:
     rows: list[Row] = []
-    await BatchRun(Settings(), [folder], rows.append, engine=engine).run()
+    await BatchRun(engine, [folder], rows.append).run()
     return rows
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from batch_ocr.engines.base import Engine, EngineResult
+from batch_ocr.imaging import PreparedImage
 from batch_ocr.review import (
     LOW_CONFIDENCE_BELOW,
     card_reasons,
@@ -92,8 +94,17 @@ def test_a_card_collects_its_sides_reasons_and_flags_an_incomplete_pair() -> Non
     assert card_reasons([with_review(FRONT)], "complete") == []
 
 
+class _NoEngine(Engine):
+    """``present`` never recognises anything."""
+
+    name = "none"
+
+    async def recognise(self, image: PreparedImage) -> EngineResult:
+        raise AssertionError("present() must not recognise")
+
+
 def _runner(tmp_path: Path, **view: object) -> Runner:
-    return Runner(Settings(), [tmp_path], str(tmp_path / "out.jsonl"),
+    return Runner(Settings(), [tmp_path], str(tmp_path / "out.jsonl"), engine=_NoEngine(),
                   view=OutputView(**view))  # type: ignore[arg-type]
 
 
