@@ -286,17 +286,12 @@ class BatchRun:
         return await portraits.copy_for_row(row, copy, self.options.portraits_dir)
 
 
-#: Statuses whose pictures get image warnings: a card was seen (or tried for and not
-#: read, where blur or glare says why); another picture's warnings would mean nothing.
-WARNED_STATUSES = frozenset({"ok", "scan_failed"})
-
-
 async def _warnings(row: Row, result: EngineResult, image: PreparedImage) -> list[str]:
     """The image warnings of a recognised picture: the engine's, else computed here.
 
     Off the event loop: decoding and measuring take milliseconds of CPU per image.
     """
-    if row.status not in WARNED_STATUSES:
+    if row.status not in statuses.WARNED_STATUSES:
         return []
     if result.warnings is not None:
         return list(result.warnings)
