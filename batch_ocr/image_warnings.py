@@ -510,6 +510,11 @@ def measure(image: np.ndarray, quad: np.ndarray | None = None) -> Measurements:
 
     light = light_blob(image)
     whole_card = looks_like_whole_card(image.shape) and light.fills_picture
+    if quad is not None and _is_frame(quad, image.shape) and not light.fills_picture:
+        # An outline as large as the picture around a card that does not fill it is
+        # the picture's own frame (a busy background), not the card: measuring it
+        # would call the background an object over the card or the card cut off.
+        quad = None
     card = card_view(image, quad) if quad is not None or whole_card else None
     if quad is not None:
         points = np.asarray(quad, dtype=np.float32).reshape(4, 2)
@@ -530,6 +535,18 @@ def measure(image: np.ndarray, quad: np.ndarray | None = None) -> Measurements:
         border_incomplete=border_incomplete(image, quad, light),
         occluder_area=occluder_area(card) if card is not None else 0.0,
     )
+
+
+#: An outline covering this much of the picture may be the picture's own frame.
+FRAME_MIN_SHARE = 0.9
+
+
+def _is_frame(quad: np.ndarray, shape: tuple[int, ...]) -> bool:
+    import cv2
+    import numpy as np
+
+    area = float(cv2.contourArea(np.asarray(quad, dtype=np.float32).reshape(4, 2)))
+    return area >= FRAME_MIN_SHARE * shape[0] * shape[1]
 
 
 def decide(measurements: Measurements) -> list[str]:
