@@ -40,6 +40,7 @@ def test_every_warning_has_a_generated_positive_set() -> None:
     assert DEGRADED == image_warnings.WARNINGS
 
 
+@pytest.mark.slow  # draws and degrades 36 cards (about 15 s on 2 cores)
 @pytest.mark.parametrize("warning", DEGRADED)
 def test_warning_is_raised_on_its_positives(
     warning: str, degraded: dict[str, list[WarningCase]]
@@ -55,6 +56,7 @@ def _clean() -> Iterator[WarningCase]:
     yield from warning_cases.sample_cases()
 
 
+@pytest.mark.slow  # draws 12 cards and reads the 10 samples
 def test_clean_colour_cards_raise_no_warning() -> None:
     raised = {case.name: _warnings(case) for case in _clean()}
     assert len(raised) >= 22
