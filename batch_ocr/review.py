@@ -62,11 +62,11 @@ def review_reasons(row: Row, *, confidence: Mapping[str, float] | None = None) -
 
     ``row.checks`` must already hold the checks as of the run date. ``confidence`` maps
     a field (a column, or the provider's key for it) to the engine's 0-1 confidence;
-    by default the row's own ``confidence`` column, when the engine gave one (the API
-    gives none: nothing is then low).
+    by default the row's own ``confidence`` column (empty for the API: nothing is then
+    low).
     """
     if confidence is None:
-        confidence = getattr(row, "confidence", None) or {}
+        confidence = row.confidence
     reasons: list[str] = []
     if row.status != "ok":
         reasons.append(f"status:{row.status}")

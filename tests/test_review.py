@@ -71,6 +71,11 @@ def test_every_kind_of_reason_in_its_order() -> None:
     ]
 
 
+def test_the_rows_own_confidence_is_used() -> None:
+    row = dataclasses.replace(FRONT, confidence={"name": 0.99, "address": 0.42})
+    assert with_review(row).review_reasons == ["low_confidence:address"]
+
+
 def test_confidence_at_the_threshold_is_not_low_and_absent_confidence_says_nothing() -> None:
     assert review_reasons(FRONT, confidence={"name": LOW_CONFIDENCE_BELOW}) == []
     assert review_reasons(FRONT, confidence={}) == []
