@@ -64,6 +64,9 @@ PAIRED_TABLE_COLUMNS: tuple[str, ...] = (
     "other_status",
     "error_code",
     "error_message",
+    "warnings",
+    "needs_review",
+    "review_reasons",
 )
 
 #: Joins the files (and statuses, hashes) of an ambiguous entry's rows of one side,
@@ -225,15 +228,22 @@ def paired_records(rows: list[Row], *, pair_by: PairBy) -> Iterator[dict[str, An
     Images that are no card side (errors, other documents) are kept as ``pair_status``
     ``unpaired`` records, so no image disappears from the table.
     """
+    from batch_ocr.review import card_reasons, card_warnings  # loads the row models
+
     result = pair_rows(rows, pair_by=pair_by)
     for card in result.cards:
         record: dict[str, Any] = dict.fromkeys(PAIRED_TABLE_COLUMNS, "")
         record.update(card.to_dict())
         record["checks"] = [c for r in card.members for c in r.checks]
         record["front_portrait_file"] = card.front.portrait_file if card.front else ""
+        record["warnings"] = card_warnings(card.members)
+        record["review_reasons"] = card_reasons(card.members, card.pair_status)
+        record["needs_review"] = bool(record["review_reasons"])
         yield record
     for row in result.unpaired:
         record = dict.fromkeys(PAIRED_TABLE_COLUMNS, "")
         record.update(pair_status="unpaired", other_file=row.file, other_status=row.status,
-                      error_code=row.error_code, error_message=row.error_message, checks=[])
+                      error_code=row.error_code, error_message=row.error_message, checks=[],
+                      warnings=list(row.warnings), needs_review=row.needs_review,
+                      review_reasons=list(row.review_reasons))
         yield record

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from batch_ocr import jobs, portraits, statuses
+from batch_ocr import image_warnings, jobs, portraits, statuses
 from batch_ocr.dedup import ContentDedup
 from batch_ocr.discovery import Candidate, WalkStats, walk_sources
-from batch_ocr.engines.base import Engine
+from batch_ocr.engines.base import Engine, EngineResult
 from batch_ocr.errors import CallBudgetExhausted, FatalRunError, FileError, OutputError
+from batch_ocr.imaging import PreparedImage
 from batch_ocr.pool import run_pool
 from batch_ocr.resume import FileDecision, ResumePolicy, decide_pages, reusable
 from batch_ocr.rows import Row, row_from_card
@@ -270,6 +271,7 @@ class BatchRun:
                           fitted=job.image.fitted, engine=self.engine.name,
                           confidence=result.confidence),
             page=job.page)
+        row = dataclasses.replace(row, warnings=await _warnings(row, result, job.image))
         if self.options.portraits_dir is not None:
             row = await portraits.save_for_row(row, self.options.portraits_dir,
                                                result.portrait_bytes, self.engine)
@@ -282,6 +284,18 @@ class BatchRun:
         if self.options.portraits_dir is None:
             return copy
         return await portraits.copy_for_row(row, copy, self.options.portraits_dir)
+
+
+async def _warnings(row: Row, result: EngineResult, image: PreparedImage) -> list[str]:
+    """The image warnings of a recognised picture: the engine's, else computed here.
+
+    Off the event loop: decoding and measuring take milliseconds of CPU per image.
+    """
+    if row.status not in statuses.WARNED_STATUSES:
+        return []
+    if result.warnings is not None:
+        return list(result.warnings)
+    return await asyncio.to_thread(image_warnings.warnings_for_bytes, image.payload)
 
 
 async def _pool_run(batch: BatchRun) -> None:

@@ -38,6 +38,7 @@ from batch_ocr.pairing import PairBy
 from batch_ocr.pipeline import BatchRun, OnRow, RunOptions
 from batch_ocr.preflight import PlannedPath
 from batch_ocr.private_files import open_private
+from batch_ocr.review import with_review
 from batch_ocr.rows import Row
 from batch_ocr.settings import Settings
 from batch_ocr.state import Journal, default_state_path
@@ -223,13 +224,15 @@ class Runner:
             return [row.to_dict() for row in self._presented(journal)]
 
     def present(self, row: Row) -> Row:
-        """A row as outputs show it: checks as of the run date, masked if asked.
+        """A row as outputs show it: checks as of the run date, the review signal that
+        follows from them, masked if asked.
 
-        The journal keeps rows as recognised; checks and masking are applied on the
-        way out, so ``expired`` follows the date of each run and ``--mask`` can be
-        switched on for a later run without calling anything again.
+        The journal keeps rows as recognised; checks, review and masking are applied on
+        the way out, so ``expired`` (and the review it calls for) follows the date of
+        each run and ``--mask`` can be switched on for a later run without calling
+        anything again.
         """
-        shown = dataclasses.replace(row, checks=check_row(row, as_of=self.view.as_of))
+        shown = with_review(dataclasses.replace(row, checks=check_row(row, as_of=self.view.as_of)))
         return mask_row(shown) if self.view.mask else shown
 
     def _batch(self, journal: Journal | None, sink: Callable[[Row], None]) -> BatchRun:

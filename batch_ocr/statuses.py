@@ -34,6 +34,10 @@ CLEAN_STATUSES: frozenset[str] = frozenset({"ok", "not_id_card", "scan_failed"})
 FINAL_STATUSES: tuple[Status, ...] = ("ok", "not_id_card", "scan_failed", "error")
 #: Statuses ``--retry-failed`` sends again although they are final.
 REDONE_BY_RETRY_FAILED: frozenset[str] = frozenset({"rejected", "error", "scan_failed"})
+#: Statuses whose pictures get image warnings (README, "Image warnings"): a card was
+#: read, or tried for and not read (blur or glare says why). Another picture's
+#: warnings would mean nothing; every status but ``ok`` needs review anyway.
+WARNED_STATUSES: frozenset[str] = frozenset({"ok", "scan_failed"})
 
 #: Row error codes whose cause was transient: attempts ran out, the file was busy, a
 #: worker died or an unexpected bug of ours struck. A later run tries these again.

@@ -40,6 +40,9 @@ class EngineResult:
     #: The engine's own 0-1 confidence per output column (local engine); the API
     #: gives none, so it stays empty there.
     confidence: Mapping[str, float] = field(default_factory=dict)
+    #: Image warnings when the engine computed them itself (the offline engine, from
+    #: the card it found); None: the run computes them from the image.
+    warnings: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,8 +89,10 @@ class OfflineEngine(Engine):
                 except LocalEngineError as again:
                     again.attempts = 2
                     raise
-            return EngineResult(result.data, 2, result.portrait_jpeg, result.confidence)
-        return EngineResult(result.data, 1, result.portrait_jpeg, result.confidence)
+            return EngineResult(result.data, 2, result.portrait_jpeg,
+                                confidence=result.confidence, warnings=result.warnings)
+        return EngineResult(result.data, 1, result.portrait_jpeg,
+                            confidence=result.confidence, warnings=result.warnings)
 
     def counters(self) -> EngineCounters:
         return EngineCounters(calls=self._runs, retries=self._reruns)

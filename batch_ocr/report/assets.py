@@ -88,6 +88,11 @@ ol.entries { list-style: none; padding: 0; margin: 0; display: grid; gap: 8px; }
 .flags { display: flex; flex-wrap: wrap; gap: 4px; margin: 4px 0; }
 .flag { background: var(--flag-bg); color: #8a4b00; border: 1px solid #f5c57a;
   border-radius: 4px; padding: 0 6px; font-size: 12px; }
+.warn { background: #eef2ff; color: #3730a3; border: 1px solid #c7d2fe;
+  border-radius: 4px; padding: 0 6px; font-size: 12px; }
+.badge.review { background: #b45309; }
+.reasons { font-size: 12px; color: #8a4b00; margin: 2px 0; }
+.reasons code { margin-right: 6px; }
 .errors { margin: 4px 0; }
 .error { background: var(--bad-bg); color: #8e1c1c; border-radius: 4px; padding: 2px 6px;
   margin: 2px 0; word-break: break-word; }
@@ -120,12 +125,14 @@ SCRIPT = r"""
   var KNOWN = {};
   data.known_statuses.forEach(function (s) { KNOWN[s] = true; });
   var collator = new Intl.Collator("zh-CN", {numeric: true, sensitivity: "base"});
-  var state = {status: "", flag: "", errorsOnly: false, query: "", sort: "attention", page: 0};
+  var state = {status: "", flag: "", review: "", errorsOnly: false, query: "",
+    sort: "attention", page: 0};
   var shown = [];
 
   var $ = function (id) { return document.getElementById(id); };
   var ui = {
-    status: $("f-status"), flag: $("f-flag"), search: $("f-search"), sort: $("f-sort"),
+    status: $("f-status"), flag: $("f-flag"), review: $("f-review"), search: $("f-search"),
+    sort: $("f-sort"),
     errorsOnly: $("errors-only"), list: $("entries"), shown: $("shown"),
     pagers: document.querySelectorAll(".pager")
   };
@@ -135,6 +142,8 @@ SCRIPT = r"""
   function byFile(a, b) { return collator.compare(a.files[0] || "", b.files[0] || ""); }
   var SORTS = {
     attention: function (a, b) { return a.rank - b.rank || byFile(a, b) || a.index - b.index; },
+    review: function (a, b) { return (b.needs_review ? 1 : 0) - (a.needs_review ? 1 : 0) ||
+      a.rank - b.rank || byFile(a, b) || a.index - b.index; },
     file: function (a, b) { return byFile(a, b) || a.index - b.index; },
     status: function (a, b) { return collator.compare(a.status, b.status) || a.rank - b.rank ||
       byFile(a, b); },
@@ -151,6 +160,8 @@ SCRIPT = r"""
     if (state.flag === "*any*") { if (!e.flags.length) { return false; } }
     else if (state.flag === "*none*") { if (e.flags.length) { return false; } }
     else if (state.flag && e.flags.indexOf(state.flag) < 0) { return false; }
+    if (state.review === "yes" && !e.needs_review) { return false; }
+    if (state.review === "no" && e.needs_review !== false) { return false; }
     if (state.query && e._q.indexOf(state.query) < 0) { return false; }
     return true;
   }
@@ -218,7 +229,24 @@ SCRIPT = r"""
       head.appendChild(el("span", "file", e.files[0]));
       if (e.side) { head.appendChild(el("span", "side", e.side)); }
     }
+    if (e.needs_review) { head.appendChild(el("span", "badge review", "needs review")); }
     body.appendChild(head);
+
+    if (e.warnings.length) {
+      var warns = el("div", "flags warnings");
+      e.warnings.forEach(function (w) {
+        var span = el("span", "warn", has(data.warning_labels, w) ? data.warning_labels[w] : w);
+        span.title = w;
+        warns.appendChild(span);
+      });
+      body.appendChild(warns);
+    }
+    if (e.review_reasons.length) {
+      var reasons = el("div", "reasons");
+      reasons.appendChild(el("span", null, "Review: "));
+      e.review_reasons.forEach(function (r) { reasons.appendChild(el("code", null, r)); });
+      body.appendChild(reasons);
+    }
 
     if (e.flags.length) {
       var flags = el("div", "flags");
@@ -290,6 +318,9 @@ SCRIPT = r"""
     state.status = ui.status.value; recompute(false);
   });
   ui.flag.addEventListener("change", function () { state.flag = ui.flag.value; recompute(false); });
+  ui.review.addEventListener("change", function () {
+    state.review = ui.review.value; recompute(false);
+  });
   ui.sort.addEventListener("change", function () { state.sort = ui.sort.value; recompute(false); });
   var timer = null;
   ui.search.addEventListener("input", function () {
@@ -310,10 +341,13 @@ SCRIPT = r"""
       // One click on a count shows just that status (or just flagged cards).
       state.errorsOnly = false; ui.errorsOnly.setAttribute("aria-pressed", "false");
       var flag = b.getAttribute("data-flag");
-      state.status = flag === null ? (b.getAttribute("data-status") || "") : "";
+      var review = b.getAttribute("data-review");
+      state.status = flag === null && review === null ? (b.getAttribute("data-status") || "") : "";
       state.flag = flag === null ? "" : flag;
+      state.review = review === null ? "" : review;
       ui.status.value = state.status;
       ui.flag.value = state.flag;
+      ui.review.value = state.review;
       recompute(false);
       ui.list.scrollIntoView({block: "start"});
     });

@@ -69,6 +69,16 @@ _CHECK_WORD_FIELDS: Mapping[str, str] = {
     "valid": "valid_to",
 }
 
+#: Image warnings (``image_warnings.WARNINGS``) -> what the page says.
+WARNING_LABELS: Mapping[str, str] = {
+    "copy": "Photocopy",
+    "reshoot": "Photo of a screen",
+    "blur": "Blurred",
+    "glare": "Glare over the text",
+    "border_incomplete": "Card cut off by the picture's edge",
+    "occluded": "Something covers the fields",
+}
+
 #: Row statuses that mean the file failed with an error code (not CLEAN in rows.py).
 ERROR_STATUSES: frozenset[str] = frozenset({"error", "rejected"})
 #: Card (pair) statuses that mean the card is incomplete or could not be paired.
@@ -99,6 +109,9 @@ _SHOWN_SINGLE = frozenset(
         "portrait_file",
         "portrait_error",
         "side",
+        "warnings",
+        "needs_review",
+        "review_reasons",
     }
     | set(_FIELD_LABEL)
 )
@@ -145,6 +158,31 @@ def checks_of(row: Mapping[str, Any]) -> list[str]:
 def flags_of(row: Mapping[str, Any]) -> list[str]:
     """Every flag of a row: its ``checks`` then ``invalid:<key>`` per invalid field."""
     return checks_of(row) + [INVALID_PREFIX + key for key in invalid_fields_of(row)]
+
+
+def list_of(row: Mapping[str, Any], column: str) -> list[str]:
+    """A list column (``warnings``, ``review_reasons``) as a list, ``;``-joined text too."""
+    value = row.get(column)
+    if isinstance(value, (list, tuple)):
+        return [str(item) for item in value if str(item)]
+    if isinstance(value, str) and value:
+        return [part for part in value.split(";") if part]
+    return []
+
+
+def needs_review_of(row: Mapping[str, Any]) -> bool | None:
+    """The row's ``needs_review``; None for an output written before the column existed."""
+    value = row.get("needs_review")
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes"}
+    return bool(value)
+
+
+def warning_label(warning: str) -> str:
+    """Human text for an image warning code."""
+    return WARNING_LABELS.get(warning, warning.replace("_", " "))
 
 
 def flag_label(flag: str) -> str:
@@ -199,7 +237,13 @@ def side_statuses(row: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def rank_of(row: Mapping[str, Any], flags: Sequence[str]) -> int:
-    """Place in the default order: errors, then failures, flagged cards, non-cards, ok."""
+    """Place in the default order: errors, then failures, flagged cards, non-cards, ok.
+
+    A card that needs review for another reason (a warning, a low confidence, an
+    incomplete pair) counts as flagged.
+    """
+    if needs_review_of(row) and entry_status(row) in ("ok", "complete"):
+        flags = [*flags, "needs_review"]
     if is_pair_row(row):
         statuses = {status for _, status in side_statuses(row)}
         if statuses & ERROR_STATUSES:
@@ -282,6 +326,9 @@ def build_entry(row: Mapping[str, Any], index: int) -> dict[str, Any]:
         "status": status,
         "sides": [list(pair_) for pair_ in side_statuses(row)],
         "flags": flags,
+        "warnings": list_of(row, "warnings"),
+        "needs_review": needs_review_of(row),
+        "review_reasons": list_of(row, "review_reasons"),
         "fields": fields,
         "errors": errors_of(row),
         "details": details,

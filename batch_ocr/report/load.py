@@ -2,7 +2,8 @@
 
 The CSV writer flattens a few things that the report needs back as they were:
 
-* list columns (``invalid_fields``, ``checks``) are ``;``-joined;
+* list columns (``invalid_fields``, ``checks``, ``warnings``, ``review_reasons``) are
+  ``;``-joined;
 * numbers and booleans are text;
 * cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
   ``@``, a tab or a CR) carry a leading ``'`` (OWASP "CSV injection" advice);
@@ -27,13 +28,15 @@ from batch_ocr.errors import ConfigError
 from batch_ocr.writers.csv_writer import FORMULA_TRIGGERS
 
 #: Columns that hold a list (``;``-joined in CSV).
-LIST_COLUMNS: frozenset[str] = frozenset({"invalid_fields", "checks"})
+LIST_COLUMNS: frozenset[str] = frozenset(
+    {"invalid_fields", "checks", "warnings", "review_reasons"}
+)
 #: Columns that hold an int.
 INT_COLUMNS: frozenset[str] = frozenset({"attempts"})
 #: Columns that hold an int or nothing (``page``: empty for a file that is one image).
 OPTIONAL_INT_COLUMNS: frozenset[str] = frozenset({"page"})
 #: Columns that hold a bool.
-BOOL_COLUMNS: frozenset[str] = frozenset({"fitted"})
+BOOL_COLUMNS: frozenset[str] = frozenset({"fitted", "needs_review"})
 
 _JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
 
@@ -47,8 +50,8 @@ def load_rows(output_path: Path | str) -> list[dict[str, Any]]:
 
     The format is chosen by suffix (``.jsonl``/``.ndjson``/``.json`` or ``.csv``); any
     other suffix is sniffed from the first character. Types are restored: lists for
-    ``invalid_fields`` and ``checks``, an int for ``attempts`` (and for ``page``, or None
-    when empty), a bool for ``fitted``.
+    ``LIST_COLUMNS``, an int for ``attempts`` (and for ``page``, or None when empty),
+    bools for ``fitted`` and ``needs_review``.
 
     Raises:
         ReportInputError: the file is missing, unreadable or not a batch-ocr output.

@@ -32,6 +32,7 @@ from batch_ocr.report.entries import (
     build_entry,
     flag_label,
     text,
+    warning_label,
 )
 from batch_ocr.report.thumbs import PORTRAIT_MAX_PX, THUMB_MAX_PX, Thumbnail, make_thumbnails
 
@@ -300,6 +301,9 @@ def render_html(
     flags = flag_counts(entries)
     error_count = sum(1 for entry in entries if entry["is_error"])
     flagged_count = sum(1 for entry in entries if entry["flags"])
+    review_count = sum(1 for entry in entries if entry["needs_review"])
+    accepted_count = sum(1 for entry in entries if entry["needs_review"] is False)
+    warnings = sorted({w for entry in entries for w in entry["warnings"]})
     generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
 
     run_items = [(noun.capitalize(), str(len(entries)))] + summary_items(summary, rows)
@@ -318,6 +322,16 @@ def render_html(
     count_buttons += (
         f'<button type="button" class="count flagged" data-flag="*any*" '
         f'data-count="{flagged_count}"><span class="n">{flagged_count}</span> flagged</button>'
+    )
+    count_buttons += (
+        f'<button type="button" class="count review" data-review="yes" '
+        f'data-count="{review_count}"><span class="n">{review_count}</span> need review'
+        "</button>"
+    )
+    review_options = (
+        '<option value="">All</option>'
+        f'<option value="yes">Needs review ({review_count})</option>'
+        f'<option value="no">No review needed ({accepted_count})</option>'
     )
     status_options = '<option value="">All statuses</option>' + "".join(
         f'<option value="{_esc(s)}">{_esc(s)} ({n})</option>' for s, n in counts
@@ -344,6 +358,7 @@ def render_html(
         "page_size": PAGE_SIZE,
         "known_statuses": list(KNOWN_STATUSES),
         "flag_labels": {flag: flag_label(flag) for flag, _ in flags},
+        "warning_labels": {warning: warning_label(warning) for warning in warnings},
         "masked": masked,
         "images_embedded": images_embedded,
     }
@@ -374,9 +389,11 @@ def render_html(
 <label>Status<select id="f-status">{status_options}</select></label>
 <button type="button" id="errors-only" class="toggle" aria-pressed="false" data-count="{error_count}">Errors only ({error_count})</button>
 <label>Flag<select id="f-flag">{flag_options}</select></label>
+<label>Review<select id="f-review">{review_options}</select></label>
 <label>File name<input type="search" id="f-search" placeholder="Search file names" autocomplete="off"></label>
 <label>Sort<select id="f-sort">
 <option value="attention" selected>Needs attention first</option>
+<option value="review">Needs review first</option>
 <option value="file">File name</option>
 <option value="status">Status</option>
 <option value="name">Name</option>

@@ -21,7 +21,11 @@ Published sets, read from beside the project and skipped where absent (never cop
 
 Prints a table per set (exact-match rate per field and overall, CPU per card), one
 summary table (what README.md shows), and the image warnings' hit and false-positive
-rates once the engine reports warnings; writes a JSON report. CPU per card is
+rates on these sets; writes a JSON report. The image warnings are also scored apart
+(``--warnings N``): each warning's hit rate on N generated positives made for it
+(``tests/warning_cases.py``) and its false-positive rate on clean colour cards
+(generated, ``samples/``, ``../shared/specimens``), with the grey copies of
+``../shared/documents`` as real positives for ``copy``. CPU per card is
 measured in this process with one thread, models loaded first (start-up and loading
 excluded); ``--workers N`` also runs each set through ``LocalEngine`` for the workers'
 own CPU per card and peak memory. Targets: >= 97 % of fields exact on every set,
@@ -719,6 +723,108 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+# --------------------------------------------------------------------------- image warnings (generated sets)
+
+#: Seed of the image-warning sets when ``--seed`` is not given.
+WARNING_SEED = 8
+TARGET_WARNING_HIT = 0.9
+TARGET_WARNING_FALSE_POSITIVE = 0.05
+
+
+def image_warning_sets(count: int, seed: int) -> dict[str, list[Any]]:
+    """Positives (one degradation each) and clean colour cards, from tests/warning_cases."""
+    from tests import warning_cases
+
+    shared = list(warning_cases.shared_cases())
+    return {
+        "positives": list(warning_cases.degraded_cases(count, seed)),
+        "clean": [
+            *warning_cases.clean_cases(2 * count, seed + 1),
+            *warning_cases.sample_cases(),
+            *(case for case in shared if not case.expected),
+        ],
+        "dev_copies": [case for case in shared if case.expected],
+    }
+
+
+def score_image_warnings(sets: dict[str, list[Any]]) -> dict[str, Any]:
+    """Per warning: hits on its positives, false positives on clean cards; CPU per image.
+
+    Each picture goes through what a run does: the engine's outline search, then
+    ``image_warnings.detect``.
+    """
+    from batch_ocr import image_warnings
+    from batch_ocr.engines.local._vision import find_card
+
+    raised: dict[str, list[list[str]]] = {}
+    cpu: list[float] = []
+    for name, cases in sets.items():
+        raised[name] = []
+        for case in cases:
+            started = time.process_time()
+            raised[name].append(image_warnings.detect(case.image, find_card(case.image)))
+            cpu.append(time.process_time() - started)
+    report: dict[str, Any] = {"warnings": {}, "false_positive_cases": []}
+    clean = sets["clean"]
+    for warning in image_warnings.WARNINGS:
+        positives = [got for case, got in zip(sets["positives"], raised["positives"],
+                                              strict=True) if warning in case.expected]
+        dev = [got for case, got in zip(sets["dev_copies"], raised["dev_copies"], strict=True)
+               if warning in case.expected]  # fmt: skip
+        # Another degradation's pictures should not raise this one either.
+        others = [got for case, got in zip(sets["positives"], raised["positives"], strict=True)
+                  if warning not in case.expected]  # fmt: skip
+        false = sum(warning in got for got in raised["clean"])
+        report["warnings"][warning] = {
+            "hits": sum(warning in got for got in positives),
+            "positives": len(positives),
+            "dev_hits": sum(warning in got for got in dev),
+            "dev_positives": len(dev),
+            "false_positives": false,
+            "clean": len(clean),
+            "cross_positives": sum(warning in got for got in others),
+            "cross_total": len(others),
+        }
+    report["false_positive_cases"] = [
+        {"case": case.name, "warnings": got}
+        for case, got in zip(clean, raised["clean"], strict=True) if got
+    ]  # fmt: skip
+    report["cpu_ms_per_image"] = 1000 * sum(cpu) / max(1, len(cpu))
+    return report
+
+
+def image_warnings_markdown(report: dict[str, Any]) -> str:
+    """The warnings table: hit rate, dev-set hits, false positives on clean cards."""
+    lines = [
+        "### image warnings",
+        "",
+        "| warning | hits on generated positives | real positives (dev set) "
+        "| false positives on clean colour cards | raised on other degradations |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for warning, row in report["warnings"].items():
+        dev = f"{row['dev_hits']}/{row['dev_positives']}" if row["dev_positives"] else "-"
+        lines.append(
+            f"| {warning} | {row['hits']}/{row['positives']} "
+            f"({row['hits'] / max(1, row['positives']):.0%}) | {dev} "
+            f"| {row['false_positives']}/{row['clean']} "
+            f"({row['false_positives'] / max(1, row['clean']):.1%}) "
+            f"| {row['cross_positives']}/{row['cross_total']} |"
+        )
+    lines += ["", f"CPU per image (outline search + every measure): "
+                  f"{report['cpu_ms_per_image']:.1f} ms"]  # fmt: skip
+    return "\n".join(lines)
+
+
+def image_warnings_met(report: dict[str, Any]) -> bool:
+    """Every warning hits at least 90 % of its positives with at most 5 % false positives."""
+    return all(
+        row["hits"] >= TARGET_WARNING_HIT * row["positives"]
+        and row["false_positives"] <= TARGET_WARNING_FALSE_POSITIVE * row["clean"]
+        for row in report["warnings"].values()
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the harness; exit 0 when every target is met, 1 otherwise."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -733,6 +839,9 @@ def main(argv: list[str] | None = None) -> int:
                              "processes, for per-worker CPU and peak memory (0: skip)")  # fmt: skip
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="JSON report path")
     parser.add_argument("--failures", action="store_true", help="print every wrong field")
+    parser.add_argument("--warnings", type=int, default=20, metavar="N",
+                        help="image warnings: N generated positives per warning and 2N "
+                             "clean cards (default 20; 0: skip)")  # fmt: skip
     args = parser.parse_args(argv)
 
     from batch_ocr.engines.local import available
@@ -787,6 +896,13 @@ def main(argv: list[str] | None = None) -> int:
                                      "rate": exact / total if total else 0}  # fmt: skip
         print(f"all generated sets: {exact}/{total} ({exact / max(1, total):.1%})\n")
     print(summary_table(reports))
+    if args.warnings > 0:
+        seed = WARNING_SEED if args.seed is None else args.seed
+        image_warnings_report = score_image_warnings(image_warning_sets(args.warnings, seed))
+        full["image_warnings"] = image_warnings_report
+        print()
+        print(image_warnings_markdown(image_warnings_report))
+        met &= image_warnings_met(image_warnings_report)
     args.report.write_text(json.dumps(full, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"\nreport: {args.report}")
     return 0 if met else 1

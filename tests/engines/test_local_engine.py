@@ -135,3 +135,10 @@ def test_the_number_is_read_off_its_place_on_a_rectified_front(
     # Where no number is printed (a back), nothing is invented.
     back = _vision.fit_long_side(_vision.decode(sample_bytes(BACK)), _vision.CARD_WIDTH_PX)
     assert _engine._read_number_band(back) is None
+
+
+def test_warnings_come_with_the_recognition(sample_bytes: Any) -> None:
+    """The engine measures the picture it decoded and the outline it found (no 2nd decode)."""
+    assert recognise(sample_bytes(FRONT)).warnings == ()
+    grey = Image.open(io.BytesIO(sample_bytes(FRONT))).convert("L")
+    assert recognise(jpeg(grey)).warnings == ("copy",)

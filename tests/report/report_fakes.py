@@ -77,6 +77,9 @@ def base_row(file: str, status: str = "ok", **fields: Any) -> Row:
         "portrait_file": "",
         "portrait_error": "",
         "page": None,
+        "warnings": [],
+        "needs_review": status != "ok",
+        "review_reasons": [] if status == "ok" else [f"status:{status}"],
     }
     row.update(fields)
     return row
@@ -108,6 +111,9 @@ def sample_rows() -> list[Row]:
             id_number="310101198511204321",
             checks=["id_checksum"],
             order_no="A0002",
+            warnings=["glare"],
+            needs_review=True,
+            review_reasons=["check:id_checksum", "warning:glare"],
         ),
         base_row(
             "scans/li_xiaohong_back.jpg",
@@ -116,6 +122,8 @@ def sample_rows() -> list[Row]:
             valid_from="2005-01-01",
             valid_to="2015-01-01",
             checks=["expired"],
+            needs_review=True,
+            review_reasons=["check:expired"],
         ),
         base_row(
             "scans/wang_wu.jpg",
@@ -128,8 +136,11 @@ def sample_rows() -> list[Row]:
             id_number="440304197906015678",
             invalid_fields=["name"],
             validity={"name": False, "number": True},
+            needs_review=True,
+            review_reasons=["invalid:name"],
         ),
-        base_row("scans/blurry.jpg", "scan_failed"),
+        base_row("scans/blurry.jpg", "scan_failed", warnings=["blur"],
+                 review_reasons=["status:scan_failed", "warning:blur"]),
         base_row("scans/receipt.jpg", "not_id_card"),
         base_row(
             "scans/busy.jpg",

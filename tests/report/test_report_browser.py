@@ -70,7 +70,8 @@ def test_sample_report_counts_filter_search(
     chips = page.eval_on_selector_all(
         "#counts button.count", "els => els.map(e => e.textContent.trim())"
     )
-    assert chips == ["1 error", "1 rejected", "1 scan_failed", "1 not_id_card", "5 ok", "3 flagged"]
+    assert chips == ["1 error", "1 rejected", "1 scan_failed", "1 not_id_card", "5 ok", "3 flagged",
+                     "7 need review"]
     assert "Calls made11" in page.inner_text("dl.run").replace("\n", "").replace("\t", "")
     assert page.inner_text("#shown") == "Showing 1–9 of 9 matching (9 in total)"
     # Errors and flagged cards first by default.
@@ -111,6 +112,18 @@ def test_sample_report_counts_filter_search(
     page.select_option("#f-flag", "expired")
     assert listed(page) == [("ok", "scans/li_xiaohong_back.jpg")]
     page.select_option("#f-flag", "")
+
+    # Review filter: rows that need review, and those a back office can accept as they are.
+    page.select_option("#f-review", "no")
+    assert {f for _, f in listed(page)} == {"scans/zhang_san.jpg", "scans/missing_on_disk.jpg"}
+    page.select_option("#f-review", "yes")
+    assert matching(page) == 7
+    entries_text = page.inner_text("#entries")
+    assert "Glare over the text" in entries_text and "warning:glare" in entries_text
+    page.select_option("#f-review", "")
+    page.click("#counts button[data-review='yes']")
+    assert matching(page) == 7
+    page.select_option("#f-review", "")
 
     # Search on file name (debounced), case-insensitive.
     page.fill("#f-search", "LI_XIAO")

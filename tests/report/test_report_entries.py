@@ -111,3 +111,30 @@ def test_known_checks_highlight_both_fields_they_compare() -> None:
     assert flagged_columns(["id_birth_mismatch"]) == {"id_number", "birth_date"}
     assert flagged_columns(["validity_period_invalid"]) == {"valid_from", "valid_to"}
     assert flag_label("nation_unknown") == "Unknown ethnic group"
+
+
+def test_entry_carries_the_review_signal_and_warnings() -> None:
+    rows = {row["file"]: row for row in sample_rows()}
+    entry = build_entry(rows["scans/li_xiaohong.jpg"], 0)
+    assert entry["needs_review"] is True
+    assert entry["warnings"] == ["glare"]
+    assert entry["review_reasons"] == ["check:id_checksum", "warning:glare"]
+    # Shown on the entry itself, so not repeated under "details".
+    assert not {"warnings", "needs_review", "review_reasons"} & {k for k, _ in entry["details"]}
+    assert build_entry(rows["scans/zhang_san.jpg"], 1)["needs_review"] is False
+
+
+def test_review_without_flags_ranks_an_ok_card_as_flagged() -> None:
+    row = base_row("a.jpg", side="front", name="张三", warnings=["copy"], needs_review=True,
+                   review_reasons=["warning:copy"])
+    assert build_entry(row, 0)["rank"] == RANK_FLAGGED
+    accepted = base_row("b.jpg", side="front", name="张三")
+    assert build_entry(accepted, 0)["rank"] == RANK_OK
+
+
+def test_older_output_without_the_column_has_no_review_signal() -> None:
+    row = base_row("a.jpg")
+    del row["needs_review"], row["review_reasons"], row["warnings"]
+    entry = build_entry(row, 0)
+    assert entry["needs_review"] is None
+    assert entry["warnings"] == [] and entry["review_reasons"] == []

@@ -78,6 +78,10 @@ def test_csv_round_trip_restores_types_and_undoes_excel_escapes(tmp_path: Path) 
     assert last["checks"] == ["id_checksum", "expired"]
     assert last["attempts"] == 3 and last["fitted"] is True
     assert last["error_message"] == "line one\nline two\u2028still two"
+    flagged = loaded[1]
+    assert flagged["needs_review"] is True and loaded[0]["needs_review"] is False
+    assert flagged["warnings"] == ["glare"]
+    assert flagged["review_reasons"] == ["check:id_checksum", "warning:glare"]
 
 
 def test_csv_without_bom_and_with_empty_lists(tmp_path: Path) -> None:

@@ -230,6 +230,8 @@ def test_header_counts_and_summary(tmp_path: Path, sample: tuple[list[Row], Path
     }
     assert 'id="errors-only" class="toggle" aria-pressed="false" data-count="2"' in document
     assert 'data-flag="*any*" data-count="3"' in document
+    assert 'data-review="yes" data-count="7"' in document
+    assert '<option value="no">No review needed (2)</option>' in document
     for label, value in [
         ("Files", "9"),
         ("Engine", "api"),

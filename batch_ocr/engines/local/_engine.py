@@ -106,6 +106,8 @@ class LocalRecognition:
     data: CardData
     portrait_jpeg: bytes | None
     confidence: dict[str, float] = field(default_factory=dict)
+    #: ``image_warnings.detect`` on the decoded picture and the outline found in it.
+    warnings: tuple[str, ...] | None = None
 
 
 def column_confidence(parsed: Parsed) -> dict[str, float]:
@@ -394,6 +396,7 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
 
     reading: _Reading | None = None
     quad = _vision.find_card(image)
+    warnings = _image_warnings(image, quad)
     if quad is not None:
         reading = _read_card(_vision.warp_card(image, quad))
     if reading is None or reading.parsed.side == "none":
@@ -415,7 +418,21 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
         data=_card_data(reading.parsed),
         portrait_jpeg=portrait,
         confidence=column_confidence(reading.parsed),
+        warnings=warnings,
     )
+
+
+def _image_warnings(image: np.ndarray, quad: np.ndarray | None) -> tuple[str, ...] | None:
+    """The image warnings from the pixels and outline at hand (no second decode).
+
+    None when they fail (a bug): the run then computes them itself.
+    """
+    from batch_ocr import image_warnings
+
+    try:
+        return tuple(image_warnings.detect(image, quad))
+    except Exception:  # noqa: BLE001 - advice must never cost the recognition
+        return None
 
 
 # --------------------------------------------------------------------------- pool
