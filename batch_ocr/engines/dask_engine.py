@@ -88,6 +88,83 @@ class _Waiting:
     result: asyncio.Future[LocalRecognition]
 
 
+async def connect_cluster(address: str, timeout_s: float) -> tuple[Client, int]:
+    """A client of the scheduler at ``address`` whose workers have loaded the models,
+    and their thread count; ``ClusterUnreachableError`` before any work otherwise."""
+    try:
+        client = await Client(address, asynchronous=True, timeout=timeout_s,
+                              set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterUnreachableError(
+            f"cannot reach the Dask scheduler at {address} "
+            f"({type(exc).__name__}); check --dask and that the scheduler is running"
+        ) from None
+    try:
+        await client.wait_for_workers(1, timeout=timeout_s)
+    except (TimeoutError, OSError):
+        await _close(client)
+        raise ClusterUnreachableError(
+            f"no Dask worker joined the scheduler at {address} within "
+            f"{timeout_s:g} s; start some with: dask worker {address}"
+        ) from None
+    try:
+        await client.register_plugin(ModelLoader(), name=ModelLoader.name)
+        threads = sum((await client.nthreads()).values())
+    except Exception as exc:  # noqa: BLE001 - any failure here means no usable cluster
+        await _close(client)
+        raise ClusterUnreachableError(
+            f"the Dask workers at {address} cannot load the models "
+            f"({type(exc).__name__}: {exc}); install batch-ocr[local,dask] on every worker"
+        ) from None
+    return client, threads
+
+
+async def _close(client: Client) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.close(), CLOSE_TIMEOUT_S)
+
+
+def _settle(waiting: _Waiting, outcome: LocalRecognition | ImageFailure) -> None:
+    """Give ``waiting``'s caller its recognition or its per-image error."""
+    if waiting.result.done():
+        return
+    if isinstance(outcome, ImageFailure):
+        error = LocalEngineError(outcome.error_code, outcome.message)
+        error.attempts = 1
+        waiting.result.set_exception(error)
+    else:
+        waiting.result.set_result(outcome)
+
+
+async def watch_workers(client: Client, address: str, grace_s: float) -> ClusterLostError:
+    """Return why the cluster is lost: no worker for ``grace_s``, or no scheduler.
+
+    Dask waits for workers forever; a cron run must not. A scheduler that stops
+    answering here is lost too (its futures may not have said so yet).
+    """
+    alone_since: float | None = None
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(WATCH_INTERVAL_S)
+        try:
+            workers = len(await asyncio.wait_for(client.nthreads(), 30))
+        except (OSError, TimeoutError) as exc:
+            return ClusterLostError(lost_message(address, type(exc).__name__))
+        if workers:
+            alone_since = None
+            continue
+        alone_since = alone_since or loop.time()
+        if loop.time() - alone_since >= grace_s:
+            return ClusterLostError(
+                f"no Dask worker left on the scheduler at {address} for {grace_s:g} s; "
+                "rows finished so far are saved, run again when workers are back")
+
+
+def lost_message(address: str, reason: str) -> str:
+    return (f"lost the Dask scheduler at {address} ({reason}); rows finished so far are "
+            "saved, run again when the cluster is back")
+
+
 class DaskEngine(Engine):
     """The offline engine whose recognition runs on the Dask cluster at ``address``.
 
@@ -146,34 +223,8 @@ class DaskEngine(Engine):
         """Connect to the scheduler and load the models on every worker (idempotent)."""
         if self._client is not None:
             return
-        try:
-            client = await Client(
-                self.address, asynchronous=True, timeout=self.connect_timeout_s,
-                set_as_default=False,
-            )
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise ClusterUnreachableError(
-                f"cannot reach the Dask scheduler at {self.address} "
-                f"({type(exc).__name__}); check --dask and that the scheduler is running"
-            ) from None
-        self._client = client
-        try:
-            await client.wait_for_workers(1, timeout=self.connect_timeout_s)
-        except (TimeoutError, OSError):
-            await self._close_client()
-            raise ClusterUnreachableError(
-                f"no Dask worker joined the scheduler at {self.address} within "
-                f"{self.connect_timeout_s:g} s; start some with: dask worker {self.address}"
-            ) from None
-        try:
-            await client.register_plugin(ModelLoader(), name=ModelLoader.name)
-            self._threads = sum((await client.nthreads()).values())
-        except Exception as exc:  # noqa: BLE001 - any failure here means no usable cluster
-            await self._close_client()
-            raise ClusterUnreachableError(
-                f"the Dask workers at {self.address} cannot load the models "
-                f"({type(exc).__name__}: {exc}); install batch-ocr[local,dask] on every worker"
-            ) from None
+        self._client, self._threads = await connect_cluster(self.address,
+                                                            self.connect_timeout_s)
 
     def worker_threads(self) -> int:
         """Threads across the cluster's workers when the run started (at least 1)."""
@@ -202,8 +253,7 @@ class DaskEngine(Engine):
     async def _close_client(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.close(), CLOSE_TIMEOUT_S)
+            await _close(client)
 
     # -- recognition -------------------------------------------------------------
 
@@ -238,30 +288,10 @@ class DaskEngine(Engine):
             task.add_done_callback(lambda _: slots.release())
 
     async def _watch(self) -> None:
-        """Stop the run when no worker has been left for ``no_worker_grace_s``.
-
-        Dask waits for workers forever; a cron run must not. A scheduler that stops
-        answering here is lost too (its futures may not have said so yet).
-        """
-        alone_since: float | None = None
-        loop = asyncio.get_running_loop()
-        while self._client is not None:
-            await asyncio.sleep(WATCH_INTERVAL_S)
-            try:
-                workers = len(await asyncio.wait_for(self._client.nthreads(), 30))
-            except (OSError, TimeoutError) as exc:
-                self._lose(ClusterLostError(self._lost_message(type(exc).__name__)))
-                return
-            if workers:
-                alone_since = None
-                continue
-            alone_since = alone_since or loop.time()
-            if loop.time() - alone_since >= self.no_worker_grace_s:
-                self._lose(ClusterLostError(
-                    f"no Dask worker left on the scheduler at {self.address} for "
-                    f"{self.no_worker_grace_s:g} s; rows finished so far are saved, run "
-                    "again when workers are back"))
-                return
+        client = self._client
+        if client is not None:
+            lost = await watch_workers(client, self.address, self.no_worker_grace_s)
+            self._lose(lost)
 
     def _lose(self, error: ClusterLostError) -> None:
         """Fail every image out or queued with ``error``; nothing more is sent."""
@@ -279,9 +309,12 @@ class DaskEngine(Engine):
                 # One image kills every worker that tries the batch: retry each alone so
                 # only the culprit fails, as the local pool's quarantine does.
                 self._images_resent += len(batch)
-                await asyncio.gather(*(self._run_batch([w]) for w in batch))
+                # One after another: a culprit retried beside an innocent image on the
+                # same worker would take it down again (seen in the tests).
+                for waiting in batch:
+                    await self._run_batch([waiting])
                 return
-            self._settle(batch[0], ImageFailure(
+            _settle(batch[0], ImageFailure(
                 "local_worker_died",
                 "a Dask worker process died each time it recognised this image"))
             return
@@ -294,17 +327,17 @@ class DaskEngine(Engine):
             raise
         except Exception as exc:  # noqa: BLE001 - an unexpected failure of the batch
             for waiting in batch:
-                self._settle(waiting, ImageFailure(
+                _settle(waiting, ImageFailure(
                     "local_engine_failed", f"{type(exc).__name__}: {exc}"))
             return
         for waiting, outcome in zip(batch, outcomes, strict=True):
-            self._settle(waiting, outcome)
+            _settle(waiting, outcome)
 
     async def _submit(self, payloads: list[bytes]) -> BatchOutcome:
         """One Dask task for ``payloads``; a lost scheduler becomes ``ClusterLostError``."""
         client = self._client
         if client is None or client.status not in ("running", "newly-created"):
-            raise self._lost or ClusterLostError(self._lost_message("the client is closed"))
+            raise self._lost or ClusterLostError(lost_message(self.address, "the client is closed"))
         try:
             # The bytes ride in the task on purpose: a task that carries its own input is
             # rerun anywhere when its worker dies, where scattered data would be lost with
@@ -318,23 +351,8 @@ class DaskEngine(Engine):
         except KilledWorker:
             raise
         except (FutureCancelledError, OSError, TimeoutError) as exc:
-            raise ClusterLostError(self._lost_message(type(exc).__name__)) from None
+            raise ClusterLostError(lost_message(self.address, type(exc).__name__)) from None
         return outcomes
-
-    def _lost_message(self, reason: str) -> str:
-        return (f"lost the Dask scheduler at {self.address} ({reason}); rows finished so "
-                "far are saved, run again when the cluster is back")
-
-    @staticmethod
-    def _settle(waiting: _Waiting, outcome: LocalRecognition | ImageFailure) -> None:
-        if waiting.result.done():
-            return
-        if isinstance(outcome, ImageFailure):
-            error = LocalEngineError(outcome.error_code, outcome.message)
-            error.attempts = 1
-            waiting.result.set_exception(error)
-        else:
-            waiting.result.set_result(outcome)
 
     def _fail_waiting(self, error: FatalRunError, batch: list[_Waiting] | None = None) -> None:
         """Fail ``batch`` and every image still queued (nothing more can run)."""
