@@ -70,6 +70,13 @@ class ApiEngine(Engine):
         self.breaker.answered()
         return EngineResult(recognition.data, recognition.attempts)
 
+    def images_in_flight(self) -> int:
+        """A quarter more images than requests: while ``--concurrency`` requests are out
+        (the HTTP pool allows no more), the others are read, checked and written, so
+        no request slot waits for disk work (tests/benchmarks, throughput)."""
+        concurrency = self._settings.concurrency
+        return concurrency + max(2, concurrency // 4)
+
     def counters(self) -> EngineCounters:
         if self._client is None:
             return EngineCounters()
