@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from batch_ocr import id_rules
+from batch_ocr.cards import CardRead, assemble
 from batch_ocr.checks import validity_period_ok
 from batch_ocr.engines.local._checks import LONG_TERM, timelimit_ok
 from batch_ocr.engines.local._fields import (
@@ -36,6 +37,8 @@ from batch_ocr.engines.local._fields import (
     group_rows,
     parse,
 )
+from batch_ocr.engines.local._fields import Row as TextRow
+from batch_ocr.engines.local._stamps import strip_stamps
 from batch_ocr.errors import FileError
 from batch_ocr.models import CardData, CardInfo
 
@@ -77,6 +80,9 @@ _CHINESE_OR_DIGIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff0-9]")
 NUMBER_BANDS = ((0.28, 0.77, 0.95, 0.92), (0.29, 0.79, 0.82, 0.90))
 #: Where a back prints the period of validity (right of its label), the same way.
 PERIOD_BANDS = ((0.38, 0.78, 0.92, 0.92), (0.40, 0.80, 0.85, 0.89))
+#: Long side a page without outlines is read at when the photo-sized reading failed: on
+#: an A4 page at 1280 px a card's text is ~8 px tall, too small to read.
+PAGE_LONG_SIDE_PX = 2000
 #: Whole pictures whose proportions are this close to a card's are taken as the card.
 CARD_ASPECT_TOLERANCE = 0.12
 
@@ -108,6 +114,9 @@ class LocalRecognition:
     confidence: dict[str, float] = field(default_factory=dict)
     #: ``image_warnings.detect`` on the decoded picture and the outline found in it.
     warnings: tuple[str, ...] | None = None
+    #: One entry per row when the image held several ID card sides that are not one
+    #: front and one back (``batch_ocr.cards``); ``data`` is then the first's.
+    cards: tuple[CardRead, ...] = ()
 
 
 def column_confidence(parsed: Parsed) -> dict[str, float]:
@@ -135,6 +144,7 @@ class _Reading:
     parsed: Parsed
     upright: np.ndarray  # the image the text was read on, turned upright
     card_frame: bool  # whether ``upright`` is the card itself, edge to edge
+    rows: list[TextRow] = field(default_factory=list)  # the text the fields came from
 
 
 def _is_tall(box: np.ndarray) -> bool:
@@ -240,6 +250,8 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
     rotation = None if abs(angle) < 1.0 else _rotation_matrix(angle, image.shape)
     lines = []
     for box, (text, score) in zip(boxes, _ocr.read_lines(crops), strict=True):
+        # Stamps and watermarks of a copy (复印无效, 仅限…使用) are never part of a field.
+        text = strip_stamps(text)
         if score < MIN_LINE_SCORE or not text.strip():
             continue
         points = box if rotation is None else box @ rotation[:, :2].T + rotation[:, 2]
@@ -265,7 +277,8 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
         if period_line is not None:
             lines.append(period_line)
             parsed = parse(group_rows(lines, label_column_right=label_column))
-    return _Reading(parsed, image, card_frame)
+    rows = group_rows(lines, label_column_right=label_column)
+    return _Reading(parsed, image, card_frame, rows)
 
 
 def _read_period_band(card: np.ndarray) -> TextLine | None:
@@ -394,8 +407,19 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
     except _vision.UnreadableImageError as exc:
         raise LocalEngineError("unreadable_image", str(exc)) from exc
 
+    from batch_ocr.engines.local import _layout, _page
+
+    quads = _layout.find_cards(image)
+    if len(quads) >= 2:
+        # A page of several cards (a copy with front and back, an ID beside a bank card).
+        reads = _page.read_cards(image, quads)
+        if reads is not None:
+            return _recognition(assemble(reads))
+
     reading: _Reading | None = None
     quad = _vision.find_card(image)
+    if quad is None and len(quads) == 1:
+        quad = quads[0]  # a card too small a share of the picture for find_card (on A4)
     warnings = _image_warnings(image, quad)
     if quad is not None:
         reading = _read_card(_vision.warp_card(image, quad))
@@ -410,6 +434,17 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
         else:
             whole = _vision.fit_long_side(image, min(max(image.shape[:2]), 1280))
             reading = _read(whole, rectified=False)
+        if max(image.shape[:2]) > 1280 and not all(reading.parsed.validity.values()):
+            # A page (an A4 copy) whose cards' outlines were not seen: read it at full
+            # size, and keep it when it believes more fields.
+            page = _read(image, rectified=False, det_side=PAGE_LONG_SIDE_PX)
+            if _valid_fields(page) > _valid_fields(reading):
+                reading = page
+        # No outline seen, yet a front and a back printed one above the other (a copy on
+        # paper as pale as the cards): split the text where the sides meet.
+        sides = _page.split_sides(reading.rows)
+        if sides is not None:
+            return _recognition(assemble([_page.card_read(p) for p in sides]))
 
     portrait = None
     if reading.parsed.side == "front" and reading.card_frame:
@@ -433,6 +468,17 @@ def _image_warnings(image: np.ndarray, quad: np.ndarray | None) -> tuple[str, ..
         return tuple(image_warnings.detect(image, quad))
     except Exception:  # noqa: BLE001 - advice must never cost the recognition
         return None
+
+
+def _recognition(rows: list[CardRead]) -> LocalRecognition:
+    """The result for an image whose cards were read one by one (``assemble``d)."""
+    first = rows[0]
+    return LocalRecognition(
+        data=first.data,
+        portrait_jpeg=first.portrait_bytes,
+        confidence=dict(first.confidence),
+        cards=tuple(rows) if len(rows) > 1 else (),
+    )
 
 
 # --------------------------------------------------------------------------- pool

@@ -1,0 +1,139 @@
+"""Every card on a page: where each one lies, cut out and straightened.
+
+An A4 photocopy (身份证复印件) holds the front above the back, often grey, on a flat
+background that is nearly as light as the card; a phone photo may hold an ID card
+beside a bank card. ``find_cards`` finds each card-shaped outline on such a page:
+
+- a *background* mask: what differs from the page's border colour (a flat copy page
+  or desk), which finds a pale card on a pale page where edges are too faint;
+- a *closed-edge* mask: edges joined into solid blobs, for busy backgrounds;
+- the *brightness* mask (Otsu), for a light card on a dark ground.
+
+Each blob whose convex hull fills a rotated rectangle with about the ID-1 proportions
+(85.6 mm x 54 mm) and is big enough to read is a card; a blob inside another (the
+portrait, a stamp) is dropped. Cards come back in reading order (rows top to bottom,
+left to right within a row). Which way up each card is and what it shows is left to
+its text (``_engine``), since an outline cannot tell.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from batch_ocr.engines.local import _vision
+
+#: Long side the page is searched at: a card on an A4 page is then ~180 px wide.
+SEARCH_LONG_SIDE_PX = 640
+#: A card smaller than this share of the page is too small to read (or is a logo).
+MIN_CARD_AREA = 0.012
+#: Accepted long/short side ratios of a card seen straight on (ID-1 is 1.585).
+ASPECT_RANGE = (1.35, 1.85)
+#: The blob's convex hull must fill its rotated rectangle this well (rounded corners).
+MIN_RECT_FILL = 0.88
+#: ... and the blob must fill its hull this well (a card is solid, not a ring of text).
+MIN_SOLIDITY = 0.6
+#: Two outlines overlapping by more than this share of the smaller are one card.
+MAX_OVERLAP = 0.25
+#: Rows of the reading order: cards whose centres differ by less than this share of
+#: a card's height are on one row.
+SAME_ROW = 0.5
+
+
+def _background_mask(small: np.ndarray) -> np.ndarray:
+    """Pixels that differ from the colour of the page's border."""
+    blur = cv2.medianBlur(small, 5)
+    border = np.concatenate(
+        [blur[:4].reshape(-1, 3), blur[-4:].reshape(-1, 3),
+         blur[:, :4].reshape(-1, 3), blur[:, -4:].reshape(-1, 3)]
+    )  # fmt: skip
+    background = np.median(border, axis=0)
+    spread = float(np.median(np.abs(border - background), axis=0).max())
+    diff = np.abs(blur.astype(np.int16) - background.astype(np.int16)).max(axis=2)
+    # A flat synthetic page differs from the card by 3-10 grey levels; a real scan's
+    # noise raises the bar with its spread.
+    threshold = max(2.5, 4 * spread + 2.5)
+    mask = (diff > threshold).astype(np.uint8) * 255
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+
+
+def _masks(small: np.ndarray) -> list[np.ndarray]:
+    gray = cv2.medianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), 5)
+    edges = cv2.dilate(cv2.Canny(gray, 30, 90), np.ones((3, 3), np.uint8))
+    closed = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    _, bright = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    return [_background_mask(small), closed, bright]
+
+
+def _card_quad(contour: np.ndarray, page_area: float) -> tuple[float, np.ndarray] | None:
+    """(score, corners) when ``contour`` outlines a card, else None."""
+    area = cv2.contourArea(contour)
+    if area < MIN_CARD_AREA * page_area:
+        return None
+    hull = cv2.convexHull(contour)
+    hull_area = cv2.contourArea(hull)
+    rect = cv2.minAreaRect(hull)
+    width, height = rect[1]
+    if width * height <= 0 or hull_area > 0.97 * page_area:
+        return None  # degenerate, or the page itself
+    fill = hull_area / (width * height)
+    aspect = max(width, height) / min(width, height)
+    if fill < MIN_RECT_FILL or area / hull_area < MIN_SOLIDITY:
+        return None
+    if not ASPECT_RANGE[0] <= aspect <= ASPECT_RANGE[1]:
+        return None
+    quad = _vision._quad_of(contour)
+    if quad is None or not cv2.isContourConvex(quad.reshape(-1, 1, 2)):
+        quad = cv2.boxPoints(rect).astype(np.float32)
+    return hull_area * fill, _vision._order_clockwise(quad)
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection area over the smaller area of two convex quadrilaterals."""
+    inter, _ = cv2.intersectConvexConvex(a.astype(np.float32), b.astype(np.float32))
+    smaller = min(cv2.contourArea(a), cv2.contourArea(b))
+    return float(inter) / smaller if smaller > 0 else 0.0
+
+
+def reading_order(quads: list[np.ndarray]) -> list[np.ndarray]:
+    """Quads sorted in rows top to bottom, each row left to right."""
+    if not quads:
+        return []
+    centres = [q.mean(axis=0) for q in quads]
+    heights = [min(cv2.minAreaRect(q)[1]) for q in quads]
+    order = sorted(range(len(quads)), key=lambda i: centres[i][1])
+    rows: list[list[int]] = [[order[0]]]
+    for i in order[1:]:
+        row_y = float(np.mean([centres[j][1] for j in rows[-1]]))
+        if abs(centres[i][1] - row_y) < SAME_ROW * heights[i]:
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+    return [quads[i] for row in rows for i in sorted(row, key=lambda j: centres[j][0])]
+
+
+def find_cards(image: np.ndarray) -> list[np.ndarray]:
+    """Corners (4x2, clockwise, image pixels) of every card-shaped outline, in reading order."""
+    height, width = image.shape[:2]
+    scale = min(1.0, SEARCH_LONG_SIDE_PX / max(height, width))
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    page_area = float(small.shape[0] * small.shape[1])
+    candidates: list[tuple[float, np.ndarray]] = []
+    for mask in _masks(small):
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:12]:
+            found = _card_quad(contour, page_area)
+            if found is not None:
+                candidates.append(found)
+    kept: list[np.ndarray] = []
+    for _score, quad in sorted(candidates, key=lambda c: -c[0]):
+        if all(_overlap(quad, other) < MAX_OVERLAP for other in kept):
+            kept.append(quad)
+    return [q / scale for q in reading_order(kept)]
+
+
+def crop_card(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """The card under ``quad``, straightened to a landscape card image."""
+    return _vision.warp_card(image, quad)

@@ -1,0 +1,115 @@
+"""Reading every card on a page: each outline cut out, straightened, read and judged.
+
+``_layout.find_cards`` says where the cards are; here each one is read like a card
+photo of its own (turned upright by its text), and judged by what is printed on it:
+an ID card side shows its labels (at least two of the front's, or one of the back's)
+and at least one value. A bank card has none of the labels; a blank copy template has
+the labels and no value. Both are "another kind" (``batch_ocr.cards``): never a row of
+ID fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from batch_ocr.cards import CardRead
+from batch_ocr.engines.local import _fields, _layout, _vision
+from batch_ocr.engines.local._fields import Row as TextRow
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from batch_ocr.engines.local._engine import _Reading
+
+FRONT_LABELS = ("姓名", "性别", "民族", "出生", "住址")
+NUMBER_LABEL = "公民身份号码"
+BACK_LABELS = ("中华人民共和国", "签发机关", "有效期限")
+#: The back's title, matched exactly: one misread away it is the front's 公民身份号码.
+BACK_TITLE = "居民身份"
+#: Front labels (of the five short ones and the number's) an ID card front shows at least.
+MIN_FRONT_LABELS = 2
+#: Printed on a blank front too (the birth row's 年 月 日): not a value.
+_PRINTED_ON_BLANK = str.maketrans("", "", "年月日")
+
+
+def label_counts(rows: Sequence[TextRow]) -> tuple[int, int]:
+    """How many of the front's and of the back's printed labels the text holds."""
+    texts = [r.text for r in rows]
+    joined = "".join(texts)
+    front = sum(label in joined for label in FRONT_LABELS)
+    front += any(_fields.find_label(t, NUMBER_LABEL) is not None for t in texts)
+    back = sum(
+        any(_fields.find_label(t, label) is not None for t in texts) for label in BACK_LABELS
+    ) + (BACK_TITLE in joined)
+    return front, back
+
+
+def is_id_card(reading: _Reading) -> bool:
+    """Whether the card read shows an ID card side with something filled in."""
+    parsed = reading.parsed
+    if parsed.side not in ("front", "back"):
+        return False
+    if not any(value.translate(_PRINTED_ON_BLANK) for value in parsed.info.values()):
+        return False  # a blank template: labels and nothing else
+    front, back = label_counts(reading.rows)
+    if parsed.side == "front":
+        return front >= MIN_FRONT_LABELS or parsed.validity.get("number", False)
+    return back >= 1
+
+
+def read_cards(image: np.ndarray, quads: Sequence[np.ndarray]) -> list[CardRead] | None:
+    """What each outlined card on ``image`` holds, or None when none holds card text.
+
+    None lets the caller read the picture whole: the outlines may have been wrong.
+    """
+    from batch_ocr.engines.local._engine import _read_card
+
+    reads: list[CardRead] = []
+    any_text = False
+    for quad in quads:
+        reading = _read_card(_layout.crop_card(image, quad))
+        if reading.parsed.side in ("front", "back"):
+            any_text = True
+        if not is_id_card(reading):
+            reads.append(card_read(_fields.Parsed(side="none")))
+            continue
+        portrait = None
+        if reading.parsed.side == "front" and reading.card_frame:
+            portrait = _vision.portrait_jpeg(reading.upright)
+        reads.append(card_read(reading.parsed, portrait))
+    return reads if any_text else None
+
+
+def card_read(parsed: _fields.Parsed, portrait: bytes | None = None) -> CardRead:
+    """One card's answer in the provider's shape, with its fields' confidence."""
+    from batch_ocr.engines.local._engine import _card_data, column_confidence
+
+    return CardRead(_card_data(parsed), portrait, confidence=column_confidence(parsed))
+
+
+def split_sides(rows: Sequence[TextRow]) -> tuple[_fields.Parsed, _fields.Parsed] | None:
+    """A front and a back read as one picture, split where one side's text ends.
+
+    The outlines come first; this is for a page whose card edges cannot be seen (a copy
+    on paper as pale as the cards), read whole. Text rows run top to bottom; when they
+    hold the labels of both sides, each cut between two rows is tried and the one that
+    gives a front and a back with the most fields believed is kept. None when the text
+    is one side's only (every photo of one card), or no cut separates the sides.
+    """
+    front_labels, back_labels = label_counts(rows)
+    if front_labels < MIN_FRONT_LABELS or back_labels < 1:
+        return None
+    best: tuple[int, _fields.Parsed, _fields.Parsed] | None = None
+    for cut in range(1, len(rows)):
+        top, bottom = _fields.parse(rows[:cut]), _fields.parse(rows[cut:])
+        if {top.side, bottom.side} != {"front", "back"}:
+            continue
+        front_rows, back_rows = (rows[:cut], rows[cut:]) if top.side == "front" else (
+            rows[cut:], rows[:cut])  # fmt: skip
+        if label_counts(front_rows)[0] < MIN_FRONT_LABELS or label_counts(back_rows)[1] < 1:
+            continue
+        believed = sum(top.validity.values()) + sum(bottom.validity.values())
+        if best is None or believed > best[0]:
+            best = (believed, top, bottom)
+    return None if best is None else (best[1], best[2])
