@@ -14,25 +14,29 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 
-from batch_ocr.rows import Row
+#: What is remembered per content: the rows of one image.
+Rows = TypeVar("Rows")
 
 #: Finished rows kept for copies; a row is ~1 KB, so this is a few MB at most.
 MAX_REMEMBERED = 4096
 
 
-class ContentDedup:
+class ContentDedup(Generic[Rows]):
     """Runs ``recognise`` once per sha256 among the calls of one run."""
 
     def __init__(self, max_remembered: int | None = None) -> None:
         self._max_remembered = MAX_REMEMBERED if max_remembered is None else max_remembered
-        self._in_flight: dict[str, asyncio.Future[Row]] = {}
-        self._finished: OrderedDict[str, Row] = OrderedDict()
+        self._in_flight: dict[str, asyncio.Future[Rows]] = {}
+        self._finished: OrderedDict[str, Rows] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._in_flight) + len(self._finished)
 
-    async def once(self, sha256: str, recognise: Callable[[], Awaitable[Row]]) -> tuple[Row, bool]:
+    async def once(
+        self, sha256: str, recognise: Callable[[], Awaitable[Rows]]
+    ) -> tuple[Rows, bool]:
         """The row for this content and whether it is a copy of another file's answer.
 
         Raises what the first ``recognise`` of this content raised, to every copy waiting.
@@ -44,7 +48,7 @@ class ContentDedup:
         pending = self._in_flight.get(sha256)
         if pending is not None:
             return await asyncio.shield(pending), True
-        future: asyncio.Future[Row] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Rows] = asyncio.get_running_loop().create_future()
         self._in_flight[sha256] = future
         try:
             row = await recognise()
@@ -59,7 +63,7 @@ class ContentDedup:
             del self._in_flight[sha256]
         return row, False
 
-    def _remember(self, sha256: str, row: Row) -> None:
+    def _remember(self, sha256: str, row: Rows) -> None:
         self._finished[sha256] = row
         self._finished.move_to_end(sha256)
         while len(self._finished) > self._max_remembered:

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from batch_ocr import image_warnings, jobs, portraits, statuses
+from batch_ocr.cards import CardRead
 from batch_ocr.dedup import ContentDedup
 from batch_ocr.discovery import Candidate, WalkStats, walk_sources
 from batch_ocr.engines.base import Engine, EngineResult
 from batch_ocr.errors import CallBudgetExhausted, FatalRunError, FileError, OutputError
 from batch_ocr.imaging import PreparedImage
 from batch_ocr.pool import run_pool
-from batch_ocr.resume import FileDecision, ResumePolicy, decide_pages, reusable
+from batch_ocr.resume import FileDecision, ResumePolicy, decide_pages, reusable_rows
 from batch_ocr.rows import Row, row_from_card
 from batch_ocr.state import FileStamp, Journal
 from batch_ocr.summary import RunCounters, RunSummary
@@ -84,7 +85,7 @@ class BatchRun:
                                     retry_failed=self.options.retry_failed)
         self._on_row = on_row
         self._walk_stats = WalkStats()
-        self.dedup = ContentDedup()
+        self.dedup: ContentDedup[list[Row]] = ContentDedup()
         self._dry_run_shas: set[str] = set()
         self._started = time.monotonic()
         self._interrupted = False
@@ -196,9 +197,10 @@ class BatchRun:
 
     async def _handle_page(self, candidate: Candidate, stamp: FileStamp,
                            loaded: jobs.FileJob | Row, page_count: int) -> bool:
-        """One page to its row; False when the run must not go on with this file."""
+        """One page to its rows (one per card found on it); False when the run must not
+        go on with this file."""
         try:
-            row = loaded if isinstance(loaded, Row) else await self._row_for(loaded)
+            rows = [loaded] if isinstance(loaded, Row) else await self._rows_for(loaded)
         except FatalRunError as exc:
             self.fail(exc)
             self.counters.not_attempted += 1
@@ -209,81 +211,99 @@ class BatchRun:
             self.counters.not_attempted += 1
             return False
         except Exception as exc:  # noqa: BLE001 - a bug must cost one row, not the run
-            row = Row(file=candidate.rel, status="error", error_code="internal_error",
-                      error_message=f"unexpected {type(exc).__name__}: {exc}",
-                      page=loaded.page)
-        if row is None:
+            rows = [Row(file=candidate.rel, status="error", error_code="internal_error",
+                        error_message=f"unexpected {type(exc).__name__}: {exc}",
+                        page=loaded.page)]
+        if not rows:
             return True
-        written = row
+        written = rows
         try:
             await self._in_writer(lambda: self._write(written, candidate, stamp, page_count))
         except Exception as exc:  # noqa: BLE001 - a worker must never die silently
             self.fail(OutputError(f"cannot write the output or state: {exc}"))
             return False
-        if self.journal is not None and not statuses.retry_next_run(row.status, row.error_code):
-            self.dedup.forget(row.sha256)  # the journal answers for it now
-        self.counters.rows_by_status[row.status] += 1
-        if self._on_row is not None:
-            self._on_row(row, self.counters)
+        retryable = any(statuses.retry_next_run(r.status, r.error_code) for r in rows)
+        if self.journal is not None and not retryable:
+            self.dedup.forget(rows[0].sha256)  # the journal answers for it now
+        for row in rows:
+            self.counters.rows_by_status[row.status] += 1
+            if self._on_row is not None:
+                self._on_row(row, self.counters)
         return True
 
-    def _write(self, row: Row, candidate: Candidate, stamp: FileStamp, page_count: int) -> None:
+    def _write(self, rows: list[Row], candidate: Candidate, stamp: FileStamp,
+               page_count: int) -> None:
         """Journal first, output second: a kill between the two is repaired from the
-        journal at the next start (README, "Resume")."""
+        journal at the next start (README, "Resume"). A page that held several cards
+        has a row per card, journaled together."""
         if self.journal is not None and not self.options.dry_run:
-            retryable = statuses.retry_next_run(row.status, row.error_code)
-            self.journal.record(candidate.path, stamp, row, retryable=retryable,
+            retryable = any(statuses.retry_next_run(r.status, r.error_code) for r in rows)
+            self.journal.record(candidate.path, stamp, rows, retryable=retryable,
                                 page_count=page_count)
-        self.sink(row)
+        for row in rows:
+            self.sink(row)
 
     # -- one image (a file or a page) --------------------------------------------------
 
-    async def _row_for(self, loaded: jobs.FileJob) -> Row | None:
-        """The row of one image, or None when nothing is to be written for it."""
-        earlier = reusable(await self._final_row(loaded.sha256), self._policy)
+    async def _rows_for(self, loaded: jobs.FileJob) -> list[Row]:
+        """The rows of one image (one per card found), or none when nothing is due."""
+        earlier = reusable_rows(await self._final_rows(loaded.sha256), self._policy)
         if earlier is not None:
             self.counters.reused += 1
             return await self._copy(earlier, loaded)
         if self.options.dry_run:
             if loaded.sha256 not in self._dry_run_shas:
                 self._dry_run_shas.add(loaded.sha256)
-                self.counters.would_call += 1
-            return None
-        row, is_copy = await self.dedup.once(loaded.sha256, lambda: self._recognise(loaded))
+                # One per card found on a page, for an engine that reads a card per call.
+                # (Awaited first: ``+= await`` would read the count before the wait.)
+                calls = await asyncio.to_thread(self.engine.calls_for, loaded.image)
+                self.counters.would_call += calls
+            return []
+        rows, is_copy = await self.dedup.once(loaded.sha256, lambda: self._recognise(loaded))
         if is_copy:
             self.counters.reused += 1
-            return await self._copy(row, loaded)
-        return row
+            return await self._copy(rows, loaded)
+        return rows
 
-    async def _final_row(self, sha256: str) -> Row | None:
+    async def _final_rows(self, sha256: str) -> list[Row] | None:
         journal = self.journal
         if journal is None or self.options.force:
             return None
-        return await self._in_writer(lambda: journal.final_row_for_content(sha256))
+        return await self._in_writer(lambda: journal.final_rows_for_content(sha256))
 
-    async def _recognise(self, job: jobs.FileJob) -> Row:
+    async def _recognise(self, job: jobs.FileJob) -> list[Row]:
         try:
             result = await self.engine.recognise(job.image)
         except FileError as exc:
-            return jobs.error_row(job, exc, self.engine.name)
-        row = dataclasses.replace(
-            row_from_card(job.file, result.data, attempts=result.attempts, sha256=job.sha256,
-                          fitted=job.image.fitted, engine=self.engine.name,
-                          confidence=result.confidence),
-            page=job.page)
-        row = dataclasses.replace(row, warnings=await _warnings(row, result, job.image))
-        if self.options.portraits_dir is not None:
-            row = await portraits.save_for_row(row, self.options.portraits_dir,
-                                               result.portrait_bytes, self.engine)
-        return row
+            return [jobs.error_row(job, exc, self.engine.name)]
+        # One row per card when the image held several (README, "Documents").
+        reads = result.cards or (
+            CardRead(result.data, result.portrait_bytes, confidence=result.confidence),)
+        rows = []
+        for read in reads:
+            row = dataclasses.replace(
+                row_from_card(job.file, read.data, attempts=result.attempts,
+                              sha256=job.sha256, fitted=job.image.fitted,
+                              engine=self.engine.name, confidence=read.confidence,
+                              card=read.card),
+                page=job.page)
+            row = dataclasses.replace(row, warnings=await _warnings(row, result, job.image))
+            if self.options.portraits_dir is not None:
+                row = await portraits.save_for_row(row, self.options.portraits_dir,
+                                                   read.portrait_bytes, self.engine)
+            rows.append(row)
+        return rows
 
-    async def _copy(self, row: Row, job: jobs.FileJob) -> Row:
-        """The row of an image whose content was already recognised (no call made)."""
-        copy = dataclasses.replace(row, file=job.file, page=job.page, attempts=0,
-                                   portrait_file="", portrait_error="")
-        if self.options.portraits_dir is None:
-            return copy
-        return await portraits.copy_for_row(row, copy, self.options.portraits_dir)
+    async def _copy(self, rows: list[Row], job: jobs.FileJob) -> list[Row]:
+        """The rows of an image whose content was already recognised (no call made)."""
+        copies = []
+        for row in rows:
+            copy = dataclasses.replace(row, file=job.file, page=job.page, attempts=0,
+                                       portrait_file="", portrait_error="")
+            if self.options.portraits_dir is not None:
+                copy = await portraits.copy_for_row(row, copy, self.options.portraits_dir)
+            copies.append(copy)
+        return copies
 
 
 async def _warnings(row: Row, result: EngineResult, image: PreparedImage) -> list[str]:

@@ -22,7 +22,7 @@ from batch_ocr.engines.base import Engine, PortraitUnavailable
 from batch_ocr.errors import FatalApiError, TransientApiError
 from batch_ocr.imaging import sniff_format
 from batch_ocr.private_files import replace_private
-from batch_ocr.rows import Row
+from batch_ocr.rows import BOTH, Row
 from batch_ocr.transport import network_errors
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -38,14 +38,17 @@ class PortraitError(Exception):
 
 
 def portrait_path(portraits_dir: Path, file: str, image_bytes: bytes,
-                  page: int | None = None) -> Path:
-    """``DIR/<file path without extension>[-page<N>].<real extension>``, kept inside ``DIR``."""
+                  page: int | None = None, card: int | None = None) -> Path:
+    """``DIR/<file path without extension>[-page<N>][-card<N>].<real extension>``, kept
+    inside ``DIR`` (README, "Documents")."""
     fmt = sniff_format(image_bytes[:16])
     if fmt is None:
         raise PortraitError("the portrait is not an image")
     relative = PurePosixPath(file)
     if page is not None:  # pages of one document: one portrait each
         relative = relative.with_name(f"{relative.stem}-page{page}{relative.suffix}")
+    if card is not None:  # several cards on one image: one portrait each
+        relative = relative.with_name(f"{relative.stem}-card{card}{relative.suffix}")
     relative = relative.with_suffix("." + EXTENSION_BY_FORMAT[fmt])
     # ``file`` comes from our own walk, but never let ``..`` or an absolute path escape.
     parts = [part for part in relative.parts if part not in ("", ".", "..", "/")]
@@ -93,11 +96,17 @@ async def download(
     raise PortraitError("download failed")  # pragma: no cover - tenacity always reraises
 
 
-def save(portraits_dir: Path, file: str, image_bytes: bytes, *, page: int | None = None) -> str:
+def save(portraits_dir: Path, file: str, image_bytes: bytes, *, page: int | None = None,
+         card: int | None = None) -> str:
     """Check and save one portrait; returns the path written."""
-    path = portrait_path(portraits_dir, file, image_bytes, page)
+    path = portrait_path(portraits_dir, file, image_bytes, page, card)
     replace_private(path, image_bytes)
     return str(path)
+
+
+def _has_portrait(row: Row) -> bool:
+    """Whether the row's card shows a face: a front, or both sides read on one page."""
+    return row.side in ("front", BOTH)
 
 
 async def save_for_row(
@@ -109,7 +118,7 @@ async def save_for_row(
     from ``engine.fetch_portrait`` behind the row's link: the API's link dies within
     the hour (``API_CONTRACT.md``, "Response").
     """
-    if row.side != "front":
+    if not _has_portrait(row):
         return row
     if portrait_bytes is None and not row.portrait_url:
         return replace(row, portrait_error="no portrait was found on this card")
@@ -117,7 +126,7 @@ async def save_for_row(
         if portrait_bytes is None:
             portrait_bytes = await engine.fetch_portrait(row.portrait_url)
         saved = await asyncio.to_thread(save, portraits_dir, row.file, portrait_bytes,
-                                        page=row.page)
+                                        page=row.page, card=row.card)
     except (PortraitError, PortraitUnavailable) as exc:
         return replace(row, portrait_error=str(exc))
     except OSError as exc:
@@ -131,11 +140,11 @@ async def copy_for_row(original: Row, copy: Row, portraits_dir: Path) -> Row:
         try:
             image_bytes = await asyncio.to_thread(Path(original.portrait_file).read_bytes)
             saved = await asyncio.to_thread(save, portraits_dir, copy.file, image_bytes,
-                                            page=copy.page)
+                                            page=copy.page, card=copy.card)
         except (OSError, PortraitError) as exc:
             return replace(copy, portrait_error=f"cannot copy the portrait: {exc}")
         return replace(copy, portrait_file=saved)
-    if copy.side == "front":
+    if _has_portrait(copy):
         reason = original.portrait_error or "no portrait for this content"
         return replace(copy, portrait_error=reason)
     return copy

@@ -64,3 +64,11 @@ def reusable(row: Row | None, policy: ResumePolicy) -> Row | None:
     if policy.retry_failed and statuses.redone_by_retry_failed(row.status):
         return None
     return row
+
+
+def reusable_rows(rows: list[Row] | None, policy: ResumePolicy) -> list[Row] | None:
+    """The rows of an image (one per card, README "Documents") stand for this file only
+    all together: when any of them may not, the image is recognised again."""
+    if not rows or any(reusable(row, policy) is None for row in rows):
+        return None
+    return rows

@@ -17,6 +17,10 @@ from batch_ocr.models import CardData
 from batch_ocr.statuses import Status
 
 LONG_TERM = "长期"
+#: ``side`` of a row holding both sides of one card read on one image.
+BOTH = "both"
+#: What ``side`` may hold: one side, or ``both``.
+SIDES: tuple[str, ...] = ("front", "back", BOTH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,10 @@ class Row:
     #: rows are written, like ``checks``.
     needs_review: bool = False
     review_reasons: list[str] = field(default_factory=list)
+    #: The card's number on its image (1-based, reading order) when the image held
+    #: several cards that are not one front and one back; None (an empty cell) otherwise
+    #: (README, "Documents").
+    card: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A shallow dict in column order (JSONL shape); lists and dicts are shared.
@@ -133,15 +141,16 @@ def classify(data: CardData) -> Status:
 def row_from_card(
     file: str, data: CardData, *, attempts: int, sha256: str, fitted: bool = False,
     engine: str = "", confidence: Mapping[str, float] | None = None,
+    card: int | None = None,
 ) -> Row:
-    """Build the row of a successful recognition."""
+    """Build the row of a successful recognition (``card``: its number on the image)."""
     info = data.info
     valid_from, valid_to = split_timelimit(info.timelimit)
     status = classify(data)
     return Row(
         file=file,
         status=status,
-        side=data.side if data.side in ("front", "back") and status != "not_id_card" else "",
+        side=data.side if data.side in SIDES and status != "not_id_card" else "",
         name=info.name or "",
         sex=info.sex or "",
         nation=info.nation or "",
@@ -160,4 +169,5 @@ def row_from_card(
         engine=engine,
         validity=dict(data.validity),
         confidence=dict(confidence or {}) if status == "ok" else {},
+        card=card,
     )

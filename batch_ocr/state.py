@@ -7,7 +7,8 @@ rows that version has, so a file counts as done when all its rows are there with
 current size and mtime (a no-op rerun stats files but never reads them). A page's
 identity is its own content: a file that changed (a PDF that grew by a page) is split
 again, and content already paid for is found by sha256, whatever its file or page, so
-only new pages are sent.
+only new pages are sent. An entry holds the page's rows: one, or one per card when the
+image held several cards that are not one front and one back (README, "Documents").
 Every row of the output can be rebuilt from here, which is how a run killed mid-write
 is repaired: the output is rewritten from the journal at the start and end of a run.
 
@@ -23,7 +24,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,21 @@ def page_key(page: int | None) -> int:
 def default_state_path(output: Path) -> Path:
     """Next to the output: ``results.csv`` -> ``results.csv.state.sqlite``."""
     return output.with_name(output.name + ".state.sqlite")
+
+
+def rows_from_json(text: str) -> list[Row]:
+    """The rows of one entry: a JSON object for one row, an array for several cards."""
+    stored: dict[str, Any] | list[dict[str, Any]] = json.loads(text)
+    if isinstance(stored, list):
+        return [Row(**{k: v for k, v in values.items() if k in _ROW_FIELDS})
+                for values in stored]  # fmt: skip
+    return [row_from_json(text)]
+
+
+def rows_to_json(rows: Sequence[Row]) -> str:
+    """One row as an object (what every earlier version wrote), several as an array."""
+    records = [row.to_dict() for row in rows]
+    return json.dumps(records[0] if len(records) == 1 else records, ensure_ascii=False)
 
 
 def row_from_json(text: str) -> Row:
@@ -248,13 +264,19 @@ class Journal:
                 for _, _, _, status, retryable, sha256, page in found]
 
     def final_row_for_content(self, sha256: str) -> Row | None:
-        """A final (not retryable) answer already paid for this content, if any."""
+        """The first final row paid for this content (its only one unless the image held
+        several cards), if any."""
+        rows = self.final_rows_for_content(sha256)
+        return rows[0] if rows else None
+
+    def final_rows_for_content(self, sha256: str) -> list[Row] | None:
+        """The final (not retryable) rows already paid for this content, if any."""
         found = self._conn.execute(
             "SELECT row_json FROM files WHERE sha256 = ? AND retryable = 0 AND status IN "
             f"({','.join('?' * len(FINAL_STATUSES))}) LIMIT 1",
             (sha256, *FINAL_STATUSES),
         ).fetchone()
-        return row_from_json(found[0]) if found else None
+        return rows_from_json(found[0]) if found else None
 
     def is_empty(self) -> bool:
         """True when no file was ever recorded (a first run)."""
@@ -265,16 +287,19 @@ class Journal:
         return dict(self._conn.execute("SELECT status, COUNT(*) FROM files GROUP BY status"))
 
     def rows(self) -> Iterator[Row]:
-        """Every recorded row, ordered by file name."""
+        """Every recorded row, ordered by file name and page (a page's cards in order)."""
         for (text,) in self._conn.execute(
                 "SELECT row_json FROM files ORDER BY rel, path, page"):
-            yield row_from_json(text)
+            yield from rows_from_json(text)
 
     # -- updates -------------------------------------------------------------------
 
-    def record(self, path: Path, stamp: FileStamp, row: Row, *, retryable: bool,
-               page_count: int = 1) -> None:
-        """Commit ``row`` as the outcome of its page of ``path`` (replacing an older one).
+    def record(self, path: Path, stamp: FileStamp, rows: Row | Sequence[Row], *,
+               retryable: bool, page_count: int = 1) -> None:
+        """Commit ``rows`` as the outcome of their page of ``path`` (replacing older ones).
+
+        ``rows`` is one row, or one per card when the page held several cards (they
+        share the page).
 
         ``page_count`` is how many rows this version of the file has; rows of pages it no
         longer has (a shorter file, a whole-file refusal) are dropped in the same
@@ -285,6 +310,8 @@ class Journal:
         ``sqlite3.Error`` escaping instead killed the workers and left the walk blocked on
         its full queue for good: a hang (issue 6).
         """
+        rows = [rows] if isinstance(rows, Row) else list(rows)
+        row = rows[0]
         encoded = os.fsencode(path.absolute())
         page = page_key(row.page)
         with self._writing():
@@ -301,7 +328,7 @@ class Journal:
                     row.sha256,
                     row.status,
                     int(retryable),
-                    json.dumps(row.to_dict(), ensure_ascii=False),
+                    rows_to_json(rows),
                     time.time(),
                 ),
             )

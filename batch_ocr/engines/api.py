@@ -3,6 +3,10 @@
 Each ``recognise`` is one or more billed calls through ``ApiClient``. Images arrive
 fitted to the API's limits (``image_limits``); portraits are links, fetched with the
 same session and retry policy (``fetch_portrait``).
+
+The provider reads one card side per call: a page with several cards is cut into one
+straightened image per card (``crops``), each its own call, and the answers become rows
+exactly as the offline engine's do (``batch_ocr.cards``; README, "Documents").
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import asyncio
 import aiohttp
 
 from batch_ocr import portraits
-from batch_ocr.api_client import ApiClient
+from batch_ocr.api_client import ApiClient, Recognition
+from batch_ocr.cards import CardRead, assemble
 from batch_ocr.encoding import form_body
+from batch_ocr.engines import crops
 from batch_ocr.engines.base import Engine, EngineCounters, EngineResult, PortraitUnavailable
 from batch_ocr.engines.call_gate import CallGate, UnreachableBreaker
 from batch_ocr.engines.registry import EngineOptions
@@ -55,10 +61,29 @@ class ApiEngine(Engine):
                                  before_call=self.gate.admit)
 
     async def recognise(self, image: PreparedImage) -> EngineResult:
+        cards = await asyncio.to_thread(crops.card_crops, image.payload)
+        if not cards:
+            recognition = await self._call(image.mime, image.payload)
+            return EngineResult(recognition.data, recognition.attempts)
+        reads: list[CardRead] = []
+        attempts = 0
+        for card in cards:
+            recognition = await self._call(crops.CROP_MIME, card)
+            reads.append(CardRead(recognition.data))
+            attempts += recognition.attempts
+        rows = assemble(reads)
+        return EngineResult(rows[0].data, attempts, rows[0].portrait_bytes,
+                            cards=tuple(rows) if len(rows) > 1 else ())  # fmt: skip
+
+    def calls_for(self, image: PreparedImage) -> int:
+        return crops.calls_for(image.payload)
+
+    async def _call(self, mime: str, payload: bytes) -> Recognition:
+        """One image through the call gate, the client's retries and the breaker."""
         if self._client is None:
             raise RuntimeError("start() the engine first")
         try:
-            recognition = await self._client.recognise(form_body(image.mime, image.payload))
+            recognition = await self._client.recognise(form_body(mime, payload))
         except FatalRunError as exc:
             self.gate.stop(exc)
             raise
@@ -68,7 +93,7 @@ class ApiEngine(Engine):
                 self.gate.stop(tripped)
             raise
         self.breaker.answered()
-        return EngineResult(recognition.data, recognition.attempts)
+        return recognition
 
     def images_in_flight(self) -> int:
         """A quarter more images than requests: while ``--concurrency`` requests are out

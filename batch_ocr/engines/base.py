@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from batch_ocr.cards import CardRead
 from batch_ocr.imaging import ImageLimits, PreparedImage
 from batch_ocr.models import CardData
 
@@ -43,6 +44,10 @@ class EngineResult:
     #: Image warnings when the engine computed them itself (the offline engine, from
     #: the card it found); None: the run computes them from the image.
     warnings: tuple[str, ...] | None = None
+    #: One entry per row when the image held several ID card sides that are not one
+    #: front and one back (``batch_ocr.cards.assemble``); empty when ``data`` is the
+    #: image's only row.
+    cards: tuple[CardRead, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,13 @@ class Engine(ABC):
     def counters(self) -> EngineCounters:
         """Calls and retries so far (an engine that counts nothing reports zeros)."""
         return EngineCounters()
+
+    def calls_for(self, image: PreparedImage) -> int:
+        """Calls ``recognise`` would make for ``image`` (the dry run's count).
+
+        Works on an engine that was not started; may take CPU (run it off the loop).
+        """
+        return 1
 
     async def fetch_portrait(self, url: str) -> bytes:
         """The portrait behind ``data.image_url`` (an engine that gives links has it)."""

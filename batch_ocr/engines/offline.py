@@ -90,9 +90,11 @@ class OfflineEngine(Engine):
                     again.attempts = 2
                     raise
             return EngineResult(result.data, 2, result.portrait_jpeg,
-                                confidence=result.confidence, warnings=result.warnings)
+                                confidence=result.confidence, warnings=result.warnings,
+                                cards=result.cards)
         return EngineResult(result.data, 1, result.portrait_jpeg,
-                            confidence=result.confidence, warnings=result.warnings)
+                            confidence=result.confidence, warnings=result.warnings,
+                            cards=result.cards)
 
     def counters(self) -> EngineCounters:
         return EngineCounters(calls=self._runs, retries=self._reruns)

@@ -33,8 +33,9 @@ LIST_COLUMNS: frozenset[str] = frozenset(
 )
 #: Columns that hold an int.
 INT_COLUMNS: frozenset[str] = frozenset({"attempts"})
-#: Columns that hold an int or nothing (``page``: empty for a file that is one image).
-OPTIONAL_INT_COLUMNS: frozenset[str] = frozenset({"page"})
+#: Columns that hold an int or nothing (``page``: empty for a file that is one image;
+#: ``card``: empty for an image of one card, or of one front and back).
+OPTIONAL_INT_COLUMNS: frozenset[str] = frozenset({"page", "card"})
 #: Columns that hold a bool.
 BOOL_COLUMNS: frozenset[str] = frozenset({"fitted", "needs_review"})
 

@@ -80,6 +80,7 @@ def base_row(file: str, status: str = "ok", **fields: Any) -> Row:
         "warnings": [],
         "needs_review": status != "ok",
         "review_reasons": [] if status == "ok" else [f"status:{status}"],
+        "card": None,
     }
     row.update(fields)
     return row

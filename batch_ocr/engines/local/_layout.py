@@ -25,8 +25,18 @@ from batch_ocr.engines.local import _vision
 
 #: Long side the page is searched at: a card on an A4 page is then ~180 px wide.
 SEARCH_LONG_SIDE_PX = 640
-#: A card smaller than this share of the page is too small to read (or is a logo).
-MIN_CARD_AREA = 0.012
+#: A card smaller than this share of the page is too small to read (or is a logo); a
+#: card on an A4 page is 7.4% of it.
+MIN_CARD_AREA = 0.035
+#: A card's long side must be at least this many pixels of the image to be read at all
+#: (on an A4 page scanned at 150 dpi it is ~500 px).
+MIN_CARD_LONG_SIDE_PX = 240
+#: Cards are all ID-1 (bank cards too): an outline under this share of the largest
+#: one's area is something else (a photo, a sticker, a stamp).
+MIN_SHARE_OF_LARGEST = 0.45
+#: Share of edge pixels inside a card (its text, its guilloche): a flat coloured
+#: rectangle has none.
+MIN_INNER_EDGES = 0.02
 #: Accepted long/short side ratios of a card seen straight on (ID-1 is 1.585).
 ASPECT_RANGE = (1.35, 1.85)
 #: The blob's convex hull must fill its rotated rectangle this well (rounded corners).
@@ -58,13 +68,29 @@ def _background_mask(small: np.ndarray) -> np.ndarray:
     return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
 
 
-def _masks(small: np.ndarray) -> list[np.ndarray]:
+def _masks(small: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The three masks cards are looked for in, and the edge map."""
     gray = cv2.medianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), 5)
-    edges = cv2.dilate(cv2.Canny(gray, 30, 90), np.ones((3, 3), np.uint8))
-    closed = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    edges = cv2.Canny(gray, 30, 90)
+    closed = cv2.morphologyEx(
+        cv2.dilate(edges, np.ones((3, 3), np.uint8)), cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8)
+    )
     _, bright = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    return [_background_mask(small), closed, bright]
+    # Faint edges too for the texture test: a grey copy's labels are pale.
+    faint_edges = cv2.Canny(gray, 12, 36)
+    return [_background_mask(small), closed, bright], faint_edges
+
+
+def inner_edge_share(quad: np.ndarray, edges: np.ndarray) -> float:
+    """Share of edge pixels in the middle of ``quad`` (its outline itself left out)."""
+    centre = quad.mean(axis=0)
+    inner = (centre + 0.8 * (quad - centre)).astype(np.int32)
+    mask = np.zeros(edges.shape, np.uint8)
+    cv2.fillConvexPoly(mask, inner, 255)
+    inside = mask > 0
+    total = int(inside.sum())
+    return float((edges[inside] > 0).sum()) / total if total else 0.0
 
 
 def _card_quad(contour: np.ndarray, page_area: float) -> tuple[float, np.ndarray] | None:
@@ -121,19 +147,55 @@ def find_cards(image: np.ndarray) -> list[np.ndarray]:
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     page_area = float(small.shape[0] * small.shape[1])
     candidates: list[tuple[float, np.ndarray]] = []
-    for mask in _masks(small):
+    masks, edges = _masks(small)
+    for mask in masks:
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:12]:
             found = _card_quad(contour, page_area)
-            if found is not None:
+            if found is not None and inner_edge_share(found[1], edges) >= MIN_INNER_EDGES:
                 candidates.append(found)
     kept: list[np.ndarray] = []
     for _score, quad in sorted(candidates, key=lambda c: -c[0]):
         if all(_overlap(quad, other) < MAX_OVERLAP for other in kept):
             kept.append(quad)
+    kept = [q for q in kept if max(cv2.minAreaRect(q)[1]) / scale >= MIN_CARD_LONG_SIDE_PX]
+    if kept:
+        largest = max(cv2.contourArea(q) for q in kept)
+        kept = [q for q in kept if cv2.contourArea(q) >= MIN_SHARE_OF_LARGEST * largest]
     return [q / scale for q in reading_order(kept)]
 
 
 def crop_card(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
     """The card under ``quad``, straightened to a landscape card image."""
     return _vision.warp_card(image, quad)
+
+
+#: JPEG quality of a card cut out for a call (the API's limit is 1 MB; a card is ~100 KB).
+CROP_JPEG_QUALITY = 92
+
+
+def card_crops(image_bytes: bytes) -> list[bytes]:
+    """Each card on a page of several, straightened, as JPEG; empty for one card or none.
+
+    An image of one card (or none found) is left whole: that is what the API expects.
+    Raises ``_vision.UnreadableImageError`` for bytes that are not an image.
+    """
+    image = _vision.decode(image_bytes)
+    quads = find_cards(image)
+    if len(quads) < 2:
+        return []
+    crops = []
+    for quad in quads:
+        ok, encoded = cv2.imencode(
+            ".jpg", crop_card(image, quad), [cv2.IMWRITE_JPEG_QUALITY, CROP_JPEG_QUALITY]
+        )
+        if not ok:
+            return []
+        crops.append(encoded.tobytes())
+    return crops
+
+
+def count_cards(image_bytes: bytes) -> int:
+    """How many cards ``card_crops`` would cut out of the image (0 or at least 2)."""
+    quads = find_cards(_vision.decode(image_bytes))
+    return len(quads) if len(quads) >= 2 else 0

@@ -1,0 +1,65 @@
+"""Cutting a page into its cards, for an engine that reads one card per call (the API).
+
+The provider reads one card side per call. A page with several cards (a photocopy with
+the front above the back, an ID card beside a bank card) is cut into one straightened
+image per card, each sent as its own call (README, "Documents"). Finding the cards
+needs OpenCV, which comes with the ``local`` extra; without it, pages are sent whole
+as before, and the run says so once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+
+log = logging.getLogger("batch_ocr")
+
+#: What a cut-out card is sent as.
+CROP_MIME = "image/jpeg"
+
+_warned = False
+
+
+def available() -> bool:
+    """Whether cards can be found on a page (the ``local`` extra's OpenCV and numpy)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("cv2", "numpy"))
+
+
+def _warn_once() -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        log.warning(
+            "OpenCV is not installed (pip install 'batch-ocr[local]'): pages with several "
+            "cards are sent whole, not split into one call per card"
+        )
+
+
+def card_crops(image_bytes: bytes) -> list[bytes]:
+    """One straightened JPEG per card when the image holds several; else empty.
+
+    Empty also when OpenCV is missing (warned once) or the image cannot be decoded
+    here (it was already checked; the API then judges it whole).
+    """
+    if not available():
+        _warn_once()
+        return []
+    from batch_ocr.engines.local import _layout, _vision
+
+    try:
+        return _layout.card_crops(image_bytes)
+    except _vision.UnreadableImageError:
+        return []
+
+
+def calls_for(image_bytes: bytes) -> int:
+    """Calls the API engine makes for this image: one per card found, at least one."""
+    if not available():
+        _warn_once()
+        return 1
+    from batch_ocr.engines.local import _layout, _vision
+
+    try:
+        return max(1, _layout.count_cards(image_bytes))
+    except _vision.UnreadableImageError:
+        return 1
