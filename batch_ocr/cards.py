@@ -20,10 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from batch_ocr.models import CardData, CardInfo
-from batch_ocr.rows import classify
+from batch_ocr.rows import BOTH, classify
 
-#: ``side`` of a row holding both sides of one card.
-BOTH = "both"
 #: The info fields each side prints (the provider's names).
 FRONT_INFO = ("name", "sex", "nation", "year", "month", "day", "address", "number")
 BACK_INFO = ("authority", "timelimit")

@@ -27,7 +27,7 @@ from batch_ocr.id_rules import (
     region_known,
     sex_from_id,
 )
-from batch_ocr.rows import LONG_TERM, Row
+from batch_ocr.rows import BOTH, LONG_TERM, Row
 
 #: Every check name, in the order ``check_row`` reports them.
 CHECKS: tuple[str, ...] = (
@@ -128,14 +128,17 @@ def check_row(row: Row, *, as_of: datetime.date) -> list[str]:
     """Names of the failed checks for ``row``, in ``CHECKS`` order; empty when all pass.
 
     The side picks the checks: a front gets the ID-number and nation checks, a back
-    the validity checks. A row without a side (errors, other documents) gets none:
-    there is nothing on it these rules describe. ``as_of`` is the day "expired" is
-    judged against (pass the run's date; never read the clock here, so tests pin it).
+    the validity checks, a ``both`` row all of them. A row without a side (errors,
+    other documents) gets none: there is nothing on it these rules describe. ``as_of``
+    is the day "expired" is judged against (pass the run's date; never read the clock
+    here, so tests pin it).
     """
     if row.side == "front":
         failed = _front_failures(row)
     elif row.side == "back":
         failed = _back_failures(row, as_of)
+    elif row.side == BOTH:  # both sides read on one page
+        failed = _front_failures(row) | _back_failures(row, as_of)
     else:
         return []
     return [name for name in CHECKS if name in failed]

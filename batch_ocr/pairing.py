@@ -13,6 +13,9 @@ images belong together:
   are paired when exactly one front and one back are left over (``p1/scan001.jpg`` +
   ``p1/scan002.jpg``).
 
+An image that held both sides of one card (side ``both``: README, "Documents") is a
+``complete`` card on its own, before any grouping by name.
+
 A group of one front and one back is ``complete``; one front alone ``front_only``;
 one back alone ``back_only``; anything else (two fronts, two backs, three images) is
 ``ambiguous`` and reported with all its rows, never guessed. Rows without a side
@@ -106,8 +109,10 @@ class PairedCard:
 
     def to_dict(self) -> dict[str, str]:
         """A plain dict in ``PAIR_COLUMNS`` order: data from the side that prints it."""
-        fronts = [r for r in self.members if r.side == "front"]
-        backs = [r for r in self.members if r.side == "back"]
+        from batch_ocr.rows import BOTH  # here: --help loads this module without rows
+
+        fronts = [r for r in self.members if r.side in ("front", BOTH)]
+        backs = [r for r in self.members if r.side in ("back", BOTH)]
         out: dict[str, str] = {
             "front_file": _joined(r.file for r in fronts),
             "back_file": _joined(r.file for r in backs),
@@ -188,8 +193,14 @@ def pair_rows(rows: Sequence[Row], *, pair_by: PairBy = "auto") -> PairingResult
     """
     if pair_by not in PAIR_BY:
         raise ValueError(f"pair_by must be one of {', '.join(PAIR_BY)}, got {pair_by!r}")
+    from batch_ocr.rows import BOTH  # here: --help loads this module without rows
+
     sided = [r for r in rows if r.side in ("front", "back")]
-    unpaired = sorted((r for r in rows if r.side not in ("front", "back")), key=lambda r: r.file)
+    unpaired = sorted(
+        (r for r in rows if r.side not in ("front", "back", BOTH)), key=lambda r: r.file
+    )
+    # Both sides read on one page: that card is certain, whatever the names say.
+    whole = [PairedCard(stem_key(r.file), "complete", r, r, (r,)) for r in rows if r.side == BOTH]
 
     if pair_by == "folder":
         groups = _group(sided, folder_key)
@@ -198,7 +209,7 @@ def pair_rows(rows: Sequence[Row], *, pair_by: PairBy = "auto") -> PairingResult
         if pair_by == "auto":
             _pair_leftovers_by_folder(groups)
 
-    cards = [_card(key, members) for key, members in groups.items()]
+    cards = [_card(key, members) for key, members in groups.items()] + whole
     cards.sort(key=lambda c: (c.key, c.members[0].file))
     return PairingResult(cards=cards, unpaired=unpaired)
 

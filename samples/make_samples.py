@@ -957,6 +957,286 @@ def write_documents(out_dir: Path, *, seed: int = SEED) -> list[str]:
     return [*written, "documents.jsonl"]
 
 
+# --------------------------------------------------------------------------- pages of cards
+#
+# What back offices really hold (README, "Documents"): a 身份证复印件, one A4 page with the
+# front above the back, often grey and stamped 复印无效 across the text; pages with two
+# people's cards; a phone photo of an ID card beside a bank card. Each page comes with
+# the rows batch-ocr must make of it (:func:`card_page_rows`).
+
+#: A4 portrait (210 x 297 mm) and the card's width (85.6 mm), in millimetres.
+A4_MM = (210.0, 297.0)
+CARD_MM = 85.6
+#: Resolution pages are drawn at: a copy shop's scan; a card is then 674 px wide.
+CARD_PAGE_DPI = 200
+COPY_PAPER_RGB = (246, 246, 244)
+STAMP_RED_RGB = (214, 40, 48)
+#: Stamps and watermarks copies carry (none of them may ever end up in a field).
+STAMP_TEXT = "复印无效"
+WATERMARKS = ("仅限办理入职手续使用", "仅供银行开户使用", "仅限本次核验使用")
+#: A made-up bank (no real bank's name or number range).
+BANK_NAME = "示例银行"
+
+
+def _mm_to_px(mm: float, dpi: int) -> int:
+    return round(mm / 25.4 * dpi)
+
+
+def draw_bank_card(rng: random.Random, *, width: int = BASE_WIDTH) -> Image.Image:
+    """A made-up bank card (ID-1, like the ID card): a card of another kind, never a row."""
+    height = round(width * BASE_HEIGHT / BASE_WIDTH)
+    scale = width / BASE_WIDTH
+    top = Image.new("RGB", (width, height), (24, 62, 128))
+    bottom = Image.new("RGB", (width, height), (40, 120, 170))
+    image = Image.composite(top, bottom, Image.linear_gradient("L").resize((width, height)))
+    draw = ImageDraw.Draw(image)
+
+    def font(size: float) -> ImageFont.FreeTypeFont:
+        return _font(max(6, round(size * scale)))
+
+    def at(x: float, y: float) -> tuple[int, int]:
+        return round(x * scale), round(y * scale)
+
+    draw.text(at(60, 40), BANK_NAME, font=font(56), fill=(255, 255, 255))
+    draw.text(at(60, 110), "EXAMPLE BANK  借记卡", font=font(26), fill=(220, 230, 245))
+    draw.rounded_rectangle((*at(70, 190), *at(170, 265)), radius=round(10 * scale),
+                           fill=(222, 190, 96))  # fmt: skip
+    digits = "6" + "".join(str(rng.randrange(10)) for _ in range(15))
+    number = " ".join(digits[i : i + 4] for i in range(0, 16, 4))
+    draw.text(at(70, 320), number, font=font(54), fill=(250, 250, 250))
+    expiry = f"{rng.randint(1, 12):02d}/{rng.randint(27, 35)}"
+    draw.text(at(330, 400), f"VALID THRU {expiry}", font=font(26), fill=(230, 236, 245))
+    draw.text(at(70, 460), "ZHANG WEI", font=font(28), fill=(230, 236, 245))
+    draw.rectangle((*at(640, 420), *at(800, 510)), fill=(250, 250, 250))
+    draw.text(at(655, 430), "银联", font=font(34), fill=(200, 30, 36))
+    draw.text(at(655, 472), "UnionPay", font=font(22), fill=(20, 60, 120))
+    mask = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, width - 1, height - 1),
+                                           radius=round(30 * scale), fill=255)  # fmt: skip
+    out = Image.new("RGB", (width, height), OUTSIDE_RGB)
+    out.paste(image, (0, 0), mask)
+    return out
+
+
+def _stamp_box(text: str, height_px: int, colour: tuple[int, int, int]) -> Image.Image:
+    """A rubber stamp: ``text`` in a rectangle, on a transparent RGBA tile."""
+    font = _font(height_px)
+    width = round(font.getlength(text)) + height_px
+    tile = Image.new("RGBA", (width, round(height_px * 1.6)), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(tile)
+    ink = (*colour, 215)
+    line = max(2, height_px // 10)
+    draw.rectangle((0, 0, tile.width - 1, tile.height - 1), outline=ink, width=line)
+    draw.text((height_px // 2, round(height_px * 0.25)), text, font=font, fill=ink)
+    return tile
+
+
+def stamp_card(card: Image.Image, side: str, rng: random.Random, *, watermark: str,
+               colour: tuple[int, int, int], nation: str = "") -> Image.Image:  # fmt: skip
+    """``card`` with a 复印无效 stamp across a text row and a 仅限…使用 watermark in a corner.
+
+    On the front the stamp sits on the sex/nation row, right of the nation (so the
+    recogniser reads it on the same row as the nation, as real copies make it); on the
+    back it sits between the title and the issuing authority.
+    """
+    out = card.convert("RGBA")
+    scale = card.width / BASE_WIDTH
+    stamp = _stamp_box(STAMP_TEXT, round(34 * scale), colour)
+    stamp = stamp.rotate(rng.uniform(-4, 4), expand=True, resample=Image.Resampling.BICUBIC)
+    if side == "front":
+        # Just right of the nation, on its row (where real copies put it, 蒙古印无效).
+        x = 350 + _font(31).getlength(nation) + rng.uniform(12, 24)
+        y = 104 + rng.uniform(-4, 4)
+    else:
+        x, y = 240 + rng.uniform(0, 60), 262 + rng.uniform(-6, 6)
+    out.alpha_composite(stamp, (round(x * scale), round(y * scale)))
+    mark = Image.new("RGBA", out.size, (0, 0, 0, 0))
+    mark_font = _font(max(6, round(20 * scale)))
+    ImageDraw.Draw(mark).text((round(24 * scale), round(14 * scale)), watermark,
+                              font=mark_font, fill=(*colour, 200))  # fmt: skip
+    out.alpha_composite(mark)
+    return out.convert("RGB")
+
+
+def _rounded_mask(size: tuple[int, int], radius: int) -> Image.Image:
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, size[0] - 1, size[1] - 1), radius=radius,
+                                           fill=255)  # fmt: skip
+    return mask
+
+
+def _place(page: Image.Image, card: Image.Image, centre: tuple[float, float],
+           angle_deg: float) -> None:  # fmt: skip
+    """Paste ``card`` (rounded corners cut away) turned by ``angle_deg`` at ``centre``."""
+    mask = _rounded_mask(card.size, round(30 * card.width / BASE_WIDTH))
+    turned = card.rotate(angle_deg, expand=True, resample=Image.Resampling.BICUBIC)
+    turned_mask = mask.rotate(angle_deg, expand=True, resample=Image.Resampling.BICUBIC)
+    page.paste(turned, (round(centre[0] - turned.width / 2), round(centre[1] - turned.height / 2)),
+               turned_mask)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PageCard:
+    """One card on a page: a side of a person's ID card, or a bank card (person None)."""
+
+    kind: str  # "front", "back" or "bank"
+    person: Person | None = None
+    upside_down: bool = False
+
+
+@dataclass(frozen=True)
+class CardPage:
+    """How one page is drawn: its cards in reading order and how it was copied."""
+
+    name: str
+    cards: tuple[PageCard, ...]
+    columns: int = 1
+    grey: bool = True
+    stamps: bool = True
+    #: Quarter turns of the whole page (a page scanned sideways or upside down).
+    page_turns: int = 0
+    #: A desk photo instead of an A4 copy (the ID card beside a bank card).
+    desk: bool = False
+
+
+def draw_card_page(page: CardPage, rng: random.Random, *, dpi: int = CARD_PAGE_DPI
+                   ) -> Image.Image:  # fmt: skip
+    """Draw ``page``: cards at their real size on A4 (or on a desk), as a scan shows them."""
+    card_width = _mm_to_px(CARD_MM, dpi)
+    watermark = rng.choice(WATERMARKS)
+    colour = (70, 70, 70) if page.grey else STAMP_RED_RGB
+    images = []
+    for placed in page.cards:
+        if placed.kind == "bank":
+            card = draw_bank_card(rng, width=card_width)
+        elif placed.kind == "front":
+            assert placed.person is not None
+            card = draw_front(placed.person, width=card_width)[0]
+        else:
+            assert placed.person is not None
+            card = draw_back(placed.person, width=card_width)
+        if page.stamps and placed.kind != "bank":
+            nation = placed.person.nation if placed.person else ""
+            card = stamp_card(card, placed.kind, rng, watermark=watermark, colour=colour,
+                              nation=nation)
+        images.append(card.rotate(180) if placed.upside_down else card)
+
+    rows = math.ceil(len(images) / page.columns)
+    if page.desk:
+        size = (round(card_width * (page.columns * 1.25 + 0.3)),
+                round(card_width * 0.63 * (rows + 0.9)))  # fmt: skip
+        image = Image.new("RGB", size, (96, 84, 72))
+    else:
+        size = (_mm_to_px(A4_MM[0], dpi), _mm_to_px(A4_MM[1], dpi))
+        image = Image.new("RGB", size, COPY_PAPER_RGB)
+    cell_w = size[0] / page.columns
+    card_h = images[0].height
+    top = (size[1] - rows * card_h * 1.45) / 2 if page.desk else _mm_to_px(30, dpi)
+    for index, card in enumerate(images):
+        row, column = divmod(index, page.columns)
+        centre = (cell_w * (column + 0.5) + rng.uniform(-0.03, 0.03) * card_width,
+                  top + card_h * (0.6 + 1.45 * row) + rng.uniform(-0.03, 0.03) * card_h)
+        _place(image, card, centre, rng.uniform(-3.0, 3.0))
+
+    if page.desk:
+        noise = Image.effect_noise(size, 14).convert("RGB")
+        image = Image.blend(image, noise, 0.08)
+    if page.grey:
+        # A copier: grey, a little darker and flatter, dusty.
+        grey = image.convert("L").point(lambda v: int(30 + v * 0.8))
+        draw = ImageDraw.Draw(grey)
+        for _ in range(600):
+            x, y = rng.randrange(size[0]), rng.randrange(size[1])
+            draw.point((x, y), fill=rng.randint(80, 170))
+        image = grey.convert("RGB")
+    if page.page_turns:
+        image = image.rotate(-90 * page.page_turns, expand=True)
+    return image
+
+
+def card_page_rows(page: CardPage) -> list[dict[str, object]]:
+    """The rows batch-ocr must make of ``page``: ``card``, ``side`` and the true fields.
+
+    One front and one back of one person: one row, side ``both``. More ID card sides:
+    one row each, numbered in reading order. Bank cards: no row (``not_id_card`` alone).
+    """
+    sides = [c for c in page.cards if c.kind != "bank"]
+    if not sides:
+        return [{"card": None, "side": "", "status": "not_id_card", "truth": {}}]
+    if (len(sides) == 2 and {c.kind for c in sides} == {"front", "back"}
+            and sides[0].person == sides[1].person):  # fmt: skip
+        person = sides[0].person
+        assert person is not None
+        truth = {**side_truth(person, "front"), **side_truth(person, "back")}
+        return [{"card": None, "side": "both", "status": "ok", "truth": truth}]
+    numbered = len(sides) > 1
+    return [
+        {"card": n if numbered else None, "side": c.kind, "status": "ok",
+         "truth": side_truth(c.person, c.kind)}  # type: ignore[arg-type]
+        for n, c in enumerate(sides, start=1)
+    ]  # fmt: skip
+
+
+def side_truth(person: Person, side: str) -> dict[str, str]:
+    """What one side prints, in plain forms (birth YYYY-MM-DD, timelimit as the API gives)."""
+    if side == "front":
+        return {"name": person.name, "sex": person.sex, "nation": person.nation,
+                "birth": person.birth.isoformat(), "address": person.address,
+                "number": person.number}  # fmt: skip
+    return {"authority": person.authority, "timelimit": timelimit_api(person)}
+
+
+def card_pages(rng: random.Random, count: int) -> list[CardPage]:
+    """``count`` pages cycling through every layout (people drawn from ``rng``)."""
+    pages = []
+    for i in range(count):
+        a, b = make_person(rng), make_person(rng)
+        layout = i % 8
+        front, back = PageCard("front", a), PageCard("back", a)
+        if layout == 0:
+            page = CardPage(f"copy-colour-{i:02d}", (front, back), grey=False)
+        elif layout == 1:
+            page = CardPage(f"copy-grey-back-upside-down-{i:02d}",
+                            (front, PageCard("back", a, upside_down=True)))  # fmt: skip
+        elif layout == 2:
+            page = CardPage(f"copy-grey-sideways-{i:02d}", (front, back), page_turns=1)
+        elif layout == 3:
+            page = CardPage(f"copy-grey-upside-down-{i:02d}", (front, back), page_turns=2)
+        elif layout == 4:
+            page = CardPage(f"four-sides-{i:02d}", (front, back, PageCard("front", b),
+                                                   PageCard("back", b)), columns=2)  # fmt: skip
+        elif layout == 5:
+            page = CardPage(f"two-fronts-{i:02d}", (front, PageCard("front", b)))
+        elif layout == 6:
+            page = CardPage(f"id-beside-bank-card-{i:02d}", (front, PageCard("bank")),
+                            columns=2, grey=False, stamps=False, desk=True)  # fmt: skip
+        else:
+            page = CardPage(f"back-beside-bank-card-{i:02d}", (PageCard("bank"), back),
+                            columns=2, grey=False, stamps=False, desk=True)  # fmt: skip
+        pages.append(page)
+    return pages
+
+
+def write_card_pages(out_dir: Path, *, count: int = 8, seed: int = SEED) -> list[str]:
+    """Write ``count`` pages (PNG, or JPEG for desk photos) and ``card_pages.jsonl``.
+
+    Each line of ``card_pages.jsonl`` is a file and the rows it must give
+    (:func:`card_page_rows`). Returns the file names written.
+    """
+    rng = random.Random(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lines, names = [], []
+    for page in card_pages(rng, count):
+        image = draw_card_page(page, rng)
+        file_name = page.name + (".jpg" if page.desk else ".png")
+        (out_dir / file_name).write_bytes(encode_image(image, file_name))
+        names.append(file_name)
+        lines.append(json.dumps({"file": file_name, "rows": card_page_rows(page)},
+                                ensure_ascii=False, sort_keys=True))  # fmt: skip
+    (out_dir / "card_pages.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [*names, "card_pages.jsonl"]
+
+
 def main(out_dir: Path | None = None) -> int:
     """Write the sample set into ``out_dir`` (default: this script's folder)."""
     out_dir = out_dir or Path(__file__).resolve().parent
