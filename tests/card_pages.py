@@ -1,0 +1,66 @@
+"""Pages of several cards for the tests, drawn by ``samples/make_samples.py``.
+
+The drawing code lives with the sample generator (one home); the tests import it by
+file path, as the accuracy harness does. Every person is made up.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import random
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+MAKE_SAMPLES = REPO / "samples" / "make_samples.py"
+#: The dev set of real-format photocopy pages, beside the project (never copied in).
+DOCUMENTS = REPO.parent / "shared" / "documents"
+
+
+def make_samples() -> ModuleType:
+    """``samples/make_samples.py`` as a module (``samples`` is not a package)."""
+    loaded = sys.modules.get("make_samples")
+    if loaded is not None:
+        return loaded
+    spec = importlib.util.spec_from_file_location("make_samples", MAKE_SAMPLES)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_samples"] = module  # dataclasses look the module up while building
+    spec.loader.exec_module(module)
+    return module
+
+
+def font_available() -> bool:
+    """Whether the card font the generator needs is installed."""
+    return bool(make_samples().FONT_PATH.is_file())
+
+
+def page_bytes(page: Any, seed: int = 1) -> bytes:
+    """``page`` (a ``make_samples.CardPage``) drawn and encoded as a scan would be."""
+    samples = make_samples()
+    image = samples.draw_card_page(page, random.Random(seed))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG" if page.desk else "PNG", quality=90)
+    return buffer.getvalue()
+
+
+def people(count: int, seed: int = 7) -> list[Any]:
+    """``count`` made-up people."""
+    samples = make_samples()
+    rng = random.Random(seed)
+    return [samples.make_person(rng) for _ in range(count)]
+
+
+def field_forms(data: Any) -> dict[str, str]:
+    """An engine's ``CardData`` in the forms of ``make_samples.side_truth``."""
+    info = data.info
+    out = {name: getattr(info, name) or "" for name in
+           ("name", "sex", "nation", "address", "number", "authority", "timelimit")}  # fmt: skip
+    birth = ""
+    if info.year and (info.month or "").isdigit() and (info.day or "").isdigit():
+        birth = f"{info.year}-{int(info.month):02d}-{int(info.day):02d}"
+    out["birth"] = birth
+    return out

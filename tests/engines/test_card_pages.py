@@ -1,0 +1,104 @@
+"""The offline engine on pages of several cards: the dev set and generated pages.
+
+Done when (README, "Documents"): every two-sided page of the dev set gives both sides
+with every field right; on generated pages no side is lost and at least 95% of fields
+are exact.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from tests.card_pages import DOCUMENTS, field_forms, font_available, make_samples, page_bytes
+
+
+def _available() -> bool:
+    from batch_ocr.engines.local import available
+
+    return available()
+
+
+pytestmark = [
+    pytest.mark.skipif(not _available(), reason="the 'local' extra is not installed"),
+    pytest.mark.slow,
+]
+needs_documents = pytest.mark.skipif(
+    not DOCUMENTS.is_dir(), reason="../shared/documents is not beside the project"
+)
+STAMP_WORDS = ("复印", "无效", "仅限", "仅供", "使用")
+#: Pages drawn for the generated-page test: every layout of ``card_pages`` once.
+GENERATED_PAGES = 8
+
+
+def _two_sided_pages() -> list[str]:
+    if not DOCUMENTS.is_dir():
+        return []
+    return sorted(
+        meta["file"]
+        for meta in (json.loads(p.read_text(encoding="utf-8")) for p in DOCUMENTS.glob("*.json"))
+        if sorted(meta["sides"]) == ["back", "front"]
+    )
+
+
+def _truth(meta: dict) -> dict[str, str]:
+    truth = dict(meta["truth"])
+    start, _, end = truth.pop("timelimit").partition("-")
+    truth["timelimit"] = f"{start.replace('.', '')}-{end.replace('.', '')}"
+    return truth
+
+
+@needs_documents
+@pytest.mark.parametrize("file_name", _two_sided_pages() or ["(no two-sided page)"])
+def test_every_two_sided_dev_page_gives_both_sides_with_every_field_right(
+    file_name: str,
+) -> None:
+    from batch_ocr.engines.local import recognise
+
+    meta = json.loads((DOCUMENTS / file_name).with_suffix(".json").read_text(encoding="utf-8"))
+    result = recognise((DOCUMENTS / file_name).read_bytes())
+    assert result.cards == ()  # one row: the front and the back are one card
+    assert result.data.side == "both"
+    got = field_forms(result.data)
+    assert {name: got[name] for name in _truth(meta)} == _truth(meta)
+
+
+@needs_documents
+def test_a_blank_copy_template_is_no_id_card() -> None:
+    from batch_ocr.engines.local import recognise
+    from batch_ocr.rows import row_from_card
+
+    result = recognise((DOCUMENTS / "a4_photocopy_blank_template.png").read_bytes())
+    row = row_from_card("t.png", result.data, attempts=1, sha256="")
+    assert result.cards == ()
+    assert (row.status, row.side, row.name, row.address) == ("not_id_card", "", "", "")
+
+
+@pytest.mark.skipif(not font_available(), reason="the card font is not installed")
+def test_generated_pages_lose_no_side_and_fields_are_exact() -> None:
+    from batch_ocr.cards import CardRead
+    from batch_ocr.engines.local import recognise
+
+    samples = make_samples()
+    pages = samples.card_pages(random.Random(13), GENERATED_PAGES)
+    exact = total = 0
+    wrong = []
+    for page in pages:
+        result = recognise(page_bytes(page, seed=len(page.name)))
+        given = result.cards or (CardRead(result.data),)
+        expected = samples.card_page_rows(page)
+        # No side lost, none invented: the same rows, sides and card numbers.
+        assert [(g.card, g.data.side) for g in given] == [
+            (e["card"], e["side"]) for e in expected], page.name
+        for got, want in zip(given, expected, strict=True):
+            fields = field_forms(got.data)
+            # Every page is stamped 复印无效 and watermarked 仅限/仅供…使用: never in a field.
+            assert not [v for v in fields.values() if any(s in v for s in STAMP_WORDS)]
+            for name, value in want["truth"].items():
+                total += 1
+                exact += fields[name] == value
+                if fields[name] != value:
+                    wrong.append((page.name, name, value, fields[name]))
+    assert exact / total >= 0.95, wrong

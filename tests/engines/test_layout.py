@@ -1,0 +1,89 @@
+"""Finding every card on a page by its outline (no OCR): counts, order, crops."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from tests.card_pages import DOCUMENTS, font_available, make_samples, page_bytes, people
+
+cv2 = pytest.importorskip("cv2")
+pytestmark = pytest.mark.skipif(not font_available(), reason="the card font is not installed")
+
+from batch_ocr.engines.local import _layout, _vision  # noqa: E402 - needs cv2
+
+
+def _cards(image_bytes: bytes) -> list:
+    return _layout.find_cards(_vision.decode(image_bytes))
+
+
+def _page(*kinds: str, **options: object) -> bytes:
+    samples = make_samples()
+    a, b = people(2)
+    owners = {"front": a, "back": a, "front2": b, "back2": b}
+    cards = tuple(
+        samples.PageCard(kind.rstrip("2"), None if kind == "bank" else owners[kind])
+        for kind in kinds
+    )
+    return page_bytes(samples.CardPage("test", cards, **options))
+
+
+def test_a_grey_a4_copy_holds_two_cards_front_first() -> None:
+    quads = _cards(_page("front", "back"))
+    assert len(quads) == 2
+    assert quads[0].mean(axis=0)[1] < quads[1].mean(axis=0)[1]
+
+
+def test_four_sides_come_in_reading_order() -> None:
+    quads = _cards(_page("front", "back", "front2", "back2", columns=2))
+    centres = [q.mean(axis=0) for q in quads]
+    assert len(quads) == 4
+    (x1, y1), (x2, y2), (x3, y3), (x4, y4) = centres
+    assert x1 < x2 and x3 < x4 and max(y1, y2) < min(y3, y4)
+
+
+def test_a_page_scanned_sideways_still_holds_two_cards() -> None:
+    assert len(_cards(_page("front", "back", page_turns=1))) == 2
+
+
+def test_an_id_card_beside_a_bank_card_on_a_desk() -> None:
+    quads = _cards(_page("front", "bank", columns=2, grey=False, stamps=False, desk=True))
+    assert len(quads) == 2
+
+
+def test_each_card_is_cut_out_straight_for_a_call() -> None:
+    crops = _layout.card_crops(_page("front", "back"))
+    assert len(crops) == 2
+    for crop in crops:
+        width, height = Image.open(io.BytesIO(crop)).size
+        assert width > height and abs(width / height - 856 / 540) < 0.02
+    assert _layout.count_cards(_page("front", "back")) == 2
+
+
+def test_a_photo_of_one_card_is_not_cut() -> None:
+    samples = make_samples()
+    front, _ = samples.draw_front(people(1)[0])
+    buffer = io.BytesIO()
+    front.save(buffer, "JPEG")
+    assert len(_cards(buffer.getvalue())) <= 1
+    assert _layout.card_crops(buffer.getvalue()) == []
+    assert _layout.count_cards(buffer.getvalue()) == 0
+
+
+def test_small_coloured_rectangles_are_no_cards() -> None:
+    from tests.hostile.corpus import jpeg_bytes
+
+    for seed in ("with space.jpg", "=HYPERLINK(1).jpg", "a", "b", "c"):
+        assert _layout.count_cards(jpeg_bytes(seed)) == 0
+
+
+@pytest.mark.skipif(not DOCUMENTS.is_dir(), reason="../shared/documents is not beside the project")
+@pytest.mark.parametrize(
+    ("name", "count"),
+    [("bdci_photocopy_nixueting.jpg", 2), ("bdci_photocopy_huangwu.jpg", 2),
+     ("a4_photocopy_blank_template.png", 2), ("grey_specimen_daiyongming.jpg", 1)],
+)  # fmt: skip
+def test_dev_set_pages(name: str, count: int) -> None:
+    assert len(_cards((DOCUMENTS / name).read_bytes())) == count
