@@ -264,3 +264,12 @@ def test_every_reported_name_is_a_known_check() -> None:
     bad_back = dataclasses.replace(BACK, valid_from="2000-01-01", valid_to="2003-01-01")
     names = checks.check_row(bad_front, as_of=AS_OF) + checks.check_row(bad_back, as_of=AS_OF)
     assert set(names) <= set(checks.CHECKS)
+
+
+def test_a_row_with_both_sides_gets_the_checks_of_both() -> None:
+    both = dataclasses.replace(FRONT, side="both", authority=BACK.authority,
+                               valid_from="2015-03-01", valid_to="2025-03-01")  # fmt: skip
+    assert checks.check_row(both, as_of=datetime.date(2026, 1, 1)) == ["expired"]
+    broken = dataclasses.replace(both, id_number="110105194912310021", valid_to="2025-03-02")
+    assert checks.check_row(broken, as_of=datetime.date(2026, 1, 1)) == [
+        "id_checksum", "validity_period_invalid", "expired"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from batch_ocr import pairing
@@ -284,3 +286,27 @@ def test_paired_card_is_frozen() -> None:
     [card] = pair_rows([front("a_front.jpg")]).cards
     with pytest.raises(AttributeError):
         card.pair_status = "complete"  # type: ignore[misc]
+
+
+def test_a_page_with_both_sides_is_a_complete_card_before_any_name_rule() -> None:
+    both = Row(file="p/copy_1.png", status="ok", side="both", name="张三",
+               authority="某公安局", valid_from="2015-03-01", valid_to="2035-03-01")  # fmt: skip
+    # copy_2.png would pair with copy_1.png by name: the page's own card wins.
+    result = pair_rows([both, back("p/copy_2.png")])
+    assert summary(result.cards) == [
+        ("p/copy", "complete", "p/copy_1.png", "p/copy_1.png"),
+        ("p/copy", "back_only", None, "p/copy_2.png"),
+    ]
+    record = next(c for c in result.cards if c.pair_status == "complete").to_dict()
+    assert (record["front_file"], record["back_file"]) == ("p/copy_1.png", "p/copy_1.png")
+    assert (record["name"], record["authority"]) == ("张三", "某公安局")
+    assert record["front_status"] == record["back_status"] == "ok"
+
+
+def test_numbered_cards_of_one_page_are_never_guessed_into_pairs() -> None:
+    rows = [dataclasses.replace(front("four.png"), card=1),
+            dataclasses.replace(back("four.png"), card=2),
+            dataclasses.replace(front("four.png", name="李四"), card=3),
+            dataclasses.replace(back("four.png"), card=4)]  # fmt: skip
+    (card,) = pair_rows(rows).cards
+    assert card.pair_status == "ambiguous" and len(card.members) == 4

@@ -1,0 +1,129 @@
+"""Pages of several cards through a whole run: offline, and through the API emulator.
+
+What a user checks (README, "Documents"): a two-sided copy is one row with side ``both``
+and every field; a page of four sides is four numbered rows; a bank card beside an ID
+card adds no row; a rerun pays nothing and keeps every row; through the API a two-sided
+page costs exactly two billable calls, which ``--dry-run`` announces.
+"""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.card_pages import font_available, make_samples, page_bytes, people
+from tests.e2e_support import demo_env, emulator_process, stats_of
+
+
+def _available() -> bool:
+    from batch_ocr.engines.local import available
+
+    return available()
+
+
+pytestmark = [
+    pytest.mark.skipif(not _available(), reason="the 'local' extra is not installed"),
+    pytest.mark.skipif(not font_available(), reason="the card font is not installed"),
+    pytest.mark.slow,
+]
+
+
+def _folder(tmp_path: Path, *names: str) -> tuple[Path, list[Any]]:
+    """Pages named ``copy.png`` (front + back), ``four.png``, ``desk.jpg`` (ID + bank)."""
+    samples = make_samples()
+    a, b = people(2, seed=21)
+    layouts = {
+        "copy.png": samples.CardPage("copy", (samples.PageCard("front", a),
+                                              samples.PageCard("back", a, upside_down=True))),
+        "four.png": samples.CardPage("four", (samples.PageCard("front", a),
+                                              samples.PageCard("back", a),
+                                              samples.PageCard("front", b),
+                                              samples.PageCard("back", b)), columns=2),
+        "desk.jpg": samples.CardPage("desk", (samples.PageCard("bank"),
+                                              samples.PageCard("front", b)),
+                                     columns=2, grey=False, stamps=False, desk=True),
+    }  # fmt: skip
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for name in names:
+        (scans / name).write_bytes(page_bytes(layouts[name]))
+    return scans, [a, b]
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "batch_ocr", *args], env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def test_offline_run_over_pages_of_cards(tmp_path: Path) -> None:
+    scans, (a, b) = _folder(tmp_path, "copy.png", "four.png", "desk.jpg")
+    out = tmp_path / "out.csv"
+    args = (str(scans), "-o", str(out), "--engine", "local", "--workers", "1",
+            "--portraits", str(tmp_path / "faces"), "--as-of", "2026-01-01")  # fmt: skip
+    done = _run(*args)
+    assert done.returncode == 0, done.stderr
+    columns, rows = _rows(out)
+    assert columns[-1] == "card"  # appended after every existing column
+    shown = [(r["file"], r["card"], r["side"], r["status"]) for r in rows]
+    assert shown == [
+        ("copy.png", "", "both", "ok"),
+        ("desk.jpg", "", "front", "ok"),
+        ("four.png", "1", "front", "ok"), ("four.png", "2", "back", "ok"),
+        ("four.png", "3", "front", "ok"), ("four.png", "4", "back", "ok"),
+    ]  # fmt: skip
+    copy = rows[0]
+    assert (copy["name"], copy["id_number"].rstrip("\t"), copy["authority"]) == (
+        a.name, a.number, a.authority)
+    assert copy["valid_from"] == a.valid_from.isoformat()
+    assert Path(copy["portrait_file"]).name == "copy.jpg"
+    assert Path(rows[2]["portrait_file"]).name == "four.card1.jpg"
+    assert rows[1]["name"] == b.name  # the ID card beside the bank card
+    assert "行" not in rows[1]["name"] and not rows[1]["authority"]
+
+    again = _run(*args)
+    assert again.returncode == 0, again.stderr
+    assert _rows(out)[1] == rows  # nothing redone, every card row kept
+
+
+def test_pair_takes_a_two_sided_page_as_a_complete_card(tmp_path: Path) -> None:
+    scans, (a, _) = _folder(tmp_path, "copy.png")
+    out = tmp_path / "cards.csv"
+    done = _run(str(scans), "-o", str(out), "--engine", "local", "--workers", "1", "--pair")
+    assert done.returncode == 0, done.stderr
+    _, rows = _rows(out)
+    assert [(r["front_file"], r["back_file"], r["pair_status"]) for r in rows] == [
+        ("copy.png", "copy.png", "complete")]
+    assert (rows[0]["name"], rows[0]["authority"]) == (a.name, a.authority)
+
+
+def test_a_two_sided_page_through_the_api_costs_two_billable_calls(tmp_path: Path) -> None:
+    scans, (a, _) = _folder(tmp_path, "copy.png")
+    out = tmp_path / "out.csv"
+    with emulator_process("--engine", "local", "--workers", "1") as url:
+        env = demo_env(BATCH_OCR_ENDPOINT=url)
+        dry = _run(str(scans), "-o", str(out), "--dry-run", env=env)
+        assert dry.returncode == 0, dry.stderr
+        assert "a real run would make 2 calls" in dry.stderr
+        assert stats_of(url)["calls"] == 0
+        done = _run(str(scans), "-o", str(out), env=env)
+        assert done.returncode == 0, done.stderr
+        stats = stats_of(url)
+    assert stats["billable"] == 2 and stats["calls"] == 2
+    _, rows = _rows(out)
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["side"], row["status"], row["engine"], row["card"]) == ("both", "ok", "api", "")
+    assert (row["name"], row["id_number"].rstrip("\t")) == (a.name, a.number)
+    assert (row["authority"], row["valid_from"]) == (a.authority, a.valid_from.isoformat())
+    assert row["attempts"] == "2"
