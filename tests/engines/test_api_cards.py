@@ -12,9 +12,10 @@ from PIL import Image
 
 from batch_ocr.api_client import Recognition
 from batch_ocr.engines import crops
-from batch_ocr.engines.api import ApiEngine, calls_for
+from batch_ocr.engines.api import ApiEngine
 from batch_ocr.imaging import prepare
 from batch_ocr.models import CardData, CardInfo
+from batch_ocr.settings import Settings
 from tests.card_pages import font_available, make_samples, page_bytes, people
 
 pytestmark = pytest.mark.skipif(not font_available(), reason="the card font is not installed")
@@ -39,6 +40,13 @@ FRONT = CardData(order_no="1", result=0, side="front", info=CardInfo(name="张�
 BACK = CardData(order_no="2", result=0, side="back",
                 info=CardInfo(authority="某市公安局", timelimit="20180727-20380727"),
                 validity={"authority": True, "timelimit": True})  # fmt: skip
+def _engine(client: FakeClient) -> ApiEngine:
+    """The API engine with its HTTP client replaced by ``client`` (never started)."""
+    engine = ApiEngine(Settings())
+    engine._client = client  # type: ignore[assignment]
+    return engine
+
+
 NOT_A_CARD = CardData(order_no="3", result=0, side="front", info=CardInfo(),
                       validity={"name": False, "number": False})  # fmt: skip
 
@@ -54,7 +62,7 @@ def _copy_page() -> bytes:
 @needs_opencv
 async def test_a_two_sided_page_costs_two_calls_each_a_straight_card() -> None:
     client = FakeClient(FRONT, BACK)
-    engine = ApiEngine(client)  # type: ignore[arg-type]
+    engine = _engine(client)
     result = await engine.recognise(prepare(_copy_page()))
     assert len(client.images) == 2
     for sent in client.images:
@@ -72,16 +80,17 @@ async def test_a_bank_card_answered_as_no_card_adds_no_row() -> None:
                                      samples.PageCard("bank")),
                             columns=2, grey=False, stamps=False, desk=True)  # fmt: skip
     client = FakeClient(FRONT, NOT_A_CARD)
-    result = await ApiEngine(client).recognise(prepare(page_bytes(page)))  # type: ignore[arg-type]
+    result = await _engine(client).recognise(prepare(page_bytes(page)))
     assert (result.data.side, result.cards, result.attempts) == ("front", (), 2)
 
 
 @needs_opencv
 def test_dry_run_counts_a_call_per_card() -> None:
-    assert calls_for(prepare(_copy_page()).payload) == 2
+    engine = ApiEngine(Settings())  # a dry run never starts its engine
+    assert engine.calls_for(prepare(_copy_page())) == 2
     single = io.BytesIO()
     make_samples().draw_front(people(1)[0])[0].save(single, "JPEG")
-    assert calls_for(single.getvalue()) == 1
+    assert engine.calls_for(prepare(single.getvalue())) == 1
 
 
 async def test_without_opencv_pages_are_sent_whole_and_the_run_says_so_once(
@@ -91,7 +100,7 @@ async def test_without_opencv_pages_are_sent_whole_and_the_run_says_so_once(
     monkeypatch.setattr(crops, "_warned", False)
     page = prepare(_copy_page())
     client = FakeClient(BACK, BACK)
-    engine = ApiEngine(client)  # type: ignore[arg-type]
+    engine = _engine(client)
     with caplog.at_level(logging.WARNING, logger="batch_ocr"):
         first = await engine.recognise(page)
         await engine.recognise(page)
@@ -99,4 +108,4 @@ async def test_without_opencv_pages_are_sent_whole_and_the_run_says_so_once(
     assert first.data.side == "back" and first.attempts == 1
     warnings = [r.getMessage() for r in caplog.records if "not split" in r.getMessage()]
     assert len(warnings) == 1
-    assert calls_for(page.payload) == 1
+    assert engine.calls_for(page) == 1
