@@ -68,6 +68,22 @@ def merge_sides(front: CardData, back: CardData) -> CardData:
     )
 
 
+def front_side(data: CardData) -> CardData:
+    """The front alone of a ``both`` card: what the provider answers for a page it is sent
+    whole, since it reads one side per call (the emulator answers so)."""
+    if data.side != BOTH:
+        return data
+    back_keys = set(BACK_INFO)
+    return CardData(
+        order_no=data.order_no,
+        result=data.result,
+        side="front",
+        info=CardInfo(**{name: getattr(data.info, name) for name in FRONT_INFO}),
+        validity={k: v for k, v in data.validity.items() if k not in back_keys},
+        image_url=data.image_url,
+    )
+
+
 def _not_a_card(reads: Sequence[CardRead]) -> CardRead:
     """The one row of an image that holds no ID card side: the first card's answer."""
     if reads:

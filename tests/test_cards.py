@@ -88,3 +88,12 @@ def test_a_merged_card_is_scan_failed_only_when_neither_side_was_read() -> None:
 def test_a_scan_failed_side_is_still_an_id_card_side() -> None:
     assert is_id_side(front(result=1))
     assert not is_id_side(other())
+
+
+def test_the_front_alone_of_a_both_card_is_what_the_provider_answers_for_a_page() -> None:
+    from batch_ocr.cards import front_side
+
+    alone = front_side(merge_sides(front(), back()))
+    assert alone.side == "front" and alone.info.name == "张三"
+    assert alone.info.authority is None and set(alone.validity) == set(FRONT_OK)
+    assert front_side(back()) == back()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from batch_ocr.cards import front_side
 from batch_ocr.emulator import CONTROL_PREFIX
 from batch_ocr.emulator.answers import (
     gateway_answer,
@@ -192,11 +193,13 @@ async def _recognise_locally(
         result = await state.engine.recognise(image)
     except Exception:  # noqa: BLE001 - any engine failure is this call's 500
         return _seller_answer(state, 500), False
+    # The provider reads one side per call: a page sent whole is answered by its front.
+    one_side = front_side(result.data)
     url = None
-    if result.portrait_jpeg is not None and result.data.side == "front":
+    if result.portrait_jpeg is not None and one_side.side == "front":
         token = state.portraits.add(result.portrait_jpeg)
         url = portrait_url(request, PORTRAIT_ROUTE, token)
-    data = recognised_data(result.data, state.seller.next_order_no(), url)
+    data = recognised_data(one_side, state.seller.next_order_no(), url)
     state.stats.count_billable(sha256)
     return _seller_answer(state, 200, data), True
 
