@@ -35,6 +35,15 @@ def _warn_once() -> None:
         )
 
 
+def prepare() -> None:
+    """Load the card finder now (OpenCV takes a few tenths of a second to import), or
+    say now that pages will not be split: at the start of a run, not at its first page."""
+    if not available():
+        _warn_once()
+        return
+    from batch_ocr.engines.local import _layout  # noqa: F401 - imported for its import time
+
+
 def card_crops(image_bytes: bytes) -> list[bytes]:
     """One straightened JPEG per card when the image holds several; else empty.
 
