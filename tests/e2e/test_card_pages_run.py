@@ -127,3 +127,26 @@ def test_a_two_sided_page_through_the_api_costs_two_billable_calls(tmp_path: Pat
     assert (row["name"], row["id_number"].rstrip("\t")) == (a.name, a.number)
     assert (row["authority"], row["valid_from"]) == (a.authority, a.valid_from.isoformat())
     assert row["attempts"] == "2"
+
+
+def test_pdf_and_tiff_copies_give_both_sides_per_page(tmp_path: Path) -> None:
+    """The generator's scanned documents: each page a grey copy of one person's card."""
+    import json
+
+    scans = tmp_path / "scans"
+    make_samples().write_documents(scans)
+    truths = [json.loads(line) for line in
+              (scans / "documents.jsonl").read_text(encoding="utf-8").splitlines()]  # fmt: skip
+    (scans / "documents.jsonl").unlink()
+    out = tmp_path / "out.csv"
+    done = _run(str(scans), "-o", str(out), "--engine", "local", "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    rows = {(r["file"], r["page"]): r for r in _rows(out)[1]}
+    assert len(rows) == len(truths)
+    for truth in truths:
+        row = rows[(truth["file"], str(truth["page"]))]
+        assert (row["side"], row["card"], row["status"]) == ("both", "", "ok")
+        front, back = truth["front"], truth["back"]
+        assert (row["name"], row["id_number"].rstrip("\t"), row["address"]) == (
+            front["name"], front["number"], front["address"])
+        assert row["authority"] == back["authority"]
