@@ -8,7 +8,10 @@ ID number is generated here with a GB 11643-1999 check character.
 
 Regenerate with ``python samples/make_samples.py``. ``python samples/make_samples.py
 --documents DIR`` writes A4 photocopy pages (front above back, grey) into ``DIR`` as a
-3-page PDF and a 2-page TIFF, with their truths (:func:`write_documents`).
+3-page PDF and a 2-page TIFF, with their truths (:func:`write_documents`);
+``--card-pages DIR`` writes pages of several cards (two-sided copies, four sides, an ID
+card beside a bank card, stamped and watermarked) with the rows each must give
+(:func:`write_card_pages`).
 The output is deterministic: the people are fixed, every random choice comes from a
 seeded ``random.Random``, and files
 are saved without timestamps at fixed quality, so two runs give byte-identical files
@@ -1280,9 +1283,10 @@ def main(out_dir: Path | None = None) -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--documents"] and len(sys.argv) == 3:
+    writers = {"--documents": write_documents, "--card-pages": write_card_pages}
+    if sys.argv[1:2] and sys.argv[1] in writers and len(sys.argv) == 3:
         try:
-            for name in write_documents(Path(sys.argv[2])):
+            for name in writers[sys.argv[1]](Path(sys.argv[2])):
                 print(name)
         except FontMissingError as exc:
             print(f"make_samples: {exc}", file=sys.stderr)
