@@ -102,3 +102,24 @@ def test_generated_pages_lose_no_side_and_fields_are_exact() -> None:
                 if fields[name] != value:
                     wrong.append((page.name, name, value, fields[name]))
     assert exact / total >= 0.95, wrong
+
+
+@pytest.mark.skipif(not font_available(), reason="the card font is not installed")
+def test_a_copy_whose_card_edges_cannot_be_seen_is_split_by_its_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Paper as grey as the cards: no outline, yet the front and the back are told apart."""
+    from batch_ocr.engines.local import _layout, _vision, recognise
+
+    samples = make_samples()
+    monkeypatch.setattr(samples, "COPY_PAPER_RGB", (233, 234, 236))
+    person = samples.make_person(random.Random(3))
+    page = samples.CardPage("pale", (samples.PageCard("front", person),
+                                     samples.PageCard("back", person)))  # fmt: skip
+    image_bytes = page_bytes(page)
+    assert _layout.find_cards(_vision.decode(image_bytes)) == []  # really no outline
+    result = recognise(image_bytes)
+    assert (result.data.side, result.cards) == ("both", ())
+    got = field_forms(result.data)
+    want = {**samples.side_truth(person, "front"), **samples.side_truth(person, "back")}
+    assert sum(got[k] == v for k, v in want.items()) >= len(want) - 1, (got, want)
