@@ -394,6 +394,30 @@ def long_field_cases(count: int, seed: int) -> list[Case]:
 
 #: The generated sets: name -> (builder, default seed). ``synthetic`` is the original
 #: phone-photo set, kept as it was so its numbers compare across versions.
+def page_cases(count: int, seed: int) -> list[Case]:
+    """Pages of cards drawn by ``make_samples.card_pages``: A4 copies (colour or grey,
+    stamped 复印无效 and watermarked 仅限…使用, back upside down, page sideways or upside
+    down) and desk photos of an ID side beside a bank card, read whole by the engine.
+
+    One person per page: the page's expected row (``both`` for a front and a back) is its
+    truth. Pages of two people's cards are left to ``tests/engines/test_card_pages.py``,
+    which checks every numbered row (this harness merges a case's fields).
+    """
+    samples = load_make_samples()
+    rng = random.Random(seed)
+    cases: list[Case] = []
+    while len(cases) < count:
+        for page in samples.card_pages(rng, 8):
+            rows = samples.card_page_rows(page)
+            if len(rows) != 1 or len(cases) >= count:
+                continue
+            image = samples.draw_card_page(page, rng)
+            image_bytes = _encode(image, "JPEG" if page.desk else "PNG")
+            cases.append(Case(page.name, image_bytes, str(rows[0]["side"]),
+                              dict(rows[0]["truth"]), [page.name]))  # fmt: skip
+    return cases
+
+
 GENERATED_SETS = {
     "synthetic": (lambda count, seed: synthetic_cases(count, seed), 8),
     "bilingual": (bilingual_cases, 14),
@@ -401,6 +425,7 @@ GENERATED_SETS = {
     "flat": (flat_cases, 16),
     "small": (small_cases, 17),
     "long": (long_field_cases, 18),
+    "pages": (page_cases, 19),
 }
 
 
