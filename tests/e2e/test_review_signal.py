@@ -66,7 +66,8 @@ def test_rows_carry_warnings_and_the_review_signal(
             assert code == 1  # broken.jpg is rejected
 
     columns, rows = _csv(out_csv)
-    assert columns[-3:] == ["warnings", "needs_review", "review_reasons"]
+    # Appended columns: the review signal, then the card's number on a page of cards.
+    assert columns[-4:] == ["warnings", "needs_review", "review_reasons", "card"]
     by_file = {row["file"]: row for row in rows}
     photocopy = by_file["copy_front.jpg"]
     assert (photocopy["status"], photocopy["warnings"]) == ("ok", "copy")
