@@ -9,9 +9,11 @@ timeouts and dropped connections.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -203,18 +205,21 @@ class ApiClient:
         session: aiohttp.ClientSession,
         *,
         sleep: Sleep = asyncio.sleep,
-        before_call: Callable[[], Awaitable[None]] | None = None,
+        call_slot: Callable[[], AbstractAsyncContextManager[None]] | None = None,
     ) -> None:
         self._settings = settings
         self._session = session
         self._sleep = sleep
-        self._before_call = before_call
+        self._call_slot = call_slot or contextlib.nullcontext
         self.calls = 0
         self.retries = 0
 
     async def _send_once(self, body: bytes) -> CardData:
-        if self._before_call is not None:
-            await self._before_call()
+        """One attempt, inside the engine's call slot (budget, rate, fatal stop)."""
+        async with self._call_slot():
+            return await self._attempt(body)
+
+    async def _attempt(self, body: bytes) -> CardData:
         settings = self._settings
         headers = signing.signed_headers(
             settings.api.secret_id or "", settings.api.secret_key_value(), settings.api.source

@@ -6,6 +6,7 @@
     ├── ConfigError            usage or configuration problem          -> exit 2
     ├── RunLockedError         another run holds the state lock        -> exit 75
     ├── CallBudgetExhausted    --max-calls reached: the image waits for the next run
+    ├── RunStopping            the run is stopping: the image waits for the next run
     ├── FatalRunError          nothing more can succeed in this run    -> exit 3
     │   ├── OutputError        the output or state cannot be written (disk full)
     │   ├── UnreachableError   the API never answered: wrong endpoint, network down
@@ -42,6 +43,10 @@ class RunLockedError(BatchOcrError):
 
 class CallBudgetExhausted(BatchOcrError):
     """A billed call was refused because ``--max-calls`` calls were made already."""
+
+
+class RunStopping(BatchOcrError):
+    """The run is stopping (Ctrl-C, SIGTERM): a call not yet started is not started."""
 
 
 class FatalRunError(BatchOcrError):

@@ -24,7 +24,7 @@ from batch_ocr.cards import CardRead
 from batch_ocr.dedup import ContentDedup
 from batch_ocr.discovery import Candidate, WalkStats, walk_sources
 from batch_ocr.engines.base import Engine, EngineResult
-from batch_ocr.errors import CallBudgetExhausted, FatalRunError, FileError, OutputError
+from batch_ocr.errors import CallBudgetExhausted, FatalRunError, FileError, OutputError, RunStopping
 from batch_ocr.imaging import PreparedImage
 from batch_ocr.pool import run_pool
 from batch_ocr.resume import FileDecision, ResumePolicy, decide_pages, reusable_rows
@@ -98,12 +98,14 @@ class BatchRun:
         """Stop starting new work; what is in flight finishes and is written."""
         self._interrupted = True
         self.stop_event.set()
+        self.engine.halt(RunStopping("the run is stopping"))
 
     def fail(self, error: FatalRunError) -> None:
         """Stop the run for ``error`` (the first one wins); in-flight work finishes."""
         if self._fatal is None:
             self._fatal = error
         self.stop_event.set()
+        self.engine.halt(error)
 
     async def run(self) -> RunSummary:
         """Process every candidate; return the summary (never raises for a file)."""
@@ -208,6 +210,9 @@ class BatchRun:
         except CallBudgetExhausted:
             self._budget_exhausted = True
             self.stop_event.set()
+            self.counters.not_attempted += 1
+            return False
+        except RunStopping:
             self.counters.not_attempted += 1
             return False
         except Exception as exc:  # noqa: BLE001 - a bug must cost one row, not the run

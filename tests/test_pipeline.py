@@ -253,3 +253,23 @@ async def test_without_a_journal_copies_met_later_are_not_recognised_again(
     engine = FakeEngine()
     rows, batch = await run(engine, scans, concurrency=1)
     assert len(engine.seen) == 1 and len(rows) == 6 and batch.summary().reused == 5
+
+
+async def test_a_stop_halts_the_engine_so_waiting_images_start_no_call(scans: Path) -> None:
+    """Ctrl-C and fatal errors tell the engine: an image waiting for a call slot must not
+    be paid for after the run decided to stop."""
+    from batch_ocr.errors import BatchOcrError, OutputError, RunStopping
+
+    class Halting(FakeEngine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.halted: list[BatchOcrError] = []
+
+        def halt(self, reason: BatchOcrError) -> None:
+            self.halted.append(reason)
+
+    engine = Halting()
+    batch = BatchRun(engine, [scans], lambda row: None)
+    batch.request_stop()
+    batch.fail(OutputError("disk full"))
+    assert [type(r) for r in engine.halted] == [RunStopping, OutputError]

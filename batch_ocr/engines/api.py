@@ -23,7 +23,7 @@ from batch_ocr.engines import crops
 from batch_ocr.engines.base import Engine, EngineCounters, EngineResult, PortraitUnavailable
 from batch_ocr.engines.call_gate import CallGate, UnreachableBreaker
 from batch_ocr.engines.registry import EngineOptions
-from batch_ocr.errors import ApiError, FatalRunError
+from batch_ocr.errors import ApiError, BatchOcrError, FatalRunError
 from batch_ocr.imaging import API_LIMITS, PreparedImage
 from batch_ocr.meters import RateLimit
 from batch_ocr.settings import Settings
@@ -44,7 +44,8 @@ class ApiEngine(Engine):
         self._sleep = options.sleep or asyncio.sleep
         api = settings.api
         self.gate = CallGate(max_calls=options.max_calls,
-                             rate=RateLimit(api.qps) if api.qps else None)
+                             rate=RateLimit(api.qps) if api.qps else None,
+                             max_in_flight=settings.concurrency)
         self.breaker = UnreachableBreaker()
         self._session: aiohttp.ClientSession | None = None
         self._client: ApiClient | None = None
@@ -59,7 +60,7 @@ class ApiEngine(Engine):
         await asyncio.to_thread(crops.prepare)
         self._session = make_session(self._settings)
         self._client = ApiClient(self._settings, self._session, sleep=self._sleep,
-                                 before_call=self.gate.admit)
+                                 call_slot=self.gate.slot)
 
     async def recognise(self, image: PreparedImage) -> EngineResult:
         cards = await asyncio.to_thread(crops.card_crops, image.payload)
@@ -102,6 +103,9 @@ class ApiEngine(Engine):
         no request slot waits for disk work (tests/benchmarks, throughput)."""
         concurrency = self._settings.concurrency
         return concurrency + max(2, concurrency // 4)
+
+    def halt(self, reason: BatchOcrError) -> None:
+        self.gate.stop(reason)
 
     def counters(self) -> EngineCounters:
         if self._client is None:

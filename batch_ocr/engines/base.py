@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from batch_ocr.cards import CardRead
+from batch_ocr.errors import BatchOcrError
 from batch_ocr.imaging import ImageLimits, PreparedImage
 from batch_ocr.models import CardData
 
@@ -101,6 +102,14 @@ class Engine(ABC):
         Works on an engine that was not started; may take CPU (run it off the loop).
         """
         return 1
+
+    def halt(self, reason: BatchOcrError) -> None:  # noqa: B027 - engines without waits skip it
+        """The run is stopping: start no new call; images waiting for one raise ``reason``.
+
+        Calls already out finish. An engine that holds images waiting for a slot (the
+        API engine holds more images than requests) must not start them after this:
+        they would be paid for and, after a fatal output error, not written.
+        """
 
     async def fetch_portrait(self, url: str) -> bytes:
         """The portrait behind ``data.image_url`` (an engine that gives links has it)."""

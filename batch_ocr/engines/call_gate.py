@@ -11,7 +11,12 @@ before each attempt, retries included:
 
 from __future__ import annotations
 
-from batch_ocr.errors import CallBudgetExhausted, FatalRunError, UnreachableError
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from batch_ocr.errors import BatchOcrError, CallBudgetExhausted, FatalRunError, UnreachableError
 from batch_ocr.meters import RateLimit
 
 #: Files that may fail to reach an API that never answered before the run stops.
@@ -49,19 +54,38 @@ class UnreachableBreaker:
 
 
 class CallGate:
-    """Admits one call at a time through the three rules of the module docstring."""
+    """Admits one call at a time through the three rules of the module docstring.
 
-    def __init__(self, *, max_calls: int | None = None, rate: RateLimit | None = None) -> None:
+    ``slot`` also bounds the calls out at once (``--concurrency``): the run holds more
+    images than that, and an image waiting for a connection must meet rule 1 when it
+    gets one, not before (a fatal answer to the call ahead of it must stop it).
+    """
+
+    def __init__(self, *, max_calls: int | None = None, rate: RateLimit | None = None,
+                 max_in_flight: int | None = None) -> None:
         self._max_calls = max_calls
         self._rate = rate
         self._calls = 0
-        self._fatal: FatalRunError | None = None
+        self._fatal: BatchOcrError | None = None
+        self._in_flight = asyncio.Semaphore(max_in_flight) if max_in_flight else None
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one call: admitted on entry; a fatal error inside stops the gate
+        before the next call can be admitted."""
+        async with self._in_flight or contextlib.nullcontext():
+            await self.admit()
+            try:
+                yield
+            except FatalRunError as exc:
+                self.stop(exc)
+                raise
 
     @property
     def calls(self) -> int:
         return self._calls
 
-    def stop(self, error: FatalRunError) -> None:
+    def stop(self, error: BatchOcrError) -> None:
         """No call starts after this; each later one raises ``error`` again."""
         if self._fatal is None:
             self._fatal = error

@@ -230,3 +230,32 @@ def test_the_api_engine_declares_itself() -> None:
     assert ApiEngine.name == "api"
     assert ApiEngine.billed is True
     assert ApiEngine.image_limits is not None
+
+
+async def test_a_halted_gate_refuses_waiting_calls_with_the_reason() -> None:
+    from batch_ocr.errors import RunStopping
+
+    gate = CallGate(max_in_flight=1)
+    entered = asyncio.Event()
+    release = asyncio.Event()
+
+    async def first() -> None:
+        async with gate.slot():
+            entered.set()
+            await release.wait()
+
+    holder = asyncio.create_task(first())
+    await entered.wait()
+
+    async def second() -> None:
+        async with gate.slot():
+            raise AssertionError("a call started after the stop")
+
+    waiting = asyncio.create_task(second())
+    await asyncio.sleep(0)
+    gate.stop(RunStopping("the run is stopping"))
+    release.set()
+    await holder
+    with pytest.raises(RunStopping):
+        await waiting
+    assert gate.calls == 1
