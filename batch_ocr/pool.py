@@ -38,6 +38,7 @@ async def run_pool(
                 skipped(item)
                 continue
             await queue.put((item,))
+        await queue.put(None)  # the end: each worker passes it on to the next
 
     async def worker() -> None:
         while (entry := await queue.get()) is not None:
@@ -45,6 +46,9 @@ async def run_pool(
                 skipped(entry[0])
                 continue
             await work(entry[0])
+        # Passed on, not counted out per worker: a count taken while workers were
+        # still exiting left one waiting for ever (seen with a full queue at a stop).
+        queue.put_nowait(None)  # there is room: this worker just took it out
 
     workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
     producer = asyncio.create_task(produce())
@@ -57,9 +61,6 @@ async def run_pool(
                 if task.done():
                     task.result()  # re-raises what killed it; everything is cancelled below
             await asyncio.wait([producer, *workers], return_when=asyncio.FIRST_COMPLETED)
-        for task in workers:
-            if not task.done():
-                await queue.put(None)
         await asyncio.gather(*workers)
     except BaseException:
         for task in (producer, *workers):
