@@ -5,6 +5,10 @@ The input is what the OCR read on a card already turned upright: text lines with
 boxes in card pixels. Lines are grouped into rows, labels are found even when the OCR
 merges them with the value (``姓名李小红``) or misreads one of their characters, and each
 value is normalised to what the API engine returns (``API_CONTRACT.md``, "Response").
+
+Here the side is decided; the steps live apart: ``_rows`` (lines into rows),
+``_labels`` (labels and digits in a row's text), ``_front`` and ``_back`` (each side's
+fields), ``_parsed`` (the result's shape).
 """
 
 from __future__ import annotations

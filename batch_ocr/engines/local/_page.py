@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 from batch_ocr.cards import CardRead
 from batch_ocr.engines.local import _fields, _labels, _layout, _vision
 from batch_ocr.engines.local._parsed import Parsed
+from batch_ocr.engines.local._reading import _read_card, _Reading
+from batch_ocr.engines.local._result import _card_data, column_confidence
 from batch_ocr.engines.local._rows import Row as TextRow
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from batch_ocr.engines.local._reading import _Reading
 
 FRONT_LABELS = ("姓名", "性别", "民族", "出生", "住址")
 NUMBER_LABEL = "公民身份号码"
@@ -64,8 +64,6 @@ def read_cards(image: np.ndarray, quads: Sequence[np.ndarray]) -> list[CardRead]
 
     None lets the caller read the picture whole: the outlines may have been wrong.
     """
-    from batch_ocr.engines.local._reading import _read_card
-
     reads: list[CardRead] = []
     any_text = False
     for quad in quads:
@@ -84,8 +82,6 @@ def read_cards(image: np.ndarray, quads: Sequence[np.ndarray]) -> list[CardRead]
 
 def card_read(parsed: Parsed, portrait: bytes | None = None) -> CardRead:
     """One card's answer in the provider's shape, with its fields' confidence."""
-    from batch_ocr.engines.local._result import _card_data, column_confidence
-
     return CardRead(_card_data(parsed), portrait, confidence=column_confidence(parsed))
 
 
