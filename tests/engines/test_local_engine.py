@@ -126,15 +126,15 @@ def test_the_number_is_read_off_its_place_on_a_rectified_front(
     sample_cards: dict[str, Any], sample_bytes: Any
 ) -> None:
     """The fallback for a number the detector lost (a stamp across it) reads its band."""
-    from batch_ocr.engines.local import _engine, _vision
+    from batch_ocr.engines.local import _bands, _vision
 
     card = _vision.fit_long_side(_vision.decode(sample_bytes(FRONT)), _vision.CARD_WIDTH_PX)
-    line = _engine._read_number_band(card)
+    line = _bands._read_number_band(card)
     assert line is not None
     assert line.text == expected(sample_cards, FRONT)["info"]["number"]
     # Where no number is printed (a back), nothing is invented.
     back = _vision.fit_long_side(_vision.decode(sample_bytes(BACK)), _vision.CARD_WIDTH_PX)
-    assert _engine._read_number_band(back) is None
+    assert _bands._read_number_band(back) is None
 
 
 def test_warnings_come_with_the_recognition(sample_bytes: Any) -> None:

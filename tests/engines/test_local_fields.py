@@ -9,16 +9,10 @@ import pytest
 
 from batch_ocr import id_rules
 from batch_ocr.engines.local import _checks as checks
-from batch_ocr.engines.local._fields import (
-    Row,
-    TextLine,
-    after_label,
-    anchor_address,
-    clean,
-    group_rows,
-    parse,
-    strip_label,
-)
+from batch_ocr.engines.local._fields import parse
+from batch_ocr.engines.local._front import anchor_address
+from batch_ocr.engines.local._labels import after_label, strip_label
+from batch_ocr.engines.local._rows import Row, TextLine, clean, group_rows
 
 
 def rows(*texts: str) -> list[Row]:
@@ -204,7 +198,7 @@ def test_bilingual_front_keeps_only_the_chinese() -> None:
 
 
 def test_small_lines_of_another_script_are_dropped_on_a_rectified_card() -> None:
-    from batch_ocr.engines.local._engine import _drop_other_script_lines
+    from batch_ocr.engines.local._reading import _drop_other_script_lines
 
     lines = [
         TextLine("音夏夏艺串ēT", 0.56, 146, 219, 246, 242),  # a Yi line above the address
@@ -246,7 +240,7 @@ def test_a_stamp_across_two_rows_does_not_join_them() -> None:
     ],
 )
 def test_a_period_read_off_its_place_must_be_lawful(start: str, end: str, lawful: bool) -> None:
-    from batch_ocr.engines.local._engine import _lawful_period
+    from batch_ocr.engines.local._bands import _lawful_period
 
     assert _lawful_period(start, end) is lawful
 
@@ -256,6 +250,6 @@ def test_a_period_read_off_its_place_must_be_lawful(start: str, end: str, lawful
     [("汉效", "汉"), ("怒复", "怒"), ("票汉", "汉"), ("土家", "土家"), ("维吾尔族", "维吾尔")],
 )
 def test_nation_snaps_to_the_listed_one_inside_junk(read: str, nation: str) -> None:
-    from batch_ocr.engines.local._fields import _snap_nation
+    from batch_ocr.engines.local._front import _snap_nation
 
     assert _snap_nation(read) == nation

@@ -9,12 +9,8 @@ nothing is downloaded at run time. ``recognise`` reads one image synchronously;
     LocalEngineError (a FileError)   this file failed in the local engine -> an error row
 """
 
-from batch_ocr.engines.local._engine import (
-    LocalEngine,
-    LocalEngineError,
-    LocalRecognition,
-    available,
-    recognise,
-)
+from batch_ocr.engines.local._engine import LocalEngine, available
+from batch_ocr.engines.local._recognise import recognise
+from batch_ocr.engines.local._result import LocalEngineError, LocalRecognition
 
 __all__ = ["LocalEngine", "LocalEngineError", "LocalRecognition", "available", "recognise"]

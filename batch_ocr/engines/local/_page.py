@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from batch_ocr.cards import CardRead
-from batch_ocr.engines.local import _fields, _layout, _vision
-from batch_ocr.engines.local._fields import Row as TextRow
+from batch_ocr.engines.local import _fields, _labels, _layout, _vision
+from batch_ocr.engines.local._parsed import Parsed
+from batch_ocr.engines.local._reading import _read_card, _Reading
+from batch_ocr.engines.local._result import _card_data, column_confidence
+from batch_ocr.engines.local._rows import Row as TextRow
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from batch_ocr.engines.local._engine import _Reading
 
 FRONT_LABELS = ("姓名", "性别", "民族", "出生", "住址")
 NUMBER_LABEL = "公民身份号码"
@@ -38,9 +39,9 @@ def label_counts(rows: Sequence[TextRow]) -> tuple[int, int]:
     texts = [r.text for r in rows]
     joined = "".join(texts)
     front = sum(label in joined for label in FRONT_LABELS)
-    front += any(_fields.find_label(t, NUMBER_LABEL) is not None for t in texts)
+    front += any(_labels.find_label(t, NUMBER_LABEL) is not None for t in texts)
     back = sum(
-        any(_fields.find_label(t, label) is not None for t in texts) for label in BACK_LABELS
+        any(_labels.find_label(t, label) is not None for t in texts) for label in BACK_LABELS
     ) + (BACK_TITLE in joined)
     return front, back
 
@@ -63,8 +64,6 @@ def read_cards(image: np.ndarray, quads: Sequence[np.ndarray]) -> list[CardRead]
 
     None lets the caller read the picture whole: the outlines may have been wrong.
     """
-    from batch_ocr.engines.local._engine import _read_card
-
     reads: list[CardRead] = []
     any_text = False
     for quad in quads:
@@ -72,7 +71,7 @@ def read_cards(image: np.ndarray, quads: Sequence[np.ndarray]) -> list[CardRead]
         if reading.parsed.side in ("front", "back"):
             any_text = True
         if not is_id_card(reading):
-            reads.append(card_read(_fields.Parsed(side="none")))
+            reads.append(card_read(Parsed(side="none")))
             continue
         portrait = None
         if reading.parsed.side == "front" and reading.card_frame:
@@ -81,14 +80,12 @@ def read_cards(image: np.ndarray, quads: Sequence[np.ndarray]) -> list[CardRead]
     return reads if any_text else None
 
 
-def card_read(parsed: _fields.Parsed, portrait: bytes | None = None) -> CardRead:
+def card_read(parsed: Parsed, portrait: bytes | None = None) -> CardRead:
     """One card's answer in the provider's shape, with its fields' confidence."""
-    from batch_ocr.engines.local._engine import _card_data, column_confidence
-
     return CardRead(_card_data(parsed), portrait, confidence=column_confidence(parsed))
 
 
-def split_sides(rows: Sequence[TextRow]) -> tuple[_fields.Parsed, _fields.Parsed] | None:
+def split_sides(rows: Sequence[TextRow]) -> tuple[Parsed, Parsed] | None:
     """A front and a back read as one picture, split where one side's text ends.
 
     The outlines come first; this is for a page whose card edges cannot be seen (a copy
@@ -100,7 +97,7 @@ def split_sides(rows: Sequence[TextRow]) -> tuple[_fields.Parsed, _fields.Parsed
     front_labels, back_labels = label_counts(rows)
     if front_labels < MIN_FRONT_LABELS or back_labels < 1:
         return None
-    best: tuple[int, _fields.Parsed, _fields.Parsed] | None = None
+    best: tuple[int, Parsed, Parsed] | None = None
     for cut in range(1, len(rows)):
         top, bottom = _fields.parse(rows[:cut]), _fields.parse(rows[cut:])
         if {top.side, bottom.side} != {"front", "back"}:

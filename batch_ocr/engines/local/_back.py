@@ -1,0 +1,74 @@
+"""Reading the emblem side of a card: issuing authority and period of validity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from batch_ocr.engines.local import _checks as checks
+from batch_ocr.engines.local._labels import (
+    _AUTHORITY_LABEL,
+    _PERIOD_LABEL,
+    _PERIOD_RE,
+    _cjk_only,
+    digits,
+    find_label,
+)
+from batch_ocr.engines.local._parsed import Parsed, _least
+from batch_ocr.engines.local._rows import Row
+
+
+def parse_back(rows: Sequence[Row]) -> Parsed:
+    """Read the emblem side: issuing authority and period of validity."""
+    texts = [r.text for r in rows]
+    period_row: int | None = None
+    timelimit = ""
+    for i, text in enumerate(texts):
+        match = _PERIOD_RE.search(digits(text))
+        if match:
+            groups = match.groups()
+            end = "".join(groups[3:6]) if groups[3] else checks.LONG_TERM
+            timelimit = f"{''.join(groups[0:3])}-{end}"
+            period_row = i
+            break
+    if period_row is None:
+        for i, text in enumerate(texts):
+            if find_label(text, _PERIOD_LABEL) is not None:
+                period_row = i
+                break
+
+    authority_parts: list[str] = []
+    authority_rows: list[int] = []
+    label_row: int | None = None
+    for i, text in enumerate(texts):
+        end_at = find_label(text, _AUTHORITY_LABEL)
+        if end_at is not None:
+            label_row = i
+            authority_parts.append(_cjk_only(text[end_at:]))
+            authority_rows.append(i)
+            break
+    if label_row is not None:
+        # A long office name wraps onto the next row (above the period of validity).
+        stop = period_row if period_row is not None and period_row > label_row else len(texts)
+        for i in range(label_row + 1, stop):
+            if find_label(texts[i], _PERIOD_LABEL) is not None:
+                break
+            authority_parts.append(_cjk_only(texts[i]))
+            authority_rows.append(i)
+    else:
+        for i, text in enumerate(texts):
+            value = _cjk_only(text)
+            if value.endswith(checks.AUTHORITY_SUFFIXES):
+                authority_parts.append(value)
+                authority_rows.append(i)
+                break
+    authority = "".join(authority_parts)
+    info = {"authority": authority, "timelimit": timelimit}
+    validity = {
+        "authority": checks.authority_ok(authority),
+        "timelimit": checks.timelimit_ok(timelimit),
+    }
+    confidence = {
+        "authority": _least(rows, authority_rows) if authority else 0.0,
+        "timelimit": _least(rows, [period_row]) if timelimit else 0.0,
+    }
+    return Parsed(side="back", info=info, validity=validity, confidence=confidence)

@@ -1,0 +1,68 @@
+"""Fallback reads of a field off the place a rectified card prints it.
+
+When the detector lost the ID number or the period of validity (a stamp across it,
+glare), the band where the card prints it is read directly, and what is read is kept
+only if it passes its check (the number's check character, a lawful period).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from batch_ocr import id_rules
+from batch_ocr.checks import validity_period_ok
+from batch_ocr.engines.local._checks import LONG_TERM, timelimit_ok
+from batch_ocr.engines.local._labels import _ID_RE, _PERIOD_RE, digits
+from batch_ocr.engines.local._rows import TextLine, clean
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: Where a front prints the ID number, as fractions of the rectified card (left, top,
+#: right, bottom): a generous band, then a tight one (the samples and the specimens).
+NUMBER_BANDS = ((0.28, 0.77, 0.95, 0.92), (0.29, 0.79, 0.82, 0.90))
+#: Where a back prints the period of validity (right of its label), the same way.
+PERIOD_BANDS = ((0.38, 0.78, 0.92, 0.92), (0.40, 0.80, 0.85, 0.89))
+
+
+def _read_period_band(card: np.ndarray) -> TextLine | None:
+    """The period of validity read off its place on a rectified back, if it is a lawful
+    one (the end 5, 10 or 20 years after the start, on the same day, or 长期)."""
+    from batch_ocr.engines.local import _ocr
+
+    height, width = card.shape[:2]
+    for x0, y0, x1, y1 in PERIOD_BANDS:
+        box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
+        (text, score), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
+        match = _PERIOD_RE.search(digits(clean(text)))
+        if match is None:
+            continue
+        start = "".join(match.groups()[0:3])
+        end = "".join(match.groups()[3:6]) if match.group(4) else LONG_TERM
+        if _lawful_period(start, end):
+            printed = f"{start[:4]}.{start[4:6]}.{start[6:]}-"
+            printed += end if end == LONG_TERM else f"{end[:4]}.{end[4:6]}.{end[6:]}"
+            return TextLine(printed, score, *map(float, box))
+    return None
+
+
+def _lawful_period(start: str, end: str) -> bool:
+    """A period a card can carry: real dates, then 长期 or 5, 10 or 20 years to the day."""
+    if not timelimit_ok(f"{start}-{end}"):
+        return False
+    valid_to = end if end == LONG_TERM else f"{end[:4]}-{end[4:6]}-{end[6:]}"
+    return validity_period_ok(f"{start[:4]}-{start[4:6]}-{start[6:]}", valid_to)
+
+
+def _read_number_band(card: np.ndarray) -> TextLine | None:
+    """The ID number read straight off its place on a rectified front, if it checks out."""
+    from batch_ocr.engines.local import _ocr
+
+    height, width = card.shape[:2]
+    for x0, y0, x1, y1 in NUMBER_BANDS:
+        box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
+        (text, score), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
+        match = _ID_RE.search(digits(clean(text)))
+        if match and id_rules.id_number_valid(match.group()):
+            return TextLine(match.group(), score, *map(float, box))
+    return None

@@ -1,0 +1,278 @@
+"""Reading the portrait side of a card: name, sex, nation, birth date, address, number.
+
+Pure Python. ``parse_front`` finds each field's row in turn, from the ID number up
+(every other field sits above it), then lets a checksummed number confirm or correct
+the birth date and sex it encodes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from batch_ocr import id_rules
+from batch_ocr.engines.local import _checks as checks
+from batch_ocr.engines.local._labels import (
+    _ADDRESS_LABEL,
+    _BIRTH_LABEL,
+    _BIRTH_RE,
+    _CJK_RE,
+    _ID_RE,
+    _LONG_DIGITS_RE,
+    _NAME_LABEL,
+    _NATION_LABEL,
+    _NUMBER_LABELS,
+    _SEX_LABEL,
+    _cjk_only,
+    _distance,
+    _has_label,
+    after_label,
+    digits,
+    find_label,
+    strip_label,
+)
+from batch_ocr.engines.local._parsed import Parsed, _least
+from batch_ocr.engines.local._rows import Row
+
+#: A birth date as read: year, month and day, digits only.
+_Birth = tuple[str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _FrontFields:
+    """The fields found on a front, each with the row(s) it was read from."""
+
+    number: str
+    number_row: int | None
+    birth: _Birth | None
+    birth_row: int | None
+    sex: str
+    nation: str
+    sex_row: int | None
+    name: str
+    name_row: int | None
+    address: str
+    address_rows: list[int]
+
+
+def anchor_address(address: str, number: str) -> str:
+    """The address from its province on: what was read before it is not the address.
+
+    Every address on a card begins with its province-level division. The one the ID
+    number's region code names is looked for first (the number is checksummed, the
+    address is not), then any other (the holder may have moved).
+    """
+    expected = id_rules.PROVINCE_NAMES.get(number[:2])
+    names = [expected] if expected else []
+    names += [n for n in id_rules.PROVINCE_NAMES.values() if n != expected]
+    for name in names:
+        at = address.find(name)
+        if at > 0:
+            return address[at:]
+        if at == 0:
+            return address
+    return address
+
+
+def _snap_nation(value: str) -> str:
+    """The nation itself if listed, else the one listed nation a single misread away."""
+    value = value.removesuffix("族")
+    if value in id_rules.NATIONS or len(value) < 2:
+        return value
+    # A misread 民族 label glued in front (票汉): the longest listed nation at the end.
+    for size in (4, 3, 2, 1):
+        if len(value) - size in (1, 2) and value[-size:] in id_rules.NATIONS:
+            return value[-size:]
+    # Something after it (a stamp's 效 across the field): the longest listed nation at
+    # the start, since the field holds nothing else.
+    for size in (4, 3, 2, 1):
+        if len(value) - size in (1, 2) and value[:size] in id_rules.NATIONS:
+            return value[:size]
+    near = [n for n in id_rules.NATIONS if len(n) == len(value) and _distance(n, value) == 1]
+    return near[0] if len(near) == 1 else value
+
+
+def _find_number(texts: Sequence[str]) -> tuple[str, int | None]:
+    """The ID number and its row: a checksummed one first, then any 18, then a long run."""
+    found: list[tuple[int, str, int]] = []
+    for i, text in enumerate(texts):
+        for label in _NUMBER_LABELS:
+            end = find_label(text, label)
+            if end is not None:
+                text = text[end:]
+                break
+        fixed = digits(text)
+        match = _ID_RE.search(fixed)
+        if match:
+            number = match.group()
+            found.append((0 if id_rules.id_number_valid(number) else 1, number, i))
+            continue
+        run = _LONG_DIGITS_RE.search(fixed)
+        if run:
+            found.append((2, run.group(), i))
+    if not found:
+        return "", None
+    _, number, row = min(found, key=lambda f: (f[0], -f[2]))
+    return number, row
+
+
+def parse_front(rows: Sequence[Row]) -> Parsed:
+    """Read the portrait side: name, sex, nation, birth date, address, number."""
+    texts = [r.text for r in rows]
+    values = [r.value_text for r in rows]
+    number, number_row = _find_number(texts)
+    end = number_row if number_row is not None else len(texts)
+    birth, birth_row = _find_birth(texts, end)
+    sex_end = birth_row if birth_row is not None else end
+    sex_row = _find_sex_row(texts, sex_end)
+    sex, nation = _read_sex_and_nation(texts[sex_row]) if sex_row is not None else ("", "")
+    name_end = sex_row if sex_row is not None else sex_end
+    name, name_row = _find_name(texts, values, name_end)
+    start = (birth_row + 1) if birth_row is not None else (sex_row or 0) + 1
+    address, address_rows = _find_address(values, start, end, number)
+    found = _FrontFields(
+        number, number_row, birth, birth_row, sex, nation, sex_row, name, name_row,
+        address, address_rows,
+    )  # fmt: skip
+    return _front_parsed(rows, found)
+
+
+def _find_birth(texts: Sequence[str], end: int) -> tuple[_Birth | None, int | None]:
+    """Birth date: the first row above the number with a year, a month and a day."""
+    birth: _Birth | None = None
+    birth_row: int | None = None
+    for i in range(end):
+        rest, labelled = strip_label(texts[i], _BIRTH_LABEL)
+        match = _BIRTH_RE.search(digits(rest))
+        if match and (labelled or "年" in rest or "月" in rest):
+            birth, birth_row = (match.group(1), match.group(2), match.group(3)), i
+            break
+    return birth, birth_row
+
+
+def _find_sex_row(texts: Sequence[str], sex_end: int) -> int | None:
+    """Sex and nation share a row above the birth date: the labelled one, else one with 男/女."""
+    sex_row = None
+    for i in range(sex_end):
+        text = texts[i]
+        if _has_label(text, _SEX_LABEL) or "民族" in text or "族" in text[2:]:
+            sex_row = i
+            break
+    if sex_row is None:
+        for i in range(1, sex_end):
+            if re.search("[男女]", texts[i]):
+                sex_row = i
+                break
+    return sex_row
+
+
+def _read_sex_and_nation(text: str) -> tuple[str, str]:
+    """Sex and nation off their shared row."""
+    nation = ""
+    rest, _ = strip_label(text, _SEX_LABEL)
+    nation_at = rest.rfind("族")
+    head = rest if nation_at < 0 else rest[:nation_at]
+    match = re.search("[男女]", head)
+    sex = match.group() if match else ""
+    if nation_at >= 0:
+        nation = _cjk_only(rest[nation_at + 1 :])
+    elif match:
+        tail = rest[match.end() :]
+        tail, _ = strip_label(tail, _NATION_LABEL)
+        nation = _cjk_only(tail)
+    nation = _snap_nation(nation)
+    return sex, nation
+
+
+def _find_name(
+    texts: Sequence[str], values: Sequence[str], name_end: int
+) -> tuple[str, int | None]:
+    """Name: the labelled row above the sex row, else the nearest row with Chinese in it."""
+    name = ""
+    candidates = []
+    for i in range(name_end):
+        _, labelled = strip_label(texts[i], _NAME_LABEL)
+        rest = after_label(values[i], _NAME_LABEL)
+        value = _cjk_only(rest, keep="·").strip("·")
+        if value:
+            candidates.append((labelled, i, value))
+    name_row: int | None = None
+    if candidates:
+        labelled_ones = [c for c in candidates if c[0]]
+        _, name_row, name = labelled_ones[0] if labelled_ones else candidates[-1]
+    return name, name_row
+
+
+def _find_address(
+    values: Sequence[str], start: int, end: int, number: str
+) -> tuple[str, list[int]]:
+    """Address: every row between the birth date and the number, label stripped."""
+    address_parts: list[str] = []
+    address_rows: list[int] = []
+    for i in range(start, end):
+        text = values[i]
+        if not address_parts:
+            text = after_label(text, _ADDRESS_LABEL)
+        if any(find_label(text, label) is not None for label in _NUMBER_LABELS):
+            continue
+        part = "".join(ch for ch in text if _CJK_RE.match(ch) or ch.isalnum() or ch in "-#()")
+        if part:
+            address_parts.append(part)
+            address_rows.append(i)
+    address = anchor_address("".join(address_parts), number)
+    return address, address_rows
+
+
+def _front_parsed(rows: Sequence[Row], found: _FrontFields) -> Parsed:
+    """The front's ``Parsed``, with what a checksummed number confirms or corrects."""
+    number, number_row = found.number, found.number_row
+    birth, birth_row = found.birth, found.birth_row
+    sex, nation, sex_row = found.sex, found.nation, found.sex_row
+    name, name_row = found.name, found.name_row
+    address, address_rows = found.address, found.address_rows
+    number_ok = id_rules.id_number_valid(number)
+    birth_date = id_rules.calendar_date(*birth) if birth else None
+    number_score = _least(rows, [number_row])
+    birth_score = _least(rows, [birth_row]) if birth_date else 0.0
+    sex_score = _least(rows, [sex_row]) if sex else 0.0
+    if number_ok:
+        # A checksummed number is stronger evidence than a date or sex read on their own,
+        # and what it confirms is as sure as the number itself.
+        from_number = id_rules.birth_date_in(number)
+        if from_number is not None:
+            agrees = birth_date == from_number
+            birth_score = max(birth_score, number_score) if agrees else number_score
+            birth_date = from_number
+        if not checks.sex_ok(sex):
+            sex = id_rules.sex_in(number) or sex
+            sex_score = number_score
+        elif sex == id_rules.sex_in(number):
+            sex_score = max(sex_score, number_score)
+    info = {
+        "name": name,
+        "sex": sex,
+        "nation": nation,
+        "year": str(birth_date.year) if birth_date else (birth[0] if birth else ""),
+        "month": str(birth_date.month) if birth_date else (birth[1] if birth else ""),
+        "day": str(birth_date.day) if birth_date else (birth[2] if birth else ""),
+        "address": address,
+        "number": number,
+    }
+    validity = {
+        "name": checks.name_ok(name),
+        "sex": checks.sex_ok(sex),
+        "nation": checks.nation_ok(nation),
+        "birthday": birth_date is not None,
+        "address": checks.address_ok(address),
+        "number": number_ok,
+    }
+    confidence = {
+        "name": _least(rows, [name_row]) if name else 0.0,
+        "sex": sex_score if sex else 0.0,
+        "nation": _least(rows, [sex_row]) if nation else 0.0,
+        "birthday": birth_score if birth_date or birth else 0.0,
+        "address": _least(rows, address_rows) if address else 0.0,
+        "number": number_score if number else 0.0,
+    }
+    return Parsed(side="front", info=info, validity=validity, confidence=confidence)

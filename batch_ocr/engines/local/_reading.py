@@ -1,0 +1,229 @@
+"""Reading the text of one picture: detect, orient, recognise, parse.
+
+``_read`` is one look at an image (a rectified card, or a whole photo): the lines are
+detected, the picture turned upright by their vote, recognised, placed in rows and
+parsed. ``_read_card`` looks at a rectified card cheaply first and again sharper when
+a field was doubtful.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from batch_ocr.engines.local._bands import _read_number_band, _read_period_band
+from batch_ocr.engines.local._fields import parse
+from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, digits
+from batch_ocr.engines.local._parsed import Parsed
+from batch_ocr.engines.local._rows import Row as TextRow
+from batch_ocr.engines.local._rows import TextLine, group_rows
+from batch_ocr.engines.local._stamps import strip_stamps
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: Long side the detector sees a rectified card at (text is then ~17-24 px tall).
+CARD_DET_LONG_SIDE_PX = 512
+#: ... and again at this size when a field read at the first did not pass its check
+#: (small or stamped text): the detector's cost grows with the pixels, so the first
+#: look is cheap and only doubtful cards pay for the second (README, "Offline engine").
+CARD_DET_RETRY_LONG_SIDE_PX = 640
+#: Long side the detector sees a whole photo at, when no card outline was found. At
+#: 960 a worker's peak memory reached 460 MB (the detector's buffers grow with the
+#: pixels); at 720 it stays near 370 MB, with the same fields on every harness set.
+PHOTO_DET_LONG_SIDE_PX = 720
+#: Lines the recogniser is less sure of than this are dropped, as RapidOCR does.
+MIN_LINE_SCORE = 0.5
+#: Right edge of the label column on a rectified front, as a fraction of its width
+#: (labels end at ~0.15, values start at ~0.175 on the samples and the specimens).
+LABEL_COLUMN_RIGHT = 0.165
+#: Where the gap between labels and values is looked for, as fractions of the width.
+LABEL_CUT_RANGE = (0.125, 0.195)
+#: Rows above this fraction of the height have their label in the label column.
+LABELLED_ROWS_BOTTOM = 0.75
+#: Text tilted more than this on a "rectified" card means the outline was wrong.
+MAX_FRAME_TILT_DEG = 2.5
+#: A line lower than this share of the ID number's line, and not surely read Chinese,
+#: is another script's (bilingual cards): labels are ~0.85 of it, those lines ~0.7.
+OTHER_SCRIPT_MAX_HEIGHT = 0.8
+OTHER_SCRIPT_MAX_SCORE = 0.9
+_CHINESE_OR_DIGIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff0-9]")
+
+
+@dataclass
+class _Reading:
+    parsed: Parsed
+    upright: np.ndarray  # the image the text was read on, turned upright
+    card_frame: bool  # whether ``upright`` is the card itself, edge to edge
+    rows: list[TextRow] = field(default_factory=list)  # the text the fields came from
+
+
+def _is_tall(box: np.ndarray) -> bool:
+    """Whether a text box is much taller than wide (text running up or down)."""
+    xs, ys = box[:, 0], box[:, 1]
+    return float(ys.max() - ys.min()) > 1.5 * float(xs.max() - xs.min())
+
+
+def _text_angle(boxes: list[np.ndarray]) -> float:
+    """Median slope of the long text boxes, in degrees (0 when level)."""
+    import numpy as np
+
+    angles = []
+    for box in boxes:
+        dx, dy = box[1] - box[0]
+        if abs(dx) > 2 * np.hypot(*(box[3] - box[0])):
+            angles.append(float(np.degrees(np.arctan2(dy, dx))))
+    return float(np.median(angles)) if angles else 0.0
+
+
+def _split_labels(image: np.ndarray, boxes: list[np.ndarray]) -> list[np.ndarray]:
+    """Cut boxes that run from the label column into the values, at the gap between.
+
+    On a blurred or small card the detector merges ``姓名`` and the name into one line,
+    and the recogniser then misreads the label into the name (``书诸葛霞国``). On a
+    rectified card the label column is known, so the line is cut where the ink is
+    thinnest between the labels' end and the values' start.
+    """
+    import cv2
+    import numpy as np
+
+    height, width = image.shape[:2]
+    lo, hi = int(LABEL_CUT_RANGE[0] * width), int(LABEL_CUT_RANGE[1] * width)
+    gray: np.ndarray | None = None
+    out: list[np.ndarray] = []
+    for box in boxes:
+        xs, ys = box[:, 0], box[:, 1]
+        x0, x1 = float(xs.min()), float(xs.max())
+        y0, y1 = float(ys.min()), float(ys.max())
+        # Only the labelled rows: the number's label is long and sits lower down.
+        if not (
+            x0 < lo and x1 > hi + 0.04 * width and (y0 + y1) / 2 < LABELLED_ROWS_BOTTOM * height
+        ):
+            out.append(box)
+            continue
+        if gray is None:
+            gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        band = gray[max(0, int(y0)) : int(y1) + 1, lo:hi].astype(np.float32)
+        if band.size == 0:
+            out.append(box)
+            continue
+        ink = (255.0 - band).mean(axis=0)
+        cut = float(lo + int(np.argmin(ink)))
+        out.append(np.array([[x0, y0], [cut, y0], [cut, y1], [x0, y1]], dtype=np.float32))
+        out.append(np.array([[cut, y0], [x1, y0], [x1, y1], [cut, y1]], dtype=np.float32))
+    return out
+
+
+def _read_card(card: np.ndarray) -> _Reading:
+    """Read a rectified card: a cheap look, and a sharper one if a field was doubtful."""
+    reading = _read(card, rectified=True)
+    if reading.parsed.side == "none" or all(reading.parsed.validity.values()):
+        return reading
+    again = _read(card, rectified=True, det_side=CARD_DET_RETRY_LONG_SIDE_PX)
+    return again if _valid_fields(again) > _valid_fields(reading) else reading
+
+
+def _valid_fields(reading: _Reading) -> int:
+    return -1 if reading.parsed.side == "none" else sum(reading.parsed.validity.values())
+
+
+def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) -> _Reading:
+    """Detect, orient, recognise and parse the text of ``image``."""
+    import numpy as np
+
+    from batch_ocr.engines.local import _ocr
+
+    if det_side is None:
+        det_side = CARD_DET_LONG_SIDE_PX if rectified else PHOTO_DET_LONG_SIDE_PX
+    boxes = _ocr.detect(image, long_side_px=det_side)
+    if not rectified and boxes:
+        # Text running up or down the picture: the card lies on its side. Turn it a
+        # quarter clockwise; if that was the wrong way, the 180° vote below fixes it.
+        tall = sum(1 for b in boxes if _is_tall(b))
+        if tall > len(boxes) / 2:
+            image = _ocr.rotate_image(image, 1)
+            boxes = _ocr.detect(image, long_side_px=det_side)
+    crops = [_ocr.crop_line(image, box) for box in boxes]
+    upright_votes, flipped_votes = _ocr.upside_down_votes(crops)
+    height, width = image.shape[:2]
+    if flipped_votes > upright_votes:
+        image = _ocr.rotate_image(image, 2)
+        boxes = [(np.array([width - 1, height - 1], dtype=np.float32) - b)[[2, 3, 0, 1]]
+                 for b in boxes]  # fmt: skip
+        crops = [_ocr.rotate_image(c, 2) for c in crops]
+    angle = _text_angle(boxes)
+    # A rectified card has level text; tilted text means the outline found was not the
+    # card's (a busy background), so its frame is not trusted for labels or portrait.
+    card_frame = rectified and abs(angle) < MAX_FRAME_TILT_DEG
+    if card_frame:
+        boxes = _split_labels(image, boxes)
+        crops = [_ocr.crop_line(image, box) for box in boxes]
+    rotation = None if abs(angle) < 1.0 else _rotation_matrix(angle, image.shape)
+    lines = []
+    for box, (text, score) in zip(boxes, _ocr.read_lines(crops), strict=True):
+        # Stamps and watermarks of a copy (复印无效, 仅限…使用) are never part of a field.
+        text = strip_stamps(text)
+        if score < MIN_LINE_SCORE or not text.strip():
+            continue
+        points = box if rotation is None else box @ rotation[:, :2].T + rotation[:, 2]
+        xs, ys = points[:, 0], points[:, 1]
+        lines.append(
+            TextLine(
+                text, score, float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+            )
+        )
+    if card_frame:
+        lines = _drop_other_script_lines(lines)
+    label_column = LABEL_COLUMN_RIGHT * image.shape[1] if card_frame else None
+    parsed = parse(group_rows(lines, label_column_right=label_column))
+    if card_frame and parsed.side == "front" and not parsed.validity.get("number"):
+        # The detector lost the number (a stamp across it, glare): read where the card
+        # prints it, and keep what passes the check character.
+        number_line = _read_number_band(image)
+        if number_line is not None:
+            lines.append(number_line)
+            parsed = parse(group_rows(lines, label_column_right=label_column))
+    elif card_frame and parsed.side == "back" and not parsed.validity.get("timelimit"):
+        period_line = _read_period_band(image)
+        if period_line is not None:
+            lines.append(period_line)
+            parsed = parse(group_rows(lines, label_column_right=label_column))
+    rows = group_rows(lines, label_column_right=label_column)
+    return _Reading(parsed, image, card_frame, rows)
+
+
+def _drop_other_script_lines(lines: list[TextLine]) -> list[TextLine]:
+    """Lines of a bilingual card's other script, which the recogniser reads as junk.
+
+    Uyghur, Tibetan, Mongolian, Yi, Korean or Zhuang lines sit above or beside the
+    Chinese in a smaller type. On a rectified card the ID number's line gives the scale:
+    a line much lower than it whose text is neither Chinese nor digits, or that the
+    recogniser is unsure of, is the other script. Chinese labels and a year printed
+    apart are small too, but read surely.
+    """
+    import statistics
+
+    numbers = [ln.height for ln in lines if _LONG_DIGITS_RE.search(digits(ln.text))]
+    if not numbers:
+        return lines
+    small = OTHER_SCRIPT_MAX_HEIGHT * statistics.median(numbers)
+    return [
+        ln for ln in lines
+        if ln.height >= small
+        or (ln.score >= OTHER_SCRIPT_MAX_SCORE and _CHINESE_OR_DIGIT.search(ln.text))
+    ]  # fmt: skip
+
+
+def _rotation_matrix(angle_deg: float, shape: tuple[int, ...]) -> np.ndarray:
+    """A 2x3 rotation that levels text lines sloping by ``angle_deg``.
+
+    Rows are grouped by height on the card; on a card photographed at 10° a long row's
+    ends differ in height by more than a line, so the boxes are levelled first.
+    """
+    import cv2
+    import numpy as np
+
+    center = (shape[1] / 2, shape[0] / 2)
+    matrix: np.ndarray = cv2.getRotationMatrix2D(center, angle_deg, 1.0).astype(np.float32)
+    return matrix

@@ -1,0 +1,125 @@
+"""Offline recognition of one image: bytes in, the provider-shaped ``CardData`` out.
+
+``recognise`` is the whole job for one image, synchronous and CPU-bound: decode, find
+and straighten the card, turn it upright, read the text, parse the fields. The OCR
+models are a lazy per-process singleton (``_ocr.models``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from batch_ocr.cards import CardRead, assemble
+from batch_ocr.engines.local._reading import _read, _read_card, _Reading, _valid_fields
+from batch_ocr.engines.local._result import (
+    LocalEngineError,
+    LocalRecognition,
+    _card_data,
+    column_confidence,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: Long side a page without outlines is read at when the photo-sized reading failed: on
+#: an A4 page at 1280 px a card's text is ~8 px tall, too small to read.
+PAGE_LONG_SIDE_PX = 2000
+#: Whole pictures whose proportions are this close to a card's are taken as the card.
+CARD_ASPECT_TOLERANCE = 0.12
+
+
+def recognise(image_bytes: bytes) -> LocalRecognition:
+    """Recognise one ID card image; a pure function of the bytes.
+
+    Raises ``LocalEngineError`` for bytes that are not a decodable image, or when the
+    ``local`` extra is not installed.
+    """
+    try:
+        from batch_ocr.engines.local import _ocr, _vision
+    except ImportError as exc:
+        raise LocalEngineError(
+            "local_engine_missing", f"the local engine needs the 'local' extra: {exc}"
+        ) from exc
+    try:
+        image = _vision.decode(image_bytes)
+    except _vision.UnreadableImageError as exc:
+        raise LocalEngineError("unreadable_image", str(exc)) from exc
+
+    from batch_ocr.engines.local import _layout, _page
+
+    quads = _layout.find_cards(image)
+    if len(quads) >= 2:
+        # A page of several cards (a copy with front and back, an ID beside a bank card).
+        reads = _page.read_cards(image, quads)
+        if reads is not None:
+            return _recognition(assemble(reads))
+
+    reading: _Reading | None = None
+    quad = _vision.find_card(image)
+    if quad is None and len(quads) == 1:
+        quad = quads[0]  # a card too small a share of the picture for find_card (on A4)
+    warnings = _image_warnings(image, quad)
+    if quad is not None:
+        reading = _read_card(_vision.warp_card(image, quad))
+    if reading is None or reading.parsed.side == "none":
+        # No outline, or the outline held no card text: read the whole picture.
+        if _looks_like_whole_card(image):
+            # The picture is the card: make it landscape; the text vote fixes 180°.
+            if image.shape[0] > image.shape[1]:
+                image = _ocr.rotate_image(image, 1)
+            whole = _vision.fit_long_side(image, _vision.CARD_WIDTH_PX)
+            reading = _read_card(whole)
+        else:
+            whole = _vision.fit_long_side(image, min(max(image.shape[:2]), 1280))
+            reading = _read(whole, rectified=False)
+        if max(image.shape[:2]) > 1280 and not all(reading.parsed.validity.values()):
+            # A page (an A4 copy) whose cards' outlines were not seen: read it at full
+            # size, and keep it when it believes more fields.
+            page = _read(image, rectified=False, det_side=PAGE_LONG_SIDE_PX)
+            if _valid_fields(page) > _valid_fields(reading):
+                reading = page
+        # No outline seen, yet a front and a back printed one above the other (a copy on
+        # paper as pale as the cards): split the text where the sides meet.
+        sides = _page.split_sides(reading.rows)
+        if sides is not None:
+            return _recognition(assemble([_page.card_read(p) for p in sides]))
+
+    portrait = None
+    if reading.parsed.side == "front" and reading.card_frame:
+        portrait = _vision.portrait_jpeg(reading.upright)
+    return LocalRecognition(
+        data=_card_data(reading.parsed),
+        portrait_jpeg=portrait,
+        confidence=column_confidence(reading.parsed),
+        warnings=warnings,
+    )
+
+
+def _image_warnings(image: np.ndarray, quad: np.ndarray | None) -> tuple[str, ...] | None:
+    """The image warnings from the pixels and outline at hand (no second decode).
+
+    None when they fail (a bug): the run then computes them itself.
+    """
+    from batch_ocr import image_warnings
+
+    try:
+        return tuple(image_warnings.detect(image, quad))
+    except Exception:  # noqa: BLE001 - advice must never cost the recognition
+        return None
+
+
+def _recognition(rows: list[CardRead]) -> LocalRecognition:
+    """The result for an image whose cards were read one by one (``assemble``d)."""
+    first = rows[0]
+    return LocalRecognition(
+        data=first.data,
+        portrait_jpeg=first.portrait_bytes,
+        confidence=dict(first.confidence),
+        cards=tuple(rows) if len(rows) > 1 else (),
+    )
+
+
+def _looks_like_whole_card(image: np.ndarray) -> bool:
+    height, width = image.shape[:2]
+    aspect = max(height, width) / max(1, min(height, width))
+    return abs(aspect - 1.586) / 1.586 < CARD_ASPECT_TOLERANCE

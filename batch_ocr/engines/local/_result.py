@@ -1,0 +1,77 @@
+"""What the offline engine answers for one image, and the error it raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from batch_ocr.cards import CardRead
+from batch_ocr.engines.local._parsed import FRONT_VALIDITY_KEYS, Parsed
+from batch_ocr.errors import FileError
+from batch_ocr.models import CardData, CardInfo
+
+
+class LocalEngineError(FileError):
+    """The offline engine could not process this file (it becomes an ``error`` row)."""
+
+
+#: ``info`` keys -> the output columns their confidence is reported under.
+CONFIDENCE_COLUMNS = {
+    "name": ("name",),
+    "sex": ("sex",),
+    "nation": ("nation",),
+    "birthday": ("birth_date",),
+    "address": ("address",),
+    "number": ("id_number",),
+    "authority": ("authority",),
+    "timelimit": ("valid_from", "valid_to"),
+}
+
+
+@dataclass(frozen=True)
+class LocalRecognition:
+    """What the offline engine read: the provider-shaped ``data``, the portrait, and
+    the recogniser's 0-1 confidence per output column (empty when no card was read)."""
+
+    data: CardData
+    portrait_jpeg: bytes | None
+    confidence: dict[str, float] = field(default_factory=dict)
+    #: ``image_warnings.detect`` on the decoded picture and the outline found in it.
+    warnings: tuple[str, ...] | None = None
+    #: One entry per row when the image held several ID card sides that are not one
+    #: front and one back (``batch_ocr.cards``); ``data`` is then the first's.
+    cards: tuple[CardRead, ...] = ()
+
+
+def column_confidence(parsed: Parsed) -> dict[str, float]:
+    """``Parsed.confidence`` keyed by the output columns (``birth_date``, ``id_number``)."""
+    if parsed.side == "none":
+        return {}
+    return {
+        column: score
+        for key, score in parsed.confidence.items()
+        for column in CONFIDENCE_COLUMNS.get(key, (key,))
+    }
+
+
+def _card_data(parsed: Parsed) -> CardData:
+    if parsed.side == "none":
+        return CardData(
+            result=0,
+            side="front",
+            info=CardInfo(
+                **dict.fromkeys(
+                    ("name", "sex", "nation", "year", "month", "day", "address", "number"), ""
+                )
+            ),  # fmt: skip
+            validity=dict.fromkeys(FRONT_VALIDITY_KEYS, False),
+            image_url=None,
+        )
+    # result 1 ("scan failed"): we saw a card but could read nothing believable off it.
+    result = 0 if any(parsed.validity.values()) else 1
+    return CardData(
+        result=result,
+        side=parsed.side,
+        info=CardInfo(**parsed.info),
+        validity=dict(parsed.validity),
+        image_url=None,
+    )
