@@ -11,7 +11,6 @@ habit 13). Each stage has its own module: the walk (``discovery``), the bounded 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,16 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from batch_ocr import image_warnings, jobs, portraits, statuses
-from batch_ocr.cards import CardRead
-from batch_ocr.dedup import ContentDedup
+from batch_ocr import jobs, statuses
 from batch_ocr.discovery import Candidate, WalkStats, walk_sources
-from batch_ocr.engines.base import Engine, EngineResult
-from batch_ocr.errors import CallBudgetExhausted, FatalRunError, FileError, OutputError, RunStopping
-from batch_ocr.imaging import PreparedImage
+from batch_ocr.engines.base import Engine
+from batch_ocr.errors import CallBudgetExhausted, FatalRunError, OutputError, RunStopping
 from batch_ocr.pool import run_pool
-from batch_ocr.resume import FileDecision, ResumePolicy, decide_pages, reusable_rows
-from batch_ocr.rows import Row, row_from_card
+from batch_ocr.recognition import ImageRows
+from batch_ocr.resume import FileDecision, ResumePolicy, decide_pages
+from batch_ocr.rows import Row
 from batch_ocr.state import FileStamp, Journal
 from batch_ocr.summary import RunCounters, RunSummary
 
@@ -85,8 +82,9 @@ class BatchRun:
                                     retry_failed=self.options.retry_failed)
         self._on_row = on_row
         self._walk_stats = WalkStats()
-        self.dedup: ContentDedup[list[Row]] = ContentDedup()
-        self._dry_run_shas: set[str] = set()
+        self.images = ImageRows(engine, policy=self._policy, counters=self.counters,
+                                final_rows=self._final_rows, dry_run=self.options.dry_run,
+                                portraits_dir=self.options.portraits_dir)
         self._started = time.monotonic()
         self._interrupted = False
         self._budget_exhausted = False
@@ -202,7 +200,7 @@ class BatchRun:
         """One page to its rows (one per card found on it); False when the run must not
         go on with this file."""
         try:
-            rows = [loaded] if isinstance(loaded, Row) else await self._rows_for(loaded)
+            rows = [loaded] if isinstance(loaded, Row) else await self.images.rows_for(loaded)
         except FatalRunError as exc:
             self.fail(exc)
             self.counters.not_attempted += 1
@@ -229,12 +227,18 @@ class BatchRun:
             return False
         retryable = any(statuses.retry_next_run(r.status, r.error_code) for r in rows)
         if self.journal is not None and not retryable:
-            self.dedup.forget(rows[0].sha256)  # the journal answers for it now
+            self.images.dedup.forget(rows[0].sha256)  # the journal answers for it now
         for row in rows:
             self.counters.rows_by_status[row.status] += 1
             if self._on_row is not None:
                 self._on_row(row, self.counters)
         return True
+
+    async def _final_rows(self, sha256: str) -> list[Row] | None:
+        journal = self.journal
+        if journal is None or self.options.force:
+            return None
+        return await self._in_writer(lambda: journal.final_rows_for_content(sha256))
 
     def _write(self, rows: list[Row], candidate: Candidate, stamp: FileStamp,
                page_count: int) -> None:
@@ -247,80 +251,6 @@ class BatchRun:
                                 page_count=page_count)
         for row in rows:
             self.sink(row)
-
-    # -- one image (a file or a page) --------------------------------------------------
-
-    async def _rows_for(self, loaded: jobs.FileJob) -> list[Row]:
-        """The rows of one image (one per card found), or none when nothing is due."""
-        earlier = reusable_rows(await self._final_rows(loaded.sha256), self._policy)
-        if earlier is not None:
-            self.counters.reused += 1
-            return await self._copy(earlier, loaded)
-        if self.options.dry_run:
-            if loaded.sha256 not in self._dry_run_shas:
-                self._dry_run_shas.add(loaded.sha256)
-                # One per card found on a page, for an engine that reads a card per call.
-                # (Awaited first: ``+= await`` would read the count before the wait.)
-                calls = await asyncio.to_thread(self.engine.calls_for, loaded.image)
-                self.counters.would_call += calls
-            return []
-        rows, is_copy = await self.dedup.once(loaded.sha256, lambda: self._recognise(loaded))
-        if is_copy:
-            self.counters.reused += 1
-            return await self._copy(rows, loaded)
-        return rows
-
-    async def _final_rows(self, sha256: str) -> list[Row] | None:
-        journal = self.journal
-        if journal is None or self.options.force:
-            return None
-        return await self._in_writer(lambda: journal.final_rows_for_content(sha256))
-
-    async def _recognise(self, job: jobs.FileJob) -> list[Row]:
-        try:
-            result = await self.engine.recognise(job.image)
-        except FileError as exc:
-            return [jobs.error_row(job, exc, self.engine.name)]
-        # One row per card when the image held several (README, "Documents").
-        reads = result.cards or (
-            CardRead(result.data, result.portrait_bytes, confidence=result.confidence),)
-        rows = []
-        for read in reads:
-            row = dataclasses.replace(
-                row_from_card(job.file, read.data, attempts=result.attempts,
-                              sha256=job.sha256, fitted=job.image.fitted,
-                              engine=self.engine.name, confidence=read.confidence,
-                              card=read.card),
-                page=job.page)
-            row = dataclasses.replace(row, warnings=await _warnings(row, result, job.image))
-            if self.options.portraits_dir is not None:
-                row = await portraits.save_for_row(row, self.options.portraits_dir,
-                                                   read.portrait_bytes, self.engine)
-            rows.append(row)
-        return rows
-
-    async def _copy(self, rows: list[Row], job: jobs.FileJob) -> list[Row]:
-        """The rows of an image whose content was already recognised (no call made)."""
-        copies = []
-        for row in rows:
-            copy = dataclasses.replace(row, file=job.file, page=job.page, attempts=0,
-                                       portrait_file="", portrait_error="")
-            if self.options.portraits_dir is not None:
-                copy = await portraits.copy_for_row(row, copy, self.options.portraits_dir)
-            copies.append(copy)
-        return copies
-
-
-async def _warnings(row: Row, result: EngineResult, image: PreparedImage) -> list[str]:
-    """The image warnings of a recognised picture: the engine's, else computed here.
-
-    Off the event loop: decoding and measuring take milliseconds of CPU per image.
-    """
-    if row.status not in statuses.WARNED_STATUSES:
-        return []
-    if result.warnings is not None:
-        return list(result.warnings)
-    return await asyncio.to_thread(image_warnings.warnings_for_bytes, image.payload)
 
 
 async def _pool_run(batch: BatchRun) -> None:

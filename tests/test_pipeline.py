@@ -187,7 +187,7 @@ async def test_without_a_journal_dedup_memory_stays_bounded(tmp_path: Path,
     rows: list[Row] = []
     remembered: list[int] = []
     batch = BatchRun(FakeEngine(), [scans], rows.append, options=RunOptions(concurrency=3),
-                     on_row=lambda row, counters: remembered.append(len(batch.dedup)))
+                     on_row=lambda row, counters: remembered.append(len(batch.images.dedup)))
     await batch.run()
     assert len(rows) == 40 and max(remembered) <= 5 + 3
 
