@@ -9,7 +9,7 @@ A row that needs nothing is one a back office can accept without looking (README
 ``missing:<column>``        a field printed on that side came out empty
 ``invalid:<column>``        the engine or the provider marked the field invalid
 ``check:<check>``           a check of ``checks.py`` failed (``expired`` included)
-``warning:<warning>``       an image warning (``image_warnings.py``)
+``warning:<warning>``       an image warning (``image_warnings/``)
 ``low_confidence:<column>`` the engine's confidence in the field is under
                             ``LOW_CONFIDENCE_BELOW``
 ``pair:<pair_status>``      ``--pair`` only: the card is not ``complete``
