@@ -150,22 +150,29 @@ def bench_throughput(ctx: Context) -> None:
     with emulator("--latency-ms", str(scale.latency_ms)) as emu:
         for concurrency in scale.throughput_concurrency:
             ideal_per_s = concurrency / latency_s
-            count = max(scale.throughput_min_images,
-                        round(ideal_per_s * scale.throughput_min_ideal_s))
+            target_applies = concurrency == 64
+            # The target row is the issue's own measure: 2,000 small images, the median
+            # of three whole runs; the others get enough images for 10 s of ideal work.
+            count = scale.throughput_min_images if target_applies else max(
+                scale.throughput_min_images, round(ideal_per_s * scale.throughput_min_ideal_s))
             folder = ctx.work / f"throughput-{count}"
             if not folder.exists():
                 images.write_tiny(folder, count)
-            output = ctx.work / f"throughput-c{concurrency}.csv"
-            emu.reset()
-            emulator_cpu_before = emu.cpu_s()
-            run = run_batch_ocr([folder], output, endpoint=emu.url,
-                                extra=["--concurrency", str(concurrency)])
-            emulator_cpu_s = emu.cpu_s() - emulator_cpu_before
-            counts = _check_run(run, count, output)
+            runs = []
+            for _ in range(3 if target_applies else 1):
+                output = ctx.work / f"throughput-c{concurrency}-{len(runs)}.csv"
+                emu.reset()
+                emulator_cpu_before = emu.cpu_s()
+                attempt = run_batch_ocr([folder], output, endpoint=emu.url,
+                                        extra=["--concurrency", str(concurrency)])
+                emulator_cpu_s = emu.cpu_s() - emulator_cpu_before
+                counts = _check_run(attempt, count, output)
+                runs.append(attempt)
+            walls = sorted(r.wall_s for r in runs)
+            run = next(r for r in runs if r.wall_s == walls[len(walls) // 2])
             achieved_per_s = count / run.wall_s
             ratio = achieved_per_s / ideal_per_s
             in_run = run.summary.get("elapsed_s") or run.wall_s
-            target_applies = concurrency == 64
             ceiling: dict[str, Any] = {}
             if concurrency == 64:
                 # Same images, same emulator, the least client possible: what the
@@ -180,7 +187,8 @@ def bench_throughput(ctx: Context) -> None:
                            "raw_client_cpu_s": round(raw.cpu_s, 3)}
             ctx.add(Result(
                 benchmark=f"throughput C={concurrency}, L={scale.latency_ms:g} ms, "
-                f"{count} images (whole process)",
+                f"{count} images (whole process"
+                + (", median of 3)" if target_applies else ")"),
                 measured=f"{achieved_per_s:.0f} img/s of ideal {ideal_per_s:.0f}",
                 target=">= 0.9 of ideal" if target_applies else "report",
                 ratio=ratio,
@@ -188,6 +196,7 @@ def bench_throughput(ctx: Context) -> None:
                 details={
                     **_run_facts(run),
                     "images": count,
+                    "ratios_of_runs": [round(count / w / ideal_per_s, 3) for w in walls],
                     "ideal_per_s": ideal_per_s,
                     "achieved_per_s": achieved_per_s,
                     "in_run_ratio": (count / in_run) / ideal_per_s,
