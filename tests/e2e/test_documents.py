@@ -59,6 +59,7 @@ def pages_of(rows: list[dict[str, Any]]) -> list[tuple[str, int | None]]:
     return [(row["file"], row["page"]) for row in rows]
 
 
+@pytest.mark.slow
 def test_pages_are_rows_and_a_grown_pdf_costs_only_its_new_page(tmp_path: Path) -> None:
     scans = tmp_path / "scans"
     scans.mkdir()

@@ -13,7 +13,8 @@ import pytest
 from batch_ocr.cli import main
 from tests.e2e_support import demo_env, emulator_in_thread, emulator_process, make_images
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX")
+pytestmark = [pytest.mark.slow,  # a real pseudo-terminal per test
+              pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX")]
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 

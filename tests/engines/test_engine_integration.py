@@ -84,6 +84,7 @@ def test_samples_offline_without_credentials_match_the_fixtures(tmp_path: Path) 
     assert "confidence" not in rows["zhangsan_front.jpg"]  # a JSONL-only column
 
 
+@pytest.mark.slow
 @needs_local
 def test_offline_jsonl_rows_carry_the_confidence_of_each_field(tmp_path: Path) -> None:
     scans = tmp_path / "scans"

@@ -144,6 +144,7 @@ def _run(scans: Path, out: Path, url: str, *extra: str) -> tuple[int, float]:
     return code, time.monotonic() - started
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(BAD_ANSWERS))
 def test_a_bad_answer_ends_as_a_clear_row(tmp_path: Path, case: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:
@@ -282,6 +283,7 @@ EMULATOR_FAULTS: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(EMULATOR_FAULTS))
 def test_emulator_faults_end_as_rows_within_the_attempts(tmp_path: Path, case: str) -> None:
     options, error_code = EMULATOR_FAULTS[case]

@@ -47,8 +47,9 @@ def _local_available() -> bool:
     return available()
 
 
-pytestmark = pytest.mark.skipif(not _local_available(),
-                                reason="the 'local' extra is not installed")
+pytestmark = [pytest.mark.slow,  # a server process started per test
+              pytest.mark.skipif(not _local_available(),
+                                 reason="the 'local' extra is not installed")]
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
