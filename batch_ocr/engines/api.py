@@ -63,7 +63,8 @@ class ApiEngine(Engine):
                                  call_slot=self.gate.slot)
 
     async def recognise(self, image: PreparedImage) -> EngineResult:
-        cards = await asyncio.to_thread(crops.card_crops, image.payload)
+        cards = (await asyncio.to_thread(crops.card_crops, image.payload)
+                 if crops.may_hold_several(image.width, image.height) else [])
         if not cards:
             recognition = await self._call(image.mime, image.payload)
             return EngineResult(recognition.data, recognition.attempts)
@@ -78,6 +79,8 @@ class ApiEngine(Engine):
                             cards=tuple(rows) if len(rows) > 1 else ())  # fmt: skip
 
     def calls_for(self, image: PreparedImage) -> int:
+        if not crops.may_hold_several(image.width, image.height):
+            return 1
         return crops.calls_for(image.payload)
 
     async def _call(self, mime: str, payload: bytes) -> Recognition:

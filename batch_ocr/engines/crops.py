@@ -44,6 +44,24 @@ def prepare() -> None:
     from batch_ocr.engines.local import _layout  # noqa: F401 - imported for its import time
 
 
+#: ID-1 proportions (85.6 x 54 mm).
+CARD_ASPECT = 1.585
+#: The smallest readable card's long side (``_layout.MIN_CARD_LONG_SIDE_PX``), copied
+#: here so this check needs no OpenCV.
+MIN_CARD_LONG_SIDE_PX = 240
+
+
+def may_hold_several(width: int, height: int) -> bool:
+    """Whether an image is big enough for two readable cards at all.
+
+    Smaller ones are sent whole without a search: the search costs milliseconds of CPU
+    per image, which on small images was most of the client's CPU in the throughput
+    benchmark (tests/benchmarks).
+    """
+    card_area = MIN_CARD_LONG_SIDE_PX * MIN_CARD_LONG_SIDE_PX / CARD_ASPECT
+    return max(width, height) >= MIN_CARD_LONG_SIDE_PX and width * height >= 2 * card_area
+
+
 def card_crops(image_bytes: bytes) -> list[bytes]:
     """One straightened JPEG per card when the image holds several; else empty.
 

@@ -109,3 +109,15 @@ async def test_without_opencv_pages_are_sent_whole_and_the_run_says_so_once(
     warnings = [r.getMessage() for r in caplog.records if "not split" in r.getMessage()]
     assert len(warnings) == 1
     assert engine.calls_for(page) == 1
+
+
+def test_only_images_big_enough_for_two_readable_cards_are_searched() -> None:
+    from batch_ocr.engines import crops
+    from batch_ocr.engines.local import _layout
+
+    # One copy of the smallest readable card, so the two cannot drift apart.
+    assert crops.MIN_CARD_LONG_SIDE_PX == _layout.MIN_CARD_LONG_SIDE_PX
+    assert not crops.may_hold_several(120, 80)  # the benchmarks' tiny scans
+    assert not crops.may_hold_several(300, 190)  # one small card, no room for two
+    assert crops.may_hold_several(300, 400)  # two small cards one above the other
+    assert crops.may_hold_several(2480, 3508)  # an A4 page at 300 dpi
