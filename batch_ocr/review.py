@@ -25,32 +25,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 
-from batch_ocr.rows import Row
+from batch_ocr.pairing import BACK_FIELDS, FRONT_FIELDS
+from batch_ocr.rows import Row, columns_of
 
 #: A field whose confidence (0-1) is under this is a reason to review. The offline
 #: engine's recognition scores sit at 0.95-1.0 on clean text; misreads fall below.
 LOW_CONFIDENCE_BELOW = 0.85
 
 #: The fields printed on each side, as columns.
-SIDE_FIELDS: Mapping[str, tuple[str, ...]] = {
-    "front": ("name", "sex", "nation", "birth_date", "address", "id_number"),
-    "back": ("authority", "valid_from", "valid_to"),
-}
-#: The provider's ``validity`` keys (API_CONTRACT.md, "Response") as our columns.
-VALIDITY_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "name": ("name",),
-    "sex": ("sex",),
-    "nation": ("nation",),
-    "birthday": ("birth_date",),
-    "address": ("address",),
-    "number": ("id_number",),
-    "authority": ("authority",),
-    "timelimit": ("valid_from", "valid_to"),
-}
-
-
-def _columns(key: str) -> tuple[str, ...]:
-    return VALIDITY_COLUMNS.get(key, (key,))
+SIDE_FIELDS: Mapping[str, tuple[str, ...]] = {"front": FRONT_FIELDS, "back": BACK_FIELDS}
 
 
 def _unique(codes: Iterable[str]) -> list[str]:
@@ -73,7 +56,7 @@ def review_reasons(row: Row, *, confidence: Mapping[str, float] | None = None) -
     else:
         missing = [c for c in SIDE_FIELDS.get(row.side, ()) if not str(getattr(row, c)).strip()]
         reasons += [f"missing:{column}" for column in missing]
-        invalid = [c for key in row.invalid_fields for c in _columns(key) if c not in missing]
+        invalid = [c for key in row.invalid_fields for c in columns_of(key) if c not in missing]
         reasons += [f"invalid:{column}" for column in invalid]
         reasons += [f"check:{check}" for check in row.checks]
     reasons += [f"warning:{warning}" for warning in row.warnings]
@@ -81,7 +64,7 @@ def review_reasons(row: Row, *, confidence: Mapping[str, float] | None = None) -
         column
         for key, score in confidence.items()
         if isinstance(score, int | float) and score < LOW_CONFIDENCE_BELOW
-        for column in _columns(key)
+        for column in columns_of(key)
     ]
     reasons += [f"low_confidence:{column}" for column in low]
     return _unique(reasons)

@@ -87,6 +87,26 @@ _field_values = operator.attrgetter(*_FIELD_NAMES)
 
 #: Columns only JSONL carries (objects that a CSV cell cannot hold well).
 JSONL_ONLY_COLUMNS = frozenset({"validity", "confidence"})
+#: The provider's ``info``/``validity`` keys (API_CONTRACT.md, "Response") -> the output
+#: columns they become. The one table of them: validity flags, confidences and review
+#: reasons all name columns through it.
+PROVIDER_KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "sex": ("sex",),
+    "nation": ("nation",),
+    "birthday": ("birth_date",),
+    "address": ("address",),
+    "number": ("id_number",),
+    "authority": ("authority",),
+    "timelimit": ("valid_from", "valid_to"),
+}
+
+
+def columns_of(provider_key: str) -> tuple[str, ...]:
+    """The output columns of a provider key (an unknown key names itself)."""
+    return PROVIDER_KEY_COLUMNS.get(provider_key, (provider_key,))
+
+
 #: CSV columns in order.
 CSV_COLUMNS: tuple[str, ...] = tuple(
     f.name for f in dataclasses.fields(Row) if f.name not in JSONL_ONLY_COLUMNS

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from batch_ocr.rows import columns_of
+
 #: Recognised fields in display order: (column, label).
 FIELD_LABELS: tuple[tuple[str, str], ...] = (
     ("name", "Name 姓名"),
@@ -24,18 +26,6 @@ FIELD_LABELS: tuple[tuple[str, str], ...] = (
     ("valid_to", "Valid to 有效期至"),
 )
 _FIELD_LABEL = dict(FIELD_LABELS)
-
-#: The provider's ``validity`` keys (API_CONTRACT.md, "Response") -> our columns.
-VALIDITY_FIELDS: Mapping[str, tuple[str, ...]] = {
-    "name": ("name",),
-    "sex": ("sex",),
-    "nation": ("nation",),
-    "birthday": ("birth_date",),
-    "address": ("address",),
-    "number": ("id_number",),
-    "authority": ("authority",),
-    "timelimit": ("valid_from", "valid_to"),
-}
 
 #: ``checks`` flags we know -> (label, columns to highlight).
 KNOWN_CHECKS: Mapping[str, tuple[str, tuple[str, ...]]] = {
@@ -189,7 +179,7 @@ def flag_label(flag: str) -> str:
     """Human text for a flag code."""
     if flag.startswith(INVALID_PREFIX):
         key = flag[len(INVALID_PREFIX) :]
-        columns = VALIDITY_FIELDS.get(key, (key,))
+        columns = columns_of(key)
         names = " / ".join(_FIELD_LABEL.get(col, col).split(" ")[0] for col in columns)
         if key == "timelimit":
             names = "Validity period"
@@ -204,7 +194,7 @@ def flagged_columns(flags: Sequence[str]) -> set[str]:
     for flag in flags:
         if flag.startswith(INVALID_PREFIX):
             key = flag[len(INVALID_PREFIX) :]
-            columns.update(VALIDITY_FIELDS.get(key, (key,)))
+            columns.update(columns_of(key))
         elif flag in KNOWN_CHECKS:
             columns.update(KNOWN_CHECKS[flag][1])
         else:

@@ -8,23 +8,11 @@ from batch_ocr.cards import CardRead
 from batch_ocr.engines.local._parsed import FRONT_VALIDITY_KEYS, Parsed
 from batch_ocr.errors import FileError
 from batch_ocr.models import CardData, CardInfo
+from batch_ocr.rows import columns_of
 
 
 class LocalEngineError(FileError):
     """The offline engine could not process this file (it becomes an ``error`` row)."""
-
-
-#: ``info`` keys -> the output columns their confidence is reported under.
-CONFIDENCE_COLUMNS = {
-    "name": ("name",),
-    "sex": ("sex",),
-    "nation": ("nation",),
-    "birthday": ("birth_date",),
-    "address": ("address",),
-    "number": ("id_number",),
-    "authority": ("authority",),
-    "timelimit": ("valid_from", "valid_to"),
-}
 
 
 @dataclass(frozen=True)
@@ -49,7 +37,7 @@ def column_confidence(parsed: Parsed) -> dict[str, float]:
     return {
         column: score
         for key, score in parsed.confidence.items()
-        for column in CONFIDENCE_COLUMNS.get(key, (key,))
+        for column in columns_of(key)
     }
 
 
