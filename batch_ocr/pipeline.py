@@ -245,12 +245,19 @@ class BatchRun:
         """Journal first, output second: a kill between the two is repaired from the
         journal at the next start (README, "Resume"). A page that held several cards
         has a row per card, journaled together."""
-        if self.journal is not None and not self.options.dry_run:
-            retryable = any(statuses.retry_next_run(r.status, r.error_code) for r in rows)
-            self.journal.record(candidate.path, stamp, rows, retryable=retryable,
-                                page_count=page_count)
-        for row in rows:
-            self.sink(row)
+        try:
+            if self.journal is not None and not self.options.dry_run:
+                retryable = any(statuses.retry_next_run(r.status, r.error_code) for r in rows)
+                self.journal.record(candidate.path, stamp, rows, retryable=retryable,
+                                    page_count=page_count)
+            for row in rows:
+                self.sink(row)
+        except Exception as exc:
+            # Halt the engine from here, before the event loop hears of it: a call it
+            # admitted meanwhile would be paid for and then not written (README, "What
+            # batch-ocr survives": a full disk). The loop still fails the run as usual.
+            self.engine.halt(OutputError(f"cannot write the output or state: {exc}"))
+            raise
 
 
 async def _pool_run(batch: BatchRun) -> None:
