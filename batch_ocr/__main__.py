@@ -1,5 +1,5 @@
 """``python -m batch_ocr`` runs the command-line tool."""
 
-from batch_ocr.cli import main
+from batch_ocr.cli import command
 
-raise SystemExit(main())
+command()

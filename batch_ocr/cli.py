@@ -15,12 +15,13 @@ import argparse
 import asyncio
 import contextlib
 import datetime
+import gc
 import logging
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from batch_ocr import __version__, preflight
 from batch_ocr.engines.registry import (
@@ -325,6 +326,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.report is not None and not args.dry_run:
         code = _write_report(args, SummaryJson.model_validate(facts), runner) or code
     return code
+
+
+def command() -> NoReturn:
+    """The ``batch-ocr`` command: ``main`` in a process of its own, then exit.
+
+    Everything is written and closed when ``main`` returns, so the objects the run
+    leaves are frozen out of the interpreter's exit-time collections: those walked the
+    run's whole heap, 0.3 s of each run's wall time (tests/benchmarks, throughput).
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def _planned_cli_paths(args: argparse.Namespace) -> list[PlannedPath]:

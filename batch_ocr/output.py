@@ -83,7 +83,8 @@ class OutputFile:
         temporary = temporary_beside(path)
         stream = open_private(temporary)
         try:
-            writer = make_writer(self.fmt, stream, columns=self.columns, bom=self.bom)
+            writer = make_writer(self.fmt, stream, columns=self.columns, bom=self.bom,
+                                 flush_each_row=False)
             writer.start()
             for record in self.records(rows):
                 writer.write(record)

@@ -70,13 +70,13 @@ class ImageRows:
             CardRead(result.data, result.portrait_bytes, confidence=result.confidence),)
         rows = []
         for read in reads:
-            row = dataclasses.replace(
-                row_from_card(job.file, read.data, attempts=result.attempts,
-                              sha256=job.sha256, fitted=job.image.fitted,
-                              engine=self.engine.name, confidence=read.confidence,
-                              card=read.card),
-                page=job.page)
-            row = dataclasses.replace(row, warnings=await _warnings(row, result, job.image))
+            row = row_from_card(job.file, read.data, attempts=result.attempts,
+                                sha256=job.sha256, fitted=job.image.fitted,
+                                engine=self.engine.name, confidence=read.confidence,
+                                card=read.card, page=job.page)
+            warnings = await _warnings(row, result, job.image)
+            if warnings:
+                row = dataclasses.replace(row, warnings=warnings)
             if self.portraits_dir is not None:
                 row = await portraits.save_for_row(row, self.portraits_dir,
                                                    read.portrait_bytes, self.engine)

@@ -23,7 +23,7 @@ follows the run date as ``expired`` does.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from batch_ocr.pairing import BACK_FIELDS, FRONT_FIELDS
 from batch_ocr.rows import Row, columns_of
@@ -40,10 +40,12 @@ def _unique(codes: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
-def review_reasons(row: Row, *, confidence: Mapping[str, float] | None = None) -> list[str]:
+def review_reasons(row: Row, *, checks: Sequence[str] | None = None,
+                   confidence: Mapping[str, float] | None = None) -> list[str]:
     """The reasons ``row`` needs review, in the module docstring's order; empty if none.
 
-    ``row.checks`` must already hold the checks as of the run date. ``confidence`` maps
+    ``checks`` are the failed checks as of the run date (by default ``row.checks``,
+    which must then hold them). ``confidence`` maps
     a field (a column, or the provider's key for it) to the engine's 0-1 confidence;
     by default the row's own ``confidence`` column (empty for the API: nothing is then
     low).
@@ -58,7 +60,7 @@ def review_reasons(row: Row, *, confidence: Mapping[str, float] | None = None) -
         reasons += [f"missing:{column}" for column in missing]
         invalid = [c for key in row.invalid_fields for c in columns_of(key) if c not in missing]
         reasons += [f"invalid:{column}" for column in invalid]
-        reasons += [f"check:{check}" for check in row.checks]
+        reasons += [f"check:{check}" for check in (row.checks if checks is None else checks)]
     reasons += [f"warning:{warning}" for warning in row.warnings]
     low = [
         column
@@ -70,10 +72,15 @@ def review_reasons(row: Row, *, confidence: Mapping[str, float] | None = None) -
     return _unique(reasons)
 
 
-def with_review(row: Row, *, confidence: Mapping[str, float] | None = None) -> Row:
-    """A copy of ``row`` with ``needs_review`` and ``review_reasons`` filled in."""
-    reasons = review_reasons(row, confidence=confidence)
-    return dataclasses.replace(row, needs_review=bool(reasons), review_reasons=reasons)
+def with_review(row: Row, *, checks: Sequence[str] | None = None,
+                confidence: Mapping[str, float] | None = None) -> Row:
+    """A copy of ``row`` with ``needs_review`` and ``review_reasons`` filled in, and
+    ``checks`` when given (one copy: rows are copied on their way to every output)."""
+    reasons = review_reasons(row, checks=checks, confidence=confidence)
+    changes: dict[str, object] = {"needs_review": bool(reasons), "review_reasons": reasons}
+    if checks is not None:
+        changes["checks"] = list(checks)
+    return dataclasses.replace(row, **changes)  # type: ignore[arg-type]
 
 
 def card_reasons(members: Iterable[Row], pair_status: str) -> list[str]:

@@ -161,9 +161,10 @@ def classify(data: CardData) -> Status:
 def row_from_card(
     file: str, data: CardData, *, attempts: int, sha256: str, fitted: bool = False,
     engine: str = "", confidence: Mapping[str, float] | None = None,
-    card: int | None = None,
+    card: int | None = None, page: int | None = None,
 ) -> Row:
-    """Build the row of a successful recognition (``card``: its number on the image)."""
+    """Build the row of a successful recognition (``card``: its number on the image,
+    ``page``: its page in a document)."""
     info = data.info
     valid_from, valid_to = split_timelimit(info.timelimit)
     status = classify(data)
@@ -190,4 +191,5 @@ def row_from_card(
         validity=dict(data.validity),
         confidence=dict(confidence or {}) if status == "ok" else {},
         card=card,
+        page=page,
     )

@@ -232,7 +232,7 @@ class Runner:
         each run and ``--mask`` can be switched on for a later run without calling
         anything again.
         """
-        shown = with_review(dataclasses.replace(row, checks=check_row(row, as_of=self.view.as_of)))
+        shown = with_review(row, checks=check_row(row, as_of=self.view.as_of))
         return mask_row(shown) if self.view.mask else shown
 
     def _batch(self, journal: Journal | None, sink: Callable[[Row], None]) -> BatchRun:

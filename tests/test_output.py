@@ -49,8 +49,9 @@ class WriterSpy:
         self.finished: list[Writer] = []
 
     def make(self, fmt: str, stream: TextIO, *, columns: tuple[str, ...],
-             bom: bool = True) -> Writer:
-        writer = make_writer(fmt, stream, columns=columns, bom=bom)
+             bom: bool = True, flush_each_row: bool = True) -> Writer:
+        writer = make_writer(fmt, stream, columns=columns, bom=bom,
+                             flush_each_row=flush_each_row)
         original_finish = writer.finish
 
         def finish() -> None:

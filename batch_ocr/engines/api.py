@@ -57,7 +57,7 @@ class ApiEngine(Engine):
         return cls(settings, options)
 
     async def start(self) -> None:
-        await asyncio.to_thread(crops.prepare)
+        crops.prepare()
         self._session = make_session(self._settings)
         self._client = ApiClient(self._settings, self._session, sleep=self._sleep,
                                  call_slot=self.gate.slot)

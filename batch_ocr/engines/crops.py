@@ -36,12 +36,14 @@ def _warn_once() -> None:
 
 
 def prepare() -> None:
-    """Load the card finder now (OpenCV takes a few tenths of a second to import), or
-    say now that pages will not be split: at the start of a run, not at its first page."""
+    """Say now, at the start of a run, when pages will not be split.
+
+    OpenCV itself is imported by the first image big enough to hold two cards (a
+    few tenths of a second, in a worker thread): a run of small single-card scans
+    never pays for it (tests/benchmarks, throughput).
+    """
     if not available():
         _warn_once()
-        return
-    from batch_ocr.engines.local import _layout  # noqa: F401 - imported for its import time
 
 
 #: ID-1 proportions (85.6 x 54 mm).

@@ -17,14 +17,14 @@ WRITERS: dict[str, type[Writer]] = {"csv": CsvWriter, "jsonl": JsonlWriter, "xls
 BINARY_FORMATS: frozenset[str] = frozenset({"xlsx"})
 
 
-def make_writer(fmt: str, stream: IO[Any], *, columns: tuple[str, ...], bom: bool = True
-                ) -> Writer:
+def make_writer(fmt: str, stream: IO[Any], *, columns: tuple[str, ...], bom: bool = True,
+                flush_each_row: bool = True) -> Writer:
     """A writer for ``fmt`` over ``stream`` (which the caller opened and will close)."""
     try:
         writer_class = WRITERS[fmt]
     except KeyError:
         raise ValueError(f"unknown output format {fmt!r}") from None
-    return writer_class(stream, columns=columns, bom=bom)
+    return writer_class(stream, columns=columns, bom=bom, flush_each_row=flush_each_row)
 
 
 __all__ = ["BINARY_FORMATS", "WRITERS", "Writer", "make_writer"]

@@ -11,17 +11,22 @@ class Writer(ABC):
     """Writes rows (dicts in column order) to a stream it does not own (text, or bytes
     for the formats in ``writers.BINARY_FORMATS``)."""
 
-    def __init__(self, stream: IO[Any], *, columns: tuple[str, ...], bom: bool = True) -> None:
+    def __init__(self, stream: IO[Any], *, columns: tuple[str, ...], bom: bool = True,
+                 flush_each_row: bool = True) -> None:
         self.stream = stream
         self.columns = columns
         self.bom = bom
+        #: Off for a file written whole and then swapped in (``output``): its rows are
+        #: flushed once, at ``finish``, instead of a system call each.
+        self.flush_each_row = flush_each_row
 
     def start(self) -> None:  # noqa: B027 - an optional hook, not an abstract step
         """Write whatever comes before the first row (a header)."""
 
     @abstractmethod
     def write(self, row: Mapping[str, Any]) -> None:
-        """Write one row and flush it, so a killed run loses nothing already written."""
+        """Write one row and flush it (``flush_each_row``), so a killed run loses nothing
+        already written."""
 
     def finish(self) -> None:
         """Flush; never closes the stream."""

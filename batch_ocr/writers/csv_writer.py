@@ -27,6 +27,8 @@ def neutralise(cell: str) -> str:
 
 def value_text(value: Any) -> str:
     """One value as table text: lists ``;``-joined, booleans ``true``/``false``."""
+    if type(value) is str:  # most cells: no other test needed
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -49,8 +51,9 @@ def cell_text(column: str, value: Any) -> str:
 class CsvWriter(Writer):
     """Writes the header, then one flushed line per row."""
 
-    def __init__(self, stream: TextIO, *, columns: tuple[str, ...], bom: bool = True) -> None:
-        super().__init__(stream, columns=columns, bom=bom)
+    def __init__(self, stream: TextIO, *, columns: tuple[str, ...], bom: bool = True,
+                 flush_each_row: bool = True) -> None:
+        super().__init__(stream, columns=columns, bom=bom, flush_each_row=flush_each_row)
         self._csv = csv.writer(stream, lineterminator="\r\n")
 
     def start(self) -> None:
@@ -61,4 +64,5 @@ class CsvWriter(Writer):
 
     def write(self, row: Mapping[str, Any]) -> None:
         self._csv.writerow([cell_text(column, row.get(column)) for column in self.columns])
-        self.stream.flush()
+        if self.flush_each_row:
+            self.stream.flush()

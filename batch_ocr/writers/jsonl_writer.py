@@ -15,4 +15,5 @@ class JsonlWriter(Writer):
     def write(self, row: Mapping[str, Any]) -> None:
         record = {column: row.get(column) for column in self.columns}
         self.stream.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-        self.stream.flush()
+        if self.flush_each_row:
+            self.stream.flush()

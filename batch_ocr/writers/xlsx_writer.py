@@ -60,8 +60,8 @@ class XlsxWriter(Writer):
     """
 
     def __init__(self, stream: IO[Any], *, columns: tuple[str, ...], bom: bool = True,
-                 sheet: str = "rows") -> None:
-        super().__init__(stream, columns=columns, bom=bom)
+                 flush_each_row: bool = True, sheet: str = "rows") -> None:
+        super().__init__(stream, columns=columns, bom=bom, flush_each_row=flush_each_row)
         # Imported here: it costs a CSV run 0.1 s of start-up for nothing.
         import xlsxwriter
 
