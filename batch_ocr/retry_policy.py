@@ -52,15 +52,21 @@ def is_transient_status(status: int) -> bool:
     return status in TRANSIENT_STATUS_CODES
 
 
-def retrying(max_attempts: int, sleep: Callable[[float], Awaitable[None]]) -> AsyncRetrying:
-    """The retry loop: ``is_transient`` decides, ``backoff_s`` waits, ``sleep`` sleeps."""
+def retrying(max_attempts: int, sleep: Callable[[float], Awaitable[None]], *,
+             attempts_made: int = 0) -> AsyncRetrying:
+    """The retry loop: ``is_transient`` decides, ``backoff_s`` waits, ``sleep`` sleeps.
+
+    ``attempts_made``: attempts already made (and waited after) before this loop; its
+    first attempt is then number ``attempts_made + 1`` of ``max_attempts``.
+    """
     from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
     return AsyncRetrying(
-        stop=stop_after_attempt(max_attempts),
+        stop=stop_after_attempt(max_attempts - attempts_made),
         retry=retry_if_exception(is_transient),
         wait=lambda state: backoff_s(
-            state.attempt_number, state.outcome.exception() if state.outcome else None
+            state.attempt_number + attempts_made,
+            state.outcome.exception() if state.outcome else None,
         ),
         sleep=sleep,
         reraise=True,

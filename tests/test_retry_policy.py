@@ -21,6 +21,7 @@ from batch_ocr.retry_policy import (
     RETRY_AFTER_CAP_S,
     backoff_s,
     is_transient,
+    retrying,
 )
 from batch_ocr.statuses import retry_next_run
 
@@ -114,3 +115,23 @@ def test_backoff_is_reproducible_with_a_seeded_rng() -> None:
 )
 def test_retry_next_run(status: str, error_code: str, retry: bool) -> None:
     assert retry_next_run(status, error_code) is retry
+
+
+async def test_a_loop_after_attempts_already_made_counts_and_waits_as_the_whole_would() -> None:
+    """The client makes its first attempt outside the loop; the loop that follows must
+    stop at ``max_attempts`` in all and back off as attempts 2, 3... would."""
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    made = 1  # the first attempt, already failed
+    with pytest.raises(TransientApiError):
+        async for attempt in retrying(4, sleep, attempts_made=1):
+            with attempt:
+                made += 1
+                raise TransientApiError("503", "busy")
+    assert made == 4
+    assert len(slept) == 2  # after attempts 2 and 3; the 4th is the last
+    bases = [BACKOFF_INITIAL_S * 2, BACKOFF_INITIAL_S * 4]
+    assert all(base <= s <= 2 * base for s, base in zip(slept, bases, strict=True)), slept
