@@ -121,7 +121,7 @@ def exit_status(summary: RunSummary, *, terminated: bool = False) -> int:
 class SummaryJson(BaseModel):
     """The schema of ``--summary-json`` (extra keys from newer versions are kept)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     exit_code: int
     images_found: int
