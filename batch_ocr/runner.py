@@ -183,6 +183,7 @@ class Runner:
 
     async def _run_into_output(self, journal: Journal | None) -> RunSummary:
         output = self._output_file()
+        started_empty = journal is not None and journal.is_empty()
         try:
             output.start(self._presented(journal))
         except OSError as exc:
@@ -197,7 +198,12 @@ class Runner:
             rebuild = journal is not None and (
                 batch.counters.rows_written > 0 or self.view.pair)
             try:
-                output.finish(self._presented(journal) if rebuild else None)
+                # A first run's journal holds just the rows appended, unless one replaced
+                # another: then the output needs only its lines put in order.
+                appended_are_all = (journal is not None and started_empty
+                                    and journal.page_count() == journal.recorded)
+                output.finish(self._presented(journal) if rebuild else None,
+                              appended_are_all=appended_are_all)
             except OSError as exc:
                 batch.fail(OutputError(f"cannot write the output or state: {exc}"))
         return batch.summary()

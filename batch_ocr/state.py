@@ -190,6 +190,8 @@ class Journal:
         self.path = path
         self._lock: filelock.BaseFileLock | None = None
         self._db: sqlite3.Connection | None = None
+        #: Pages recorded since this journal was opened.
+        self.recorded = 0
 
     def __enter__(self) -> Journal:
         self.open()
@@ -278,6 +280,10 @@ class Journal:
         ).fetchone()
         return rows_from_json(found[0]) if found else None
 
+    def page_count(self) -> int:
+        """How many pages (files that are one image count as one) are recorded."""
+        return int(self._conn.execute("SELECT COUNT(*) FROM files").fetchone()[0])
+
     def is_empty(self) -> bool:
         """True when no file was ever recorded (a first run)."""
         return self._conn.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
@@ -332,6 +338,7 @@ class Journal:
                     time.time(),
                 ),
             )
+        self.recorded += 1
 
     def _drop_other_versions_pages(self, encoded: bytes, page: int, page_count: int) -> None:
         """Delete rows of ``encoded`` that the version with ``page_count`` rows cannot have."""

@@ -31,3 +31,21 @@ class Writer(ABC):
     def finish(self) -> None:
         """Flush; never closes the stream."""
         self.stream.flush()
+
+
+class LineWriter(Writer):
+    """A writer whose rows are lines of text (CSV, JSON Lines): ``line`` formats one, so
+    a caller may keep the lines it wrote and write them again (``output``)."""
+
+    @abstractmethod
+    def line(self, row: Mapping[str, Any]) -> str:
+        """One row as its line of text, line ending included."""
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        self.write_line(self.line(row))
+
+    def write_line(self, line: str) -> None:
+        """Write a line made by ``line``, flushed (``flush_each_row``)."""
+        self.stream.write(line)
+        if self.flush_each_row:
+            self.stream.flush()

@@ -10,10 +10,11 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+import io
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from batch_ocr.writers.base import Writer
+from batch_ocr.writers.base import LineWriter
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 #: Long digit strings that Excel would mangle as numbers.
@@ -48,21 +49,27 @@ def cell_text(column: str, value: Any) -> str:
     return text
 
 
-class CsvWriter(Writer):
+class CsvWriter(LineWriter):
     """Writes the header, then one flushed line per row."""
 
     def __init__(self, stream: TextIO, *, columns: tuple[str, ...], bom: bool = True,
                  flush_each_row: bool = True) -> None:
         super().__init__(stream, columns=columns, bom=bom, flush_each_row=flush_each_row)
-        self._csv = csv.writer(stream, lineterminator="\r\n")
+        self._buffer = io.StringIO()
+        self._csv = csv.writer(self._buffer, lineterminator="\r\n")
 
     def start(self) -> None:
         if self.bom:
             self.stream.write("\ufeff")
-        self._csv.writerow(self.columns)
+        self.stream.write(self._csv_line(self.columns))
         self.stream.flush()
 
-    def write(self, row: Mapping[str, Any]) -> None:
-        self._csv.writerow([cell_text(column, row.get(column)) for column in self.columns])
-        if self.flush_each_row:
-            self.stream.flush()
+    def line(self, row: Mapping[str, Any]) -> str:
+        return self._csv_line([cell_text(column, row.get(column)) for column in self.columns])
+
+    def _csv_line(self, cells: Sequence[str]) -> str:
+        """``cells`` quoted and joined as the csv module does, as a string."""
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._csv.writerow(cells)
+        return self._buffer.getvalue()

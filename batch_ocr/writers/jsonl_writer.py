@@ -6,14 +6,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from batch_ocr.writers.base import Writer
+from batch_ocr.writers.base import LineWriter
 
 
-class JsonlWriter(Writer):
+class JsonlWriter(LineWriter):
     """One compact JSON object per line, flushed after each."""
 
-    def write(self, row: Mapping[str, Any]) -> None:
+    def line(self, row: Mapping[str, Any]) -> str:
         record = {column: row.get(column) for column in self.columns}
-        self.stream.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-        if self.flush_each_row:
-            self.stream.flush()
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"

@@ -19,7 +19,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -143,20 +142,20 @@ def test_kill_9_at_20_random_points_then_the_next_run_is_exactly_once(tmp_path: 
 def _writes_fail(monkeypatch: pytest.MonkeyPatch, *, after: int, times: int | None) -> None:
     """Row writes (streamed or rewritten) raise ENOSPC after ``after`` rows, ``times`` times
     (None: until the test ends, a disk that stays full)."""
-    real_write = JsonlWriter.write
+    real_write = JsonlWriter.write_line  # where every row's line is written
     budget = {"ok": after, "failures": times}
 
-    def write(self: JsonlWriter, row: Mapping[str, Any]) -> None:
+    def write_line(self: JsonlWriter, line: str) -> None:
         if budget["ok"] > 0:
             budget["ok"] -= 1
-            return real_write(self, row)
+            return real_write(self, line)
         if budget["failures"] is not None:
             if budget["failures"] <= 0:
-                return real_write(self, row)
+                return real_write(self, line)
             budget["failures"] -= 1
         raise ENOSPC
 
-    monkeypatch.setattr(JsonlWriter, "write", write)
+    monkeypatch.setattr(JsonlWriter, "write_line", write_line)
 
 
 def _run(scans: Path, out: Path, url: str) -> int:
