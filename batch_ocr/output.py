@@ -31,9 +31,10 @@ from batch_ocr.writers.base import LineWriter
 from batch_ocr.writers.xlsx_writer import XlsxWriter
 
 STDOUT = "-"
-#: Lines a first run keeps for its final rewrite, at most (about 0.5 KB each); past
-#: this the rewrite reads the journal as any other run's does.
-MAX_KEPT_LINES = 50_000
+#: Lines a first run keeps for its final rewrite, at most (about 0.5 KB each, so memory
+#: stays flat: tests/benchmarks, memory); past this the rewrite reads the journal as any
+#: other run's does.
+MAX_KEPT_LINES = 5_000
 
 def output_format(output: str, forced: str | None) -> str:
     """``csv``, ``jsonl`` or ``xlsx``: ``--format`` wins, then the extension; stdout is

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from batch_ocr import output as output_module
 from batch_ocr.cards import CardRead
 from batch_ocr.engines.base import Engine, EngineCounters, EngineResult
 from batch_ocr.imaging import PreparedImage
@@ -102,6 +103,18 @@ async def test_two_sources_with_the_same_names_are_ordered_by_the_journal(
     output = tmp_path / "out.csv"
     runner = Runner(Settings.model_validate({}), [second, first], str(output),
                     engine=ShuffledEngine(4), options=RunOptions(concurrency=8))
+    await asyncio.wait_for(runner.run(), BOUND_S)
+
+    assert output.read_bytes() == journal_rewrite(runner, output, "csv")
+
+
+async def test_a_first_run_longer_than_the_lines_kept_reads_the_journal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(output_module, "MAX_KEPT_LINES", 5)
+    scans = make_scans(tmp_path / "scans")
+    output = tmp_path / "out.csv"
+    runner = Runner(Settings.model_validate({}), [scans], str(output),
+                    engine=ShuffledEngine(5), options=RunOptions(concurrency=8))
     await asyncio.wait_for(runner.run(), BOUND_S)
 
     assert output.read_bytes() == journal_rewrite(runner, output, "csv")
