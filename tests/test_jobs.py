@@ -216,3 +216,21 @@ def test_a_damaged_document_is_one_unnumbered_row(tmp_path: Path) -> None:
     row = load(candidate(path), FileStamp.of(path), None)
     assert isinstance(row, Row)
     assert (row.status, row.error_code, row.page) == ("rejected", "corrupt_pdf", None)
+
+
+def test_a_file_that_grew_after_its_size_was_taken_is_read_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read is sized from fstat; a file longer by then (a scanner still writing)
+    must not be cut at the old size."""
+    path = tmp_path / "growing.jpg"
+    path.write_bytes(b"x" * 5000)
+    real_fstat = os.fstat
+
+    def fstat_before_growth(fd: int) -> os.stat_result:
+        info = real_fstat(fd)
+        return os.stat_result((info.st_mode, info.st_ino, info.st_dev, info.st_nlink,
+                               info.st_uid, info.st_gid, 1000, info.st_atime,
+                               info.st_mtime, info.st_ctime))
+
+    monkeypatch.setattr(jobs.os, "fstat", fstat_before_growth)
+    assert jobs.read_file(Candidate(path=path, rel="growing.jpg")) == b"x" * 5000
