@@ -72,3 +72,34 @@ class ContentDedup(Generic[Rows]):
     def forget(self, sha256: str) -> None:
         """Drop a finished content (the journal answers for it now)."""
         self._finished.pop(sha256, None)
+
+
+class SeenContents:
+    """Contents seen, as a Bloom filter of their sha256 hex digests: ``in`` says "maybe"
+    or "certainly not", in 1 MB however many.
+
+    A first run asks it before asking the journal, which was empty at the start and
+    holds only what this run recorded since: "certainly not" spares a trip to the
+    writer thread per image (tests/benchmarks, throughput). Three slices of the digest,
+    itself uniformly random, are the three positions; past a million contents the
+    false "maybe"s (3% there) only cost the journal look-up every image had before.
+    """
+
+    BITS = 1 << 23
+
+    def __init__(self) -> None:
+        self._bits = bytearray(self.BITS // 8)
+
+    def add(self, sha256: str) -> None:
+        for position in self._positions(sha256):
+            self._bits[position >> 3] |= 1 << (position & 7)
+
+    def __contains__(self, sha256: str) -> bool:
+        return all(self._bits[position >> 3] & (1 << (position & 7))
+                   for position in self._positions(sha256))
+
+    def _positions(self, sha256: str) -> tuple[int, int, int]:
+        mask = self.BITS - 1
+        return (int(sha256[0:8], 16) & mask, int(sha256[8:16], 16) & mask,
+                int(sha256[16:24], 16) & mask)
+

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from batch_ocr import jobs, statuses
+from batch_ocr.dedup import SeenContents
 from batch_ocr.discovery import Candidate, WalkStats, walk_sources
 from batch_ocr.engines.base import Engine
 from batch_ocr.errors import CallBudgetExhausted, FatalRunError, OutputError, RunStopping
@@ -90,6 +91,8 @@ class BatchRun:
         self._budget_exhausted = False
         self._fatal: FatalRunError | None = None
         self._journal_had_files = False
+        #: Contents journaled by this run (added on the writer thread as it records).
+        self._journaled = SeenContents()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-ocr-writer")
 
     def request_stop(self) -> None:
@@ -238,6 +241,11 @@ class BatchRun:
         journal = self.journal
         if journal is None or self.options.force:
             return None
+        if not self._journal_had_files and sha256 not in self._journaled:
+            # The journal was empty at the start and this run has not recorded this
+            # content: nothing to look up. (Its first copy, recorded meanwhile, is
+            # still remembered by ``dedup`` until its write is done.)
+            return None
         return await self._in_writer(lambda: journal.final_rows_for_content(sha256))
 
     def _write(self, rows: list[Row], candidate: Candidate, stamp: FileStamp,
@@ -250,6 +258,8 @@ class BatchRun:
                 retryable = any(statuses.retry_next_run(r.status, r.error_code) for r in rows)
                 self.journal.record(candidate.path, stamp, rows, retryable=retryable,
                                     page_count=page_count)
+                for sha256 in {row.sha256 for row in rows if row.sha256}:
+                    self._journaled.add(sha256)
             for row in rows:
                 self.sink(row)
         except Exception as exc:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable
 
-from batch_ocr.dedup import ContentDedup
+from batch_ocr.dedup import ContentDedup, SeenContents
 from batch_ocr.rows import Row
 
 BOUND_S = 5.0
@@ -124,3 +125,14 @@ async def test_forget_drops_a_finished_content() -> None:
     assert len(dedup) == 1
     row, is_copy = await dedup.once("aa", lambda: answer("three.jpg"))
     assert (row.file, is_copy) == ("three.jpg", False)
+
+
+def test_seen_contents_knows_what_was_added_and_rarely_claims_what_was_not() -> None:
+    seen = SeenContents()
+    added = [hashlib.sha256(str(index).encode()).hexdigest() for index in range(50_000)]
+    for sha256 in added:
+        seen.add(sha256)
+    assert all(sha256 in seen for sha256 in added)  # never "certainly not" for one seen
+    others = [hashlib.sha256(f"other {index}".encode()).hexdigest() for index in range(20_000)]
+    false_maybes = sum(sha256 in seen for sha256 in others)
+    assert false_maybes < 20  # ~0.003% expected at 50,000 contents in 1 MB

@@ -177,6 +177,22 @@ async def test_same_content_is_recognised_once_in_a_run_and_across_runs(
     assert [(r.file, r.name) for r in later] == [("later/copy_again.png", "甲1")]
 
 
+async def test_a_first_run_finds_a_copy_journaled_and_forgotten_before_it_came(
+        tmp_path: Path) -> None:
+    """One image at a time: each copy arrives after the first was journaled and dropped
+    from memory, so only the journal (asked only for contents this run recorded) can
+    spare the second payment."""
+    scans = tmp_path / "scans"
+    png(scans / "a.png", 5)
+    for index in range(4):
+        png(scans / f"b{index}.png", 60 + index)
+    png(scans / "z.png", 5)
+    engine = FakeEngine()
+    with Journal(tmp_path / "state.sqlite") as journal:
+        rows, batch = await run(engine, scans, journal, concurrency=1)
+    assert len(rows) == 6 and len(engine.seen) == 5 and batch.summary().reused == 1
+
+
 async def test_without_a_journal_dedup_memory_stays_bounded(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
