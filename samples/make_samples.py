@@ -1085,6 +1085,9 @@ class PageCard:
     kind: str  # "front", "back" or "bank"
     person: Person | None = None
     upside_down: bool = False
+    #: How much lighter than the card the copier printed it, 0 to 1 (an ID-copy mode
+    #: exposes each side on its own pass, so the back may come out paler than the front).
+    washed_out: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -1100,6 +1103,12 @@ class CardPage:
     page_turns: int = 0
     #: A desk photo instead of an A4 copy (the ID card beside a bank card).
     desk: bool = False
+    #: Space between rows of cards, as a share of a card's height (a copier operator
+    #: leaves about half a card; some leave a finger's width).
+    row_gap: float = 0.45
+    #: The scanner's edge: the lid's shadow along the top and left of the scan and a
+    #: light line along the bottom and right, as flatbed scans of copies show it.
+    scan_edge: bool = False
 
 
 def draw_card_page(page: CardPage, rng: random.Random, *, dpi: int = CARD_PAGE_DPI
@@ -1122,6 +1131,9 @@ def draw_card_page(page: CardPage, rng: random.Random, *, dpi: int = CARD_PAGE_D
             nation = placed.person.nation if placed.person else ""
             card = stamp_card(card, placed.kind, rng, watermark=watermark, colour=colour,
                               nation=nation)
+        if placed.washed_out:
+            kept = 1 - placed.washed_out
+            card = card.point(lambda v, kept=kept: round(255 - (255 - v) * kept))
         images.append(card.rotate(180) if placed.upside_down else card)
 
     rows = math.ceil(len(images) / page.columns)
@@ -1134,11 +1146,12 @@ def draw_card_page(page: CardPage, rng: random.Random, *, dpi: int = CARD_PAGE_D
         image = Image.new("RGB", size, COPY_PAPER_RGB)
     cell_w = size[0] / page.columns
     card_h = images[0].height
-    top = (size[1] - rows * card_h * 1.45) / 2 if page.desk else _mm_to_px(30, dpi)
+    pitch = 1 + page.row_gap
+    top = (size[1] - rows * card_h * pitch) / 2 if page.desk else _mm_to_px(30, dpi)
     for index, card in enumerate(images):
         row, column = divmod(index, page.columns)
         centre = (cell_w * (column + 0.5) + rng.uniform(-0.03, 0.03) * card_width,
-                  top + card_h * (0.6 + 1.45 * row) + rng.uniform(-0.03, 0.03) * card_h)
+                  top + card_h * (0.6 + pitch * row) + rng.uniform(-0.03, 0.03) * card_h)
         _place(image, card, centre, rng.uniform(-3.0, 3.0))
 
     if page.desk:
@@ -1154,7 +1167,32 @@ def draw_card_page(page: CardPage, rng: random.Random, *, dpi: int = CARD_PAGE_D
         image = grey.convert("RGB")
     if page.page_turns:
         image = image.rotate(-90 * page.page_turns, expand=True)
+    if page.scan_edge:
+        image = _scan_edge(image)
     return image
+
+
+#: Brightness of the first scan lines at the top and left edge, as a share of the page's
+#: (measured on the dev set's scans: 88, 168, 188 on paper at 196), and of the last line.
+SCAN_EDGE_SHADE = (0.45, 0.86, 0.96)
+SCAN_EDGE_LIGHT = 1.05
+
+
+def _scan_edge(image: Image.Image) -> Image.Image:
+    """``image`` with a flatbed scanner's edge: lid shadow top and left, a light line
+    bottom and right."""
+    out = image.copy()
+    width, height = out.size
+
+    def scale(box: tuple[int, int, int, int], factor: float) -> None:
+        out.paste(out.crop(box).point(lambda v: min(255, round(v * factor))), box[:2])
+
+    for depth, shade in enumerate(SCAN_EDGE_SHADE):
+        scale((depth, depth, width, depth + 1), shade)
+        scale((depth, depth + 1, depth + 1, height), shade)
+    scale((0, height - 1, width, height), SCAN_EDGE_LIGHT)
+    scale((width - 1, 0, width, height - 1), SCAN_EDGE_LIGHT)
+    return out
 
 
 def card_page_rows(page: CardPage) -> list[dict[str, object]]:

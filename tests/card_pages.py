@@ -64,3 +64,54 @@ def field_forms(data: Any) -> dict[str, str]:
         birth = f"{info.year}-{int(info.month):02d}-{int(info.day):02d}"
     out["birth"] = birth
     return out
+
+
+#: How a page reaches batch-ocr: lossy JPEG at the qualities scanners and phones use,
+#: lossless PNG and TIFF, and a PDF that embeds the JPEG scan (read back byte for byte).
+PAGE_ENCODINGS = ("jpeg60", "jpeg75", "jpeg85", "jpeg95", "png", "tiff", "pdf-jpeg75")
+
+
+def encode_page(image: Any, encoding: str) -> bytes:
+    """``image`` (PIL) saved as ``encoding`` (one of ``PAGE_ENCODINGS``): the file's bytes."""
+    buffer = io.BytesIO()
+    rgb = image.convert("RGB")
+    if encoding.startswith("jpeg"):
+        rgb.save(buffer, "JPEG", quality=int(encoding.removeprefix("jpeg")))
+    elif encoding == "png":
+        rgb.save(buffer, "PNG")
+    elif encoding == "tiff":
+        rgb.save(buffer, "TIFF", compression="tiff_deflate")
+    elif encoding == "pdf-jpeg75":
+        rgb.save(buffer, "PDF", resolution=150, quality=75)
+    else:
+        raise ValueError(f"unknown encoding {encoding!r}")
+    return buffer.getvalue()
+
+
+def page_image(file_bytes: bytes) -> bytes:
+    """The one page image batch-ocr recognises in a one-page file (``pages.split_pages``)."""
+    from batch_ocr import pages
+
+    (page,) = pages.split_pages(file_bytes)
+    assert isinstance(page, pages.Page), page
+    return page.image
+
+
+def scanned_copy(encoding: str, *, washed_out: float = 0.3, **options: Any) -> bytes:
+    """A grey A4 copy of one person's front and back (the back paler: a second pass),
+    scanned at 150 dpi with the scanner's shadow line, as ``encoding``; ``options`` go
+    to ``make_samples.CardPage`` (``row_gap``, ``page_turns``, ``grey``)."""
+    samples = make_samples()
+    person = people(1, seed=11)[0]
+    cards = (samples.PageCard("front", person),
+             samples.PageCard("back", person, washed_out=washed_out))  # fmt: skip
+    page = samples.CardPage("scan", cards, scan_edge=True, **options)
+    image = samples.draw_card_page(page, random.Random(1), dpi=150)
+    return page_image(encode_page(image, encoding))
+
+
+def scanned_copy_truth() -> dict[str, str]:
+    """Both sides' fields of ``scanned_copy``'s person (``make_samples.side_truth``)."""
+    samples = make_samples()
+    person = people(1, seed=11)[0]
+    return {**samples.side_truth(person, "front"), **samples.side_truth(person, "back")}

@@ -7,7 +7,17 @@ import io
 import pytest
 from PIL import Image
 
-from tests.card_pages import DOCUMENTS, font_available, make_samples, page_bytes, people
+from tests.card_pages import (
+    DOCUMENTS,
+    PAGE_ENCODINGS,
+    encode_page,
+    font_available,
+    make_samples,
+    page_bytes,
+    page_image,
+    people,
+    scanned_copy,
+)
 
 cv2 = pytest.importorskip("cv2")
 pytestmark = pytest.mark.skipif(not font_available(), reason="the card font is not installed")
@@ -87,3 +97,33 @@ def test_small_coloured_rectangles_are_no_cards() -> None:
 )  # fmt: skip
 def test_dev_set_pages(name: str, count: int) -> None:
     assert len(_cards((DOCUMENTS / name).read_bytes())) == count
+
+
+def _two_sided_dev_pages() -> list[str]:
+    return ["bdci_photocopy_huangwu.jpg", "bdci_photocopy_nixueting.jpg"]
+
+
+@pytest.mark.skipif(not DOCUMENTS.is_dir(), reason="../shared/documents is not beside the project")
+@pytest.mark.parametrize("encoding", PAGE_ENCODINGS)
+@pytest.mark.parametrize("name", _two_sided_dev_pages())
+def test_dev_set_pages_hold_two_cards_in_every_encoding(name: str, encoding: str) -> None:
+    """The offline engine (full decode) and the API's crops (small decode) agree."""
+    image = page_image(encode_page(Image.open(DOCUMENTS / name), encoding))
+    assert len(_cards(image)) == 2
+    assert _layout.count_cards(image) == 2
+
+
+@pytest.mark.parametrize("encoding", ["jpeg60", "jpeg75", "jpeg85", "png"])
+def test_a_scanners_edge_is_not_taken_for_the_papers_noise(encoding: str) -> None:
+    """The scan's shadow line rings in a lossy JPEG; the paler back must still be seen."""
+    assert len(_cards(scanned_copy(encoding))) == 2
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2])
+def test_cards_a_finger_apart_are_two_cards(turns: int) -> None:
+    image = scanned_copy("jpeg75", washed_out=0.0, row_gap=0.04, page_turns=turns)
+    quads = _cards(image)
+    assert len(quads) == 2
+    for quad in quads:
+        (_, _), (width, height), _ = cv2.minAreaRect(quad.astype("float32"))
+        assert abs(max(width, height) / min(width, height) - 856 / 540) < 0.1

@@ -5,13 +5,17 @@ background that is nearly as light as the card; a phone photo may hold an ID car
 beside a bank card. ``find_cards`` finds each card-shaped outline on such a page:
 
 - a *background* mask: what differs from the page's border colour (a flat copy page
-  or desk), which finds a pale card on a pale page where edges are too faint;
+  or desk), which finds a pale card on a pale page where edges are too faint; the
+  colour and its noise are sampled just inside the scan's edge, past a scanner's
+  shadow line, whose JPEG ringing would otherwise raise the bar above a pale card;
+- the same without its gaps closed, where two cards a few pixels apart stay apart;
 - a *closed-edge* mask: edges joined into solid blobs, for busy backgrounds;
 - the *brightness* mask (Otsu), for a light card on a dark ground.
 
 Each blob whose convex hull fills a rotated rectangle with about the ID-1 proportions
-(85.6 mm x 54 mm) and is big enough to read is a card; a blob inside another (the
-portrait, a stamp) is dropped. Cards come back in reading order (rows top to bottom,
+(85.6 mm x 54 mm) and is big enough to read is a card; a blob with the proportions of
+two cards edge to edge, with page between them, is cut in two; a blob inside another
+(the portrait, a stamp) is dropped. Cards come back in reading order (rows top to bottom,
 left to right within a row). Which way up each card is and what it shows is left to
 its text (``_engine``), since an outline cannot tell.
 """
@@ -50,26 +54,50 @@ MAX_OVERLAP = 0.25
 SAME_ROW = 0.5
 
 
-def _background_mask(small: np.ndarray) -> np.ndarray:
-    """Pixels that differ from the colour of the page's border."""
+#: Where the page's own colour is sampled: a band this many pixels deep (at the search
+#: size), starting this far in from the image's edge. A flatbed scan's outermost lines
+#: are the lid's shadow and a light line (about 1% of the page; the dev set's scans show
+#: 88, 168, 188 on paper at 196), which are no sample of the paper and whose JPEG
+#: ringing once passed for the paper's noise.
+BORDER_INSET_PX = 6
+BORDER_BAND_PX = 4
+
+
+def _border_bands(blur: np.ndarray) -> list[np.ndarray]:
+    """The four bands along the image's sides where the page's colour is sampled
+    (pixels x 3)."""
+    height, width = blur.shape[:2]
+    inset = BORDER_INSET_PX if min(height, width) > 4 * (BORDER_INSET_PX + BORDER_BAND_PX) else 0
+    inner = blur[inset : height - inset, inset : width - inset]
+    depth = BORDER_BAND_PX
+    return [inner[:depth].reshape(-1, 3), inner[-depth:].reshape(-1, 3),
+            inner[:, :depth].reshape(-1, 3), inner[:, -depth:].reshape(-1, 3)]  # fmt: skip
+
+
+def _background_masks(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels that differ from the colour of the page's border: with gaps closed (a
+    card paler than the paper in places), and without (two cards a few pixels apart)."""
     blur = cv2.medianBlur(small, 5)
-    border = np.concatenate(
-        [blur[:4].reshape(-1, 3), blur[-4:].reshape(-1, 3),
-         blur[:, :4].reshape(-1, 3), blur[:, -4:].reshape(-1, 3)]
-    )  # fmt: skip
-    background = np.median(border, axis=0)
-    spread = float(np.median(np.abs(border - background), axis=0).max())
+    bands = _border_bands(blur)
+    background = np.median(np.concatenate(bands), axis=0)
+    # The paper's noise is the median of the four sides' own: one side that is not paper
+    # (a card or a shadow at the edge) cannot raise it.
+    spread = float(np.median([np.median(np.abs(band - background), axis=0).max()
+                              for band in bands]))  # fmt: skip
     diff = np.abs(blur.astype(np.int16) - background.astype(np.int16)).max(axis=2)
     # A flat synthetic page differs from the card by 3-10 grey levels; a real scan's
     # noise raises the bar with its spread.
     threshold = max(2.5, 4 * spread + 2.5)
     mask = (diff > threshold).astype(np.uint8) * 255
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
-    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    opening = np.ones((5, 5), np.uint8)
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
+    return (cv2.morphologyEx(closed, cv2.MORPH_OPEN, opening),
+            cv2.morphologyEx(mask, cv2.MORPH_OPEN, opening))  # fmt: skip
 
 
-def _masks(small: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """The three masks cards are looked for in, and the edge map."""
+def _masks(small: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The masks cards are looked for in, the one of them that keeps cards a few pixels
+    apart from each other, and the edge map."""
     gray = cv2.medianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), 5)
     edges = cv2.Canny(gray, 30, 90)
     closed = cv2.morphologyEx(
@@ -79,7 +107,8 @@ def _masks(small: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     # Faint edges too for the texture test: a grey copy's labels are pale.
     faint_edges = cv2.Canny(gray, 12, 36)
-    return [_background_mask(small), closed, bright], faint_edges
+    background, apart = _background_masks(small)
+    return [background, apart, closed, bright], apart, faint_edges
 
 
 def inner_edge_share(quad: np.ndarray, edges: np.ndarray) -> float:
@@ -114,6 +143,65 @@ def _card_quad(contour: np.ndarray, page_area: float) -> tuple[float, np.ndarray
     if quad is None or not cv2.isContourConvex(quad.reshape(-1, 1, 2)):
         quad = cv2.boxPoints(rect).astype(np.float32)
     return hull_area * fill, _vision._order_clockwise(quad)
+
+
+#: Two cards laid (nearly) edge to edge merge into one blob whose rotated rectangle has
+#: the proportions of two cards: one above the other (2 x 54 / 85.6 = 1.26) or side by
+#: side (2 x 1.585 = 3.17).
+PAIR_ASPECT_RANGES = ((1.12, 1.42), (2.8, 3.6))
+#: Where the line between the two cards may lie, as a share of the pair's long side.
+PAIR_CUT_RANGE = (0.4, 0.6)
+#: The line between them must be mostly page, not card: at most this share of it
+#: differs from the page (cards touching at a corner or two, not a card cut in half).
+PAIR_MAX_CUT_INK = 0.5
+
+
+def _line_ink(mask: np.ndarray, start: np.ndarray, end: np.ndarray) -> float:
+    """Share of the points on the segment start-end that are set in ``mask``."""
+    points = np.linspace(start, end, 48).round().astype(np.int32)
+    points[:, 0] = points[:, 0].clip(0, mask.shape[1] - 1)
+    points[:, 1] = points[:, 1].clip(0, mask.shape[0] - 1)
+    return float((mask[points[:, 1], points[:, 0]] > 0).mean())
+
+
+def _pair_halves(
+    contour: np.ndarray, page_area: float, apart: np.ndarray
+) -> list[tuple[float, np.ndarray]]:
+    """The two cards of a blob that is two cards side by side, cut along the page
+    between them; empty when the blob is no such pair.
+
+    A copy made with the back a finger's width below the front (or touching it) shows
+    one blob in the masks that close gaps; ``apart`` is the mask that does not, where
+    the line between the cards is page.
+    """
+    area = cv2.contourArea(contour)
+    if area < 2 * MIN_CARD_AREA * page_area:
+        return []
+    hull = cv2.convexHull(contour)
+    hull_area = cv2.contourArea(hull)
+    rect = cv2.minAreaRect(hull)
+    width, height = rect[1]
+    if width * height <= 0 or hull_area > 0.97 * page_area:
+        return []
+    fill = hull_area / (width * height)
+    aspect = max(width, height) / min(width, height)
+    if fill < MIN_RECT_FILL or area / hull_area < MIN_SOLIDITY:
+        return []
+    if not any(low <= aspect <= high for low, high in PAIR_ASPECT_RANGES):
+        return []
+    a, b, c, d = _vision._order_clockwise(cv2.boxPoints(rect).astype(np.float32))
+    if np.linalg.norm(b - a) < np.linalg.norm(c - b):
+        a, b, c, d = b, c, d, a  # a-b and d-c are the long sides
+    cuts = np.linspace(*PAIR_CUT_RANGE, 21)
+    inks = [_line_ink(apart, a + t * (b - a), d + t * (c - d)) for t in cuts]
+    best = int(np.argmin(inks))
+    if inks[best] > PAIR_MAX_CUT_INK:
+        return []
+    t = float(cuts[best])
+    top, bottom = a + t * (b - a), d + t * (c - d)
+    score = hull_area * fill / 2
+    return [(score, _vision._order_clockwise(np.array([a, top, bottom, d]))),
+            (score, _vision._order_clockwise(np.array([top, b, c, bottom])))]  # fmt: skip
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -153,13 +241,14 @@ def find_cards(
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     page_area = float(small.shape[0] * small.shape[1])
     candidates: list[tuple[float, np.ndarray]] = []
-    masks, edges = _masks(small)
+    masks, apart, edges = _masks(small)
     for mask in masks:
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:12]:
             found = _card_quad(contour, page_area)
-            if found is not None and inner_edge_share(found[1], edges) >= MIN_INNER_EDGES:
-                candidates.append(found)
+            for score, quad in [found] if found else _pair_halves(contour, page_area, apart):
+                if inner_edge_share(quad, edges) >= MIN_INNER_EDGES:
+                    candidates.append((score, quad))
     kept: list[np.ndarray] = []
     for _score, quad in sorted(candidates, key=lambda c: -c[0]):
         if all(_overlap(quad, other) < MAX_OVERLAP for other in kept):
