@@ -394,27 +394,57 @@ def long_field_cases(count: int, seed: int) -> list[Case]:
 
 #: The generated sets: name -> (builder, default seed). ``synthetic`` is the original
 #: phone-photo set, kept as it was so its numbers compare across versions.
+#: How the copies of the ``pages`` set are saved, in turn: lossless, and as the lossy
+#: JPEG scans (on their own and inside a PDF) that once lost a copy's back.
+PAGE_COPY_ENCODINGS = ("png", "jpeg75", "pdf-jpeg75")
+#: An office's scan of a copy: its resolution, how much paler the back came out, and
+#: the gap between the front and the back when they nearly touch (share of a card).
+OFFICE_SCAN_DPI = 150
+OFFICE_BACK_WASHED_OUT = 0.3
+OFFICE_CLOSE_ROW_GAP = 0.04
+
+
 def page_cases(count: int, seed: int) -> list[Case]:
     """Pages of cards drawn by ``make_samples.card_pages``: A4 copies (colour or grey,
     stamped 复印无效 and watermarked 仅限…使用, back upside down, page sideways or upside
     down) and desk photos of an ID side beside a bank card, read whole by the engine.
 
+    The copies are saved in turn as PNG, as a quality-75 JPEG scan and as that JPEG
+    inside a PDF (the page image batch-ocr takes out of it); desk photos as JPEG. The
+    lossy scans are an office's: 150 dpi, the scanner's shadow line along the edge, the
+    back paler than the front (an ID-copy mode exposes each side on its own pass), and
+    every other one with the back a finger's width below the front.
+
     One person per page: the page's expected row (``both`` for a front and a back) is its
     truth. Pages of two people's cards are left to ``tests/engines/test_card_pages.py``,
     which checks every numbered row (this harness merges a case's fields).
     """
+    import dataclasses
+
+    from tests.card_pages import encode_page, page_image
+
     samples = load_make_samples()
     rng = random.Random(seed)
     cases: list[Case] = []
+    copies = 0
     while len(cases) < count:
         for page in samples.card_pages(rng, 8):
             rows = samples.card_page_rows(page)
             if len(rows) != 1 or len(cases) >= count:
                 continue
-            image = samples.draw_card_page(page, rng)
-            image_bytes = _encode(image, "JPEG" if page.desk else "PNG")
+            encoding = "jpeg90" if page.desk else PAGE_COPY_ENCODINGS[copies % 3]
+            copies += not page.desk
+            dpi = samples.CARD_PAGE_DPI
+            if encoding != "png" and not page.desk:
+                paler = tuple(dataclasses.replace(card, washed_out=OFFICE_BACK_WASHED_OUT)
+                              if card.kind == "back" else card for card in page.cards)  # fmt: skip
+                gap = OFFICE_CLOSE_ROW_GAP if copies % 2 else page.row_gap
+                page = dataclasses.replace(page, cards=paler, scan_edge=True, row_gap=gap)
+                dpi = OFFICE_SCAN_DPI
+            image = samples.draw_card_page(page, rng, dpi=dpi)
+            image_bytes = page_image(encode_page(image, encoding))
             cases.append(Case(page.name, image_bytes, str(rows[0]["side"]),
-                              dict(rows[0]["truth"]), [page.name]))  # fmt: skip
+                              dict(rows[0]["truth"]), [page.name, encoding]))  # fmt: skip
     return cases
 
 
