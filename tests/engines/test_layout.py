@@ -127,3 +127,11 @@ def test_cards_a_finger_apart_are_two_cards(turns: int) -> None:
     for quad in quads:
         (_, _), (width, height), _ = cv2.minAreaRect(quad.astype("float32"))
         assert abs(max(width, height) / min(width, height) - 856 / 540) < 0.1
+
+
+@pytest.mark.parametrize("turns", [0, 2])
+def test_touching_cards_are_cut_along_their_seam(turns: int) -> None:
+    """No page between them, but the paler back's edge runs between the two."""
+    quads = _cards(scanned_copy("jpeg75", row_gap=0.0, page_turns=turns))
+    assert len(quads) == 2
+    assert _layout.count_cards(scanned_copy("jpeg75", row_gap=0.0, page_turns=turns)) == 2

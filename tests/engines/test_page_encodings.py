@@ -61,8 +61,10 @@ def test_a_lossy_jpeg_copy_keeps_both_sides() -> None:
 @pytest.mark.parametrize(
     ("encoding", "options"),
     [("jpeg60", {"grey": False}), ("pdf-jpeg75", {"page_turns": 1}),
-     ("jpeg75", {"page_turns": 2, "row_gap": 0.04}), ("jpeg85", {"row_gap": 0.04})],
-    ids=["colour-jpeg60", "sideways-pdf", "upside-down-a-finger-apart", "a-finger-apart"],
+     ("jpeg75", {"page_turns": 2, "row_gap": 0.04}), ("jpeg85", {"row_gap": 0.04}),
+     ("jpeg75", {"page_turns": 2, "row_gap": 0.0})],
+    ids=["colour-jpeg60", "sideways-pdf", "upside-down-a-finger-apart", "a-finger-apart",
+         "upside-down-touching"],
 )  # fmt: skip
 def test_generated_copies_keep_both_sides(encoding: str, options: dict) -> None:
     got = _both_sides(scanned_copy(encoding, **options))

@@ -14,8 +14,9 @@ beside a bank card. ``find_cards`` finds each card-shaped outline on such a page
 
 Each blob whose convex hull fills a rotated rectangle with about the ID-1 proportions
 (85.6 mm x 54 mm) and is big enough to read is a card; a blob with the proportions of
-two cards edge to edge, with page between them, is cut in two; a blob inside another
-(the portrait, a stamp) is dropped. Cards come back in reading order (rows top to bottom,
+two cards edge to edge is cut in two along the page between them or, where they
+touch, along the seam of their edges; a blob inside another (the portrait, a stamp)
+is dropped. Cards come back in reading order (rows top to bottom,
 left to right within a row). Which way up each card is and what it shows is left to
 its text (``_engine``), since an outline cannot tell.
 """
@@ -152,8 +153,12 @@ PAIR_ASPECT_RANGES = ((1.12, 1.42), (2.8, 3.6))
 #: Where the line between the two cards may lie, as a share of the pair's long side.
 PAIR_CUT_RANGE = (0.4, 0.6)
 #: The line between them must be mostly page, not card: at most this share of it
-#: differs from the page (cards touching at a corner or two, not a card cut in half).
+#: differs from the page (cards touching at a corner or two, not a card cut in half) ...
 PAIR_MAX_CUT_INK = 0.5
+#: ... or, where they touch all along, a seam: the two cards' edges, on at least this
+#: share of the line near the middle (a text row is broken by the gaps between words).
+PAIR_MIN_SEAM = 0.9
+PAIR_SEAM_RANGE = (0.45, 0.55)
 
 
 def _line_ink(mask: np.ndarray, start: np.ndarray, end: np.ndarray) -> float:
@@ -165,14 +170,14 @@ def _line_ink(mask: np.ndarray, start: np.ndarray, end: np.ndarray) -> float:
 
 
 def _pair_halves(
-    contour: np.ndarray, page_area: float, apart: np.ndarray
+    contour: np.ndarray, page_area: float, apart: np.ndarray, edges: np.ndarray
 ) -> list[tuple[float, np.ndarray]]:
     """The two cards of a blob that is two cards side by side, cut along the page
     between them; empty when the blob is no such pair.
 
     A copy made with the back a finger's width below the front (or touching it) shows
     one blob in the masks that close gaps; ``apart`` is the mask that does not, where
-    the line between the cards is page.
+    the line between the cards is page; where they touch, ``edges`` shows the seam.
     """
     area = cv2.contourArea(contour)
     if area < 2 * MIN_CARD_AREA * page_area:
@@ -192,16 +197,38 @@ def _pair_halves(
     a, b, c, d = _vision._order_clockwise(cv2.boxPoints(rect).astype(np.float32))
     if np.linalg.norm(b - a) < np.linalg.norm(c - b):
         a, b, c, d = b, c, d, a  # a-b and d-c are the long sides
+    ends = _page_between(a, b, c, d, apart) or _seam_between(a, b, c, d, edges)
+    if ends is None:
+        return []
+    top, bottom = a + ends[0] * (b - a), d + ends[1] * (c - d)
+    score = hull_area * fill / 2
+    halves = (np.array([a, top, bottom, d], np.float32), np.array([top, b, c, bottom], np.float32))
+    return [(score, _vision._order_clockwise(half)) for half in halves]
+
+
+def _page_between(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, apart: np.ndarray
+) -> tuple[float, float] | None:
+    """Where (shares of a-b and of d-c) a line of page crosses the pair, if one does."""
     cuts = np.linspace(*PAIR_CUT_RANGE, 21)
     inks = [_line_ink(apart, a + t * (b - a), d + t * (c - d)) for t in cuts]
     best = int(np.argmin(inks))
-    if inks[best] > PAIR_MAX_CUT_INK:
-        return []
-    t = float(cuts[best])
-    top, bottom = a + t * (b - a), d + t * (c - d)
-    score = hull_area * fill / 2
-    return [(score, _vision._order_clockwise(np.array([a, top, bottom, d]))),
-            (score, _vision._order_clockwise(np.array([top, b, c, bottom])))]  # fmt: skip
+    return None if inks[best] > PAIR_MAX_CUT_INK else (float(cuts[best]), float(cuts[best]))
+
+
+def _seam_between(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, edges: np.ndarray
+) -> tuple[float, float] | None:
+    """Where the edge between two touching cards crosses the pair, if one does.
+
+    The seam may slant a little (each card lies at its own small angle): its two ends
+    are looked for apart.
+    """
+    ends = np.linspace(*PAIR_SEAM_RANGE, 11)
+    thick = cv2.dilate(edges, np.ones((5, 5), np.uint8))
+    seam, u, v = max((_line_ink(thick, a + u * (b - a), d + v * (c - d)), float(u), float(v))
+                     for u in ends for v in ends)  # fmt: skip
+    return None if seam < PAIR_MIN_SEAM else (u, v)
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -246,7 +273,7 @@ def find_cards(
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:12]:
             found = _card_quad(contour, page_area)
-            for score, quad in [found] if found else _pair_halves(contour, page_area, apart):
+            for score, quad in [found] if found else _pair_halves(contour, page_area, apart, edges):
                 if inner_edge_share(quad, edges) >= MIN_INNER_EDGES:
                     candidates.append((score, quad))
     kept: list[np.ndarray] = []
