@@ -104,7 +104,13 @@ def _two_sided_dev_pages() -> list[str]:
 
 
 @pytest.mark.skipif(not DOCUMENTS.is_dir(), reason="../shared/documents is not beside the project")
-@pytest.mark.parametrize("encoding", PAGE_ENCODINGS)
+def _fast_only(values: tuple[str, ...] | list[str], fast: str) -> list[object]:
+    """``values`` as parameters, all but ``fast`` marked slow (the fast suite's budget)."""
+    return [value if value == fast else pytest.param(value, marks=pytest.mark.slow)
+            for value in values]  # fmt: skip
+
+
+@pytest.mark.parametrize("encoding", _fast_only(PAGE_ENCODINGS, "jpeg75"))
 @pytest.mark.parametrize("name", _two_sided_dev_pages())
 def test_dev_set_pages_hold_two_cards_in_every_encoding(name: str, encoding: str) -> None:
     """The offline engine (full decode) and the API's crops (small decode) agree."""
@@ -113,13 +119,14 @@ def test_dev_set_pages_hold_two_cards_in_every_encoding(name: str, encoding: str
     assert _layout.count_cards(image) == 2
 
 
-@pytest.mark.parametrize("encoding", ["jpeg60", "jpeg75", "jpeg85", "png"])
+@pytest.mark.parametrize("encoding", _fast_only(["jpeg60", "jpeg75", "jpeg85", "png"], "jpeg75"))
 def test_a_scanners_edge_is_not_taken_for_the_papers_noise(encoding: str) -> None:
     """The scan's shadow line rings in a lossy JPEG; the paler back must still be seen."""
     assert len(_cards(scanned_copy(encoding))) == 2
 
 
-@pytest.mark.parametrize("turns", [0, 1, 2])
+@pytest.mark.parametrize("turns", [2, pytest.param(0, marks=pytest.mark.slow),
+                                   pytest.param(1, marks=pytest.mark.slow)])  # fmt: skip
 def test_cards_a_finger_apart_are_two_cards(turns: int) -> None:
     image = scanned_copy("jpeg75", washed_out=0.0, row_gap=0.04, page_turns=turns)
     quads = _cards(image)
@@ -129,7 +136,7 @@ def test_cards_a_finger_apart_are_two_cards(turns: int) -> None:
         assert abs(max(width, height) / min(width, height) - 856 / 540) < 0.1
 
 
-@pytest.mark.parametrize("turns", [0, 2])
+@pytest.mark.parametrize("turns", [0, pytest.param(2, marks=pytest.mark.slow)])
 def test_touching_cards_are_cut_along_their_seam(turns: int) -> None:
     """No page between them, but the paler back's edge runs between the two."""
     quads = _cards(scanned_copy("jpeg75", row_gap=0.0, page_turns=turns))

@@ -173,7 +173,7 @@ def _pair_halves(
     contour: np.ndarray, page_area: float, apart: np.ndarray, edges: np.ndarray
 ) -> list[tuple[float, np.ndarray]]:
     """The two cards of a blob that is two cards side by side, cut along the page
-    between them; empty when the blob is no such pair.
+    between them or the seam where they touch; empty when the blob is no such pair.
 
     A copy made with the back a finger's width below the front (or touching it) shows
     one blob in the masks that close gaps; ``apart`` is the mask that does not, where
