@@ -167,7 +167,7 @@ def summary_json(summary: RunSummary, exit_code: int) -> dict[str, Any]:
     took 15-50 ms at the end of every run (tests/benchmarks, throughput); the tests
     check that this dict is exactly what the model reads and writes back.
     """
-    return dict(
+    facts = dict(
         exit_code=exit_code,
         images_found=summary.images_found,
         rows_written=summary.rows_written,
@@ -193,6 +193,7 @@ def summary_json(summary: RunSummary, exit_code: int) -> dict[str, Any]:
         engine=summary.engine,
         finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
+    return {key: facts[key] for key in SummaryJson.model_fields}
 
 
 def report_facts(facts: SummaryJson) -> dict[str, Any]:
