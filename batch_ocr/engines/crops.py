@@ -92,3 +92,21 @@ def calls_for(image_bytes: bytes) -> int:
         return max(1, _layout.count_cards(image_bytes))
     except _vision.UnreadableImageError:
         return 1
+
+
+def card_outlines(image_bytes: bytes) -> list[list[tuple[float, float]]] | None:
+    """Where the cards on an image lie, as the API engine and the offline engine find
+    them (``_layout.card_outlines``: corners as shares of the image's width and height,
+    in reading order); None without OpenCV, where cards are not looked for at all.
+
+    Empty for an image the finder cannot decode. Says nothing when OpenCV is missing:
+    the review page, not a run, asks.
+    """
+    if not available():
+        return None
+    from batch_ocr.engines.local import _layout, _vision
+
+    try:
+        return _layout.card_outlines(image_bytes)
+    except _vision.UnreadableImageError:
+        return []

@@ -75,6 +75,17 @@ ol.entries { list-style: none; padding: 0; margin: 0; display: grid; gap: 8px; }
   border-radius: 4px; display: block; }
 .media img.portrait { max-width: 96px; max-height: 96px; border: 1px solid var(--line);
   border-radius: 4px; display: block; }
+.frame { position: relative; display: inline-block; line-height: 0; }
+.frame svg.outlines { position: absolute; left: 0; top: 0; width: 100%; height: 100%;
+  overflow: visible; }
+polygon.outline { fill: none; stroke: #2563eb; stroke-width: 1.5; }
+polygon.outline.mine { stroke: #dc2626; stroke-width: 3; fill: #dc2626; fill-opacity: 0.12; }
+text.num { font: 700 12px system-ui, sans-serif; fill: #1d4ed8; stroke: #fff;
+  stroke-width: 3px; paint-order: stroke; text-anchor: middle; dominant-baseline: central; }
+text.num.mine { fill: #b91c1c; }
+.media figcaption { max-width: 160px; }
+.where { font-size: 12px; background: #f1f5f9; border: 1px solid var(--line);
+  border-radius: 4px; padding: 0 5px; }
 .noimg { width: 160px; height: 101px; display: flex; align-items: center;
   justify-content: center; border: 1px dashed var(--line); border-radius: 4px;
   color: var(--muted); font-size: 11px; padding: 4px; text-align: center; }
@@ -125,14 +136,17 @@ SCRIPT = r"""
   var KNOWN = {};
   data.known_statuses.forEach(function (s) { KNOWN[s] = true; });
   var collator = new Intl.Collator("zh-CN", {numeric: true, sensitivity: "base"});
+  var views = data.views || [];
+  var SVG_NS = "http://www.w3.org/2000/svg";
   var state = {status: "", flag: "", review: "", errorsOnly: false, query: "",
-    sort: "attention", page: 0};
+    sort: "attention", page: 0, where: {side: "*all*", page: "*all*", card: "*all*"}};
   var shown = [];
 
   var $ = function (id) { return document.getElementById(id); };
   var ui = {
     status: $("f-status"), flag: $("f-flag"), review: $("f-review"), search: $("f-search"),
     sort: $("f-sort"),
+    where: {side: $("f-side"), page: $("f-page"), card: $("f-card")},
     errorsOnly: $("errors-only"), list: $("entries"), shown: $("shown"),
     pagers: document.querySelectorAll(".pager")
   };
@@ -140,11 +154,19 @@ SCRIPT = r"""
   entries.forEach(function (e) { e._q = e.files.join("\n").toLowerCase(); });
 
   function byFile(a, b) { return collator.compare(a.files[0] || "", b.files[0] || ""); }
+  // Empty page and card numbers sort first: the one image of a file, an unnumbered card.
+  function num(v) { return v === null || v === undefined ? 0 : v; }
+  function byPage(a, b) { return num(a.page) - num(b.page) || num(a.card) - num(b.card); }
+  function whereValue(e, key) {
+    var v = e[key];
+    return v === null || v === undefined ? "" : String(v);
+  }
   var SORTS = {
     attention: function (a, b) { return a.rank - b.rank || byFile(a, b) || a.index - b.index; },
     review: function (a, b) { return (b.needs_review ? 1 : 0) - (a.needs_review ? 1 : 0) ||
       a.rank - b.rank || byFile(a, b) || a.index - b.index; },
-    file: function (a, b) { return byFile(a, b) || a.index - b.index; },
+    file: function (a, b) { return byFile(a, b) || byPage(a, b) || a.index - b.index; },
+    page: function (a, b) { return byPage(a, b) || byFile(a, b) || a.index - b.index; },
     status: function (a, b) { return collator.compare(a.status, b.status) || a.rank - b.rank ||
       byFile(a, b); },
     name: function (a, b) { return (a.name ? 0 : 1) - (b.name ? 0 : 1) ||
@@ -163,6 +185,11 @@ SCRIPT = r"""
     if (state.review === "yes" && !e.needs_review) { return false; }
     if (state.review === "no" && e.needs_review !== false) { return false; }
     if (state.query && e._q.indexOf(state.query) < 0) { return false; }
+    var keys = ["side", "page", "card"];
+    for (var k = 0; k < keys.length; k += 1) {
+      var wanted = state.where[keys[k]];
+      if (wanted !== "*all*" && (e.pair || whereValue(e, keys[k]) !== wanted)) { return false; }
+    }
     return true;
   }
 
@@ -193,17 +220,73 @@ SCRIPT = r"""
     return img;
   }
 
+  function svg(tag, cls) {
+    var node = document.createElementNS(SVG_NS, tag);
+    if (cls) { node.setAttribute("class", cls); }
+    return node;
+  }
+  // A page thumbnail with each card found outlined and numbered in reading order; the
+  // row's own card (t.mine) drawn thick. Coordinates are the thumbnail's pixels.
+  function pageFigure(t) {
+    var v = (typeof t.view === "number" && t.view >= 0 && t.view < views.length) ?
+      views[t.view] : null;
+    var fig = el("figure", "pageview");
+    var img = v ? image(v.uri, "thumb", t.label ? t.label + " image" : "page image") : null;
+    var outlines = v && Array.isArray(v.outlines) ? v.outlines : [];
+    var mine = Array.isArray(t.mine) ? t.mine : [];
+    fig.setAttribute("data-outlines", String(img ? outlines.length : 0));
+    fig.setAttribute("data-mine", img ? mine.map(function (i) { return i + 1; }).join(" ") : "");
+    if (!img) {
+      fig.appendChild(el("div", "noimg", (v && v.problem) || t.problem || "no image"));
+      if (t.label) { fig.appendChild(el("figcaption", null, t.label)); }
+      return fig;
+    }
+    if (v.masked) { fig.classList.add("masked"); }
+    var frame = el("div", "frame");
+    frame.appendChild(img);
+    if (outlines.length) {
+      var box = svg("svg", "outlines");
+      box.setAttribute("viewBox", "0 0 " + v.w + " " + v.h);
+      box.setAttribute("preserveAspectRatio", "none");
+      box.setAttribute("aria-hidden", "true");
+      outlines.forEach(function (q, i) {
+        var own = mine.indexOf(i) >= 0;
+        var points = [];
+        var cx = 0, cy = 0;
+        for (var p = 0; p + 1 < q.length; p += 2) {
+          points.push(q[p] + "," + q[p + 1]); cx += q[p]; cy += q[p + 1];
+        }
+        var poly = svg("polygon", "outline" + (own ? " mine" : ""));
+        poly.setAttribute("points", points.join(" "));
+        box.appendChild(poly);
+        var n = svg("text", "num" + (own ? " mine" : ""));
+        n.setAttribute("x", String(cx / (q.length / 2)));
+        n.setAttribute("y", String(cy / (q.length / 2)));
+        n.textContent = String(i + 1);
+        box.appendChild(n);
+      });
+      frame.appendChild(box);
+    }
+    fig.appendChild(frame);
+    var caption = [];
+    if (t.label) { caption.push(t.label); }
+    if (Array.isArray(v.outlines)) {
+      caption.push(outlines.length === 1 ? "1 card found" : outlines.length + " cards found");
+      if (outlines.length > 1) {
+        caption.push(mine.length ? "this row: " + mine.map(function (i) { return i + 1; })
+          .join("+") : "this row's card not known");
+      }
+    }
+    if (v.masked) { caption.push("blurred (masked)"); }
+    if (caption.length) { fig.appendChild(el("figcaption", null, caption.join(" · "))); }
+    return fig;
+  }
+
   function renderEntry(e) {
     var li = el("li", "entry rank-" + e.rank + " " + statusClass(e.status));
     li.setAttribute("data-status", e.status);
     var media = el("div", "media");
-    (e.thumbs || []).forEach(function (t) {
-      var fig = el("figure");
-      var img = image(t.uri, "thumb", t.label ? t.label + " image" : "image");
-      fig.appendChild(img || el("div", "noimg", t.problem || "no image"));
-      if (t.label) { fig.appendChild(el("figcaption", null, t.label)); }
-      media.appendChild(fig);
-    });
+    (e.thumbs || []).forEach(function (t) { media.appendChild(pageFigure(t)); });
     if (e.portrait) {
       var pf = el("figure");
       var pimg = image(e.portrait, "portrait", "portrait");
@@ -227,6 +310,12 @@ SCRIPT = r"""
       });
     } else {
       head.appendChild(el("span", "file", e.files[0]));
+      if (e.page !== null && e.page !== undefined) {
+        head.appendChild(el("span", "where page-no", "page " + e.page));
+      }
+      if (e.card !== null && e.card !== undefined) {
+        head.appendChild(el("span", "where card-no", "card " + e.card));
+      }
       if (e.side) { head.appendChild(el("span", "side", e.side)); }
     }
     if (e.needs_review) { head.appendChild(el("span", "badge review", "needs review")); }
@@ -322,6 +411,13 @@ SCRIPT = r"""
     state.review = ui.review.value; recompute(false);
   });
   ui.sort.addEventListener("change", function () { state.sort = ui.sort.value; recompute(false); });
+  Object.keys(ui.where).forEach(function (key) {
+    var select = ui.where[key];
+    if (!select) { return; }  // the column is the same everywhere: no filter
+    select.addEventListener("change", function () {
+      state.where[key] = select.value; recompute(false);
+    });
+  });
   var timer = null;
   ui.search.addEventListener("input", function () {
     // Debounced: re-filtering 10,000 entries on every keystroke would stutter.

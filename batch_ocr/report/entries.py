@@ -99,6 +99,8 @@ _SHOWN_SINGLE = frozenset(
         "portrait_file",
         "portrait_error",
         "side",
+        "page",
+        "card",
         "warnings",
         "needs_review",
         "review_reasons",
@@ -120,6 +122,16 @@ def text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(text(item) for item in value)
     return str(value)
+
+
+def optional_number(value: Any) -> int | None:
+    """``page`` or ``card`` as a number; None when empty (or not a number)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    cell = text(value).strip()
+    return int(cell) if cell.isdigit() else None
 
 
 def invalid_fields_of(row: Mapping[str, Any]) -> list[str]:
@@ -313,6 +325,8 @@ def build_entry(row: Mapping[str, Any], index: int) -> dict[str, Any]:
         "files": [file for _, file in files],
         "file_sides": [side for side, _ in files],
         "side": "" if pair else text(row.get("side")),
+        "page": None if pair else optional_number(row.get("page")),
+        "card": None if pair else optional_number(row.get("card")),
         "status": status,
         "sides": [list(pair_) for pair_ in side_statuses(row)],
         "flags": flags,

@@ -34,7 +34,14 @@ from batch_ocr.report.entries import (
     text,
     warning_label,
 )
-from batch_ocr.report.thumbs import PORTRAIT_MAX_PX, THUMB_MAX_PX, Thumbnail, make_thumbnails
+from batch_ocr.report.page_views import (
+    PageKey,
+    PageView,
+    cards_numbered_by_page,
+    own_outlines,
+    page_views,
+)
+from batch_ocr.report.thumbs import PORTRAIT_MAX_PX, make_thumbnails
 
 ImageFor = Callable[[Mapping[str, Any]], Path | None]
 
@@ -85,67 +92,110 @@ def write_report(
         summary: run facts to show (calls made, cost estimate, engine, run time, ...);
             any other key is shown as it is.
         masked: the rows are masked; the page says so and, unless
-            ``show_faces_when_masked``, embeds no card image or portrait (they show
-            faces and numbers).
-        show_faces_when_masked: embed images even when ``masked``.
+            ``show_faces_when_masked``, shows each page only as a mosaic of flat
+            squares (cards outlined, nothing readable) and no portrait.
+        show_faces_when_masked: embed clear images even when ``masked``.
         portrait_dir: folder a relative ``portrait_file`` is relative to (the output's
             folder); defaults to the folder of ``out_html``.
     """
-    embed_images = not masked or show_faces_when_masked
+    # A masked page still shows each row's page, as a mosaic with the cards outlined;
+    # its portraits, being faces, are left out (README, "Masking").
+    clear_images = not masked or show_faces_when_masked
     entries = [build_entry(row, index) for index, row in enumerate(rows)]
-    if embed_images:
-        _add_images(rows, entries, image_for, portrait_dir or out_html.parent)
+    views: list[dict[str, Any]] = []
+    if image_for is not None:
+        views = _add_page_views(rows, entries, image_for, mosaic=not clear_images)
     else:
-        # No empty boxes either: the header's masked note says why there are no images.
+        # Without image_for there are no scans to show: no boxes, the header says why.
         for entry in entries:
             entry["thumbs"] = []
+    if clear_images:
+        _add_portraits(rows, entries, portrait_dir or out_html.parent)
+    else:
+        for entry in entries:
             entry["portrait"] = ""
-    if not embed_images:
-        images_note = "not included (masked report)"
-    elif image_for is None:
+    if image_for is None:
         images_note = "not included (no image folder given)"
+    elif not clear_images:
+        images_note = "blurred into squares (masked report)"
     else:
         images_note = ""
     document = render_html(
         entries,
         summary=summary or {},
         masked=masked,
-        images_embedded=embed_images,
+        images_embedded=clear_images,
         rows=rows,
         images_note=images_note,
+        views=views,
     )
     replace_private(out_html, document)
 
 
-def _add_images(
+def _add_page_views(
     rows: Sequence[Mapping[str, Any]],
     entries: list[dict[str, Any]],
-    image_for: ImageFor | None,
-    portrait_dir: Path,
-) -> None:
-    """Attach card thumbnails and portraits (as data: URIs) to ``entries``."""
-    card_paths: list[Path | None] = []
-    if image_for is not None:
-        for row, entry in zip(rows, entries, strict=True):
-            for label, file in zip(entry["file_sides"], entry["files"], strict=True):
-                if not file:
-                    card_paths.append(None)
-                elif label:
-                    card_paths.append(image_for({**row, "file": file}))
-                else:
-                    card_paths.append(image_for(row))
-    portrait_paths = [_portrait_path(row, portrait_dir) for row in rows]
+    image_for: ImageFor,
+    *,
+    mosaic: bool,
+) -> list[dict[str, Any]]:
+    """Attach each entry's page thumbnails (``thumbs``); returns the views they index.
 
-    thumbs = iter(make_thumbnails(card_paths, max_px=THUMB_MAX_PX))
+    The rows of one page share one view, so a page of four cards is embedded once.
+    """
+    wanted: list[list[PageKey | None]] = []
+    for row, entry in zip(rows, entries, strict=True):
+        keys: list[PageKey | None] = []
+        for label, file in zip(entry["file_sides"], entry["files"], strict=True):
+            path: Path | None = None
+            if file:
+                path = image_for({**row, "file": file}) if label else image_for(row)
+            # A --pair card row does not say which page its side is from.
+            keys.append(None if path is None else (path, None if label else entry["page"]))
+        wanted.append(keys)
+    found = page_views({key for keys in wanted for key in keys if key is not None},
+                       masked=mosaic)
+    numbered = cards_numbered_by_page(rows)
+    index_of: dict[PageKey, int] = {}
+    views: list[dict[str, Any]] = []
+    for row, entry, keys in zip(rows, entries, wanted, strict=True):
+        entry["thumbs"] = []
+        for label, key in zip(entry["file_sides"], keys, strict=True):
+            if key is None:
+                entry["thumbs"].append({"label": label, "view": -1, "mine": [],
+                                        "problem": "image not found"})
+                continue
+            if key not in index_of:
+                index_of[key] = len(views)
+                views.append(_view_json(found[key]))
+            view = found[key]
+            mine = [] if label or view.outlines is None else own_outlines(
+                card=entry["card"], side=entry["side"], outline_count=len(view.outlines),
+                cards_numbered=numbered.get((text(row.get("file")), row.get("page")), 0))
+            entry["thumbs"].append({"label": label, "view": index_of[key], "mine": mine,
+                                    "problem": view.problem})
+    return views
+
+
+def _view_json(view: PageView) -> dict[str, Any]:
+    return {
+        "uri": view.data_uri,
+        "w": view.width,
+        "h": view.height,
+        # None (no OpenCV: cards not looked for) and [] (none found) differ on screen.
+        "outlines": None if view.outlines is None else [list(q) for q in view.outlines],
+        "masked": view.masked,
+        "problem": view.problem,
+    }
+
+
+def _add_portraits(
+    rows: Sequence[Mapping[str, Any]], entries: list[dict[str, Any]], portrait_dir: Path
+) -> None:
+    """Attach portrait thumbnails (as data: URIs) to ``entries``."""
+    portrait_paths = [_portrait_path(row, portrait_dir) for row in rows]
     portraits = make_thumbnails(portrait_paths, max_px=PORTRAIT_MAX_PX)
     for entry, portrait, portrait_path in zip(entries, portraits, portrait_paths, strict=True):
-        # Without image_for there are no scans to show: no boxes, the header says why.
-        entry["thumbs"] = []
-        for label in entry["file_sides"] if image_for is not None else []:
-            thumb: Thumbnail = next(thumbs)
-            entry["thumbs"].append(
-                {"label": label, "uri": thumb.data_uri, "problem": thumb.problem}
-            )
         entry["portrait"] = portrait.data_uri
         if portrait_path is not None and portrait.problem and not entry["portrait_error"]:
             entry["portrait_error"] = f"portrait: {portrait.problem}"
@@ -264,6 +314,26 @@ def _esc(value: Any) -> str:
     return html.escape(text(value), quote=True)
 
 
+def _number(value: Any) -> str:
+    return "" if value is None else text(value)
+
+
+def _value_filter(
+    control_id: str, label: str, all_label: str, empty_label: str, values: Sequence[str]
+) -> str:
+    """A select of every value a column takes (numbers in order), with counts; no
+    select at all when the column is the same everywhere (nothing to filter)."""
+    counts = Counter(values)
+    if len(counts) < 2:
+        return ""
+    ordered = sorted(counts, key=lambda v: (v != "", int(v) if v.isdigit() else 0, v))
+    options = f'<option value="*all*">{_esc(all_label)}</option>' + "".join(
+        f'<option value="{_esc(value)}">{_esc(value or empty_label)} ({counts[value]})</option>'
+        for value in ordered
+    )
+    return f'<label>{_esc(label)}<select id="{control_id}">{options}</select></label>'
+
+
 def _chart(counts: Sequence[tuple[str, int]], total: int) -> str:
     """The status mix as one stacked SVG bar (no script, so it shows even without JS)."""
     if not total:
@@ -292,8 +362,10 @@ def render_html(
     images_embedded: bool,
     rows: Sequence[Mapping[str, Any]] = (),
     images_note: str = "",
+    views: Sequence[Mapping[str, Any]] = (),
 ) -> str:
-    """The whole page as a string (entries already carry their thumbnails)."""
+    """The whole page as a string (entries carry their thumbnails as indexes into
+    ``views``, the page images)."""
     pair_count = sum(1 for entry in entries if entry["pair"])
     # A --pair output also lists the images that are no card side (errors, other papers).
     noun = "files" if not pair_count else "cards" if pair_count == len(entries) else "entries"
@@ -350,9 +422,18 @@ def render_html(
         masked_note = (
             '<p class="masked-note" id="masked-note">Masked report: personal data is '
             "partly hidden"
-            + ("." if images_embedded else "; card images and portraits are not included.")
+            + ("." if images_embedded else "; pages are shown blurred into squares, "
+               "portraits are not included.")
             + "</p>"
         )
+    where_filters = (
+        _value_filter("f-side", "Side", "All sides", "no side",
+                      [text(entry["side"]) for entry in entries if not entry["pair"]])
+        + _value_filter("f-page", "Page", "All pages", "not a page (one image)",
+                        [_number(entry["page"]) for entry in entries if not entry["pair"]])
+        + _value_filter("f-card", "Card", "All cards", "not numbered",
+                        [_number(entry["card"]) for entry in entries if not entry["pair"]])
+    )
     data = {
         "entries": list(entries),
         "page_size": PAGE_SIZE,
@@ -361,6 +442,7 @@ def render_html(
         "warning_labels": {warning: warning_label(warning) for warning in warnings},
         "masked": masked,
         "images_embedded": images_embedded,
+        "views": list(views),
     }
     pager = (
         '<nav class="pager"><button type="button" class="prev">&larr; Previous</button>'
@@ -390,11 +472,13 @@ def render_html(
 <button type="button" id="errors-only" class="toggle" aria-pressed="false" data-count="{error_count}">Errors only ({error_count})</button>
 <label>Flag<select id="f-flag">{flag_options}</select></label>
 <label>Review<select id="f-review">{review_options}</select></label>
+{where_filters}
 <label>File name<input type="search" id="f-search" placeholder="Search file names" autocomplete="off"></label>
 <label>Sort<select id="f-sort">
 <option value="attention" selected>Needs attention first</option>
 <option value="review">Needs review first</option>
-<option value="file">File name</option>
+<option value="file">File name, page, card</option>
+<option value="page">Page, card</option>
 <option value="status">Status</option>
 <option value="name">Name</option>
 <option value="valid_to">Valid to</option>

@@ -24,6 +24,9 @@ PORTRAIT_MAX_PX = 96
 #: JPEG quality of thumbnails: faces and text stay recognisable, bytes stay few.
 JPEG_QUALITY = 60
 DATA_URI_PREFIX = "data:image/jpeg;base64,"
+#: Side of the flat squares a masked page thumbnail is made of: on a 160 px thumbnail
+#: of a card a line of text is one row of squares, a face three or four.
+MOSAIC_BLOCK_PX = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,45 @@ class Thumbnail:
 
     data_uri: str = ""
     problem: str = ""
+
+
+def thumbnail_of(opened: Image.Image, *, max_px: int = THUMB_MAX_PX) -> Image.Image:
+    """``opened`` upright, in RGB, its longest side at most ``max_px``.
+
+    Raises what Pillow raises for a damaged image (``OSError``, ``ValueError``).
+    """
+    # draft() lets the JPEG decoder scale down by 1/2..1/8 while decoding (never
+    # below the size asked for): a 4000 px scan is not decoded in full only to be
+    # thrown away. It is 2-3x faster per thumbnail, which counts on 10,000 files.
+    opened.draft("RGB", (max_px, max_px))
+    # Phone photos are often stored sideways with an EXIF orientation tag.
+    upright = ImageOps.exif_transpose(opened)
+    rgb = upright.convert("RGB")
+    rgb.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+    return rgb
+
+
+def jpeg_data_uri(image: Image.Image, *, quality: int = JPEG_QUALITY) -> str:
+    """``image`` as a JPEG ``data:`` URI."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality, optimize=True)
+    return DATA_URI_PREFIX + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def mosaic(image: Image.Image, *, block_px: int = MOSAIC_BLOCK_PX) -> Image.Image:
+    """``image`` as squares of ``block_px``, each one flat colour (its average).
+
+    What a masked review page shows of a page (README, "Masking"): where the cards lie
+    stays visible; no character, digit or face survives. Squares start at the top left
+    corner, on JPEG's own 8 px grid, so the encoder adds no detail back.
+    """
+    width, height = image.size
+    small = image.resize(
+        (max(1, -(-width // block_px)), max(1, -(-height // block_px))), Image.Resampling.BOX
+    )
+    return small.resize(
+        (small.width * block_px, small.height * block_px), Image.Resampling.NEAREST
+    ).crop((0, 0, width, height))
 
 
 def thumbnail_data_uri(
@@ -44,17 +86,20 @@ def thumbnail_data_uri(
         Image.DecompressionBombError: the image claims an absurd size.
     """
     with Image.open(image_path) as image:
-        # draft() lets the JPEG decoder scale down by 1/2..1/8 while decoding (never
-        # below the size asked for): a 4000 px scan is not decoded in full only to be
-        # thrown away. It is 2-3x faster per thumbnail, which counts on 10,000 files.
-        image.draft("RGB", (max_px, max_px))
-        # Phone photos are often stored sideways with an EXIF orientation tag.
-        upright = ImageOps.exif_transpose(image)
-        rgb = upright.convert("RGB")
-    rgb.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    rgb.save(buffer, format="JPEG", quality=quality, optimize=True)
-    return DATA_URI_PREFIX + base64.b64encode(buffer.getvalue()).decode("ascii")
+        rgb = thumbnail_of(image, max_px=max_px)
+    return jpeg_data_uri(rgb, quality=quality)
+
+
+def problem_of(exc: Exception) -> str:
+    """What a thumbnail that could not be made says instead."""
+    if isinstance(exc, FileNotFoundError):
+        return "image not found"
+    if isinstance(exc, UnidentifiedImageError):
+        return "not an image"
+    if isinstance(exc, Image.DecompressionBombError):
+        return "image too large to preview"
+    # Truncated or damaged files: Pillow raises OSError/ValueError with a message.
+    return f"cannot read image ({exc})"
 
 
 def make_thumbnail(image_path: Path | None, *, max_px: int = THUMB_MAX_PX) -> Thumbnail:
@@ -63,15 +108,8 @@ def make_thumbnail(image_path: Path | None, *, max_px: int = THUMB_MAX_PX) -> Th
         return Thumbnail(problem="image not found")
     try:
         return Thumbnail(data_uri=thumbnail_data_uri(image_path, max_px=max_px))
-    except FileNotFoundError:
-        return Thumbnail(problem="image not found")
-    except UnidentifiedImageError:
-        return Thumbnail(problem="not an image")
-    except Image.DecompressionBombError:
-        return Thumbnail(problem="image too large to preview")
-    except (OSError, ValueError) as exc:
-        # Truncated or damaged files: Pillow raises OSError/ValueError with a message.
-        return Thumbnail(problem=f"cannot read image ({exc})")
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        return Thumbnail(problem=problem_of(exc))
 
 
 def make_thumbnails(

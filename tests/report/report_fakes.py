@@ -36,6 +36,36 @@ def draw_card(path: Path, *, hue: int = 0, size: tuple[int, int] = (1200, 760)) 
     return path
 
 
+#: An A4 page at 150 dpi, and an ID-1 card (85.6 x 54 mm) at that resolution.
+SHEET_PX = (1240, 1754)
+SHEET_CARD_PX = (506, 319)
+
+
+def draw_sheet(cards: int, *, columns: int = 1, seed: int = 0) -> Image.Image:
+    """A fake photocopy page: ``cards`` fake cards at their real size, in rows of
+    ``columns``, on light paper (what ``_layout.find_cards`` looks for)."""
+    page = Image.new("RGB", SHEET_PX, (244, 244, 240))
+    card_w, card_h = SHEET_CARD_PX
+    for index in range(cards):
+        row, column = divmod(index, columns)
+        card = Image.new("RGB", (card_w, card_h))
+        draw = ImageDraw.Draw(card)
+        hue = seed + index
+        tint = ((90 + hue * 40) % 256, (150 + hue * 25) % 256, (200 + hue * 15) % 256)
+        draw.rectangle((0, 0, card_w, card_h), fill=tint)
+        draw.rectangle((card_w * 0.65, card_h * 0.15, card_w * 0.92, card_h * 0.75),
+                       fill=(250, 250, 245))
+        for line in range(6):
+            y = card_h * (0.18 + line * 0.11)
+            draw.rectangle((card_w * 0.08, y, card_w * (0.35 + 0.04 * (line % 3)), y + 8),
+                           fill=(40, 40, 40))
+        cell_w = SHEET_PX[0] / columns
+        left = round(cell_w * (column + 0.5) - card_w / 2)
+        top = 160 + row * round(card_h * 1.45)
+        page.paste(card, (left, top))
+    return page
+
+
 def draw_portrait(path: Path) -> Path:
     """A fake cropped portrait."""
     image = Image.new("RGB", (358, 441), (250, 250, 250))
@@ -45,6 +75,33 @@ def draw_portrait(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
     return path
+
+
+def thumb_view(data: dict[str, Any], thumb: dict[str, Any]) -> dict[str, Any]:
+    """The page view an entry's thumbnail shows (``{}`` for a placeholder)."""
+    index = thumb["view"]
+    return data["views"][index] if index >= 0 else {}
+
+
+def is_mosaic(data_uri: str, block_px: int = 8) -> bool:
+    """Whether an embedded JPEG is flat squares of ``block_px`` (a masked thumbnail):
+    inside every square the brightness varies by a few levels of JPEG noise at most."""
+    import base64
+    import io
+
+    raw = base64.b64decode(data_uri.split(",", 1)[1])
+    with Image.open(io.BytesIO(raw)) as image:
+        grey = image.convert("L")
+    width, height = grey.size
+    pixels = grey.load()
+    assert pixels is not None
+    for top in range(0, height - block_px + 1, block_px):
+        for left in range(0, width - block_px + 1, block_px):
+            block = [pixels[x, y] for x in range(left, left + block_px)
+                     for y in range(top, top + block_px)]  # fmt: skip
+            if max(block) - min(block) > 12:  # type: ignore[operator]
+                return False
+    return True
 
 
 def base_row(file: str, status: str = "ok", **fields: Any) -> Row:

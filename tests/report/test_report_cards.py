@@ -20,8 +20,15 @@ def test_a_both_row_shows_every_field_of_both_sides() -> None:
 
 
 def test_a_numbered_card_says_which_card_of_its_page_it_is() -> None:
-    entry = build_entry(base_row("scans/four.png", side="back", card=2,
+    entry = build_entry(base_row("scans/four.pdf", side="back", page=3, card=2,
                                  authority="某公安局"), 3)  # fmt: skip
-    assert ["card", "2"] in entry["details"]
-    assert base_row("x.png")["card"] is None
-    assert not [d for d in build_entry(base_row("x.png"), 0)["details"] if d[0] == "card"]
+    # Shown in the entry's head (and filtered by), not repeated under "details".
+    assert (entry["page"], entry["card"]) == (3, 2)
+    assert not [d for d in entry["details"] if d[0] in ("page", "card")]
+    single = build_entry(base_row("x.png"), 0)
+    assert (single["page"], single["card"]) == (None, None)
+
+
+def test_page_and_card_read_back_from_csv_text() -> None:
+    entry = build_entry(base_row("scans/four.pdf", page="12", card=""), 0)
+    assert (entry["page"], entry["card"]) == (12, None)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_fakes import Row, draw_card
+from report_fakes import Row, draw_card, is_mosaic, thumb_view
 
 from batch_ocr.report import cli
 from batch_ocr.report.thumbs import make_thumbnail
@@ -75,7 +75,8 @@ def test_first_image_folder_that_has_the_file_wins(tmp_path: Path) -> None:
         )
         == 0
     )
-    thumbs = [e["thumbs"][0]["uri"] for e in embedded(out)["entries"]]
+    data = embedded(out)
+    thumbs = [thumb_view(data, e["thumbs"][0])["uri"] for e in data["entries"]]
     assert thumbs[0] == make_thumbnail(first).data_uri
     assert thumbs[1].startswith(JPEG_DATA)
 
@@ -89,7 +90,9 @@ def test_mask(
     assert cli.main([str(output), "-o", str(out), "--images", str(images), "--mask"]) == 0
     assert capsys.readouterr().out == f"Wrote {out} (9 rows, masked)\n"
     document = out.read_text("utf-8")
-    assert JPEG_DATA not in document
+    # Pages only as flat squares, no portrait.
+    assert all(is_mosaic(view["uri"]) for view in embedded(out)["views"])
+    assert all(entry["portrait"] == "" for entry in embedded(out)["entries"])
     assert "张三" not in document and "张*" in document
     assert "110101199003071234" not in document and "110101********1234" in document
     assert stat.S_IMODE(out.stat().st_mode) == 0o600

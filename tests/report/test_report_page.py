@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_fakes import Row, base_row, draw_card
+from report_fakes import Row, base_row, draw_card, is_mosaic, thumb_view
 
 from batch_ocr.report import image_finder, write_report
 from batch_ocr.report.assets import SCRIPT, STYLE
@@ -101,7 +101,9 @@ def test_page_is_self_contained_and_offline(tmp_path: Path, sample: tuple[list[R
         r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(",
         SCRIPT,
     )
-    assert "http://" not in document and "https://" not in document
+    # The one URL-looking text is the SVG namespace's name, which is never fetched.
+    without_svg_ns = document.replace('"http://www.w3.org/2000/svg"', "")
+    assert "http://" not in without_svg_ns and "https://" not in document
 
     # The CSP allows exactly our own style and script, and images from data: only.
     [csp] = [m["content"] for m in parser.meta if m.get("http-equiv") == "Content-Security-Policy"]
@@ -129,14 +131,11 @@ def test_thumbnails_and_portrait_are_small_inline_jpegs(
     data = embedded_data(parse(out)[1])
     by_file = {entry["files"][0]: entry for entry in data["entries"]}
     zhang = by_file["scans/zhang_san.jpg"]
-    assert zhang["thumbs"][0]["uri"].startswith("data:image/jpeg;base64,")
+    assert thumb_view(data, zhang["thumbs"][0])["uri"].startswith("data:image/jpeg;base64,")
     assert zhang["portrait"].startswith("data:image/jpeg;base64,")  # relative to out's folder
-    assert all(len(e["thumbs"][0]["uri"]) < 8_000 for e in data["entries"])
-    assert by_file["scans/missing_on_disk.jpg"]["thumbs"][0] == {
-        "label": "",
-        "uri": "",
-        "problem": "image not found",
-    }
+    assert all(len(view["uri"]) < 8_000 for view in data["views"])
+    missing = by_file["scans/missing_on_disk.jpg"]["thumbs"][0]
+    assert missing["problem"] == "image not found" and thumb_view(data, missing) == {}
 
 
 def test_script_end_tag_in_data_cannot_break_out(tmp_path: Path) -> None:
@@ -184,22 +183,25 @@ def test_file_is_private(tmp_path: Path, masked: bool) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temp file left
 
 
-def test_masked_report_embeds_no_image(tmp_path: Path, sample: tuple[list[Row], Path]) -> None:
+def test_masked_report_shows_pages_only_as_mosaics(
+    tmp_path: Path, sample: tuple[list[Row], Path]
+) -> None:
     rows, images = sample
-    calls: list[Mapping[str, Any]] = []
-
-    def image_for(row: Mapping[str, Any]) -> Path | None:
-        calls.append(row)
-        return image_finder([images])(row)
+    image_for = image_finder([images])
+    clear = tmp_path / "out" / "clear.html"
+    write_report(rows, clear, image_for=image_for)
+    assert not all(is_mosaic(v["uri"]) for v in embedded_data(parse(clear)[1])["views"])
 
     out = tmp_path / "out" / "masked.html"
     write_report(rows, out, image_for=image_for, masked=True)
     document, parser = parse(out)
-    assert JPEG_DATA not in document
-    assert calls == [], "a masked report must not even read the scans"
-    assert 'id="masked-note"' in document and "not included" in document
-    entry = embedded_data(parser)["entries"][0]
-    assert entry["thumbs"] == [] and entry["portrait"] == ""
+    data = embedded_data(parser)
+    assert 'id="masked-note"' in document and "blurred into squares" in document
+    # Every page image embedded is flat squares; no portrait at all.
+    assert len(data["views"]) == 8 and all(v["masked"] for v in data["views"])
+    assert all(is_mosaic(v["uri"]) for v in data["views"])
+    assert all(entry["portrait"] == "" for entry in data["entries"])
+    assert document.count(JPEG_DATA) == 8
 
     faces = tmp_path / "out" / "faces.html"
     write_report(rows, faces, image_for=image_for, masked=True, show_faces_when_masked=True)
@@ -286,7 +288,8 @@ def test_pair_rows_get_front_and_back_thumbnails(tmp_path: Path) -> None:
     assert asked == ["a.jpg", "b.jpg", "c.jpg"]
     entries = embedded_data(parser)["entries"]
     assert [t["label"] for t in entries[0]["thumbs"]] == ["front", "back"]
-    assert all(t["uri"] for t in entries[0]["thumbs"])
+    data = embedded_data(parser)
+    assert all(thumb_view(data, t)["uri"] for t in entries[0]["thumbs"])
     assert entries[1]["thumbs"][0]["problem"] == "image not found"
     assert "batch-ocr review — 2 cards" in document
 
