@@ -14,9 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_fakes import Row, base_row, draw_card
+from report_fakes import Row, base_row, draw_card, draw_sheet, is_mosaic
 
+from batch_ocr.engines import crops
 from batch_ocr.report import image_finder, write_report
+from batch_ocr.report.mask import mask_row_dict
+from batch_ocr.report.thumbs import DATA_URI_PREFIX as JPEG_DATA
+from tests.pdf_support import pillow_pdf
 
 SUMMARY = {
     "calls": 11,
@@ -269,4 +273,127 @@ def test_ten_thousand_rows_open_and_filter_quickly(tmp_path: Path, make_page: An
     page.fill("#f-search", "")
     page.click(".pager .next >> nth=0")
     assert page.inner_text("#shown").startswith("Showing 101–200 of 10000")
+    assert_offline(page, out)
+
+
+def _document_rows() -> list[Row]:
+    """A scanned day: page 1 holds two people's cards (four numbered sides), page 2 one
+    person's front and back (one ``both`` row); a page 3 the file no longer has."""
+    people = [("张三", "110101199003071234"), ("李小红", "310101198511204321")]
+    rows = [
+        base_row("day.pdf", side="front" if n % 2 else "back", page=1, card=n,
+                 name=people[(n - 1) // 2][0] if n % 2 else "",
+                 id_number=people[(n - 1) // 2][1] if n % 2 else "")
+        for n in range(1, 5)
+    ]  # fmt: skip
+    rows.append(base_row("day.pdf", side="both", page=2, name="王五",
+                         id_number="440304197906015678", address="广东省深圳市福田区演示大道3号",
+                         authority="深圳市公安局福田分局", valid_from="2015-01-01",
+                         valid_to="2035-01-01"))  # fmt: skip
+    rows.append(base_row("day.pdf", "rejected", page=3, error_code="corrupt_pdf",
+                         error_message="page 3 of the PDF is damaged"))  # fmt: skip
+    return rows
+
+
+def _figures(page: Any) -> dict[str, dict[str, Any]]:
+    """What each entry's page thumbnail shows, by the entry's "page N card N" text."""
+    found = page.eval_on_selector_all(
+        "#entries li.entry",
+        """els => els.map(e => {
+             const fig = e.querySelector('figure.pageview');
+             const img = fig && fig.querySelector('img.thumb');
+             return [Array.from(e.querySelectorAll('.where')).map(w => w.textContent).join(' '),
+                     {outlines: fig ? Number(fig.dataset.outlines) : -1,
+                      mine: fig ? fig.dataset.mine : '',
+                      polygons: fig ? fig.querySelectorAll('polygon.outline').length : 0,
+                      thick: fig ? fig.querySelectorAll('polygon.outline.mine').length : 0,
+                      src: img ? img.src : '',
+                      decoded: !!img && img.complete && img.naturalWidth > 0,
+                      caption: fig && fig.querySelector('figcaption') ?
+                        fig.querySelector('figcaption').textContent : '',
+                      placeholder: fig && fig.querySelector('.noimg') ?
+                        fig.querySelector('.noimg').textContent : ''}];
+           })""",
+    )
+    return dict(found)
+
+
+def _wait_decoded(page: Any) -> None:
+    decoded = "els => els.every(i => i.complete && i.naturalWidth > 0)"
+    deadline = time.monotonic() + 10
+    while not page.eval_on_selector_all("img.thumb", decoded) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+
+
+def _write_day_pdf(folder: Path) -> None:
+    pdf = pillow_pdf(images=[draw_sheet(4, columns=2), draw_sheet(2, seed=4)])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "day.pdf").write_bytes(pdf)
+
+
+@pytest.mark.skipif(not crops.available(), reason="needs the 'local' extra (the card finder)")
+def test_pdf_pages_show_their_cards_outlined(tmp_path: Path, make_page: Any) -> None:
+    _write_day_pdf(tmp_path / "in")
+    out = tmp_path / "day.html"
+    write_report(_document_rows(), out, image_for=image_finder([tmp_path / "in"]))
+    page = make_page(1280, 1400)
+    open_report(page, out)
+    page.select_option("#f-sort", "page")
+    _wait_decoded(page)
+    shown = _figures(page)
+    assert list(shown) == ["page 1 card 1", "page 1 card 2", "page 1 card 3", "page 1 card 4",
+                           "page 2", "page 3"]  # fmt: skip
+    # Every page row shows its page, decoded, with as many outlines as the page has cards.
+    for where, figure in shown.items():
+        if where != "page 3":
+            assert figure["decoded"] and figure["src"].startswith(JPEG_DATA), where
+    assert [shown[f"page 1 card {n}"]["polygons"] for n in range(1, 5)] == [4, 4, 4, 4]
+    # The row's own card is the one drawn thick, with its number.
+    assert [shown[f"page 1 card {n}"]["mine"] for n in range(1, 5)] == ["1", "2", "3", "4"]
+    assert all(shown[f"page 1 card {n}"]["thick"] == 1 for n in range(1, 5))
+    assert shown["page 1 card 3"]["caption"] == "4 cards found · this row: 3"
+    # A front and a back on one page: one row, both cards its own.
+    assert (shown["page 2"]["outlines"], shown["page 2"]["mine"]) == (2, "1 2")
+    # Rows of one page share one embedded image.
+    assert len({shown[f"page 1 card {n}"]["src"] for n in range(1, 5)}) == 1
+    # The page 3 of the rows is not in the file any more: a placeholder says so.
+    assert shown["page 3"]["placeholder"] == "the file has no page 3 now"
+    assert page.eval_on_selector_all("li.entry:not(:has(img.thumb))", "els => els.length") == 1
+
+    # Page and card filter like the other columns.
+    page.select_option("#f-page", "1")
+    assert matching(page) == 4
+    page.select_option("#f-card", "3")
+    assert list(_figures(page)) == ["page 1 card 3"]
+    page.select_option("#f-page", "*all*")
+    page.select_option("#f-card", "")
+    assert list(_figures(page)) == ["page 2", "page 3"]
+    page.select_option("#f-card", "*all*")
+    page.select_option("#f-side", "both")
+    assert list(_figures(page)) == ["page 2"]
+    assert_offline(page, out)
+
+
+@pytest.mark.skipif(not crops.available(), reason="needs the 'local' extra (the card finder)")
+def test_masked_pages_are_blurred_and_still_outlined(tmp_path: Path, make_page: Any) -> None:
+    _write_day_pdf(tmp_path / "in")
+    rows = [mask_row_dict(row) for row in _document_rows()]
+    out = tmp_path / "masked.html"
+    write_report(rows, out, image_for=image_finder([tmp_path / "in"]), masked=True)
+    page = make_page(1280, 1400)
+    open_report(page, out)
+    _wait_decoded(page)
+    shown = _figures(page)
+    thumbs = [f for f in shown.values() if f["src"]]
+    assert len(thumbs) == 5
+    # No clear picture of a card: every thumbnail is flat squares, said so under it.
+    assert all(is_mosaic(f["src"]) for f in thumbs)
+    assert all(f["caption"].endswith("blurred (masked)") for f in thumbs)
+    assert page.eval_on_selector_all("img.portrait", "els => els.length") == 0
+    # Where the cards are still shows, and which one is the row's.
+    assert shown["page 1 card 2"]["mine"] == "2" and shown["page 2"]["outlines"] == 2
+    entries_text = page.inner_text("#entries")
+    assert "张三" not in entries_text and "110101199003071234" not in entries_text
+    assert "张*" in entries_text and "110101********1234" in entries_text
+    assert "广东省深圳市福田区****" in entries_text
     assert_offline(page, out)
