@@ -65,12 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--mask",
         action="store_true",
-        help="mask personal data and leave out card images and portraits",
+        help="mask personal data, show pages only blurred into squares (cards still "
+        "outlined) and leave out portraits",
     )
     parser.add_argument(
         "--show-faces",
         action="store_true",
-        help="with --mask, still include card images and portraits",
+        help="with --mask, still include clear pages and portraits",
     )
     return parser
 

@@ -45,6 +45,8 @@ from batch_ocr.report.thumbs import PORTRAIT_MAX_PX, make_thumbnails
 
 ImageFor = Callable[[Mapping[str, Any]], Path | None]
 
+#: What an entry shows instead of a page that is no longer the one its row was read from.
+CHANGED_SINCE_READ = "the file changed since this row was read"
 #: Entries rendered per page: enough to scroll through, few enough to render instantly.
 PAGE_SIZE = 100
 #: Statuses in the order the header lists them; others follow alphabetically.
@@ -161,20 +163,29 @@ def _add_page_views(
     for row, entry, keys in zip(rows, entries, wanted, strict=True):
         entry["thumbs"] = []
         for label, key in zip(entry["file_sides"], keys, strict=True):
-            if key is None:
+            view = None if key is None else found[key]
+            if view is None or _read_another_version(row, label, view):
+                problem = "image not found" if view is None else CHANGED_SINCE_READ
                 entry["thumbs"].append({"label": label, "view": -1, "mine": [],
-                                        "problem": "image not found"})
+                                        "problem": problem})
                 continue
+            assert key is not None
             if key not in index_of:
                 index_of[key] = len(views)
-                views.append(_view_json(found[key]))
-            view = found[key]
+                views.append(_view_json(view))
             mine = [] if label or view.outlines is None else own_outlines(
                 card=entry["card"], side=entry["side"], outline_count=len(view.outlines),
                 cards_numbered=numbered.get((text(row.get("file")), row.get("page")), 0))
             entry["thumbs"].append({"label": label, "view": index_of[key], "mine": mine,
                                     "problem": view.problem})
     return views
+
+
+def _read_another_version(row: Mapping[str, Any], label: str, view: PageView) -> bool:
+    """Whether the row was read from other content than the page now on disk (the file
+    changed since): its thumbnail and outlines would show another card."""
+    recorded = text(row.get(f"{label}_sha256" if label else "sha256")).strip().lower()
+    return bool(view.sha256) and len(recorded) == 64 and recorded != view.sha256
 
 
 def _view_json(view: PageView) -> dict[str, Any]:

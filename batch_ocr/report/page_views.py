@@ -28,6 +28,7 @@ on the page), never an exception: the report is written anyway.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from collections import defaultdict
@@ -69,6 +70,9 @@ class PageView:
     #: The thumbnail is a mosaic (a masked report): no text or face can be read on it.
     masked: bool = False
     problem: str = ""
+    #: The page image's hash, as the run's ``sha256`` column holds it: a row whose
+    #: hash differs was read from another version of the file.
+    sha256: str = ""
 
 
 def view_of_image(image_bytes: bytes, *, masked: bool) -> PageView:
@@ -90,7 +94,8 @@ def view_of_image(image_bytes: bytes, *, masked: bool) -> PageView:
             for quad in shares
         )
     shown = mosaic(thumb) if masked else thumb
-    return PageView(jpeg_data_uri(shown), width, height, outlines, masked)
+    return PageView(jpeg_data_uri(shown), width, height, outlines, masked,
+                    sha256=hashlib.sha256(image_bytes).hexdigest())
 
 
 def _views_of_file(

@@ -125,7 +125,7 @@ def base_row(file: str, status: str = "ok", **fields: Any) -> Row:
         "error_code": "",
         "error_message": "",
         "attempts": 1,
-        "sha256": "ab" * 32,
+        "sha256": "",
         "fitted": False,
         "engine": "api",
         "validity": {},

@@ -300,3 +300,16 @@ def test_pair_rows_get_front_and_back_thumbnails(tmp_path: Path) -> None:
 )
 def test_format_duration(seconds: Any, text: str) -> None:
     assert format_duration(seconds) == text
+
+
+def test_a_file_changed_since_the_run_shows_no_other_card(tmp_path: Path) -> None:
+    scan = draw_card(tmp_path / "in" / "a.jpg")
+    read = hashlib.sha256(scan.read_bytes()).hexdigest()
+    rows = [base_row("a.jpg", sha256=read), base_row("a.jpg", sha256="0" * 64)]
+    out = tmp_path / "changed.html"
+    write_report(rows, out, image_for=image_finder([tmp_path / "in"]))
+    data = embedded_data(parse(out)[1])
+    same, changed = (entry["thumbs"][0] for entry in data["entries"])
+    assert thumb_view(data, same)["uri"].startswith(JPEG_DATA)
+    assert changed["view"] == -1
+    assert changed["problem"] == "the file changed since this row was read"
