@@ -157,7 +157,7 @@ def _add_page_views(
         wanted.append(keys)
     found = page_views({key for keys in wanted for key in keys if key is not None},
                        masked=mosaic)
-    numbered = cards_numbered_by_page(rows)
+    numbered = cards_numbered_by_page(entries)
     index_of: dict[PageKey, int] = {}
     views: list[dict[str, Any]] = []
     for row, entry, keys in zip(rows, entries, wanted, strict=True):
@@ -173,9 +173,11 @@ def _add_page_views(
             if key not in index_of:
                 index_of[key] = len(views)
                 views.append(_view_json(view))
-            mine = [] if label or view.outlines is None else own_outlines(
-                card=entry["card"], side=entry["side"], outline_count=len(view.outlines),
-                cards_numbered=numbered.get((text(row.get("file")), row.get("page")), 0))
+            # A --pair card's side is a row of its own image: its card is unnumbered.
+            mine = [] if view.outlines is None else own_outlines(
+                card=entry["card"], side=entry["side"] or label,
+                outline_count=len(view.outlines),
+                cards_numbered=numbered.get((entry["files"][0], entry["page"]), 0))
             entry["thumbs"].append({"label": label, "view": index_of[key], "mine": mine,
                                     "problem": view.problem})
     return views

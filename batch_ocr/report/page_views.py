@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -187,12 +188,13 @@ def own_outlines(
     return []
 
 
-def cards_numbered_by_page(rows: Iterable[Mapping[str, object]]) -> dict[tuple[str, object], int]:
-    """The highest ``card`` of the rows of each (``file``, ``page``)."""
-    highest: dict[tuple[str, object], int] = defaultdict(int)
-    for row in rows:
-        card = row.get("card")
-        if isinstance(card, int) and not isinstance(card, bool):
-            key = (str(row.get("file") or ""), row.get("page"))
-            highest[key] = max(highest[key], card)
+def cards_numbered_by_page(
+    entries: Iterable[Mapping[str, Any]],
+) -> dict[tuple[str, int | None], int]:
+    """The highest ``card`` of the review entries of each (file, ``page``)."""
+    highest: dict[tuple[str, int | None], int] = defaultdict(int)
+    for entry in entries:
+        if entry["card"] is not None:
+            key = (entry["files"][0], entry["page"])
+            highest[key] = max(highest[key], entry["card"])
     return dict(highest)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from report_fakes import SHEET_PX, draw_card, draw_sheet, is_mosaic
+from report_fakes import SHEET_PX, base_row, draw_card, draw_sheet, is_mosaic
 
 from batch_ocr.engines import crops
+from batch_ocr.report.entries import build_entry
 from batch_ocr.report.page_views import (
     cards_numbered_by_page,
     own_outlines,
@@ -115,9 +116,10 @@ def test_the_rows_own_card(
 
 
 def test_cards_numbered_by_page() -> None:
-    rows = [{"file": "a.pdf", "page": 1, "card": 1}, {"file": "a.pdf", "page": 1, "card": 2},
-            {"file": "a.pdf", "page": 2, "card": None}, {"file": "b.png", "page": None, "card": 3}]
-    assert cards_numbered_by_page(rows) == {("a.pdf", 1): 2, ("b.png", None): 3}
+    rows = [base_row("a.pdf", page=1, card=1), base_row("a.pdf", page="1", card="2"),
+            base_row("a.pdf", page=2), base_row("b.png", card=3)]
+    entries = [build_entry(row, index) for index, row in enumerate(rows)]
+    assert cards_numbered_by_page(entries) == {("a.pdf", 1): 2, ("b.png", None): 3}
 
 
 def test_a_rendered_pdf_page_has_a_thumbnail(tmp_path: Path) -> None:
