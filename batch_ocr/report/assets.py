@@ -259,6 +259,7 @@ SCRIPT = r"""
         var poly = svg("polygon", "outline" + (own ? " mine" : ""));
         poly.setAttribute("points", points.join(" "));
         box.appendChild(poly);
+        if (outlines.length < 2) { return; }  // one card: a number would only hide text
         var n = svg("text", "num" + (own ? " mine" : ""));
         n.setAttribute("x", String(cx / (q.length / 2)));
         n.setAttribute("y", String(cy / (q.length / 2)));
