@@ -5,7 +5,8 @@ Layout of the file::
     <head>  CSP meta (hashes of our own style and script; images only from data:)
     <header> run summary, counts by status (buttons that filter), status-mix chart (SVG)
     <main>  filter/sort/search controls, pager, the list (filled by the script)
-    <script type="application/json">  every entry, "<" escaped so no "</script>" ends it
+    <script type="application/json">  every entry, and each page image once (entries
+                                      point at it), "<" escaped so no "</script>" ends it
     <script> vanilla JS that filters, sorts and renders 100 entries per page
 
 Nothing on the page refers to anything outside it: no CDN, font, stylesheet or script
