@@ -11,7 +11,10 @@ rows:
 - exactly one front and one back (the usual 身份证复印件) are one card: one row with side
   ``both`` and the fields of both sides;
 - anything more (two people, four sides, two fronts) is never guessed: each card side
-  gets its own row, numbered 1, 2, ... in reading order in the ``card`` column.
+  gets its own row, numbered 1, 2, ... in reading order in the ``card`` column;
+- when a card could not be read (its call failed), nothing is merged or guessed: each
+  card is numbered by its place among every card found, the cards read keep their rows,
+  and the failed one gets an ``error`` row (``partly_read``); the next run reads only it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from batch_ocr.errors import FileError
 from batch_ocr.models import CardData, CardInfo
 from batch_ocr.rows import BOTH, classify
 
@@ -42,6 +46,14 @@ class CardRead:
     card: int | None = None
     #: The engine's own 0-1 confidence per output column (local engine; empty for the API).
     confidence: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CardFailure:
+    """A card found on an image whose reading failed: an ``error`` row numbered ``card``."""
+
+    card: int
+    error: FileError
 
 
 def is_id_side(data: CardData) -> bool:
@@ -106,3 +118,20 @@ def assemble(reads: Sequence[CardRead]) -> list[CardRead]:
                          confidence={**front.confidence, **back.confidence})]  # fmt: skip
     return [CardRead(s.data, s.portrait_bytes, card=n, confidence=s.confidence)
             for n, s in enumerate(sides, start=1)]  # fmt: skip
+
+
+def partly_read(found: Sequence[CardRead | CardFailure]) -> list[CardRead | CardFailure]:
+    """The rows of an image on which some card failed, ``found`` in reading order.
+
+    Every card is numbered by its place among all those found (a failed one may have
+    been either side, or another kind), so a number names the same card before and
+    after the next run reads the failed one; cards of another kind add no row.
+    """
+    rows: list[CardRead | CardFailure] = []
+    for number, card in enumerate(found, start=1):
+        if isinstance(card, CardFailure):
+            rows.append(CardFailure(number, card.error))
+        elif is_id_side(card.data):
+            rows.append(CardRead(card.data, card.portrait_bytes, card=number,
+                                 confidence=card.confidence))
+    return rows

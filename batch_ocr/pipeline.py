@@ -23,9 +23,10 @@ from batch_ocr.dedup import SeenContents
 from batch_ocr.discovery import Candidate, WalkStats, walk_sources
 from batch_ocr.engines.base import Engine
 from batch_ocr.errors import CallBudgetExhausted, FatalRunError, OutputError, RunStopping
+from batch_ocr.paid_answers import JournalAnswers
 from batch_ocr.pool import run_pool
-from batch_ocr.recognition import ImageRows
-from batch_ocr.resume import FileDecision, ResumePolicy, decide_pages
+from batch_ocr.recognition import ImageOutcome, ImageRows
+from batch_ocr.resume import FileDecision, ResumePolicy, answers_done, decide_pages
 from batch_ocr.rows import Row
 from batch_ocr.state import FileStamp, Journal
 from batch_ocr.summary import RunCounters, RunSummary
@@ -94,6 +95,12 @@ class BatchRun:
         #: Contents journaled by this run (added on the writer thread as it records).
         self._journaled = SeenContents()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-ocr-writer")
+        if journal is not None:
+            # Answers paid for part of a page are journaled as they arrive (README,
+            # "Documents"): an engine that pays per card recalls them on the next try.
+            engine.keep_answers_in(JournalAnswers(journal, engine.name, policy=self._policy,
+                                                  in_writer=self._in_writer,
+                                                  dry_run=self.options.dry_run))
 
     def request_stop(self) -> None:
         """Stop starting new work; what is in flight finishes and is written."""
@@ -203,7 +210,8 @@ class BatchRun:
         """One page to its rows (one per card found on it); False when the run must not
         go on with this file."""
         try:
-            rows = [loaded] if isinstance(loaded, Row) else await self.images.rows_for(loaded)
+            outcome = (ImageOutcome([loaded]) if isinstance(loaded, Row)
+                       else await self.images.rows_for(loaded))
         except FatalRunError as exc:
             self.fail(exc)
             self.counters.not_attempted += 1
@@ -217,14 +225,15 @@ class BatchRun:
             self.counters.not_attempted += 1
             return False
         except Exception as exc:  # noqa: BLE001 - a bug must cost one row, not the run
-            rows = [Row(file=candidate.rel, status="error", error_code="internal_error",
-                        error_message=f"unexpected {type(exc).__name__}: {exc}",
-                        page=loaded.page)]
+            outcome = ImageOutcome([Row(file=candidate.rel, status="error",
+                                        error_code="internal_error",
+                                        error_message=f"unexpected {type(exc).__name__}: {exc}",
+                                        page=loaded.page)])
+        rows = outcome.rows
         if not rows:
             return True
-        written = rows
         try:
-            await self._in_writer(lambda: self._write(written, candidate, stamp, page_count))
+            await self._in_writer(lambda: self._write(outcome, candidate, stamp, page_count))
         except Exception as exc:  # noqa: BLE001 - a worker must never die silently
             self.fail(OutputError(f"cannot write the output or state: {exc}"))
             return False
@@ -248,16 +257,19 @@ class BatchRun:
             return None
         return await self._in_writer(lambda: journal.final_rows_for_content(sha256))
 
-    def _write(self, rows: list[Row], candidate: Candidate, stamp: FileStamp,
+    def _write(self, outcome: ImageOutcome, candidate: Candidate, stamp: FileStamp,
                page_count: int) -> None:
         """Journal first, output second: a kill between the two is repaired from the
         journal at the next start (README, "Resume"). A page that held several cards
-        has a row per card, journaled together."""
+        has a row per card, journaled together, with the answers kept for its cards let
+        go in the same transaction once no later run can need them."""
+        rows = outcome.rows
         try:
             if self.journal is not None and not self.options.dry_run:
                 retryable = any(statuses.retry_next_run(r.status, r.error_code) for r in rows)
                 self.journal.record(candidate.path, stamp, rows, retryable=retryable,
-                                    page_count=page_count)
+                                    page_count=page_count,
+                                    answers_done=answers_done(outcome.kept_answers, rows))
                 for sha256 in {row.sha256 for row in rows if row.sha256}:
                     self._journaled.add(sha256)
             for row in rows:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from batch_ocr import image_warnings, jobs, portraits, statuses
+from batch_ocr.cards import CardFailure
 from batch_ocr.dedup import ContentDedup
 from batch_ocr.engines.base import CardRead, Engine, EngineResult
 from batch_ocr.errors import FileError
@@ -23,6 +25,15 @@ from batch_ocr.summary import RunCounters
 
 #: The final rows a journal holds for a content (None without a journal).
 FinalRows = Callable[[str], Awaitable[list[Row] | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageOutcome:
+    """The rows of one image, and the answers its engine kept for it that they hold."""
+
+    rows: list[Row]
+    #: ``EngineResult.kept_answers``: journaled away with the rows once they are final.
+    kept_answers: tuple[str, ...] = ()
 
 
 class ImageRows:
@@ -37,39 +48,44 @@ class ImageRows:
         self.final_rows = final_rows
         self.dry_run = dry_run
         self.portraits_dir = portraits_dir
-        self.dedup: ContentDedup[list[Row]] = ContentDedup()
+        self.dedup: ContentDedup[ImageOutcome] = ContentDedup()
         self._dry_run_shas: set[str] = set()
 
-    async def rows_for(self, loaded: jobs.FileJob) -> list[Row]:
+    async def rows_for(self, loaded: jobs.FileJob) -> ImageOutcome:
         """The rows of one image (one per card found), or none when nothing is due."""
         earlier = reusable_rows(await self.final_rows(loaded.sha256), self.policy)
         if earlier is not None:
             self.counters.reused += 1
-            return await self._copy(earlier, loaded)
+            return ImageOutcome(await self._copy(earlier, loaded))
         if self.dry_run:
             if loaded.sha256 not in self._dry_run_shas:
                 self._dry_run_shas.add(loaded.sha256)
-                # One per card found on a page, for an engine that reads a card per call.
-                # (Awaited first: ``+= await`` would read the count before the wait.)
-                calls = await asyncio.to_thread(self.engine.calls_for, loaded.image)
+                # One per card still due on a page, for an engine that reads a card per
+                # call. (Awaited first: ``+= await`` would read the count before the wait.)
+                calls = await self.engine.calls_for(loaded.image)
                 self.counters.would_call += calls
-            return []
-        rows, is_copy = await self.dedup.once(loaded.sha256, lambda: self._recognise(loaded))
+            return ImageOutcome([])
+        outcome, is_copy = await self.dedup.once(loaded.sha256, lambda: self._recognise(loaded))
         if is_copy:
             self.counters.reused += 1
-            return await self._copy(rows, loaded)
-        return rows
+            return ImageOutcome(await self._copy(outcome.rows, loaded))
+        return outcome
 
-    async def _recognise(self, job: jobs.FileJob) -> list[Row]:
+    async def _recognise(self, job: jobs.FileJob) -> ImageOutcome:
         try:
             result = await self.engine.recognise(job.image)
         except FileError as exc:
-            return [jobs.error_row(job, exc, self.engine.name)]
+            return ImageOutcome([jobs.error_row(job, exc, self.engine.name)])
         # One row per card when the image held several (README, "Documents").
         reads = result.cards or (
             CardRead(result.data, result.portrait_bytes, confidence=result.confidence),)
         rows = []
         for read in reads:
+            if isinstance(read, CardFailure):
+                # A card whose call failed on a page whose other cards were read.
+                rows.append(dataclasses.replace(
+                    jobs.error_row(job, read.error, self.engine.name), card=read.card))
+                continue
             row = row_from_card(job.file, read.data, attempts=result.attempts,
                                 sha256=job.sha256, fitted=job.image.fitted,
                                 engine=self.engine.name, confidence=read.confidence,
@@ -81,7 +97,7 @@ class ImageRows:
                 row = await portraits.save_for_row(row, self.portraits_dir,
                                                    read.portrait_bytes, self.engine)
             rows.append(row)
-        return rows
+        return ImageOutcome(rows, result.kept_answers)
 
     async def _copy(self, rows: list[Row], job: jobs.FileJob) -> list[Row]:
         """The rows of an image whose content was already recognised (no call made)."""

@@ -3,7 +3,9 @@
 README, "Resume": a file whose size and mtime are those journaled is skipped unless the
 outcome of one of its pages was transient (retried by the next run) or ``--retry-failed``
 asks for it; a content already answered for good (under any name or page, in any run) is
-never paid for again: its row is reused. ``--force`` redoes everything.
+never paid for again: its row is reused. ``--force`` redoes everything. The same holds
+for one card of a page read through the API (README, "Documents"): an answer paid for
+it stands for a new call unless the flags ask for it again.
 """
 
 from __future__ import annotations
@@ -72,3 +74,18 @@ def reusable_rows(rows: list[Row] | None, policy: ResumePolicy) -> list[Row] | N
     if not rows or any(reusable(row, policy) is None for row in rows):
         return None
     return rows
+
+
+def answer_reusable(status: str, policy: ResumePolicy) -> bool:
+    """Whether a kept answer whose row would have ``status`` may stand for a new call."""
+    if policy.force:
+        return False
+    return not (policy.retry_failed and statuses.redone_by_retry_failed(status))
+
+
+def answers_done(kept: Sequence[str], rows: Sequence[Row]) -> Sequence[str]:
+    """The kept answers a page's rows let go: all once no run (plain or
+    ``--retry-failed``) does any of its rows again; none before."""
+    if any(statuses.redone_by_retry_failed(row.status) for row in rows):
+        return ()
+    return kept

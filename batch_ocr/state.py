@@ -12,6 +12,11 @@ image held several cards that are not one front and one back (README, "Documents
 Every row of the output can be rebuilt from here, which is how a run killed mid-write
 is repaired: the output is rewritten from the journal at the start and end of a run.
 
+An engine that pays several calls for one page (the API, a call per card) keeps each
+answer here as it arrives (``paid_answers``, by engine and the engine's key), so a page
+that fails part-way or a run killed between two calls never pays for a card twice; a
+page's answers go in the transaction that journals its rows for good.
+
 The journal stores recognised fields in clear text (it must rebuild unmasked rows);
 it is created with mode 0600, like the outputs.
 """
@@ -34,7 +39,7 @@ import filelock
 from batch_ocr.errors import RunLockedError
 from batch_ocr.private_files import tighten, touch_private
 from batch_ocr.rows import Row
-from batch_ocr.statuses import FINAL_STATUSES
+from batch_ocr.statuses import FINAL_STATUSES, is_clean
 
 #: Schema migrations, applied in order; ``PRAGMA user_version`` holds how many ran.
 MIGRATIONS: tuple[str, ...] = (
@@ -76,6 +81,18 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE files;
     ALTER TABLE files_by_page RENAME TO files;
     CREATE INDEX files_by_sha256 ON files (sha256);
+    """,
+    # Answers paid for a part of a page (a card) before the page's rows exist (README,
+    # "Documents"). Earlier versions ignore the table; their journals gain it empty.
+    """
+    CREATE TABLE paid_answers (
+        engine TEXT NOT NULL,
+        key TEXT NOT NULL,
+        answer_json TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (engine, key)
+    );
     """,
 )
 
@@ -298,10 +315,32 @@ class Journal:
                 "SELECT row_json FROM files ORDER BY rel, path, page"):
             yield from rows_from_json(text)
 
+    def paid_answer(self, engine: str, key: str) -> tuple[str, int] | None:
+        """The kept answer (its JSON and the calls it took) of ``engine`` under ``key``."""
+        found = self._conn.execute(
+            "SELECT answer_json, attempts FROM paid_answers WHERE engine = ? AND key = ?",
+            (engine, key)).fetchone()
+        return (found[0], found[1]) if found else None
+
+    def holds_paid_answers(self, engine: str) -> bool:
+        """Whether ``engine`` has any answer kept."""
+        return self._conn.execute("SELECT 1 FROM paid_answers WHERE engine = ? LIMIT 1",
+                                  (engine,)).fetchone() is not None
+
     # -- updates -------------------------------------------------------------------
 
+    def keep_paid_answer(self, engine: str, key: str, answer_json: str, attempts: int) -> None:
+        """Commit one answer paid for before its page's rows exist (see the docstring).
+
+        Raises ``OSError`` when the journal cannot be written, as ``record`` does.
+        """
+        with self._writing():
+            self._conn.execute("INSERT OR REPLACE INTO paid_answers VALUES (?, ?, ?, ?, ?)",
+                               (engine, key, answer_json, attempts, time.time()))
+
     def record(self, path: Path, stamp: FileStamp, rows: Row | Sequence[Row], *,
-               retryable: bool, page_count: int = 1) -> None:
+               retryable: bool, page_count: int = 1,
+               answers_done: Sequence[str] = ()) -> None:
         """Commit ``rows`` as the outcome of their page of ``path`` (replacing older ones).
 
         ``rows`` is one row, or one per card when the page held several cards (they
@@ -311,6 +350,14 @@ class Journal:
         longer has (a shorter file, a whole-file refusal) are dropped in the same
         transaction, so the output never shows a page that is gone.
 
+        ``answers_done`` are keys of answers kept for this page (``keep_paid_answer``,
+        by the rows' engine) that the rows now hold for good: they go in the same
+        transaction, so a kill between the two never loses one.
+
+        The entry's status is its first row's, unless a row is not clean (a card that
+        failed on a page whose other cards were read): then that row's, so the page is
+        done again by the runs that redo that status (README, "Resume").
+
         Raises ``OSError`` when the journal cannot be written (disk full, I/O error): the
         pipeline turns that into a clean stop (``output_error``, exit 3). A
         ``sqlite3.Error`` escaping instead killed the workers and left the walk blocked on
@@ -318,10 +365,13 @@ class Journal:
         """
         rows = [rows] if isinstance(rows, Row) else list(rows)
         row = rows[0]
+        status = next((r.status for r in rows if not is_clean(r.status)), row.status)
         encoded = os.fsencode(path.absolute())
         page = page_key(row.page)
         with self._writing():
             self._drop_other_versions_pages(encoded, page, page_count)
+            self._conn.executemany("DELETE FROM paid_answers WHERE engine = ? AND key = ?",
+                                   [(row.engine, key) for key in answers_done])
             self._conn.execute(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -332,7 +382,7 @@ class Journal:
                     stamp.size,
                     stamp.mtime_ns,
                     row.sha256,
-                    row.status,
+                    status,
                     int(retryable),
                     rows_to_json(rows),
                     time.time(),

@@ -6,28 +6,44 @@ same session and retry policy (``fetch_portrait``).
 
 The provider reads one card side per call: a page with several cards is cut into one
 straightened image per card (``crops``), each its own call, and the answers become rows
-exactly as the offline engine's do (``batch_ocr.cards``; README, "Documents").
+exactly as the offline engine's do (``batch_ocr.cards``; README, "Documents"). Each
+card's answer is kept (``AnswerKeeper``, the run's journal) as soon as it arrives and
+recalled by its crop's sha256 (the crops are cut the same way from the same bytes), so
+a card that fails costs a row of its own, and finishing the page pays for it alone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
 import aiohttp
 
 from batch_ocr import portraits
 from batch_ocr.api_client import ApiClient, Recognition
-from batch_ocr.cards import CardRead, assemble
+from batch_ocr.cards import CardFailure, CardRead, assemble, partly_read
 from batch_ocr.encoding import form_body
 from batch_ocr.engines import crops
-from batch_ocr.engines.base import Engine, EngineCounters, EngineResult, PortraitUnavailable
+from batch_ocr.engines.base import (
+    AnswerKeeper,
+    Engine,
+    EngineCounters,
+    EngineResult,
+    NoAnswerKeeper,
+    PaidAnswer,
+    PortraitUnavailable,
+)
 from batch_ocr.engines.call_gate import CallGate, UnreachableBreaker
 from batch_ocr.engines.registry import EngineOptions
-from batch_ocr.errors import ApiError, BatchOcrError, FatalRunError
+from batch_ocr.errors import ApiError, BatchOcrError, FatalRunError, FileError
 from batch_ocr.imaging import API_LIMITS, PreparedImage
 from batch_ocr.meters import RateLimit
+from batch_ocr.models import CardData, CardInfo
 from batch_ocr.settings import Settings
 from batch_ocr.transport import make_session
+
+#: ``EngineResult.data`` of a page whose first card failed (its rows are all in ``cards``).
+_NO_DATA = CardData(result=1, info=CardInfo())
 
 
 class ApiEngine(Engine):
@@ -49,6 +65,7 @@ class ApiEngine(Engine):
         self.breaker = UnreachableBreaker()
         self._session: aiohttp.ClientSession | None = None
         self._client: ApiClient | None = None
+        self._answers: AnswerKeeper = NoAnswerKeeper()
 
     @classmethod
     def from_settings(cls, settings: Settings, options: EngineOptions) -> ApiEngine:
@@ -62,26 +79,61 @@ class ApiEngine(Engine):
         self._client = ApiClient(self._settings, self._session, sleep=self._sleep,
                                  call_slot=self.gate.slot)
 
+    def keep_answers_in(self, keeper: AnswerKeeper) -> None:
+        self._answers = keeper
+
     async def recognise(self, image: PreparedImage) -> EngineResult:
         cards = (await asyncio.to_thread(crops.card_crops, image.payload)
                  if crops.may_hold_several(image.width, image.height) else [])
         if not cards:
             recognition = await self._call(image.mime, image.payload)
             return EngineResult(recognition.data, recognition.attempts)
-        reads: list[CardRead] = []
+        found: list[CardRead | CardFailure] = []
+        keys = [hashlib.sha256(card).hexdigest() for card in cards]
         attempts = 0
-        for card in cards:
-            recognition = await self._call(crops.CROP_MIME, card)
-            reads.append(CardRead(recognition.data))
-            attempts += recognition.attempts
-        rows = assemble(reads)
+        for number, (card, key) in enumerate(zip(cards, keys, strict=True), start=1):
+            # A fatal error, the call budget or a stop leaves the page without rows:
+            # the answers kept so far wait for the next run.
+            try:
+                answer = await self._card_answer(card, key)
+            except FileError as exc:
+                found.append(CardFailure(number, exc))
+                continue
+            found.append(CardRead(answer.data))
+            attempts += answer.attempts
+        if any(isinstance(card, CardFailure) for card in found):
+            return EngineResult(found[0].data if isinstance(found[0], CardRead) else _NO_DATA,
+                                attempts, cards=tuple(partly_read(found)))
+        rows = assemble([card for card in found if isinstance(card, CardRead)])
         return EngineResult(rows[0].data, attempts, rows[0].portrait_bytes,
-                            cards=tuple(rows) if len(rows) > 1 else ())  # fmt: skip
+                            cards=tuple(rows) if len(rows) > 1 else (),
+                            kept_answers=tuple(keys))  # fmt: skip
 
-    def calls_for(self, image: PreparedImage) -> int:
+    async def _card_answer(self, card: bytes, key: str) -> PaidAnswer:
+        """The answer for one card: kept from an earlier try, else paid for and kept
+        before the next card's call (README, "Documents")."""
+        kept = await self._answers.recall(key)
+        if kept is not None:
+            return kept
+        recognition = await self._call(crops.CROP_MIME, card)
+        answer = PaidAnswer(recognition.data, recognition.attempts)
+        await self._answers.keep(key, answer)
+        return answer
+
+    async def calls_for(self, image: PreparedImage) -> int:
         if not crops.may_hold_several(image.width, image.height):
             return 1
-        return crops.calls_for(image.payload)
+        if not await self._answers.holds_any():
+            # Counting the cards is cheaper than cutting them out (no full decode).
+            return await asyncio.to_thread(crops.calls_for, image.payload)
+        cards = await asyncio.to_thread(crops.card_crops, image.payload)
+        if not cards:
+            return 1
+        due = 0
+        for card in cards:
+            if await self._answers.recall(hashlib.sha256(card).hexdigest()) is None:
+                due += 1
+        return due
 
     async def _call(self, mime: str, payload: bytes) -> Recognition:
         """One image through the call gate, the client's retries and the breaker."""

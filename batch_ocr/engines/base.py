@@ -14,6 +14,13 @@ Errors an engine raises from ``recognise``:
   in flight finish and exits 3;
 - ``CallBudgetExhausted``: the engine refused to start a billed call (``--max-calls``);
   the image is left for the next run.
+
+An engine that makes several billed calls for one image (the API engine, a call per card
+on a page) keeps each answer as it arrives in the ``AnswerKeeper`` the run gives it
+(``keep_answers_in``), so that an image that fails part-way, or a run killed between two
+of its calls, never pays for an answer twice (README, "Documents"). A failure of one
+card of such an image is a ``CardFailure`` in ``EngineResult.cards``, not an exception:
+the cards that were read keep their rows.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from batch_ocr.cards import CardRead
+from batch_ocr.cards import CardFailure, CardRead
 from batch_ocr.errors import BatchOcrError
 from batch_ocr.imaging import ImageLimits, PreparedImage
 from batch_ocr.models import CardData
@@ -46,9 +53,13 @@ class EngineResult:
     #: the card it found); None: the run computes them from the image.
     warnings: tuple[str, ...] | None = None
     #: One entry per row when the image held several ID card sides that are not one
-    #: front and one back (``batch_ocr.cards.assemble``); empty when ``data`` is the
-    #: image's only row.
-    cards: tuple[CardRead, ...] = ()
+    #: front and one back (``batch_ocr.cards.assemble``), or when the reading of one of
+    #: its cards failed (a ``CardFailure``, an ``error`` row with its number); empty
+    #: when ``data`` is the image's only row.
+    cards: tuple[CardRead | CardFailure, ...] = ()
+    #: Keys of the answers kept for this image (``AnswerKeeper.keep``) that its rows now
+    #: hold: the run lets them go once the rows are journaled for good.
+    kept_answers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +70,51 @@ class EngineCounters:
     calls: int = 0
     #: Calls that were second or later attempts.
     retries: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PaidAnswer:
+    """One paid answer for a part of an image (a card of a page), kept as it arrives."""
+
+    data: CardData
+    #: Calls it took, the first included.
+    attempts: int
+
+
+class AnswerKeeper(ABC):
+    """Where an engine keeps the answers it paid for before the image's rows exist.
+
+    The run gives one backed by its journal (committed before ``keep`` returns, so a
+    ``kill -9`` right after loses nothing); ``recall`` gives back what an earlier run
+    (or an earlier try of the same image) paid for, unless the run must redo it
+    (``--force``, or ``--retry-failed`` for a card that could not be read). Keys are
+    the engine's: the API engine uses the sha256 of the card's crop.
+    """
+
+    @abstractmethod
+    async def recall(self, key: str) -> PaidAnswer | None:
+        """The kept answer under ``key`` that may stand for a new call, if any."""
+
+    @abstractmethod
+    async def keep(self, key: str, answer: PaidAnswer) -> None:
+        """Keep ``answer`` under ``key``; durable when this returns."""
+
+    @abstractmethod
+    async def holds_any(self) -> bool:
+        """Whether any answer may be recalled (a dry run skips cutting cards when not)."""
+
+
+class NoAnswerKeeper(AnswerKeeper):
+    """Keeps nothing: a run without a journal (``-o -``) and an engine never told."""
+
+    async def recall(self, key: str) -> PaidAnswer | None:
+        return None
+
+    async def keep(self, key: str, answer: PaidAnswer) -> None:
+        return None
+
+    async def holds_any(self) -> bool:
+        return False
 
 
 class PortraitUnavailable(Exception):
@@ -84,6 +140,13 @@ class Engine(ABC):
     async def recognise(self, image: PreparedImage) -> EngineResult:
         """Recognise one image."""
 
+    def keep_answers_in(self, keeper: AnswerKeeper) -> None:  # noqa: B027 - one call per image engines skip it
+        """Where to keep answers paid for before an image's rows exist (see above).
+
+        The run calls this once before the first ``recognise`` (or ``calls_for``).
+        An engine that makes one call per image has nothing to keep and ignores it.
+        """
+
     def images_in_flight(self) -> int:
         """Images the run should hold at once to keep a started engine busy.
 
@@ -96,10 +159,11 @@ class Engine(ABC):
         """Calls and retries so far (an engine that counts nothing reports zeros)."""
         return EngineCounters()
 
-    def calls_for(self, image: PreparedImage) -> int:
-        """Calls ``recognise`` would make for ``image`` (the dry run's count).
+    async def calls_for(self, image: PreparedImage) -> int:
+        """Calls ``recognise`` would make for ``image`` now (the dry run's count): not
+        those whose answers are kept already.
 
-        Works on an engine that was not started; may take CPU (run it off the loop).
+        Works on an engine that was not started; CPU it takes runs off the event loop.
         """
         return 1
 

@@ -85,12 +85,12 @@ async def test_a_bank_card_answered_as_no_card_adds_no_row() -> None:
 
 
 @needs_opencv
-def test_dry_run_counts_a_call_per_card() -> None:
+async def test_dry_run_counts_a_call_per_card() -> None:
     engine = ApiEngine(Settings())  # a dry run never starts its engine
-    assert engine.calls_for(prepare(_copy_page())) == 2
+    assert await engine.calls_for(prepare(_copy_page())) == 2
     single = io.BytesIO()
     make_samples().draw_front(people(1)[0])[0].save(single, "JPEG")
-    assert engine.calls_for(prepare(single.getvalue())) == 1
+    assert await engine.calls_for(prepare(single.getvalue())) == 1
 
 
 async def test_without_opencv_pages_are_sent_whole_and_the_run_says_so_once(
@@ -108,7 +108,7 @@ async def test_without_opencv_pages_are_sent_whole_and_the_run_says_so_once(
     assert first.data.side == "back" and first.attempts == 1
     warnings = [r.getMessage() for r in caplog.records if "not split" in r.getMessage()]
     assert len(warnings) == 1
-    assert engine.calls_for(page) == 1
+    assert await engine.calls_for(page) == 1
 
 
 def test_only_images_big_enough_for_two_readable_cards_are_searched() -> None:
