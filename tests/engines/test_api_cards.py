@@ -11,8 +11,11 @@ import pytest
 from PIL import Image
 
 from batch_ocr.api_client import Recognition
+from batch_ocr.cards import CardFailure, CardRead
 from batch_ocr.engines import crops
 from batch_ocr.engines.api import ApiEngine
+from batch_ocr.engines.base import AnswerKeeper, PaidAnswer
+from batch_ocr.errors import ApiError, QuotaExceededError
 from batch_ocr.imaging import prepare
 from batch_ocr.models import CardData, CardInfo
 from batch_ocr.settings import Settings
@@ -121,3 +124,106 @@ def test_only_images_big_enough_for_two_readable_cards_are_searched() -> None:
     assert not crops.may_hold_several(300, 190)  # one small card, no room for two
     assert crops.may_hold_several(300, 400)  # two small cards one above the other
     assert crops.may_hold_several(2480, 3508)  # an A4 page at 300 dpi
+
+
+class FailingClient(FakeClient):
+    """Like ``FakeClient``, but an exception among the answers is raised for that call."""
+
+    def __init__(self, *answers: CardData | Exception, events: list[str] | None = None) -> None:
+        super().__init__()
+        self.outcomes = list(answers)
+        self.events = events if events is not None else []
+
+    async def recognise(self, body: bytes) -> Recognition:
+        uri = urllib.parse.parse_qs(body.decode())["image"][0]
+        self.images.append(base64.b64decode(uri.partition(",")[2]))
+        self.events.append(f"call {len(self.images)}")
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return Recognition(outcome, attempts=1)
+
+
+class MemoryKeeper(AnswerKeeper):
+    """Kept answers in a dict, with the order of keeps among the calls."""
+
+    def __init__(self, events: list[str]) -> None:
+        self.kept: dict[str, PaidAnswer] = {}
+        self.events = events
+
+    async def recall(self, key: str) -> PaidAnswer | None:
+        return self.kept.get(key)
+
+    async def keep(self, key: str, answer: PaidAnswer) -> None:
+        self.events.append(f"keep {answer.data.side}")
+        self.kept[key] = answer
+
+    async def holds_any(self) -> bool:
+        return bool(self.kept)
+
+
+def _keeping_engine(client: FakeClient, keeper: AnswerKeeper) -> ApiEngine:
+    engine = _engine(client)
+    engine.keep_answers_in(keeper)
+    return engine
+
+
+@needs_opencv
+async def test_a_card_that_fails_is_a_row_of_its_own_and_the_answer_before_it_is_kept() -> None:
+    events: list[str] = []
+    keeper = MemoryKeeper(events)
+    page = prepare(_copy_page())
+    client = FailingClient(FRONT, ApiError("500", "internal error"), events=events)
+    result = await _keeping_engine(client, keeper).recognise(page)
+    assert events == ["call 1", "keep front", "call 2"]  # kept before the next call
+    first, second = result.cards
+    assert isinstance(first, CardRead) and isinstance(second, CardFailure)
+    assert (first.card, first.data.side, first.data.info.name) == (1, "front", "张三")
+    assert (second.card, second.error.error_code) == (2, "500")
+    assert result.kept_answers == ()  # nothing may go before the page is whole
+    assert await ApiEngine(Settings()).calls_for(page) == 2
+    dry = ApiEngine(Settings())
+    dry.keep_answers_in(keeper)
+    assert await dry.calls_for(page) == 1  # only the card still due
+
+    again = FailingClient(BACK)
+    result = await _keeping_engine(again, keeper).recognise(page)
+    assert len(again.images) == 1 and again.images[0] == client.images[1]  # the back only
+    assert (result.data.side, result.cards, result.attempts) == ("both", (), 2)
+    assert result.data.info.name == "张三" and result.data.info.authority == "某市公安局"
+    assert len(result.kept_answers) == 2 and set(result.kept_answers) == set(keeper.kept)
+
+
+@needs_opencv
+async def test_a_fatal_error_between_two_cards_keeps_the_first_answer() -> None:
+    keeper = MemoryKeeper([])
+    client = FailingClient(FRONT, QuotaExceededError("API quota exceeded"))
+    with pytest.raises(QuotaExceededError):
+        await _keeping_engine(client, keeper).recognise(prepare(_copy_page()))
+    assert [a.data.side for a in keeper.kept.values()] == ["front"]
+
+
+@needs_opencv
+async def test_when_every_card_fails_each_has_its_numbered_row() -> None:
+    client = FailingClient(ApiError("400", "bad"), ApiError("1001", "worse"))
+    result = await _keeping_engine(client, MemoryKeeper([])).recognise(prepare(_copy_page()))
+    assert [(c.card, c.error.error_code) for c in result.cards
+            if isinstance(c, CardFailure)] == [(1, "400"), (2, "1001")]  # fmt: skip
+
+
+@needs_opencv
+@pytest.mark.slow
+def test_crops_are_the_same_bytes_in_another_process() -> None:
+    """A card's identity is its crop's sha256: the next run must cut the same bytes."""
+    import hashlib
+    import subprocess
+    import sys
+
+    page = prepare(_copy_page())
+    here = [hashlib.sha256(c).hexdigest() for c in crops.card_crops(page.payload)]
+    script = ("import hashlib, sys; from batch_ocr.engines import crops; "
+              "print(*(hashlib.sha256(c).hexdigest() "
+              "for c in crops.card_crops(sys.stdin.buffer.read())))")
+    there = subprocess.run([sys.executable, "-c", script], input=page.payload,
+                           capture_output=True, check=True, timeout=120).stdout.split()
+    assert len(here) == 2 and [s.decode() for s in there] == here
