@@ -11,7 +11,7 @@ images belong together:
 - ``folder``: all images of one folder are one card.
 - ``auto`` (default): ``stem``; then, per folder, images whose stem matched nothing
   are paired when exactly one front and one back are left over (``p1/scan001.jpg`` +
-  ``p1/scan002.jpg``).
+  ``p1/scan002.jpg``); a numbered card of a page of several is never such a leftover.
 
 An image that held both sides of one card (side ``both``: README, "Documents") is a
 ``complete`` card on its own, before any grouping by name.
@@ -219,7 +219,9 @@ def _pair_leftovers_by_folder(groups: dict[str, list[Row]]) -> None:
     and one back: names that say nothing (scan001/scan002) in a folder per card."""
     leftovers: dict[str, list[str]] = defaultdict(list)
     for key, members in groups.items():
-        if len(members) == 1:
+        # A numbered card was found on a page beside others (one may have failed, and
+        # was likely its other side): pairing it with another file would be a guess.
+        if len(members) == 1 and members[0].card is None:
             leftovers[folder_of(members[0].file)].append(key)
     for keys in leftovers.values():
         if len(keys) != 2:

@@ -148,6 +148,7 @@ class BatchRun:
             pages_read=counters.pages_read,
             calls=engine_counters.calls,
             retries=engine_counters.retries,
+            answers_reused=engine_counters.answers_reused,
             elapsed_s=time.monotonic() - self._started,
             fatal_error=str(self._fatal) if self._fatal is not None else None,
             fatal_code=self._fatal.error_code if self._fatal is not None else None,

@@ -72,6 +72,8 @@ class RunSummary:
     pages_read: int = 0
     calls: int = 0
     retries: int = 0
+    #: Answers for cards of a page paid for in an earlier try, not paid again.
+    answers_reused: int = 0
     elapsed_s: float = 0.0
     fatal_error: str | None = None
     fatal_code: str | None = None
@@ -138,6 +140,9 @@ class SummaryJson(BaseModel):
     not_attempted: int
     calls: int
     retries: int
+    #: Cards of a page answered in an earlier run (or try), not sent again (README,
+    #: "Documents"); absent from summaries of earlier versions.
+    answers_reused: int = 0
     would_call: int
     estimated_cost: float
     elapsed_s: float
@@ -181,6 +186,7 @@ def summary_json(summary: RunSummary, exit_code: int) -> dict[str, Any]:
         not_attempted=summary.not_attempted,
         calls=summary.calls,
         retries=summary.retries,
+        answers_reused=summary.answers_reused,
         would_call=summary.would_call,
         estimated_cost=summary.estimated_cost,
         elapsed_s=round(summary.elapsed_s, 3),
@@ -250,6 +256,9 @@ def summary_text(summary: RunSummary) -> str:
         lines.append(f"already done in an earlier run: {summary.already_done}")
     if summary.reused:
         lines.append(f"same content as another image, not sent again: {summary.reused}")
+    if summary.answers_reused:
+        lines.append("cards of a page answered in an earlier run, not sent again: "
+                     f"{summary.answers_reused}")
     if summary.not_attempted:
         lines.append(f"not attempted (left for the next run): {summary.not_attempted}")
     if summary.dry_run:

@@ -310,3 +310,14 @@ def test_numbered_cards_of_one_page_are_never_guessed_into_pairs() -> None:
             dataclasses.replace(back("four.png"), card=4)]  # fmt: skip
     (card,) = pair_rows(rows).cards
     assert card.pair_status == "ambiguous" and len(card.members) == 4
+
+
+def test_a_card_left_alone_by_a_failed_card_on_its_page_pairs_with_no_other_file() -> None:
+    """A page whose back failed (README, "Documents"): its front is numbered, and the
+    folder's other back is not taken for its back."""
+    failed = Row(file="p/copy.png", status="error", card=2, error_code="500")
+    rows = [dataclasses.replace(front("p/copy.png"), card=1), failed, back("p/scan9.jpg")]
+    result = pair_rows(rows, pair_by="auto")
+    assert summary(result.cards) == [("p/copy", "front_only", "p/copy.png", None),
+                                     ("p/scan9", "back_only", None, "p/scan9.jpg")]
+    assert result.unpaired == [failed]

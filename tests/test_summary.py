@@ -118,3 +118,14 @@ def test_an_empty_run_says_so_plainly() -> None:
         "batch-ocr: images found: 0",
         "batch-ocr: rows written: 0",
     ]
+
+
+def test_cards_answered_in_an_earlier_run_are_counted_apart_from_calls() -> None:
+    run = RunSummary(images_found=1, rows_by_status=Counter(ok=1), calls=1, answers_reused=1,
+                     engine="api", elapsed_s=1.0)
+    assert ("batch-ocr: cards of a page answered in an earlier run, not sent again: 1"
+            in summary_text(run).splitlines())
+    facts = summary_json(run, 0)
+    assert (facts["calls"], facts["answers_reused"]) == (1, 1)
+    older = {k: v for k, v in facts.items() if k != "answers_reused"}
+    assert SummaryJson.model_validate(older).answers_reused == 0  # an earlier version's file

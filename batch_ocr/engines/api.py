@@ -66,6 +66,7 @@ class ApiEngine(Engine):
         self._session: aiohttp.ClientSession | None = None
         self._client: ApiClient | None = None
         self._answers: AnswerKeeper = NoAnswerKeeper()
+        self._answers_reused = 0
 
     @classmethod
     def from_settings(cls, settings: Settings, options: EngineOptions) -> ApiEngine:
@@ -114,6 +115,7 @@ class ApiEngine(Engine):
         before the next card's call (README, "Documents")."""
         kept = await self._answers.recall(key)
         if kept is not None:
+            self._answers_reused += 1
             return kept
         recognition = await self._call(crops.CROP_MIME, card)
         answer = PaidAnswer(recognition.data, recognition.attempts)
@@ -168,7 +170,8 @@ class ApiEngine(Engine):
     def counters(self) -> EngineCounters:
         if self._client is None:
             return EngineCounters()
-        return EngineCounters(calls=self._client.calls, retries=self._client.retries)
+        return EngineCounters(calls=self._client.calls, retries=self._client.retries,
+                              answers_reused=self._answers_reused)
 
     async def fetch_portrait(self, url: str) -> bytes:
         if self._session is None:

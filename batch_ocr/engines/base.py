@@ -70,6 +70,9 @@ class EngineCounters:
     calls: int = 0
     #: Calls that were second or later attempts.
     retries: int = 0
+    #: Answers recalled from the ``AnswerKeeper`` instead of paid for again (a card
+    #: of a page answered in an earlier try).
+    answers_reused: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,6 +137,8 @@ def test_a_card_that_fails_is_the_only_one_paid_again(tmp_path: Path, local_emul
     assert again.returncode == 0, again.stderr
     paid_again = stats_of(healthy)
     assert (paid_again["calls"], paid_again["billable"]) == (1, 1)  # the back only
+    assert "cards of a page answered in an earlier run, not sent again: 1" in again.stderr
+    assert "calls made (each may be billed): 1," in again.stderr
     assert not set(paid_again["billable_per_sha256"]) & set(paid_first["billable_per_sha256"])
     _assert_whole_card(_rows(out), person)
 
