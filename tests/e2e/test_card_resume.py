@@ -119,8 +119,9 @@ def test_a_card_that_fails_is_the_only_one_paid_again(tmp_path: Path, local_emul
                                                       ) -> None:
     scans, person = _scans(tmp_path)
     out = tmp_path / "out.csv"
+    faces = ("--portraits", str(tmp_path / "faces"))
     failing = local_emulator(*_faults(fail_code=500))
-    first = _run(str(scans), "-o", str(out), url=failing)
+    first = _run(str(scans), "-o", str(out), *faces, url=failing)
     assert first.returncode == 1, first.stderr  # a row failed: the exit code says so
     paid_first = stats_of(failing)
     assert (paid_first["calls"], paid_first["billable"]) == (2, 1)
@@ -128,12 +129,13 @@ def test_a_card_that_fails_is_the_only_one_paid_again(tmp_path: Path, local_emul
     assert _shown(rows) == [("1", "front", "ok", ""), ("2", "", "error", "500")]
     assert (rows[0]["name"], rows[0]["file"]) == (person.name, "copy.png")
     assert rows[1]["file"] == "copy.png" and rows[1]["error_message"]
+    assert Path(rows[0]["portrait_file"]).name == "copy-card1.jpg"
 
     healthy = local_emulator()
     dry = _run(str(scans), "-o", str(out), "--dry-run", url=healthy)
     assert dry.returncode == 0, dry.stderr
     assert "a real run would make 1 calls" in dry.stderr
-    again = _run(str(scans), "-o", str(out), url=healthy)
+    again = _run(str(scans), "-o", str(out), *faces, url=healthy)
     assert again.returncode == 0, again.stderr
     paid_again = stats_of(healthy)
     assert (paid_again["calls"], paid_again["billable"]) == (1, 1)  # the back only
@@ -141,6 +143,9 @@ def test_a_card_that_fails_is_the_only_one_paid_again(tmp_path: Path, local_emul
     assert "calls made (each may be billed): 1," in again.stderr
     assert not set(paid_again["billable_per_sha256"]) & set(paid_first["billable_per_sha256"])
     _assert_whole_card(_rows(out), person)
+    # The front's portrait link, kept with its answer, still works within its hour.
+    assert Path(_rows(out)[0]["portrait_file"]).name == "copy.jpg"
+    assert Path(_rows(out)[0]["portrait_file"]).is_file()
 
     noop = _run(str(scans), "-o", str(out), url=healthy)
     assert noop.returncode == 0, noop.stderr
@@ -198,16 +203,23 @@ def test_kill_9_between_two_card_calls_keeps_the_first_answer(tmp_path: Path,
 
 def test_quota_running_out_between_two_cards_costs_one_call_to_finish(
         tmp_path: Path, local_emulator: Any) -> None:
+    """With a second copy of the same page beside it: the same content is read once."""
     scans, person = _scans(tmp_path)
+    (scans / "copy-again.png").write_bytes((scans / "copy.png").read_bytes())
     out = tmp_path / "out.csv"
     one_call_left = local_emulator("--quota", "1")
     first = _run(str(scans), "-o", str(out), url=one_call_left)
     assert first.returncode == 3, first.stderr  # fatal: the run stops with one message
     assert "quota" in first.stderr.lower() and "Traceback" not in first.stderr
     assert stats_of(one_call_left)["billable"] == 1
+    assert _rows(out) == []  # the page has no row until its cards are all answered
 
     healthy = local_emulator()
     again = _run(str(scans), "-o", str(out), url=healthy)
     assert again.returncode == 0, again.stderr
     assert (stats_of(healthy)["calls"], stats_of(healthy)["billable"]) == (1, 1)
-    _assert_whole_card(_rows(out), person)
+    assert "same content as another image, not sent again: 1" in again.stderr
+    rows = _rows(out)
+    assert [r["file"] for r in rows] == ["copy-again.png", "copy.png"]
+    _assert_whole_card(rows[:1], person)
+    _assert_whole_card(rows[1:], person)
