@@ -29,6 +29,7 @@ import json
 import os
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -306,8 +307,13 @@ class Journal:
         return self._conn.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
 
     def count_by_status(self) -> dict[str, int]:
-        """How many recorded rows have each status: what the output holds."""
-        return dict(self._conn.execute("SELECT status, COUNT(*) FROM files GROUP BY status"))
+        """How many recorded rows have each status: what the output holds (a page of
+        several cards holds a row per card, each of its own status)."""
+        counts = Counter(dict(self._conn.execute(
+            "SELECT status, COUNT(*) FROM files WHERE row_json NOT LIKE '[%' GROUP BY status")))
+        for (text,) in self._conn.execute("SELECT row_json FROM files WHERE row_json LIKE '[%'"):
+            counts.update(row.status for row in rows_from_json(text))
+        return dict(counts)
 
     def rows(self) -> Iterator[Row]:
         """Every recorded row, ordered by file name and page (a page's cards in order)."""

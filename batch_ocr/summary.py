@@ -129,8 +129,8 @@ class SummaryJson(BaseModel):
     images_found: int
     rows_written: int
     rows_by_status: dict[str, int]
-    #: Rows by status in the output after the run (every run's; per image); null when a
-    #: second Ctrl-C cut the run before it could be counted.
+    #: Rows by status in the output after the run (every run's; a row per card of a page
+    #: of several); null when a second Ctrl-C cut the run before it could be counted.
     output_rows_by_status: dict[str, int] | None = None
     ignored_files: int
     #: Paths (relative to their source) of the first 1,000 ignored files.

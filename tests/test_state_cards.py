@@ -24,6 +24,7 @@ def test_every_card_row_is_kept_and_rebuilt_in_order(tmp_path: Path) -> None:
                                                    sha256="s2")]  # fmt: skip
         assert journal.final_rows_for_content("s1") == rows
         assert journal.final_rows_for_content("nothing") is None
+        assert journal.count_by_status() == {"ok": 4}  # the rows the output holds
 
 
 def test_one_row_is_stored_as_earlier_versions_stored_it() -> None:
