@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,24 @@ def _scans(tmp_path: Path) -> tuple[Path, Any]:
     return scans, person
 
 
+@pytest.fixture(scope="module")
+def healthy_emulator() -> Iterator[str]:
+    """One fault-free emulator for the module's resumed runs (starting one costs seconds)."""
+    with emulator_process("--engine", "local", "--workers", "1") as url:
+        yield url
+
+
+@pytest.fixture
+def healthy(healthy_emulator: str) -> str:
+    """The fault-free emulator, its counters zeroed (``POST /_emulator/reset``)."""
+    base = healthy_emulator.split("/", 3)
+    request = urllib.request.Request(f"{base[0]}//{base[2]}/_emulator/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+    assert stats_of(healthy_emulator)["calls"] == 0
+    return healthy_emulator
+
+
 @pytest.fixture
 def local_emulator() -> Iterator[Any]:
     """Start ``batch-ocr-emulator --engine local`` with extra flags; stopped at the end."""
@@ -89,8 +108,10 @@ def local_emulator() -> Iterator[Any]:
 
 
 def _cli(*args: str, url: str) -> list[str]:
+    # One attempt, so the emulator's fault decides; a long timeout, so a busy machine's
+    # slow recognition is not taken for one.
     return [sys.executable, "-m", "batch_ocr", *args, "--max-attempts", "1",
-            "--concurrency", "1"]  # fmt: skip
+            "--concurrency", "1", "--timeout", "120"]  # fmt: skip
 
 
 def _run(*args: str, url: str) -> subprocess.CompletedProcess[str]:
@@ -115,8 +136,8 @@ def _assert_whole_card(rows: list[dict[str, str]], person: Any) -> None:
                                                      person.valid_from.isoformat())
 
 
-def test_a_card_that_fails_is_the_only_one_paid_again(tmp_path: Path, local_emulator: Any
-                                                      ) -> None:
+def test_a_card_that_fails_is_the_only_one_paid_again(tmp_path: Path, local_emulator: Any,
+                                                      healthy: str) -> None:
     scans, person = _scans(tmp_path)
     out = tmp_path / "out.csv"
     faces = ("--portraits", str(tmp_path / "faces"))
@@ -131,7 +152,6 @@ def test_a_card_that_fails_is_the_only_one_paid_again(tmp_path: Path, local_emul
     assert rows[1]["file"] == "copy.png" and rows[1]["error_message"]
     assert Path(rows[0]["portrait_file"]).name == "copy-card1.jpg"
 
-    healthy = local_emulator()
     dry = _run(str(scans), "-o", str(out), "--dry-run", url=healthy)
     assert dry.returncode == 0, dry.stderr
     assert "a real run would make 1 calls" in dry.stderr
@@ -153,8 +173,8 @@ def test_a_card_that_fails_is_the_only_one_paid_again(tmp_path: Path, local_emul
     _assert_whole_card(_rows(out), person)
 
 
-def test_retry_failed_redoes_only_the_card_that_was_refused(tmp_path: Path,
-                                                            local_emulator: Any) -> None:
+def test_retry_failed_redoes_only_the_card_that_was_refused(
+        tmp_path: Path, local_emulator: Any, healthy: str) -> None:
     scans, person = _scans(tmp_path)
     out = tmp_path / "out.csv"
     refusing = local_emulator(*_faults(fail_code=400))  # permanent: a row, never retried
@@ -162,7 +182,6 @@ def test_retry_failed_redoes_only_the_card_that_was_refused(tmp_path: Path,
     assert first.returncode == 1, first.stderr
     assert _shown(_rows(out)) == [("1", "front", "ok", ""), ("2", "", "error", "400")]
 
-    healthy = local_emulator()
     rerun = _run(str(scans), "-o", str(out), url=healthy)
     assert rerun.returncode == 0, rerun.stderr  # a refusal is final: not sent again
     assert "already done in an earlier run: 1" in rerun.stderr
@@ -176,8 +195,8 @@ def test_retry_failed_redoes_only_the_card_that_was_refused(tmp_path: Path,
     _assert_whole_card(_rows(out), person)
 
 
-def test_kill_9_between_two_card_calls_keeps_the_first_answer(tmp_path: Path,
-                                                              local_emulator: Any) -> None:
+def test_kill_9_between_two_card_calls_keeps_the_first_answer(
+        tmp_path: Path, local_emulator: Any, healthy: str) -> None:
     scans, person = _scans(tmp_path)
     out = tmp_path / "out.csv"
     hanging = local_emulator(*_faults(hang=True))  # the second call never answers
@@ -194,7 +213,6 @@ def test_kill_9_between_two_card_calls_keeps_the_first_answer(tmp_path: Path,
         process.wait(10)
     assert stats_of(hanging)["billable"] == 1
 
-    healthy = local_emulator()
     again = _run(str(scans), "-o", str(out), url=healthy)
     assert again.returncode == 0, again.stderr
     assert (stats_of(healthy)["calls"], stats_of(healthy)["billable"]) == (1, 1)
@@ -202,7 +220,7 @@ def test_kill_9_between_two_card_calls_keeps_the_first_answer(tmp_path: Path,
 
 
 def test_quota_running_out_between_two_cards_costs_one_call_to_finish(
-        tmp_path: Path, local_emulator: Any) -> None:
+        tmp_path: Path, local_emulator: Any, healthy: str) -> None:
     """With a second copy of the same page beside it: the same content is read once."""
     scans, person = _scans(tmp_path)
     (scans / "copy-again.png").write_bytes((scans / "copy.png").read_bytes())
@@ -214,7 +232,6 @@ def test_quota_running_out_between_two_cards_costs_one_call_to_finish(
     assert stats_of(one_call_left)["billable"] == 1
     assert _rows(out) == []  # the page has no row until its cards are all answered
 
-    healthy = local_emulator()
     again = _run(str(scans), "-o", str(out), url=healthy)
     assert again.returncode == 0, again.stderr
     assert (stats_of(healthy)["calls"], stats_of(healthy)["billable"]) == (1, 1)
