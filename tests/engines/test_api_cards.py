@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import logging
 import urllib.parse
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -18,7 +20,11 @@ from batch_ocr.engines.base import AnswerKeeper, PaidAnswer
 from batch_ocr.errors import ApiError, QuotaExceededError
 from batch_ocr.imaging import prepare
 from batch_ocr.models import CardData, CardInfo
+from batch_ocr.pipeline import BatchRun, RunOptions
+from batch_ocr.rows import Row
 from batch_ocr.settings import Settings
+from batch_ocr.state import Journal
+from batch_ocr.summary import exit_status
 from tests.card_pages import font_available, make_samples, page_bytes, people
 
 pytestmark = pytest.mark.skipif(not font_available(), reason="the card font is not installed")
@@ -31,6 +37,11 @@ class FakeClient:
     def __init__(self, *answers: CardData) -> None:
         self.answers = list(answers)
         self.images: list[bytes] = []
+        self.retries = 0
+
+    @property
+    def calls(self) -> int:
+        return len(self.images)
 
     async def recognise(self, body: bytes) -> Recognition:
         uri = urllib.parse.parse_qs(body.decode())["image"][0]
@@ -54,6 +65,7 @@ NOT_A_CARD = CardData(order_no="3", result=0, side="front", info=CardInfo(),
                       validity={"name": False, "number": False})  # fmt: skip
 
 
+@functools.cache
 def _copy_page() -> bytes:
     samples = make_samples()
     person = people(1)[0]
@@ -227,3 +239,38 @@ def test_crops_are_the_same_bytes_in_another_process() -> None:
     there = subprocess.run([sys.executable, "-c", script], input=page.payload,
                            capture_output=True, check=True, timeout=120).stdout.split()
     assert len(here) == 2 and [s.decode() for s in there] == here
+
+
+@needs_opencv
+@pytest.mark.slow  # three runs, each cutting the page's cards: 2-3 s on a busy machine
+async def test_a_run_finishes_a_partly_failed_page_with_one_call(tmp_path: Path) -> None:
+    """In-process, through ``BatchRun`` and its journal (the emulator's end-to-end runs
+    are in ``tests/e2e/test_card_resume.py``)."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    (scans / "copy.png").write_bytes(_copy_page())
+
+    async def run(client: FakeClient, **options: bool) -> tuple[list[Row], BatchRun]:
+        rows: list[Row] = []
+        with Journal(tmp_path / "state.sqlite") as journal:
+            batch = BatchRun(_engine(client), [scans], rows.append, journal=journal,
+                             options=RunOptions(**options))  # type: ignore[arg-type]
+            await batch.run()
+            rows_now = list(journal.rows())
+        return rows_now, batch
+
+    first = FailingClient(FRONT, ApiError("400", "refused"))
+    rows, batch = await run(first)
+    assert [(r.card, r.side, r.status, r.error_code) for r in rows] == [
+        (1, "front", "ok", ""), (2, "", "error", "400")]
+    assert exit_status(batch.summary()) == 1
+    counted = FailingClient()
+    _, batch = await run(counted, dry_run=True, retry_failed=True)
+    assert (batch.summary().would_call, counted.images) == (1, [])
+    second = FailingClient(BACK)
+    rows, batch = await run(second, retry_failed=True)
+    assert second.images == [first.images[1]]  # the back's crop, nothing else
+    assert [(r.card, r.side, r.status) for r in rows] == [(None, "both", "ok")]
+    assert (batch.summary().calls, batch.summary().answers_reused) == (1, 1)
+    with Journal(tmp_path / "state.sqlite") as journal:
+        assert not journal.holds_paid_answers("api")  # let go with the page's final row
