@@ -123,9 +123,10 @@ def assemble(reads: Sequence[CardRead]) -> list[CardRead]:
 def partly_read(found: Sequence[CardRead | CardFailure]) -> list[CardRead | CardFailure]:
     """The rows of an image on which some card failed, ``found`` in reading order.
 
-    Every card is numbered by its place among all those found (a failed one may have
-    been either side, or another kind), so a number names the same card before and
-    after the next run reads the failed one; cards of another kind add no row.
+    Every card is numbered by its place among all those found in reading order (a
+    failed one may have been either side, or another kind), so an error row's number
+    says which card of the page to look at; cards of another kind add no row. Once
+    every card is read, ``assemble`` numbers the rows as usual.
     """
     rows: list[CardRead | CardFailure] = []
     for number, card in enumerate(found, start=1):

@@ -97,3 +97,18 @@ def test_the_front_alone_of_a_both_card_is_what_the_provider_answers_for_a_page(
     assert alone.side == "front" and alone.info.name == "张三"
     assert alone.info.authority is None and set(alone.validity) == set(FRONT_OK)
     assert front_side(back()) == back()
+
+
+def test_a_failed_card_keeps_its_place_and_nothing_is_merged_or_guessed() -> None:
+    from batch_ocr.cards import CardFailure, partly_read
+    from batch_ocr.errors import ApiError
+
+    failed = CardFailure(0, ApiError("500", "internal error"))
+    rows = partly_read([CardRead(other()), CardRead(front()), failed, CardRead(back())])
+    # The bank card adds no row; the front and back of what may be one card are not
+    # merged while the card between them is unknown; numbers are places among all found.
+    assert [(r.card, type(r).__name__) for r in rows] == [
+        (2, "CardRead"), (3, "CardFailure"), (4, "CardRead")]
+    assert isinstance(rows[1], CardFailure) and rows[1].error.error_code == "500"
+    only_failures = partly_read([failed, failed])
+    assert [r.card for r in only_failures] == [1, 2]
