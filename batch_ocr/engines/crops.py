@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import sys
 
 log = logging.getLogger("batch_ocr")
 
@@ -22,7 +23,23 @@ _warned = False
 
 def available() -> bool:
     """Whether cards can be found on a page (the ``local`` extra's OpenCV and numpy)."""
-    return all(importlib.util.find_spec(name) is not None for name in ("cv2", "numpy"))
+    return all(_installed(name) for name in ("cv2", "numpy"))
+
+
+def _installed(name: str) -> bool:
+    """Whether module ``name`` can be imported, without importing it.
+
+    A module already in ``sys.modules`` is; ``find_spec`` is not asked about it, since
+    while another thread is still importing it (OpenCV is imported by the first page
+    big enough for two cards, and pages are cut in worker threads) its ``__spec__`` is
+    None and ``find_spec`` raises ValueError: a dry run got ``internal_error`` rows.
+    """
+    if sys.modules.get(name) is not None:
+        return True
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ValueError:  # put in sys.modules by another thread since the check above
+        return sys.modules.get(name) is not None
 
 
 def _warn_once() -> None:

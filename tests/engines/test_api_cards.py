@@ -6,6 +6,7 @@ import base64
 import functools
 import io
 import logging
+import sys
 import urllib.parse
 from pathlib import Path
 
@@ -274,3 +275,18 @@ async def test_a_run_finishes_a_partly_failed_page_with_one_call(tmp_path: Path)
     assert (batch.summary().calls, batch.summary().answers_reused) == (1, 1)
     with Journal(tmp_path / "state.sqlite") as journal:
         assert not journal.holds_paid_answers("api")  # let go with the page's final row
+
+
+def test_a_module_another_thread_is_still_importing_counts_as_installed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mid-import, a module's ``__spec__`` is None and ``find_spec`` raises ValueError:
+    a dry run cutting pages in several threads got ``internal_error`` rows."""
+    import importlib.util
+    import types
+
+    half_imported = types.ModuleType("cv2")
+    half_imported.__spec__ = None
+    monkeypatch.setitem(sys.modules, "cv2", half_imported)
+    with pytest.raises(ValueError):
+        importlib.util.find_spec("cv2")
+    assert crops._installed("cv2")
