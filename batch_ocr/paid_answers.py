@@ -10,9 +10,11 @@ new call follows the rerun flags (``resume.answer_reusable``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
+from batch_ocr.dedup import SeenContents
 from batch_ocr.engines.base import AnswerKeeper, PaidAnswer
 from batch_ocr.errors import OutputError
 from batch_ocr.models import CardData
@@ -39,9 +41,20 @@ class JournalAnswers(AnswerKeeper):
         self._policy = policy
         self._in_writer = in_writer
         self._dry_run = dry_run
+        #: Whether the journal held any answer when first asked (None: not asked yet),
+        #: and the keys kept since: a run that started with none asks the journal only
+        #: about those, sparing a trip to the writer thread per card (as ``pipeline``
+        #: spares one per image on a first run).
+        self._held_at_start: bool | None = None
+        self._kept_here = SeenContents()
 
     async def recall(self, key: str) -> PaidAnswer | None:
         if self._policy.force:
+            return None
+        if self._held_at_start is None:
+            self._held_at_start = await self._in_writer(
+                lambda: self._journal.holds_paid_answers(self._engine))
+        if not self._held_at_start and _digest(key) not in self._kept_here:
             return None
         found = await self._in_writer(lambda: self._journal.paid_answer(self._engine, key))
         if found is None:
@@ -61,8 +74,15 @@ class JournalAnswers(AnswerKeeper):
                 self._engine, key, answer_json, answer.attempts))
         except OSError as exc:
             raise OutputError(f"cannot write the output or state: {exc}") from None
+        self._kept_here.add(_digest(key))
 
     async def holds_any(self) -> bool:
         if self._policy.force:
             return False
         return await self._in_writer(lambda: self._journal.holds_paid_answers(self._engine))
+
+
+def _digest(key: str) -> str:
+    """``key`` as the uniformly random hex digest ``SeenContents`` takes (the engine's
+    keys may be anything)."""
+    return hashlib.sha256(key.encode()).hexdigest()

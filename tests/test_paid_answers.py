@@ -5,6 +5,7 @@ journals of the previous version still resume (README, "Documents")."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,12 @@ from batch_ocr.rows import Row
 from batch_ocr.state import MIGRATIONS, FileStamp, Journal, JournalEntry, rows_to_json
 
 T = TypeVar("T")
+
+
+def _key(name: str) -> str:
+    """A key as the API engine makes them: a crop's sha256."""
+    return hashlib.sha256(name.encode()).hexdigest()
+
 STAMP = FileStamp(size=100, mtime_ns=1)
 FRONT = CardData(order_no="1", result=0, side="front", info=CardInfo(name="张三"),
                  validity={"name": True})  # fmt: skip
@@ -51,33 +58,33 @@ def test_an_answer_kept_is_recalled_after_a_reopen(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
     with Journal(state) as journal:
         assert not asyncio.run(_keeper(journal).holds_any())
-        asyncio.run(_keeper(journal).keep("crop1", PaidAnswer(FRONT, attempts=2)))
+        asyncio.run(_keeper(journal).keep(_key("crop1"), PaidAnswer(FRONT, attempts=2)))
     with Journal(state) as journal:
         keeper = _keeper(journal)
         assert asyncio.run(keeper.holds_any())
-        assert asyncio.run(keeper.recall("crop1")) == PaidAnswer(FRONT, attempts=2)
-        assert asyncio.run(keeper.recall("crop2")) is None
+        assert asyncio.run(keeper.recall(_key("crop1"))) == PaidAnswer(FRONT, attempts=2)
+        assert asyncio.run(keeper.recall(_key("crop2"))) is None
         # Another engine's answers are its own.
         other = JournalAnswers(journal, "local", policy=ResumePolicy(), in_writer=_direct,
                                dry_run=False)
-        assert asyncio.run(other.recall("crop1")) is None
+        assert asyncio.run(other.recall(_key("crop1"))) is None
 
 
 def test_the_rerun_flags_decide_what_is_recalled(journal: Journal) -> None:
-    asyncio.run(_keeper(journal).keep("front", PaidAnswer(FRONT, 1)))
-    asyncio.run(_keeper(journal).keep("unread", PaidAnswer(UNREAD, 1)))
-    assert asyncio.run(_keeper(journal, force=True).recall("front")) is None
+    asyncio.run(_keeper(journal).keep(_key("front"), PaidAnswer(FRONT, 1)))
+    asyncio.run(_keeper(journal).keep(_key("unread"), PaidAnswer(UNREAD, 1)))
+    assert asyncio.run(_keeper(journal, force=True).recall(_key("front"))) is None
     assert not asyncio.run(_keeper(journal, force=True).holds_any())
     retry = _keeper(journal, retry_failed=True)
-    assert asyncio.run(retry.recall("front")) == PaidAnswer(FRONT, 1)
-    assert asyncio.run(retry.recall("unread")) is None  # scan_failed: --retry-failed redoes it
-    assert asyncio.run(_keeper(journal).recall("unread")) == PaidAnswer(UNREAD, 1)
+    assert asyncio.run(retry.recall(_key("front"))) == PaidAnswer(FRONT, 1)
+    assert asyncio.run(retry.recall(_key("unread"))) is None  # scan_failed: --retry-failed redoes it
+    assert asyncio.run(_keeper(journal).recall(_key("unread"))) == PaidAnswer(UNREAD, 1)
 
 
 def test_a_dry_run_keeps_nothing(journal: Journal) -> None:
     dry = JournalAnswers(journal, "api", policy=ResumePolicy(), in_writer=_direct,
                          dry_run=True)
-    asyncio.run(dry.keep("crop1", PaidAnswer(FRONT, 1)))
+    asyncio.run(dry.keep(_key("crop1"), PaidAnswer(FRONT, 1)))
     assert not journal.holds_paid_answers("api")
 
 
@@ -88,7 +95,7 @@ def test_a_keep_that_cannot_be_written_stops_the_run(journal: Journal) -> None:
     behind.execute("DROP TABLE paid_answers")  # any sqlite3 error on write
     behind.close()
     with pytest.raises(OutputError, match="cannot write the output or state"):
-        asyncio.run(_keeper(journal).keep("crop1", PaidAnswer(FRONT, 1)))
+        asyncio.run(_keeper(journal).keep(_key("crop1"), PaidAnswer(FRONT, 1)))
 
 
 def test_a_page_lets_its_answers_go_only_when_no_run_will_redo_a_row(
@@ -160,3 +167,21 @@ def test_the_previous_version_still_opens_a_journal_with_kept_answers(
     with Journal(state) as journal:
         assert [r.file for r in journal.rows()] == ["copy.png"]
         journal.record(tmp_path / "b.jpg", STAMP, _row(None), retryable=False)
+
+
+def test_a_run_that_started_with_no_answer_asks_the_journal_only_about_its_own(
+        journal: Journal) -> None:
+    trips: list[str] = []
+
+    async def counted(call: Callable[[], T]) -> T:
+        trips.append("writer")
+        return call()
+
+    keeper = JournalAnswers(journal, "api", policy=ResumePolicy(), in_writer=counted,
+                            dry_run=False)
+    key = "ab" * 32  # the engine's keys are sha256 digests
+    assert asyncio.run(keeper.recall(key)) is None
+    assert asyncio.run(keeper.recall("cd" * 32)) is None
+    assert len(trips) == 1  # "does the journal hold any?", asked once
+    asyncio.run(keeper.keep(key, PaidAnswer(FRONT, 1)))
+    assert asyncio.run(keeper.recall(key)) == PaidAnswer(FRONT, 1)
