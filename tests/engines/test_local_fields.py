@@ -247,7 +247,8 @@ def test_a_period_read_off_its_place_must_be_lawful(start: str, end: str, lawful
 
 @pytest.mark.parametrize(
     ("read", "nation"),
-    [("汉效", "汉"), ("怒复", "怒"), ("票汉", "汉"), ("土家", "土家"), ("维吾尔族", "维吾尔")],
+    [("汉效", "汉"), ("怒复", "怒"), ("票汉", "汉"), ("土家", "土家"), ("维吾尔族", "维吾尔"),
+     ("视阿器", "阿昌"), ("阿器", "阿昌"), ("蒙占", "蒙古"), ("视器", "视器"), ("", "")],
 )
 def test_nation_snaps_to_the_listed_one_inside_junk(read: str, nation: str) -> None:
     from batch_ocr.engines.local._front import _snap_nation

@@ -76,7 +76,8 @@ def anchor_address(address: str, number: str) -> str:
 
 
 def _snap_nation(value: str) -> str:
-    """The nation itself if listed, else the one listed nation a single misread away."""
+    """The nation itself if listed, else the one listed nation a single misread away
+    (after a misread label glued in front, or junk after it)."""
     value = value.removesuffix("族")
     if value in id_rules.NATIONS or len(value) < 2:
         return value
@@ -89,8 +90,28 @@ def _snap_nation(value: str) -> str:
     for size in (4, 3, 2, 1):
         if len(value) - size in (1, 2) and value[:size] in id_rules.NATIONS:
             return value[:size]
+    near = _one_misread_from(value)
+    if near is not None:
+        return near
+    # Both at once on a blurred card (视阿器 for 民族 阿昌): the misread label's one or two
+    # characters in front, and one character of the nation misread.
+    for glued in (1, 2):
+        near = _one_misread_from(value[glued:])
+        if near is not None:
+            return near
+    return value
+
+
+def _one_misread_from(value: str) -> str | None:
+    """The one listed nation of ``value``'s length a single misread away, if only one is.
+
+    One character of two is thin evidence, so a nation of one character never comes
+    from here, and two candidates give none.
+    """
+    if len(value) < 2:
+        return None
     near = [n for n in id_rules.NATIONS if len(n) == len(value) and _distance(n, value) == 1]
-    return near[0] if len(near) == 1 else value
+    return near[0] if len(near) == 1 else None
 
 
 def _find_number(texts: Sequence[str]) -> tuple[str, int | None]:
