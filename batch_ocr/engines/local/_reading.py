@@ -48,6 +48,16 @@ MAX_FRAME_TILT_DEG = 2.5
 #: is another script's (bilingual cards): labels are ~0.85 of it, those lines ~0.7.
 OTHER_SCRIPT_MAX_HEIGHT = 0.8
 OTHER_SCRIPT_MAX_SCORE = 0.9
+#: A box in the top ``TITLE_TOP_SHARE`` of a rectified card, from right of
+#: ``TITLE_MIN_LEFT`` to past ``TITLE_MIN_RIGHT`` of its width, this many times taller
+#: than the long lines below it is a back's title (中华人民共和国 居民身份证: 1.46-2.3
+#: times the authority and period lines, from 0.28-0.32 to 0.65-0.85 of the width on the
+#: harness's cards; a front's name and labels start left of 0.15, its nation ends
+#: before 0.5).
+TITLE_MIN_HEIGHT = 1.4
+TITLE_TOP_SHARE = 0.4
+TITLE_MIN_LEFT = 0.25
+TITLE_MIN_RIGHT = 0.6
 _CHINESE_OR_DIGIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff0-9]")
 
 
@@ -160,23 +170,19 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
         boxes = _split_labels(image, boxes)
         crops = [_ocr.crop_line(image, box) for box in boxes]
     rotation = None if abs(angle) < 1.0 else _rotation_matrix(angle, image.shape)
-    lines = []
-    for box, (text, score) in zip(boxes, _ocr.read_lines(crops), strict=True):
-        # Stamps and watermarks of a copy (复印无效, 仅限…使用) are never part of a field.
-        text = strip_stamps(text)
-        if score < MIN_LINE_SCORE or not text.strip():
-            continue
-        points = box if rotation is None else box @ rotation[:, :2].T + rotation[:, 2]
-        xs, ys = points[:, 0], points[:, 1]
-        lines.append(
-            TextLine(
-                text, score, float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
-            )
-        )
-    if card_frame:
-        lines = _drop_other_script_lines(lines)
     label_column = LABEL_COLUMN_RIGHT * image.shape[1] if card_frame else None
+    # A back's title (中华人民共和国 居民身份证) holds no field and is a quarter of a back's
+    # text to recognise: it is read only when the fields without it are doubtful.
+    later = _title_sized(boxes, image.shape) if card_frame else set()
+    first = [i for i in range(len(boxes)) if i not in later]
+    texts = dict(zip(first, _ocr.read_lines([crops[i] for i in first]), strict=True))
+    lines = _text_lines(boxes, texts, rotation, card_frame=card_frame)
     parsed = parse(group_rows(lines, label_column_right=label_column))
+    if later and (parsed.side == "none" or not all(parsed.validity.values())):
+        ordered = sorted(later)
+        texts.update(zip(ordered, _ocr.read_lines([crops[i] for i in ordered]), strict=True))
+        lines = _text_lines(boxes, texts, rotation, card_frame=card_frame)
+        parsed = parse(group_rows(lines, label_column_right=label_column))
     if card_frame and parsed.side == "front" and not parsed.validity.get("number"):
         # The detector lost the number (a stamp across it, glare): read where the card
         # prints it, and keep what passes the check character.
@@ -191,6 +197,61 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
             parsed = parse(group_rows(lines, label_column_right=label_column))
     rows = group_rows(lines, label_column_right=label_column)
     return _Reading(parsed, image, card_frame, rows)
+
+
+def _title_sized(boxes: list[np.ndarray], shape: tuple[int, ...]) -> set[int]:
+    """Boxes of a back's title: in the card's top right part, much taller than the long
+    text lines below it (the fields' values, all printed in one type size).
+
+    A front's name and labels start further left, its nation ends further left. A box
+    put off wrongly is harmless: it is read with the rest when the fields are found
+    wanting without it.
+    """
+    import statistics
+
+    top, left, right = (TITLE_TOP_SHARE * shape[0], TITLE_MIN_LEFT * shape[1],
+                        TITLE_MIN_RIGHT * shape[1])  # fmt: skip
+    below = [
+        float(b[:, 1].max() - b[:, 1].min()) for b in boxes
+        if float(b[:, 1].mean()) >= top
+        and float(b[:, 0].max() - b[:, 0].min()) > 4 * float(b[:, 1].max() - b[:, 1].min())
+    ]  # fmt: skip
+    if not below:
+        return set()
+    tall = TITLE_MIN_HEIGHT * statistics.median(below)
+    return {
+        i for i, b in enumerate(boxes)
+        if float(b[:, 1].mean()) < top and float(b[:, 0].min()) >= left
+        and float(b[:, 0].max()) >= right
+        and float(b[:, 1].max() - b[:, 1].min()) > tall
+    }  # fmt: skip
+
+
+def _text_lines(
+    boxes: list[np.ndarray],
+    texts: dict[int, tuple[str, float]],
+    rotation: np.ndarray | None,
+    *,
+    card_frame: bool,
+) -> list[TextLine]:
+    """The recognised boxes as text lines (levelled), in the detector's order."""
+    lines = []
+    for i, box in enumerate(boxes):
+        if i not in texts:
+            continue
+        text, score = texts[i]
+        # Stamps and watermarks of a copy (复印无效, 仅限…使用) are never part of a field.
+        text = strip_stamps(text)
+        if score < MIN_LINE_SCORE or not text.strip():
+            continue
+        points = box if rotation is None else box @ rotation[:, :2].T + rotation[:, 2]
+        xs, ys = points[:, 0], points[:, 1]
+        lines.append(
+            TextLine(
+                text, score, float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+            )
+        )
+    return _drop_other_script_lines(lines) if card_frame else lines
 
 
 def _drop_other_script_lines(lines: list[TextLine]) -> list[TextLine]:
