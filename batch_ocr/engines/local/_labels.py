@@ -7,6 +7,7 @@ look-alikes the recogniser gives for them.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _NAME_LABEL = "姓名"
@@ -37,6 +38,9 @@ _DATE8 = r"(\d{4})[.．,，·\-]?(\d{2})[.．,，·\-]?(\d{2})"
 _PERIOD_RE = re.compile(_DATE8 + r"[^\d长]{0,3}(?:" + _DATE8 + r"|(长期|长.|.期))")
 
 
+# Memoised: a card's rows are parsed several times (after each fallback read, for the
+# side, for the page's labels), and this pure Python is a few percent of a card's CPU.
+@functools.lru_cache(maxsize=4096)
 def _distance(a: str, b: str) -> int:
     """Levenshtein distance (strings here are a few characters long)."""
     previous = list(range(len(b) + 1))
@@ -94,6 +98,7 @@ def after_label(text: str, label: str) -> str:
 
 
 
+@functools.lru_cache(maxsize=4096)
 def find_label(text: str, label: str) -> int | None:
     """End index of ``label`` found anywhere in ``text`` (one error allowed), or None."""
     at = text.find(label)
