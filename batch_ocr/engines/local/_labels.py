@@ -107,11 +107,16 @@ def find_label(text: str, label: str) -> int | None:
     n = len(label)
     if n < 3:
         return None  # two characters with one wrong is one character: too weak to trust
+    # A window within e edits of the label shares at least n - e of its characters.
+    needed = n - _max_errors(label)
+    chars = set(label)
+    if sum(ch in chars for ch in text) < needed:
+        return None
     best: tuple[int, int] | None = None
     for start in range(len(text)):
         for k in (n - 1, n, n + 1):
             window = text[start : start + k]
-            if len(window) < n - 1:
+            if len(window) < n - 1 or sum(ch in chars for ch in window) < needed:
                 continue
             dist = _distance(window, label)
             if dist <= _max_errors(label) and (best is None or dist < best[0]):

@@ -56,7 +56,9 @@ def is_id_card(reading: _Reading) -> bool:
     front, back = label_counts(reading.rows)
     if parsed.side == "front":
         return front >= MIN_FRONT_LABELS or parsed.validity.get("number", False)
-    return back >= 1
+    # A back whose office and lawful period both check out is one even when its title
+    # was not read (``_reading`` puts it off when the fields need it not).
+    return back >= 1 or all(parsed.validity.values())
 
 
 def read_cards(image: np.ndarray, quads: Sequence[np.ndarray]) -> list[CardRead] | None:

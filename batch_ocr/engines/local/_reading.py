@@ -58,6 +58,13 @@ TITLE_MIN_HEIGHT = 1.4
 TITLE_TOP_SHARE = 0.4
 TITLE_MIN_LEFT = 0.25
 TITLE_MIN_RIGHT = 0.6
+#: A box centred below ``NUMBER_LABEL_TOP_SHARE`` of a rectified card's height, from left
+#: of ``NUMBER_LABEL_MAX_LEFT`` to no further than ``NUMBER_LABEL_MAX_RIGHT`` of its
+#: width, is a front's 公民身份号码 label (0.06-0.29 on the samples and the specimens; the
+#: back's 有效期限 starts at 0.23).
+NUMBER_LABEL_TOP_SHARE = 0.75
+NUMBER_LABEL_MAX_LEFT = 0.15
+NUMBER_LABEL_MAX_RIGHT = 0.35
 _CHINESE_OR_DIGIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff0-9]")
 
 
@@ -172,8 +179,9 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
     rotation = None if abs(angle) < 1.0 else _rotation_matrix(angle, image.shape)
     label_column = LABEL_COLUMN_RIGHT * image.shape[1] if card_frame else None
     # A back's title (中华人民共和国 居民身份证) holds no field and is a quarter of a back's
-    # text to recognise: it is read only when the fields without it are doubtful.
-    later = _title_sized(boxes, image.shape) if card_frame else set()
+    # text to recognise, the number's label a tenth of a front's: they are read only
+    # when the fields without them are doubtful.
+    later = _put_off(boxes, image.shape) if card_frame else set()
     first = [i for i in range(len(boxes)) if i not in later]
     texts = dict(zip(first, _ocr.read_lines([crops[i] for i in first]), strict=True))
     lines = _text_lines(boxes, texts, rotation, card_frame=card_frame)
@@ -199,32 +207,41 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
     return _Reading(parsed, image, card_frame, rows)
 
 
-def _title_sized(boxes: list[np.ndarray], shape: tuple[int, ...]) -> set[int]:
-    """Boxes of a back's title: in the card's top right part, much taller than the long
-    text lines below it (the fields' values, all printed in one type size).
+def _put_off(boxes: list[np.ndarray], shape: tuple[int, ...]) -> set[int]:
+    """Boxes that hold no field when the rest is read right, by their place on the card.
 
-    A front's name and labels start further left, its nation ends further left. A box
-    put off wrongly is harmless: it is read with the rest when the fields are found
-    wanting without it.
+    A back's title (中华人民共和国 居民身份证): in the top part, from right of the emblem to
+    past the middle, much taller than the long text lines below it (the fields' values,
+    printed in one type size); a front's name and labels start further left, its nation
+    ends further left. A front's 公民身份号码 label alone in its box at the bottom left: the
+    number is found by its digits and checked by its check character. A box put off
+    wrongly costs nothing but a second call: it is read with the rest when the fields
+    are found wanting without it.
     """
     import statistics
 
-    top, left, right = (TITLE_TOP_SHARE * shape[0], TITLE_MIN_LEFT * shape[1],
-                        TITLE_MIN_RIGHT * shape[1])  # fmt: skip
-    below = [
-        float(b[:, 1].max() - b[:, 1].min()) for b in boxes
-        if float(b[:, 1].mean()) >= top
-        and float(b[:, 0].max() - b[:, 0].min()) > 4 * float(b[:, 1].max() - b[:, 1].min())
-    ]  # fmt: skip
-    if not below:
-        return set()
-    tall = TITLE_MIN_HEIGHT * statistics.median(below)
-    return {
-        i for i, b in enumerate(boxes)
-        if float(b[:, 1].mean()) < top and float(b[:, 0].min()) >= left
-        and float(b[:, 0].max()) >= right
-        and float(b[:, 1].max() - b[:, 1].min()) > tall
+    height, width = shape[0], shape[1]
+    top = TITLE_TOP_SHARE * height
+    spans = [
+        (float(b[:, 0].min()), float(b[:, 0].max()), float(b[:, 1].min()), float(b[:, 1].max()))
+        for b in boxes
+    ]
+    put_off = {
+        i for i, (x0, x1, y0, y1) in enumerate(spans)
+        if (y0 + y1) / 2 > NUMBER_LABEL_TOP_SHARE * height
+        and x0 < NUMBER_LABEL_MAX_LEFT * width and x1 < NUMBER_LABEL_MAX_RIGHT * width
     }  # fmt: skip
+    below = [
+        y1 - y0 for x0, x1, y0, y1 in spans if (y0 + y1) / 2 >= top and x1 - x0 > 4 * (y1 - y0)
+    ]
+    if below:
+        tall = TITLE_MIN_HEIGHT * statistics.median(below)
+        put_off |= {
+            i for i, (x0, x1, y0, y1) in enumerate(spans)
+            if (y0 + y1) / 2 < top and x0 >= TITLE_MIN_LEFT * width
+            and x1 >= TITLE_MIN_RIGHT * width and y1 - y0 > tall
+        }  # fmt: skip
+    return put_off
 
 
 def _text_lines(
