@@ -254,3 +254,59 @@ def test_nation_snaps_to_the_listed_one_inside_junk(read: str, nation: str) -> N
     from batch_ocr.engines.local._front import _snap_nation
 
     assert _snap_nation(read) == nation
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> object:
+    import numpy as np
+
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
+
+
+def test_a_backs_title_and_a_fronts_number_label_are_put_off_by_their_place() -> None:
+    pytest.importorskip("numpy")
+    from batch_ocr.engines.local._reading import _put_off
+
+    card = (540, 856, 3)
+    back = [
+        _box(260, 60, 720, 118),  # 中华人民共和国, large, top right
+        _box(300, 140, 640, 210),  # 居民身份证, larger still
+        _box(190, 378, 330, 414),  # 签发机关
+        _box(340, 372, 760, 410),  # the office
+        _box(190, 438, 330, 474),  # 有效期限 (starts right of a front's labels)
+        _box(340, 432, 760, 470),  # the period
+    ]
+    assert _put_off(back, card) == {0, 1}
+    front = [
+        _box(40, 60, 130, 100),  # 姓名
+        _box(150, 52, 330, 102),  # a name printed large: starts too far left for a title
+        _box(330, 120, 430, 170),  # 民族 汉, large: ends too far left for a title
+        _box(150, 250, 600, 290),  # the address
+        _box(45, 440, 240, 476),  # 公民身份号码, alone in its box
+        _box(255, 436, 700, 478),  # the number
+    ]
+    assert _put_off(front, card) == {4}
+    # The label and the number in one box: nothing to put off.
+    assert _put_off([*front[:4], _box(45, 436, 700, 478)], card) == set()
+
+
+def test_a_number_that_fails_its_check_as_printed_is_not_read_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    np = pytest.importorskip("numpy")
+    from batch_ocr.engines.local import _reading
+    from batch_ocr.engines.local._parsed import Parsed
+
+    printed = "11204416541220243X"  # a specimen's: its check character fails
+    validity = dict.fromkeys(("name", "sex", "nation", "birthday", "address"), True)
+    parsed = Parsed("front", {"number": printed}, {**validity, "number": False})
+    reading = _reading._Reading(parsed, np.zeros((540, 856, 3), np.uint8), card_frame=True)
+    bands = {"read": [(printed, 0.99, (0, 0, 1, 1))]}
+    monkeypatch.setattr(_reading, "number_band_reads", lambda card: iter(bands["read"]))
+    assert _reading._number_as_printed(reading)
+    # The band reads other digits: a sharper look may read the line better.
+    bands["read"] = [("112044165412202438", 0.96, (0, 0, 1, 1))]
+    assert not _reading._number_as_printed(reading)
+    # Another field doubtful too: the second look is still taken.
+    parsed.validity["name"] = False
+    bands["read"] = [(printed, 0.99, (0, 0, 1, 1))]
+    assert not _reading._number_as_printed(reading)

@@ -7,6 +7,7 @@ only if it passes its check (the number's check character, a lawful period).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from batch_ocr import id_rules
@@ -56,6 +57,15 @@ def _lawful_period(start: str, end: str) -> bool:
 
 def _read_number_band(card: np.ndarray) -> TextLine | None:
     """The ID number read straight off its place on a rectified front, if it checks out."""
+    for number, score, box in number_band_reads(card):
+        if id_rules.id_number_valid(number):
+            return TextLine(number, score, *map(float, box))
+    return None
+
+
+def number_band_reads(card: np.ndarray) -> Iterator[tuple[str, float, tuple[int, ...]]]:
+    """The 18 characters of an ID number read off each band where a front prints it,
+    whether or not they pass the check character, one band at a time (lazily)."""
     from batch_ocr.engines.local import _ocr
 
     height, width = card.shape[:2]
@@ -63,6 +73,5 @@ def _read_number_band(card: np.ndarray) -> TextLine | None:
         box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
         (text, score), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
         match = _ID_RE.search(digits(clean(text)))
-        if match and id_rules.id_number_valid(match.group()):
-            return TextLine(match.group(), score, *map(float, box))
-    return None
+        if match:
+            yield match.group(), score, box
