@@ -142,3 +142,36 @@ def test_warnings_come_with_the_recognition(sample_bytes: Any) -> None:
     assert recognise(sample_bytes(FRONT)).warnings == ()
     grey = Image.open(io.BytesIO(sample_bytes(FRONT))).convert("L")
     assert recognise(jpeg(grey)).warnings == ("copy",)
+
+
+def test_lines_read_alone_or_together_and_again_give_one_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each line is recognised at its own width, so its answer does not depend on the
+    lines beside it, and a crop read before is answered without the model."""
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import ImageDraw, ImageFont
+
+    from batch_ocr.engines.local import _ocr
+
+    font_path = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")  # as make_samples
+    if not font_path.is_file():
+        pytest.skip("fonts-wqy-microhei is not installed")
+    font = ImageFont.truetype(str(font_path), 36)
+
+    def line(text: str) -> np.ndarray:
+        image = Image.new("RGB", (40 * len(text) + 24, 56), "white")
+        ImageDraw.Draw(image).text((12, 8), text, fill="black", font=font)
+        return np.asarray(image)[:, :, ::-1].copy()
+
+    crops = [line("110101199003071234"), line("姓名"), line("北京市东城区")]
+    together = _ocr.read_lines(crops)
+    _ocr._recent_lines.clear()
+    alone = [_ocr.read_lines([crop])[0] for crop in crops]
+    assert together == alone
+    assert together[0][0] == "110101199003071234"
+    rec = _ocr.models().rec
+    monkeypatch.setattr(rec, "session", None)  # the model would fail if it were called
+    assert _ocr.read_lines(crops) == together

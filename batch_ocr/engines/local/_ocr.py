@@ -13,6 +13,7 @@ touch the network, so a missing file is an error here instead.
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import hashlib
 import math
@@ -161,8 +162,9 @@ def read_lines(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     keys = [_crop_key(crop) for crop in crops]
     by_width: dict[int, list[int]] = {}
     for index, (crop, key) in enumerate(zip(crops, keys, strict=True)):
-        if key in _recent_lines:
-            out[index] = _recent_lines[key]
+        known = _recent_lines.get(key)
+        if known is not None:
+            out[index] = known
             continue
         width = _line_width(crop)
         padded = -(-width // REC_WIDTH_STEP) * REC_WIDTH_STEP
@@ -203,9 +205,12 @@ _recent_lines: collections.OrderedDict[bytes, tuple[str, float]] = collections.O
 
 
 def _remember(key: bytes, answer: tuple[str, float]) -> None:
+    # Each step is one call under the GIL: threads of one process (a Dask worker's) may
+    # share the cache; two evicting at once only evict one entry more.
     _recent_lines[key] = answer
     if len(_recent_lines) > RECENT_LINES:
-        _recent_lines.popitem(last=False)
+        with contextlib.suppress(KeyError):
+            _recent_lines.popitem(last=False)
 
 
 def rotate_image(image: np.ndarray, quarter_turns_cw: int) -> np.ndarray:
