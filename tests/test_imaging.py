@@ -338,6 +338,7 @@ def test_a_damaged_webp_or_heic_is_corrupt_image(fmt: str) -> None:
     assert caught.value.error_code == "corrupt_image"
 
 
+@pytest.mark.slow  # 2.5 s of full-size lossless encoding
 @pytest.mark.parametrize("fmt", ["WEBP", "HEIF"])
 def test_without_limits_webp_and_heic_become_a_full_size_lossless_png(fmt: str) -> None:
     """The offline engine takes original pixels: no shrinking, no JPEG loss."""

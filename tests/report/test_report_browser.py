@@ -65,6 +65,7 @@ def assert_offline(page: Any, path: Path) -> None:
     assert page.problems == []
 
 
+@pytest.mark.slow  # a browser session of 1.5 s
 def test_sample_report_counts_filter_search(
     tmp_path: Path, sample: tuple[list[Row], Path], make_page: Any
 ) -> None:

@@ -13,6 +13,7 @@ from tests.e2e_support import FIXTURES, SAMPLES, emulator_in_thread
 pytestmark = pytest.mark.usefixtures("demo_keys")
 
 
+@pytest.mark.slow  # a whole run over the samples, 1.4 s
 def test_run_over_samples_writes_a_review_page(tmp_path: Path,
                                                request: pytest.FixtureRequest) -> None:
     out = tmp_path / "results.jsonl"
