@@ -13,20 +13,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from batch_ocr import jobs, statuses
-from batch_ocr.dedup import SeenContents
 from batch_ocr.discovery import Candidate, WalkStats, walk_sources
 from batch_ocr.engines.base import Engine
 from batch_ocr.errors import CallBudgetExhausted, FatalRunError, OutputError, RunStopping
 from batch_ocr.paid_answers import JournalAnswers
 from batch_ocr.pool import run_pool
 from batch_ocr.recognition import ImageOutcome, ImageRows
-from batch_ocr.resume import FileDecision, ResumePolicy, answers_done, decide_pages
+from batch_ocr.recorder import RowSink, RunRecorder
+from batch_ocr.resume import FileDecision, ResumePolicy, decide_pages
 from batch_ocr.rows import Row
 from batch_ocr.state import FileStamp, Journal
 from batch_ocr.summary import RunCounters, RunSummary
@@ -51,8 +49,6 @@ class RunOptions:
     own_paths: tuple[Path, ...] = ()
 
 
-T = TypeVar("T")
-RowSink = Callable[[Row], None]
 OnRow = Callable[[Row, RunCounters], None]
 
 
@@ -84,22 +80,21 @@ class BatchRun:
                                     retry_failed=self.options.retry_failed)
         self._on_row = on_row
         self._walk_stats = WalkStats()
+        self.recorder = RunRecorder(journal, sink, engine, force=self.options.force,
+                                    dry_run=self.options.dry_run)
         self.images = ImageRows(engine, policy=self._policy, counters=self.counters,
-                                final_rows=self._final_rows, dry_run=self.options.dry_run,
+                                final_rows=self.recorder.final_rows,
+                                dry_run=self.options.dry_run,
                                 portraits_dir=self.options.portraits_dir)
         self._started = time.monotonic()
         self._interrupted = False
         self._budget_exhausted = False
         self._fatal: FatalRunError | None = None
-        self._journal_had_files = False
-        #: Contents journaled by this run (added on the writer thread as it records).
-        self._journaled = SeenContents()
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-ocr-writer")
         if journal is not None:
             # Answers paid for part of a page are journaled as they arrive (README,
             # "Documents"): an engine that pays per card recalls them on the next try.
             engine.keep_answers_in(JournalAnswers(journal, engine.name, policy=self._policy,
-                                                  in_writer=self._in_writer,
+                                                  in_writer=self.recorder.in_writer,
                                                   dry_run=self.options.dry_run))
 
     def request_stop(self) -> None:
@@ -118,19 +113,13 @@ class BatchRun:
     async def run(self) -> RunSummary:
         """Process every candidate; return the summary (never raises for a file)."""
         self._started = time.monotonic()
-        # A first run has no entry to look up: each path is walked once per run.
-        self._journal_had_files = self.journal is not None and not self.journal.is_empty()
+        self.recorder.start()
         try:
             await _pool_run(self)
         finally:
             # Waits for at most the one write in progress: the output is rebuilt next.
-            self._writer.shutdown(wait=True)
+            self.recorder.shutdown()
         return self.summary()
-
-    async def _in_writer(self, call: Callable[[], T]) -> T:
-        """Run ``call`` on the writer thread: journal and output stay off the event loop
-        (they were a fifth of its time per image in tests/benchmarks) and in order."""
-        return await asyncio.get_running_loop().run_in_executor(self._writer, call)
 
     def summary(self, *, interrupted: bool = False) -> RunSummary:
         """The summary as of now (``interrupted`` when the run was cancelled)."""
@@ -187,13 +176,10 @@ class BatchRun:
         after another, each loaded in one trip to a worker thread.
         """
         stamp = FileStamp.of(candidate.path)
-        journal = self.journal
-        if journal is not None and self._journal_had_files and not self.options.force:
-            entries = await self._in_writer(
-                lambda: journal.entries_if_unchanged(candidate.path, stamp))
-            if decide_pages(entries, self._policy) is FileDecision.SKIP:
-                self.counters.already_done += 1
-                return
+        entries = await self.recorder.entries_if_unchanged(candidate.path, stamp)
+        if entries is not None and decide_pages(entries, self._policy) is FileDecision.SKIP:
+            self.counters.already_done += 1
+            return
         pages = jobs.PageReader(candidate, stamp, self.engine.image_limits)
         try:
             while (loaded := await asyncio.to_thread(pages.next)) is not None:
@@ -234,7 +220,7 @@ class BatchRun:
         if not rows:
             return True
         try:
-            await self._in_writer(lambda: self._write(outcome, candidate, stamp, page_count))
+            await self.recorder.write(outcome, candidate.path, stamp, page_count)
         except Exception as exc:  # noqa: BLE001 - a worker must never die silently
             self.fail(OutputError(f"cannot write the output or state: {exc}"))
             return False
@@ -246,41 +232,6 @@ class BatchRun:
             if self._on_row is not None:
                 self._on_row(row, self.counters)
         return True
-
-    async def _final_rows(self, sha256: str) -> list[Row] | None:
-        journal = self.journal
-        if journal is None or self.options.force:
-            return None
-        if not self._journal_had_files and sha256 not in self._journaled:
-            # The journal was empty at the start and this run has not recorded this
-            # content: nothing to look up. (Its first copy, recorded meanwhile, is
-            # still remembered by ``dedup`` until its write is done.)
-            return None
-        return await self._in_writer(lambda: journal.final_rows_for_content(sha256))
-
-    def _write(self, outcome: ImageOutcome, candidate: Candidate, stamp: FileStamp,
-               page_count: int) -> None:
-        """Journal first, output second: a kill between the two is repaired from the
-        journal at the next start (README, "Resume"). A page that held several cards
-        has a row per card, journaled together, with the answers kept for its cards let
-        go in the same transaction once no later run can need them."""
-        rows = outcome.rows
-        try:
-            if self.journal is not None and not self.options.dry_run:
-                retryable = any(statuses.retry_next_run(r.status, r.error_code) for r in rows)
-                self.journal.record(candidate.path, stamp, rows, retryable=retryable,
-                                    page_count=page_count,
-                                    answers_done=answers_done(outcome.kept_answers, rows))
-                for sha256 in {row.sha256 for row in rows if row.sha256}:
-                    self._journaled.add(sha256)
-            for row in rows:
-                self.sink(row)
-        except Exception as exc:
-            # Halt the engine from here, before the event loop hears of it: a call it
-            # admitted meanwhile would be paid for and then not written (README, "What
-            # batch-ocr survives": a full disk). The loop still fails the run as usual.
-            self.engine.halt(OutputError(f"cannot write the output or state: {exc}"))
-            raise
 
 
 async def _pool_run(batch: BatchRun) -> None:

@@ -340,7 +340,7 @@ class Journal:
 
         Raises ``OSError`` when the journal cannot be written, as ``record`` does.
         """
-        with self._writing():
+        with _transaction(self._conn, self.path):
             self._conn.execute("INSERT OR REPLACE INTO paid_answers VALUES (?, ?, ?, ?, ?)",
                                (engine, key, answer_json, attempts, time.time()))
 
@@ -374,8 +374,8 @@ class Journal:
         status = next((r.status for r in rows if not is_clean(r.status)), row.status)
         encoded = os.fsencode(path.absolute())
         page = page_key(row.page)
-        with self._writing():
-            self._drop_other_versions_pages(encoded, page, page_count)
+        with _transaction(self._conn, self.path):
+            _drop_other_versions_pages(self._conn, encoded, page, page_count)
             self._conn.executemany("DELETE FROM paid_answers WHERE engine = ? AND key = ?",
                                    [(row.engine, key) for key in answers_done])
             self._conn.execute(
@@ -396,30 +396,32 @@ class Journal:
             )
         self.recorded += 1
 
-    def _drop_other_versions_pages(self, encoded: bytes, page: int, page_count: int) -> None:
-        """Delete rows of ``encoded`` that the version with ``page_count`` rows cannot have."""
-        if page == 0:
-            self._conn.execute("DELETE FROM files WHERE path = ? AND page != 0", (encoded,))
-        else:
-            self._conn.execute(
-                "DELETE FROM files WHERE path = ? AND (page = 0 OR page > ?)",
-                (encoded, page_count))
 
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """One transaction; SQLite failures become ``OSError`` (see ``record``)."""
+def _drop_other_versions_pages(db: sqlite3.Connection, encoded: bytes, page: int,
+                               page_count: int) -> None:
+    """Delete rows of ``encoded`` that the version with ``page_count`` rows cannot have."""
+    if page == 0:
+        db.execute("DELETE FROM files WHERE path = ? AND page != 0", (encoded,))
+    else:
+        db.execute("DELETE FROM files WHERE path = ? AND (page = 0 OR page > ?)",
+                   (encoded, page_count))
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection, path: Path) -> Iterator[None]:
+    """One transaction; SQLite failures become ``OSError`` (see ``Journal.record``)."""
+    try:
+        db.execute("BEGIN")
         try:
-            self._conn.execute("BEGIN")
-            try:
-                yield
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-            full = isinstance(exc, sqlite3.OperationalError) and "full" in str(exc)
-            raise OSError(errno.ENOSPC if full else errno.EIO,
-                          f"cannot write the state journal {self.path}: {exc}") from exc
+            yield
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    except sqlite3.Error as exc:
+        with contextlib.suppress(sqlite3.Error):
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+        full = isinstance(exc, sqlite3.OperationalError) and "full" in str(exc)
+        raise OSError(errno.ENOSPC if full else errno.EIO,
+                      f"cannot write the state journal {path}: {exc}") from exc
