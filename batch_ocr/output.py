@@ -157,8 +157,11 @@ class OutputFile:
                appended_are_all: bool = False) -> None:
         """Rewrite from ``final_rows`` when given (the journal), then close.
 
-        ``appended_are_all``: the journal holds exactly the rows appended since an
-        empty start, so they are put in its order without reading ``final_rows``.
+        ``appended_are_all``: the journal holds no page but those this run recorded,
+        none replaced; when the output also started empty, it holds exactly the rows
+        appended since, which are then put in its order without reading ``final_rows``
+        (the journal orders file names by their UTF-8 bytes, as ``sorted`` orders
+        their code points).
         """
         if self._stream is None:
             return
@@ -187,8 +190,6 @@ class OutputFile:
         places = [place for place, _ in ordered]
         if any(a == b for a, b in itertools.pairwise(places)):
             return None
-        if not all(_utf8_encodable(place[0]) for place in places):
-            return None  # the journal orders by UTF-8 bytes; these cannot be compared so
         return [line for _, line in ordered]
 
 
@@ -196,16 +197,6 @@ def _write_lines(writer: Writer, lines: Iterable[str]) -> None:
     assert isinstance(writer, LineWriter)
     for line in lines:
         writer.write_line(line)
-
-
-def _utf8_encodable(text: str) -> bool:
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class PairedOutputFile(OutputFile):

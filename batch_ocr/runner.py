@@ -183,7 +183,6 @@ class Runner:
 
     async def _run_into_output(self, journal: Journal | None) -> RunSummary:
         output = self._output_file()
-        started_empty = journal is not None and journal.is_empty()
         try:
             output.start(self._presented(journal))
         except OSError as exc:
@@ -200,7 +199,7 @@ class Runner:
             try:
                 # A first run's journal holds just the rows appended, unless one replaced
                 # another: then the output needs only its lines put in order.
-                appended_are_all = (journal is not None and started_empty
+                appended_are_all = (journal is not None
                                     and journal.page_count() == journal.recorded)
                 output.finish(self._presented(journal) if rebuild else None,
                               appended_are_all=appended_are_all)
