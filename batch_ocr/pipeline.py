@@ -80,6 +80,7 @@ class BatchRun:
                                     retry_failed=self.options.retry_failed)
         self._on_row = on_row
         self._walk_stats = WalkStats()
+        self._readers = jobs.reader_pool()
         self.recorder = RunRecorder(journal, sink, engine, force=self.options.force,
                                     dry_run=self.options.dry_run)
         self.images = ImageRows(engine, policy=self._policy, counters=self.counters,
@@ -119,6 +120,7 @@ class BatchRun:
         finally:
             # Waits for at most the one write in progress: the output is rebuilt next.
             self.recorder.shutdown()
+            self._readers.shutdown(wait=False, cancel_futures=True)
         return self.summary()
 
     def summary(self, *, interrupted: bool = False) -> RunSummary:
@@ -181,8 +183,9 @@ class BatchRun:
             self.counters.already_done += 1
             return
         pages = jobs.PageReader(candidate, stamp, self.engine.image_limits)
+        loop = asyncio.get_running_loop()
         try:
-            while (loaded := await asyncio.to_thread(pages.next)) is not None:
+            while (loaded := await loop.run_in_executor(self._readers, pages.next)) is not None:
                 self.counters.pages_read += 1
                 if not await self._handle_page(candidate, stamp, *loaded) or pages.done:
                     return
