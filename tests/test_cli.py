@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from batch_ocr import __version__
+from batch_ocr import __version__, cli
 from batch_ocr.cli import EXIT_LOCKED, EXIT_USAGE, build_parser, main
 from batch_ocr.settings import SETTING_KEYS, env_var
 from batch_ocr.state import Journal
@@ -193,3 +195,26 @@ def test_an_offline_dry_run_says_how_many_files_and_pages_it_would_read(
     assert ("batch-ocr: dry run: a real run would recognise 5 images with the local engine "
             "(offline: nothing is billed)") in err
     assert not any("CNY" in line for line in err)
+
+
+def test_the_command_collects_garbage_during_the_run_not_while_starting(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Start-up only allocates what lives to the end; a run of millions of images must
+    # still be collected (cli.command).
+    seen: dict[str, bool] = {}
+
+    def fake_main(argv: object = None, *, prepared: Callable[[], None]) -> int:
+        seen["starting"] = gc.isenabled()
+        prepared()
+        seen["running"] = gc.isenabled()
+        return 0
+
+    monkeypatch.setattr(cli, "main", fake_main)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            cli.command()
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    assert seen == {"starting": False, "running": True}
+    assert exited.value.code == 0

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from batch_ocr import jobs
+from batch_ocr.discovery import Candidate
 from batch_ocr.engines.base import Engine, EngineCounters, EngineResult
 from batch_ocr.errors import (
     CallBudgetExhausted,
@@ -289,3 +294,28 @@ async def test_a_stop_halts_the_engine_so_waiting_images_start_no_call(scans: Pa
     batch.request_stop()
     batch.fail(OutputError("disk full"))
     assert [type(r) for r in engine.halted] == [RunStopping, OutputError]
+
+
+async def test_files_are_read_on_the_runs_own_threads_one_per_core(
+        scans: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # asyncio's default pool stays free for host-name look-ups (jobs.reader_pool).
+    readers: set[str] = set()
+    real_read = jobs.read_file
+
+    def recording_read(candidate: Candidate) -> bytes:
+        readers.add(threading.current_thread().name)
+        return real_read(candidate)
+
+    monkeypatch.setattr(jobs, "read_file", recording_read)
+    for index in range(4, 40):
+        png(scans / f"f{index}.png", index)
+    rows, _ = await run(FakeEngine(delay_s=0.01), scans, concurrency=16)
+    assert len(rows) == 40
+    assert readers and all(name.startswith("batch-ocr-reader") for name in readers)
+    cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+             else os.cpu_count() or 1)
+    assert len(readers) <= cores
+    deadline = time.monotonic() + 5
+    while any(t.name.startswith("batch-ocr-reader") for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the reader threads outlived the run"
+        await asyncio.sleep(0.01)
