@@ -19,6 +19,7 @@ import gc
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -372,6 +373,10 @@ def _write_report(args: argparse.Namespace, facts: SummaryJson, runner: Runner) 
     """Write ``--report`` from the output as written; returns 3 if that failed, else 0."""
     from batch_ocr.report import write_run_report
 
+    # Said first: a page of 10,000 photos takes minutes after the summary.
+    if not args.quiet:
+        print(f"batch-ocr: writing the review page {args.report}", file=sys.stderr)
+    started = time.monotonic()
     try:
         # A workbook is not read back: its rows come from the journal it was written from.
         rows = runner.image_records() if runner.fmt == "xlsx" else None
@@ -382,4 +387,7 @@ def _write_report(args: argparse.Namespace, facts: SummaryJson, runner: Runner) 
         print(f"batch-ocr: fatal: cannot write the review page {args.report}: {exc}",
               file=sys.stderr)
         return EXIT_FATAL
+    if not args.quiet:
+        print(f"batch-ocr: review page written in {time.monotonic() - started:.1f} s",
+              file=sys.stderr)
     return 0

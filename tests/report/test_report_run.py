@@ -14,14 +14,19 @@ pytestmark = pytest.mark.usefixtures("demo_keys")
 
 
 @pytest.mark.slow  # a whole run over the samples, 1.4 s
-def test_run_over_samples_writes_a_review_page(tmp_path: Path,
-                                               request: pytest.FixtureRequest) -> None:
+def test_run_over_samples_writes_a_review_page(tmp_path: Path, request: pytest.FixtureRequest,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "results.jsonl"
     report = tmp_path / "review.html"
     with emulator_in_thread(fixture_paths=(FIXTURES,)) as emulator:
         code = main([str(SAMPLES), "-o", str(out), "--endpoint", emulator.url,
                      "--report", str(report), "--as-of", "2026-11-24"])
     assert code == 1  # broken.jpg
+    # The page is announced before it is written (minutes for 10,000 photos), then done.
+    err = capsys.readouterr().err
+    assert f"batch-ocr: writing the review page {report}\n" in err
+    assert err.index("writing the review page") > err.index("rows written")
+    assert "batch-ocr: review page written in " in err
     assert oct(report.stat().st_mode & 0o777) == "0o600"
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     # The browser only now: Playwright's sync API holds an event loop while it runs.
