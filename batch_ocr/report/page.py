@@ -153,8 +153,7 @@ def _add_page_views(
             path: Path | None = None
             if file:
                 path = image_for({**row, "file": file}) if label else image_for(row)
-            # A --pair card row does not say which page its side is from.
-            keys.append(None if path is None else (path, None if label else entry["page"]))
+            keys.append(None if path is None else (path, _page_of(row, label, entry)))
         wanted.append(keys)
     found = page_views({key for keys in wanted for key in keys if key is not None},
                        masked=mosaic)
@@ -182,6 +181,16 @@ def _add_page_views(
             entry["thumbs"].append({"label": label, "view": index_of[key], "mine": mine,
                                     "problem": view.problem})
     return views
+
+
+def _page_of(row: Mapping[str, Any], label: str, entry: Mapping[str, Any]) -> int | str | None:
+    """Which page of its file an entry's side is: the row's ``page``; for a ``--pair``
+    card's side, which names no page, the page holding the content it was read from."""
+    if not label:
+        page: int | None = entry["page"]
+        return page
+    recorded = text(row.get(f"{label}_sha256")).strip().lower()
+    return recorded if len(recorded) == 64 else None
 
 
 def _read_another_version(row: Mapping[str, Any], label: str, view: PageView) -> bool:

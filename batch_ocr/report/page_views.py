@@ -50,9 +50,10 @@ from batch_ocr.report.thumbs import (
     thumbnail_of,
 )
 
-#: A file's page: its path and page number (None for a file that is one image, and for
-#: a ``--pair`` card row, which does not say which page its side came from).
-PageKey = tuple[Path, int | None]
+#: A file's page: its path and its page number (None for a file that is one image), or
+#: the page's sha256 (a ``--pair`` card row names its side's file and content, not the
+#: page: of a document of several pages, the page holding that content is its own).
+PageKey = tuple[Path, int | str | None]
 #: A card's corners in thumbnail pixels, clockwise: (x1, y1, ..., x4, y4).
 Outline = tuple[float, ...]
 #: Files read at once: each may hold a PDF renderer process (30-50 MB) and one page.
@@ -100,44 +101,52 @@ def view_of_image(image_bytes: bytes, *, masked: bool) -> PageView:
 
 
 def _views_of_file(
-    path: Path, numbers: set[int | None], *, masked: bool
-) -> dict[int | None, PageView]:
-    """The views of the pages ``numbers`` of one file (None: the file as one image)."""
+    path: Path, wanted: set[int | str | None], *, masked: bool
+) -> dict[int | str | None, PageView]:
+    """The views of the pages ``wanted`` of one file: by number (None: the file as one
+    image) or by the sha256 of the page image."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        return dict.fromkeys(numbers, PageView(problem=problem_of(exc)))
-    found: dict[int | None, PageView] = {}
+        return dict.fromkeys(wanted, PageView(problem=problem_of(exc)))
+    found: dict[int | str | None, PageView] = {}
+    hashes = {key for key in wanted if isinstance(key, str)}
     outcomes = split_pages(raw)
     try:
         for outcome in outcomes:
             if isinstance(outcome, PageRejected):
                 if outcome.number is None:  # the whole file is refused
-                    return dict.fromkeys(numbers, PageView(problem=outcome.message))
-                if outcome.number in numbers:
+                    return dict.fromkeys(wanted, PageView(problem=outcome.message))
+                if outcome.number in wanted:
                     found[outcome.number] = PageView(problem=outcome.message)
-            elif _wanted(outcome, numbers):
+                continue
+            digest = hashlib.sha256(outcome.image).hexdigest() if hashes else ""
+            if _wanted(outcome, wanted) or digest in hashes:
                 view = view_of_image(outcome.image, masked=masked)
-                found[outcome.number] = view
-                if outcome.number is not None and outcome.page_count == 1 and None in numbers:
+                for key in (outcome.number, digest):
+                    if key in wanted:
+                        found[key] = view
+                if outcome.number is not None and outcome.page_count == 1 and None in wanted:
                     found[None] = view  # a card row of a one-page document
-            if numbers <= found.keys():
+            if wanted <= found.keys():
                 break
     except Exception as exc:  # noqa: BLE001 - never a crash for one file (README)
-        return {n: found.get(n, PageView(problem=f"cannot read ({exc})")) for n in numbers}
+        return {n: found.get(n, PageView(problem=f"cannot read ({exc})")) for n in wanted}
     finally:
         outcomes.close()  # stops the PDF renderer when the pages wanted were read
-    return {n: found.get(n, PageView(problem=_missing(n))) for n in numbers}
+    return {n: found.get(n, PageView(problem=_missing(n))) for n in wanted}
 
 
-def _wanted(page: Page, numbers: set[int | None]) -> bool:
-    return page.number in numbers or (None in numbers and page.page_count == 1)
+def _wanted(page: Page, wanted: set[int | str | None]) -> bool:
+    return page.number in wanted or (None in wanted and page.page_count == 1)
 
 
-def _missing(number: int | None) -> str:
-    if number is None:
+def _missing(key: int | str | None) -> str:
+    if key is None:
         return "a document of several pages: which one this entry is from is not known"
-    return f"the file has no page {number} now"
+    if isinstance(key, str):
+        return "no page of the file holds this content now"
+    return f"the file has no page {key} now"
 
 
 def page_views(
@@ -148,12 +157,12 @@ def page_views(
     Memory stays bounded whatever the run's size: a file's bytes and one page image per
     worker at a time, then only the thumbnails (a few KB each).
     """
-    by_file: dict[Path, set[int | None]] = defaultdict(set)
+    by_file: dict[Path, set[int | str | None]] = defaultdict(set)
     for path, number in keys:
         by_file[path].add(number)
     workers = max(1, min(workers, os.cpu_count() or 1, len(by_file) or 1))
 
-    def of_file(item: tuple[Path, set[int | None]]) -> dict[PageKey, PageView]:
+    def of_file(item: tuple[Path, set[int | str | None]]) -> dict[PageKey, PageView]:
         path, numbers = item
         views = _views_of_file(path, numbers, masked=masked)
         return {(path, number): view for number, view in views.items()}

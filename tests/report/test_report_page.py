@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_fakes import Row, base_row, draw_card, is_mosaic, thumb_view
+from report_fakes import Row, base_row, draw_card, draw_sheet, is_mosaic, thumb_view
 
+from batch_ocr.engines import crops
+from batch_ocr.pages import Page, split_pages
 from batch_ocr.report import image_finder, write_report
 from batch_ocr.report.assets import SCRIPT, STYLE
 from batch_ocr.report.page import format_duration, script_json
+from tests.pdf_support import pillow_pdf
 
 #: How every embedded JPEG starts (base64 of the JPEG SOI marker); the script itself
 #: mentions "data:image/jpeg;base64," to check URIs, so that prefix alone proves nothing.
@@ -292,6 +295,32 @@ def test_pair_rows_get_front_and_back_thumbnails(tmp_path: Path) -> None:
     assert all(thumb_view(data, t)["uri"] for t in entries[0]["thumbs"])
     assert entries[1]["thumbs"][0]["problem"] == "image not found"
     assert "batch-ocr review — 2 cards" in document
+
+
+def test_pair_sides_of_a_document_show_the_page_their_content_is_on(tmp_path: Path) -> None:
+    # A --pair card names its sides' files and hashes, not pages: the page of a PDF
+    # whose image has the side's hash is its thumbnail.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pages = [draw_sheet(2), draw_sheet(1, seed=5), draw_sheet(3, seed=7)]
+    (folder / "day.pdf").write_bytes(pillow_pdf(images=pages))
+    images = [o.image for o in split_pages((folder / "day.pdf").read_bytes())
+              if isinstance(o, Page)]
+    row = {"front_file": "day.pdf", "back_file": "day.pdf", "pair_status": "complete",
+           "front_status": "ok", "back_status": "ok",
+           "front_sha256": hashlib.sha256(images[2]).hexdigest(),
+           "back_sha256": hashlib.sha256(images[1]).hexdigest()}
+    changed = {**row, "front_sha256": "0" * 64, "back_sha256": ""}
+    out = tmp_path / "cards.html"
+    write_report([row, changed], out, image_for=image_finder([folder]))
+    data = embedded_data(parse(out)[1])
+    front, back = (thumb_view(data, t) for t in data["entries"][0]["thumbs"])
+    assert front["uri"] and back["uri"] and front["uri"] != back["uri"]
+    if crops.available():
+        assert (len(front["outlines"]), len(back["outlines"])) == (3, 1)
+    gone, unknown = (t["problem"] for t in data["entries"][1]["thumbs"])
+    assert gone == "no page of the file holds this content now"
+    assert "which one this entry is from is not known" in unknown
 
 
 @pytest.mark.parametrize(
