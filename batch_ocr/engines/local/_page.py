@@ -10,6 +10,7 @@ ID fields.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -61,19 +62,23 @@ def is_id_card(reading: _Reading) -> bool:
     return back >= 1 or all(parsed.validity.values())
 
 
-def read_cards(image: np.ndarray, quads: Sequence[np.ndarray]) -> list[CardRead] | None:
-    """What each outlined card on ``image`` holds, or None when none holds card text.
+def read_cards(image: np.ndarray, cards: Sequence[_layout.FoundCard]) -> list[CardRead] | None:
+    """What each card found on ``image`` holds, or None when none holds card text.
 
-    None lets the caller read the picture whole: the outlines may have been wrong.
+    None lets the caller read the picture whole: the outlines may have been wrong. A
+    card found by its print, or whose ID labels were read, that gives no ID side is a
+    side seen and not read (``CardRead.side_seen``): too pale or too faint to read.
     """
     reads: list[CardRead] = []
     any_text = False
-    for quad in quads:
-        reading = _read_card(_layout.crop_card(image, quad))
+    for card in cards:
+        reading = _read_card(_layout.crop_card(image, card.quad))
         if reading.parsed.side in ("front", "back"):
             any_text = True
         if not is_id_card(reading):
-            reads.append(card_read(Parsed(side="none")))
+            front, back = label_counts(reading.rows)
+            seen = card.by_print or front >= MIN_FRONT_LABELS or back >= 1
+            reads.append(dataclasses.replace(card_read(Parsed(side="none")), side_seen=seen))
             continue
         portrait = None
         if reading.parsed.side == "front" and reading.card_frame:
