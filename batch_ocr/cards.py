@@ -14,8 +14,8 @@ rows:
   gets its own row, numbered 1, 2, ... in reading order in the ``card`` column;
 - a card the engine saw as an ID side (its print where no outline showed: a side
   copied as pale as the paper; or its printed labels) that reads as no ID side is a
-  side seen and not read, not another kind: every row of the image carries the warning
-  ``side_unread``, so it never passes for the whole card (README, "Several cards on a
+  side seen and not read, not another kind: every ID row of the image carries the
+  warning ``side_unread``, so it never passes for the whole card (README, "Several cards on a
   page");
 - when a card could not be read (its call failed), nothing is merged or guessed: each
   card is numbered by its place among every card found, the cards read keep their rows,
@@ -24,7 +24,6 @@ rows:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -127,9 +126,9 @@ def _unread(reads: Sequence[CardRead]) -> tuple[str, ...]:
 def assemble(reads: Sequence[CardRead]) -> list[CardRead]:
     """The rows of an image from the cards read on it, in reading order (see above)."""
     sides = [r for r in reads if is_id_side(r.data)]
-    warnings = _unread(reads)
     if not sides:
-        return [dataclasses.replace(_not_a_card(reads), warnings=warnings)]
+        return [_not_a_card(reads)]  # its status says already that nothing was read
+    warnings = _unread(reads)
     if len(sides) == 1:
         return [CardRead(sides[0].data, sides[0].portrait_bytes, confidence=sides[0].confidence,
                          warnings=warnings)]  # fmt: skip
