@@ -47,7 +47,7 @@ def _copy(*cards: object, note: tuple[str, ...] = (), **options: object) -> byte
     return page_image(encode_page(image, "jpeg75"))
 
 
-@pytest.mark.parametrize("washed_out", [0.45, PALE_BACK, 0.65])
+@pytest.mark.parametrize("washed_out", [0.45, PALE_BACK, 0.65, 0.7])
 def test_a_back_as_pale_as_the_paper_is_found_by_its_print(washed_out: float) -> None:
     image_bytes = scanned_copy("jpeg75", washed_out=washed_out)
     image = _vision.decode(image_bytes)

@@ -51,13 +51,15 @@ JOIN_SHARE_OF_HEIGHT = 0.3
 MIN_SPAN = (0.6, 0.65)
 #: ... and at most a card and a little (a block larger than that is a page of text).
 MAX_SPAN = 1.15
-#: Lines of text a card's print holds at least (the back: 中华人民共和国, 居民身份证,
-#: the authority and the period; a front five); a note written on the copy (此复印件仅供…
-#: 使用, a signature, a date) has fewer. A line is strokes joined across gaps under
-#: ``LINE_JOIN_SHARE`` of a card's width, at least ``LINE_MIN_LENGTH`` of it long, at
-#: most ``LINE_MAX_HEIGHT`` of its height tall and ``LINE_MIN_ASPECT`` times as long.
+#: Lines of text a card's print holds at least beside its emblem or portrait (the
+#: back: 中华人民共和国, 居民身份证, the authority and the period), and one more
+#: without; a note written on the copy (此复印件仅供…使用, a signature, a date) has
+#: fewer, or no shape beside them. A line is strokes joined across gaps under
+#: ``LINE_JOIN_SHARE`` of a card's width (居民身份证 is widely spaced), at least
+#: ``LINE_MIN_LENGTH`` of it long, at most ``LINE_MAX_HEIGHT`` of its height tall (a
+#: taller shape is the emblem or the portrait) and ``LINE_MIN_ASPECT`` times as long.
 MIN_TEXT_LINES = 4
-LINE_JOIN_SHARE = 0.03
+LINE_JOIN_SHARE = 0.06
 LINE_MIN_LENGTH = 0.2
 LINE_MAX_HEIGHT = 0.2
 LINE_MIN_ASPECT = 3.0
@@ -126,10 +128,12 @@ def _card_box(points: np.ndarray, size: tuple[float, float]) -> np.ndarray | Non
     return cv2.boxPoints(box).astype(np.float32)
 
 
-def _text_lines(ink: np.ndarray, box: np.ndarray) -> int:
-    """Lines of text in ``box`` on the ink mask: runs of strokes along the card, long
-    and flat (the back's 中华人民共和国, 居民身份证, authority and period; a front's
-    five rows); the emblem and the portrait are blobs, not lines."""
+def _looks_printed(ink: np.ndarray, box: np.ndarray) -> bool:
+    """Whether the print in ``box`` (on the ink mask) is a card's: lines of text along
+    the card, long and flat (the back's 中华人民共和国, 居民身份证, authority and period;
+    a front's five rows and more), beside a shape taller than a line (the back's emblem,
+    the front's portrait) unless the lines are many. A note written on the copy (此复印件
+    仅供…使用, a signature, a date) has a few lines and no such shape."""
     width = round(float(np.linalg.norm(box[1] - box[0])))
     height = round(float(np.linalg.norm(box[2] - box[1])))
     if width < height:
@@ -139,12 +143,18 @@ def _text_lines(ink: np.ndarray, box: np.ndarray) -> int:
                       np.float32)  # fmt: skip
     flat = cv2.warpPerspective(ink, cv2.getPerspectiveTransform(box, target), (width, height),
                                flags=cv2.INTER_NEAREST)  # fmt: skip
+    # Shapes taller than a line are set apart first, so that joining a line's widely
+    # spaced characters (居 民 身 份 证) does not join the emblem beside them.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
+    tall = stats[:, cv2.CC_STAT_HEIGHT] > LINE_MAX_HEIGHT * height
+    tall[0] = False
+    flat[tall[labels]] = 0
     joined = cv2.dilate(flat, np.ones((1, max(2, round(LINE_JOIN_SHARE * width))), np.uint8))
     _, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    long_w = stats[1:, cv2.CC_STAT_WIDTH]
-    tall = stats[1:, cv2.CC_STAT_HEIGHT]
-    lines = (long_w >= LINE_MIN_LENGTH * width) & (tall <= LINE_MAX_HEIGHT * height)
-    return int(np.count_nonzero(lines & (long_w >= LINE_MIN_ASPECT * tall)))
+    long_w, line_h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    lines = (long_w >= LINE_MIN_LENGTH * width) & (line_h <= LINE_MAX_HEIGHT * height)
+    lines = int(np.count_nonzero(lines & (long_w >= LINE_MIN_ASPECT * line_h)))
+    return lines >= MIN_TEXT_LINES + (not tall.any())
 
 
 def text_cards(small: np.ndarray, quads: list[np.ndarray]) -> list[np.ndarray]:
@@ -179,7 +189,7 @@ def text_cards(small: np.ndarray, quads: list[np.ndarray]) -> list[np.ndarray]:
         member = (labels == label) & inked
         points = np.argwhere(member)[:, ::-1]
         box = _card_box(points, size)
-        if box is not None and _text_lines(ink, box) >= MIN_TEXT_LINES:
+        if box is not None and _looks_printed(ink, box):
             found.append(box)
             explained |= member
     if not found:
