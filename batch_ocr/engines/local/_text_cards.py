@@ -152,8 +152,8 @@ def _looks_printed(ink: np.ndarray, box: np.ndarray) -> bool:
     joined = cv2.dilate(flat, np.ones((1, max(2, round(LINE_JOIN_SHARE * width))), np.uint8))
     _, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     long_w, line_h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
-    lines = (long_w >= LINE_MIN_LENGTH * width) & (line_h <= LINE_MAX_HEIGHT * height)
-    lines = int(np.count_nonzero(lines & (long_w >= LINE_MIN_ASPECT * line_h)))
+    flat_lines = (long_w >= LINE_MIN_LENGTH * width) & (line_h <= LINE_MAX_HEIGHT * height)
+    lines = int(np.count_nonzero(flat_lines & (long_w >= LINE_MIN_ASPECT * line_h)))
     return lines >= MIN_TEXT_LINES + (not tall.any())
 
 
