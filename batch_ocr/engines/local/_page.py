@@ -1,11 +1,13 @@
 """Reading every card on a page: each outline cut out, straightened, read and judged.
 
-``_layout.find_cards`` says where the cards are; here each one is read like a card
-photo of its own (turned upright by its text), and judged by what is printed on it:
-an ID card side shows its labels (at least two of the front's, or one of the back's)
-and at least one value. A bank card has none of the labels; a blank copy template has
-the labels and no value. Both are "another kind" (``batch_ocr.cards``): never a row of
-ID fields.
+``_layout.page_cards`` says where the cards are (by their outline, or by their print
+where no outline shows); here each one is read like a card photo of its own (turned
+upright by its text), and judged by what is printed on it: an ID card side shows its
+labels (at least two of the front's, or one of the back's) and at least one value. A
+bank card has none of the labels; a blank copy template has the labels and no value.
+Both are "another kind" (``batch_ocr.cards``): never a row of ID fields. A card found
+by its print, or whose labels were read, that gives no ID side is a side seen and not
+read: the page's rows say so (``cards.SIDE_UNREAD``).
 """
 
 from __future__ import annotations
