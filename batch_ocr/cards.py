@@ -12,6 +12,11 @@ rows:
   ``both`` and the fields of both sides;
 - anything more (two people, four sides, two fronts) is never guessed: each card side
   gets its own row, numbered 1, 2, ... in reading order in the ``card`` column;
+- a card the engine saw as an ID side (its print where no outline showed: a side
+  copied as pale as the paper; or its printed labels) that reads as no ID side is a
+  side seen and not read, not another kind: every ID row of the image carries the
+  warning ``side_unread``, so it never passes for the whole card (README, "Several cards on a
+  page");
 - when a card could not be read (its call failed), nothing is merged or guessed: each
   card is numbered by its place among every card found, the cards read keep their rows,
   and the failed one gets an ``error`` row (``partly_read``); the next run reads only it.
@@ -31,6 +36,8 @@ FRONT_INFO = ("name", "sex", "nation", "year", "month", "day", "address", "numbe
 BACK_INFO = ("authority", "timelimit")
 #: Joins the two order numbers of a card read in two calls.
 ORDER_NO_SEPARATOR = ";"
+#: The warning on the rows of an image on which a card side was seen but not read.
+SIDE_UNREAD = "side_unread"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +53,12 @@ class CardRead:
     card: int | None = None
     #: The engine's own 0-1 confidence per output column (local engine; empty for the API).
     confidence: Mapping[str, float] = field(default_factory=dict)
+    #: The engine saw an ID card side here (its print where no outline showed, or its
+    #: printed labels): when it reads as no ID side, a side was seen and not read
+    #: (``SIDE_UNREAD``), not a card of another kind.
+    side_seen: bool = False
+    #: Warnings for the row beside the image's own (``SIDE_UNREAD``).
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,18 +118,27 @@ def _not_a_card(reads: Sequence[CardRead]) -> CardRead:
     return CardRead(CardData(result=0, side="front", info=CardInfo(), validity={"name": False}))
 
 
+def _unread(reads: Sequence[CardRead]) -> tuple[str, ...]:
+    """``(SIDE_UNREAD,)`` when a side seen read as no ID side, else empty."""
+    return (SIDE_UNREAD,) if any(r.side_seen and not is_id_side(r.data) for r in reads) else ()
+
+
 def assemble(reads: Sequence[CardRead]) -> list[CardRead]:
     """The rows of an image from the cards read on it, in reading order (see above)."""
     sides = [r for r in reads if is_id_side(r.data)]
     if not sides:
-        return [_not_a_card(reads)]
+        return [_not_a_card(reads)]  # its status says already that nothing was read
+    warnings = _unread(reads)
     if len(sides) == 1:
-        return [CardRead(sides[0].data, sides[0].portrait_bytes, confidence=sides[0].confidence)]
+        return [CardRead(sides[0].data, sides[0].portrait_bytes, confidence=sides[0].confidence,
+                         warnings=warnings)]  # fmt: skip
     if len(sides) == 2 and {s.data.side for s in sides} == {"front", "back"}:
         front, back = sorted(sides, key=lambda s: s.data.side != "front")
         return [CardRead(merge_sides(front.data, back.data), front.portrait_bytes,
-                         confidence={**front.confidence, **back.confidence})]  # fmt: skip
-    return [CardRead(s.data, s.portrait_bytes, card=n, confidence=s.confidence)
+                         confidence={**front.confidence, **back.confidence},
+                         warnings=warnings)]  # fmt: skip
+    return [CardRead(s.data, s.portrait_bytes, card=n, confidence=s.confidence,
+                     warnings=warnings)
             for n, s in enumerate(sides, start=1)]  # fmt: skip
 
 
@@ -129,10 +151,11 @@ def partly_read(found: Sequence[CardRead | CardFailure]) -> list[CardRead | Card
     every card is read, ``assemble`` numbers the rows as usual.
     """
     rows: list[CardRead | CardFailure] = []
+    warnings = _unread([card for card in found if isinstance(card, CardRead)])
     for number, card in enumerate(found, start=1):
         if isinstance(card, CardFailure):
             rows.append(CardFailure(number, card.error))
         elif is_id_side(card.data):
             rows.append(CardRead(card.data, card.portrait_bytes, card=number,
-                                 confidence=card.confidence))
+                                 confidence=card.confidence, warnings=warnings))
     return rows

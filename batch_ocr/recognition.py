@@ -91,6 +91,8 @@ class ImageRows:
                                 engine=self.engine.name, confidence=read.confidence,
                                 card=read.card, page=job.page)
             warnings = await _warnings(row, result, job.image)
+            if row.status in statuses.WARNED_STATUSES:
+                warnings += read.warnings  # a side seen on the page and not read
             if warnings:
                 row = dataclasses.replace(row, warnings=warnings)
             if self.portraits_dir is not None:

@@ -61,8 +61,9 @@ class Row:
     # The engine's 0-1 confidence per column: JSONL only, and empty for the API,
     # which gives none (README, "Offline engine").
     confidence: dict[str, float] = field(default_factory=dict)
-    #: What the picture shows beyond its text (``image_warnings.WARNINGS``), for every
-    #: engine; computed at recognition and journaled with the row.
+    #: What the picture shows beyond its text (``image_warnings.WARNINGS``, then
+    #: ``cards.SIDE_UNREAD``), for every engine; computed at recognition and journaled
+    #: with the row.
     warnings: list[str] = field(default_factory=list)
     #: Whether a person should look at the row, and why (``review.py``); computed as
     #: rows are written, like ``checks``.

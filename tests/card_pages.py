@@ -115,3 +115,31 @@ def scanned_copy_truth() -> dict[str, str]:
     samples = make_samples()
     person = people(1, seed=11)[0]
     return {**samples.side_truth(person, "front"), **samples.side_truth(person, "back")}
+
+
+#: How much paler than the front a back comes out when its edges vanish into the paper
+#: (``make_samples.PageCard.washed_out``: 0.45-0.7 on the generator's copies; paler
+#: still, the card comes out lighter than the paper and shows its edge again).
+PALE_BACK = 0.55
+
+
+def smeared_back_copy(encoding: str = "jpeg75") -> bytes:
+    """``scanned_copy`` with a pale back that is also smeared along its lines (the page
+    moved in the copier: a 15 px run at 150 dpi over the lower part of the page): its
+    lines of print show, yet no recogniser reads a character of them."""
+    import numpy as np
+    from PIL import Image
+
+    samples = make_samples()
+    person = people(1, seed=11)[0]
+    cards = (samples.PageCard("front", person),
+             samples.PageCard("back", person, washed_out=PALE_BACK))  # fmt: skip
+    image = samples.draw_card_page(samples.CardPage("scan", cards, scan_edge=True),
+                                   random.Random(1), dpi=150)  # fmt: skip
+    width, height = image.size
+    box = (0, height // 3 + 40, width, height)  # below the front, around the back
+    lower = np.asarray(image.crop(box)).astype(np.float32)
+    kernel = np.ones(15, np.float32) / 15
+    smeared = np.apply_along_axis(lambda line: np.convolve(line, kernel, "same"), 1, lower)
+    image.paste(Image.fromarray(smeared.round().astype(np.uint8)), box[:2])
+    return page_image(encode_page(image, encoding))

@@ -112,3 +112,30 @@ def test_a_failed_card_keeps_its_place_and_nothing_is_merged_or_guessed() -> Non
     assert isinstance(rows[1], CardFailure) and rows[1].error.error_code == "500"
     only_failures = partly_read([failed, failed])
     assert [r.card for r in only_failures] == [1, 2]
+
+
+def test_a_side_seen_and_not_read_warns_on_every_row_of_the_image() -> None:
+    """A back found by its print (no outline) that reads as nothing is a side lost: the
+    front's row says so, where a bank card beside it adds nothing."""
+    from batch_ocr.cards import SIDE_UNREAD
+
+    rows = assemble([CardRead(front()), CardRead(other(), side_seen=True)])
+    assert [(r.data.side, r.warnings) for r in rows] == [("front", (SIDE_UNREAD,))]
+    rows = assemble([CardRead(front()), CardRead(other())])
+    assert [(r.data.side, r.warnings) for r in rows] == [("front", ())]
+    # Read after all: nothing was lost, nothing to say.
+    rows = assemble([CardRead(front()), CardRead(back(), side_seen=True)])
+    assert [(r.data.side, r.warnings) for r in rows] == [("both", ())]
+    # Nothing read at all (a blank template's labels): the not_id_card row says enough.
+    rows = assemble([CardRead(other(), side_seen=True), CardRead(other(), side_seen=True)])
+    assert rows[0].warnings == ()
+
+
+def test_a_side_seen_and_not_read_warns_beside_a_failed_card() -> None:
+    from batch_ocr.cards import SIDE_UNREAD, CardFailure, partly_read
+    from batch_ocr.errors import ApiError
+
+    failed = CardFailure(0, ApiError("500", "internal error"))
+    rows = partly_read([CardRead(front()), CardRead(other(), side_seen=True), failed])
+    assert [(r.card, getattr(r, "warnings", None)) for r in rows] == [
+        (1, (SIDE_UNREAD,)), (3, None)]  # fmt: skip

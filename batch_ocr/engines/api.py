@@ -90,24 +90,25 @@ class ApiEngine(Engine):
             recognition = await self._call(image.mime, image.payload)
             return EngineResult(recognition.data, recognition.attempts)
         found: list[CardRead | CardFailure] = []
-        keys = [hashlib.sha256(card).hexdigest() for card in cards]
+        keys = [hashlib.sha256(card.jpeg).hexdigest() for card in cards]
         attempts = 0
         for number, (card, key) in enumerate(zip(cards, keys, strict=True), start=1):
             # A fatal error, the call budget or a stop leaves the page without rows:
             # the answers kept so far wait for the next run.
             try:
-                answer = await self._card_answer(card, key)
+                answer = await self._card_answer(card.jpeg, key)
             except FileError as exc:
                 found.append(CardFailure(number, exc))
                 continue
-            found.append(CardRead(answer.data))
+            # A card found by its print alone is an ID side seen (``batch_ocr.cards``).
+            found.append(CardRead(answer.data, side_seen=card.by_print))
             attempts += answer.attempts
         if any(isinstance(card, CardFailure) for card in found):
             return EngineResult(found[0].data if isinstance(found[0], CardRead) else _NO_DATA,
                                 attempts, cards=tuple(partly_read(found)))
         rows = assemble([card for card in found if isinstance(card, CardRead)])
         return EngineResult(rows[0].data, attempts, rows[0].portrait_bytes,
-                            cards=tuple(rows) if len(rows) > 1 else (),
+                            cards=tuple(rows) if len(rows) > 1 or rows[0].warnings else (),
                             kept_answers=tuple(keys))  # fmt: skip
 
     async def _card_answer(self, card: bytes, key: str) -> PaidAnswer:
@@ -133,7 +134,7 @@ class ApiEngine(Engine):
             return 1
         due = 0
         for card in cards:
-            if await self._answers.recall(hashlib.sha256(card).hexdigest()) is None:
+            if await self._answers.recall(hashlib.sha256(card.jpeg).hexdigest()) is None:
                 due += 1
         return due
 

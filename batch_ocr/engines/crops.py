@@ -12,6 +12,10 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from batch_ocr.engines.local._layout import CardCrop
 
 log = logging.getLogger("batch_ocr")
 
@@ -81,8 +85,12 @@ def may_hold_several(width: int, height: int) -> bool:
     return max(width, height) >= MIN_CARD_LONG_SIDE_PX and width * height >= 2 * card_area
 
 
-def card_crops(image_bytes: bytes) -> list[bytes]:
+def card_crops(image_bytes: bytes) -> list[CardCrop]:
     """One straightened JPEG per card when the image holds several; else empty.
+
+    A card is found by its outline, or by its print where no outline shows (a back
+    copied as pale as the paper: ``_layout.page_cards``); ``CardCrop.by_print`` says
+    which.
 
     Empty also when OpenCV is missing (warned once) or the image cannot be decoded
     here (it was already checked; the API then judges it whole).

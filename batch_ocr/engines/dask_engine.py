@@ -268,7 +268,11 @@ class DaskEngine(Engine):
             self._dispatcher = asyncio.create_task(self._dispatch())
             self._watcher = asyncio.create_task(self._watch())
         result = await waiting.result
-        return EngineResult(result.data, 1, result.portrait_jpeg)
+        # Everything the local pool's result carries: a page's cards (README,
+        # "Documents") and the worker's confidence and warnings make the same rows.
+        return EngineResult(result.data, 1, result.portrait_jpeg,
+                            confidence=result.confidence, warnings=result.warnings,
+                            cards=result.cards)  # fmt: skip
 
     async def _dispatch(self) -> None:
         """Send queued images in batches, with at most ``batches_in_flight`` out."""

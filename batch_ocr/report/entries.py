@@ -59,7 +59,8 @@ _CHECK_WORD_FIELDS: Mapping[str, str] = {
     "valid": "valid_to",
 }
 
-#: Image warnings (``image_warnings.WARNINGS``) -> what the page says.
+#: Image warnings (``image_warnings.WARNINGS``, and ``cards.SIDE_UNREAD``) -> what the
+#: page says.
 WARNING_LABELS: Mapping[str, str] = {
     "copy": "Photocopy",
     "reshoot": "Photo of a screen",
@@ -67,6 +68,7 @@ WARNING_LABELS: Mapping[str, str] = {
     "glare": "Glare over the text",
     "border_incomplete": "Card cut off by the picture's edge",
     "occluded": "Something covers the fields",
+    "side_unread": "A card side on the page could not be read",
 }
 
 #: Row statuses that mean the file failed with an error code (not CLEAN in rows.py).

@@ -6,7 +6,7 @@ embedded scan, or PDFium's rendering, in the renderer's own process), a TIFF fra
 The rows of one page share one view, embedded once.
 
 Where the cards lie is found again here, by the finder the engines cut and read cards
-with (``engines.crops.card_outlines``, i.e. ``_layout.find_cards`` on the same decode),
+with (``engines.crops.card_outlines``, i.e. ``_layout.page_cards`` on the same decode),
 rather than reported by the engine and kept beside each row. Why:
 
 - ``batch-ocr-report`` rebuilds the page from an output file alone, long after the run;

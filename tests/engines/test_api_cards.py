@@ -233,9 +233,9 @@ def test_crops_are_the_same_bytes_in_another_process() -> None:
     import sys
 
     page = prepare(_copy_page())
-    here = [hashlib.sha256(c).hexdigest() for c in crops.card_crops(page.payload)]
+    here = [hashlib.sha256(c.jpeg).hexdigest() for c in crops.card_crops(page.payload)]
     script = ("import hashlib, sys; from batch_ocr.engines import crops; "
-              "print(*(hashlib.sha256(c).hexdigest() "
+              "print(*(hashlib.sha256(c.jpeg).hexdigest() "
               "for c in crops.card_crops(sys.stdin.buffer.read())))")
     there = subprocess.run([sys.executable, "-c", script], input=page.payload,
                            capture_output=True, check=True, timeout=120).stdout.split()

@@ -7,10 +7,12 @@ are exact.
 
 from __future__ import annotations
 
+import io
 import json
 import random
 
 import pytest
+from PIL import Image
 
 from tests.card_pages import DOCUMENTS, field_forms, font_available, make_samples, page_bytes
 
@@ -105,10 +107,16 @@ def test_generated_pages_lose_no_side_and_fields_are_exact() -> None:
 
 
 @pytest.mark.skipif(not font_available(), reason="the card font is not installed")
+@pytest.mark.parametrize("page_share", [1.0, pytest.param(0.55, marks=pytest.mark.slow)])
 def test_a_copy_whose_card_edges_cannot_be_seen_is_split_by_its_text(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, page_share: float
 ) -> None:
-    """Paper as grey as the cards: no outline, yet the front and the back are told apart."""
+    """Paper as grey as the cards: no outline, yet the front and the back are told apart.
+
+    On the A4 page each side is found by its print (a card's size on A4); cut to the
+    upper part of the page (no A4 page, so no card size), the page is read whole and its
+    text split where the front's rows end.
+    """
     from batch_ocr.engines.local import _layout, _vision, recognise
 
     samples = make_samples()
@@ -117,7 +125,15 @@ def test_a_copy_whose_card_edges_cannot_be_seen_is_split_by_its_text(
     page = samples.CardPage("pale", (samples.PageCard("front", person),
                                      samples.PageCard("back", person)))  # fmt: skip
     image_bytes = page_bytes(page)
-    assert _layout.find_cards(_vision.decode(image_bytes)) == []  # really no outline
+    if page_share < 1:
+        with Image.open(io.BytesIO(image_bytes)) as whole:
+            buffer = io.BytesIO()
+            whole.crop((0, 0, whole.width, round(whole.height * page_share))).save(buffer, "PNG")
+        image_bytes = buffer.getvalue()
+    image = _vision.decode(image_bytes)
+    assert _layout.find_cards(image) == []  # really no outline
+    by_print = [card.by_print for card in _layout.page_cards(image)]
+    assert by_print == ([True, True] if page_share == 1 else [])
     result = recognise(image_bytes)
     assert (result.data.side, result.cards) == ("both", ())
     got = field_forms(result.data)

@@ -108,6 +108,40 @@ def test_rows_on_the_cluster_equal_the_local_pools(tmp_path: Path, cluster: Loca
     assert sum(row["status"] == "ok" for row in cluster_rows) == 10
 
 
+def test_pages_of_several_cards_give_the_same_rows_on_the_cluster(
+    tmp_path: Path, cluster: LocalCluster
+) -> None:
+    """A two-sided copy (its back as pale as the paper) is one ``both`` row, and a page of
+    four sides four numbered rows, on the cluster as in the local pool."""
+    from tests.card_pages import (
+        PALE_BACK,
+        font_available,
+        make_samples,
+        page_bytes,
+        people,
+        scanned_copy,
+    )
+
+    if not font_available():
+        pytest.skip("the card font is not installed")
+    samples = make_samples()
+    a, b = people(2, seed=21)
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    (scans / "pale.jpg").write_bytes(scanned_copy("jpeg75", washed_out=PALE_BACK))
+    four = samples.CardPage("four", tuple(samples.PageCard(kind, person) for person in (a, b)
+                                          for kind in ("front", "back")), columns=2)  # fmt: skip
+    (scans / "four.png").write_bytes(page_bytes(four))
+    on_cluster = _run(tmp_path, str(scans), "-o", "cluster.csv", "--dask", cluster.address)
+    local = _run(tmp_path, str(scans), "-o", "local.csv", "--workers", "1")
+    assert on_cluster.returncode == local.returncode == 0, on_cluster.stderr
+    cluster_rows = _rows(tmp_path / "cluster.csv")
+    assert [(r["file"], r["card"], r["side"]) for r in cluster_rows] == [
+        ("four.png", "1", "front"), ("four.png", "2", "back"),
+        ("four.png", "3", "front"), ("four.png", "4", "back"), ("pale.jpg", "", "both")]
+    assert cluster_rows == _rows(tmp_path / "local.csv")
+
+
 def test_the_address_comes_from_the_environment_too(tmp_path: Path,
                                                     cluster: LocalCluster) -> None:
     env = _env(tmp_path) | {"BATCH_OCR_DASK": cluster.address}

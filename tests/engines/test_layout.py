@@ -67,7 +67,8 @@ def test_each_card_is_cut_out_straight_for_a_call() -> None:
     crops = _layout.card_crops(_page("front", "back"))
     assert len(crops) == 2
     for crop in crops:
-        width, height = Image.open(io.BytesIO(crop)).size
+        width, height = Image.open(io.BytesIO(crop.jpeg)).size
+        assert not crop.by_print
         assert width > height and abs(width / height - 856 / 540) < 0.02
     assert _layout.count_cards(_page("front", "back")) == 2
 

@@ -23,10 +23,12 @@ its text (``_engine``), since an outline cannot tell.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
-from batch_ocr.engines.local import _vision
+from batch_ocr.engines.local import _text_cards, _vision
 
 #: Long side the page is searched at: a card on an A4 page is then ~180 px wide.
 SEARCH_LONG_SIDE_PX = 640
@@ -240,6 +242,11 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> float:
 
 def reading_order(quads: list[np.ndarray]) -> list[np.ndarray]:
     """Quads sorted in rows top to bottom, each row left to right."""
+    return [quads[i] for i in _reading_order(quads)]
+
+
+def _reading_order(quads: list[np.ndarray]) -> list[int]:
+    """The indices of ``quads`` in reading order (``reading_order``)."""
     if not quads:
         return []
     centres = [q.mean(axis=0) for q in quads]
@@ -252,20 +259,29 @@ def reading_order(quads: list[np.ndarray]) -> list[np.ndarray]:
             rows[-1].append(i)
         else:
             rows.append([i])
-    return [quads[i] for row in rows for i in sorted(row, key=lambda j: centres[j][0])]
+    return [i for row in rows for i in sorted(row, key=lambda j: centres[j][0])]
 
 
-def find_cards(
-    image: np.ndarray, *, min_long_side_px: float = MIN_CARD_LONG_SIDE_PX
-) -> list[np.ndarray]:
-    """Corners (4x2, clockwise, image pixels) of every card-shaped outline, in reading order.
+@dataclass(frozen=True)
+class FoundCard:
+    """A card on a page: its corners (4x2, clockwise, image pixels) and how it was seen."""
 
-    ``min_long_side_px`` is the smallest readable card in ``image``'s pixels (smaller
-    when ``image`` is a reduced copy of the picture).
-    """
+    quad: np.ndarray
+    #: Found by its print alone, no outline showing (``_text_cards``: a side copied as
+    #: pale as the paper). Such a card that reads as no ID side is a side seen and not
+    #: read, never "another kind" (README, "Several cards on a page").
+    by_print: bool = False
+
+
+def _search_size(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """``image`` at the search size, and that size's scale to ``image``."""
     height, width = image.shape[:2]
     scale = min(1.0, SEARCH_LONG_SIDE_PX / max(height, width))
-    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
+
+
+def _outlines(small: np.ndarray, min_long_side_px: float) -> list[np.ndarray]:
+    """The card-shaped outlines on ``small`` (the page at the search size), its pixels."""
     page_area = float(small.shape[0] * small.shape[1])
     candidates: list[tuple[float, np.ndarray]] = []
     masks, apart, edges = _masks(small)
@@ -280,11 +296,36 @@ def find_cards(
     for _score, quad in sorted(candidates, key=lambda c: -c[0]):
         if all(_overlap(quad, other) < MAX_OVERLAP for other in kept):
             kept.append(quad)
-    kept = [q for q in kept if max(cv2.minAreaRect(q)[1]) / scale >= min_long_side_px]
+    kept = [q for q in kept if max(cv2.minAreaRect(q)[1]) >= min_long_side_px]
     if kept:
         largest = max(cv2.contourArea(q) for q in kept)
         kept = [q for q in kept if cv2.contourArea(q) >= MIN_SHARE_OF_LARGEST * largest]
-    return [q / scale for q in reading_order(kept)]
+    return kept
+
+
+def find_cards(
+    image: np.ndarray, *, min_long_side_px: float = MIN_CARD_LONG_SIDE_PX
+) -> list[np.ndarray]:
+    """Corners (4x2, clockwise, image pixels) of every card-shaped outline, in reading order.
+
+    ``min_long_side_px`` is the smallest readable card in ``image``'s pixels (smaller
+    when ``image`` is a reduced copy of the picture).
+    """
+    small, scale = _search_size(image)
+    return [q / scale for q in reading_order(_outlines(small, min_long_side_px * scale))]
+
+
+def page_cards(
+    image: np.ndarray, *, min_long_side_px: float = MIN_CARD_LONG_SIDE_PX
+) -> list[FoundCard]:
+    """Every card on a page in reading order: by its outline (``find_cards``), and by
+    its print where the outlines leave a card's print on the paper (``_text_cards``)."""
+    small, scale = _search_size(image)
+    outlined = _outlines(small, min_long_side_px * scale)
+    printed = _text_cards.text_cards(small, outlined)
+    cards = [FoundCard(q) for q in outlined] + [FoundCard(q, by_print=True) for q in printed]
+    order = _reading_order([card.quad for card in cards])
+    return [FoundCard(cards[i].quad / scale, cards[i].by_print) for i in order]
 
 
 def crop_card(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
@@ -315,7 +356,16 @@ def _decode_small(image_bytes: bytes) -> tuple[np.ndarray, float]:
     return small, max(small.shape[:2]) / decoded_long_side
 
 
-def card_crops(image_bytes: bytes) -> list[bytes]:
+@dataclass(frozen=True)
+class CardCrop:
+    """One card cut out of a page for a call: a straightened JPEG."""
+
+    jpeg: bytes
+    #: Found by its print alone (``FoundCard.by_print``).
+    by_print: bool = False
+
+
+def card_crops(image_bytes: bytes) -> list[CardCrop]:
     """Each card on a page of several, straightened, as JPEG; empty for one card or none.
 
     An image of one card (or none found) is left whole: that is what the API expects.
@@ -324,30 +374,29 @@ def card_crops(image_bytes: bytes) -> list[bytes]:
     # Found on a small decode (most images are one card and cost no more than that),
     # cut from the full one.
     small, scale = _decode_small(image_bytes)
-    quads = find_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale)
-    if len(quads) < 2:
+    cards = page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale)
+    if len(cards) < 2:
         return []
     image = _vision.decode(image_bytes)
     crops = []
-    for quad in (q / scale for q in quads):
-        ok, encoded = cv2.imencode(
-            ".jpg", crop_card(image, quad), [cv2.IMWRITE_JPEG_QUALITY, CROP_JPEG_QUALITY]
-        )
+    for card in cards:
+        ok, encoded = cv2.imencode(".jpg", crop_card(image, card.quad / scale),
+                                   [cv2.IMWRITE_JPEG_QUALITY, CROP_JPEG_QUALITY])  # fmt: skip
         if not ok:
             return []
-        crops.append(encoded.tobytes())
+        crops.append(CardCrop(encoded.tobytes(), card.by_print))
     return crops
 
 
 def count_cards(image_bytes: bytes) -> int:
     """How many cards ``card_crops`` would cut out of the image (0 or at least 2)."""
     small, scale = _decode_small(image_bytes)
-    quads = find_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale)
-    return len(quads) if len(quads) >= 2 else 0
+    cards = page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale)
+    return len(cards) if len(cards) >= 2 else 0
 
 
 def card_outlines(image_bytes: bytes) -> list[list[tuple[float, float]]]:
-    """The corners of every card ``find_cards`` finds on the image, one card too.
+    """The corners of every card ``page_cards`` finds on the image, one card too.
 
     Each corner is a share (0-1) of the upright image's width and height, so it lies
     on any copy of the image at any size (a review page's thumbnail). Found exactly as
@@ -355,6 +404,6 @@ def card_outlines(image_bytes: bytes) -> list[list[tuple[float, float]]]:
     Raises ``_vision.UnreadableImageError`` for bytes that are not an image.
     """
     small, scale = _decode_small(image_bytes)
-    quads = find_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale)
+    cards = page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale)
     height, width = small.shape[:2]
-    return [[(float(x) / width, float(y) / height) for x, y in quad] for quad in quads]
+    return [[(float(x) / width, float(y) / height) for x, y in card.quad] for card in cards]

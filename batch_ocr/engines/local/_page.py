@@ -1,15 +1,18 @@
 """Reading every card on a page: each outline cut out, straightened, read and judged.
 
-``_layout.find_cards`` says where the cards are; here each one is read like a card
-photo of its own (turned upright by its text), and judged by what is printed on it:
-an ID card side shows its labels (at least two of the front's, or one of the back's)
-and at least one value. A bank card has none of the labels; a blank copy template has
-the labels and no value. Both are "another kind" (``batch_ocr.cards``): never a row of
-ID fields.
+``_layout.page_cards`` says where the cards are (by their outline, or by their print
+where no outline shows); here each one is read like a card photo of its own (turned
+upright by its text), and judged by what is printed on it: an ID card side shows its
+labels (at least two of the front's, or one of the back's) and at least one value. A
+bank card has none of the labels; a blank copy template has the labels and no value.
+Both are "another kind" (``batch_ocr.cards``): never a row of ID fields. A card found
+by its print, or whose labels were read, that gives no ID side is a side seen and not
+read: the page's rows say so (``cards.SIDE_UNREAD``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -61,19 +64,23 @@ def is_id_card(reading: _Reading) -> bool:
     return back >= 1 or all(parsed.validity.values())
 
 
-def read_cards(image: np.ndarray, quads: Sequence[np.ndarray]) -> list[CardRead] | None:
-    """What each outlined card on ``image`` holds, or None when none holds card text.
+def read_cards(image: np.ndarray, cards: Sequence[_layout.FoundCard]) -> list[CardRead] | None:
+    """What each card found on ``image`` holds, or None when none holds card text.
 
-    None lets the caller read the picture whole: the outlines may have been wrong.
+    None lets the caller read the picture whole: the outlines may have been wrong. A
+    card found by its print, or whose ID labels were read, that gives no ID side is a
+    side seen and not read (``CardRead.side_seen``): too pale or too faint to read.
     """
     reads: list[CardRead] = []
     any_text = False
-    for quad in quads:
-        reading = _read_card(_layout.crop_card(image, quad))
+    for card in cards:
+        reading = _read_card(_layout.crop_card(image, card.quad))
         if reading.parsed.side in ("front", "back"):
             any_text = True
         if not is_id_card(reading):
-            reads.append(card_read(Parsed(side="none")))
+            front, back = label_counts(reading.rows)
+            seen = card.by_print or front >= MIN_FRONT_LABELS or back >= 1
+            reads.append(dataclasses.replace(card_read(Parsed(side="none")), side_seen=seen))
             continue
         portrait = None
         if reading.parsed.side == "front" and reading.card_frame:

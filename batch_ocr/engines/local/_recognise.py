@@ -47,17 +47,17 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
 
     from batch_ocr.engines.local import _layout, _page
 
-    quads = _layout.find_cards(image)
-    if len(quads) >= 2:
+    cards = _layout.page_cards(image)
+    if len(cards) >= 2:
         # A page of several cards (a copy with front and back, an ID beside a bank card).
-        reads = _page.read_cards(image, quads)
+        reads = _page.read_cards(image, cards)
         if reads is not None:
             return _recognition(assemble(reads))
 
     reading: _Reading | None = None
     quad = _vision.find_card(image)
-    if quad is None and len(quads) == 1:
-        quad = quads[0]  # a card too small a share of the picture for find_card (on A4)
+    if quad is None and len(cards) == 1:
+        quad = cards[0].quad  # a card too small a share of the picture for find_card (on A4)
     warnings = _image_warnings(image, quad)
     if quad is not None:
         reading = _read_card(_vision.warp_card(image, quad))
@@ -115,7 +115,9 @@ def _recognition(rows: list[CardRead]) -> LocalRecognition:
         data=first.data,
         portrait_jpeg=first.portrait_bytes,
         confidence=dict(first.confidence),
-        cards=tuple(rows) if len(rows) > 1 else (),
+        # One row goes as ``cards`` too when it carries a warning of its own (a side
+        # seen and not read), which ``data`` cannot.
+        cards=tuple(rows) if len(rows) > 1 or first.warnings else (),
     )
 
 
