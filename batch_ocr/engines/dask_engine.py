@@ -268,8 +268,7 @@ class DaskEngine(Engine):
             self._dispatcher = asyncio.create_task(self._dispatch())
             self._watcher = asyncio.create_task(self._watch())
         result = await waiting.result
-        # Everything the local pool's result carries: a page's cards (README,
-        # "Documents") and the worker's confidence and warnings make the same rows.
+        # All the local pool's result carries (a page's cards, confidence, warnings).
         return EngineResult(result.data, 1, result.portrait_jpeg,
                             confidence=result.confidence, warnings=result.warnings,
                             cards=result.cards)  # fmt: skip
