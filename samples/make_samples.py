@@ -703,8 +703,14 @@ def _draw_back_script(canvas: _Canvas, person: Person, script_name: str) -> None
 def copy_stamp(
     image: Image.Image, text: str, *, center: tuple[float, float], angle_deg: float,
     rgb: tuple[int, int, int] = (200, 40, 40), size_px: int | None = None,
+    framed: bool = True, opacity_percent: int = 60,
 ) -> Image.Image:  # fmt: skip
-    """``image`` with a framed ink stamp such as 复印无效 pressed on it (half-transparent)."""
+    """``image`` with an ink stamp such as 复印无效 pressed on it (half-transparent).
+
+    ``framed``: a rubber stamp's rectangle around the text (False: a watermark's bare
+    text, such as 仅供…使用); ``opacity_percent``: how much of what is under the ink it
+    covers.
+    """
     size_px = size_px or max(10, image.width // 18)
     font = _font(size_px)
     pad = size_px // 3
@@ -715,10 +721,11 @@ def copy_stamp(
     for char in text:
         draw.text((x, pad), char, font=font, fill=255)
         x += font.getlength(char) + size_px * 0.2
-    draw.rectangle((1, 1, tile.width - 2, tile.height - 2), outline=255,
-                   width=max(1, size_px // 10))  # fmt: skip
+    if framed:
+        draw.rectangle((1, 1, tile.width - 2, tile.height - 2), outline=255,
+                       width=max(1, size_px // 10))  # fmt: skip
     tile = tile.rotate(angle_deg, expand=True, resample=Image.Resampling.BICUBIC)
-    alpha = tile.point(lambda v: v * 6 // 10)
+    alpha = tile.point(lambda v: v * opacity_percent // 100)
     out = image.convert("RGB")
     ink = Image.new("RGB", tile.size, rgb)
     out.paste(ink, (int(center[0] - tile.width / 2), int(center[1] - tile.height / 2)), alpha)

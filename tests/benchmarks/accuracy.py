@@ -14,6 +14,9 @@ random fictional people; fronts and backs alternate):
 - ``flat``: clean flat renders, 480 to 1712 px wide, PNG or JPEG.
 - ``small``: small blurred cards, 300-420 px wide.
 - ``long``: three-line addresses, half with ``·`` names.
+- ``pages``: whole pages of cards (A4 copies, stamped and watermarked; desk photos).
+- ``stamped``: copies with one or two stamps or watermarks (复印无效, 再次复印无效,
+  仅限…使用, 仅供…使用) across any text row, at any angle, ink and size.
 
 Published sets, read from beside the project and skipped where absent (never copied in):
 ``specimens`` (``../shared/specimens``, one card per file) and ``documents``
@@ -28,8 +31,9 @@ rates on these sets; writes a JSON report. The image warnings are also scored ap
 ``../shared/documents`` as real positives for ``copy``. CPU per card is
 measured in this process with one thread, models loaded first (start-up and loading
 excluded); ``--workers N`` also runs each set through ``LocalEngine`` for the workers'
-own CPU per card and peak memory. Targets: >= 97 % of fields exact on every set,
-<= 0.35 s CPU per card, <= 400 MB per worker.
+own CPU per card and peak memory. Every set also counts its fields that hold a piece of
+a copy's stamp (``tests/stamp_remnants.py``). Targets: >= 97 % of fields exact on every
+set, no field with a stamp remnant, <= 0.35 s CPU per card, <= 400 MB per worker.
 """
 
 from __future__ import annotations
@@ -282,8 +286,10 @@ def bilingual_cases(count: int, seed: int) -> list[Case]:
     return cases
 
 
-def photocopy(card: Any, rng: random.Random, samples: ModuleType) -> tuple[bytes, list[str]]:
-    """A photocopy of ``card``: grey (or faded colour) toner, a 复印无效 stamp, on paper."""
+def photocopy(card: Any, rng: random.Random, samples: ModuleType, *,
+              stamp: bool = True) -> tuple[bytes, list[str]]:  # fmt: skip
+    """A photocopy of ``card``: grey (or faded colour) toner, a 复印无效 stamp (most of
+    the time, unless ``stamp`` is False), on paper."""
     import numpy as np
     from PIL import Image, ImageFilter
 
@@ -301,7 +307,7 @@ def photocopy(card: Any, rng: random.Random, samples: ModuleType) -> tuple[bytes
     arr = np.clip((arr - low) * 255.0 / (high - low), 0, 255)
     arr += np.random.default_rng(rng.randrange(2**32)).normal(0, rng.uniform(3, 9), arr.shape)
     image = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
-    if rng.random() < 0.8:
+    if stamp and rng.random() < 0.8:
         w, h = image.size
         spot = rng.choice(((0.72, 0.45), (0.6, 0.83), (0.45, 0.55), (0.8, 0.2)))
         stamp_rgb = (200, 40, 40) if colour or rng.random() < 0.5 else (90, 90, 90)
@@ -338,6 +344,59 @@ def photocopy_cases(count: int, seed: int) -> list[Case]:
         image_bytes, applied = photocopy(image, rng, samples)
         cases.append(Case(f"photocopy-{i:03d}-{side}", image_bytes, side,
                           _truth(samples, person, side), applied, frozenset({"copy"})))  # fmt: skip
+    return cases
+
+
+#: Stamps and watermarks of the ``stamped`` set, 复印无效 the most common.
+STAMP_TEXTS = ("复印无效", "复印无效", "复印无效", "再次复印无效", "仅限办理入职手续使用",
+               "仅供银行开户使用", "仅限本次核验使用", "此复印件仅供银行开户使用")  # fmt: skip
+#: Heights of the text rows a stamp is pressed across, in the generator's base card
+#: (856 px wide): name, sex/nation, birth, address lines, number; authority, period.
+FRONT_ROW_YS = (70, 134, 198, 262, 304, 346, 454)
+BACK_ROW_YS = (300, 400, 460)
+
+
+def _press_stamps(card: Any, side: str, rng: random.Random, samples: ModuleType
+                  ) -> tuple[Any, list[str]]:  # fmt: skip
+    """``card`` with one or two stamps or watermarks across its text rows: any of
+    ``STAMP_TEXTS``, framed or bare, red or any grey, turned up to 25 degrees."""
+    applied = []
+    scale = card.width / samples.BASE_WIDTH
+    for _ in range(1 if rng.random() < 0.7 else 2):
+        text = rng.choice(STAMP_TEXTS)
+        framed = text.endswith("无效") and rng.random() < 0.8
+        row_y = rng.choice(FRONT_ROW_YS if side == "front" else BACK_ROW_YS)
+        x = rng.uniform(300, 700)
+        y = row_y + rng.uniform(-14, 14)
+        angle = rng.uniform(-25, 25)
+        grey = rng.randint(30, 150)
+        rgb = (200, 40, 40) if rng.random() < 0.35 else (grey, grey, grey)
+        size = round(rng.uniform(26, 46) * scale)
+        card = samples.copy_stamp(card, text, center=(x * scale, y * scale), angle_deg=angle,
+                                  rgb=rgb, size_px=size, framed=framed,
+                                  opacity_percent=rng.randint(45, 80))  # fmt: skip
+        applied.append(f"{text}@{x:.0f},{y:.0f},{angle:+.0f},{'framed' if framed else 'bare'}"
+                       f",{'red' if rgb[1] == 40 else f'grey{grey}'}")
+    return card, applied
+
+
+def stamped_cases(count: int, seed: int) -> list[Case]:
+    """Copies stamped across their text: 复印无效, 再次复印无效, 仅限…使用 and 仅供…使用, at
+    any text row, angle, ink and size, one or two per card, then copied grey or colour
+    on paper as the ``photocopy`` set is. Fronts and backs alternate; a quarter of the
+    fronts have three-line addresses."""
+    samples = load_make_samples()
+    rng = random.Random(seed)
+    cases = []
+    for i in range(count):
+        side = "front" if i % 2 == 0 else "back"
+        person = samples.make_person(rng, long_address=side == "front" and rng.random() < 0.25)
+        card = _draw(samples, person, side, rng.choice((640, 856, 1000)))
+        card, stamps = _press_stamps(card, side, rng, samples)
+        image_bytes, applied = photocopy(card, rng, samples, stamp=False)
+        cases.append(Case(f"stamped-{i:03d}-{side}", image_bytes, side,
+                          _truth(samples, person, side), stamps + applied,
+                          frozenset({"copy"})))  # fmt: skip
     return cases
 
 
@@ -460,6 +519,7 @@ GENERATED_SETS = {
     "small": (small_cases, 17),
     "long": (long_field_cases, 18),
     "pages": (page_cases, 19),
+    "stamped": (stamped_cases, 20),
 }
 
 
@@ -583,8 +643,12 @@ def merged_observed(results: list[Any]) -> tuple[dict[str, str], str]:
 
 def score(cases: list[Case], results: list[list[Any]]) -> dict[str, Any]:
     """Exact-match counts per field, overall, side accuracy, warnings and the failures."""
+    from tests.stamp_remnants import remnants
+
+    stamp_texts = (*STAMP_TEXTS, *load_make_samples().WATERMARKS)
     per_field: dict[str, list[int]] = {}
     failures = []
+    stamped_fields = []
     side_ok = 0
     for case, case_results in zip(cases, results, strict=True):
         got, sides = merged_observed(case_results)
@@ -592,6 +656,10 @@ def score(cases: list[Case], results: list[list[Any]]) -> dict[str, Any]:
         for name, want in case.truth.items():
             hits = per_field.setdefault(name, [0, 0])
             hits[1] += 1
+            left = remnants(want, got.get(name, ""), stamp_texts)
+            if left:
+                stamped_fields.append({"case": case.name, "field": name, "want": want,
+                                       "got": got.get(name, ""), "remnants": left})  # fmt: skip
             if got.get(name, "") == want:
                 hits[0] += 1
             else:
@@ -607,6 +675,9 @@ def score(cases: list[Case], results: list[list[Any]]) -> dict[str, Any]:
         },
         "overall": {"exact": total_ok, "total": total, "rate": total_ok / total if total else 0},
         "side": {"exact": side_ok, "total": len(cases)},
+        # Fields holding any piece of a copy's stamp (tests/stamp_remnants.py): none may.
+        "stamp_remnants": {"fields": len(stamped_fields), "total": total,
+                           "cases": stamped_fields},  # fmt: skip
         "warnings": score_warnings(cases, results),
         "failures": failures,
     }
@@ -664,6 +735,8 @@ def summary_table(reports: dict[str, dict[str, Any]]) -> str:
         f"**{_cell(reports[n]['overall'])}**" for n in names) + " |")  # fmt: skip
     lines.append("| side right | " + " | ".join(
         f"{reports[n]['side']['exact']}/{reports[n]['side']['total']}" for n in names) + " |")  # fmt: skip
+    lines.append("| fields with stamp remnants | " + " | ".join(
+        str(reports[n]["stamp_remnants"]["fields"]) for n in names) + " |")  # fmt: skip
     lines.append("| CPU s per card | " + " | ".join(
         f"{reports[n]['timing']['cpu_s_per_card']:.3f}" for n in names) + " |")  # fmt: skip
     warned = sorted({w for n in names for w in (reports[n].get("warnings") or {})})
@@ -695,6 +768,10 @@ def markdown(title: str, report: dict[str, Any]) -> str:
     side = report["side"]
     lines.append("")
     lines.append(f"side right (and card recognised): {side['exact']}/{side['total']}")
+    stamped = report["stamp_remnants"]
+    lines.append(f"fields with stamp remnants: {stamped['fields']}/{stamped['total']}")
+    lines += [f"  - {c['case']} {c['field']}: {c['got']} (remnants {c['remnants']})"
+              for c in stamped["cases"]]  # fmt: skip
     timing = report["timing"]
     lines.append(
         f"in process, one thread: CPU {timing['cpu_s_per_card']:.3f} s per card "
@@ -948,6 +1025,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  - {failure}")
         print()
         met &= report["overall"]["rate"] >= TARGET_EXACT
+        met &= report["stamp_remnants"]["fields"] == 0
         met &= timing["cpu_s_per_card"] <= TARGET_CPU_S_PER_CARD
     generated = [n for n in reports if n in GENERATED_SETS]
     if generated:
