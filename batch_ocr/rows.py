@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from batch_ocr.models import CardData
+from batch_ocr.stamps import clean_info
 from batch_ocr.statuses import Status
 
 LONG_TERM = "长期"
@@ -166,7 +167,9 @@ def row_from_card(
 ) -> Row:
     """Build the row of a successful recognition (``card``: its number on the image,
     ``page``: its page in a document)."""
-    info = data.info
+    # Stamps and watermarks never reach a field, whichever engine read the card: the
+    # API reads stamped copies too (README, "Documents").
+    info = clean_info(data.info)
     valid_from, valid_to = split_timelimit(info.timelimit)
     status = classify(data)
     return Row(

@@ -22,7 +22,7 @@ from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, digits
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.engines.local._rows import TextLine, group_rows
-from batch_ocr.engines.local._stamps import strip_stamps
+from batch_ocr.stamps import strip_stamps
 
 if TYPE_CHECKING:
     import numpy as np

@@ -9,6 +9,7 @@ from batch_ocr.engines.local._parsed import FRONT_VALIDITY_KEYS, Parsed
 from batch_ocr.errors import FileError
 from batch_ocr.models import CardData, CardInfo
 from batch_ocr.rows import columns_of
+from batch_ocr.stamps import clean_info
 
 
 class LocalEngineError(FileError):
@@ -59,7 +60,7 @@ def _card_data(parsed: Parsed) -> CardData:
     return CardData(
         result=result,
         side=parsed.side,
-        info=CardInfo(**parsed.info),
+        info=clean_info(CardInfo(**parsed.info)),
         validity=dict(parsed.validity),
         image_url=None,
     )
