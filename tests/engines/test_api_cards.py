@@ -290,3 +290,25 @@ def test_a_module_another_thread_is_still_importing_counts_as_installed(
     with pytest.raises(ValueError):
         importlib.util.find_spec("cv2")
     assert crops._installed("cv2")
+
+
+@needs_opencv
+@pytest.mark.slow  # cuts the page's cards: 1-2 s on a busy machine
+async def test_stamp_text_in_the_provider_s_answers_never_reaches_a_row(tmp_path: Path) -> None:
+    """The provider reads a stamped copy's crops as they are: 复印无效 across the nation,
+    仅供…使用 before the authority. The rows hold the fields without them."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    (scans / "copy.png").write_bytes(_copy_page())
+    front = CardData(order_no="1", result=0, side="front",
+                     info=CardInfo(name="张三", nation="蒙古印无效", number="1",
+                                   address="内蒙古自治区呼和浩特市新城区光明村复印无效"),
+                     validity={"name": True, "nation": True, "number": True})  # fmt: skip
+    back = CardData(order_no="2", result=0, side="back",
+                    info=CardInfo(authority="仅供银行开户使用呼和浩特市公安局新城区分局节无效",
+                                  timelimit="20180727-20380727"),
+                    validity={"authority": True, "timelimit": True})  # fmt: skip
+    rows: list[Row] = []
+    await BatchRun(_engine(FakeClient(front, back)), [scans], rows.append).run()
+    assert [(r.side, r.nation, r.address, r.authority) for r in rows] == [
+        ("both", "蒙古", "内蒙古自治区呼和浩特市新城区光明村", "呼和浩特市公安局新城区分局")]
