@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 
 from batch_ocr import id_rules
 from batch_ocr.models import CardInfo
@@ -134,6 +135,33 @@ def strip_stamps(text: str) -> str:
     if cleaned != text and _ONLY_PUNCTUATION.match(cleaned):
         return ""
     return cleaned
+
+
+#: 复印无效 split by the detector into two boxes: the end of one line and the start of
+#: another (``…青秀区复`` and ``印无效``).
+_COPY_INVALID_TEXT = "复印无效"
+
+
+def strip_stamps_of_lines(lines: Sequence[str]) -> list[str]:
+    """Each of one picture's ``lines`` without its stamps (:func:`strip_stamps`), and
+    without the piece of 复印无效 it ends or starts with when another line holds the
+    rest of that stamp: 复 at the end of ``…青秀区复`` is the stamp's when ``印无效`` is
+    a line of the same picture, and only then (复 also ends a line of 复兴路)."""
+    cut = list(lines)
+    for at in range(1, len(_COPY_INVALID_TEXT)):
+        head, rest = _COPY_INVALID_TEXT[:at], _COPY_INVALID_TEXT[at:]
+        for i, line in enumerate(lines):
+            ends, starts = line.rstrip(), line.lstrip()
+            others = [other for j, other in enumerate(lines) if j != i]
+            if len(ends) > len(head) and ends.endswith(head) and any(
+                other.lstrip().startswith(rest) for other in others
+            ):
+                cut[i] = ends[: -len(head)]
+            elif len(starts) > len(rest) and starts.startswith(rest) and any(
+                other.rstrip().endswith(head) for other in others
+            ):
+                cut[i] = starts[len(rest) :]
+    return [strip_stamps(line) for line in cut]
 
 
 def is_stamp(text: str) -> bool:

@@ -11,7 +11,13 @@ import pytest
 
 from batch_ocr.models import CardData, CardInfo
 from batch_ocr.rows import row_from_card
-from batch_ocr.stamps import clean_field, clean_info, is_stamp, strip_stamps
+from batch_ocr.stamps import (
+    clean_field,
+    clean_info,
+    is_stamp,
+    strip_stamps,
+    strip_stamps_of_lines,
+)
 from tests.stamp_remnants import remnants
 
 
@@ -171,3 +177,15 @@ def test_no_true_field_loses_a_character() -> None:
     changed = [(key, value) for key, value in fields
                if clean_field(key, value) != value or strip_stamps(value) != value]  # fmt: skip
     assert changed == []
+
+
+def test_a_stamp_split_across_two_lines_is_cut_from_both() -> None:
+    """The detector split 复印无效 after 复, which it read at the end of an address line."""
+    lines = ["广西壮族自治区南宁市青秀区复", "印无效", "东风路710号22栋503室"]
+    assert strip_stamps_of_lines(lines) == ["广西壮族自治区南宁市青秀区", "", "东风路710号22栋503室"]
+    assert strip_stamps_of_lines(["复印", "无效"]) == ["", ""]
+
+
+def test_a_line_ending_as_a_stamp_starts_keeps_it_without_the_rest() -> None:
+    lines = ["广西壮族自治区南宁市青秀区复", "兴路710号"]  # 复兴路, wrapped
+    assert strip_stamps_of_lines(lines) == lines

@@ -22,7 +22,7 @@ from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, digits
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.engines.local._rows import TextLine, group_rows
-from batch_ocr.stamps import strip_stamps
+from batch_ocr.stamps import strip_stamps_of_lines
 
 if TYPE_CHECKING:
     import numpy as np
@@ -271,13 +271,14 @@ def _text_lines(
     card_frame: bool,
 ) -> list[TextLine]:
     """The recognised boxes as text lines (levelled), in the detector's order."""
+    # Stamps and watermarks of a copy (复印无效, 仅限…使用) are never part of a field.
+    read = sorted(texts)
+    cleaned = dict(zip(read, strip_stamps_of_lines([texts[i][0] for i in read]), strict=True))
     lines = []
     for i, box in enumerate(boxes):
         if i not in texts:
             continue
-        text, score = texts[i]
-        # Stamps and watermarks of a copy (复印无效, 仅限…使用) are never part of a field.
-        text = strip_stamps(text)
+        text, score = cleaned[i], texts[i][1]
         if score < MIN_LINE_SCORE or not text.strip():
             continue
         points = box if rotation is None else box @ rotation[:, :2].T + rotation[:, 2]
