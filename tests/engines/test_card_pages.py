@@ -14,7 +14,14 @@ import random
 import pytest
 from PIL import Image
 
-from tests.card_pages import DOCUMENTS, field_forms, font_available, make_samples, page_bytes
+from tests.card_pages import (
+    DOCUMENTS,
+    field_forms,
+    font_available,
+    make_samples,
+    page_bytes,
+    people,
+)
 
 
 def _available() -> bool:
@@ -139,3 +146,66 @@ def test_a_copy_whose_card_edges_cannot_be_seen_is_split_by_its_text(
     got = field_forms(result.data)
     want = {**samples.side_truth(person, "front"), **samples.side_truth(person, "back")}
     assert sum(got[k] == v for k, v in want.items()) >= len(want) - 1, (got, want)
+
+
+@pytest.mark.skipif(not font_available(), reason="the card font is not installed")
+@pytest.mark.parametrize("seed", [3, 11, 23])
+def test_a_stamped_copy_page_gives_fields_without_a_stamp_remnant(seed: int) -> None:
+    """A grey A4 copy stamped 复印无效 across the nation and the authority's rows and
+    watermarked 仅限/仅供…使用: no field holds any piece of either (README, "Documents")."""
+    from batch_ocr.engines.local import recognise
+    from batch_ocr.rows import row_from_card
+    from tests.stamp_remnants import remnants
+
+    samples = make_samples()
+    person = people(1, seed=seed)[0]
+    page = samples.CardPage(f"stamped-{seed}", (samples.PageCard("front", person),
+                                                samples.PageCard("back", person)))  # fmt: skip
+    result = recognise(page_bytes(page, seed=seed))
+    row = row_from_card("page.png", result.data, attempts=1, sha256="")
+    got = {"name": row.name, "nation": row.nation, "address": row.address,
+           "authority": row.authority}  # fmt: skip
+    want = {key: value for key, value in {**samples.side_truth(person, "front"),
+            **samples.side_truth(person, "back")}.items() if key in got}  # fmt: skip
+    stamp_texts = (samples.STAMP_TEXT, *samples.WATERMARKS)
+    left = {key: remnants(want[key], got[key], stamp_texts) for key in got}
+    assert {key: found for key, found in left.items() if found} == {}, got
+
+
+def _harness() -> object:
+    """The accuracy harness (tests/benchmarks/accuracy.py), imported by file path."""
+    import importlib.util
+    import sys
+
+    from tests.card_pages import REPO
+
+    loaded = sys.modules.get("accuracy_harness")
+    if loaded is not None:
+        return loaded
+    spec = importlib.util.spec_from_file_location(
+        "accuracy_harness", REPO / "tests" / "benchmarks" / "accuracy.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["accuracy_harness"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not font_available(), reason="the card font is not installed")
+@pytest.mark.parametrize(
+    ("cases", "count", "seed", "field"),
+    [
+        # 复 lost and 印 read as 节: the address read …385号节无效.
+        ("photocopy_cases", 19, 15, "address"),
+        # 复 read at the end of the address's first line, 印无效 as a line of its own.
+        ("stamped_cases", 33, 20, "address"),
+    ],
+)  # fmt: skip
+def test_the_harness_cards_whose_stamps_once_reached_a_field(
+    cases: str, count: int, seed: int, field: str
+) -> None:
+    from batch_ocr.engines.local import recognise
+
+    case = getattr(_harness(), cases)(count, seed)[-1]
+    got = field_forms(recognise(case.image_bytes).data)
+    assert got[field] == case.truth[field]
