@@ -109,11 +109,9 @@ def _cut_use_tail(text: str) -> str:
         return text
     before, after = text[: match.start()], text[match.end() :]
     if match.group() == "使":
-        # A lone 使 at the end: taken after a field's last character (…分局使) or alone
-        # with one other (续使); a name may end in 使.
-        if _FIELD_END.match(before[-1:]):
-            return before
-        return "" if len(before.strip()) <= 1 else text
+        # A lone 使 at the end: taken only after a field's last character (…分局使); a
+        # name may end in 使.
+        return before if _FIELD_END.match(before[-1:]) else text
     if len(before.strip()) + len(after.strip()) <= _MAX_TAIL_LINE_REST:
         return ""
     keep = len(before)
