@@ -126,6 +126,9 @@ def test_a_two_sided_page_through_the_api_costs_two_billable_calls(tmp_path: Pat
     assert (row["side"], row["status"], row["engine"], row["card"]) == ("both", "ok", "api", "")
     assert (row["name"], row["id_number"].rstrip("\t")) == (a.name, a.number)
     assert (row["authority"], row["valid_from"]) == (a.authority, a.valid_from.isoformat())
+    # The copy is stamped 复印无效 on the nation's row and watermarked 仅限/仅供…使用: the
+    # emulator's answers go through the same stamp rule as the offline engine's rows.
+    assert (row["nation"], row["address"]) == (a.nation, a.address)
     assert row["attempts"] == "2"
 
 

@@ -168,23 +168,27 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
     """Detect, orient, recognise and parse the text of ``image``."""
     import numpy as np
 
-    from batch_ocr.engines.local import _ocr
+    from batch_ocr.engines.local import _ocr, _vision
 
     if det_side is None:
         det_side = CARD_DET_LONG_SIDE_PX if rectified else PHOTO_DET_LONG_SIDE_PX
+    # The text is read without a red stamp's ink (README, "Documents"); ``upright``, what
+    # the portrait is cut from, keeps its colours.
+    as_printed, image = image, _vision.drop_out_red_ink(image)
+    dropped_out, turns = image is not as_printed, 0
     boxes = _ocr.detect(image, long_side_px=det_side)
     if not rectified and boxes:
         # Text running up or down the picture: the card lies on its side. Turn it a
         # quarter clockwise; if that was the wrong way, the 180° vote below fixes it.
         tall = sum(1 for b in boxes if _is_tall(b))
         if tall > len(boxes) / 2:
-            image = _ocr.rotate_image(image, 1)
+            image, turns = _ocr.rotate_image(image, 1), 1
             boxes = _ocr.detect(image, long_side_px=det_side)
     crops = [_ocr.crop_line(image, box) for box in boxes]
     upright_votes, flipped_votes = _ocr.upside_down_votes(crops)
     height, width = image.shape[:2]
     if flipped_votes > upright_votes:
-        image = _ocr.rotate_image(image, 2)
+        image, turns = _ocr.rotate_image(image, 2), turns + 2
         boxes = [(np.array([width - 1, height - 1], dtype=np.float32) - b)[[2, 3, 0, 1]]
                  for b in boxes]  # fmt: skip
         crops = [_ocr.rotate_image(c, 2) for c in crops]
@@ -223,7 +227,8 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
             lines.append(period_line)
             parsed = parse(group_rows(lines, label_column_right=label_column))
     rows = group_rows(lines, label_column_right=label_column)
-    return _Reading(parsed, image, card_frame, rows)
+    upright = _ocr.rotate_image(as_printed, turns) if dropped_out else image
+    return _Reading(parsed, upright, card_frame, rows)
 
 
 def _put_off(boxes: list[np.ndarray], shape: tuple[int, ...]) -> set[int]:

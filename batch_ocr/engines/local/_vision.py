@@ -34,6 +34,33 @@ class UnreadableImageError(ValueError):
     """The bytes are not an image we can decode."""
 
 
+#: A pixel is red ink when its red channel exceeds both others by more than this (a red
+#: 复印无效 stamp: 80-100 over white paper; a warm-lit photo's skin or wood stays under).
+RED_INK_MARGIN = 50
+#: Every how many pixels, across and down, a picture is first probed for red ink.
+RED_INK_PROBE_STEP = 8
+
+
+def drop_out_red_ink(image: np.ndarray) -> np.ndarray:
+    """``image`` with red ink shown as its red channel: a red stamp over the text turns
+    pale and the black text under it stays, as a form scanner's red drop-out does.
+
+    The text is read off this picture (a red 复印无效 across an address hid the whole line
+    from the detector); the portrait is cut from the picture as it is. A picture with no
+    red is returned as it is, after a probe of one pixel in 64.
+    """
+    if image.ndim != 3:
+        return image
+    probe = image[::RED_INK_PROBE_STEP, ::RED_INK_PROBE_STEP].astype(np.int16)
+    if not (probe[..., 2] - probe[..., :2].max(axis=2) > RED_INK_MARGIN).any():
+        return image
+    pixels = image.astype(np.int16)
+    red = pixels[..., 2] - pixels[..., :2].max(axis=2) > RED_INK_MARGIN
+    out = image.copy()
+    out[red] = image[..., 2][red][:, None]
+    return out
+
+
 def decode(image_bytes: bytes) -> np.ndarray:
     """BGR pixels, upright per EXIF, at most ``MAX_LONG_SIDE_PX`` on the long side.
 
