@@ -172,21 +172,30 @@ def _decode(raw: bytes, fmt: str) -> tuple[int, int]:
     return width, height
 
 
+def opaque_rgb(image: Image.Image) -> Image.Image:
+    """``image`` as 8-bit RGB, as a scan is read: what is transparent lies on white paper.
+
+    Every decode goes through here (the API's re-encoding, the offline engine, the
+    image warnings): a palette PNG whose transparency Pillow's ``convert("RGB")`` drops
+    came out on black, with Pillow's warning on the terminal.
+    """
+    if image.mode in ("RGBA", "LA", "PA", "P") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    if image.mode.startswith("I;16"):
+        # 16-bit grey: Pillow's convert clips to 0..255 instead of scaling, so a mid-grey
+        # scan would come out pure white. Scale to 8 bits first.
+        return image.convert("I").point(lambda value: value / 256).convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
 def _fit(raw: bytes, limits: ImageLimits) -> bytes:
     """Re-encode as a JPEG within the limits (EXIF orientation applied, alpha on white)."""
     source = Image.open(io.BytesIO(raw))
     source.draft("RGB", (FIT_LONG_SIDE_PX, FIT_LONG_SIDE_PX))
-    image: Image.Image = ImageOps.exif_transpose(source)
-    if image.mode in ("RGBA", "LA", "P") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        image = Image.new("RGB", rgba.size, "white")
-        image.paste(rgba, mask=rgba.getchannel("A"))
-    elif image.mode.startswith("I;16"):
-        # 16-bit grey: Pillow's convert clips to 0..255 instead of scaling, so a mid-grey
-        # scan would come out pure white. Scale to 8 bits first.
-        image = image.convert("I").point(lambda value: value / 256).convert("RGB")
-    elif image.mode != "RGB":
-        image = image.convert("RGB")
+    image = opaque_rgb(ImageOps.exif_transpose(source))
     for long_side_px in (FIT_LONG_SIDE_PX, *FIT_FALLBACK_LONG_SIDES_PX):
         image.thumbnail((long_side_px, long_side_px), Image.Resampling.LANCZOS)
         for quality in FIT_QUALITIES:

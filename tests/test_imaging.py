@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import time
+import warnings
 import zlib
 from pathlib import Path
 
@@ -348,3 +349,21 @@ def test_without_limits_webp_and_heic_become_a_full_size_lossless_png(fmt: str) 
     assert (prepared.width, prepared.height) == (4600, 3000)
     with Image.open(io.BytesIO(prepared.payload)) as converted:
         assert converted.format == "PNG" and converted.size == (4600, 3000)
+
+
+def test_a_palette_png_with_transparency_lies_on_white_paper_without_a_warning() -> None:
+    # Pillow's convert("RGB") drops such transparency onto black, with a UserWarning
+    # on the user's terminal; every decode goes through imaging.opaque_rgb.
+    image = Image.new("P", (40, 20), 0)
+    image.putpalette([0, 0, 0, 200, 30, 30] + [0] * 762)
+    image.paste(1, (0, 0, 20, 20))
+    image.info["transparency"] = bytes([0] + [255] * 255)  # index 0 transparent
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with Image.open(io.BytesIO(buffer.getvalue())) as opened:
+            flat = imaging.opaque_rgb(opened)
+    assert flat.mode == "RGB"
+    assert flat.getpixel((30, 10)) == (255, 255, 255)  # transparent: paper
+    assert flat.getpixel((5, 10)) == (200, 30, 30)

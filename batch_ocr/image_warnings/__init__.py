@@ -69,6 +69,7 @@ from batch_ocr.image_warnings._colour import (
     moire_peak,
 )
 from batch_ocr.image_warnings._quality import blur_score, glare_area
+from batch_ocr.imaging import opaque_rgb
 
 if TYPE_CHECKING:
     import numpy as np
@@ -206,7 +207,7 @@ def decode_for_warnings(image_bytes: bytes) -> np.ndarray:
             opened.draft("RGB", (DECODE_LONG_SIDE_PX, DECODE_LONG_SIDE_PX))
             image = ImageOps.exif_transpose(opened)
             image.thumbnail((DECODE_LONG_SIDE_PX, DECODE_LONG_SIDE_PX))
-            rgb = np.asarray(image.convert("RGB"))
+            rgb = np.asarray(opaque_rgb(image))
     except Exception as exc:  # Pillow raises many types for bad data
         raise ValueError(f"cannot decode image: {exc}") from exc
     return np.ascontiguousarray(rgb[:, :, ::-1])

@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from batch_ocr.engines.local import _text_cards, _vision
+from batch_ocr.imaging import opaque_rgb
 
 #: Long side the page is searched at: a card on an A4 page is then ~180 px wide.
 SEARCH_LONG_SIDE_PX = 640
@@ -349,7 +350,7 @@ def _decode_small(image_bytes: bytes) -> tuple[np.ndarray, float]:
             decoded_long_side = min(_vision.MAX_LONG_SIDE_PX, max(opened.size))
             opened.thumbnail((SEARCH_LONG_SIDE_PX, SEARCH_LONG_SIDE_PX))
             image = ImageOps.exif_transpose(opened)
-            rgb = np.asarray(image.convert("RGB"))
+            rgb = np.asarray(opaque_rgb(image))
     except Exception as exc:  # Pillow raises many types for bad data: all mean "unreadable"
         raise _vision.UnreadableImageError(f"cannot decode image: {exc}") from exc
     small = np.ascontiguousarray(rgb[:, :, ::-1])

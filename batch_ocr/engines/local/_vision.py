@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from batch_ocr.imaging import opaque_rgb
+
 #: The card's aspect ratio (ID-1: 85.6 mm / 54 mm).
 CARD_ASPECT = 85.6 / 54.0
 #: Size of the rectified card: the drawing size of the sample cards, so text is ~24-34 px.
@@ -77,7 +79,7 @@ def decode(image_bytes: bytes) -> np.ndarray:
         with Image.open(io.BytesIO(image_bytes)) as opened:
             image = ImageOps.exif_transpose(opened)
             image.thumbnail((MAX_LONG_SIDE_PX, MAX_LONG_SIDE_PX))
-            rgb = np.asarray(image.convert("RGB"))
+            rgb = np.asarray(opaque_rgb(image))
     except Exception as exc:  # Pillow raises many types for bad data: all mean "unreadable"
         raise UnreadableImageError(f"cannot decode image: {exc}") from exc
     return np.ascontiguousarray(rgb[:, :, ::-1])
