@@ -14,7 +14,7 @@ import io
 import struct
 import warnings
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -74,6 +74,10 @@ class PreparedImage:
     width: int
     height: int
     fitted: bool
+    #: The picture in grey as the pre-flight check decoded it, when that was at 1/8 scale
+    #: (JPEG): lets the card search tell a picture with no card at all without decoding
+    #: it again (``engines.crops``; README, "Performance"). None for other formats.
+    preview: Image.Image | None = field(default=None, compare=False, repr=False)
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -139,10 +143,11 @@ def _check_png_crcs(raw: bytes) -> None:
         offset = end
 
 
-def _decode(raw: bytes, fmt: str) -> tuple[int, int]:
+def _decode(raw: bytes, fmt: str) -> tuple[int, int, Image.Image | None]:
     """Open and fully decode, so truncated or corrupt files are caught here, not billed.
 
-    Returns the real size: the JPEG draft below shrinks ``image.size``, so it is read first.
+    Returns the real size (the JPEG draft below shrinks ``image.size``, so it is read
+    first) and, for a JPEG, the 1/8-scale decode in grey (``PreparedImage.preview``).
     """
     try:
         with warnings.catch_warnings():
@@ -159,6 +164,7 @@ def _decode(raw: bytes, fmt: str) -> tuple[int, int]:
                 # at a fraction of the cost of full-size pixels.
                 image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
             image.load()
+            preview = image.convert("L") if fmt == "JPEG" else None
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -169,7 +175,7 @@ def _decode(raw: bytes, fmt: str) -> tuple[int, int]:
                             "read") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejected("corrupt_image", f"{fmt} data is damaged: {exc}") from None
-    return width, height
+    return width, height, preview
 
 
 def opaque_rgb(image: Image.Image) -> Image.Image:
@@ -237,7 +243,7 @@ def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImag
         _check_png_crcs(raw)
     if fmt == "HEIF":
         _register_heif()
-    width, height = _decode(raw, fmt)
+    width, height, preview = _decode(raw, fmt)
     if width < MIN_SIDE_PX or height < MIN_SIDE_PX:
         raise ImageRejected(
             "bad_dimensions",
@@ -247,7 +253,8 @@ def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImag
         return _lossless(raw)
     if limits is None or (fmt not in CONVERTED_FORMATS and len(raw) <= limits.max_bytes
                           and max(width, height) <= limits.max_side_px):
-        return PreparedImage(MIME_BY_FORMAT[fmt], raw, width, height, fitted=False)
+        return PreparedImage(MIME_BY_FORMAT[fmt], raw, width, height, fitted=False,
+                             preview=preview)
     try:
         fitted = _fit(raw, limits)
     except ImageRejected:
@@ -265,4 +272,5 @@ def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImag
             f"of {limits.owner} it would be {fitted_width}x{fitted_height} px, under the "
             "9 px a card needs",
         )
-    return PreparedImage("image/jpeg", fitted, fitted_width, fitted_height, fitted=True)
+    return PreparedImage("image/jpeg", fitted, fitted_width, fitted_height, fitted=True,
+                         preview=preview)

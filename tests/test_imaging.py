@@ -107,6 +107,19 @@ def test_jpeg_size_is_the_real_pixel_size(size: tuple[int, int]) -> None:
     assert (prepared.width, prepared.height) == size
 
 
+def test_a_jpeg_keeps_the_checks_own_small_grey_decode_for_the_card_search() -> None:
+    # The decode that proves the file whole is at 1/8 scale; the card search reads it
+    # instead of decoding again (engines/crops.py).
+    jpeg = imaging.prepare(encode(card_like((800, 500)), "JPEG"))
+    assert jpeg.preview is not None
+    assert (jpeg.preview.mode, jpeg.preview.size) == ("L", (100, 63))
+    # A fitted JPEG keeps it too: the same picture, before re-encoding.
+    big = imaging.prepare(encode(Image.fromarray(noise(1600, 1200)), "JPEG", quality=95))
+    assert big.fitted and big.preview is not None and big.preview.size == (200, 150)
+    # Other formats are decoded whole: no small decode to keep.
+    assert imaging.prepare(encode(card_like(), "PNG")).preview is None
+
+
 # --- refused ---------------------------------------------------------------------------
 
 

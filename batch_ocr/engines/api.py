@@ -84,7 +84,7 @@ class ApiEngine(Engine):
         self._answers = keeper
 
     async def recognise(self, image: PreparedImage) -> EngineResult:
-        cards = (await asyncio.to_thread(crops.card_crops, image.payload)
+        cards = (await asyncio.to_thread(crops.card_crops, image.payload, image.preview)
                  if crops.may_hold_several(image.width, image.height) else [])
         if not cards:
             recognition = await self._call(image.mime, image.payload)
@@ -128,8 +128,8 @@ class ApiEngine(Engine):
             return 1
         if not await self._answers.holds_any():
             # Counting the cards is cheaper than cutting them out (no full decode).
-            return await asyncio.to_thread(crops.calls_for, image.payload)
-        cards = await asyncio.to_thread(crops.card_crops, image.payload)
+            return await asyncio.to_thread(crops.calls_for, image.payload, image.preview)
+        cards = await asyncio.to_thread(crops.card_crops, image.payload, image.preview)
         if not cards:
             return 1
         due = 0

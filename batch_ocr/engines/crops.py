@@ -15,6 +15,8 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from batch_ocr.engines.local._layout import CardCrop
 
 log = logging.getLogger("batch_ocr")
@@ -85,18 +87,34 @@ def may_hold_several(width: int, height: int) -> bool:
     return max(width, height) >= MIN_CARD_LONG_SIDE_PX and width * height >= 2 * card_area
 
 
-def card_crops(image_bytes: bytes) -> list[CardCrop]:
+def _no_card_on(preview: Image.Image | None) -> bool:
+    """Whether the pre-flight check's small decode shows no patch a card could be in
+    (random noise): then the search is not run (``_layout.has_smooth_patch``)."""
+    if preview is None:
+        return False
+    import numpy as np
+
+    from batch_ocr.engines.local import _layout
+
+    return not _layout.has_smooth_patch(np.asarray(preview))
+
+
+def card_crops(image_bytes: bytes, preview: Image.Image | None = None) -> list[CardCrop]:
     """One straightened JPEG per card when the image holds several; else empty.
 
     A card is found by its outline, or by its print where no outline shows (a back
     copied as pale as the paper: ``_layout.page_cards``); ``CardCrop.by_print`` says
     which.
 
-    Empty also when OpenCV is missing (warned once) or the image cannot be decoded
-    here (it was already checked; the API then judges it whole).
+    Empty also when OpenCV is missing (warned once), when ``preview`` (the pre-flight
+    check's grey decode, ``PreparedImage.preview``) shows no patch a card could be in,
+    or when the image cannot be decoded here (it was already checked; the API then
+    judges it whole).
     """
     if not available():
         _warn_once()
+        return []
+    if _no_card_on(preview):
         return []
     from batch_ocr.engines.local import _layout, _vision
 
@@ -106,10 +124,12 @@ def card_crops(image_bytes: bytes) -> list[CardCrop]:
         return []
 
 
-def calls_for(image_bytes: bytes) -> int:
+def calls_for(image_bytes: bytes, preview: Image.Image | None = None) -> int:
     """Calls the API engine makes for this image: one per card found, at least one."""
     if not available():
         _warn_once()
+        return 1
+    if _no_card_on(preview):
         return 1
     from batch_ocr.engines.local import _layout, _vision
 

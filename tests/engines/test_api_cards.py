@@ -6,6 +6,7 @@ import base64
 import functools
 import io
 import logging
+import random
 import sys
 import urllib.parse
 from pathlib import Path
@@ -137,6 +138,65 @@ def test_only_images_big_enough_for_two_readable_cards_are_searched() -> None:
     assert not crops.may_hold_several(300, 190)  # one small card, no room for two
     assert crops.may_hold_several(300, 400)  # two small cards one above the other
     assert crops.may_hold_several(2480, 3508)  # an A4 page at 300 dpi
+
+
+def _noise_jpeg(width: int = 1000, height: int = 1000) -> bytes:
+    """Random noise, as the CPU-per-MB benchmark sends (tests/benchmarks/images.py)."""
+    import numpy as np
+
+    pixels = np.random.default_rng(3).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@needs_opencv
+async def test_a_copy_scanned_to_jpeg_is_cut_in_two_after_its_noise_check() -> None:
+    from tests.card_pages import encode_page
+
+    samples = make_samples()
+    person = people(1)[0]
+    page = samples.CardPage("copy", (samples.PageCard("front", person),
+                                     samples.PageCard("back", person)))  # fmt: skip
+    for encoding in ("jpeg60", "jpeg95"):
+        scan = prepare(encode_page(samples.draw_card_page(page, random.Random(1)), encoding))
+        assert scan.preview is not None  # the search first looks at the small decode
+        client = FakeClient(FRONT, BACK)
+        result = await _engine(client).recognise(scan)
+        assert len(client.images) == 2 and result.data.side == "both"
+        assert await ApiEngine(Settings()).calls_for(scan) == 2
+
+
+@needs_opencv
+async def test_a_noise_picture_is_sent_whole_without_a_card_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from batch_ocr.engines.local import _layout
+
+    def no_search(*args: object, **kwargs: object) -> list[object]:
+        raise AssertionError("the card search ran on noise")
+
+    monkeypatch.setattr(_layout, "find_cards", no_search)
+    noise = prepare(_noise_jpeg())
+    client = FakeClient(NOT_A_CARD)
+    result = await _engine(client).recognise(noise)
+    assert client.images == [noise.payload] and result.attempts == 1
+    assert await ApiEngine(Settings()).calls_for(noise) == 1
+
+
+@needs_opencv
+async def test_two_cards_on_a_background_of_noise_are_still_cut_out() -> None:
+    # The noise check looks for any patch a card could be in: cards are such patches.
+    samples = make_samples()
+    person = people(1)[0]
+    background = Image.open(io.BytesIO(_noise_jpeg(1400, 1800))).convert("RGB")
+    background.paste(samples.draw_front(person)[0], (270, 200))
+    background.paste(samples.draw_back(person).convert("RGB"), (270, 1000))
+    buffer = io.BytesIO()
+    background.save(buffer, "JPEG", quality=90)
+    client = FakeClient(FRONT, BACK)
+    result = await _engine(client).recognise(prepare(buffer.getvalue()))
+    assert len(client.images) == 2 and result.data.side == "both"
 
 
 class FailingClient(FakeClient):

@@ -143,3 +143,23 @@ def test_touching_cards_are_cut_along_their_seam(turns: int) -> None:
     quads = _cards(scanned_copy("jpeg75", row_gap=0.0, page_turns=turns))
     assert len(quads) == 2
     assert _layout.count_cards(scanned_copy("jpeg75", row_gap=0.0, page_turns=turns)) == 2
+
+
+@pytest.mark.parametrize(("width", "height", "quality"),
+                         [(1000, 1000, 90), (2000, 1500, 75), (800, 600, 50)])  # fmt: skip
+def test_noise_has_no_patch_a_card_could_be_in_and_a_page_has(
+    width: int, height: int, quality: int
+) -> None:
+    import numpy as np
+
+    from batch_ocr import imaging
+
+    pixels = np.random.default_rng(width).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=quality)
+    preview = imaging.prepare(buffer.getvalue()).preview
+    assert preview is not None and not _layout.has_smooth_patch(np.asarray(preview))
+    # A blank picture is all smooth; so is a copy page, however it was scanned.
+    assert _layout.has_smooth_patch(np.full((height // 8, width // 8), 200, np.uint8))
+    page = imaging.prepare(encode_page(Image.open(io.BytesIO(_page("front", "back"))), "jpeg60"))
+    assert page.preview is not None and _layout.has_smooth_patch(np.asarray(page.preview))
