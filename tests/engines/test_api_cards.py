@@ -134,6 +134,7 @@ def test_only_images_big_enough_for_two_readable_cards_are_searched() -> None:
 
     # One copy of the smallest readable card, so the two cannot drift apart.
     assert crops.MIN_CARD_LONG_SIDE_PX == _layout.MIN_CARD_LONG_SIDE_PX
+    assert crops.MIN_CARD_AREA == _layout.MIN_CARD_AREA
     assert not crops.may_hold_several(120, 80)  # the benchmarks' tiny scans
     assert not crops.may_hold_several(300, 190)  # one small card, no room for two
     assert crops.may_hold_several(300, 400)  # two small cards one above the other

@@ -153,13 +153,14 @@ def test_noise_has_no_patch_a_card_could_be_in_and_a_page_has(
     import numpy as np
 
     from batch_ocr import imaging
+    from batch_ocr.engines import crops
 
     pixels = np.random.default_rng(width).integers(0, 256, (height, width, 3), dtype=np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, "JPEG", quality=quality)
     preview = imaging.prepare(buffer.getvalue()).preview
-    assert preview is not None and not _layout.has_smooth_patch(np.asarray(preview))
+    assert preview is not None and not crops.has_smooth_patch(np.asarray(preview))
     # A blank picture is all smooth; so is a copy page, however it was scanned.
-    assert _layout.has_smooth_patch(np.full((height // 8, width // 8), 200, np.uint8))
+    assert crops.has_smooth_patch(np.full((height // 8, width // 8), 200, np.uint8))
     page = imaging.prepare(encode_page(Image.open(io.BytesIO(_page("front", "back"))), "jpeg60"))
-    assert page.preview is not None and _layout.has_smooth_patch(np.asarray(page.preview))
+    assert page.preview is not None and crops.has_smooth_patch(np.asarray(page.preview))

@@ -334,47 +334,6 @@ def page_cards(
     return [FoundCard(cards[i].quad / scale, cards[i].by_print) for i in order]
 
 
-#: The smooth-patch test (``has_smooth_patch``): a patch is half the short side of the
-#: smallest card ``find_cards`` takes (``MIN_CARD_AREA`` of the page, ID-1 proportions),
-#: so that it fits inside such a card at any angle; and never under this many pixels.
-SMOOTH_PATCH_SHARE = 0.5 * (MIN_CARD_AREA / 1.585) ** 0.5
-SMOOTH_PATCH_MIN_PX = 8
-#: Smooth: neighbouring pixels differ by less than this share of what two pixels of the
-#: patch taken at random do (random noise: 1; paper with text at 1/8 scale: 0.1-0.5) ...
-SMOOTH_MAX_NEIGHBOUR_RATIO = 0.5
-#: ... or the patch is nearly flat (grey levels' standard deviation under this).
-FLAT_MAX_STD = 3.0
-
-
-def has_smooth_patch(grey: np.ndarray) -> bool:
-    """Whether any patch of a card's middle could lie in ``grey`` (a small decode).
-
-    Any part of a card, even its text and guilloche seen at 1/8 scale, changes little
-    from one pixel to the next compared with how much it varies over the patch; so
-    does a desk, a page or a photo. Random noise does not: each pixel is as unlike its
-    neighbour as any other. A picture with no smooth patch holds no card, and
-    ``find_cards`` (tens of milliseconds on such a picture: every pixel is an edge) need
-    not run. Measured on 1/8-scale decodes (README, "Performance"): real pages, photos
-    and cards have 70-99% smooth patches, noise JPEGs none (their lowest ratio 0.66).
-    """
-    height, width = grey.shape[:2]
-    side = max(SMOOTH_PATCH_MIN_PX, round(SMOOTH_PATCH_SHARE * (height * width) ** 0.5))
-    if min(height, width) <= side + 1:
-        return True  # too small to tell: let the search decide
-    pixels = grey.astype(np.float32)
-    step_x = np.square(pixels[:-1, 1:] - pixels[:-1, :-1])
-    step_y = np.square(pixels[1:, :-1] - pixels[:-1, :-1])
-    pixels = pixels[:-1, :-1]
-    mean = cv2.blur(pixels, (side, side))
-    variance = np.maximum(cv2.blur(pixels * pixels, (side, side)) - mean * mean, 0)
-    # Half the mean squared step to a neighbour over the variance: the patch's lag-one
-    # decorrelation (1 for noise, near 0 for anything smooth).
-    steps = cv2.blur((step_x + step_y) / 4, (side, side))
-    smooth = (steps < SMOOTH_MAX_NEIGHBOUR_RATIO * variance) | (variance < FLAT_MAX_STD**2)
-    half = side // 2
-    return bool(smooth[half : smooth.shape[0] - half, half : smooth.shape[1] - half].any())
-
-
 def crop_card(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
     """The card under ``quad``, straightened to a landscape card image."""
     return _vision.warp_card(image, quad)
