@@ -80,6 +80,8 @@ class ImageRows:
         reads = result.cards or (
             CardRead(result.data, result.portrait_bytes, confidence=result.confidence),)
         rows = []
+        # One picture, one set of warnings: a page of four cards is measured once.
+        page_warnings: list[str] | None = None
         for read in reads:
             if isinstance(read, CardFailure):
                 # A card whose call failed on a page whose other cards were read.
@@ -90,11 +92,13 @@ class ImageRows:
                                 sha256=job.sha256, fitted=job.image.fitted,
                                 engine=self.engine.name, confidence=read.confidence,
                                 card=read.card, page=job.page)
-            warnings = await _warnings(row, result, job.image)
             if row.status in statuses.WARNED_STATUSES:
-                warnings += read.warnings  # a side seen on the page and not read
-            if warnings:
-                row = dataclasses.replace(row, warnings=warnings)
+                if page_warnings is None:
+                    page_warnings = await _warnings(result, job.image)
+                # The picture's, then a side seen on the page and not read (this card's).
+                warnings = [*page_warnings, *read.warnings]
+                if warnings:
+                    row = dataclasses.replace(row, warnings=warnings)
             if self.portraits_dir is not None:
                 row = await portraits.save_for_row(row, self.portraits_dir,
                                                    read.portrait_bytes, self.engine)
@@ -113,13 +117,11 @@ class ImageRows:
         return copies
 
 
-async def _warnings(row: Row, result: EngineResult, image: PreparedImage) -> list[str]:
+async def _warnings(result: EngineResult, image: PreparedImage) -> list[str]:
     """The image warnings of a recognised picture: the engine's, else computed here.
 
-    Off the event loop: decoding and measuring take milliseconds of CPU per image.
+    Off the event loop: decoding and measuring take tens of milliseconds of CPU.
     """
-    if row.status not in statuses.WARNED_STATUSES:
-        return []
     if result.warnings is not None:
         return list(result.warnings)
     return await asyncio.to_thread(image_warnings.warnings_for_bytes, image.payload)

@@ -68,3 +68,33 @@ async def test_the_engines_own_warnings_are_used_as_they_are(
 async def test_a_picture_that_is_no_card_gets_no_warning(blurred_card: Path) -> None:
     (row,) = await _rows(blurred_card, FakeEngine(None, card=False))
     assert row.status == "not_id_card" and row.warnings == []
+
+
+class TwoCardEngine(FakeEngine):
+    """Answers every image as two people's fronts (two rows), computing no warning."""
+
+    async def recognise(self, image: PreparedImage) -> EngineResult:
+        from batch_ocr.cards import CardRead
+
+        reads = tuple(
+            CardRead(CardData(result=0, side="front", info=CardInfo(name=name),
+                              validity={"name": True}), card=number)  # fmt: skip
+            for number, name in enumerate(("张三", "李四"), start=1)
+        )
+        return EngineResult(reads[0].data, 2, None, cards=reads)
+
+
+async def test_a_picture_of_several_cards_is_measured_once_for_all_its_rows(
+    blurred_card: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    measured: list[bytes] = []
+    real = image_warnings.warnings_for_bytes
+
+    def counting(image_bytes: bytes) -> list[str]:
+        measured.append(image_bytes)
+        return real(image_bytes)
+
+    monkeypatch.setattr(image_warnings, "warnings_for_bytes", counting)
+    rows = await _rows(blurred_card, TwoCardEngine(None))
+    assert [(row.card, row.warnings) for row in rows] == [(1, ["blur"]), (2, ["blur"])]
+    assert len(measured) == 1
