@@ -152,20 +152,20 @@ def _noise_jpeg(width: int = 1000, height: int = 1000) -> bytes:
 
 
 @needs_opencv
-async def test_a_copy_scanned_to_jpeg_is_cut_in_two_after_its_noise_check() -> None:
+@pytest.mark.parametrize("encoding", ["jpeg60", pytest.param("jpeg95", marks=pytest.mark.slow)])
+async def test_a_copy_scanned_to_jpeg_is_cut_in_two_after_its_noise_check(encoding: str) -> None:
     from tests.card_pages import encode_page
 
     samples = make_samples()
     person = people(1)[0]
     page = samples.CardPage("copy", (samples.PageCard("front", person),
                                      samples.PageCard("back", person)))  # fmt: skip
-    for encoding in ("jpeg60", "jpeg95"):
-        scan = prepare(encode_page(samples.draw_card_page(page, random.Random(1)), encoding))
-        assert scan.preview is not None  # the search first looks at the small decode
-        client = FakeClient(FRONT, BACK)
-        result = await _engine(client).recognise(scan)
-        assert len(client.images) == 2 and result.data.side == "both"
-        assert await ApiEngine(Settings()).calls_for(scan) == 2
+    scan = prepare(encode_page(samples.draw_card_page(page, random.Random(1)), encoding))
+    assert scan.preview is not None  # the search first looks at the small decode
+    client = FakeClient(FRONT, BACK)
+    result = await _engine(client).recognise(scan)
+    assert len(client.images) == 2 and result.data.side == "both"
+    assert await ApiEngine(Settings()).calls_for(scan) == 2
 
 
 @needs_opencv

@@ -146,7 +146,8 @@ def test_touching_cards_are_cut_along_their_seam(turns: int) -> None:
 
 
 @pytest.mark.parametrize(("width", "height", "quality"),
-                         [(1000, 1000, 90), (2000, 1500, 75), (800, 600, 50)])  # fmt: skip
+                         [(1000, 1000, 90), (800, 600, 50),
+                          pytest.param(2000, 1500, 75, marks=pytest.mark.slow)])  # fmt: skip
 def test_noise_has_no_patch_a_card_could_be_in_and_a_page_has(
     width: int, height: int, quality: int
 ) -> None:
