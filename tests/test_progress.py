@@ -22,6 +22,7 @@ def test_the_total_counts_what_the_run_walks_and_skips_its_own_files(tmp_path: P
     assert count_images([tmp_path], [tmp_path / "portraits"]) == 2
 
 
+@pytest.mark.slow  # 1.3 s: the fast suite stays under a minute
 async def test_files_already_done_move_the_bar_without_any_row(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A rerun over done files writes no row; the bar still reaches done/total."""

@@ -85,6 +85,7 @@ def test_pair_with_portraits_gives_one_complete_row_per_person(
     assert people["王丽"]["valid_to"] == "长期"
 
 
+@pytest.mark.slow  # 1.3 s: the fast suite stays under a minute
 def test_mask_leaves_no_full_name_or_number_in_any_output(
     tmp_path: Path, card_folder: tuple[Path, Path, list[dict]]
 ) -> None:

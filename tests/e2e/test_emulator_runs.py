@@ -53,6 +53,7 @@ def test_clean_run_over_samples_matches_the_fixtures(tmp_path: Path,
     assert "calls made (each may be billed): 11, retries: 0" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # 1.1 s: the fast suite stays under a minute
 def test_faults_end_with_every_image_ok_and_billed_once(tmp_path: Path) -> None:
     hashes = make_images(tmp_path / "scans", 60)
     out = tmp_path / "out.jsonl"

@@ -54,6 +54,7 @@ def _csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         return list(reader.fieldnames or []), list(reader)
 
 
+@pytest.mark.slow  # 1.0 s: the fast suite stays under a minute
 def test_rows_carry_warnings_and_the_review_signal(
     tmp_path: Path, scans_and_fixtures: tuple[Path, Path]
 ) -> None:
