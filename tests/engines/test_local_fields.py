@@ -5,6 +5,8 @@ Pure Python: these run without the ``local`` extra.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from batch_ocr import id_rules
@@ -310,3 +312,18 @@ def test_a_number_that_fails_its_check_as_printed_is_not_read_twice(
     parsed.validity["name"] = False
     bands["read"] = [(printed, 0.99, (0, 0, 1, 1))]
     assert not _reading._number_as_printed(reading)
+
+
+def test_a_blank_template_front_gives_no_address_from_its_printed_labels() -> None:
+    # A blank copy template's front alone: the birth row's printed 年 月 日, read beside
+    # 住址, is no address (the emulator answered such a crop with address 月日).
+    from batch_ocr.engines.local._parsed import FRONT_VALIDITY_KEYS, Parsed
+    from batch_ocr.engines.local._result import _card_data
+
+    for printed in ("年月日", "月日", " 日 "):
+        blank = Parsed(side="front", info={"name": "", "address": printed},
+                       validity=dict.fromkeys(FRONT_VALIDITY_KEYS, False))
+        data = _card_data(blank)
+        assert (data.result, data.info.address) == (1, "")
+    filled = dataclasses.replace(blank, info={"name": "", "address": "北京市东城区日坛路"})
+    assert _card_data(filled).info.address == "北京市东城区日坛路"

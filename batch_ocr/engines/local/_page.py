@@ -20,7 +20,7 @@ from batch_ocr.cards import CardRead
 from batch_ocr.engines.local import _fields, _labels, _layout, _vision
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._reading import _read_card, _Reading
-from batch_ocr.engines.local._result import _card_data, column_confidence
+from batch_ocr.engines.local._result import PRINTED_ON_BLANK, _card_data, column_confidence
 from batch_ocr.engines.local._rows import Row as TextRow
 
 if TYPE_CHECKING:
@@ -33,8 +33,6 @@ BACK_LABELS = ("中华人民共和国", "签发机关", "有效期限")
 BACK_TITLE = "居民身份"
 #: Front labels (of the five short ones and the number's) an ID card front shows at least.
 MIN_FRONT_LABELS = 2
-#: Printed on a blank front too (the birth row's 年 月 日): not a value.
-_PRINTED_ON_BLANK = str.maketrans("", "", "年月日")
 
 
 def label_counts(rows: Sequence[TextRow]) -> tuple[int, int]:
@@ -54,7 +52,7 @@ def is_id_card(reading: _Reading) -> bool:
     parsed = reading.parsed
     if parsed.side not in ("front", "back"):
         return False
-    if not any(value.translate(_PRINTED_ON_BLANK) for value in parsed.info.values()):
+    if not any(value.translate(PRINTED_ON_BLANK) for value in parsed.info.values()):
         return False  # a blank template: labels and nothing else
     front, back = label_counts(reading.rows)
     if parsed.side == "front":

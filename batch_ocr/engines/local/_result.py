@@ -11,6 +11,9 @@ from batch_ocr.models import CardData, CardInfo
 from batch_ocr.rows import columns_of
 from batch_ocr.stamps import clean_info
 
+#: Printed on every front, filled in or blank (the birth row's 年 月 日).
+PRINTED_ON_BLANK = str.maketrans("", "", "年月日")
+
 
 class LocalEngineError(FileError):
     """The offline engine could not process this file (it becomes an ``error`` row)."""
@@ -57,10 +60,16 @@ def _card_data(parsed: Parsed) -> CardData:
         )
     # result 1 ("scan failed"): we saw a card but could read nothing believable off it.
     result = 0 if any(parsed.validity.values()) else 1
+    info = dict(parsed.info)
+    address = info.get("address")
+    if address and not address.translate(PRINTED_ON_BLANK).strip():
+        # The birth row's printed 年 月 日 read beside 住址 on a card with nothing
+        # filled in (a blank copy template): a label, never an address.
+        info["address"] = ""
     return CardData(
         result=result,
         side=parsed.side,
-        info=clean_info(CardInfo(**parsed.info)),
+        info=clean_info(CardInfo(**info)),
         validity=dict(parsed.validity),
         image_url=None,
     )
