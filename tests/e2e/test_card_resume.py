@@ -25,19 +25,13 @@ from typing import Any
 import pytest
 
 from batch_ocr.emulator.faults import FaultInjector, FaultRates
-from tests.card_pages import font_available, make_samples, page_bytes, people
+from tests.card_pages import make_samples, page_bytes, people
 from tests.e2e_support import demo_env, emulator_process, stats_of
-
-
-def _available() -> bool:
-    from batch_ocr.engines.local import available
-
-    return available()
-
+from tests.skips import needs_font, needs_local
 
 pytestmark = [
-    pytest.mark.skipif(not _available(), reason="the 'local' extra is not installed"),
-    pytest.mark.skipif(not font_available(), reason="the card font is not installed"),
+    needs_local,
+    needs_font,
     pytest.mark.slow,
 ]
 

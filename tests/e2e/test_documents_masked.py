@@ -20,19 +20,13 @@ import pytest
 from PIL import Image
 
 from batch_ocr.masking import mask_address, mask_id_number, mask_name
-from tests.card_pages import font_available, make_samples, page_bytes, people
+from tests.card_pages import make_samples, page_bytes, people
 from tests.report.report_fakes import is_mosaic
-
-
-def _available() -> bool:
-    from batch_ocr.engines.local import available
-
-    return available()
-
+from tests.skips import needs_font, needs_local
 
 pytestmark = [
-    pytest.mark.skipif(not _available(), reason="the 'local' extra is not installed"),
-    pytest.mark.skipif(not font_available(), reason="the card font is not installed"),
+    needs_local,
+    needs_font,
     pytest.mark.slow,
 ]
 

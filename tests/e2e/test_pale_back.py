@@ -18,7 +18,6 @@ import pytest
 
 from tests.card_pages import (
     PALE_BACK,
-    font_available,
     make_samples,
     people,
     scanned_copy,
@@ -26,17 +25,11 @@ from tests.card_pages import (
     smeared_back_copy,
 )
 from tests.e2e_support import demo_env, emulator_process, read_rows, stats_of
-
-
-def _available() -> bool:
-    from batch_ocr.engines.local import available
-
-    return available()
-
+from tests.skips import needs_font, needs_local
 
 pytestmark = [
-    pytest.mark.skipif(not _available(), reason="the 'local' extra is not installed"),
-    pytest.mark.skipif(not font_available(), reason="the card font is not installed"),
+    needs_local,
+    needs_font,
     pytest.mark.slow,
 ]
 

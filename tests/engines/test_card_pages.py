@@ -17,26 +17,16 @@ from PIL import Image
 from tests.card_pages import (
     DOCUMENTS,
     field_forms,
-    font_available,
     make_samples,
     page_bytes,
     people,
 )
-
-
-def _available() -> bool:
-    from batch_ocr.engines.local import available
-
-    return available()
-
+from tests.skips import needs_documents, needs_font, needs_local
 
 pytestmark = [
-    pytest.mark.skipif(not _available(), reason="the 'local' extra is not installed"),
+    needs_local,
     pytest.mark.slow,
 ]
-needs_documents = pytest.mark.skipif(
-    not DOCUMENTS.is_dir(), reason="../shared/documents is not beside the project"
-)
 STAMP_WORDS = ("复印", "无效", "仅限", "仅供", "使用")
 #: Pages drawn for the generated-page test: every layout of ``card_pages`` once.
 GENERATED_PAGES = 8
@@ -85,7 +75,7 @@ def test_a_blank_copy_template_is_no_id_card() -> None:
     assert (row.status, row.side, row.name, row.address) == ("not_id_card", "", "", "")
 
 
-@pytest.mark.skipif(not font_available(), reason="the card font is not installed")
+@needs_font
 def test_generated_pages_lose_no_side_and_fields_are_exact() -> None:
     from batch_ocr.cards import CardRead
     from batch_ocr.engines.local import recognise
@@ -113,7 +103,7 @@ def test_generated_pages_lose_no_side_and_fields_are_exact() -> None:
     assert exact / total >= 0.95, wrong
 
 
-@pytest.mark.skipif(not font_available(), reason="the card font is not installed")
+@needs_font
 @pytest.mark.parametrize("page_share", [1.0, pytest.param(0.55, marks=pytest.mark.slow)])
 def test_a_copy_whose_card_edges_cannot_be_seen_is_split_by_its_text(
     monkeypatch: pytest.MonkeyPatch, page_share: float
@@ -148,7 +138,7 @@ def test_a_copy_whose_card_edges_cannot_be_seen_is_split_by_its_text(
     assert sum(got[k] == v for k, v in want.items()) >= len(want) - 1, (got, want)
 
 
-@pytest.mark.skipif(not font_available(), reason="the card font is not installed")
+@needs_font
 @pytest.mark.parametrize("seed", [3, 11, 23])
 def test_a_stamped_copy_page_gives_fields_without_a_stamp_remnant(seed: int) -> None:
     """A grey A4 copy stamped 复印无效 across the nation and the authority's rows and
@@ -191,7 +181,7 @@ def _harness() -> object:
     return module
 
 
-@pytest.mark.skipif(not font_available(), reason="the card font is not installed")
+@needs_font
 @pytest.mark.parametrize(
     ("cases", "count", "seed", "field"),
     [

@@ -11,16 +11,16 @@ from tests.card_pages import (
     DOCUMENTS,
     PAGE_ENCODINGS,
     encode_page,
-    font_available,
     make_samples,
     page_bytes,
     page_image,
     people,
     scanned_copy,
 )
+from tests.skips import needs_documents, needs_font
 
 cv2 = pytest.importorskip("cv2")
-pytestmark = pytest.mark.skipif(not font_available(), reason="the card font is not installed")
+pytestmark = needs_font
 
 from batch_ocr.engines.local import _layout, _vision  # noqa: E402 - needs cv2
 
@@ -90,7 +90,7 @@ def test_small_coloured_rectangles_are_no_cards() -> None:
         assert _layout.count_cards(jpeg_bytes(seed)) == 0
 
 
-@pytest.mark.skipif(not DOCUMENTS.is_dir(), reason="../shared/documents is not beside the project")
+@needs_documents
 @pytest.mark.parametrize(
     ("name", "count"),
     [("bdci_photocopy_nixueting.jpg", 2), ("bdci_photocopy_huangwu.jpg", 2),
@@ -104,7 +104,7 @@ def _two_sided_dev_pages() -> list[str]:
     return ["bdci_photocopy_huangwu.jpg", "bdci_photocopy_nixueting.jpg"]
 
 
-@pytest.mark.skipif(not DOCUMENTS.is_dir(), reason="../shared/documents is not beside the project")
+@needs_documents
 def _fast_only(values: tuple[str, ...] | list[str], fast: str) -> list[object]:
     """``values`` as parameters, all but ``fast`` marked slow (the fast suite's budget)."""
     return [value if value == fast else pytest.param(value, marks=pytest.mark.slow)

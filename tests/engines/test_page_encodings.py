@@ -18,26 +18,15 @@ from tests.card_pages import (
     PAGE_ENCODINGS,
     encode_page,
     field_forms,
-    font_available,
     page_image,
     scanned_copy,
     scanned_copy_truth,
 )
-
-
-def _available() -> bool:
-    from batch_ocr.engines.local import available
-
-    return available()
-
+from tests.skips import needs_documents, needs_font, needs_local
 
 pytestmark = [
-    pytest.mark.skipif(not _available(), reason="the 'local' extra is not installed"),
+    needs_local,
 ]
-needs_font = pytest.mark.skipif(not font_available(), reason="the card font is not installed")
-needs_documents = pytest.mark.skipif(
-    not DOCUMENTS.is_dir(), reason="../shared/documents is not beside the project"
-)
 
 
 def _both_sides(image_bytes: bytes) -> dict[str, str]:

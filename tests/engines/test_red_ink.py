@@ -6,16 +6,10 @@ import io
 
 import pytest
 
-from tests.card_pages import font_available, make_samples, people
+from tests.card_pages import make_samples, people
+from tests.skips import needs_font, needs_local
 
-
-def _available() -> bool:
-    from batch_ocr.engines.local import available
-
-    return available()
-
-
-pytestmark = pytest.mark.skipif(not _available(), reason="the 'local' extra is not installed")
+pytestmark = needs_local
 
 
 def test_red_ink_turns_pale_and_black_text_under_it_stays() -> None:
@@ -44,7 +38,7 @@ def test_a_picture_without_red_is_left_as_it_is() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not font_available(), reason="the card font is not installed")
+@needs_font
 def test_a_red_stamp_over_the_portrait_stays_in_the_portrait_crop() -> None:
     import numpy as np
     from PIL import Image

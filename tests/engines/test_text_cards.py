@@ -16,16 +16,16 @@ from tests.card_pages import (
     DOCUMENTS,
     PALE_BACK,
     encode_page,
-    font_available,
     make_samples,
     page_bytes,
     page_image,
     people,
     scanned_copy,
 )
+from tests.skips import needs_documents, needs_font
 
 cv2 = pytest.importorskip("cv2")
-pytestmark = pytest.mark.skipif(not font_available(), reason="the card font is not installed")
+pytestmark = needs_font
 
 from batch_ocr.engines.local import _layout, _vision  # noqa: E402 - needs cv2
 
@@ -128,7 +128,7 @@ def test_an_empty_a4_page_gains_no_card() -> None:
     assert _found(page_image(encode_page(blank, "jpeg75"))) == []
 
 
-@pytest.mark.skipif(not DOCUMENTS.is_dir(), reason="../shared/documents is not beside the project")
+@needs_documents
 @pytest.mark.parametrize("name", ["a4_photocopy_blank_template.png", "bdci_photocopy_huangwu.jpg",
                                   "bdci_photocopy_nixueting.jpg",
                                   "grey_specimen_daiyongming.jpg"])  # fmt: skip
