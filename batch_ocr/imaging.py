@@ -181,8 +181,9 @@ def _decode(raw: bytes, fmt: str) -> tuple[int, int, Image.Image | None]:
 def opaque_rgb(image: Image.Image) -> Image.Image:
     """``image`` as 8-bit RGB, as a scan is read: what is transparent lies on white paper.
 
-    Every decode goes through here (the API's re-encoding, the offline engine, the
-    image warnings): a palette PNG whose transparency Pillow's ``convert("RGB")`` drops
+    Every decode goes through here (the API's re-encoding, the offline engine's PNG of
+    a WebP or HEIC, the offline engine, the image warnings, the review page's
+    thumbnails): a palette PNG whose transparency Pillow's ``convert("RGB")`` drops
     came out on black, with Pillow's warning on the terminal.
     """
     if image.mode in ("RGBA", "LA", "PA", "P") or "transparency" in image.info:
@@ -217,7 +218,7 @@ def _lossless(raw: bytes) -> PreparedImage:
     """A WebP or HEIC photo as a full-size PNG, for an engine without size limits (the
     offline engine reads PNG; HEIC would need pillow-heif in every worker)."""
     with Image.open(io.BytesIO(raw)) as source:
-        image = ImageOps.exif_transpose(source).convert("RGB")
+        image = opaque_rgb(ImageOps.exif_transpose(source))
     buffer = io.BytesIO()
     image.save(buffer, "PNG", compress_level=1)  # fast: it only crosses to a worker
     return PreparedImage("image/png", buffer.getvalue(), image.width, image.height, fitted=True)

@@ -380,3 +380,16 @@ def test_a_palette_png_with_transparency_lies_on_white_paper_without_a_warning()
     assert flat.mode == "RGB"
     assert flat.getpixel((30, 10)) == (255, 255, 255)  # transparent: paper
     assert flat.getpixel((5, 10)) == (200, 30, 30)
+
+
+def test_a_transparent_webp_reaches_the_offline_engine_on_white_paper() -> None:
+    # WebP is re-encoded as PNG for an engine without limits (imaging._lossless).
+    image = Image.new("RGBA", (40, 20), (0, 0, 0, 0))
+    image.paste((200, 30, 30, 255), (0, 0, 20, 20))
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP", lossless=True)
+    prepared = imaging.prepare(buffer.getvalue(), None)
+    with Image.open(io.BytesIO(prepared.payload)) as sent:
+        assert sent.mode == "RGB"
+        assert sent.getpixel((30, 10)) == (255, 255, 255)
+        assert sent.getpixel((5, 10)) == (200, 30, 30)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from batch_ocr.imaging import opaque_rgb
+
 #: Longest side of a card thumbnail, in pixels.
 THUMB_MAX_PX = 160
 #: Longest side of a portrait thumbnail, in pixels.
@@ -48,7 +50,7 @@ def thumbnail_of(opened: Image.Image, *, max_px: int = THUMB_MAX_PX) -> Image.Im
     opened.draft("RGB", (max_px, max_px))
     # Phone photos are often stored sideways with an EXIF orientation tag.
     upright = ImageOps.exif_transpose(opened)
-    rgb = upright.convert("RGB")
+    rgb = opaque_rgb(upright)  # as the engines saw it: transparency on white paper
     rgb.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
     return rgb
 

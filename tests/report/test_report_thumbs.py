@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from pathlib import Path
 
 from PIL import Image
@@ -14,6 +15,7 @@ from batch_ocr.report.thumbs import (
     PORTRAIT_MAX_PX,
     make_thumbnail,
     make_thumbnails,
+    thumbnail_of,
 )
 
 
@@ -64,3 +66,17 @@ def test_many_keep_order_and_decode_each_path_once(tmp_path: Path) -> None:
     thumbs = make_thumbnails([a, None, b, a])
     assert thumbs[0] == thumbs[3] and thumbs[0] != thumbs[2]
     assert thumbs[1].problem == "image not found"
+
+
+def test_a_transparent_background_shows_as_paper_without_a_warning() -> None:
+    image = Image.new("P", (40, 20), 0)
+    image.putpalette([0, 0, 0, 200, 30, 30] + [0] * 762)
+    image.paste(1, (0, 0, 20, 20))
+    image.info["transparency"] = bytes([0] + [255] * 255)  # index 0 transparent
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with Image.open(io.BytesIO(buffer.getvalue())) as opened:
+            thumb = thumbnail_of(opened, max_px=40)
+    assert thumb.getpixel((30, 10)) == (255, 255, 255)
