@@ -77,8 +77,10 @@ class PageView:
     sha256: str = ""
 
 
-def view_of_image(image_bytes: bytes, *, masked: bool) -> PageView:
-    """The view of one page image; never raises (a damaged image gives ``problem``)."""
+def view_of_image(image_bytes: bytes, *, masked: bool, sha256: str = "") -> PageView:
+    """The view of one page image; never raises (a damaged image gives ``problem``).
+
+    ``sha256``: the image's, when the caller hashed it already."""
     try:
         with Image.open(io.BytesIO(image_bytes)) as opened:
             thumb = thumbnail_of(opened, max_px=THUMB_MAX_PX)
@@ -97,7 +99,7 @@ def view_of_image(image_bytes: bytes, *, masked: bool) -> PageView:
         )
     shown = mosaic(thumb) if masked else thumb
     return PageView(jpeg_data_uri(shown), width, height, outlines, masked,
-                    sha256=hashlib.sha256(image_bytes).hexdigest())
+                    sha256=sha256 or hashlib.sha256(image_bytes).hexdigest())
 
 
 def _views_of_file(
@@ -122,7 +124,7 @@ def _views_of_file(
                 continue
             digest = hashlib.sha256(outcome.image).hexdigest() if hashes else ""
             if _wanted(outcome, wanted) or digest in hashes:
-                view = view_of_image(outcome.image, masked=masked)
+                view = view_of_image(outcome.image, masked=masked, sha256=digest)
                 for key in (outcome.number, digest):
                     if key in wanted:
                         found[key] = view
