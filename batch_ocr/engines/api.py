@@ -46,6 +46,12 @@ from batch_ocr.transport import make_session
 _NO_DATA = CardData(result=1, info=CardInfo())
 
 
+def _answer_key(card: crops.CardCrop) -> str:
+    """What a card's kept answer is recalled by: its crop's sha256 (cut the same way
+    from the same bytes, the same card gives the same crop)."""
+    return hashlib.sha256(card.jpeg).hexdigest()
+
+
 class ApiEngine(Engine):
     """The provider's HTTP API (``API_CONTRACT.md``)."""
 
@@ -90,7 +96,7 @@ class ApiEngine(Engine):
             recognition = await self._call(image.mime, image.payload)
             return EngineResult(recognition.data, recognition.attempts)
         found: list[CardRead | CardFailure] = []
-        keys = [hashlib.sha256(card.jpeg).hexdigest() for card in cards]
+        keys = [_answer_key(card) for card in cards]
         attempts = 0
         for number, (card, key) in enumerate(zip(cards, keys, strict=True), start=1):
             # A fatal error, the call budget or a stop leaves the page without rows:
@@ -134,7 +140,7 @@ class ApiEngine(Engine):
             return 1
         due = 0
         for card in cards:
-            if await self._answers.recall(hashlib.sha256(card.jpeg).hexdigest()) is None:
+            if await self._answers.recall(_answer_key(card)) is None:
                 due += 1
         return due
 
