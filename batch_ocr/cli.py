@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from batch_ocr import __version__, preflight
+from batch_ocr import __version__
 from batch_ocr.engines.registry import (
     ENGINES,
     EngineOptions,
@@ -32,12 +32,12 @@ from batch_ocr.engines.registry import (
     engine_names,
 )
 from batch_ocr.errors import ConfigError, FatalRunError, RunLockedError
-from batch_ocr.output import STDOUT
-from batch_ocr.pairing import PAIR_BY
-from batch_ocr.preflight import PlannedPath
-from batch_ocr.progress import Progress
-from batch_ocr.settings import default_of, env_var, load_settings
-from batch_ocr.summary import (
+from batch_ocr.run import preflight
+from batch_ocr.run.output.file import STDOUT
+from batch_ocr.run.preflight import PlannedPath
+from batch_ocr.run.present.pairing import PAIR_BY
+from batch_ocr.run.progress import Progress
+from batch_ocr.run.summary import (
     EXIT_FATAL,
     EXIT_LOCKED,
     EXIT_USAGE,
@@ -47,9 +47,10 @@ from batch_ocr.summary import (
     summary_json,
     summary_text,
 )
+from batch_ocr.settings import default_of, env_var, load_settings
 
 if TYPE_CHECKING:
-    from batch_ocr.runner import Runner
+    from batch_ocr.run.runner import Runner
 
 #: After a first Ctrl-C, in-flight calls get this long to finish before being cut.
 GRACE_PERIOD_S = 30.0
@@ -245,8 +246,8 @@ def _configure_logging(args: argparse.Namespace) -> None:
 
 def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
     """Settings, engine and runner from the arguments; ``ConfigError`` when they clash."""
-    from batch_ocr.pipeline import RunOptions
-    from batch_ocr.runner import OutputView, Runner
+    from batch_ocr.run.pipeline import RunOptions
+    from batch_ocr.run.runner import OutputView, Runner
 
     settings = load_settings(_flag_settings(args), config_path=args.config,
                              engine_sections=tuple(ENGINES))
@@ -323,7 +324,7 @@ def main(argv: Sequence[str] | None = None, *,
         print(f"batch-ocr: fatal: {summary.fatal_error}", file=sys.stderr)
     facts = summary_json(summary, code)
     if args.summary_json is not None:
-        from batch_ocr.runner import write_summary_json
+        from batch_ocr.run.runner import write_summary_json
 
         try:
             write_summary_json(args.summary_json, facts)

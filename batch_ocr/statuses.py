@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from batch_ocr.retry_policy import TRANSIENT_STATUS_CODES
+from batch_ocr.engines.api.retry_policy import TRANSIENT_STATUS_CODES
 
 Status = Literal["ok", "not_id_card", "scan_failed", "rejected", "error"]
 STATUSES: tuple[Status, ...] = ("ok", "not_id_card", "scan_failed", "rejected", "error")

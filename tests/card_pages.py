@@ -90,7 +90,7 @@ def encode_page(image: Any, encoding: str) -> bytes:
 
 def page_image(file_bytes: bytes) -> bytes:
     """The one page image batch-ocr recognises in a one-page file (``pages.split_pages``)."""
-    from batch_ocr import pages
+    from batch_ocr.run import pages
 
     (page,) = pages.split_pages(file_bytes)
     assert isinstance(page, pages.Page), page

@@ -38,4 +38,4 @@ def demo_keys(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
     monkeypatch.setenv("BATCH_OCR_SECRET_ID", DEMO_SECRET_ID)
     monkeypatch.setenv("BATCH_OCR_SECRET_KEY", DEMO_SECRET_KEY)
-    monkeypatch.setattr("batch_ocr.retry_policy.BACKOFF_INITIAL_S", 0.01)
+    monkeypatch.setattr("batch_ocr.engines.api.retry_policy.BACKOFF_INITIAL_S", 0.01)

@@ -154,7 +154,7 @@ def noop_batch(payloads: list[bytes]) -> list[object]:
     """A batch task that recognises nothing: what is left of a batch's time is Dask's
     scheduling and the bytes' transfer (the benchmark's overhead per image)."""
     from batch_ocr.engines.local import LocalRecognition
-    from batch_ocr.models import CardData
+    from batch_ocr.provider.models import CardData
 
     return [LocalRecognition(CardData(), None) for _ in payloads]
 

@@ -13,8 +13,8 @@ from PIL import Image
 
 from batch_ocr import __version__, cli
 from batch_ocr.cli import EXIT_LOCKED, EXIT_USAGE, build_parser, main
+from batch_ocr.run.journal.state import Journal
 from batch_ocr.settings import SETTING_KEYS, env_var
-from batch_ocr.state import Journal
 
 MISSING_CREDENTIALS = (
     "batch-ocr: error: missing API credentials: set BATCH_OCR_SECRET_ID and "

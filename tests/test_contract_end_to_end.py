@@ -1,7 +1,7 @@
 """Issue 2's acceptance run: the real CLI against an independent checking server.
 
 The server below re-implements the gateway's check from the provider's Python sample
-(``hmac`` + ``base64`` + ``parse_qs``), not from ``batch_ocr.signing``, and answers each
+(``hmac`` + ``base64`` + ``parse_qs``), not from ``batch_ocr.provider.signing``, and answers each
 image by a script keyed on the image's content, so every status path is exercised.
 """
 
@@ -188,7 +188,7 @@ def test_mixed_folder_gives_the_right_rows(server: tuple[str, Script], tmp_path:
 
     monkeypatch.setenv("BATCH_OCR_SECRET_ID", SECRET_ID)
     monkeypatch.setenv("BATCH_OCR_SECRET_KEY", SECRET_KEY)
-    monkeypatch.setattr("batch_ocr.retry_policy.BACKOFF_INITIAL_S", 0.001)
+    monkeypatch.setattr("batch_ocr.engines.api.retry_policy.BACKOFF_INITIAL_S", 0.001)
     out = tmp_path / "results.csv"
     code = main([str(scans), "-o", str(out), "--endpoint", url, "--max-attempts", "3"])
 

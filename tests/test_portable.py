@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from batch_ocr import state
 from batch_ocr.cli import main
-from batch_ocr.discovery import Candidate
 from batch_ocr.errors import RunLockedError
-from batch_ocr.jobs import read_file
-from batch_ocr.state import Journal
+from batch_ocr.run.discovery import Candidate
+from batch_ocr.run.jobs import read_file
+from batch_ocr.run.journal import state
+from batch_ocr.run.journal.state import Journal
 from tests.e2e_support import REPO, emulator_in_thread, make_images, read_rows
 
 
@@ -27,8 +27,8 @@ def test_the_package_imports_and_the_lock_works_without_fcntl(tmp_path: Path) ->
     script = textwrap.dedent(f"""
         import sys
         sys.modules["fcntl"] = None  # as on Windows: "import fcntl" raises ImportError
-        import batch_ocr.cli, batch_ocr.runner, batch_ocr.pipeline
-        from batch_ocr.state import Journal
+        import batch_ocr.cli, batch_ocr.run.runner, batch_ocr.run.pipeline
+        from batch_ocr.run.journal.state import Journal
         with Journal(__import__("pathlib").Path({str(tmp_path / "s.sqlite")!r})):
             print("journal opened")
     """)
@@ -50,7 +50,7 @@ def test_a_second_journal_is_locked_out_and_the_lock_dies_with_its_process(
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
             import pathlib, time
-            from batch_ocr.state import Journal
+            from batch_ocr.run.journal.state import Journal
             with Journal(pathlib.Path({str(state)!r})):
                 print("held", flush=True)
                 time.sleep(60)

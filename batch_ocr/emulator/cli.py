@@ -18,16 +18,15 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from batch_ocr.emulator import (
-    DEFAULT_API_PATH,
     DEFAULT_HOST,
     DEMO_SECRET_ID,
     DEMO_SECRET_KEY,
     HANG_S,
-    PORTRAIT_TTL_S,
 )
 from batch_ocr.emulator.config import Credential, EmulatorConfig
-from batch_ocr.emulator.seller import FixtureError
 from batch_ocr.emulator.server import running_emulator
+from batch_ocr.provider import DEFAULT_API_PATH, PORTRAIT_TTL_S
+from batch_ocr.provider.seller import FixtureError
 
 EXIT_USAGE = 2
 

@@ -8,12 +8,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from batch_ocr.emulator import (
-    DEFAULT_API_PATH,
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEMO_SECRET_ID,
     DEMO_SECRET_KEY,
     HANG_S,
+)
+from batch_ocr.provider import (
+    DEFAULT_API_PATH,
     MAX_BODY_BYTES,
     MAX_CLOCK_SKEW_S,
     MAX_PORTRAITS,

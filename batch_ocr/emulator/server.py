@@ -25,15 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from batch_ocr.cards import front_side
 from batch_ocr.emulator import CONTROL_PREFIX
-from batch_ocr.emulator.answers import (
-    gateway_answer,
-    portrait_url,
-    read_body,
-    recognised_data,
-    seller_answer,
-)
 from batch_ocr.emulator.config import EmulatorConfig
 from batch_ocr.emulator.faults import (
     HTML_502_PAGE,
@@ -42,7 +34,15 @@ from batch_ocr.emulator.faults import (
     FaultKind,
     FaultRates,
 )
-from batch_ocr.emulator.gateway import (
+from batch_ocr.emulator.stats import Stats
+from batch_ocr.provider.answers import (
+    gateway_answer,
+    portrait_url,
+    read_body,
+    recognised_data,
+    seller_answer,
+)
+from batch_ocr.provider.gateway import (
     MSG_GATEWAY_TIMEOUT,
     MSG_METHOD_NOT_ALLOWED,
     MSG_QUOTA_EXCEEDED,
@@ -50,10 +50,10 @@ from batch_ocr.emulator.gateway import (
     Refusal,
     check_request,
 )
-from batch_ocr.emulator.limits import Quota, TokenBucket
-from batch_ocr.emulator.portraits import PortraitStore, crop_portrait, placeholder_portrait
-from batch_ocr.emulator.seller import Seller, Upload, load_fixtures, parse_upload
-from batch_ocr.emulator.stats import Stats
+from batch_ocr.provider.limits import Quota, TokenBucket
+from batch_ocr.provider.portraits import PortraitStore, crop_portrait, placeholder_portrait
+from batch_ocr.provider.seller import Seller, Upload, load_fixtures, parse_upload
+from batch_ocr.run.cards import front_side
 
 #: Where portraits are served (``image_url``), outside the API path and unauthenticated.
 PORTRAIT_ROUTE = f"{CONTROL_PREFIX}/portrait"

@@ -30,10 +30,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from batch_ocr.cards import CardFailure, CardRead
 from batch_ocr.errors import BatchOcrError
-from batch_ocr.imaging import ImageLimits, PreparedImage
-from batch_ocr.models import CardData
+from batch_ocr.provider.models import CardData
+from batch_ocr.run.cards import CardFailure, CardRead
+from batch_ocr.vision.imaging import ImageLimits, PreparedImage
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ class EngineResult:
     #: the card it found); None: the run computes them from the image.
     warnings: tuple[str, ...] | None = None
     #: One entry per row when the image held several ID card sides that are not one
-    #: front and one back (``batch_ocr.cards.assemble``), or when the reading of one of
+    #: front and one back (``batch_ocr.run.cards.assemble``), or when the reading of one of
     #: its cards failed (a ``CardFailure``, an ``error`` row with its number); empty
     #: when ``data`` is the image's only row.
     cards: tuple[CardRead | CardFailure, ...] = ()

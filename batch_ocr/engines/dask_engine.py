@@ -44,7 +44,7 @@ from batch_ocr.engines.dask_worker import (
 )
 from batch_ocr.engines.local import LocalEngineError, LocalRecognition
 from batch_ocr.errors import ClusterLostError, ClusterUnreachableError, FatalRunError
-from batch_ocr.imaging import PreparedImage
+from batch_ocr.vision.imaging import PreparedImage
 
 #: Images per Dask task at most. At ~0.5 s of CPU per image a full batch is ~4 s of
 #: work against a few ms of scheduling, and a lost worker costs at most that much redo.

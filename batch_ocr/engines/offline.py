@@ -8,8 +8,8 @@ from collections.abc import Callable
 from batch_ocr.engines.base import Engine, EngineCounters, EngineResult
 from batch_ocr.engines.registry import EngineOptions
 from batch_ocr.errors import ConfigError
-from batch_ocr.imaging import PreparedImage
 from batch_ocr.settings import Settings
+from batch_ocr.vision.imaging import PreparedImage
 
 
 def _require_local_extra() -> None:

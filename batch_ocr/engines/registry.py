@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the engines themselves are imported only when chosen
 
 #: name -> "module:Class" of an ``Engine`` that has a ``from_settings`` constructor.
 ENGINES: dict[str, str] = {
-    "api": "batch_ocr.engines.api:ApiEngine",
+    "api": "batch_ocr.engines.api.engine:ApiEngine",
     "local": "batch_ocr.engines.offline:OfflineEngine",
 }
 #: Not an engine: the API when credentials are configured, else the offline engine.

@@ -22,7 +22,7 @@ from typing import Any
 from batch_ocr.report.load import ReportInputError, load_rows
 from batch_ocr.report.page import write_report
 from batch_ocr.report.sources import image_finder
-from batch_ocr.summary import SummaryJson, report_facts
+from batch_ocr.run.summary import SummaryJson, report_facts
 
 
 def write_run_report(

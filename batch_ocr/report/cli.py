@@ -19,7 +19,7 @@ from batch_ocr.report.load import ReportInputError, load_rows
 from batch_ocr.report.mask import mask_row_dict
 from batch_ocr.report.page import write_report
 from batch_ocr.report.sources import image_finder
-from batch_ocr.summary import SummaryJson, report_facts
+from batch_ocr.run.summary import SummaryJson, report_facts
 
 PROG = "batch-ocr-report"
 EXIT_OK = 0

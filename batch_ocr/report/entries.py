@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from batch_ocr.rows import columns_of
+from batch_ocr.run.present.rows import columns_of
 
 #: Recognised fields in display order: (column, label).
 FIELD_LABELS: tuple[tuple[str, str], ...] = (

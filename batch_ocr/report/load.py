@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from batch_ocr.errors import ConfigError
-from batch_ocr.writers.csv_writer import FORMULA_TRIGGERS
+from batch_ocr.run.output.csv_writer import FORMULA_TRIGGERS
 
 #: Columns that hold a list (``;``-joined in CSV).
 LIST_COLUMNS: frozenset[str] = frozenset(

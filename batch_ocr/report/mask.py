@@ -1,6 +1,6 @@
 """Masking for ``batch-ocr-report --mask``, when the output file itself is not masked.
 
-The policy is the project's (``batch_ocr.masking``: name, ID number and address); this
+The policy is the project's (``batch_ocr.run.present.masking``: name, ID number and address); this
 module only applies it to rows read back as dicts, which may also be per-card rows of
 a ``--pair`` run that have no ``Row`` dataclass. A run started with masking hands
 ``write_report`` rows that are masked already.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from batch_ocr.masking import mask_address, mask_id_number, mask_name
+from batch_ocr.run.present.masking import mask_address, mask_id_number, mask_name
 
 _MASKERS: Mapping[str, Callable[[str], str]] = {
     "name": mask_name,

@@ -1,7 +1,7 @@
 """Each row's page as the review page shows it: a thumbnail with the cards outlined.
 
 A row's thumbnail is the image its fields came from (README, "Review page"): a file
-that is one image, a PDF page as ``batch_ocr.pages`` gives it to the engines (its
+that is one image, a PDF page as ``batch_ocr.run.pages`` gives it to the engines (its
 embedded scan, or PDFium's rendering, in the renderer's own process), a TIFF frame.
 The rows of one page share one view, embedded once.
 
@@ -40,8 +40,6 @@ from typing import Any
 
 from PIL import Image
 
-from batch_ocr.engines import crops
-from batch_ocr.pages import Page, PageRejected, split_pages
 from batch_ocr.report.thumbs import (
     THUMB_MAX_PX,
     jpeg_data_uri,
@@ -49,6 +47,8 @@ from batch_ocr.report.thumbs import (
     problem_of,
     thumbnail_of,
 )
+from batch_ocr.run.pages import Page, PageRejected, split_pages
+from batch_ocr.vision import crops
 
 #: A file's page: its path and its page number (None for a file that is one image), or
 #: the page's sha256 (a ``--pair`` card row names its side's file and content, not the

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from batch_ocr.imaging import opaque_rgb
+from batch_ocr.vision.imaging import opaque_rgb
 
 #: Longest side of a card thumbnail, in pixels.
 THUMB_MAX_PX = 160

@@ -27,14 +27,16 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from batch_ocr.emulator import (
+from batch_ocr.engines.base import Engine
+from batch_ocr.errors import FatalRunError, FileError
+from batch_ocr.provider import (
     DEFAULT_API_PATH,
     MAX_BODY_BYTES,
     MAX_CLOCK_SKEW_S,
     MAX_PORTRAITS,
     PORTRAIT_TTL_S,
 )
-from batch_ocr.emulator.answers import (
+from batch_ocr.provider.answers import (
     gateway_answer,
     json_answer,
     portrait_url,
@@ -42,17 +44,14 @@ from batch_ocr.emulator.answers import (
     recognised_data,
     seller_answer,
 )
-from batch_ocr.emulator.gateway import (
+from batch_ocr.provider.gateway import (
     MSG_METHOD_NOT_ALLOWED,
     MSG_RATE_LIMITED,
     Refusal,
     check_request,
 )
-from batch_ocr.emulator.portraits import PortraitStore
-from batch_ocr.emulator.seller import Seller, parse_upload
-from batch_ocr.engines.base import Engine
-from batch_ocr.errors import FatalRunError, FileError
-from batch_ocr.imaging import MIME_BY_FORMAT, PreparedImage
+from batch_ocr.provider.portraits import PortraitStore
+from batch_ocr.provider.seller import Seller, parse_upload
 from batch_ocr.server import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -61,6 +60,7 @@ from batch_ocr.server import (
     PORTRAIT_ROUTE,
     SHUTDOWN_GRACE_S,
 )
+from batch_ocr.vision.imaging import MIME_BY_FORMAT, PreparedImage
 
 log = logging.getLogger("batch_ocr.server")
 

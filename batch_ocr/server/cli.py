@@ -20,10 +20,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from batch_ocr.emulator import DEFAULT_API_PATH, PORTRAIT_TTL_S
 from batch_ocr.engines.base import Engine
 from batch_ocr.engines.registry import ENGINES, EngineOptions, engine_class
 from batch_ocr.errors import ConfigError, FatalRunError
+from batch_ocr.provider import DEFAULT_API_PATH, PORTRAIT_TTL_S
 from batch_ocr.server import DEFAULT_HOST, DEFAULT_PORT, MIN_QUEUE, QUEUE_PER_ENGINE_SLOT
 from batch_ocr.server.app import ServerConfig, running_server
 from batch_ocr.settings import Settings, env_var, load_settings

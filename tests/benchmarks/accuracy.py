@@ -896,8 +896,8 @@ def score_image_warnings(sets: dict[str, list[Any]]) -> dict[str, Any]:
     Each picture goes through what a run does: the engine's outline search, then
     ``image_warnings.detect``.
     """
-    from batch_ocr import image_warnings
-    from batch_ocr.engines.local._vision import find_card
+    from batch_ocr.vision import image_warnings
+    from batch_ocr.vision.photo import find_card
 
     raised: dict[str, list[list[str]]] = {}
     cpu: list[float] = []

@@ -86,7 +86,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def overhead_per_image_ms(address: str, payloads: list[bytes], batch_images: int) -> float:
     """Milliseconds per image of Dask's own work: a task that recognises nothing."""
     from batch_ocr.engines.dask_engine import DaskEngine
-    from batch_ocr.imaging import PreparedImage
+    from batch_ocr.vision.imaging import PreparedImage
 
     images = [PreparedImage("image/jpeg", p, 1, 1, False) for p in payloads]
 

@@ -1,7 +1,7 @@
 """The ceiling: the least a client can do against the emulator, to compare batch-ocr with.
 
 One aiohttp session, C tasks posting pre-read files (signed, form body via
-``batch_ocr.encoding``) and reading each answer; no checks, journal or output. What it
+``batch_ocr.provider.encoding``) and reading each answer; no checks, journal or output. What it
 reaches is what this machine, loopback and the emulator allow at that latency.
 
 Usage: python raw_client.py URL FOLDER CONCURRENCY
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import aiohttp
 
-from batch_ocr import signing
-from batch_ocr.encoding import CONTENT_TYPE, form_body
+from batch_ocr.provider import signing
+from batch_ocr.provider.encoding import CONTENT_TYPE, form_body
 
 
 async def main(url: str, folder: Path, concurrency: int) -> int:

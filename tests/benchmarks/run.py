@@ -298,8 +298,8 @@ def _startup(repeat: int = 3) -> Measured:
 
 def bench_cpu_per_mb(ctx: Context) -> None:
     """Client CPU (user+sys of the whole CLI process) per MB of image sent."""
-    from batch_ocr import imaging
-    from batch_ocr.encoding import form_body
+    from batch_ocr.provider.encoding import form_body
+    from batch_ocr.vision import imaging
 
     scale = ctx.scale
     folder = ctx.work / "large"

@@ -23,14 +23,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from batch_ocr.rows import Row  # noqa: E402
-from batch_ocr.state import FileStamp, Journal  # noqa: E402
+from batch_ocr.run.journal.state import FileStamp, Journal  # noqa: E402
+from batch_ocr.run.present.rows import Row  # noqa: E402
 
 CHILD = """
 import sys
 from pathlib import Path
-from batch_ocr.output import OutputFile, WorkbookOutputFile
-from batch_ocr.state import Journal
+from batch_ocr.run.output.file import OutputFile, WorkbookOutputFile
+from batch_ocr.run.journal.state import Journal
 journal_path, target = Path(sys.argv[1]), sys.argv[2]
 output = (WorkbookOutputFile(target) if target.endswith(".xlsx")
           else OutputFile(target, "csv", bom=True))

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
-from batch_ocr.pages import Page, split_pages
+from batch_ocr.run.pages import Page, split_pages
 from tests.e2e_support import demo_env, emulator_process, read_rows, stats_of
 
 RUN_TIMEOUT_S = 120

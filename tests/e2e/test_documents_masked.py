@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from batch_ocr.masking import mask_address, mask_id_number, mask_name
+from batch_ocr.run.present.masking import mask_address, mask_id_number, mask_name
 from tests.card_pages import make_samples, page_bytes, people
 from tests.report.report_fakes import is_mosaic
 from tests.skips import needs_font, needs_local

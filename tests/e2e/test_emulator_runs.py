@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from batch_ocr import signing
 from batch_ocr.cli import main
+from batch_ocr.provider import signing
 from tests.e2e_support import FIXTURES, SAMPLES, emulator_in_thread, make_images, read_rows
 
 pytestmark = pytest.mark.usefixtures("demo_keys")

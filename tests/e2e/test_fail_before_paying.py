@@ -91,7 +91,7 @@ def test_a_summary_that_fails_after_the_run_is_one_message_and_exit_3(
     def disk_full(path: Path) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("batch_ocr.runner.open_private", disk_full)
+    monkeypatch.setattr("batch_ocr.run.runner.open_private", disk_full)
     with emulator_in_thread() as emulator:
         code = main(["scans", "-o", "out.csv", "--summary-json", "s.json",
                      "--endpoint", emulator.url])

@@ -16,8 +16,8 @@ import aiohttp
 import pytest
 from PIL import Image, ImageDraw
 
-from batch_ocr import signing
 from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
+from batch_ocr.provider import signing
 
 _MIME = {"JPEG": "jpeg", "PNG": "png", "BMP": "bmp", "GIF": "gif", "TIFF": "tiff"}
 

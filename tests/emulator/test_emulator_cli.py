@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from batch_ocr import signing
 from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from batch_ocr.emulator.cli import build_parser, config_from_args, main
+from batch_ocr.provider import signing
 
 SCRIPT = Path(sys.executable).with_name("batch-ocr-emulator")
 LISTENING = re.compile(r"^listening on http://127\.0\.0\.1:(\d+)/release/idcard_ocr/post\n$")

@@ -12,8 +12,8 @@ import pytest
 
 from batch_ocr.emulator.config import EmulatorConfig
 from batch_ocr.emulator.faults import HTML_502_PAGE, FaultInjector, FaultKind, FaultRates
-from batch_ocr.emulator.gateway import MSG_GATEWAY_TIMEOUT
 from batch_ocr.emulator.server import EmulatorHandle, running_emulator
+from batch_ocr.provider.gateway import MSG_GATEWAY_TIMEOUT
 
 FAULTY = {"fail_rate": 0.3, "html_error_rate": 0.1, "reset_rate": 0.1, "seed": 42}
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from batch_ocr import signing
 from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from batch_ocr.emulator.config import EmulatorConfig
-from batch_ocr.emulator.gateway import (
+from batch_ocr.emulator.server import running_emulator
+from batch_ocr.provider import signing
+from batch_ocr.provider.gateway import (
     MSG_BAD_SIGNATURE,
     MSG_DATE_INVALID,
     MSG_DATE_OUT_OF_DATE,
@@ -23,7 +24,6 @@ from batch_ocr.emulator.gateway import (
     check_request,
     parse_authorization,
 )
-from batch_ocr.emulator.server import running_emulator
 
 KEYS = {DEMO_SECRET_ID: DEMO_SECRET_KEY}
 NOW_S = 1_700_000_000.0

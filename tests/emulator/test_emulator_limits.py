@@ -6,9 +6,9 @@ import asyncio
 from typing import Any
 
 from batch_ocr.emulator.config import EmulatorConfig
-from batch_ocr.emulator.gateway import MSG_QUOTA_EXCEEDED, MSG_RATE_LIMITED
-from batch_ocr.emulator.limits import Quota, TokenBucket
 from batch_ocr.emulator.server import running_emulator
+from batch_ocr.provider.gateway import MSG_QUOTA_EXCEEDED, MSG_RATE_LIMITED
+from batch_ocr.provider.limits import Quota, TokenBucket
 
 
 class FakeClock:

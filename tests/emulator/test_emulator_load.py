@@ -15,10 +15,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from batch_ocr import signing
 from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from batch_ocr.emulator.config import EmulatorConfig
 from batch_ocr.emulator.server import running_emulator
+from batch_ocr.provider import signing
 
 CALLS = 2000
 CONCURRENCY = 32

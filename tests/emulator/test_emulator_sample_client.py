@@ -17,8 +17,8 @@ import pytest
 
 from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from batch_ocr.emulator.config import EmulatorConfig
-from batch_ocr.emulator.gateway import MSG_BAD_SIGNATURE
 from batch_ocr.emulator.server import running_emulator
+from batch_ocr.provider.gateway import MSG_BAD_SIGNATURE
 
 # ``../shared`` beside the project, as in CI; absent on a user's machine.
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / (

@@ -15,11 +15,12 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from batch_ocr import signing
 from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from batch_ocr.emulator.config import EmulatorConfig
-from batch_ocr.emulator.gateway import MSG_BODY_TOO_LARGE
-from batch_ocr.emulator.seller import (
+from batch_ocr.emulator.server import EmulatorHandle, running_emulator
+from batch_ocr.provider import signing
+from batch_ocr.provider.gateway import MSG_BODY_TOO_LARGE
+from batch_ocr.provider.seller import (
     FixtureError,
     check_image,
     decode_data_uri,
@@ -27,7 +28,6 @@ from batch_ocr.emulator.seller import (
     parse_form,
     parse_upload,
 )
-from batch_ocr.emulator.server import EmulatorHandle, running_emulator
 
 PARAM_ERROR = {"msg": "参数错误", "success": False, "code": 400, "data": {}}
 

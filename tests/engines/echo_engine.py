@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from batch_ocr.engines.base import Engine, EngineCounters, EngineResult
 from batch_ocr.engines.registry import EngineOptions
 from batch_ocr.errors import ClusterLostError, ConfigError
-from batch_ocr.imaging import PreparedImage
-from batch_ocr.models import CardData, CardInfo
+from batch_ocr.provider.models import CardData, CardInfo
 from batch_ocr.settings import Settings
+from batch_ocr.vision.imaging import PreparedImage
 
 #: The registry line a real engine would add to ``batch_ocr.engines.registry.ENGINES``.
 REGISTRY_LINE = ("echo", "tests.engines.echo_engine:EchoEngine")

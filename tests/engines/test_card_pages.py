@@ -67,7 +67,7 @@ def test_every_two_sided_dev_page_gives_both_sides_with_every_field_right(
 @needs_documents
 def test_a_blank_copy_template_is_no_id_card() -> None:
     from batch_ocr.engines.local import recognise
-    from batch_ocr.rows import row_from_card
+    from batch_ocr.run.present.rows import row_from_card
 
     result = recognise((DOCUMENTS / "a4_photocopy_blank_template.png").read_bytes())
     row = row_from_card("t.png", result.data, attempts=1, sha256="")
@@ -77,8 +77,8 @@ def test_a_blank_copy_template_is_no_id_card() -> None:
 
 @needs_font
 def test_generated_pages_lose_no_side_and_fields_are_exact() -> None:
-    from batch_ocr.cards import CardRead
     from batch_ocr.engines.local import recognise
+    from batch_ocr.run.cards import CardRead
 
     samples = make_samples()
     pages = samples.card_pages(random.Random(13), GENERATED_PAGES)
@@ -114,7 +114,9 @@ def test_a_copy_whose_card_edges_cannot_be_seen_is_split_by_its_text(
     upper part of the page (no A4 page, so no card size), the page is read whole and its
     text split where the front's rows end.
     """
-    from batch_ocr.engines.local import _layout, _vision, recognise
+    from batch_ocr.engines.local import recognise
+    from batch_ocr.vision import layout as _layout
+    from batch_ocr.vision import photo as _vision
 
     samples = make_samples()
     monkeypatch.setattr(samples, "COPY_PAPER_RGB", (233, 234, 236))
@@ -144,7 +146,7 @@ def test_a_stamped_copy_page_gives_fields_without_a_stamp_remnant(seed: int) -> 
     """A grey A4 copy stamped 复印无效 across the nation and the authority's rows and
     watermarked 仅限/仅供…使用: no field holds any piece of either (README, "Documents")."""
     from batch_ocr.engines.local import recognise
-    from batch_ocr.rows import row_from_card
+    from batch_ocr.run.present.rows import row_from_card
     from tests.stamp_remnants import remnants
 
     samples = make_samples()

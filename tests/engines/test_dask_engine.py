@@ -155,7 +155,7 @@ def test_the_address_comes_from_the_environment_too(tmp_path: Path,
 
 def test_batches_fill_up_under_load(cluster: LocalCluster) -> None:
     from batch_ocr.engines.dask_engine import DaskEngine
-    from batch_ocr.imaging import prepare
+    from batch_ocr.vision.imaging import prepare
 
     images = [prepare((SAMPLES / "zhangsan_back.png").read_bytes())] * 12
 
@@ -179,7 +179,7 @@ def test_batches_fill_up_under_load(cluster: LocalCluster) -> None:
 def test_an_image_that_kills_every_worker_fails_alone(tmp_path: Path) -> None:
     from batch_ocr.engines.dask_engine import DaskEngine
     from batch_ocr.engines.local import LocalEngineError
-    from batch_ocr.imaging import PreparedImage, prepare
+    from batch_ocr.vision.imaging import PreparedImage, prepare
     from tests.dask_cluster import CRASH_MARKER, crash_on_marker_batch
 
     card = prepare((SAMPLES / "zhangsan_back.png").read_bytes())
@@ -207,7 +207,7 @@ def test_an_image_that_kills_every_worker_fails_alone(tmp_path: Path) -> None:
 def test_a_cluster_left_without_workers_stops_instead_of_hanging(tmp_path: Path) -> None:
     from batch_ocr.engines.dask_engine import DaskEngine
     from batch_ocr.errors import ClusterLostError
-    from batch_ocr.imaging import prepare
+    from batch_ocr.vision.imaging import prepare
 
     card = prepare((SAMPLES / "zhangsan_back.png").read_bytes())
 

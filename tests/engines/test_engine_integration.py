@@ -14,8 +14,8 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from batch_ocr.engines.registry import resolve_engine_name
-from batch_ocr.pipeline import BatchRun
-from batch_ocr.rows import Row
+from batch_ocr.run.pipeline import BatchRun
+from batch_ocr.run.present.rows import Row
 from batch_ocr.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]

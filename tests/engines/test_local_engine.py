@@ -126,7 +126,8 @@ def test_the_number_is_read_off_its_place_on_a_rectified_front(
     sample_cards: dict[str, Any], sample_bytes: Any
 ) -> None:
     """The fallback for a number the detector lost (a stamp across it) reads its band."""
-    from batch_ocr.engines.local import _bands, _vision
+    from batch_ocr.engines.local import _bands
+    from batch_ocr.vision import photo as _vision
 
     card = _vision.fit_long_side(_vision.decode(sample_bytes(FRONT)), _vision.CARD_WIDTH_PX)
     line = _bands._read_number_band(card)

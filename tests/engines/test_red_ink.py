@@ -15,7 +15,7 @@ pytestmark = needs_local
 def test_red_ink_turns_pale_and_black_text_under_it_stays() -> None:
     import numpy as np
 
-    from batch_ocr.engines.local._vision import drop_out_red_ink
+    from batch_ocr.vision.photo import drop_out_red_ink
 
     image = np.full((40, 40, 3), 240, np.uint8)
     image[:, :20] = (40, 40, 210)  # BGR: a stamp's red over paper
@@ -30,7 +30,7 @@ def test_red_ink_turns_pale_and_black_text_under_it_stays() -> None:
 def test_a_picture_without_red_is_left_as_it_is() -> None:
     import numpy as np
 
-    from batch_ocr.engines.local._vision import drop_out_red_ink
+    from batch_ocr.vision.photo import drop_out_red_ink
 
     grey = np.full((64, 64, 3), 200, np.uint8)
     warm = np.full((64, 64, 3), (150, 180, 215), np.uint8)  # warm light: red only +35

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from batch_ocr.engines import registry
-from batch_ocr.engines.api import ApiEngine
+from batch_ocr.engines.api.engine import ApiEngine
 from batch_ocr.engines.registry import (
     AUTO,
     EngineOptions,

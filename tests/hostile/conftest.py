@@ -21,7 +21,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 @pytest.fixture(autouse=True)
 def hostile_keys(demo_keys: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """The shared demo keys, with backoff capped too so retries cost milliseconds."""
-    monkeypatch.setattr("batch_ocr.retry_policy.BACKOFF_MAX_S", 0.05)
+    monkeypatch.setattr("batch_ocr.engines.api.retry_policy.BACKOFF_MAX_S", 0.05)
 
 
 @dataclass

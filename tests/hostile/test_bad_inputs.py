@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from batch_ocr import discovery, jobs
 from batch_ocr.cli import main
 from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
+from batch_ocr.run import discovery, jobs
 from tests.e2e_support import emulator_in_thread, read_rows
 from tests.hostile import corpus
 
@@ -98,7 +98,7 @@ def _hostile_file_system(monkeypatch: pytest.MonkeyPatch, scans: Path) -> None:
                 candidate.path.unlink()  # deleted between the walk and the read
             yield candidate
 
-    monkeypatch.setattr("batch_ocr.pipeline.walk_sources", walk_then_delete)
+    monkeypatch.setattr("batch_ocr.run.pipeline.walk_sources", walk_then_delete)
     no_permission = scans / "no_permission.jpg"
     if os.geteuid() != 0:
         no_permission.chmod(0)

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from batch_ocr import signing
+from batch_ocr.provider import signing
 from tests.e2e_support import emulator_in_thread, read_rows
 from tests.hostile import corpus
 from tests.hostile.conftest import bounded_main, raw_server

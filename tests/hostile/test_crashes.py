@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from batch_ocr.state import Journal
-from batch_ocr.writers.jsonl_writer import JsonlWriter
+from batch_ocr.run.journal.state import Journal
+from batch_ocr.run.output.jsonl_writer import JsonlWriter
 from tests.e2e_support import (
     demo_env,
     emulator_in_thread,

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from batch_ocr import signing
-from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, gateway
-from batch_ocr.emulator.gateway import MSG_BAD_SIGNATURE, MSG_BODY_TOO_LARGE, check_request
+from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from batch_ocr.emulator.server import EmulatorHandle
+from batch_ocr.provider import gateway, signing
+from batch_ocr.provider.gateway import MSG_BAD_SIGNATURE, MSG_BODY_TOO_LARGE, check_request
 from tests.e2e_support import emulator_in_thread
 
 

@@ -22,9 +22,9 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from batch_ocr import signing
 from batch_ocr.cli import main
-from batch_ocr.writers.csv_writer import FORMULA_TRIGGERS
+from batch_ocr.provider import signing
+from batch_ocr.run.output.csv_writer import FORMULA_TRIGGERS
 from tests.e2e_support import (
     FIXTURES,
     SAMPLES,

@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from report_fakes import Row, base_row, draw_card, draw_sheet, is_mosaic
 
-from batch_ocr.engines import crops
 from batch_ocr.report import image_finder, write_report
 from batch_ocr.report import page as page_module
 from batch_ocr.report import page_views as page_view_module
 from batch_ocr.report.mask import mask_row_dict
 from batch_ocr.report.thumbs import DATA_URI_PREFIX as JPEG_DATA
+from batch_ocr.vision import crops
 from tests.pdf_support import pillow_pdf
 
 SUMMARY = {

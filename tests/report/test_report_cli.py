@@ -12,7 +12,7 @@ from report_fakes import Row, draw_card, is_mosaic, thumb_view
 
 from batch_ocr.report import cli
 from batch_ocr.report.thumbs import make_thumbnail
-from batch_ocr.summary import RunSummary, summary_json
+from batch_ocr.run.summary import RunSummary, summary_json
 
 JPEG_DATA = "data:image/jpeg;base64,/9j/"
 

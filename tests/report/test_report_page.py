@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from report_fakes import Row, base_row, draw_card, draw_sheet, is_mosaic, thumb_view
 
-from batch_ocr.engines import crops
-from batch_ocr.pages import Page, split_pages
 from batch_ocr.report import image_finder, write_report
 from batch_ocr.report.assets import SCRIPT, STYLE
 from batch_ocr.report.page import format_duration, script_json
+from batch_ocr.run.pages import Page, split_pages
+from batch_ocr.vision import crops
 from tests.pdf_support import pillow_pdf
 
 #: How every embedded JPEG starts (base64 of the JPEG SOI marker); the script itself

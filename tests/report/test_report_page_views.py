@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 from report_fakes import SHEET_PX, base_row, draw_card, draw_sheet, is_mosaic
 
-from batch_ocr.engines import crops
 from batch_ocr.report.entries import build_entry
 from batch_ocr.report.page_views import (
     cards_numbered_by_page,
@@ -19,6 +18,7 @@ from batch_ocr.report.page_views import (
     view_of_image,
 )
 from batch_ocr.report.thumbs import THUMB_MAX_PX
+from batch_ocr.vision import crops
 from tests.pdf_support import encrypted, pillow_pdf
 
 needs_finder = pytest.mark.skipif(not crops.available(), reason="needs the 'local' extra")

@@ -26,11 +26,11 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from batch_ocr import signing
 from batch_ocr.emulator.config import EmulatorConfig
-from batch_ocr.emulator.gateway import MSG_BAD_SIGNATURE, MSG_RATE_LIMITED
 from batch_ocr.emulator.server import running_emulator
-from batch_ocr.encoding import CONTENT_TYPE, form_body
+from batch_ocr.provider import signing
+from batch_ocr.provider.encoding import CONTENT_TYPE, form_body
+from batch_ocr.provider.gateway import MSG_BAD_SIGNATURE, MSG_RATE_LIMITED
 from tests.dask_cluster import dask_available, local_cluster
 from tests.engines.test_emulator_local_engine import provider_sample_client
 

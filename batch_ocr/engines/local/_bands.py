@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from batch_ocr import id_rules
-from batch_ocr.checks import validity_period_ok
 from batch_ocr.engines.local._checks import LONG_TERM, timelimit_ok
 from batch_ocr.engines.local._labels import _ID_RE, _PERIOD_RE, digits
 from batch_ocr.engines.local._rows import TextLine, clean
+from batch_ocr.run.present.checks import validity_period_ok
 
 if TYPE_CHECKING:
     import numpy as np

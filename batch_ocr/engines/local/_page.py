@@ -5,7 +5,7 @@ where no outline shows); here each one is read like a card photo of its own (tur
 upright by its text), and judged by what is printed on it: an ID card side shows its
 labels (at least two of the front's, or one of the back's) and at least one value. A
 bank card has none of the labels; a blank copy template has the labels and no value.
-Both are "another kind" (``batch_ocr.cards``): never a row of ID fields. A card found
+Both are "another kind" (``batch_ocr.run.cards``): never a row of ID fields. A card found
 by its print, or whose labels were read, that gives no ID side is a side seen and not
 read: the page's rows say so (``cards.SIDE_UNREAD``).
 """
@@ -16,12 +16,14 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from batch_ocr.cards import CardRead
-from batch_ocr.engines.local import _fields, _labels, _layout, _vision
+from batch_ocr.engines.local import _fields, _labels
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._reading import _read_card, _Reading
 from batch_ocr.engines.local._result import PRINTED_ON_BLANK, _card_data, column_confidence
 from batch_ocr.engines.local._rows import Row as TextRow
+from batch_ocr.run.cards import CardRead
+from batch_ocr.vision import layout as _layout
+from batch_ocr.vision import photo as _vision
 
 if TYPE_CHECKING:
     import numpy as np

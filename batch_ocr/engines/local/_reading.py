@@ -22,7 +22,7 @@ from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, digits
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.engines.local._rows import TextLine, group_rows
-from batch_ocr.stamps import strip_stamps_of_lines
+from batch_ocr.run.present.stamps import strip_stamps_of_lines
 
 if TYPE_CHECKING:
     import numpy as np
@@ -168,7 +168,8 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
     """Detect, orient, recognise and parse the text of ``image``."""
     import numpy as np
 
-    from batch_ocr.engines.local import _ocr, _vision
+    from batch_ocr.engines.local import _ocr
+    from batch_ocr.vision import photo as _vision
 
     if det_side is None:
         det_side = CARD_DET_LONG_SIDE_PX if rectified else PHOTO_DET_LONG_SIDE_PX

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from batch_ocr.cards import CardRead, assemble
 from batch_ocr.engines.local._reading import _read, _read_card, _Reading, _valid_fields
 from batch_ocr.engines.local._result import (
     LocalEngineError,
@@ -17,6 +16,7 @@ from batch_ocr.engines.local._result import (
     _card_data,
     column_confidence,
 )
+from batch_ocr.run.cards import CardRead, assemble
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,7 +35,8 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
     ``local`` extra is not installed.
     """
     try:
-        from batch_ocr.engines.local import _ocr, _vision
+        from batch_ocr.engines.local import _ocr
+        from batch_ocr.vision import photo as _vision
     except ImportError as exc:
         raise LocalEngineError(
             "local_engine_missing", f"the local engine needs the 'local' extra: {exc}"
@@ -45,7 +46,8 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
     except _vision.UnreadableImageError as exc:
         raise LocalEngineError("unreadable_image", str(exc)) from exc
 
-    from batch_ocr.engines.local import _layout, _page
+    from batch_ocr.engines.local import _page
+    from batch_ocr.vision import layout as _layout
 
     cards = _layout.page_cards(image)
     if len(cards) >= 2:
@@ -100,7 +102,7 @@ def _image_warnings(image: np.ndarray, quad: np.ndarray | None) -> tuple[str, ..
 
     None when they fail (a bug): the run then computes them itself.
     """
-    from batch_ocr import image_warnings
+    from batch_ocr.vision import image_warnings
 
     try:
         return tuple(image_warnings.detect(image, quad))

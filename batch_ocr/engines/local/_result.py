@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from batch_ocr.cards import CardRead
 from batch_ocr.engines.local._parsed import FRONT_VALIDITY_KEYS, Parsed
 from batch_ocr.errors import FileError
-from batch_ocr.models import CardData, CardInfo
-from batch_ocr.rows import columns_of
-from batch_ocr.stamps import clean_info
+from batch_ocr.provider.models import CardData, CardInfo
+from batch_ocr.run.cards import CardRead
+from batch_ocr.run.present.rows import columns_of
+from batch_ocr.run.present.stamps import clean_info
 
 #: Printed on every front, filled in or blank (the birth row's 年 月 日).
 PRINTED_ON_BLANK = str.maketrans("", "", "年月日")
@@ -30,7 +30,7 @@ class LocalRecognition:
     #: ``image_warnings.detect`` on the decoded picture and the outline found in it.
     warnings: tuple[str, ...] | None = None
     #: One entry per row when the image held several ID card sides that are not one
-    #: front and one back (``batch_ocr.cards``); ``data`` is then the first's.
+    #: front and one back (``batch_ocr.run.cards``); ``data`` is then the first's.
     cards: tuple[CardRead, ...] = ()
 
 

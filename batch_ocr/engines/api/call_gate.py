@@ -1,0 +1,101 @@
+"""What stands before every paid call: the budget, the rate, and a stop after a fatal answer.
+
+Owned by the API engine (the run never sees it). Three rules, checked in this order
+before each attempt, retries included:
+
+1. after a fatal answer (credentials, quota, clock) or an unreachable API, no call
+   starts again: other files' retries would only repeat it;
+2. ``--max-calls``: a call past the budget is refused, its image left for the next run;
+3. ``--qps``: starts are spaced evenly (``meters.RateLimit``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from batch_ocr.engines.api.meters import RateLimit
+from batch_ocr.errors import BatchOcrError, CallBudgetExhausted, FatalRunError, UnreachableError
+
+#: Files that may fail to reach an API that never answered before the run stops.
+UNREACHABLE_FILES_LIMIT = 3
+UNREACHABLE_CODES = frozenset({"connection_error", "timeout"})
+
+
+class UnreachableBreaker:
+    """Trips when the API has never answered and file after file cannot reach it.
+
+    Otherwise a run with the network down would spend every file's retries (minutes
+    each) before saying anything useful (README, "Errors").
+    """
+
+    def __init__(self, limit: int = UNREACHABLE_FILES_LIMIT) -> None:
+        self._limit = limit
+        self._reached = False
+        self._failed_files = 0
+
+    def answered(self) -> None:
+        """The API answered once: it is reachable, whatever happens next."""
+        self._reached = True
+
+    def file_failed(self, error_code: str, message: str) -> UnreachableError | None:
+        """Count a file that ended on ``error_code``; the error to stop with, if tripped."""
+        if self._reached or error_code not in UNREACHABLE_CODES:
+            return None
+        self._failed_files += 1
+        if self._failed_files < self._limit:
+            return None
+        return UnreachableError(
+            f"cannot reach the API ({message}) for {self._failed_files} files in a row and "
+            "it has not answered once; check --endpoint and the network"
+        )
+
+
+class CallGate:
+    """Admits one call at a time through the three rules of the module docstring.
+
+    ``slot`` also bounds the calls out at once (``--concurrency``): the run holds more
+    images than that, and an image waiting for a connection must meet rule 1 when it
+    gets one, not before (a fatal answer to the call ahead of it must stop it).
+    """
+
+    def __init__(self, *, max_calls: int | None = None, rate: RateLimit | None = None,
+                 max_in_flight: int | None = None) -> None:
+        self._max_calls = max_calls
+        self._rate = rate
+        self._calls = 0
+        self._fatal: BatchOcrError | None = None
+        self._in_flight = asyncio.Semaphore(max_in_flight) if max_in_flight else None
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one call: admitted on entry; a fatal error inside stops the gate
+        before the next call can be admitted."""
+        async with self._in_flight or contextlib.nullcontext():
+            await self.admit()
+            try:
+                yield
+            except FatalRunError as exc:
+                self.stop(exc)
+                raise
+
+    @property
+    def calls(self) -> int:
+        return self._calls
+
+    def stop(self, error: BatchOcrError) -> None:
+        """No call starts after this; each later one raises ``error`` again."""
+        if self._fatal is None:
+            self._fatal = error
+
+    async def admit(self) -> None:
+        """Return when a call may start (and count it), or raise why it may not."""
+        if self._fatal is not None:
+            raise self._fatal
+        if self._max_calls is not None and self._calls >= self._max_calls:
+            raise CallBudgetExhausted(f"--max-calls {self._max_calls} reached")
+        self._calls += 1  # counted before the wait, so concurrent callers cannot overshoot
+        if self._rate is not None:
+            await self._rate.acquire()

@@ -1,0 +1,196 @@
+"""The paid API as an engine: it owns the HTTP session, the call gate and the breaker.
+
+Each ``recognise`` is one or more billed calls through ``ApiClient``. Images arrive
+fitted to the API's limits (``image_limits``); portraits are links, fetched with the
+same session and retry policy (``fetch_portrait``).
+
+The provider reads one card side per call: a page with several cards is cut into one
+straightened image per card (``crops``), each its own call, and the answers become rows
+exactly as the offline engine's do (``batch_ocr.run.cards``; README, "Documents"). Each
+card's answer is kept (``AnswerKeeper``, the run's journal) as soon as it arrives and
+recalled by its crop's sha256 (the crops are cut the same way from the same bytes), so
+a card that fails costs a row of its own, and finishing the page pays for it alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+import aiohttp
+
+from batch_ocr.engines.api.call_gate import CallGate, UnreachableBreaker
+from batch_ocr.engines.api.client import ApiClient, Recognition
+from batch_ocr.engines.api.meters import RateLimit
+from batch_ocr.engines.api.transport import make_session
+from batch_ocr.engines.base import (
+    AnswerKeeper,
+    Engine,
+    EngineCounters,
+    EngineResult,
+    NoAnswerKeeper,
+    PaidAnswer,
+    PortraitUnavailable,
+)
+from batch_ocr.engines.registry import EngineOptions
+from batch_ocr.errors import ApiError, BatchOcrError, FatalRunError, FileError
+from batch_ocr.provider.encoding import form_body
+from batch_ocr.provider.models import CardData, CardInfo
+from batch_ocr.run.cards import CardFailure, CardRead, assemble, partly_read
+from batch_ocr.run.present import portraits
+from batch_ocr.settings import Settings
+from batch_ocr.vision import crops
+from batch_ocr.vision.imaging import API_LIMITS, PreparedImage
+
+#: ``EngineResult.data`` of a page whose first card failed (its rows are all in ``cards``).
+_NO_DATA = CardData(result=1, info=CardInfo())
+
+
+def _answer_key(card: crops.CardCrop) -> str:
+    """What a card's kept answer is recalled by: its crop's sha256 (cut the same way
+    from the same bytes, the same card gives the same crop)."""
+    return hashlib.sha256(card.jpeg).hexdigest()
+
+
+class ApiEngine(Engine):
+    """The provider's HTTP API (``API_CONTRACT.md``)."""
+
+    name = "api"
+    billed = True
+    image_limits = API_LIMITS
+    description = "each call may be billed"
+
+    def __init__(self, settings: Settings, options: EngineOptions | None = None) -> None:
+        options = options or EngineOptions()
+        self._settings = settings
+        self._sleep = options.sleep or asyncio.sleep
+        api = settings.api
+        self.gate = CallGate(max_calls=options.max_calls,
+                             rate=RateLimit(api.qps) if api.qps else None,
+                             max_in_flight=settings.concurrency)
+        self.breaker = UnreachableBreaker()
+        self._session: aiohttp.ClientSession | None = None
+        self._client: ApiClient | None = None
+        self._answers: AnswerKeeper = NoAnswerKeeper()
+        self._answers_reused = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, options: EngineOptions) -> ApiEngine:
+        if not options.dry_run:
+            settings.api.require_credentials()
+        return cls(settings, options)
+
+    async def start(self) -> None:
+        crops.prepare()
+        self._session = make_session(self._settings)
+        self._client = ApiClient(self._settings, self._session, sleep=self._sleep,
+                                 call_slot=self.gate.slot)
+
+    def keep_answers_in(self, keeper: AnswerKeeper) -> None:
+        self._answers = keeper
+
+    async def recognise(self, image: PreparedImage) -> EngineResult:
+        cards = (await asyncio.to_thread(crops.card_crops, image.payload, image.preview)
+                 if crops.may_hold_several(image.width, image.height) else [])
+        if not cards:
+            recognition = await self._call(image.mime, image.payload)
+            return EngineResult(recognition.data, recognition.attempts)
+        found: list[CardRead | CardFailure] = []
+        keys = [_answer_key(card) for card in cards]
+        attempts = 0
+        for number, (card, key) in enumerate(zip(cards, keys, strict=True), start=1):
+            # A fatal error, the call budget or a stop leaves the page without rows:
+            # the answers kept so far wait for the next run.
+            try:
+                answer = await self._card_answer(card.jpeg, key)
+            except FileError as exc:
+                found.append(CardFailure(number, exc))
+                continue
+            # A card found by its print alone is an ID side seen (``batch_ocr.run.cards``).
+            found.append(CardRead(answer.data, side_seen=card.by_print))
+            attempts += answer.attempts
+        if any(isinstance(card, CardFailure) for card in found):
+            return EngineResult(found[0].data if isinstance(found[0], CardRead) else _NO_DATA,
+                                attempts, cards=tuple(partly_read(found)))
+        rows = assemble([card for card in found if isinstance(card, CardRead)])
+        return EngineResult(rows[0].data, attempts, rows[0].portrait_bytes,
+                            cards=tuple(rows) if len(rows) > 1 or rows[0].warnings else (),
+                            kept_answers=tuple(keys))  # fmt: skip
+
+    async def _card_answer(self, card: bytes, key: str) -> PaidAnswer:
+        """The answer for one card: kept from an earlier try, else paid for and kept
+        before the next card's call (README, "Documents")."""
+        kept = await self._answers.recall(key)
+        if kept is not None:
+            self._answers_reused += 1
+            return kept
+        recognition = await self._call(crops.CROP_MIME, card)
+        answer = PaidAnswer(recognition.data, recognition.attempts)
+        await self._answers.keep(key, answer)
+        return answer
+
+    async def calls_for(self, image: PreparedImage) -> int:
+        if not crops.may_hold_several(image.width, image.height):
+            return 1
+        if not await self._answers.holds_any():
+            # Counting the cards is cheaper than cutting them out (no full decode).
+            return await asyncio.to_thread(crops.calls_for, image.payload, image.preview)
+        cards = await asyncio.to_thread(crops.card_crops, image.payload, image.preview)
+        if not cards:
+            return 1
+        due = 0
+        for card in cards:
+            if await self._answers.recall(_answer_key(card)) is None:
+                due += 1
+        return due
+
+    async def _call(self, mime: str, payload: bytes) -> Recognition:
+        """One image through the call gate, the client's retries and the breaker."""
+        if self._client is None:
+            raise RuntimeError("start() the engine first")
+        try:
+            recognition = await self._client.recognise(form_body(mime, payload))
+        except FatalRunError as exc:
+            self.gate.stop(exc)
+            raise
+        except ApiError as exc:
+            tripped = self.breaker.file_failed(exc.error_code, exc.message)
+            if tripped is not None:
+                self.gate.stop(tripped)
+            raise
+        self.breaker.answered()
+        return recognition
+
+    def images_in_flight(self) -> int:
+        """Twice as many images as requests: while ``--concurrency`` requests are out
+        (the HTTP pool allows no more), as many more are written, read and checked, so
+        that a request slot freed finds its next image ready. With a quarter more, one
+        freed slot in six found none in tests/benchmarks (throughput, C=64) when the
+        writer thread was busy; with as many more, none but the last round's. Each
+        image waiting holds its prepared payload (1 MB at most)."""
+        concurrency = self._settings.concurrency
+        return 2 * concurrency
+
+    def halt(self, reason: BatchOcrError) -> None:
+        self.gate.stop(reason)
+
+    def counters(self) -> EngineCounters:
+        if self._client is None:
+            return EngineCounters()
+        return EngineCounters(calls=self._client.calls, retries=self._client.retries,
+                              answers_reused=self._answers_reused)
+
+    async def fetch_portrait(self, url: str) -> bytes:
+        if self._session is None:
+            raise PortraitUnavailable("the engine is not started")
+        try:
+            return await portraits.download(self._session, url,
+                                            max_attempts=self._settings.api.max_attempts,
+                                            sleep=self._sleep)
+        except portraits.PortraitError as exc:
+            raise PortraitUnavailable(str(exc)) from None
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

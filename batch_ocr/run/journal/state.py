@@ -1,0 +1,427 @@
+"""The state journal: what each file became, committed as soon as it is known.
+
+SQLite in WAL mode, one row per page of a file, keyed by the path's bytes and the page
+number (0 for a file that is one image; 1, 2, ... for the pages of a PDF or a multi-page
+TIFF). Each row holds the size and mtime of the file version it came from and how many
+rows that version has, so a file counts as done when all its rows are there with its
+current size and mtime (a no-op rerun stats files but never reads them). A page's
+identity is its own content: a file that changed (a PDF that grew by a page) is split
+again, and content already paid for is found by sha256, whatever its file or page, so
+only new pages are sent. An entry holds the page's rows: one, or one per card when the
+image held several cards that are not one front and one back (README, "Documents").
+Every row of the output can be rebuilt from here, which is how a run killed mid-write
+is repaired: the output is rewritten from the journal at the start and end of a run.
+
+An engine that pays several calls for one page (the API, a call per card) keeps each
+answer here as it arrives (``paid_answers``, by engine and the engine's key), so a page
+that fails part-way or a run killed between two calls never pays for a card twice; a
+page's answers go in the transaction that journals its rows for good.
+
+The journal stores recognised fields in clear text (it must rebuild unmasked rows);
+it is created with mode 0600, like the outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+from batch_ocr.errors import RunLockedError
+from batch_ocr.private_files import tighten, touch_private
+from batch_ocr.run.present.rows import Row
+from batch_ocr.statuses import FINAL_STATUSES, is_clean
+
+#: Schema migrations, applied in order; ``PRAGMA user_version`` holds how many ran.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE files (
+        path BLOB PRIMARY KEY,
+        rel TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        status TEXT NOT NULL,
+        retryable INTEGER NOT NULL,
+        row_json TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX files_by_sha256 ON files (sha256);
+    """,
+    # Pages (README, "Documents"): one row per (path, page); rows of earlier versions are
+    # whole files, page 0 of a one-row version.
+    """
+    CREATE TABLE files_by_page (
+        path BLOB NOT NULL,
+        page INTEGER NOT NULL,
+        page_count INTEGER NOT NULL,
+        rel TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        status TEXT NOT NULL,
+        retryable INTEGER NOT NULL,
+        row_json TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (path, page)
+    );
+    INSERT INTO files_by_page
+        SELECT path, 0, 1, rel, size, mtime_ns, sha256, status, retryable, row_json,
+               updated_at
+        FROM files;
+    DROP TABLE files;
+    ALTER TABLE files_by_page RENAME TO files;
+    CREATE INDEX files_by_sha256 ON files (sha256);
+    """,
+    # Answers paid for a part of a page (a card) before the page's rows exist (README,
+    # "Documents"). Earlier versions ignore the table; their journals gain it empty.
+    """
+    CREATE TABLE paid_answers (
+        engine TEXT NOT NULL,
+        key TEXT NOT NULL,
+        answer_json TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (engine, key)
+    );
+    """,
+)
+
+_ROW_FIELDS = frozenset(f.name for f in fields(Row))
+
+
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    """What identifies a file's version without reading it."""
+
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStamp:
+        """The stamp of ``path``, whatever state the path is in.
+
+        A path that cannot be followed (a dangling link, a link loop) is stamped by the
+        link itself, and one deleted since the walk gets ``MISSING_STAMP``: their rows
+        ("file_vanished", "unreadable") must be journaled like any other, or the rewrite
+        from the journal at the end of the run drops them from the output.
+        """
+        try:
+            stat = path.stat()
+        except OSError:
+            try:
+                stat = path.lstat()
+            except OSError:
+                return MISSING_STAMP
+        return cls(stat.st_size, stat.st_mtime_ns)
+
+
+#: The stamp of a path that does not exist (it never equals a real file's stamp).
+MISSING_STAMP = FileStamp(size=-1, mtime_ns=-1)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """The last recorded outcome of one page of a file (page 0: the file is one image)."""
+
+    status: str
+    retryable: bool
+    sha256: str
+    page: int = 0
+
+
+def page_key(page: int | None) -> int:
+    """The journal's page number: the row's ``page``, 0 for a file that is one image."""
+    return page or 0
+
+
+def default_state_path(output: Path) -> Path:
+    """Next to the output: ``results.csv`` -> ``results.csv.state.sqlite``."""
+    return output.with_name(output.name + ".state.sqlite")
+
+
+def rows_from_json(text: str) -> list[Row]:
+    """The rows of one entry: a JSON object for one row, an array for several cards."""
+    stored: dict[str, Any] | list[dict[str, Any]] = json.loads(text)
+    if isinstance(stored, list):
+        return [Row(**{k: v for k, v in values.items() if k in _ROW_FIELDS})
+                for values in stored]  # fmt: skip
+    return [row_from_json(text)]
+
+
+def rows_to_json(rows: Sequence[Row]) -> str:
+    """One row as an object (what every earlier version wrote), several as an array."""
+    records = [row.to_dict() for row in rows]
+    return json.dumps(records[0] if len(records) == 1 else records, ensure_ascii=False)
+
+
+def row_from_json(text: str) -> Row:
+    """Rebuild a ``Row`` from its stored JSON (unknown keys from newer versions dropped)."""
+    values: dict[str, Any] = json.loads(text)
+    return Row(**{k: v for k, v in values.items() if k in _ROW_FIELDS})
+
+
+def _make_private(path: Path) -> None:
+    """Create the journal 0600 before SQLite creates it 0644, and tighten what exists.
+
+    An existing journal is made 0600 too, with its WAL and shared-memory companions
+    (SQLite gives those the database's mode): a journal left 0644 by an older version,
+    a backup restore or a ``touch`` kept every recognised name readable by all.
+    """
+    touch_private(path)
+    for suffix in ("-wal", "-shm"):
+        tighten(path.with_name(path.name + suffix))
+
+
+def _take_run_lock(lock_path: Path, state_path: Path) -> filelock.BaseFileLock:
+    """The run lock on ``lock_path``, or ``RunLockedError`` when another run holds it.
+
+    filelock uses ``flock`` on POSIX and ``msvcrt.locking`` on Windows: both die with
+    their process, so a ``kill -9`` leaves no stale lock behind (README, "Runs that
+    resume"). The lock file holds nothing, but it is made 0600 like every file we make.
+    """
+    # Not thread-local: the lock belongs to the run, whichever thread ends it.
+    lock = filelock.FileLock(lock_path, timeout=0, mode=0o600, thread_local=False)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise RunLockedError(
+            f"another batch-ocr run is using {state_path}; try again when it has finished"
+        ) from None
+    return lock
+
+
+class Journal:
+    """The state of one output. Use as a context manager: it holds the run lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock: filelock.BaseFileLock | None = None
+        self._db: sqlite3.Connection | None = None
+        #: Pages recorded since this journal was opened.
+        self.recorded = 0
+
+    def __enter__(self) -> Journal:
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        """Take the lock (or raise ``RunLockedError``), then open and migrate.
+
+        Raises ``OSError`` when the journal's folder or lock cannot be made.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _take_run_lock(self.path.with_name(self.path.name + ".lock"), self.path)
+        try:
+            _make_private(self.path)
+            # One thread at a time, but not always the opening one: a run journals from
+            # its writer thread (``pipeline``) and rebuilds the output from the main thread.
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db = db
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=5000")
+            self._migrate()
+        except sqlite3.Error as exc:
+            self.close()  # a journal we cannot open must not keep the lock
+            raise OSError(errno.EIO, f"cannot open the state journal {self.path}: {exc}") from exc
+        except BaseException:
+            self.close()
+            raise
+
+    def _migrate(self) -> None:
+        db = self._conn
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("journal is not open")
+        return self._db
+
+    def close(self) -> None:
+        """Close the database and release the lock."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    # -- queries ------------------------------------------------------------------
+
+    def entries_if_unchanged(self, path: Path, stamp: FileStamp) -> list[JournalEntry] | None:
+        """Every page's recorded outcome, if ``path`` has not changed since and none is missing.
+
+        None when the file is new, changed (size or mtime) or was left half done.
+        """
+        found = self._conn.execute(
+            "SELECT size, mtime_ns, page_count, status, retryable, sha256, page FROM files "
+            "WHERE path = ?",
+            (os.fsencode(path.absolute()),),
+        ).fetchall()
+        if not found or len(found) != found[0][2]:
+            return None
+        if any((size, mtime_ns) != (stamp.size, stamp.mtime_ns)
+               for size, mtime_ns, *_ in found):
+            return None
+        return [JournalEntry(status=status, retryable=bool(retryable), sha256=sha256, page=page)
+                for _, _, _, status, retryable, sha256, page in found]
+
+    def final_row_for_content(self, sha256: str) -> Row | None:
+        """The first final row paid for this content (its only one unless the image held
+        several cards), if any."""
+        rows = self.final_rows_for_content(sha256)
+        return rows[0] if rows else None
+
+    def final_rows_for_content(self, sha256: str) -> list[Row] | None:
+        """The final (not retryable) rows already paid for this content, if any."""
+        found = self._conn.execute(
+            "SELECT row_json FROM files WHERE sha256 = ? AND retryable = 0 AND status IN "
+            f"({','.join('?' * len(FINAL_STATUSES))}) LIMIT 1",
+            (sha256, *FINAL_STATUSES),
+        ).fetchone()
+        return rows_from_json(found[0]) if found else None
+
+    def page_count(self) -> int:
+        """How many pages (files that are one image count as one) are recorded."""
+        return int(self._conn.execute("SELECT COUNT(*) FROM files").fetchone()[0])
+
+    def is_empty(self) -> bool:
+        """True when no file was ever recorded (a first run)."""
+        return self._conn.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
+
+    def count_by_status(self) -> dict[str, int]:
+        """How many recorded rows have each status: what the output holds (a page of
+        several cards holds a row per card, each of its own status)."""
+        counts = Counter(dict(self._conn.execute(
+            "SELECT status, COUNT(*) FROM files WHERE row_json NOT LIKE '[%' GROUP BY status")))
+        for (text,) in self._conn.execute("SELECT row_json FROM files WHERE row_json LIKE '[%'"):
+            counts.update(row.status for row in rows_from_json(text))
+        return dict(counts)
+
+    def rows(self) -> Iterator[Row]:
+        """Every recorded row, ordered by file name and page (a page's cards in order)."""
+        for (text,) in self._conn.execute(
+                "SELECT row_json FROM files ORDER BY rel, path, page"):
+            yield from rows_from_json(text)
+
+    def paid_answer(self, engine: str, key: str) -> tuple[str, int] | None:
+        """The kept answer (its JSON and the calls it took) of ``engine`` under ``key``."""
+        found = self._conn.execute(
+            "SELECT answer_json, attempts FROM paid_answers WHERE engine = ? AND key = ?",
+            (engine, key)).fetchone()
+        return (found[0], found[1]) if found else None
+
+    def holds_paid_answers(self, engine: str) -> bool:
+        """Whether ``engine`` has any answer kept."""
+        return self._conn.execute("SELECT 1 FROM paid_answers WHERE engine = ? LIMIT 1",
+                                  (engine,)).fetchone() is not None
+
+    # -- updates -------------------------------------------------------------------
+
+    def keep_paid_answer(self, engine: str, key: str, answer_json: str, attempts: int) -> None:
+        """Commit one answer paid for before its page's rows exist (see the docstring).
+
+        Raises ``OSError`` when the journal cannot be written, as ``record`` does.
+        """
+        with _transaction(self._conn, self.path):
+            self._conn.execute("INSERT OR REPLACE INTO paid_answers VALUES (?, ?, ?, ?, ?)",
+                               (engine, key, answer_json, attempts, time.time()))
+
+    def record(self, path: Path, stamp: FileStamp, rows: Row | Sequence[Row], *,
+               retryable: bool, page_count: int = 1,
+               answers_done: Sequence[str] = ()) -> None:
+        """Commit ``rows`` as the outcome of their page of ``path`` (replacing older ones).
+
+        ``rows`` is one row, or one per card when the page held several cards (they
+        share the page).
+
+        ``page_count`` is how many rows this version of the file has; rows of pages it no
+        longer has (a shorter file, a whole-file refusal) are dropped in the same
+        transaction, so the output never shows a page that is gone.
+
+        ``answers_done`` are keys of answers kept for this page (``keep_paid_answer``,
+        by the rows' engine) that the rows now hold for good: they go in the same
+        transaction, so a kill between the two never loses one.
+
+        The entry's status is its first row's, unless a row is not clean (a card that
+        failed on a page whose other cards were read): then that row's, so the page is
+        done again by the runs that redo that status (README, "Resume").
+
+        Raises ``OSError`` when the journal cannot be written (disk full, I/O error): the
+        pipeline turns that into a clean stop (``output_error``, exit 3). A
+        ``sqlite3.Error`` escaping instead killed the workers and left the walk blocked on
+        its full queue for good: a hang (issue 6).
+        """
+        rows = [rows] if isinstance(rows, Row) else list(rows)
+        row = rows[0]
+        status = next((r.status for r in rows if not is_clean(r.status)), row.status)
+        encoded = os.fsencode(path.absolute())
+        page = page_key(row.page)
+        with _transaction(self._conn, self.path):
+            _drop_other_versions_pages(self._conn, encoded, page, page_count)
+            self._conn.executemany("DELETE FROM paid_answers WHERE engine = ? AND key = ?",
+                                   [(row.engine, key) for key in answers_done])
+            self._conn.execute(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    encoded,
+                    page,
+                    page_count,
+                    row.file,
+                    stamp.size,
+                    stamp.mtime_ns,
+                    row.sha256,
+                    status,
+                    int(retryable),
+                    rows_to_json(rows),
+                    time.time(),
+                ),
+            )
+        self.recorded += 1
+
+
+def _drop_other_versions_pages(db: sqlite3.Connection, encoded: bytes, page: int,
+                               page_count: int) -> None:
+    """Delete rows of ``encoded`` that the version with ``page_count`` rows cannot have."""
+    if page == 0:
+        db.execute("DELETE FROM files WHERE path = ? AND page != 0", (encoded,))
+    else:
+        db.execute("DELETE FROM files WHERE path = ? AND (page = 0 OR page > ?)",
+                   (encoded, page_count))
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection, path: Path) -> Iterator[None]:
+    """One transaction; SQLite failures become ``OSError`` (see ``Journal.record``)."""
+    try:
+        db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    except sqlite3.Error as exc:
+        with contextlib.suppress(sqlite3.Error):
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+        full = isinstance(exc, sqlite3.OperationalError) and "full" in str(exc)
+        raise OSError(errno.ENOSPC if full else errno.EIO,
+                      f"cannot write the state journal {path}: {exc}") from exc

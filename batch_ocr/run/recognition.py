@@ -1,0 +1,130 @@
+"""One image (a file or a page) to its rows: reuse, dry-run count, once per content,
+the engine, then a row per card with its warnings and portrait.
+
+``ImageRows`` is the part of a run that meets the engine; ``pipeline.BatchRun`` hands it
+each loaded image and writes what comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from batch_ocr import statuses
+from batch_ocr.engines.base import CardRead, Engine, EngineResult
+from batch_ocr.errors import FileError
+from batch_ocr.run import jobs
+from batch_ocr.run.cards import CardFailure
+from batch_ocr.run.dedup import ContentDedup
+from batch_ocr.run.journal.resume import ResumePolicy, reusable_rows
+from batch_ocr.run.present import portraits
+from batch_ocr.run.present.rows import Row, row_from_card
+from batch_ocr.run.summary import RunCounters
+from batch_ocr.vision import image_warnings
+from batch_ocr.vision.imaging import PreparedImage
+
+#: The final rows a journal holds for a content (None without a journal).
+FinalRows = Callable[[str], Awaitable[list[Row] | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageOutcome:
+    """The rows of one image, and the answers its engine kept for it that they hold."""
+
+    rows: list[Row]
+    #: ``EngineResult.kept_answers``: journaled away with the rows once they are final.
+    kept_answers: tuple[str, ...] = ()
+
+
+class ImageRows:
+    """Rows for loaded images, recognising each distinct content once per run."""
+
+    def __init__(self, engine: Engine, *, policy: ResumePolicy, counters: RunCounters,
+                 final_rows: FinalRows, dry_run: bool,
+                 portraits_dir: Path | None = None) -> None:
+        self.engine = engine
+        self.policy = policy
+        self.counters = counters
+        self.final_rows = final_rows
+        self.dry_run = dry_run
+        self.portraits_dir = portraits_dir
+        self.dedup: ContentDedup[ImageOutcome] = ContentDedup()
+        self._dry_run_shas: set[str] = set()
+
+    async def rows_for(self, loaded: jobs.FileJob) -> ImageOutcome:
+        """The rows of one image (one per card found), or none when nothing is due."""
+        earlier = reusable_rows(await self.final_rows(loaded.sha256), self.policy)
+        if earlier is not None:
+            self.counters.reused += 1
+            return ImageOutcome(await self._copy(earlier, loaded))
+        if self.dry_run:
+            if loaded.sha256 not in self._dry_run_shas:
+                self._dry_run_shas.add(loaded.sha256)
+                # One per card still due on a page, for an engine that reads a card per
+                # call. (Awaited first: ``+= await`` would read the count before the wait.)
+                calls = await self.engine.calls_for(loaded.image)
+                self.counters.would_call += calls
+            return ImageOutcome([])
+        outcome, is_copy = await self.dedup.once(loaded.sha256, lambda: self._recognise(loaded))
+        if is_copy:
+            self.counters.reused += 1
+            return ImageOutcome(await self._copy(outcome.rows, loaded))
+        return outcome
+
+    async def _recognise(self, job: jobs.FileJob) -> ImageOutcome:
+        try:
+            result = await self.engine.recognise(job.image)
+        except FileError as exc:
+            return ImageOutcome([jobs.error_row(job, exc, self.engine.name)])
+        # One row per card when the image held several (README, "Documents").
+        reads = result.cards or (
+            CardRead(result.data, result.portrait_bytes, confidence=result.confidence),)
+        rows = []
+        # One picture, one set of warnings: a page of four cards is measured once.
+        page_warnings: list[str] | None = None
+        for read in reads:
+            if isinstance(read, CardFailure):
+                # A card whose call failed on a page whose other cards were read.
+                rows.append(dataclasses.replace(
+                    jobs.error_row(job, read.error, self.engine.name), card=read.card))
+                continue
+            row = row_from_card(job.file, read.data, attempts=result.attempts,
+                                sha256=job.sha256, fitted=job.image.fitted,
+                                engine=self.engine.name, confidence=read.confidence,
+                                card=read.card, page=job.page)
+            if row.status in statuses.WARNED_STATUSES:
+                if page_warnings is None:
+                    page_warnings = await _warnings(result, job.image)
+                # The picture's, then a side seen on the page and not read (this card's).
+                warnings = [*page_warnings, *read.warnings]
+                if warnings:
+                    row = dataclasses.replace(row, warnings=warnings)
+            if self.portraits_dir is not None:
+                row = await portraits.save_for_row(row, self.portraits_dir,
+                                                   read.portrait_bytes, self.engine)
+            rows.append(row)
+        return ImageOutcome(rows, result.kept_answers)
+
+    async def _copy(self, rows: list[Row], job: jobs.FileJob) -> list[Row]:
+        """The rows of an image whose content was already recognised (no call made)."""
+        copies = []
+        for row in rows:
+            copy = dataclasses.replace(row, file=job.file, page=job.page, attempts=0,
+                                       portrait_file="", portrait_error="")
+            if self.portraits_dir is not None:
+                copy = await portraits.copy_for_row(row, copy, self.portraits_dir)
+            copies.append(copy)
+        return copies
+
+
+async def _warnings(result: EngineResult, image: PreparedImage) -> list[str]:
+    """The image warnings of a recognised picture: the engine's, else computed here.
+
+    Off the event loop: decoding and measuring take tens of milliseconds of CPU.
+    """
+    if result.warnings is not None:
+        return list(result.warnings)
+    return await asyncio.to_thread(image_warnings.warnings_for_bytes, image.payload)

@@ -1,0 +1,110 @@
+"""Where a run's rows are recorded: the journal first, the output second, on one writer
+thread, in order.
+
+Journal and output stay off the event loop (they were a fifth of its time per image in
+tests/benchmarks) and in the order the run hands them over, so a look-up made after a
+write sees it. ``pipeline.BatchRun`` asks here what earlier runs recorded and hands
+each page's rows over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from batch_ocr import statuses
+from batch_ocr.engines.base import Engine
+from batch_ocr.errors import OutputError
+from batch_ocr.run.dedup import SeenContents
+from batch_ocr.run.journal.resume import answers_done
+from batch_ocr.run.journal.state import FileStamp, Journal, JournalEntry
+from batch_ocr.run.present.rows import Row
+from batch_ocr.run.recognition import ImageOutcome
+
+T = TypeVar("T")
+RowSink = Callable[[Row], None]
+
+
+class RunRecorder:
+    """The journal (when there is one) and the output sink of one run."""
+
+    def __init__(self, journal: Journal | None, sink: RowSink, engine: Engine, *,
+                 force: bool, dry_run: bool) -> None:
+        self.journal = journal
+        self.sink = sink
+        self.engine = engine
+        self.force = force
+        self.dry_run = dry_run
+        #: Whether the journal held any file when the run started (``start``).
+        self.journal_had_files = False
+        #: Contents journaled by this run (added on the writer thread as it records).
+        self._journaled = SeenContents()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-ocr-writer")
+
+    def start(self) -> None:
+        """Note what the journal holds as the run starts."""
+        self.journal_had_files = self.journal is not None and not self.journal.is_empty()
+
+    def shutdown(self) -> None:
+        """Wait for the write in progress (at most one) and stop the writer thread."""
+        self._writer.shutdown(wait=True)
+
+    async def in_writer(self, call: Callable[[], T]) -> T:
+        """Run ``call`` on the writer thread, after everything handed over before it."""
+        return await asyncio.get_running_loop().run_in_executor(self._writer, call)
+
+    async def entries_if_unchanged(self, path: Path,
+                                   stamp: FileStamp) -> list[JournalEntry] | None:
+        """What earlier runs recorded of an unchanged file; None when there is nothing
+        to look up (no journal, a first run, ``--force``) or it changed."""
+        journal = self.journal
+        if journal is None or not self.journal_had_files or self.force:
+            return None
+        return await self.in_writer(lambda: journal.entries_if_unchanged(path, stamp))
+
+    async def final_rows(self, sha256: str) -> list[Row] | None:
+        """The final rows already paid for this content, if any."""
+        journal = self.journal
+        if journal is None or self.force:
+            return None
+        if not self.journal_had_files and sha256 not in self._journaled:
+            # The journal was empty at the start and this run has not recorded this
+            # content: nothing to look up. (Its first copy, recorded meanwhile, is
+            # still remembered by ``dedup`` until its write is done.)
+            return None
+        return await self.in_writer(lambda: journal.final_rows_for_content(sha256))
+
+    async def write(self, outcome: ImageOutcome, path: Path, stamp: FileStamp,
+                    page_count: int) -> None:
+        """Record one page's rows; raises when they cannot be written."""
+        await self.in_writer(lambda: self._write(outcome, path, stamp, page_count))
+
+    def _write(self, outcome: ImageOutcome, path: Path, stamp: FileStamp,
+               page_count: int) -> None:
+        """Journal first, output second: a kill between the two is repaired from the
+        journal at the next start (README, "Resume"). A page that held several cards
+        has a row per card, journaled together, with the answers kept for its cards let
+        go in the same transaction once no later run can need them."""
+        rows = outcome.rows
+        try:
+            if self.journal is not None and not self.dry_run:
+                retryable = any(statuses.retry_next_run(r.status, r.error_code) for r in rows)
+                self.journal.record(path, stamp, rows, retryable=retryable,
+                                    page_count=page_count,
+                                    answers_done=answers_done(outcome.kept_answers, rows))
+                for sha256 in {row.sha256 for row in rows if row.sha256}:
+                    self._journaled.add(sha256)
+            for row in rows:
+                self.sink(row)
+        except Exception as exc:
+            # Halt the engine from here, before the event loop hears of it: a call it
+            # admitted meanwhile would be paid for and then not written (README, "What
+            # batch-ocr survives": a full disk). The loop still fails the run as usual.
+            self.engine.halt(OutputError(f"cannot write the output or state: {exc}"))
+            raise
+
+
+__all__ = ["RowSink", "RunRecorder"]

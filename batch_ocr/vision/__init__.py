@@ -1,0 +1,14 @@
+"""Vision: where the cards are in a picture, and what the picture says about them.
+
+One home for card finding and geometry, used by both engines, the image warnings and the
+review page::
+
+    imaging         decode and pre-flight: what can be refused or fixed before paying
+    layout          every card on a page: where each lies, cut out and straightened
+    photo           one card in a photo: its outline, straightened; the portrait
+    text_cards      cards found by their print where no outline shows (a pale back)
+    crops           a page cut into its cards for an engine that reads one per call
+    image_warnings  copy, reshoot, blur, glare, border: what an office must know
+
+Nothing heavy is imported here: OpenCV and numpy load only where a card is looked for.
+"""

@@ -1,0 +1,274 @@
+"""Image warnings: what a KYC back office must know about a picture beyond its text.
+
+Cloud ID-card APIs return these beside the fields (Tencent Cloud's IDCardOCR
+``WarnInfos``, Baidu's ``risk_type``/``image_status``, Aliyun's isCopy/isReshoot); the
+paid API batch-ocr drives returns none, so they are computed here, locally, from the
+pixels, for every engine. Classic image statistics (OpenCV, numpy: the ``local``
+extra), no model, some 25-30 ms of CPU per image (README, "Image warnings", has the
+measured hit and false-positive rates). Tencent's code for the same thing in brackets:
+
+- ``copy`` (-9102): the card has almost no colour: the 90th percentile of each pixel's
+  a*b* distance from the card's typical colour (a red stamp on a grey copy, or a colour
+  cast of the light, stays under it).
+- ``reshoot`` (-9103, experimental): a photo of a screen: one sharp periodic peak (moiré)
+  holds much of the colour channels' energy, in most patches of the card.
+- ``blur`` (quality): edges are spread out: the share of edge contrast a further blur
+  still removes (Crete et al. 2007), on the card warped to a fixed width.
+- ``glare`` (-9107): a saturated white blob, much brighter than the card around it.
+- ``border_incomplete`` (-9101): the card's outline meets the picture's edge; without an
+  outline, the card's light shape runs off the picture, or fills a picture that is not
+  a card's proportions.
+- ``occluded`` (-9105): a large solid shape of another colour inside the card that is
+  neither the portrait nor the emblem.
+
+``detect`` is a pure function of decoded pixels and, when the caller found it, the
+card's outline. ``warnings_for_bytes`` decodes, looks for the card and calls it; it
+returns no warning without the ``local`` extra (README, "Image warnings").
+
+One module per concern; this one decides and holds the entry points::
+
+    _card.py      where the card is: its outline warped flat, its largest light shape
+    _colour.py    copy and reshoot (colour spread, screen moiré)
+    _quality.py   blur and glare
+    _border.py    border_incomplete and occluded
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from batch_ocr.vision.image_warnings._border import (
+    BORDER_MARGIN,
+    CUT_CARD_MIN_ASPECT,
+    OCCLUDER_MAX_EDGE_SHARE,
+    OCCLUDER_MIN_COLOUR_DISTANCE,
+    border_incomplete,
+    occluder_area,
+)
+from batch_ocr.vision.image_warnings._card import (
+    CARD_ASPECT,
+    CARD_HEIGHT_PX,
+    CARD_WIDTH_PX,
+    LIGHT_MIN_SHARE,
+    LIGHT_SEARCH_LONG_SIDE_PX,
+    WHOLE_CARD_ASPECT_TOLERANCE,
+    LightBlob,
+    _central,
+    _inset,
+    card_view,
+    light_blob,
+    looks_like_whole_card,
+)
+from batch_ocr.vision.image_warnings._colour import (
+    MOIRE_CHANNELS,
+    MOIRE_MIN_AMPLITUDE,
+    chroma_p90,
+    moire_peak,
+)
+from batch_ocr.vision.image_warnings._quality import blur_score, glare_area
+from batch_ocr.vision.imaging import opaque_rgb
+
+if TYPE_CHECKING:
+    import numpy as np
+
+logger = logging.getLogger(__name__)
+
+#: Every warning, in the order rows list them.
+WARNINGS: tuple[str, ...] = (
+    "copy",
+    "reshoot",
+    "blur",
+    "glare",
+    "border_incomplete",
+    "occluded",
+)
+
+#: Pictures are decoded to at most this long side (JPEG DCT scaling makes it cheap).
+DECODE_LONG_SIDE_PX = 1200
+
+# Thresholds, tuned on the generated sets of tests/warning_cases.py and checked for
+# false positives on clean colour cards (README, "Image warnings", has the rates).
+COPY_MAX_CHROMA = 2.5
+RESHOOT_MIN_PEAK = 40.0
+BLUR_MIN_SCORE = 0.40
+GLARE_MIN_AREA = 0.01
+OCCLUDED_MIN_AREA = 0.015
+
+
+@dataclass(frozen=True, slots=True)
+class Measurements:
+    """The statistics each warning is decided on (the harness reports them)."""
+
+    chroma_p90: float
+    moire_peak: float
+    blur_score: float
+    glare_area: float
+    border_incomplete: bool
+    occluder_area: float
+
+
+def available() -> bool:
+    """Whether OpenCV and numpy (the ``local`` extra) can be imported."""
+    try:
+        import cv2  # noqa: F401
+        import numpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def measure(image: np.ndarray, quad: np.ndarray | None = None) -> Measurements:
+    """Every statistic for ``image`` (BGR), with the card's corners when known.
+
+    Without corners, the picture is the card when it is all light and has a card's
+    proportions (a tight scan); otherwise the card-level measures (glare, occlusion)
+    are not taken, and the others look at the largest light shape, else the middle.
+    """
+    import numpy as np
+
+    light = light_blob(image)
+    whole_card = looks_like_whole_card(image.shape) and light.fills_picture
+    if quad is not None and _is_frame(quad, image.shape) and not light.fills_picture:
+        # An outline as large as the picture around a card that does not fill it is
+        # the picture's own frame (a busy background), not the card: measuring it
+        # would call the background an object over the card or the card cut off.
+        quad = None
+    card = card_view(image, quad) if quad is not None or whole_card else None
+    if quad is not None:
+        points = np.asarray(quad, dtype=np.float32).reshape(4, 2)
+        x0, y0 = (max(0, int(v)) for v in points.min(axis=0))
+        x1, y1 = (max(0, int(v)) for v in points.max(axis=0))
+        box: tuple[int, int, int, int] | None = (x0, y0, x1, y1)
+    else:
+        box = light.box(image.shape)
+    # The moiré patch is taken at the picture's own resolution: the card warped
+    # smaller would alias the bands away.
+    native = image[box[1] : box[3], box[0] : box[2]] if box is not None else _central(image)
+    region = card if card is not None else native
+    return Measurements(
+        chroma_p90=chroma_p90(_inset(region)),
+        moire_peak=moire_peak(native),
+        blur_score=blur_score(region),
+        glare_area=glare_area(card) if card is not None else 0.0,
+        border_incomplete=border_incomplete(image, quad, light),
+        occluder_area=occluder_area(card) if card is not None else 0.0,
+    )
+
+
+#: An outline covering this much of the picture may be the picture's own frame.
+FRAME_MIN_SHARE = 0.9
+
+
+def _is_frame(quad: np.ndarray, shape: tuple[int, ...]) -> bool:
+    import cv2
+    import numpy as np
+
+    area = float(cv2.contourArea(np.asarray(quad, dtype=np.float32).reshape(4, 2)))
+    return area >= FRAME_MIN_SHARE * shape[0] * shape[1]
+
+
+def decide(measurements: Measurements) -> list[str]:
+    """The warnings the statistics call for, in ``WARNINGS`` order."""
+    raised = {
+        "copy": measurements.chroma_p90 < COPY_MAX_CHROMA,
+        "reshoot": measurements.moire_peak >= RESHOOT_MIN_PEAK,
+        "blur": measurements.blur_score >= BLUR_MIN_SCORE,
+        "glare": measurements.glare_area >= GLARE_MIN_AREA,
+        "border_incomplete": measurements.border_incomplete,
+        "occluded": measurements.occluder_area >= OCCLUDED_MIN_AREA,
+    }
+    return [name for name in WARNINGS if raised[name]]
+
+
+def detect(image: np.ndarray, quad: np.ndarray | None = None) -> list[str]:
+    """The warnings for a decoded picture (BGR), with the card's corners when known."""
+    return decide(measure(image, quad))
+
+
+def decode_for_warnings(image_bytes: bytes) -> np.ndarray:
+    """BGR pixels, upright per EXIF, at most ``DECODE_LONG_SIDE_PX`` on the long side.
+
+    JPEGs are decoded at a reduced scale straight from the DCT (Pillow's ``draft``), so
+    a 12-megapixel photo costs a fraction of a full decode. Raises ``ValueError`` for
+    bytes that are not an image.
+    """
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(io.BytesIO(image_bytes)) as opened:
+            opened.draft("RGB", (DECODE_LONG_SIDE_PX, DECODE_LONG_SIDE_PX))
+            image = ImageOps.exif_transpose(opened)
+            image.thumbnail((DECODE_LONG_SIDE_PX, DECODE_LONG_SIDE_PX))
+            rgb = np.asarray(opaque_rgb(image))
+    except Exception as exc:  # Pillow raises many types for bad data
+        raise ValueError(f"cannot decode image: {exc}") from exc
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def warnings_for_bytes(image_bytes: bytes) -> list[str]:
+    """The warnings for an encoded picture; none without the ``local`` extra.
+
+    Finds the card with the offline engine's outline search, then calls ``detect``.
+    Synchronous and CPU-bound: call it from a worker thread. A picture that cannot be
+    analysed gets no warning (it has its row already; a warning is advice, never a
+    reason to fail one).
+    """
+    if not available():
+        return []
+    try:
+        from batch_ocr.vision.photo import find_card
+
+        image = decode_for_warnings(image_bytes)
+        return detect(image, find_card(image))
+    except Exception as exc:  # noqa: BLE001 - advice must never cost a row
+        logger.debug("image warnings skipped: %s: %s", type(exc).__name__, exc)
+        return []
+
+
+__all__ = [
+    "BLUR_MIN_SCORE",
+    "BORDER_MARGIN",
+    "CARD_ASPECT",
+    "CARD_HEIGHT_PX",
+    "CARD_WIDTH_PX",
+    "COPY_MAX_CHROMA",
+    "CUT_CARD_MIN_ASPECT",
+    "DECODE_LONG_SIDE_PX",
+    "FRAME_MIN_SHARE",
+    "GLARE_MIN_AREA",
+    "LIGHT_MIN_SHARE",
+    "LIGHT_SEARCH_LONG_SIDE_PX",
+    "MOIRE_CHANNELS",
+    "MOIRE_MIN_AMPLITUDE",
+    "OCCLUDED_MIN_AREA",
+    "OCCLUDER_MAX_EDGE_SHARE",
+    "OCCLUDER_MIN_COLOUR_DISTANCE",
+    "RESHOOT_MIN_PEAK",
+    "WARNINGS",
+    "WHOLE_CARD_ASPECT_TOLERANCE",
+    "LightBlob",
+    "Measurements",
+    "available",
+    "blur_score",
+    "border_incomplete",
+    "card_view",
+    "chroma_p90",
+    "decide",
+    "decode_for_warnings",
+    "detect",
+    "glare_area",
+    "light_blob",
+    "looks_like_whole_card",
+    "measure",
+    "moire_peak",
+    "occluder_area",
+    "warnings_for_bytes",
+]

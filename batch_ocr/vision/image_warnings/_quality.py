@@ -1,0 +1,69 @@
+"""Blur and glare: whether the card can be read.
+
+``blur_score`` decides ``blur``, ``glare_area`` decides ``glare``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from batch_ocr.vision.image_warnings._card import _inset
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def blur_score(card: np.ndarray) -> float:
+    """The no-reference blur metric of Crete et al. 2007, 0 (sharp) to 1 (flat).
+
+    "The blur effect: perception and estimation with a new no-reference perceptual blur
+    metric" (SPIE 6492): blur the image again and see how much of its pixel-to-pixel
+    variation survives; a sharp image loses much, a blurred one little. Measured on the
+    card at a fixed width, so blur is judged against the size of the text.
+    """
+    import cv2
+    import numpy as np
+
+    grey = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    # Sensor noise and JPEG grain look like detail: take them out first.
+    grey = cv2.medianBlur(grey.astype(np.uint8), 3).astype(np.float32)
+    scores = []
+    for axis, kernel in ((0, (1, 9)), (1, (9, 1))):
+        reblurred = cv2.blur(grey, kernel)
+        d_image = np.abs(np.diff(grey, axis=axis))
+        d_blur = np.abs(np.diff(reblurred, axis=axis))
+        total = float(d_image.sum())
+        if total <= 0:
+            return 1.0
+        kept = float(np.maximum(0.0, d_image - d_blur).sum())
+        scores.append((total - kept) / total)
+    return max(scores)
+
+
+def glare_area(card: np.ndarray) -> float:
+    """Share of the card covered by its largest saturated-white blob (a reflection).
+
+    White means every channel at the sensor's top; the blob must also be clearly
+    brighter than the card around it, so a copy on white paper is not a reflection.
+    """
+    import cv2
+    import numpy as np
+
+    inner = _inset(card)
+    darkest = inner.min(axis=2)
+    background = float(np.median(darkest[::3, ::3]))
+    if background > 240:
+        return 0.0  # the card itself is (nearly) white: nothing can stand out
+    bright = ((darkest >= 248) & (darkest > background + 15)).astype(np.uint8)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return _largest_component(bright) / float(bright.size)
+
+
+def _largest_component(mask: np.ndarray) -> int:
+    import cv2
+
+    count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return 0
+    return int(stats[1:, cv2.CC_STAT_AREA].max())
+

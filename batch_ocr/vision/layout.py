@@ -1,0 +1,416 @@
+"""Every card on a page: where each one lies, cut out and straightened.
+
+An A4 photocopy (身份证复印件) holds the front above the back, often grey, on a flat
+background that is nearly as light as the card; a phone photo may hold an ID card
+beside a bank card. ``find_cards`` finds each card-shaped outline on such a page:
+
+- a *background* mask: what differs from the page's border colour (a flat copy page
+  or desk), which finds a pale card on a pale page where edges are too faint; the
+  colour and its noise are sampled just inside the scan's edge, past a scanner's
+  shadow line, whose JPEG ringing would otherwise raise the bar above a pale card;
+- the same without its gaps closed, where two cards a few pixels apart stay apart;
+- a *closed-edge* mask: edges joined into solid blobs, for busy backgrounds;
+- the *brightness* mask (Otsu), for a light card on a dark ground.
+
+Each blob whose convex hull fills a rotated rectangle with about the ID-1 proportions
+(85.6 mm x 54 mm) and is big enough to read is a card; a blob with the proportions of
+two cards edge to edge is cut in two along the page between them or, where they
+touch, along the seam of their edges; a blob inside another (the portrait, a stamp)
+is dropped. Cards come back in reading order (rows top to bottom,
+left to right within a row). Which way up each card is and what it shows is left to
+its text (``_engine``), since an outline cannot tell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from batch_ocr.vision import photo as _vision
+from batch_ocr.vision import text_cards as _text_cards
+from batch_ocr.vision.imaging import opaque_rgb
+
+#: Long side the page is searched at: a card on an A4 page is then ~180 px wide.
+SEARCH_LONG_SIDE_PX = 640
+#: A card smaller than this share of the page is too small to read (or is a logo); a
+#: card on an A4 page is 7.4% of it.
+MIN_CARD_AREA = 0.035
+#: A card's long side must be at least this many pixels of the image to be read at all
+#: (on an A4 page scanned at 150 dpi it is ~500 px).
+MIN_CARD_LONG_SIDE_PX = 240
+#: Cards are all ID-1 (bank cards too): an outline under this share of the largest
+#: one's area is something else (a photo, a sticker, a stamp).
+MIN_SHARE_OF_LARGEST = 0.45
+#: Share of edge pixels inside a card (its text, its guilloche): a flat coloured
+#: rectangle has none.
+MIN_INNER_EDGES = 0.02
+#: Accepted long/short side ratios of a card seen straight on (ID-1 is 1.585).
+ASPECT_RANGE = (1.35, 1.85)
+#: The blob's convex hull must fill its rotated rectangle this well (rounded corners).
+MIN_RECT_FILL = 0.88
+#: ... and the blob must fill its hull this well (a card is solid, not a ring of text).
+MIN_SOLIDITY = 0.6
+#: Two outlines overlapping by more than this share of the smaller are one card.
+MAX_OVERLAP = 0.25
+#: Rows of the reading order: cards whose centres differ by less than this share of
+#: a card's height are on one row.
+SAME_ROW = 0.5
+
+
+#: Where the page's own colour is sampled: a band this many pixels deep (at the search
+#: size), starting this far in from the image's edge. A flatbed scan's outermost lines
+#: are the lid's shadow and a light line (about 1% of the page; the dev set's scans show
+#: 88, 168, 188 on paper at 196), which are no sample of the paper and whose JPEG
+#: ringing once passed for the paper's noise.
+BORDER_INSET_PX = 6
+BORDER_BAND_PX = 4
+
+
+def _border_bands(blur: np.ndarray) -> list[np.ndarray]:
+    """The four bands along the image's sides where the page's colour is sampled
+    (pixels x 3)."""
+    height, width = blur.shape[:2]
+    inset = BORDER_INSET_PX if min(height, width) > 4 * (BORDER_INSET_PX + BORDER_BAND_PX) else 0
+    inner = blur[inset : height - inset, inset : width - inset]
+    depth = BORDER_BAND_PX
+    return [inner[:depth].reshape(-1, 3), inner[-depth:].reshape(-1, 3),
+            inner[:, :depth].reshape(-1, 3), inner[:, -depth:].reshape(-1, 3)]  # fmt: skip
+
+
+def _background_masks(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels that differ from the colour of the page's border: with gaps closed (a
+    card paler than the paper in places), and without (two cards a few pixels apart)."""
+    blur = cv2.medianBlur(small, 5)
+    bands = _border_bands(blur)
+    background = np.median(np.concatenate(bands), axis=0)
+    # The paper's noise is the median of the four sides' own: one side that is not paper
+    # (a card or a shadow at the edge) cannot raise it.
+    spread = float(np.median([np.median(np.abs(band - background), axis=0).max()
+                              for band in bands]))  # fmt: skip
+    # OpenCV's saturating absdiff on uint8, then the largest channel: the same integers
+    # as numpy's int16 arithmetic, in a small part of the time (11.8 ms -> under 0.5 ms on a
+    # 640 x 640 page; tests/benchmarks, cpu_per_mb).
+    level = np.full(blur.shape, background.astype(np.uint8), np.uint8)
+    channels = cv2.split(cv2.absdiff(blur, level))
+    diff = cv2.max(cv2.max(channels[0], channels[1]), channels[2])
+    # A flat synthetic page differs from the card by 3-10 grey levels; a real scan's
+    # noise raises the bar with its spread.
+    threshold = max(2.5, 4 * spread + 2.5)
+    mask = (diff > threshold).astype(np.uint8) * 255
+    opening = np.ones((5, 5), np.uint8)
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
+    return (cv2.morphologyEx(closed, cv2.MORPH_OPEN, opening),
+            cv2.morphologyEx(mask, cv2.MORPH_OPEN, opening))  # fmt: skip
+
+
+def _masks(small: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The masks cards are looked for in, the one of them that keeps cards a few pixels
+    apart from each other, and the edge map."""
+    gray = cv2.medianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), 5)
+    edges = cv2.Canny(gray, 30, 90)
+    closed = cv2.morphologyEx(
+        cv2.dilate(edges, np.ones((3, 3), np.uint8)), cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8)
+    )
+    _, bright = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    # Faint edges too for the texture test: a grey copy's labels are pale.
+    faint_edges = cv2.Canny(gray, 12, 36)
+    background, apart = _background_masks(small)
+    return [background, apart, closed, bright], apart, faint_edges
+
+
+def inner_edge_share(quad: np.ndarray, edges: np.ndarray) -> float:
+    """Share of edge pixels in the middle of ``quad`` (its outline itself left out)."""
+    centre = quad.mean(axis=0)
+    inner = (centre + 0.8 * (quad - centre)).astype(np.int32)
+    mask = np.zeros(edges.shape, np.uint8)
+    cv2.fillConvexPoly(mask, inner, 255)
+    inside = mask > 0
+    total = int(inside.sum())
+    return float((edges[inside] > 0).sum()) / total if total else 0.0
+
+
+def _card_quad(contour: np.ndarray, page_area: float) -> tuple[float, np.ndarray] | None:
+    """(score, corners) when ``contour`` outlines a card, else None."""
+    area = cv2.contourArea(contour)
+    if area < MIN_CARD_AREA * page_area:
+        return None
+    hull = cv2.convexHull(contour)
+    hull_area = cv2.contourArea(hull)
+    rect = cv2.minAreaRect(hull)
+    width, height = rect[1]
+    if width * height <= 0 or hull_area > 0.97 * page_area:
+        return None  # degenerate, or the page itself
+    fill = hull_area / (width * height)
+    aspect = max(width, height) / min(width, height)
+    if fill < MIN_RECT_FILL or area / hull_area < MIN_SOLIDITY:
+        return None
+    if not ASPECT_RANGE[0] <= aspect <= ASPECT_RANGE[1]:
+        return None
+    quad = _vision._quad_of(contour)
+    if quad is None or not cv2.isContourConvex(quad.reshape(-1, 1, 2)):
+        quad = cv2.boxPoints(rect).astype(np.float32)
+    return hull_area * fill, _vision._order_clockwise(quad)
+
+
+#: Two cards laid (nearly) edge to edge merge into one blob whose rotated rectangle has
+#: the proportions of two cards: one above the other (2 x 54 / 85.6 = 1.26) or side by
+#: side (2 x 1.585 = 3.17).
+PAIR_ASPECT_RANGES = ((1.12, 1.42), (2.8, 3.6))
+#: Where the line between the two cards may lie, as a share of the pair's long side.
+PAIR_CUT_RANGE = (0.4, 0.6)
+#: The line between them must be mostly page, not card: at most this share of it
+#: differs from the page (cards touching at a corner or two, not a card cut in half) ...
+PAIR_MAX_CUT_INK = 0.5
+#: ... or, where they touch all along, a seam: the two cards' edges, on at least this
+#: share of the line near the middle (a text row is broken by the gaps between words).
+PAIR_MIN_SEAM = 0.9
+PAIR_SEAM_RANGE = (0.45, 0.55)
+
+
+def _line_ink(mask: np.ndarray, start: np.ndarray, end: np.ndarray) -> float:
+    """Share of the points on the segment start-end that are set in ``mask``."""
+    points = np.linspace(start, end, 48).round().astype(np.int32)
+    points[:, 0] = points[:, 0].clip(0, mask.shape[1] - 1)
+    points[:, 1] = points[:, 1].clip(0, mask.shape[0] - 1)
+    return float((mask[points[:, 1], points[:, 0]] > 0).mean())
+
+
+def _pair_halves(
+    contour: np.ndarray, page_area: float, apart: np.ndarray, edges: np.ndarray
+) -> list[tuple[float, np.ndarray]]:
+    """The two cards of a blob that is two cards side by side, cut along the page
+    between them or the seam where they touch; empty when the blob is no such pair.
+
+    A copy made with the back a finger's width below the front (or touching it) shows
+    one blob in the masks that close gaps; ``apart`` is the mask that does not, where
+    the line between the cards is page; where they touch, ``edges`` shows the seam.
+    """
+    area = cv2.contourArea(contour)
+    if area < 2 * MIN_CARD_AREA * page_area:
+        return []
+    hull = cv2.convexHull(contour)
+    hull_area = cv2.contourArea(hull)
+    rect = cv2.minAreaRect(hull)
+    width, height = rect[1]
+    if width * height <= 0 or hull_area > 0.97 * page_area:
+        return []
+    fill = hull_area / (width * height)
+    aspect = max(width, height) / min(width, height)
+    if fill < MIN_RECT_FILL or area / hull_area < MIN_SOLIDITY:
+        return []
+    if not any(low <= aspect <= high for low, high in PAIR_ASPECT_RANGES):
+        return []
+    a, b, c, d = _vision._order_clockwise(cv2.boxPoints(rect).astype(np.float32))
+    if np.linalg.norm(b - a) < np.linalg.norm(c - b):
+        a, b, c, d = b, c, d, a  # a-b and d-c are the long sides
+    ends = _page_between(a, b, c, d, apart) or _seam_between(a, b, c, d, edges)
+    if ends is None:
+        return []
+    top, bottom = a + ends[0] * (b - a), d + ends[1] * (c - d)
+    score = hull_area * fill / 2
+    halves = (np.array([a, top, bottom, d], np.float32), np.array([top, b, c, bottom], np.float32))
+    return [(score, _vision._order_clockwise(half)) for half in halves]
+
+
+def _page_between(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, apart: np.ndarray
+) -> tuple[float, float] | None:
+    """Where (shares of a-b and of d-c) a line of page crosses the pair, if one does."""
+    cuts = np.linspace(*PAIR_CUT_RANGE, 21)
+    inks = [_line_ink(apart, a + t * (b - a), d + t * (c - d)) for t in cuts]
+    best = int(np.argmin(inks))
+    return None if inks[best] > PAIR_MAX_CUT_INK else (float(cuts[best]), float(cuts[best]))
+
+
+def _seam_between(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, edges: np.ndarray
+) -> tuple[float, float] | None:
+    """Where the edge between two touching cards crosses the pair, if one does.
+
+    The seam may slant a little (each card lies at its own small angle): its two ends
+    are looked for apart.
+    """
+    ends = np.linspace(*PAIR_SEAM_RANGE, 11)
+    thick = cv2.dilate(edges, np.ones((5, 5), np.uint8))
+    seam, u, v = max((_line_ink(thick, a + u * (b - a), d + v * (c - d)), float(u), float(v))
+                     for u in ends for v in ends)  # fmt: skip
+    return None if seam < PAIR_MIN_SEAM else (u, v)
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection area over the smaller area of two convex quadrilaterals."""
+    inter, _ = cv2.intersectConvexConvex(a.astype(np.float32), b.astype(np.float32))
+    smaller = min(cv2.contourArea(a), cv2.contourArea(b))
+    return float(inter) / smaller if smaller > 0 else 0.0
+
+
+def reading_order(quads: list[np.ndarray]) -> list[np.ndarray]:
+    """Quads sorted in rows top to bottom, each row left to right."""
+    return [quads[i] for i in _reading_order(quads)]
+
+
+def _reading_order(quads: list[np.ndarray]) -> list[int]:
+    """The indices of ``quads`` in reading order (``reading_order``)."""
+    if not quads:
+        return []
+    centres = [q.mean(axis=0) for q in quads]
+    heights = [min(cv2.minAreaRect(q)[1]) for q in quads]
+    order = sorted(range(len(quads)), key=lambda i: centres[i][1])
+    rows: list[list[int]] = [[order[0]]]
+    for i in order[1:]:
+        row_y = float(np.mean([centres[j][1] for j in rows[-1]]))
+        if abs(centres[i][1] - row_y) < SAME_ROW * heights[i]:
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+    return [i for row in rows for i in sorted(row, key=lambda j: centres[j][0])]
+
+
+@dataclass(frozen=True)
+class FoundCard:
+    """A card on a page: its corners (4x2, clockwise, image pixels) and how it was seen."""
+
+    quad: np.ndarray
+    #: Found by its print alone, no outline showing (``_text_cards``: a side copied as
+    #: pale as the paper). Such a card that reads as no ID side is a side seen and not
+    #: read, never "another kind" (README, "Several cards on a page").
+    by_print: bool = False
+
+
+def _search_size(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """``image`` at the search size, and that size's scale to ``image``."""
+    height, width = image.shape[:2]
+    scale = min(1.0, SEARCH_LONG_SIDE_PX / max(height, width))
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
+
+
+def _outlines(small: np.ndarray, min_long_side_px: float) -> list[np.ndarray]:
+    """The card-shaped outlines on ``small`` (the page at the search size), its pixels."""
+    page_area = float(small.shape[0] * small.shape[1])
+    candidates: list[tuple[float, np.ndarray]] = []
+    masks, apart, edges = _masks(small)
+    for mask in masks:
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:12]:
+            found = _card_quad(contour, page_area)
+            for score, quad in [found] if found else _pair_halves(contour, page_area, apart, edges):
+                if inner_edge_share(quad, edges) >= MIN_INNER_EDGES:
+                    candidates.append((score, quad))
+    kept: list[np.ndarray] = []
+    for _score, quad in sorted(candidates, key=lambda c: -c[0]):
+        if all(_overlap(quad, other) < MAX_OVERLAP for other in kept):
+            kept.append(quad)
+    kept = [q for q in kept if max(cv2.minAreaRect(q)[1]) >= min_long_side_px]
+    if kept:
+        largest = max(cv2.contourArea(q) for q in kept)
+        kept = [q for q in kept if cv2.contourArea(q) >= MIN_SHARE_OF_LARGEST * largest]
+    return kept
+
+
+def find_cards(
+    image: np.ndarray, *, min_long_side_px: float = MIN_CARD_LONG_SIDE_PX
+) -> list[np.ndarray]:
+    """Corners (4x2, clockwise, image pixels) of every card-shaped outline, in reading order.
+
+    ``min_long_side_px`` is the smallest readable card in ``image``'s pixels (smaller
+    when ``image`` is a reduced copy of the picture).
+    """
+    small, scale = _search_size(image)
+    return [q / scale for q in reading_order(_outlines(small, min_long_side_px * scale))]
+
+
+def page_cards(
+    image: np.ndarray, *, min_long_side_px: float = MIN_CARD_LONG_SIDE_PX
+) -> list[FoundCard]:
+    """Every card on a page in reading order: by its outline (``find_cards``), and by
+    its print where the outlines leave a card's print on the paper (``_text_cards``)."""
+    small, scale = _search_size(image)
+    outlined = _outlines(small, min_long_side_px * scale)
+    printed = _text_cards.text_cards(small, outlined)
+    cards = [FoundCard(q) for q in outlined] + [FoundCard(q, by_print=True) for q in printed]
+    order = _reading_order([card.quad for card in cards])
+    return [FoundCard(cards[i].quad / scale, cards[i].by_print) for i in order]
+
+
+def crop_card(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """The card under ``quad``, straightened to a landscape card image."""
+    return _vision.warp_card(image, quad)
+
+
+#: JPEG quality of a card cut out for a call (the API's limit is 1 MB; a card is ~100 KB).
+CROP_JPEG_QUALITY = 92
+
+
+def _decode_small(image_bytes: bytes) -> tuple[np.ndarray, float]:
+    """The image decoded at the search size (JPEG is scaled while decoding, so a 12 MP
+    photo costs milliseconds, not a quarter of a second), and its scale to ``decode``'s."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(io.BytesIO(image_bytes)) as opened:
+            decoded_long_side = min(_vision.MAX_LONG_SIDE_PX, max(opened.size))
+            opened.thumbnail((SEARCH_LONG_SIDE_PX, SEARCH_LONG_SIDE_PX))
+            image = ImageOps.exif_transpose(opened)
+            rgb = np.asarray(opaque_rgb(image))
+    except Exception as exc:  # Pillow raises many types for bad data: all mean "unreadable"
+        raise _vision.UnreadableImageError(f"cannot decode image: {exc}") from exc
+    small = np.ascontiguousarray(rgb[:, :, ::-1])
+    return small, max(small.shape[:2]) / decoded_long_side
+
+
+@dataclass(frozen=True)
+class CardCrop:
+    """One card cut out of a page for a call: a straightened JPEG."""
+
+    jpeg: bytes
+    #: Found by its print alone (``FoundCard.by_print``).
+    by_print: bool = False
+
+
+def card_crops(image_bytes: bytes) -> list[CardCrop]:
+    """Each card on a page of several, straightened, as JPEG; empty for one card or none.
+
+    An image of one card (or none found) is left whole: that is what the API expects.
+    Raises ``_vision.UnreadableImageError`` for bytes that are not an image.
+    """
+    # Found on a small decode (most images are one card and cost no more than that),
+    # cut from the full one.
+    small, scale = _decode_small(image_bytes)
+    cards = page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale)
+    if len(cards) < 2:
+        return []
+    image = _vision.decode(image_bytes)
+    crops = []
+    for card in cards:
+        ok, encoded = cv2.imencode(".jpg", crop_card(image, card.quad / scale),
+                                   [cv2.IMWRITE_JPEG_QUALITY, CROP_JPEG_QUALITY])  # fmt: skip
+        if not ok:
+            return []
+        crops.append(CardCrop(encoded.tobytes(), card.by_print))
+    return crops
+
+
+def count_cards(image_bytes: bytes) -> int:
+    """How many cards ``card_crops`` would cut out of the image (0 or at least 2)."""
+    small, scale = _decode_small(image_bytes)
+    cards = page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale)
+    return len(cards) if len(cards) >= 2 else 0
+
+
+def card_outlines(image_bytes: bytes) -> list[list[tuple[float, float]]]:
+    """The corners of every card ``page_cards`` finds on the image, one card too.
+
+    Each corner is a share (0-1) of the upright image's width and height, so it lies
+    on any copy of the image at any size (a review page's thumbnail). Found exactly as
+    ``card_crops`` finds the cards it cuts, in the same reading order.
+    Raises ``_vision.UnreadableImageError`` for bytes that are not an image.
+    """
+    small, scale = _decode_small(image_bytes)
+    cards = page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale)
+    height, width = small.shape[:2]
+    return [[(float(x) / width, float(y) / height) for x, y in card.quad] for card in cards]

@@ -1,0 +1,112 @@
+"""image_warnings: each warning on generated positives, none on clean colour cards."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+cv2 = pytest.importorskip("cv2", reason="image warnings need the 'local' extra")
+
+from batch_ocr.vision import image_warnings  # noqa: E402
+from batch_ocr.vision.photo import find_card  # noqa: E402
+from tests import warning_cases  # noqa: E402
+from tests.warning_cases import DEGRADED, WarningCase  # noqa: E402
+
+#: Positives per warning (fronts and backs, tight scans and photos on a desk).
+POSITIVES = 6
+
+
+def _warnings(case: WarningCase) -> list[str]:
+    """What a run reports: the outline found by the engine's own search, then detect."""
+    return image_warnings.detect(case.image, find_card(case.image))
+
+
+@pytest.fixture(scope="module")
+def degraded() -> dict[str, list[WarningCase]]:
+    try:
+        cases = list(warning_cases.degraded_cases(POSITIVES, seed=14))
+    except warning_cases.load_make_samples().FontMissingError as exc:  # pragma: no cover
+        pytest.skip(str(exc))
+    by_warning: dict[str, list[WarningCase]] = {}
+    for case in cases:
+        (name,) = case.expected
+        by_warning.setdefault(name, []).append(case)
+    return by_warning
+
+
+def test_every_warning_has_a_generated_positive_set() -> None:
+    assert DEGRADED == image_warnings.WARNINGS
+
+
+@pytest.mark.slow  # draws and degrades 36 cards (about 15 s on 2 cores)
+@pytest.mark.parametrize("warning", DEGRADED)
+def test_warning_is_raised_on_its_positives(
+    warning: str, degraded: dict[str, list[WarningCase]]
+) -> None:
+    cases = degraded[warning]
+    missed = [case.name for case in cases if warning not in _warnings(case)]
+    # All but at most one of the six: the generated conditions span mild to strong.
+    assert len(missed) <= 1, missed
+
+
+def _clean() -> Iterator[WarningCase]:
+    yield from warning_cases.clean_cases(12, seed=15)
+    yield from warning_cases.sample_cases()
+
+
+@pytest.mark.slow  # draws 12 cards and reads the 10 samples
+def test_clean_colour_cards_raise_no_warning() -> None:
+    raised = {case.name: _warnings(case) for case in _clean()}
+    assert len(raised) >= 22
+    assert {name: found for name, found in raised.items() if found} == {}
+
+
+def test_dev_set_specimens_raise_nothing_and_grey_copies_are_copies() -> None:
+    cases = list(warning_cases.shared_cases())
+    if not cases:
+        pytest.skip("../shared/specimens and ../shared/documents are not there")
+    raised = {case.name: _warnings(case) for case in cases}
+    assert raised == {case.name: sorted(case.expected) for case in cases}
+
+
+def test_each_measure_moves_the_right_way() -> None:
+    card = warning_cases.draw_card(__import__("random").Random(3), "front")
+    clean = image_warnings.measure(card)
+    blurred = image_warnings.measure(cv2.GaussianBlur(card, (0, 0), 4))
+    assert blurred.blur_score > clean.blur_score + 0.2
+    grey = cv2.cvtColor(cv2.cvtColor(card, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    assert image_warnings.measure(grey).chroma_p90 < 0.5 < clean.chroma_p90
+    assert clean.glare_area == 0.0 and clean.occluder_area < image_warnings.OCCLUDED_MIN_AREA
+    assert not clean.border_incomplete
+
+
+def test_from_encoded_bytes_and_cheap() -> None:
+    card = warning_cases.draw_card(__import__("random").Random(4), "back")
+    copy = warning_cases.photocopy(card, __import__("random").Random(5))
+    ok, encoded = cv2.imencode(".jpg", copy, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    assert ok
+    assert image_warnings.warnings_for_bytes(encoded.tobytes()) == ["copy"]
+    ok, clean = cv2.imencode(".png", card)
+    image_warnings.warnings_for_bytes(clean.tobytes())  # warm up
+    started = time.process_time()
+    for _ in range(5):
+        assert image_warnings.warnings_for_bytes(clean.tobytes()) == []
+    per_image_s = (time.process_time() - started) / 5
+    # Decode, outline search and every measure: tens of milliseconds at most, even on a
+    # busy 2-core machine (about 25 ms measured; a recognition costs 0.3 s or more).
+    assert per_image_s < 0.15
+
+
+def test_bytes_that_are_no_image_get_no_warning() -> None:
+    assert image_warnings.warnings_for_bytes(b"not an image at all") == []
+    assert image_warnings.warnings_for_bytes(b"") == []
+
+
+def test_without_the_local_extra_there_are_no_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    card = warning_cases.draw_card(__import__("random").Random(6), "front")
+    ok, encoded = cv2.imencode(".jpg", cv2.GaussianBlur(card, (0, 0), 5))
+    assert image_warnings.warnings_for_bytes(encoded.tobytes()) == ["blur"]
+    monkeypatch.setattr(image_warnings, "available", lambda: False)
+    assert image_warnings.warnings_for_bytes(encoded.tobytes()) == []

@@ -1,0 +1,167 @@
+"""Finding every card on a page by its outline (no OCR): counts, order, crops."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from tests.card_pages import (
+    DOCUMENTS,
+    PAGE_ENCODINGS,
+    encode_page,
+    make_samples,
+    page_bytes,
+    page_image,
+    people,
+    scanned_copy,
+)
+from tests.skips import needs_documents, needs_font
+
+cv2 = pytest.importorskip("cv2")
+pytestmark = needs_font
+
+from batch_ocr.vision import layout as _layout  # noqa: E402
+from batch_ocr.vision import photo as _vision  # noqa: E402
+
+
+def _cards(image_bytes: bytes) -> list:
+    return _layout.find_cards(_vision.decode(image_bytes))
+
+
+def _page(*kinds: str, **options: object) -> bytes:
+    samples = make_samples()
+    a, b = people(2)
+    owners = {"front": a, "back": a, "front2": b, "back2": b}
+    cards = tuple(
+        samples.PageCard(kind.rstrip("2"), None if kind == "bank" else owners[kind])
+        for kind in kinds
+    )
+    return page_bytes(samples.CardPage("test", cards, **options))
+
+
+def test_a_grey_a4_copy_holds_two_cards_front_first() -> None:
+    quads = _cards(_page("front", "back"))
+    assert len(quads) == 2
+    assert quads[0].mean(axis=0)[1] < quads[1].mean(axis=0)[1]
+
+
+def test_four_sides_come_in_reading_order() -> None:
+    quads = _cards(_page("front", "back", "front2", "back2", columns=2))
+    centres = [q.mean(axis=0) for q in quads]
+    assert len(quads) == 4
+    (x1, y1), (x2, y2), (x3, y3), (x4, y4) = centres
+    assert x1 < x2 and x3 < x4 and max(y1, y2) < min(y3, y4)
+
+
+def test_a_page_scanned_sideways_still_holds_two_cards() -> None:
+    assert len(_cards(_page("front", "back", page_turns=1))) == 2
+
+
+def test_an_id_card_beside_a_bank_card_on_a_desk() -> None:
+    quads = _cards(_page("front", "bank", columns=2, grey=False, stamps=False, desk=True))
+    assert len(quads) == 2
+
+
+def test_each_card_is_cut_out_straight_for_a_call() -> None:
+    crops = _layout.card_crops(_page("front", "back"))
+    assert len(crops) == 2
+    for crop in crops:
+        width, height = Image.open(io.BytesIO(crop.jpeg)).size
+        assert not crop.by_print
+        assert width > height and abs(width / height - 856 / 540) < 0.02
+    assert _layout.count_cards(_page("front", "back")) == 2
+
+
+def test_a_photo_of_one_card_is_not_cut() -> None:
+    samples = make_samples()
+    front, _ = samples.draw_front(people(1)[0])
+    buffer = io.BytesIO()
+    front.save(buffer, "JPEG")
+    assert len(_cards(buffer.getvalue())) <= 1
+    assert _layout.card_crops(buffer.getvalue()) == []
+    assert _layout.count_cards(buffer.getvalue()) == 0
+
+
+def test_small_coloured_rectangles_are_no_cards() -> None:
+    from tests.hostile.corpus import jpeg_bytes
+
+    for seed in ("with space.jpg", "=HYPERLINK(1).jpg", "a", "b", "c"):
+        assert _layout.count_cards(jpeg_bytes(seed)) == 0
+
+
+@needs_documents
+@pytest.mark.parametrize(
+    ("name", "count"),
+    [("bdci_photocopy_nixueting.jpg", 2), ("bdci_photocopy_huangwu.jpg", 2),
+     ("a4_photocopy_blank_template.png", 2), ("grey_specimen_daiyongming.jpg", 1)],
+)  # fmt: skip
+def test_dev_set_pages(name: str, count: int) -> None:
+    assert len(_cards((DOCUMENTS / name).read_bytes())) == count
+
+
+def _two_sided_dev_pages() -> list[str]:
+    return ["bdci_photocopy_huangwu.jpg", "bdci_photocopy_nixueting.jpg"]
+
+
+@needs_documents
+def _fast_only(values: tuple[str, ...] | list[str], fast: str) -> list[object]:
+    """``values`` as parameters, all but ``fast`` marked slow (the fast suite's budget)."""
+    return [value if value == fast else pytest.param(value, marks=pytest.mark.slow)
+            for value in values]  # fmt: skip
+
+
+@pytest.mark.parametrize("encoding", _fast_only(PAGE_ENCODINGS, "jpeg75"))
+@pytest.mark.parametrize("name", _two_sided_dev_pages())
+def test_dev_set_pages_hold_two_cards_in_every_encoding(name: str, encoding: str) -> None:
+    """The offline engine (full decode) and the API's crops (small decode) agree."""
+    image = page_image(encode_page(Image.open(DOCUMENTS / name), encoding))
+    assert len(_cards(image)) == 2
+    assert _layout.count_cards(image) == 2
+
+
+@pytest.mark.parametrize("encoding", _fast_only(["jpeg60", "jpeg75", "jpeg85", "png"], "jpeg75"))
+def test_a_scanners_edge_is_not_taken_for_the_papers_noise(encoding: str) -> None:
+    """The scan's shadow line rings in a lossy JPEG; the paler back must still be seen."""
+    assert len(_cards(scanned_copy(encoding))) == 2
+
+
+@pytest.mark.parametrize("turns", [2, pytest.param(0, marks=pytest.mark.slow),
+                                   pytest.param(1, marks=pytest.mark.slow)])  # fmt: skip
+def test_cards_a_finger_apart_are_two_cards(turns: int) -> None:
+    image = scanned_copy("jpeg75", washed_out=0.0, row_gap=0.04, page_turns=turns)
+    quads = _cards(image)
+    assert len(quads) == 2
+    for quad in quads:
+        (_, _), (width, height), _ = cv2.minAreaRect(quad.astype("float32"))
+        assert abs(max(width, height) / min(width, height) - 856 / 540) < 0.1
+
+
+@pytest.mark.parametrize("turns", [0, pytest.param(2, marks=pytest.mark.slow)])
+def test_touching_cards_are_cut_along_their_seam(turns: int) -> None:
+    """No page between them, but the paler back's edge runs between the two."""
+    quads = _cards(scanned_copy("jpeg75", row_gap=0.0, page_turns=turns))
+    assert len(quads) == 2
+    assert _layout.count_cards(scanned_copy("jpeg75", row_gap=0.0, page_turns=turns)) == 2
+
+
+@pytest.mark.parametrize(("width", "height", "quality"),
+                         [(1000, 1000, 90), (800, 600, 50),
+                          pytest.param(2000, 1500, 75, marks=pytest.mark.slow)])  # fmt: skip
+def test_noise_has_no_patch_a_card_could_be_in_and_a_page_has(
+    width: int, height: int, quality: int
+) -> None:
+    import numpy as np
+
+    from batch_ocr.vision import crops, imaging
+
+    pixels = np.random.default_rng(width).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=quality)
+    preview = imaging.prepare(buffer.getvalue()).preview
+    assert preview is not None and not crops.has_smooth_patch(np.asarray(preview))
+    # A blank picture is all smooth; so is a copy page, however it was scanned.
+    assert crops.has_smooth_patch(np.full((height // 8, width // 8), 200, np.uint8))
+    page = imaging.prepare(encode_page(Image.open(io.BytesIO(_page("front", "back"))), "jpeg60"))
+    assert page.preview is not None and crops.has_smooth_patch(np.asarray(page.preview))
