@@ -14,6 +14,8 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
+from batch_ocr.vision.geometry import CARD_ASPECT, MIN_CARD_AREA, MIN_CARD_LONG_SIDE_PX
+
 if TYPE_CHECKING:
     import numpy as np
     from PIL import Image
@@ -70,11 +72,6 @@ def prepare() -> None:
         _warn_once()
 
 
-#: ID-1 proportions (85.6 x 54 mm).
-CARD_ASPECT = 1.585
-#: The smallest readable card's long side (``_layout.MIN_CARD_LONG_SIDE_PX``), copied
-#: here so this check needs no OpenCV.
-MIN_CARD_LONG_SIDE_PX = 240
 
 
 def may_hold_several(width: int, height: int) -> bool:
@@ -88,9 +85,6 @@ def may_hold_several(width: int, height: int) -> bool:
     return max(width, height) >= MIN_CARD_LONG_SIDE_PX and width * height >= 2 * card_area
 
 
-#: The smallest card's share of the page (``_layout.MIN_CARD_AREA``), copied here so
-#: the noise check below needs no OpenCV.
-MIN_CARD_AREA = 0.035
 #: The noise check's patch: half the short side of the smallest card (ID-1 proportions),
 #: so that it fits inside such a card at any angle; and never under this many pixels.
 SMOOTH_PATCH_SHARE = 0.5 * (MIN_CARD_AREA / CARD_ASPECT) ** 0.5

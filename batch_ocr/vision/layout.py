@@ -30,16 +30,11 @@ import numpy as np
 
 from batch_ocr.vision import photo as _vision
 from batch_ocr.vision import text_cards as _text_cards
+from batch_ocr.vision.geometry import MIN_CARD_AREA, MIN_CARD_LONG_SIDE_PX
 from batch_ocr.vision.imaging import opaque_rgb
 
 #: Long side the page is searched at: a card on an A4 page is then ~180 px wide.
 SEARCH_LONG_SIDE_PX = 640
-#: A card smaller than this share of the page is too small to read (or is a logo); a
-#: card on an A4 page is 7.4% of it.
-MIN_CARD_AREA = 0.035
-#: A card's long side must be at least this many pixels of the image to be read at all
-#: (on an A4 page scanned at 150 dpi it is ~500 px).
-MIN_CARD_LONG_SIDE_PX = 240
 #: Cards are all ID-1 (bank cards too): an outline under this share of the largest
 #: one's area is something else (a photo, a sticker, a stamp).
 MIN_SHARE_OF_LARGEST = 0.45

@@ -17,8 +17,6 @@ from PIL import Image, ImageOps
 
 from batch_ocr.vision.imaging import opaque_rgb
 
-#: The card's aspect ratio (ID-1: 85.6 mm / 54 mm).
-CARD_ASPECT = 85.6 / 54.0
 #: Size of the rectified card: the drawing size of the sample cards, so text is ~24-34 px.
 CARD_WIDTH_PX = 856
 CARD_HEIGHT_PX = 540

@@ -23,9 +23,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-#: ID-1 card (85.6 mm x 54 mm) on A4 paper (210 mm x 297 mm).
-CARD_MM = (85.6, 54.0)
-A4_MM = (210.0, 297.0)
+from batch_ocr.vision.geometry import A4_MM, CARD_MM
+
 #: An image within this share of A4's proportions is taken as an A4 page (a scan of a
 #: copy), which gives a card's size when no card is outlined on it.
 A4_ASPECT_TOLERANCE = 0.04

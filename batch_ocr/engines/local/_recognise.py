@@ -17,6 +17,7 @@ from batch_ocr.engines.local._result import (
     column_confidence,
 )
 from batch_ocr.run.cards import CardRead, assemble
+from batch_ocr.vision.geometry import looks_like_whole_card
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
 #: Long side a page without outlines is read at when the photo-sized reading failed: on
 #: an A4 page at 1280 px a card's text is ~8 px tall, too small to read.
 PAGE_LONG_SIDE_PX = 2000
-#: Whole pictures whose proportions are this close to a card's are taken as the card.
-CARD_ASPECT_TOLERANCE = 0.12
 
 
 def recognise(image_bytes: bytes) -> LocalRecognition:
@@ -65,7 +64,7 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
         reading = _read_card(_vision.warp_card(image, quad))
     if reading is None or reading.parsed.side == "none":
         # No outline, or the outline held no card text: read the whole picture.
-        if _looks_like_whole_card(image):
+        if looks_like_whole_card(image.shape):
             # The picture is the card: make it landscape; the text vote fixes 180°.
             if image.shape[0] > image.shape[1]:
                 image = _ocr.rotate_image(image, 1)
@@ -122,8 +121,3 @@ def _recognition(rows: list[CardRead]) -> LocalRecognition:
         cards=tuple(rows) if len(rows) > 1 or first.warnings else (),
     )
 
-
-def _looks_like_whole_card(image: np.ndarray) -> bool:
-    height, width = image.shape[:2]
-    aspect = max(height, width) / max(1, min(height, width))
-    return abs(aspect - 1.586) / 1.586 < CARD_ASPECT_TOLERANCE

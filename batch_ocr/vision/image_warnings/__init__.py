@@ -40,6 +40,11 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from batch_ocr.vision.geometry import (
+    CARD_ASPECT,
+    WHOLE_CARD_ASPECT_TOLERANCE,
+    looks_like_whole_card,
+)
 from batch_ocr.vision.image_warnings._border import (
     BORDER_MARGIN,
     CUT_CARD_MIN_ASPECT,
@@ -49,18 +54,15 @@ from batch_ocr.vision.image_warnings._border import (
     occluder_area,
 )
 from batch_ocr.vision.image_warnings._card import (
-    CARD_ASPECT,
     CARD_HEIGHT_PX,
     CARD_WIDTH_PX,
     LIGHT_MIN_SHARE,
     LIGHT_SEARCH_LONG_SIDE_PX,
-    WHOLE_CARD_ASPECT_TOLERANCE,
     LightBlob,
     _central,
     _inset,
     card_view,
     light_blob,
-    looks_like_whole_card,
 )
 from batch_ocr.vision.image_warnings._colour import (
     MOIRE_CHANNELS,

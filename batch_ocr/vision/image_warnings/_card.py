@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from batch_ocr.vision.geometry import looks_like_whole_card
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -17,9 +19,6 @@ if TYPE_CHECKING:
 #: text's edges, small enough to stay within a few milliseconds.
 CARD_WIDTH_PX = 480
 CARD_HEIGHT_PX = 303
-#: A whole picture this close to a card's proportions is taken to be the card.
-CARD_ASPECT = 85.6 / 54.0
-WHOLE_CARD_ASPECT_TOLERANCE = 0.12
 
 
 def _order_corners(quad: np.ndarray) -> np.ndarray:
@@ -34,13 +33,6 @@ def _order_corners(quad: np.ndarray) -> np.ndarray:
     first = np.linalg.norm(ordered[0] - ordered[1]) + np.linalg.norm(ordered[2] - ordered[3])
     second = np.linalg.norm(ordered[1] - ordered[2]) + np.linalg.norm(ordered[3] - ordered[0])
     return np.roll(ordered, -1, axis=0) if second > first else ordered
-
-
-def looks_like_whole_card(shape: tuple[int, ...]) -> bool:
-    """Whether a picture has a card's proportions (a tight scan of one card)."""
-    height, width = shape[:2]
-    aspect = max(height, width) / max(1, min(height, width))
-    return abs(aspect - CARD_ASPECT) / CARD_ASPECT < WHOLE_CARD_ASPECT_TOLERANCE
 
 
 def card_view(image: np.ndarray, quad: np.ndarray | None) -> np.ndarray | None:

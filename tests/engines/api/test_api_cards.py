@@ -130,9 +130,6 @@ async def test_without_opencv_pages_are_sent_whole_and_the_run_says_so_once(
 
 def test_only_images_big_enough_for_two_readable_cards_are_searched() -> None:
     from batch_ocr.vision import crops
-    from batch_ocr.vision import layout as _layout
-    assert crops.MIN_CARD_LONG_SIDE_PX == _layout.MIN_CARD_LONG_SIDE_PX
-    assert crops.MIN_CARD_AREA == _layout.MIN_CARD_AREA
     assert not crops.may_hold_several(120, 80)  # the benchmarks' tiny scans
     assert not crops.may_hold_several(300, 190)  # one small card, no room for two
     assert crops.may_hold_several(300, 400)  # two small cards one above the other
