@@ -290,7 +290,7 @@ def test_crops_are_the_same_bytes_in_another_process() -> None:
 
     page = prepare(_copy_page())
     here = [hashlib.sha256(c.jpeg).hexdigest() for c in crops.card_crops(page.payload)]
-    script = ("import hashlib, sys; from batch_ocr.engines import crops; "
+    script = ("import hashlib, sys; from batch_ocr.vision import crops; "
               "print(*(hashlib.sha256(c.jpeg).hexdigest() "
               "for c in crops.card_crops(sys.stdin.buffer.read())))")
     there = subprocess.run([sys.executable, "-c", script], input=page.payload,
