@@ -14,6 +14,18 @@ rejected   no     no     redone           refused before any call (bad file)
 error      no     yes    redone           the API or the engine failed it
 ========== ====== ====== ================ =======================================
 
+A ``--pair`` table's ``pair_status`` says what became of a card's images:
+
+=========== =================================================================
+pair_status meaning
+=========== =================================================================
+complete    one front and one back (or one image holding both sides)
+front_only  a front alone
+back_only   a back alone
+ambiguous   images that cannot be told apart (two fronts, three images, ...)
+unpaired    a record of an image that is no card side (an error, a receipt)
+=========== =================================================================
+
 *clean* rows leave the exit code at 0; *final* rows answer for their content, so the
 same bytes under another name are never paid for again. Rows whose error was
 transient (attempts ran out, the file was busy, a worker died, a bug of ours) are
@@ -22,22 +34,41 @@ retried by the next run whatever their status says.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from batch_ocr.engines.api.retry_policy import TRANSIENT_STATUS_CODES
 
 Status = Literal["ok", "not_id_card", "scan_failed", "rejected", "error"]
-STATUSES: tuple[Status, ...] = ("ok", "not_id_card", "scan_failed", "rejected", "error")
+OK: Final = "ok"
+NOT_ID_CARD: Final = "not_id_card"
+SCAN_FAILED: Final = "scan_failed"
+REJECTED: Final = "rejected"
+ERROR: Final = "error"
+STATUSES: tuple[Status, ...] = (OK, NOT_ID_CARD, SCAN_FAILED, REJECTED, ERROR)
 #: Statuses that mean "this image was handled"; anything else makes the exit code 1.
-CLEAN_STATUSES: frozenset[str] = frozenset({"ok", "not_id_card", "scan_failed"})
+CLEAN_STATUSES: frozenset[str] = frozenset({OK, NOT_ID_CARD, SCAN_FAILED})
+#: Statuses of a file that failed with an error code: the ones not clean.
+FAILED_STATUSES: frozenset[str] = frozenset(STATUSES) - CLEAN_STATUSES
 #: Statuses whose row answers for the content: reused for the same bytes, never re-paid.
-FINAL_STATUSES: tuple[Status, ...] = ("ok", "not_id_card", "scan_failed", "error")
+FINAL_STATUSES: tuple[Status, ...] = (OK, NOT_ID_CARD, SCAN_FAILED, ERROR)
 #: Statuses ``--retry-failed`` sends again although they are final.
-REDONE_BY_RETRY_FAILED: frozenset[str] = frozenset({"rejected", "error", "scan_failed"})
+REDONE_BY_RETRY_FAILED: frozenset[str] = frozenset({REJECTED, ERROR, SCAN_FAILED})
 #: Statuses whose pictures get image warnings (README, "Image warnings"): a card was
 #: read, or tried for and not read (blur or glare says why). Another picture's
 #: warnings would mean nothing; every status but ``ok`` needs review anyway.
-WARNED_STATUSES: frozenset[str] = frozenset({"ok", "scan_failed"})
+WARNED_STATUSES: frozenset[str] = frozenset({OK, SCAN_FAILED})
+
+#: A ``--pair`` card's ``pair_status`` (the second table of the module docstring).
+PairStatus = Literal["complete", "front_only", "back_only", "ambiguous"]
+COMPLETE: Final = "complete"
+FRONT_ONLY: Final = "front_only"
+BACK_ONLY: Final = "back_only"
+AMBIGUOUS: Final = "ambiguous"
+PAIR_STATUSES: tuple[PairStatus, ...] = (COMPLETE, FRONT_ONLY, BACK_ONLY, AMBIGUOUS)
+#: Cards that are not complete: a side is missing or the images clash.
+INCOMPLETE_PAIR_STATUSES: frozenset[str] = frozenset(PAIR_STATUSES) - {COMPLETE}
+#: The ``pair_status`` of a ``--pair`` record of an image that is no card side.
+UNPAIRED: Final = "unpaired"
 
 #: Row error codes whose cause was transient: attempts ran out, the file was busy, a
 #: worker died or an unexpected bug of ours struck. A later run tries these again.
@@ -54,7 +85,7 @@ def is_clean(status: str) -> bool:
 
 def retry_next_run(status: str, error_code: str) -> bool:
     """True when a row's failure should be retried by the next run."""
-    return status in ("error", "rejected") and error_code in RETRY_NEXT_RUN_CODES
+    return status in FAILED_STATUSES and error_code in RETRY_NEXT_RUN_CODES
 
 
 def redone_by_retry_failed(status: str) -> bool:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from batch_ocr import statuses
@@ -50,3 +54,53 @@ def test_transient_codes_are_retried_by_the_next_run(code: str) -> None:
 def test_permanent_codes_are_not_retried_by_the_next_run(code: str) -> None:
     assert not statuses.retry_next_run("error", code)
     assert not statuses.retry_next_run("rejected", code)
+
+
+def test_card_status_table() -> None:
+    assert statuses.PAIR_STATUSES == ("complete", "front_only", "back_only", "ambiguous")
+    assert set(statuses.INCOMPLETE_PAIR_STATUSES) == {"front_only", "back_only", "ambiguous"}
+    assert statuses.UNPAIRED not in statuses.PAIR_STATUSES
+    assert set(statuses.FAILED_STATUSES) == {"rejected", "error"}
+
+
+#: Every status a row or a card record can hold.
+STATUS_NAMES = frozenset({*statuses.STATUSES, *statuses.PAIR_STATUSES, statuses.UNPAIRED})
+
+
+def _candidates(node: ast.AST) -> list[ast.expr]:
+    """What may hold a status literal: the operands of a comparison (and the members of
+    a tuple, set or list compared with), a ``*status=`` argument, a returned value."""
+    if isinstance(node, ast.Compare):
+        operands = (node.left, *node.comparators)
+        return [member for operand in operands
+                for member in (operand.elts if isinstance(operand, ast.Tuple | ast.Set | ast.List)
+                               else [operand])]
+    if isinstance(node, ast.keyword) and (node.arg or "").endswith("status"):
+        return [node.value]
+    if isinstance(node, ast.Return) and node.value is not None:
+        return [node.value]
+    return []
+
+
+def _status_literals(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """String literals naming a status where code tests, sets or returns one."""
+    for node in ast.walk(tree):
+        for candidate in _candidates(node):
+            if isinstance(candidate, ast.Constant) and candidate.value in STATUS_NAMES:
+                yield candidate.lineno, candidate.value
+
+
+def test_statuses_are_named_only_by_the_table() -> None:
+    package = Path(statuses.__file__).parent
+    found = [
+        f"{path.relative_to(package.parent)}:{line} {value!r}"
+        for path in sorted(package.rglob("*.py"))
+        if path != Path(statuses.__file__)
+        for line, value in _status_literals(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert found == []
+
+
+def test_the_literal_finder_finds_literals() -> None:
+    code = 'row.status != "ok"\nRow(status="error")\nx in ("rejected", y)\n'
+    assert sorted(v for _, v in _status_literals(ast.parse(code))) == ["error", "ok", "rejected"]

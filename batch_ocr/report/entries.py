@@ -11,21 +11,31 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from batch_ocr.run.present.rows import columns_of
-
-#: Recognised fields in display order: (column, label).
-FIELD_LABELS: tuple[tuple[str, str], ...] = (
-    ("name", "Name 姓名"),
-    ("sex", "Sex 性别"),
-    ("nation", "Nation 民族"),
-    ("birth_date", "Born 出生"),
-    ("address", "Address 住址"),
-    ("id_number", "ID number 公民身份号码"),
-    ("authority", "Authority 签发机关"),
-    ("valid_from", "Valid from 有效期起"),
-    ("valid_to", "Valid to 有效期至"),
+from batch_ocr.columns import CARD_FIELDS, LIST_SEPARATOR, MEMBER_SEPARATOR, columns_of
+from batch_ocr.statuses import (
+    COMPLETE,
+    FAILED_STATUSES,
+    INCOMPLETE_PAIR_STATUSES,
+    NOT_ID_CARD,
+    OK,
+    SCAN_FAILED,
 )
-_FIELD_LABEL = dict(FIELD_LABELS)
+
+_FIELD_LABEL: Mapping[str, str] = {
+    "name": "Name 姓名",
+    "sex": "Sex 性别",
+    "nation": "Nation 民族",
+    "birth_date": "Born 出生",
+    "address": "Address 住址",
+    "id_number": "ID number 公民身份号码",
+    "authority": "Authority 签发机关",
+    "valid_from": "Valid from 有效期起",
+    "valid_to": "Valid to 有效期至",
+}
+#: Recognised fields in display order (the table's): (column, label).
+FIELD_LABELS: tuple[tuple[str, str], ...] = tuple(
+    (column, _FIELD_LABEL[column]) for column in CARD_FIELDS
+)
 
 #: ``checks`` flags we know -> (label, columns to highlight).
 KNOWN_CHECKS: Mapping[str, tuple[str, tuple[str, ...]]] = {
@@ -71,10 +81,6 @@ WARNING_LABELS: Mapping[str, str] = {
     "side_unread": "A card side on the page could not be read",
 }
 
-#: Row statuses that mean the file failed with an error code (not CLEAN in rows.py).
-ERROR_STATUSES: frozenset[str] = frozenset({"error", "rejected"})
-#: Card (pair) statuses that mean the card is incomplete or could not be paired.
-INCOMPLETE_PAIR_STATUSES: frozenset[str] = frozenset({"front_only", "back_only", "ambiguous"})
 
 # Rank of an entry in the default order ("needs attention first"): lower comes first.
 RANK_ERROR = 0
@@ -84,9 +90,6 @@ RANK_NOT_CARD = 3
 RANK_OK = 4
 
 INVALID_PREFIX = "invalid:"
-#: How a card row joins the files/statuses of an ambiguous group's images of one side
-#: (``pairing.MEMBER_SEPARATOR``).
-MEMBER_SEPARATOR = "|"
 
 # Columns shown elsewhere on an entry, so not repeated under "details".
 _SHOWN_SINGLE = frozenset(
@@ -142,7 +145,7 @@ def invalid_fields_of(row: Mapping[str, Any]) -> list[str]:
     if isinstance(listed, (list, tuple)):
         return [str(item) for item in listed if str(item)]
     if isinstance(listed, str) and listed:
-        return [part for part in listed.split(";") if part]
+        return [part for part in listed.split(LIST_SEPARATOR) if part]
     validity = row.get("validity")
     if isinstance(validity, Mapping):
         return sorted(str(key) for key, ok in validity.items() if not ok)
@@ -155,7 +158,7 @@ def checks_of(row: Mapping[str, Any]) -> list[str]:
     if isinstance(checks, (list, tuple)):
         return [str(item) for item in checks if str(item)]
     if isinstance(checks, str) and checks:
-        return [part for part in checks.split(";") if part]
+        return [part for part in checks.split(LIST_SEPARATOR) if part]
     return []
 
 
@@ -170,7 +173,7 @@ def list_of(row: Mapping[str, Any], column: str) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [str(item) for item in value if str(item)]
     if isinstance(value, str) and value:
-        return [part for part in value.split(";") if part]
+        return [part for part in value.split(LIST_SEPARATOR) if part]
     return []
 
 
@@ -246,23 +249,23 @@ def rank_of(row: Mapping[str, Any], flags: Sequence[str]) -> int:
     A card that needs review for another reason (a warning, a low confidence, an
     incomplete pair) counts as flagged.
     """
-    if needs_review_of(row) and entry_status(row) in ("ok", "complete"):
+    if needs_review_of(row) and entry_status(row) in (OK, COMPLETE):
         flags = [*flags, "needs_review"]
     if is_pair_row(row):
         statuses = {status for _, status in side_statuses(row)}
-        if statuses & ERROR_STATUSES:
+        if statuses & FAILED_STATUSES:
             return RANK_ERROR
-        if "scan_failed" in statuses or entry_status(row) in INCOMPLETE_PAIR_STATUSES:
+        if SCAN_FAILED in statuses or entry_status(row) in INCOMPLETE_PAIR_STATUSES:
             return RANK_FAILED
         return RANK_FLAGGED if flags else RANK_OK
     status = entry_status(row)
-    if status in ERROR_STATUSES:
+    if status in FAILED_STATUSES:
         return RANK_ERROR
-    if status == "scan_failed":
+    if status == SCAN_FAILED:
         return RANK_FAILED
     if flags:
         return RANK_FLAGGED
-    if status == "not_id_card":
+    if status == NOT_ID_CARD:
         return RANK_NOT_CARD
     return RANK_OK
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from batch_ocr.errors import FileError
 from batch_ocr.provider.models import CardData, CardInfo
 from batch_ocr.run.present.rows import BOTH, classify
+from batch_ocr.statuses import NOT_ID_CARD
 
 #: The info fields each side prints (the provider's names).
 FRONT_INFO = ("name", "sex", "nation", "year", "month", "day", "address", "number")
@@ -71,7 +72,7 @@ class CardFailure:
 
 def is_id_side(data: CardData) -> bool:
     """Whether ``data`` is a side of an ID card (recognised or not), not another thing."""
-    return data.side in ("front", "back") and classify(data) != "not_id_card"
+    return data.side in ("front", "back") and classify(data) != NOT_ID_CARD
 
 
 def merge_sides(front: CardData, back: CardData) -> CardData:

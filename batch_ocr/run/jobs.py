@@ -30,6 +30,7 @@ from batch_ocr.run.discovery import Candidate
 from batch_ocr.run.journal.state import FileStamp
 from batch_ocr.run.pages import PageOutcome, PageRejected, split_pages
 from batch_ocr.run.present.rows import Row
+from batch_ocr.statuses import ERROR, REJECTED
 from batch_ocr.vision import imaging
 
 #: Files larger than this are refused without being read (no ID card scan is 64 MB).
@@ -173,12 +174,12 @@ class PageReader:
 def rejected_row(candidate: Candidate, error: FileError, sha256: str = "",
                  page: int | None = None) -> Row:
     """The row of a file (or one of its pages) refused before any engine saw it."""
-    return Row(file=candidate.rel, status="rejected", error_code=error.error_code,
+    return Row(file=candidate.rel, status=REJECTED, error_code=error.error_code,
                error_message=error.message, sha256=sha256, page=page)
 
 
 def error_row(job: FileJob, error: FileError, engine: str) -> Row:
     """The row of a file the engine failed (after ``error.attempts`` attempts)."""
-    return Row(file=job.file, status="error", error_code=error.error_code,
+    return Row(file=job.file, status=ERROR, error_code=error.error_code,
                error_message=error.message, attempts=error.attempts, sha256=job.sha256,
                fitted=job.image.fitted, engine=engine, page=job.page)

@@ -216,7 +216,7 @@ class BatchRun:
             self.counters.not_attempted += 1
             return False
         except Exception as exc:  # noqa: BLE001 - a bug must cost one row, not the run
-            outcome = ImageOutcome([Row(file=candidate.rel, status="error",
+            outcome = ImageOutcome([Row(file=candidate.rel, status=statuses.ERROR,
                                         error_code="internal_error",
                                         error_message=f"unexpected {type(exc).__name__}: {exc}",
                                         page=loaded.page)])

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from batch_ocr.cli import main
-from batch_ocr.run.present.rows import CSV_COLUMNS
+from batch_ocr.columns import CSV_COLUMNS
 from tests.e2e_support import FIXTURES, SAMPLES, emulator_in_thread
 
 pytestmark = pytest.mark.usefixtures("demo_keys")

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from report_fakes import base_row, sample_rows
 
+from batch_ocr.columns import CSV_COLUMNS, JSONL_COLUMNS
 from batch_ocr.report import ReportInputError, load_rows
 from batch_ocr.report.load import undo_csv_escapes
 from batch_ocr.run.output import make_writer
-from batch_ocr.run.present.rows import CSV_COLUMNS, JSONL_COLUMNS
 
 # Columns other modules add; whether rows.py lists them yet or not, the test writes them.
 EXTRA_COLUMNS = ("checks", "portrait_file", "portrait_error", "page")

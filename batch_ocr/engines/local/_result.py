@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from batch_ocr.columns import columns_of
 from batch_ocr.engines.local._parsed import FRONT_VALIDITY_KEYS, Parsed
 from batch_ocr.errors import FileError
 from batch_ocr.provider.models import CardData, CardInfo
 from batch_ocr.run.cards import CardRead
-from batch_ocr.run.present.rows import columns_of
 from batch_ocr.run.present.stamps import clean_info
 
 #: Printed on every front, filled in or blank (the birth row's 年 月 日).

@@ -14,11 +14,12 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from batch_ocr.columns import LIST_SEPARATOR, Kind, columns_of_kind
 from batch_ocr.run.output.base import LineWriter
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 #: Long digit strings that Excel would mangle as numbers.
-EXCEL_TEXT_COLUMNS = frozenset({"id_number", "order_no", "front_id_number"})
+EXCEL_TEXT_COLUMNS = columns_of_kind(Kind.DIGITS)
 
 
 def neutralise(cell: str) -> str:
@@ -27,7 +28,8 @@ def neutralise(cell: str) -> str:
 
 
 def value_text(value: Any) -> str:
-    """One value as table text: lists ``;``-joined, booleans ``true``/``false``."""
+    """One value as table text: lists ``;``-joined (``columns.LIST_SEPARATOR``),
+    booleans ``true``/``false``."""
     if type(value) is str:  # most cells: no other test needed
         return value
     if value is None:
@@ -35,9 +37,9 @@ def value_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        return ";".join(str(item) for item in value)
+        return LIST_SEPARATOR.join(str(item) for item in value)
     if isinstance(value, dict):
-        return ";".join(f"{k}={'true' if v else 'false'}" for k, v in value.items())
+        return LIST_SEPARATOR.join(f"{k}={'true' if v else 'false'}" for k, v in value.items())
     return str(value)
 
 

@@ -21,14 +21,15 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from batch_ocr.columns import CSV_COLUMNS, JSONL_COLUMNS, PAIRED_TABLE_COLUMNS
 from batch_ocr.errors import ConfigError
 from batch_ocr.private_files import open_private, open_private_binary, temporary_beside
 from batch_ocr.run.journal.state import page_key
 from batch_ocr.run.output import Writer, make_writer
 from batch_ocr.run.output.base import LineWriter
 from batch_ocr.run.output.xlsx_writer import XlsxWriter
-from batch_ocr.run.present.pairing import PAIRED_TABLE_COLUMNS, PairBy, paired_records
-from batch_ocr.run.present.rows import CSV_COLUMNS, JSONL_COLUMNS, Row
+from batch_ocr.run.present.pairing import PairBy, paired_records
+from batch_ocr.run.present.rows import Row
 
 STDOUT = "-"
 #: Lines a first run keeps for its final rewrite, at most (about 0.5 KB each, so memory

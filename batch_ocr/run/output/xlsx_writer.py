@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any
 
+from batch_ocr.columns import Kind, columns_of_kind
 from batch_ocr.run.output.base import Writer
 from batch_ocr.run.output.csv_writer import value_text
 
@@ -33,7 +34,7 @@ WIDTH_SAMPLE_ROWS = 500
 MIN_WIDTH = 6
 MAX_WIDTH = 60
 #: Columns shown as whole numbers; every other value is written as text.
-NUMBER_COLUMNS = frozenset({"attempts"})
+NUMBER_COLUMNS = columns_of_kind(Kind.COUNT)
 
 
 def display_width(text: str) -> int:

@@ -29,52 +29,27 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:  # --help reads PAIR_BY without loading the row models
-    from batch_ocr.run.present.rows import Row
+from batch_ocr.columns import (
+    BACK_FIELDS,
+    FRONT_FIELDS,
+    MEMBER_SEPARATOR,
+    PAIRED_TABLE_COLUMNS,
+)
+from batch_ocr.run.present.review import card_reasons, card_warnings
+from batch_ocr.run.present.rows import BOTH, Row
+from batch_ocr.statuses import (
+    AMBIGUOUS,
+    BACK_ONLY,
+    COMPLETE,
+    FRONT_ONLY,
+    UNPAIRED,
+    PairStatus,
+)
 
 PairBy = Literal["auto", "stem", "folder"]
 PAIR_BY: tuple[PairBy, ...] = ("auto", "stem", "folder")
-
-PairStatus = Literal["complete", "front_only", "back_only", "ambiguous"]
-PAIR_STATUSES: tuple[PairStatus, ...] = ("complete", "front_only", "back_only", "ambiguous")
-
-#: Fields each side contributes to a paired entry (what is printed on it).
-FRONT_FIELDS: tuple[str, ...] = ("name", "sex", "nation", "birth_date", "address", "id_number")
-BACK_FIELDS: tuple[str, ...] = ("authority", "valid_from", "valid_to")
-
-#: Columns of a paired table, in order (``PairedCard.to_dict``).
-PAIR_COLUMNS: tuple[str, ...] = (
-    "front_file",
-    "back_file",
-    "pair_status",
-    *FRONT_FIELDS,
-    *BACK_FIELDS,
-    "front_status",
-    "back_status",
-    "front_sha256",
-    "back_sha256",
-)
-
-#: Every column of a ``--pair`` table: the card's own, then what a reviewer needs
-#: beside them. The one list of them: writers, the report and the tests read it here.
-PAIRED_TABLE_COLUMNS: tuple[str, ...] = (
-    *PAIR_COLUMNS,
-    "checks",
-    "front_portrait_file",
-    "other_file",
-    "other_status",
-    "error_code",
-    "error_message",
-    "warnings",
-    "needs_review",
-    "review_reasons",
-)
-
-#: Joins the files (and statuses, hashes) of an ambiguous entry's rows of one side,
-#: so the table shows which images clash.
-MEMBER_SEPARATOR = "|"
 
 # One side marker at the end of a stem, case-insensitive. Words need a separator so
 # "feedback" keeps its "back"; 正面/反面 are unambiguous without one. A bare A/B
@@ -109,8 +84,6 @@ class PairedCard:
 
     def to_dict(self) -> dict[str, str]:
         """A plain dict in ``PAIR_COLUMNS`` order: data from the side that prints it."""
-        from batch_ocr.run.present.rows import BOTH  # here: --help loads this module without rows
-
         fronts = [r for r in self.members if r.side in ("front", BOTH)]
         backs = [r for r in self.members if r.side in ("back", BOTH)]
         out: dict[str, str] = {
@@ -171,12 +144,12 @@ def _card(key: str, rows: Sequence[Row]) -> PairedCard:
     fronts = [r for r in members if r.side == "front"]
     backs = [r for r in members if r.side == "back"]
     if len(fronts) == 1 and len(backs) == 1:
-        return PairedCard(key, "complete", fronts[0], backs[0], members)
+        return PairedCard(key, COMPLETE, fronts[0], backs[0], members)
     if len(members) == 1 and fronts:
-        return PairedCard(key, "front_only", fronts[0], None, members)
+        return PairedCard(key, FRONT_ONLY, fronts[0], None, members)
     if len(members) == 1 and backs:
-        return PairedCard(key, "back_only", None, backs[0], members)
-    return PairedCard(key, "ambiguous", None, None, members)
+        return PairedCard(key, BACK_ONLY, None, backs[0], members)
+    return PairedCard(key, AMBIGUOUS, None, None, members)
 
 
 def _group(rows: Iterable[Row], key_of: Callable[[str], str]) -> dict[str, list[Row]]:
@@ -193,14 +166,12 @@ def pair_rows(rows: Sequence[Row], *, pair_by: PairBy = "auto") -> PairingResult
     """
     if pair_by not in PAIR_BY:
         raise ValueError(f"pair_by must be one of {', '.join(PAIR_BY)}, got {pair_by!r}")
-    from batch_ocr.run.present.rows import BOTH  # here: --help loads this module without rows
-
     sided = [r for r in rows if r.side in ("front", "back")]
     unpaired = sorted(
         (r for r in rows if r.side not in ("front", "back", BOTH)), key=lambda r: r.file
     )
     # Both sides read on one page: that card is certain, whatever the names say.
-    whole = [PairedCard(stem_key(r.file), "complete", r, r, (r,)) for r in rows if r.side == BOTH]
+    whole = [PairedCard(stem_key(r.file), COMPLETE, r, r, (r,)) for r in rows if r.side == BOTH]
 
     if pair_by == "folder":
         groups = _group(sided, folder_key)
@@ -241,8 +212,6 @@ def paired_records(rows: list[Row], *, pair_by: PairBy) -> Iterator[dict[str, An
     Images that are no card side (errors, other documents) are kept as ``pair_status``
     ``unpaired`` records, so no image disappears from the table.
     """
-    from batch_ocr.run.present.review import card_reasons, card_warnings  # loads the row models
-
     result = pair_rows(rows, pair_by=pair_by)
     for card in result.cards:
         record: dict[str, Any] = dict.fromkeys(PAIRED_TABLE_COLUMNS, "")
@@ -255,7 +224,7 @@ def paired_records(rows: list[Row], *, pair_by: PairBy) -> Iterator[dict[str, An
         yield record
     for row in result.unpaired:
         record = dict.fromkeys(PAIRED_TABLE_COLUMNS, "")
-        record.update(pair_status="unpaired", other_file=row.file, other_status=row.status,
+        record.update(pair_status=UNPAIRED, other_file=row.file, other_status=row.status,
                       error_code=row.error_code, error_message=row.error_message, checks=[],
                       warnings=list(row.warnings), needs_review=row.needs_review,
                       review_reasons=list(row.review_reasons))

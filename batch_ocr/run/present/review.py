@@ -25,15 +25,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 
-from batch_ocr.run.present.pairing import BACK_FIELDS, FRONT_FIELDS
-from batch_ocr.run.present.rows import Row, columns_of
+from batch_ocr.columns import SIDE_FIELDS, columns_of
+from batch_ocr.run.present.rows import Row
+from batch_ocr.statuses import COMPLETE, OK
 
 #: A field whose confidence (0-1) is under this is a reason to review. The offline
 #: engine's recognition scores sit at 0.95-1.0 on clean text; misreads fall below.
 LOW_CONFIDENCE_BELOW = 0.85
-
-#: The fields printed on each side, as columns.
-SIDE_FIELDS: Mapping[str, tuple[str, ...]] = {"front": FRONT_FIELDS, "back": BACK_FIELDS}
 
 
 def _unique(codes: Iterable[str]) -> list[str]:
@@ -53,7 +51,7 @@ def review_reasons(row: Row, *, checks: Sequence[str] | None = None,
     if confidence is None:
         confidence = row.confidence
     reasons: list[str] = []
-    if row.status != "ok":
+    if row.status != OK:
         reasons.append(f"status:{row.status}")
     else:
         missing = [c for c in SIDE_FIELDS.get(row.side, ()) if not str(getattr(row, c)).strip()]
@@ -89,7 +87,7 @@ def card_reasons(members: Iterable[Row], pair_status: str) -> list[str]:
     ``members`` are rows already through ``with_review``.
     """
     reasons = [reason for row in members for reason in row.review_reasons]
-    if pair_status != "complete":
+    if pair_status != COMPLETE:
         reasons.append(f"pair:{pair_status}")
     return _unique(reasons)
 

@@ -1,21 +1,21 @@
 """One output row per image (a page of a document is an image), and how an answer becomes one.
 
-The first columns and their order are a public interface (issue 2); later columns are
-appended, never inserted.
+Its columns, their order and what each holds are those of ``batch_ocr.columns`` (a test
+holds ``Row`` to that table).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from batch_ocr.columns import JSONL_COLUMNS
 from batch_ocr.provider.models import CardData
 from batch_ocr.run.present.stamps import clean_info
-from batch_ocr.statuses import Status
+from batch_ocr.statuses import NOT_ID_CARD, OK, SCAN_FAILED, Status
 
 LONG_TERM = "长期"
 #: ``side`` of a row holding both sides of one card read on one image.
@@ -81,39 +81,10 @@ class Row:
         Not ``dataclasses.asdict``: its deep copy was a third of the CPU of a no-op
         rerun over 20,000 rows (tests/benchmarks), and writers only read the record.
         """
-        return dict(zip(_FIELD_NAMES, _field_values(self), strict=True))
+        return dict(zip(JSONL_COLUMNS, _field_values(self), strict=True))
 
 
-_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row))
-_field_values = operator.attrgetter(*_FIELD_NAMES)
-
-#: Columns only JSONL carries (objects that a CSV cell cannot hold well).
-JSONL_ONLY_COLUMNS = frozenset({"validity", "confidence"})
-#: The provider's ``info``/``validity`` keys (API_CONTRACT.md, "Response") -> the output
-#: columns they become. The one table of them: validity flags, confidences and review
-#: reasons all name columns through it.
-PROVIDER_KEY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "name": ("name",),
-    "sex": ("sex",),
-    "nation": ("nation",),
-    "birthday": ("birth_date",),
-    "address": ("address",),
-    "number": ("id_number",),
-    "authority": ("authority",),
-    "timelimit": ("valid_from", "valid_to"),
-}
-
-
-def columns_of(provider_key: str) -> tuple[str, ...]:
-    """The output columns of a provider key (an unknown key names itself)."""
-    return PROVIDER_KEY_COLUMNS.get(provider_key, (provider_key,))
-
-
-#: CSV columns in order.
-CSV_COLUMNS: tuple[str, ...] = tuple(
-    f.name for f in dataclasses.fields(Row) if f.name not in JSONL_ONLY_COLUMNS
-)
-JSONL_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row))
+_field_values = operator.attrgetter(*JSONL_COLUMNS)
 
 
 def _ymd(year: str | None, month: str | None, day: str | None) -> str:
@@ -154,10 +125,10 @@ def split_timelimit(timelimit: str | None) -> tuple[str, str]:
 def classify(data: CardData) -> Status:
     """The row status of a successful call (``API_CONTRACT.md``, "Response")."""
     if data.result == 1:
-        return "scan_failed"
+        return SCAN_FAILED
     if not data.validity or not any(data.validity.values()):
-        return "not_id_card"
-    return "ok"
+        return NOT_ID_CARD
+    return OK
 
 
 def row_from_card(
@@ -175,7 +146,7 @@ def row_from_card(
     return Row(
         file=file,
         status=status,
-        side=data.side if data.side in SIDES and status != "not_id_card" else "",
+        side=data.side if data.side in SIDES and status != NOT_ID_CARD else "",
         name=info.name or "",
         sex=info.sex or "",
         nation=info.nation or "",
@@ -193,7 +164,7 @@ def row_from_card(
         fitted=fitted,
         engine=engine,
         validity=dict(data.validity),
-        confidence=dict(confidence or {}) if status == "ok" else {},
+        confidence=dict(confidence or {}) if status == OK else {},
         card=card,
         page=page,
     )

@@ -14,12 +14,12 @@ from typing import Any, TextIO
 
 import pytest
 
+from batch_ocr.columns import CSV_COLUMNS, JSONL_COLUMNS, PAIRED_TABLE_COLUMNS
 from batch_ocr.errors import ConfigError
 from batch_ocr.run.output import Writer, make_writer
 from batch_ocr.run.output import file as output_module
 from batch_ocr.run.output.file import OutputFile, PairedOutputFile, output_format
-from batch_ocr.run.present.pairing import PAIRED_TABLE_COLUMNS
-from batch_ocr.run.present.rows import CSV_COLUMNS, JSONL_COLUMNS, Row
+from batch_ocr.run.present.rows import Row
 
 
 def mode(path: Path) -> int:

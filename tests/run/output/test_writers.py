@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from batch_ocr.columns import CSV_COLUMNS, JSONL_COLUMNS
 from batch_ocr.run.output import WRITERS, make_writer
 from batch_ocr.run.output.csv_writer import CsvWriter, cell_text, neutralise
 from batch_ocr.run.output.jsonl_writer import JsonlWriter
 from batch_ocr.run.output.xlsx_writer import XlsxWriter
-from batch_ocr.run.present.rows import CSV_COLUMNS, JSONL_COLUMNS, Row
+from batch_ocr.run.present.rows import Row
 
 
 def front_row(**changes: Any) -> dict[str, Any]:

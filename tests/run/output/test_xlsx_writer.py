@@ -11,9 +11,10 @@ from typing import Any
 import openpyxl
 import pytest
 
+from batch_ocr.columns import CSV_COLUMNS
 from batch_ocr.run.output import BINARY_FORMATS, WRITERS, make_writer
 from batch_ocr.run.output.xlsx_writer import MAX_WIDTH, XlsxWriter, display_width
-from batch_ocr.run.present.rows import CSV_COLUMNS, Row
+from batch_ocr.run.present.rows import Row
 
 
 def front_row(**changes: Any) -> dict[str, Any]:

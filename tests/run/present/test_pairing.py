@@ -6,8 +6,9 @@ import dataclasses
 
 import pytest
 
+from batch_ocr.columns import PAIR_COLUMNS
 from batch_ocr.run.present import pairing
-from batch_ocr.run.present.pairing import PAIR_COLUMNS, PairedCard, pair_rows
+from batch_ocr.run.present.pairing import PairedCard, pair_rows
 from batch_ocr.run.present.rows import Row
 
 

@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 
+from batch_ocr.columns import CSV_COLUMNS, JSONL_COLUMNS
 from batch_ocr.provider.models import CardData
 from batch_ocr.run.present.rows import (
-    CSV_COLUMNS,
-    JSONL_COLUMNS,
     LONG_TERM,
     classify,
     row_from_card,
