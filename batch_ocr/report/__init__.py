@@ -4,7 +4,7 @@ Public API::
 
     write_report(rows, out_html, *, image_for=None, summary=None, masked=False,
                  show_faces_when_masked=False, portrait_dir=None) -> None
-    load_rows(output_path) -> list[dict]          # JSONL or CSV output, types restored
+    load_rows(output_path) -> list[dict]          # JSONL, CSV or .xlsx output, types restored
     image_finder(folders) -> image_for            # ``file`` looked up in source folders
 
     write_run_report(output, out_html, *, sources, facts, masked=False) -> None

@@ -32,10 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Build the offline HTML review page of a batch-ocr run from its "
-        "JSONL or CSV output. Calls no API and makes no network request.",
+        "JSONL, CSV or Excel (.xlsx) output. Calls no API and makes no network request.",
     )
     parser.add_argument(
-        "output", type=Path, metavar="OUTPUT", help="the run's output file (.jsonl or .csv)"
+        "output", type=Path, metavar="OUTPUT", help="the run's output file (.jsonl, .csv or .xlsx)"
     )
     parser.add_argument(
         "-o",
