@@ -225,6 +225,26 @@ def sample_rows() -> list[Row]:
     ]
 
 
+#: Names a back office could meet: markup, both quotes, and template syntax, which the
+#: page's template must print as it is, never evaluate.
+HOSTILE_FIELD = '<script>alert("name")</script> \'{{ 7*7 }}\' {% if 1 %}x{% endif %} &amp;'
+HOSTILE_FILE = '<img src=x onerror=alert(1)> "{{ config }}" \'{{ 7*7 }}\'.jpg'
+HOSTILE_STATUS = '<b>"{{ status }}"</b>'
+HOSTILE_FLAG = "<i>{{ flag }}</i>"
+HOSTILE_SIDE = "<u>'{{ side }}'</u>"
+
+
+def hostile_rows() -> list[Row]:
+    """Hostile strings in a field, a file name, a status, a flag and a side (the Side
+    select appears because two sides are listed)."""
+    return [
+        base_row(HOSTILE_FILE, name=HOSTILE_FIELD, address=HOSTILE_FIELD, side="front",
+                 checks=[HOSTILE_FLAG], warnings=[HOSTILE_FLAG], review_reasons=[HOSTILE_FIELD],
+                 needs_review=True, error_message=HOSTILE_FIELD),
+        base_row("b.jpg", HOSTILE_STATUS, side=HOSTILE_SIDE, order_no=HOSTILE_FIELD),
+    ]
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

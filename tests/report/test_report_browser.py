@@ -16,7 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_fakes import Row, base_row, draw_card, draw_sheet, is_mosaic
+from report_fakes import (
+    HOSTILE_FIELD,
+    HOSTILE_FILE,
+    HOSTILE_FLAG,
+    HOSTILE_SIDE,
+    HOSTILE_STATUS,
+    Row,
+    base_row,
+    draw_card,
+    draw_sheet,
+    hostile_rows,
+    is_mosaic,
+)
 
 from batch_ocr.report import image_finder, write_report
 from batch_ocr.report import page as page_module
@@ -198,6 +210,27 @@ def test_hostile_text_stays_text_and_fetches_nothing(tmp_path: Path, make_page: 
         )
         == 0
     )
+    assert_offline(page, out)
+
+
+def test_hostile_names_show_as_text_in_header_selects_and_entries(
+        tmp_path: Path, make_page: Any) -> None:
+    out = tmp_path / "hostile.html"
+    write_report(hostile_rows(), out, summary={"engine": HOSTILE_FIELD})
+    page = make_page()
+    open_report(page, out)
+    header = page.inner_text("header")
+    assert HOSTILE_FIELD in header and HOSTILE_STATUS in header
+    options = page.eval_on_selector_all("select option", "els => els.map(e => e.textContent)")
+    for shown in (f"{HOSTILE_STATUS} (1)", f"{HOSTILE_FLAG} (1)", f"{HOSTILE_SIDE} (1)"):
+        assert shown in options
+    entries = page.inner_text("#entries")
+    assert HOSTILE_FILE in entries and HOSTILE_FIELD in entries
+    # The hostile side is an option like any other: choosing it lists its entry.
+    page.select_option("#f-side", HOSTILE_SIDE)
+    wait_matching(page, 1)
+    assert listed(page) == [(HOSTILE_STATUS, "b.jpg")]
+    assert page.eval_on_selector_all("img, b, i, u", "els => els.length") == 0
     assert_offline(page, out)
 
 

@@ -8,17 +8,31 @@ import json
 import os
 import re
 import stat
+import tomllib
 from collections.abc import Mapping
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-from report_fakes import Row, base_row, draw_card, draw_sheet, is_mosaic, thumb_view
+from report_fakes import (
+    HOSTILE_FIELD,
+    HOSTILE_FILE,
+    HOSTILE_FLAG,
+    HOSTILE_SIDE,
+    HOSTILE_STATUS,
+    Row,
+    base_row,
+    draw_card,
+    draw_sheet,
+    hostile_rows,
+    is_mosaic,
+    thumb_view,
+)
 
 from batch_ocr.report import image_finder, write_report
 from batch_ocr.report.assets import SCRIPT, STYLE
-from batch_ocr.report.page import format_duration, script_json
+from batch_ocr.report.render import format_duration, script_json
 from batch_ocr.run.pages import Page, split_pages
 from batch_ocr.vision import crops
 from tests.pdf_support import pillow_pdf
@@ -125,6 +139,18 @@ def test_page_is_self_contained_and_offline(tmp_path: Path, sample: tuple[list[R
     assert f"<script>{SCRIPT}</script>" in document and f"<style>{STYLE}</style>" in document
 
 
+def test_every_template_file_ships_in_the_wheel() -> None:
+    """The page's template, stylesheet and script are package data: each must match a
+    pattern of pyproject's package-data, or an installed package has no page."""
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["batch_ocr.report"]
+    report = root / "batch_ocr" / "report"
+    files = [p.relative_to(report) for p in (report / "templates").iterdir() if p.is_file()]
+    assert {"review.html", "review.css", "review.js"} <= {f.name for f in files}
+    assert [f for f in files if not any(f.match(pattern) for pattern in patterns)] == []
+
+
 def test_thumbnails_and_portrait_are_small_inline_jpegs(
     tmp_path: Path, sample: tuple[list[Row], Path]
 ) -> None:
@@ -164,6 +190,56 @@ def test_script_end_tag_in_data_cannot_break_out(tmp_path: Path) -> None:
     assert ["Address 住址", "a\u2028b\u2029c & <b>", False] in entry["fields"]
     # The header (rendered in Python) escapes too.
     assert "&lt;/script&gt;" in document
+
+
+class TextParser(HTMLParser):
+    """The page as a browser reads its markup: tags, and the text outside scripts and
+    styles with its entities decoded."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.texts: list[str] = []
+        self.attribute_values: list[str] = []
+        self._raw = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attribute_values += [value or "" for _, value in attrs]
+        self._raw = tag in ("script", "style")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._raw = False
+
+    def handle_data(self, data: str) -> None:
+        if not self._raw:
+            self.texts.append(data)
+
+
+def test_hostile_names_are_text_in_every_part_the_template_renders(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    write_report(hostile_rows(), out, summary={"engine": HOSTILE_FIELD, "note": HOSTILE_FILE})
+    document = out.read_text("utf-8")
+    parser = TextParser()
+    parser.feed(document)
+    # No element came from the data: only the template's own, and its two scripts.
+    assert not {"img", "b", "i", "u"} & set(parser.tags)
+    assert parser.tags.count("script") == 2
+    texts = parser.texts
+    # The header's facts, the status counts and the chart's titles, the Status, Flag
+    # and Side selects: each shows the string whole, template syntax included.
+    assert HOSTILE_FIELD in texts and HOSTILE_FILE in texts  # Engine, Note
+    assert f" {HOSTILE_STATUS}" in texts  # its count button
+    assert f"{HOSTILE_STATUS}: 1 (50.0%)" in texts  # its bar in the chart
+    assert f"{HOSTILE_STATUS} (1)" in texts  # Status select
+    assert f"{HOSTILE_FLAG} (1)" in texts  # Flag select
+    assert f"{HOSTILE_SIDE} (1)" in texts  # Side select
+    for value in (HOSTILE_STATUS, HOSTILE_FLAG, HOSTILE_SIDE):
+        assert value in parser.attribute_values  # the option's value, whole
+    # The entries, which the script puts on screen as text, carry them whole.
+    entries = embedded_data(parse(out)[1])["entries"]
+    assert entries[0]["files"] == [HOSTILE_FILE] and entries[0]["name"] == HOSTILE_FIELD
+    assert entries[1]["status"] == HOSTILE_STATUS and entries[1]["side"] == HOSTILE_SIDE
 
 
 def test_script_json_escapes() -> None:
