@@ -1286,8 +1286,16 @@ def write_card_pages(out_dir: Path, *, count: int = 8, seed: int = SEED) -> list
 
 
 def main(out_dir: Path | None = None) -> int:
-    """Write the sample set into ``out_dir`` (default: this script's folder)."""
+    """Write the sample set into ``out_dir`` (default: this script's folder).
+
+    The cards go to ``cards/`` and the undecodable file to ``hostile/``, so that a run
+    over ``cards/`` alone (the README's quick start) is clean and exits 0;
+    ``fixtures.jsonl`` stays in ``out_dir`` and names each card relative to ``cards/``.
+    """
     out_dir = out_dir or Path(__file__).resolve().parent
+    cards_dir, hostile_dir = out_dir / "cards", out_dir / "hostile"
+    cards_dir.mkdir(parents=True, exist_ok=True)
+    hostile_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(SEED)
     try:
         people = _fixed_people(rng)
@@ -1303,7 +1311,7 @@ def main(out_dir: Path | None = None) -> int:
                 image = draw_back(person, width=card.width)
                 data = back_fixture(person, order_no)
             payload = encode_image(image, card.file_name)
-            (out_dir / card.file_name).write_bytes(payload)
+            (cards_dir / card.file_name).write_bytes(payload)
             record: dict[str, object] = {
                 "sha256": hashlib.sha256(payload).hexdigest(),
                 "file": card.file_name,
@@ -1314,9 +1322,9 @@ def main(out_dir: Path | None = None) -> int:
             fixtures.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
 
         landscape = encode_image(draw_not_a_card(), "not_a_card.jpg")
-        (out_dir / "not_a_card.jpg").write_bytes(landscape)
+        (cards_dir / "not_a_card.jpg").write_bytes(landscape)
         # The first 200 bytes of a real JPEG: a valid header, then nothing to decode.
-        (out_dir / "broken.jpg").write_bytes(landscape[:200])
+        (hostile_dir / "broken.jpg").write_bytes(landscape[:200])
     except FontMissingError as exc:
         print(f"make_samples: {exc}", file=sys.stderr)
         return 1

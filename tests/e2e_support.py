@@ -23,8 +23,11 @@ from batch_ocr.emulator.config import EmulatorConfig
 from batch_ocr.emulator.server import EmulatorHandle, running_emulator
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO / "samples"
-FIXTURES = SAMPLES / "fixtures.jsonl"
+#: The sample cards (a clean run: samples/README.md), their recorded API answers, and the
+#: folder of the undecodable sample that a run over both turns into a ``rejected`` row.
+SAMPLES = REPO / "samples" / "cards"
+FIXTURES = REPO / "samples" / "fixtures.jsonl"
+HOSTILE = REPO / "samples" / "hostile"
 
 
 @contextmanager

@@ -35,7 +35,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 REPO = Path(__file__).resolve().parents[1]
 MAKE_SAMPLES = REPO / "samples" / "make_samples.py"
-SAMPLES = REPO / "samples"
+SAMPLES = REPO / "samples" / "cards"
 SPECIMENS = REPO.parent / "shared" / "specimens"
 DOCUMENTS = REPO.parent / "shared" / "documents"
 
@@ -350,11 +350,9 @@ def decode_file(path: Path) -> np.ndarray:
 def sample_cases() -> Iterator[WarningCase]:
     """The project's sample cards (clean colour cards: no warning)."""
     for path in sorted(SAMPLES.iterdir()):
-        if path.name.startswith(("not_a_card", "broken")) or path.suffix.lower() in (
-            ".py", ".md", ".jsonl",
-        ):  # fmt: skip
+        if path.name.startswith("not_a_card"):
             continue
-        yield WarningCase(f"samples/{path.name}", decode_file(path))
+        yield WarningCase(f"samples/cards/{path.name}", decode_file(path))
 
 
 #: What the dev sets' pictures are, by file name: clean colour cards raise nothing;

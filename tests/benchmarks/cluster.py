@@ -44,7 +44,7 @@ from harness import PYTHON, Measured, measure  # noqa: E402
 from tests.dask_cluster import cpu_s, local_cluster, noop_batch, rss_mb  # noqa: E402
 
 REPORT_PATH = HERE / "cluster_report.json"
-SAMPLES = REPO / "samples"
+SAMPLES = REPO / "samples" / "cards"
 CARDS = ("zhangsan_front.jpg", "zhangsan_back.png", "wangli-正.png", "lixiaohong_back.gif",
          "ouyangming-front.gif", "ayiguli_back.jpeg")
 #: Target: Dask's wall time at most 1 / 0.8 of the pool's on the same images.

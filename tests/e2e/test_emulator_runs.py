@@ -10,7 +10,14 @@ import pytest
 
 from batch_ocr.cli import main
 from batch_ocr.provider import signing
-from tests.e2e_support import FIXTURES, SAMPLES, emulator_in_thread, make_images, read_rows
+from tests.e2e_support import (
+    FIXTURES,
+    HOSTILE,
+    SAMPLES,
+    emulator_in_thread,
+    make_images,
+    read_rows,
+)
 
 pytestmark = pytest.mark.usefixtures("demo_keys")
 
@@ -26,7 +33,7 @@ def test_clean_run_over_samples_matches_the_fixtures(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out.jsonl"
     with emulator_in_thread(fixture_paths=(FIXTURES,)) as emulator:
-        code = main([str(SAMPLES), "-o", str(out), "--endpoint", emulator.url])
+        code = main([str(SAMPLES), str(HOSTILE), "-o", str(out), "--endpoint", emulator.url])
         stats = emulator.stats()
     rows = {row["file"]: row for row in read_rows(out)}
     expected = fixtures_by_file()

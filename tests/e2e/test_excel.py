@@ -12,7 +12,7 @@ import pytest
 
 from batch_ocr.cli import main
 from batch_ocr.columns import CSV_COLUMNS
-from tests.e2e_support import FIXTURES, SAMPLES, emulator_in_thread
+from tests.e2e_support import FIXTURES, HOSTILE, SAMPLES, emulator_in_thread
 
 pytestmark = pytest.mark.usefixtures("demo_keys")
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("demo_keys")
 def scans(tmp_path: Path) -> Path:
     folder = tmp_path / "scans"
     folder.mkdir()
-    for sample in SAMPLES.iterdir():
+    for sample in (*SAMPLES.iterdir(), *HOSTILE.iterdir()):
         if sample.suffix.lower() in (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff"):
             shutil.copy(sample, folder / sample.name)
     return folder

@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 
 from batch_ocr.cli import main
-from tests.e2e_support import FIXTURES, SAMPLES, emulator_in_thread, make_images
+from tests.e2e_support import FIXTURES, HOSTILE, SAMPLES, emulator_in_thread, make_images
 
 pytestmark = pytest.mark.usefixtures("demo_keys")
 
 
 @pytest.fixture
 def scans(tmp_path: Path) -> Path:
-    """The sample cards (fronts have portraits) and a few files that are no images."""
+    """The sample cards (fronts have portraits) and the undecodable sample."""
     folder = tmp_path / "scans"
     folder.mkdir()
-    for sample in SAMPLES.iterdir():
+    for sample in (*SAMPLES.iterdir(), *HOSTILE.iterdir()):
         if sample.suffix.lower() in (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff"):
             shutil.copy(sample, folder / sample.name)
     return folder

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from batch_ocr.cli import main
-from tests.e2e_support import FIXTURES, SAMPLES, emulator_in_thread
+from tests.e2e_support import FIXTURES, HOSTILE, SAMPLES, emulator_in_thread
 
 pytest.importorskip("cv2", reason="image warnings need the 'local' extra")
 
@@ -29,8 +29,9 @@ def scans_and_fixtures(tmp_path: Path) -> tuple[Path, Path]:
     scans = tmp_path / "scans"
     scans.mkdir()
     entries = [json.loads(line) for line in FIXTURES.read_text(encoding="utf-8").splitlines()]
-    for name in [entry["file"] for entry in entries] + ["not_a_card.jpg", "broken.jpg"]:
+    for name in [entry["file"] for entry in entries] + ["not_a_card.jpg"]:
         shutil.copy(SAMPLES / name, scans / name)
+    shutil.copy(HOSTILE / "broken.jpg", scans / "broken.jpg")
     front = next(e for e in entries if e["file"] == "zhangsan_front.jpg")
     pixels = warning_cases.decode_file(SAMPLES / "zhangsan_front.jpg")
     photocopy = warning_cases.photocopy(pixels, random.Random(7))

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "cards"
+FIXTURES = SAMPLES.parent / "fixtures.jsonl"
 
 
 def _fixture_records() -> dict[str, dict[str, Any]]:
-    path = SAMPLES / "fixtures.jsonl"
+    path = FIXTURES
     if not path.is_file():
         return {}
     records = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line)
@@ -36,7 +37,7 @@ def sample_bytes() -> Any:
     def read(name: str) -> bytes:
         path = SAMPLES / name
         if not path.is_file():
-            pytest.skip(f"samples/{name} is not there")
+            pytest.skip(f"samples/cards/{name} is not there")
         return path.read_bytes()
 
     return read

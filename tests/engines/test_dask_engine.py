@@ -22,7 +22,8 @@ from PIL import Image
 from tests.dask_cluster import LocalCluster, dask_available, local_cluster
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO / "samples"
+SAMPLES = REPO / "samples" / "cards"
+HOSTILE = REPO / "samples" / "hostile"
 #: Every CLI run here ends well within this (a failure must not hang CI).
 RUN_TIMEOUT_S = 180
 
@@ -95,8 +96,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
 
 
 def test_rows_on_the_cluster_equal_the_local_pools(tmp_path: Path, cluster: LocalCluster) -> None:
-    on_cluster = _run(tmp_path, str(SAMPLES), "-o", "cluster.csv", "--dask", cluster.address)
-    local = _run(tmp_path, str(SAMPLES), "-o", "local.csv", "--workers", "2")
+    on_cluster = _run(tmp_path, str(SAMPLES), str(HOSTILE), "-o", "cluster.csv",
+                      "--dask", cluster.address)
+    local = _run(tmp_path, str(SAMPLES), str(HOSTILE), "-o", "local.csv", "--workers", "2")
     assert on_cluster.returncode == local.returncode == 1, on_cluster.stderr  # broken.jpg
     assert f"on the Dask cluster at {cluster.address}" in on_cluster.stderr
     _no_traceback(on_cluster.stderr)

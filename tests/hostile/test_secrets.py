@@ -27,6 +27,7 @@ from batch_ocr.provider import signing
 from batch_ocr.run.output.csv_writer import FORMULA_TRIGGERS
 from tests.e2e_support import (
     FIXTURES,
+    HOSTILE,
     SAMPLES,
     demo_env,
     emulator_in_thread,
@@ -63,7 +64,8 @@ def _all_files(folder: Path, skip: Path) -> Iterator[Path]:
 
 def _sample_scans(folder: Path) -> Path:
     """The samples (real-looking cards), plus some files that fail locally."""
-    shutil.copytree(SAMPLES, folder, ignore=shutil.ignore_patterns("*.py", "*.jsonl", "*.md"))
+    shutil.copytree(SAMPLES, folder)
+    shutil.copy(HOSTILE / "broken.jpg", folder / "broken.jpg")
     corpus.truncated_jpeg(folder / "truncated.jpg")
     corpus.text_as_jpg(folder / "text.jpg")
     corpus.zero_byte(folder / "empty.png")
@@ -128,7 +130,8 @@ def test_logs_never_hold_names_or_id_numbers(tmp_path: Path, verbosity: list[str
     assert len(personal) >= 12
     out = tmp_path / "out.csv"
     with emulator_in_thread(fixture_paths=(FIXTURES,)) as emulator:
-        code = main([str(SAMPLES), "-o", str(out), "--endpoint", emulator.url, *verbosity])
+        code = main([str(SAMPLES), str(HOSTILE), "-o", str(out), "--endpoint", emulator.url,
+                     *verbosity])
     captured = capsys.readouterr()
     assert code == 1  # broken.jpg
     logs = captured.out + captured.err

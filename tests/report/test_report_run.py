@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from batch_ocr.cli import main
-from tests.e2e_support import FIXTURES, SAMPLES, emulator_in_thread
+from tests.e2e_support import FIXTURES, HOSTILE, SAMPLES, emulator_in_thread
 
 pytestmark = pytest.mark.usefixtures("demo_keys")
 
@@ -19,7 +19,7 @@ def test_run_over_samples_writes_a_review_page(tmp_path: Path, request: pytest.F
     out = tmp_path / "results.jsonl"
     report = tmp_path / "review.html"
     with emulator_in_thread(fixture_paths=(FIXTURES,)) as emulator:
-        code = main([str(SAMPLES), "-o", str(out), "--endpoint", emulator.url,
+        code = main([str(SAMPLES), str(HOSTILE), "-o", str(out), "--endpoint", emulator.url,
                      "--report", str(report), "--as-of", "2026-11-24"])
     assert code == 1  # broken.jpg
     # The page is announced before it is written (minutes for 10,000 photos), then done.

@@ -35,7 +35,7 @@ from tests.dask_cluster import dask_available, local_cluster
 from tests.engines.test_emulator_local_engine import provider_sample_client
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO / "samples"
+SAMPLES = REPO / "samples" / "cards"
 SECRET_ID = "AKIDserver0000000000000000000000000000"
 SECRET_KEY = "server-secret-key-not-the-demo-one"
 START_TIMEOUT_S = 60
