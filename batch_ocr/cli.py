@@ -384,7 +384,8 @@ def _write_report(args: argparse.Namespace, facts: SummaryJson, runner: Runner) 
         write_run_report(Path(args.output), args.report, sources=args.sources,
                          facts=facts, masked=args.mask, rows=rows)
     except (OSError, ConfigError) as exc:
-        # An output that cannot be written is fatal (README, "Exit codes"), not a file's error.
+        # An output that cannot be written is fatal (docs/reference.md, "Exit codes"), not
+        # a file's error.
         print(f"batch-ocr: fatal: cannot write the review page {args.report}: {exc}",
               file=sys.stderr)
         return EXIT_FATAL

@@ -1,8 +1,8 @@
 """Files that hold personal data: created owner-only (0600), written whole or appended.
 
 Every file batch-ocr writes holds names, ID numbers or faces (outputs, the journal, the
-summary, the review page, portraits), so every writer goes through here (README,
-"Security"). A file is created 0600 from the start, never chmod-ed after it was written;
+summary, the review page, portraits), so every writer goes through here
+(docs/security.md). A file is created 0600 from the start, never chmod-ed after it was written;
 an existing file we take over is tightened to 0600 too, since it may have been made by
 an older version, a backup restore or a ``touch``. Where the platform has no POSIX modes
 (Windows), the modes are skipped and the files inherit the folder's access rules.

@@ -231,7 +231,7 @@ def _holds_secret_key(values: Mapping[str, Any]) -> bool:
 
 def warn_if_secret_exposed(path: Path, values: Mapping[str, Any]) -> None:
     """Warn (the run goes on) when a config file holding ``secret_key`` is readable by
-    others: anyone on the machine could spend the account's money (README, Security)."""
+    others: anyone on the machine could spend the account's money (docs/security.md)."""
     if _holds_secret_key(values) and readable_by_others(path):
         log.warning("warning: %s holds secret_key and other users can read it; "
                     "run: chmod 600 %s", path, path)

@@ -1,6 +1,6 @@
 """The row statuses and what each means for the exit code, the journal and reruns.
 
-One table (README, "Output" and "Resume"): every module that asks "is this status
+One table (docs/reference.md, "Statuses"; docs/resume.md): every module that asks "is this status
 clean?", "may this answer be reused for the same content?" or "does a later run try
 this again?" asks here.
 
@@ -53,7 +53,7 @@ FAILED_STATUSES: frozenset[str] = frozenset(STATUSES) - CLEAN_STATUSES
 FINAL_STATUSES: tuple[Status, ...] = (OK, NOT_ID_CARD, SCAN_FAILED, ERROR)
 #: Statuses ``--retry-failed`` sends again although they are final.
 REDONE_BY_RETRY_FAILED: frozenset[str] = frozenset({REJECTED, ERROR, SCAN_FAILED})
-#: Statuses whose pictures get image warnings (README, "Image warnings"): a card was
+#: Statuses whose pictures get image warnings (docs/warnings-and-review.md): a card was
 #: read, or tried for and not read (blur or glare says why). Another picture's
 #: warnings would mean nothing; every status but ``ok`` needs review anyway.
 WARNED_STATUSES: frozenset[str] = frozenset({OK, SCAN_FAILED})

@@ -891,7 +891,7 @@ PAGE_SPECKS = 900
 def draw_photocopy_page(person: Person, rng: random.Random) -> Image.Image:
     """An A4 photocopy (身份证复印件): the front above the back, in grey, slightly dusty.
 
-    What back offices keep and scan to PDF or TIFF (README, "Documents"). Greyscale
+    What back offices keep and scan to PDF or TIFF (docs/documents.md). Greyscale
     ("L"), ``PAGE_SIZE_PX``; the cards sit near the top at their real size, a little off
     centre and a little apart, as a copier operator places them.
     """
@@ -969,7 +969,7 @@ def write_documents(out_dir: Path, *, seed: int = SEED) -> list[str]:
 
 # --------------------------------------------------------------------------- pages of cards
 #
-# What back offices really hold (README, "Documents"): a 身份证复印件, one A4 page with the
+# What back offices really hold (docs/documents.md): a 身份证复印件, one A4 page with the
 # front above the back, often grey and stamped 复印无效 across the text; pages with two
 # people's cards; a phone photo of an ID card beside a bank card. Each page comes with
 # the rows batch-ocr must make of it (:func:`card_page_rows`).

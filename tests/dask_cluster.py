@@ -2,7 +2,7 @@
 ``dask worker`` processes, started here and always cleaned up.
 
 Workers run without a nanny (``--no-nanny``), so killing one's process removes that
-worker for good, as a lost machine does; each has one thread, as the README advises.
+worker for good, as a lost machine does; each has one thread, as docs/cluster.md advises.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What is left of a copy's stamps in a field: the test side's counter of them.
 
 A field read off a stamped copy (复印无效, 仅限…使用, 仅供…) must hold none of the
-stamp's text (README, "Documents"). This checker compares a field as read with its
+stamp's text (docs/documents.md). This checker compares a field as read with its
 truth: a character of a stamp that the truth does not have at that place, or a piece
 of a stamp (``无效``, ``印无``...) the truth does not hold, is a remnant. Misreads of a
 stamp's characters (``节无效`` for 印无效) are caught by the pieces they leave.

@@ -1,5 +1,5 @@
 """Off POSIX: the package imports and runs without fcntl, fchmod, O_NONBLOCK or
-add_signal_handler, and the run lock still dies with its process (README, "Platforms")."""
+add_signal_handler, and the run lock still dies with its process (docs/security.md, "Platforms")."""
 
 from __future__ import annotations
 

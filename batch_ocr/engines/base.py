@@ -18,7 +18,7 @@ Errors an engine raises from ``recognise``:
 An engine that makes several billed calls for one image (the API engine, a call per card
 on a page) keeps each answer as it arrives in the ``AnswerKeeper`` the run gives it
 (``keep_answers_in``), so that an image that fails part-way, or a run killed between two
-of its calls, never pays for an answer twice (README, "Documents"). A failure of one
+of its calls, never pays for an answer twice (docs/documents.md). A failure of one
 card of such an image is a ``CardFailure`` in ``EngineResult.cards``, not an exception:
 the cards that were read keep their rows.
 """

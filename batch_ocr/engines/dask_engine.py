@@ -12,7 +12,7 @@ as with local processes. Only image bytes go to the workers, in batches:
   stream out while the cluster works (``as_completed`` over small batches, bounded).
 - Each worker loads the models once (``dask_worker.ModelLoader``, a worker plugin).
 
-Faults (README, "Running on a cluster"): a worker that dies takes its running batch
+Faults (docs/cluster.md): a worker that dies takes its running batch
 with it and the scheduler reruns it elsewhere (no row is lost or failed); a batch that
 keeps killing workers is split and its images retried alone, so only the culprit gets
 an ``error`` row (``local_worker_died``), as in the local pool. A scheduler that goes

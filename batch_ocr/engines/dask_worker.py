@@ -2,7 +2,7 @@
 
 Imported by the workers by name (``batch_ocr.engines.dask_worker.recognise_batch``), so
 every worker needs batch-ocr with the ``local`` and ``dask`` extras installed; only the
-image bytes travel, never a file path (README, "Running on a cluster").
+image bytes travel, never a file path (docs/cluster.md).
 """
 
 from __future__ import annotations

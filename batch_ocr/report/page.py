@@ -57,7 +57,7 @@ def write_report(
             folder); defaults to the folder of ``out_html``.
     """
     # A masked page still shows each row's page, as a mosaic with the cards outlined;
-    # its portraits, being faces, are left out (README, "Masking").
+    # its portraits, being faces, are left out (docs/cards.md, "Masking").
     clear_images = not masked or show_faces_when_masked
     entries = [build_entry(row, index) for index, row in enumerate(rows)]
     views: list[dict[str, Any]] = []

@@ -1,6 +1,6 @@
 """Each row's page as the review page shows it: a thumbnail with the cards outlined.
 
-A row's thumbnail is the image its fields came from (README, "Review page"): a file
+A row's thumbnail is the image its fields came from (docs/review-page.md): a file
 that is one image, a PDF page as ``batch_ocr.run.pages`` gives it to the engines (its
 embedded scan, or PDFium's rendering, in the renderer's own process), a TIFF frame.
 The rows of one page share one view, embedded once.
@@ -132,7 +132,7 @@ def _views_of_file(
                     found[None] = view  # a card row of a one-page document
             if wanted <= found.keys():
                 break
-    except Exception as exc:  # noqa: BLE001 - never a crash for one file (README)
+    except Exception as exc:  # noqa: BLE001 - never a crash for one file (docs/review-page.md)
         return {n: found.get(n, PageView(problem=f"cannot read ({exc})")) for n in wanted}
     finally:
         outcomes.close()  # stops the PDF renderer when the pages wanted were read

@@ -65,7 +65,7 @@ def jpeg_data_uri(image: Image.Image, *, quality: int = JPEG_QUALITY) -> str:
 def mosaic(image: Image.Image, *, block_px: int = MOSAIC_BLOCK_PX) -> Image.Image:
     """``image`` as squares of ``block_px``, each one flat colour (its average).
 
-    What a masked review page shows of a page (README, "Masking"): where the cards lie
+    What a masked review page shows of a page (docs/cards.md, "Masking"): where the cards lie
     stays visible; no character, digit or face survives. Squares start at the top left
     corner, on JPEG's own 8 px grid, so the encoder adds no detail back.
     """

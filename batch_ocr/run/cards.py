@@ -1,7 +1,7 @@
 """Several cards on one image: which become rows, and when a front and a back are one.
 
-Pure logic over what an engine read from each card found on an image (README,
-"Documents"), shared by the offline engine and the API engine so both give the same
+Pure logic over what an engine read from each card found on an image
+(docs/documents.md), shared by the offline engine and the API engine so both give the same
 rows:
 
 - a card of another kind (a bank card, a blank copy template: not an ID card side)
@@ -15,8 +15,7 @@ rows:
 - a card the engine saw as an ID side (its print where no outline showed: a side
   copied as pale as the paper; or its printed labels) that reads as no ID side is a
   side seen and not read, not another kind: every ID row of the image carries the
-  warning ``side_unread``, so it never passes for the whole card (README, "Several cards on a
-  page");
+  warning ``side_unread``, so it never passes for the whole card (docs/documents.md);
 - when a card could not be read (its call failed), nothing is merged or guessed: each
   card is numbered by its place among every card found, the cards read keep their rows,
   and the failed one gets an ``error`` row (``partly_read``); the next run reads only it.

@@ -5,7 +5,7 @@ arrives later takes the remembered row. Memory stays bounded however large the r
 what is in flight is bounded by the concurrency, and finished rows are remembered in a
 least-recently-used table of ``max_remembered`` entries. With a journal, a content whose
 row is final is forgotten at once, since the journal answers for it from then on
-(README, "Resume"); without one (``-o -``) a copy met after more than ``max_remembered``
+(docs/resume.md); without one (``-o -``) a copy met after more than ``max_remembered``
 other contents is recognised again.
 """
 

@@ -11,9 +11,9 @@ with the ignored files, never opened (opening a FIFO blocks until someone writes
 which would hang an unattended run for good).
 A file named on the command line is always a candidate, whatever its extension.
 Nothing is passed over silently: every ignored file is counted and the first
-``MAX_IGNORED_LISTED`` are named (README, "Output"). What the run itself writes (the
-output, the journal, the summary, the report, the portraits folder) is never walked,
-wherever it lies: a portrait saved inside the scanned folder is not a new scan.
+``MAX_IGNORED_LISTED`` are named (docs/reference.md, "Options"). What the run itself
+writes (the output, the journal, the summary, the report, the portraits folder) is never
+walked, wherever it lies: a portrait saved inside the scanned folder is not a new scan.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".tif", ".tiff",
      ".webp", ".heic", ".heif"}  # phones' formats: re-encoded for the API (imaging.py)
 )
-#: Documents whose pages are images of their own (README, "Documents").
+#: Documents whose pages are images of their own (docs/documents.md).
 DOCUMENT_EXTENSIONS: frozenset[str] = frozenset({".pdf"})
 
 

@@ -1,7 +1,7 @@
 """One image's job: the candidate, its stamp, the page, its hash and the prepared image.
 
 A file is one job, or one per page when it is a document (a PDF, a multi-page TIFF;
-README, "Documents"). ``PageReader`` loads them one at a time: reading the file,
+docs/documents.md). ``PageReader`` loads them one at a time: reading the file,
 splitting off the page, hashing and the pre-flight of an image happen in one trip to a
 worker thread, so the event loop only schedules: per-operation async file I/O
 (aiofiles: open, read and close, each its own hop) measured 12% more client CPU in

@@ -1,6 +1,6 @@
 """One input file, its page images: a PDF's pages, a multi-page TIFF's frames.
 
-Each page is recognised as an image of its own (README, "Documents"). A PDF page that is
+Each page is recognised as an image of its own (docs/documents.md). A PDF page that is
 one embedded JPEG scan filling the page is taken as that JPEG, byte for byte; any other
 page is rendered by PDFium at ``RENDER_DPI``, which gives an ID card (85.6 mm wide) about
 670 px across. A TIFF with more than one frame gives one page per frame, re-encoded

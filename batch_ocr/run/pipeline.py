@@ -93,8 +93,8 @@ class BatchRun:
         self._budget_exhausted = False
         self._fatal: FatalRunError | None = None
         if journal is not None:
-            # Answers paid for part of a page are journaled as they arrive (README,
-            # "Documents"): an engine that pays per card recalls them on the next try.
+            # Answers paid for part of a page are journaled as they arrive
+            # (docs/documents.md): an engine that pays per card recalls them on the next try.
             engine.keep_answers_in(JournalAnswers(journal, engine.name, policy=self._policy,
                                                   in_writer=self.recorder.in_writer,
                                                   dry_run=self.options.dry_run))
@@ -173,7 +173,7 @@ class BatchRun:
             self.counters.files_done += 1
 
     async def _handle(self, candidate: Candidate) -> None:
-        """One candidate to its rows, one per page (README, "Documents").
+        """One candidate to its rows, one per page (docs/documents.md).
 
         Only a failure to write stops here, as fatal. The pages of one file are done one
         after another, each loaded in one trip to a worker thread.

@@ -4,7 +4,7 @@ A summary or a review page that cannot be written used to fail after every call 
 been paid for, and a journal folder without write permission ended in a traceback. So
 the run first makes each missing parent folder and creates (then removes) a probe file
 beside each path, and opens each existing file for writing without changing it: what
-cannot be used is one ``OutputError`` naming the path (exit 3, README "Exit codes").
+cannot be used is one ``OutputError`` naming the path (exit 3, docs/reference.md, "Exit codes").
 Nothing is truncated or replaced here; the probes are hidden, 0600 and removed at once.
 """
 

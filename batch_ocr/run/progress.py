@@ -4,8 +4,9 @@ On a terminal (and without ``--quiet``) a tqdm bar shows images done of the tota
 failures, calls, the rate and the time left. The run's own walk is lazy (it stays a
 bounded queue ahead of the workers), so the total comes from a second walk that only
 counts names, in a background thread: the bar shows ``?`` until it is known. Off a
-terminal nothing is drawn or logged (a cron log keeps only the summary, README
-"Exit codes"); ``--verbose`` still logs each file, above the bar when there is one.
+terminal nothing is drawn or logged (a cron log keeps only the summary,
+docs/reference.md, "Summary"); ``--verbose`` still logs each file, above the bar when
+there is one.
 """
 
 from __future__ import annotations

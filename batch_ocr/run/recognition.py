@@ -79,7 +79,7 @@ class ImageRows:
             result = await self.engine.recognise(job.image)
         except FileError as exc:
             return ImageOutcome([jobs.error_row(job, exc, self.engine.name)])
-        # One row per card when the image held several (README, "Documents").
+        # One row per card when the image held several (docs/documents.md).
         reads = result.cards or (
             CardRead(result.data, result.portrait_bytes, confidence=result.confidence),)
         rows = []

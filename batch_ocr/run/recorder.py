@@ -85,7 +85,7 @@ class RunRecorder:
     def _write(self, outcome: ImageOutcome, path: Path, stamp: FileStamp,
                page_count: int) -> None:
         """Journal first, output second: a kill between the two is repaired from the
-        journal at the next start (README, "Resume"). A page that held several cards
+        journal at the next start (docs/resume.md). A page that held several cards
         has a row per card, journaled together, with the answers kept for its cards let
         go in the same transaction once no later run can need them."""
         rows = outcome.rows
@@ -101,8 +101,8 @@ class RunRecorder:
                 self.sink(row)
         except Exception as exc:
             # Halt the engine from here, before the event loop hears of it: a call it
-            # admitted meanwhile would be paid for and then not written (README, "What
-            # batch-ocr survives": a full disk). The loop still fails the run as usual.
+            # admitted meanwhile would be paid for and then not written
+            # (docs/survives.md: a full disk). The loop still fails the run as usual.
             self.engine.halt(OutputError(f"cannot write the output or state: {exc}"))
             raise
 

@@ -1,7 +1,7 @@
 """What a run did: live counters while it runs, a frozen summary at the end, and its
 two renderings (the lines on stderr and ``--summary-json``).
 
-The JSON keys are a public interface (README, "Summary"): cron jobs and the review page
+The JSON keys are a public interface (docs/reference.md, "Summary"): cron jobs and the review page
 read them. ``SummaryJson`` is their one schema; the review page reads a summary file
 through it rather than guessing key names.
 """
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from batch_ocr.sanitize import printable
 from batch_ocr.statuses import CLEAN_STATUSES, STATUSES
 
-#: The exit codes a cron job acts on (README, "Exit codes").
+#: The exit codes a cron job acts on (docs/reference.md, "Exit codes").
 EXIT_OK = 0
 EXIT_FILE_ERRORS = 1
 EXIT_USAGE = 2
@@ -140,8 +140,8 @@ class SummaryJson(BaseModel):
     not_attempted: int
     calls: int
     retries: int
-    #: Cards of a page answered in an earlier run (or try), not sent again (README,
-    #: "Documents"); absent from summaries of earlier versions.
+    #: Cards of a page answered in an earlier run (or try), not sent again
+    #: (docs/documents.md); absent from summaries of earlier versions.
     answers_reused: int = 0
     would_call: int
     estimated_cost: float
@@ -262,7 +262,7 @@ def summary_text(summary: RunSummary) -> str:
     if summary.not_attempted:
         lines.append(f"not attempted (left for the next run): {summary.not_attempted}")
     if summary.dry_run:
-        # What a real run would read (README, "Runs that resume": honest dry run).
+        # What a real run would read (docs/resume.md: honest dry run).
         lines.append(f"dry run: files to read: {summary.images_found - summary.already_done}"
                      f" ({summary.pages_read} images and pages)")
     lines.append(_calls_line(summary))

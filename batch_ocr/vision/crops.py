@@ -2,7 +2,7 @@
 
 The provider reads one card side per call. A page with several cards (a photocopy with
 the front above the back, an ID card beside a bank card) is cut into one straightened
-image per card, each sent as its own call (README, "Documents"). Finding the cards
+image per card, each sent as its own call (docs/documents.md). Finding the cards
 needs OpenCV, which comes with the ``local`` extra; without it, pages are sent whole
 as before, and the run says so once.
 """
@@ -104,7 +104,7 @@ def has_smooth_patch(grey: np.ndarray) -> bool:
     does a desk, a page or a photo. Random noise does not: each pixel is as unlike its
     neighbour as any other. A picture with no smooth patch holds no card, and the
     search (tens of milliseconds on such a picture: every pixel is an edge) need not
-    run. Measured on 1/8-scale decodes (README, "Performance"): 98 real and generated
+    run. Measured on 1/8-scale decodes (docs/performance.md): 98 real and generated
     pages, photos and cards have 68-100% smooth patches; uniform noise JPEGs none (their
     lowest ratio 0.69); Gaussian noise of deviation 40 has a few flat ones, so it is
     searched. numpy alone: a run that never needs OpenCV does not import it.

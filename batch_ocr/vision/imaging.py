@@ -76,7 +76,7 @@ class PreparedImage:
     fitted: bool
     #: The picture in grey as the pre-flight check decoded it, when that was at 1/8 scale
     #: (JPEG): lets the card search tell a picture with no card at all without decoding
-    #: it again (``engines.crops``; README, "Performance"). None for other formats.
+    #: it again (``engines.crops``; docs/performance.md). None for other formats.
     preview: Image.Image | None = field(default=None, compare=False, repr=False)
 
 

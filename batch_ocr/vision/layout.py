@@ -271,7 +271,7 @@ class FoundCard:
     quad: np.ndarray
     #: Found by its print alone, no outline showing (``_text_cards``: a side copied as
     #: pale as the paper). Such a card that reads as no ID side is a side seen and not
-    #: read, never "another kind" (README, "Several cards on a page").
+    #: read, never "another kind" (docs/documents.md).
     by_print: bool = False
 
 

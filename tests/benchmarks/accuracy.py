@@ -23,7 +23,7 @@ Published sets, read from beside the project and skipped where absent (never cop
 (``../shared/documents``, copy pages; each card is cut out and read on its own).
 
 Prints a table per set (exact-match rate per field and overall, CPU per card), one
-summary table (what README.md shows), and the image warnings' hit and false-positive
+summary table (what docs/offline-engine.md shows), and the image warnings' hit and false-positive
 rates on these sets; writes a JSON report. The image warnings are also scored apart
 (``--warnings N``): each warning's hit rate on N generated positives made for it
 (``tests/warning_cases.py``) and its false-positive rate on clean colour cards
@@ -61,7 +61,7 @@ DEFAULT_REPORT = Path(__file__).with_name("accuracy_report.json")
 FRONT_FIELDS = ("name", "sex", "nation", "birth", "address", "number")
 BACK_FIELDS = ("authority", "timelimit")
 TARGET_EXACT = 0.97
-#: CPU per card with one worker, start-up and model loading excluded (README, "Offline engine").
+#: CPU per card with one worker, start-up and model loading excluded (docs/offline-engine.md).
 TARGET_CPU_S_PER_CARD = 0.35
 TARGET_PEAK_RSS_MB = 400
 

@@ -13,7 +13,7 @@ Reports:
 - wall time of each, and the ratio pool / Dask (target: at least 0.8, i.e. Dask within
   0.8 of the pool's throughput);
 - CPU seconds per image on the workers, the driver's CPU and peak RSS per image, and
-  each worker's RSS (for the README's "what a million images costs");
+  each worker's RSS (for docs/cluster.md, "What a million images costs");
 - scheduling overhead per image: the same bytes sent through the Dask engine with a
   task that recognises nothing, in batches of 8 and of 1.
 

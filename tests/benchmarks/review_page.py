@@ -13,7 +13,7 @@ reading the child's CPU (``os.wait4``), its own peak resident memory and the pag
 - ``masked``: the photos again with ``masked=True`` (mosaic thumbnails).
 
 Every thumbnail is distinct, so nothing is shared that a real run would not share.
-Prints JSON; the README's "Review page" quotes it.
+Prints JSON; docs/review-page.md quotes it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Pages of several cards through a whole run: offline, and through the API emulator.
 
-What a user checks (README, "Documents"): a two-sided copy is one row with side ``both``
+What a user checks (docs/documents.md): a two-sided copy is one row with side ``both``
 and every field; a page of four sides is four numbered rows; a bank card beside an ID
 card adds no row; a rerun pays nothing and keeps every row; through the API a two-sided
 page costs exactly two billable calls, which ``--dry-run`` announces.

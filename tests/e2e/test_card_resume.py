@@ -1,4 +1,4 @@
-"""A page of several cards through the API never pays twice for a card (README, "Documents").
+"""A page of several cards through the API never pays twice for a card (docs/documents.md).
 
 Each card on a page is its own billed call. When one of them fails (an error after the
 last attempt, a refusal, a kill -9 between two calls, the quota running out), the cards

@@ -1,4 +1,4 @@
-"""Documents end to end (README, "Documents"): the real CLI over PDFs and multi-page TIFFs.
+"""Documents end to end (docs/documents.md): the real CLI over PDFs and multi-page TIFFs.
 
 One row per page, numbered in ``page``; a PDF that grows by a page costs one call on the
 next run, and the output still has one row per page. Calls are counted by the emulator.

@@ -3,7 +3,7 @@
 A user who shares a masked run checks that no full name, ID number or address of any
 person on the pages is left in the CSV, the JSONL, the workbook, the ``--pair`` table or
 the review page, and that the review page shows no readable picture of a card: each
-page only as flat squares, its cards still outlined (README, "Masking").
+page only as flat squares, its cards still outlined (docs/cards.md, "Masking").
 """
 
 from __future__ import annotations

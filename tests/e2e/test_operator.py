@@ -80,7 +80,7 @@ def test_a_rerun_that_adds_nothing_still_says_what_the_output_holds(
         assert main([*argv, "--endpoint", emulator.url]) == 1  # broken.jpg is rejected
         first = json.loads(summary.read_text())
         capsys.readouterr()
-        # The exit code covers the rows this run wrote (README, "Exit codes"): none.
+        # The exit code covers the rows this run wrote (docs/reference.md, "Exit codes"): none.
         assert main([*argv, "--endpoint", emulator.url]) == 0
     second = json.loads(summary.read_text())
     held = {"ok": 10, "not_id_card": 1, "scan_failed": 0, "rejected": 1, "error": 0}

@@ -1,6 +1,6 @@
 """A copy whose back came out as pale as the paper: no side lost, offline or through the API.
 
-What a user checks (README, "Several cards on a page"): the back's edges vanished into
+What a user checks (docs/documents.md): the back's edges vanished into
 the paper but its print did not, so the page is still one ``both`` row with every
 field; through the API it costs exactly two billable calls. A page of one card gains no
 card and no call. A back whose print shows but cannot be read is never lost in silence:

@@ -87,7 +87,7 @@ def test_verbose_lines_go_above_the_bar(tmp_path: Path) -> None:
 def test_off_a_terminal_no_progress_is_drawn_or_logged(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str], demo_keys: None) -> None:
-    """A cron log holds the summary, not progress lines (README, "Exit codes")."""
+    """A cron log holds the summary, not progress lines (docs/reference.md, "Exit codes")."""
     monkeypatch.chdir(tmp_path)
     make_images(tmp_path / "scans", 12)
     with emulator_in_thread() as emulator:

@@ -1,6 +1,6 @@
 """The offline engine on pages of several cards: the dev set and generated pages.
 
-Done when (README, "Documents"): every two-sided page of the dev set gives both sides
+Done when (docs/documents.md): every two-sided page of the dev set gives both sides
 with every field right; on generated pages no side is lost and at least 95% of fields
 are exact.
 """
@@ -144,7 +144,7 @@ def test_a_copy_whose_card_edges_cannot_be_seen_is_split_by_its_text(
 @pytest.mark.parametrize("seed", [3, 11, 23])
 def test_a_stamped_copy_page_gives_fields_without_a_stamp_remnant(seed: int) -> None:
     """A grey A4 copy stamped 复印无效 across the nation and the authority's rows and
-    watermarked 仅限/仅供…使用: no field holds any piece of either (README, "Documents")."""
+    watermarked 仅限/仅供…使用: no field holds any piece of either (docs/documents.md)."""
     from batch_ocr.engines.local import recognise
     from batch_ocr.run.present.rows import row_from_card
     from tests.stamp_remnants import remnants

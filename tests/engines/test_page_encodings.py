@@ -1,4 +1,4 @@
-"""No side is lost however a two-sided copy page is encoded (README, "Documents").
+"""No side is lost however a two-sided copy page is encoded (docs/documents.md).
 
 A page reaches the offline engine as a lossy JPEG, a PNG, a TIFF frame or a PDF's
 embedded JPEG. Each must give one row, side ``both``, with every field of both sides:

@@ -1,4 +1,4 @@
-"""``pipeline.BatchRun`` over documents (README, "Documents"), with a fake engine: one row
+"""``pipeline.BatchRun`` over documents (docs/documents.md), with a fake engine: one row
 per page, resume per page, a budget that stops mid-document, portraits per page."""
 
 from __future__ import annotations

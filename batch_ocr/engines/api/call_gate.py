@@ -28,7 +28,7 @@ class UnreachableBreaker:
     """Trips when the API has never answered and file after file cannot reach it.
 
     Otherwise a run with the network down would spend every file's retries (minutes
-    each) before saying anything useful (README, "Errors").
+    each) before saying anything useful (README, "Errors, retries and exit codes").
     """
 
     def __init__(self, limit: int = UNREACHABLE_FILES_LIMIT) -> None:

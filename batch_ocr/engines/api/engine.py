@@ -6,7 +6,7 @@ same session and retry policy (``fetch_portrait``).
 
 The provider reads one card side per call: a page with several cards is cut into one
 straightened image per card (``crops``), each its own call, and the answers become rows
-exactly as the offline engine's do (``batch_ocr.run.cards``; README, "Documents"). Each
+exactly as the offline engine's do (``batch_ocr.run.cards``; docs/documents.md). Each
 card's answer is kept (``AnswerKeeper``, the run's journal) as soon as it arrives and
 recalled by its crop's sha256 (the crops are cut the same way from the same bytes), so
 a card that fails costs a row of its own, and finishing the page pays for it alone.
@@ -119,7 +119,7 @@ class ApiEngine(Engine):
 
     async def _card_answer(self, card: bytes, key: str) -> PaidAnswer:
         """The answer for one card: kept from an earlier try, else paid for and kept
-        before the next card's call (README, "Documents")."""
+        before the next card's call (docs/documents.md)."""
         kept = await self._answers.recall(key)
         if kept is not None:
             self._answers_reused += 1

@@ -41,7 +41,7 @@ def _worker_init() -> None:
     """Ignore Ctrl-C, pin each worker to one thread, load the models before the first image.
 
     A terminal's Ctrl-C reaches the whole process group, workers included. The parent
-    decides what an interrupt means (README, "Runs that resume": finish, then stop); a
+    decides what an interrupt means (docs/resume.md: finish, then stop); a
     worker that raised KeyboardInterrupt printed its traceback and sent it back to the
     parent as the job's exception, which killed the parent too.
     """

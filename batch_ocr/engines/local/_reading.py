@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 CARD_DET_LONG_SIDE_PX = 512
 #: ... and again at this size when a field read at the first did not pass its check
 #: (small or stamped text): the detector's cost grows with the pixels, so the first
-#: look is cheap and only doubtful cards pay for the second (README, "Offline engine").
+#: look is cheap and only doubtful cards pay for the second (docs/offline-engine.md).
 CARD_DET_RETRY_LONG_SIDE_PX = 640
 #: Long side the detector sees a whole photo at, when no card outline was found. At
 #: 960 a worker's peak memory reached 460 MB (the detector's buffers grow with the
@@ -173,7 +173,7 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
 
     if det_side is None:
         det_side = CARD_DET_LONG_SIDE_PX if rectified else PHOTO_DET_LONG_SIDE_PX
-    # The text is read without a red stamp's ink (README, "Documents"); ``upright``, what
+    # The text is read without a red stamp's ink (docs/documents.md); ``upright``, what
     # the portrait is cut from, keeps its colours.
     as_printed, image = image, _vision.drop_out_red_ink(image)
     dropped_out, turns = image is not as_printed, 0

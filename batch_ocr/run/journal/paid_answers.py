@@ -1,6 +1,6 @@
 """The state journal as the place an engine keeps answers it paid for part of a page.
 
-README, "Documents": through the API each card on a page is its own billed call. The
+docs/documents.md: through the API each card on a page is its own billed call. The
 engine keeps each answer as it arrives (``Engine.keep_answers_in``); this keeper commits
 it to the journal before the next call, on the run's writer thread (the one that owns
 the journal's connection), so a card that fails, a fatal stop or a ``kill -9`` between

@@ -1,10 +1,10 @@
 """What a rerun does with a file or a content it has seen before: pure decisions.
 
-README, "Resume": a file whose size and mtime are those journaled is skipped unless the
+docs/resume.md: a file whose size and mtime are those journaled is skipped unless the
 outcome of one of its pages was transient (retried by the next run) or ``--retry-failed``
 asks for it; a content already answered for good (under any name or page, in any run) is
 never paid for again: its row is reused. ``--force`` redoes everything. The same holds
-for one card of a page read through the API (README, "Documents"): an answer paid for
+for one card of a page read through the API (docs/documents.md): an answer paid for
 it stands for a new call unless the flags ask for it again.
 """
 
@@ -69,7 +69,7 @@ def reusable(row: Row | None, policy: ResumePolicy) -> Row | None:
 
 
 def reusable_rows(rows: list[Row] | None, policy: ResumePolicy) -> list[Row] | None:
-    """The rows of an image (one per card, README "Documents") stand for this file only
+    """The rows of an image (one per card, docs/documents.md) stand for this file only
     all together: when any of them may not, the image is recognised again."""
     if not rows or any(reusable(row, policy) is None for row in rows):
         return None

@@ -8,7 +8,7 @@ current size and mtime (a no-op rerun stats files but never reads them). A page'
 identity is its own content: a file that changed (a PDF that grew by a page) is split
 again, and content already paid for is found by sha256, whatever its file or page, so
 only new pages are sent. An entry holds the page's rows: one, or one per card when the
-image held several cards that are not one front and one back (README, "Documents").
+image held several cards that are not one front and one back (docs/documents.md).
 Every row of the output can be rebuilt from here, which is how a run killed mid-write
 is repaired: the output is rewritten from the journal at the start and end of a run.
 
@@ -58,7 +58,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX files_by_sha256 ON files (sha256);
     """,
-    # Pages (README, "Documents"): one row per (path, page); rows of earlier versions are
+    # Pages (docs/documents.md): one row per (path, page); rows of earlier versions are
     # whole files, page 0 of a one-row version.
     """
     CREATE TABLE files_by_page (
@@ -83,8 +83,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE files_by_page RENAME TO files;
     CREATE INDEX files_by_sha256 ON files (sha256);
     """,
-    # Answers paid for a part of a page (a card) before the page's rows exist (README,
-    # "Documents"). Earlier versions ignore the table; their journals gain it empty.
+    # Answers paid for a part of a page (a card) before the page's rows exist
+    # (docs/documents.md). Earlier versions ignore the table; their journals gain it empty.
     """
     CREATE TABLE paid_answers (
         engine TEXT NOT NULL,
@@ -187,8 +187,8 @@ def _take_run_lock(lock_path: Path, state_path: Path) -> filelock.BaseFileLock:
     """The run lock on ``lock_path``, or ``RunLockedError`` when another run holds it.
 
     filelock uses ``flock`` on POSIX and ``msvcrt.locking`` on Windows: both die with
-    their process, so a ``kill -9`` leaves no stale lock behind (README, "Runs that
-    resume"). The lock file holds nothing, but it is made 0600 like every file we make.
+    their process, so a ``kill -9`` leaves no stale lock behind (docs/resume.md).
+    The lock file holds nothing, but it is made 0600 like every file we make.
     """
     # Not thread-local: the lock belongs to the run, whichever thread ends it.
     lock = filelock.FileLock(lock_path, timeout=0, mode=0o600, thread_local=False)
@@ -362,7 +362,7 @@ class Journal:
 
         The entry's status is its first row's, unless a row is not clean (a card that
         failed on a page whose other cards were read): then that row's, so the page is
-        done again by the runs that redo that status (README, "Resume").
+        done again by the runs that redo that status (docs/resume.md).
 
         Raises ``OSError`` when the journal cannot be written (disk full, I/O error): the
         pipeline turns that into a clean stop (``output_error``, exit 3). A

@@ -13,7 +13,7 @@ images belong together:
   are paired when exactly one front and one back are left over (``p1/scan001.jpg`` +
   ``p1/scan002.jpg``); a numbered card of a page of several is never such a leftover.
 
-An image that held both sides of one card (side ``both``: README, "Documents") is a
+An image that held both sides of one card (side ``both``: docs/documents.md) is a
 ``complete`` card on its own, before any grouping by name.
 
 A group of one front and one back is ``complete``; one front alone ``front_only``;

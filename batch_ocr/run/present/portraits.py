@@ -40,7 +40,7 @@ class PortraitError(Exception):
 def portrait_path(portraits_dir: Path, file: str, image_bytes: bytes,
                   page: int | None = None, card: int | None = None) -> Path:
     """``DIR/<file path without extension>[-page<N>][-card<N>].<real extension>``, kept
-    inside ``DIR`` (README, "Documents")."""
+    inside ``DIR`` (docs/documents.md)."""
     fmt = sniff_format(image_bytes[:16])
     if fmt is None:
         raise PortraitError("the portrait is not an image")

@@ -1,7 +1,7 @@
 """The review signal: whether a row needs a person to look at it, and why.
 
-A row that needs nothing is one a back office can accept without looking (README,
-"Review signal"). Reasons are short, stable codes, in this order:
+A row that needs nothing is one a back office can accept without looking
+(docs/warnings-and-review.md). Reasons are short, stable codes, in this order:
 
 ==========================  =========================================================
 ``status:<status>``         the row is not ``ok`` (an error, a refusal, a failed scan,

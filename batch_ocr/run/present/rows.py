@@ -57,10 +57,10 @@ class Row:
     validity: dict[str, bool] = field(default_factory=dict)
     # --- appended after ``validity`` (so after ``portrait_error`` in CSV) ---
     #: 1-based page of a multi-page file (a PDF, a multi-page TIFF); None (an empty cell)
-    #: for a file that is one image (README, "Documents").
+    #: for a file that is one image (docs/documents.md).
     page: int | None = None
     # The engine's 0-1 confidence per column: JSONL only, and empty for the API,
-    # which gives none (README, "Offline engine").
+    # which gives none (docs/offline-engine.md).
     confidence: dict[str, float] = field(default_factory=dict)
     #: What the picture shows beyond its text (``image_warnings.WARNINGS``, then
     #: ``cards.SIDE_UNREAD``), for every engine; computed at recognition and journaled
@@ -72,7 +72,7 @@ class Row:
     review_reasons: list[str] = field(default_factory=list)
     #: The card's number on its image (1-based, reading order) when the image held
     #: several cards that are not one front and one back; None (an empty cell) otherwise
-    #: (README, "Documents").
+    #: (docs/documents.md).
     card: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,7 +139,7 @@ def row_from_card(
     """Build the row of a successful recognition (``card``: its number on the image,
     ``page``: its page in a document)."""
     # Stamps and watermarks never reach a field, whichever engine read the card: the
-    # API reads stamped copies too (README, "Documents").
+    # API reads stamped copies too (docs/documents.md).
     info = clean_info(data.info)
     valid_from, valid_to = split_timelimit(info.timelimit)
     status = classify(data)

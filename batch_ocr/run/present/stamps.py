@@ -1,7 +1,7 @@
 """Stamps and watermarks that copies carry over a card's text, cut out of what was read.
 
 A 身份证复印件 is stamped 复印无效 ("invalid if copied") or watermarked 仅限…使用 /
-仅供…使用 ("for … only"), often right across a field (README, "Documents"): the
+仅供…使用 ("for … only"), often right across a field (docs/documents.md): the
 recogniser then reads ``蒙古印无效`` as a nation, ``…村复印无效`` or ``…385号节无效`` as
 the end of an address, ``开户使用`` or a lone ``复`` as a line of its own that lands in a
 field. None of these words is ever part of a name, nation, address or issuing

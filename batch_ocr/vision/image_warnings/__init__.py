@@ -4,7 +4,7 @@ Cloud ID-card APIs return these beside the fields (Tencent Cloud's IDCardOCR
 ``WarnInfos``, Baidu's ``risk_type``/``image_status``, Aliyun's isCopy/isReshoot); the
 paid API batch-ocr drives returns none, so they are computed here, locally, from the
 pixels, for every engine. Classic image statistics (OpenCV, numpy: the ``local``
-extra), no model, some 25-30 ms of CPU per image (README, "Image warnings", has the
+extra), no model, some 25-30 ms of CPU per image (docs/warnings-and-review.md, has the
 measured hit and false-positive rates). Tencent's code for the same thing in brackets:
 
 - ``copy`` (-9102): the card has almost no colour: the 90th percentile of each pixel's
@@ -23,7 +23,7 @@ measured hit and false-positive rates). Tencent's code for the same thing in bra
 
 ``detect`` is a pure function of decoded pixels and, when the caller found it, the
 card's outline. ``warnings_for_bytes`` decodes, looks for the card and calls it; it
-returns no warning without the ``local`` extra (README, "Image warnings").
+returns no warning without the ``local`` extra (docs/warnings-and-review.md).
 
 One module per concern; this one decides and holds the entry points::
 
@@ -92,7 +92,7 @@ WARNINGS: tuple[str, ...] = (
 DECODE_LONG_SIDE_PX = 1200
 
 # Thresholds, tuned on the generated sets of tests/warning_cases.py and checked for
-# false positives on clean colour cards (README, "Image warnings", has the rates).
+# false positives on clean colour cards (docs/warnings-and-review.md, has the rates).
 COPY_MAX_CHROMA = 2.5
 RESHOOT_MIN_PEAK = 40.0
 BLUR_MIN_SCORE = 0.40

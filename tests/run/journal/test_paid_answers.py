@@ -1,6 +1,6 @@
 """Answers paid for a card before its page's rows exist (``paid_answers``, ``state``):
 kept durably, recalled as the rerun flags allow, let go with the page's final rows, and
-journals of the previous version still resume (README, "Documents")."""
+journals of the previous version still resume (docs/documents.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rerun decisions (``batch_ocr/run/journal/resume.py``): README, "Resume", as a table."""
+"""Rerun decisions (``batch_ocr/run/journal/resume.py``): docs/resume.md, as a table."""
 
 from __future__ import annotations
 

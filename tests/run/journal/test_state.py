@@ -206,7 +206,7 @@ def test_a_journal_written_from_another_thread_is_read_in_this_one(journal: Jour
     assert list(journal.rows()) == [full_row("a.jpg")]
 
 
-# -- pages (README, "Documents") and older journals ----------------------------------
+# -- pages (docs/documents.md) and older journals ----------------------------------
 
 STAMP = FileStamp(size=100, mtime_ns=1)
 GROWN = FileStamp(size=150, mtime_ns=2)

@@ -314,7 +314,7 @@ def test_numbered_cards_of_one_page_are_never_guessed_into_pairs() -> None:
 
 
 def test_a_card_left_alone_by_a_failed_card_on_its_page_pairs_with_no_other_file() -> None:
-    """A page whose back failed (README, "Documents"): its front is numbered, and the
+    """A page whose back failed (docs/documents.md): its front is numbered, and the
     folder's other back is not taken for its back."""
     failed = Row(file="p/copy.png", status="error", card=2, error_code="500")
     rows = [dataclasses.replace(front("p/copy.png"), card=1), failed, back("p/scan9.jpg")]

@@ -1,4 +1,4 @@
-"""review: whether a row needs a person, and the stable reason codes (README, "Review signal")."""
+"""review: whether a row needs a person, and the stable reason codes (docs/warnings-and-review.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stamps and watermarks of a copy never reach a field (README, "Documents").
+"""Stamps and watermarks of a copy never reach a field (docs/documents.md).
 
 The lines below are what the offline engine's recogniser really read off stamped
 copies (the accuracy harness's ``photocopy``, ``pages`` and ``stamped`` sets and the
