@@ -1,11 +1,11 @@
 """The output's columns: names, order and what each holds, for every writer and reader.
 
-One table (README, "Output"): the row of an image (``run.present.rows.Row`` has exactly
-these fields, in this order), the table of cards that ``--pair`` writes, the kind of
-value in each column, and how a table cell spells a value that is not text. The writers
-(``run/output``) format by it, the rows and the pairing build their records by it, and
-the review page's loader (``report/load.py``) restores the values of a CSV, a workbook
-or JSON Lines by it.
+One table (docs/reference.md, "Output columns"): the row of an image
+(``run.present.rows.Row`` has exactly these fields, in this order), the table of cards
+that ``--pair`` writes, the kind of value in each column, and how a table cell spells a
+value that is not text. The writers (``run/output``) format by it, the rows and the
+pairing build their records by it, and the review page's loader (``report/load.py``)
+restores the values of a CSV, a workbook or JSON Lines by it.
 
 =============== ==================================== ==================================
 kind            value in a row (JSONL)               in a CSV or workbook cell
@@ -22,7 +22,7 @@ kind            value in a row (JSONL)               in a CSV or workbook cell
 ``scores``      an object of 0-1 floats              JSONL only
 =============== ==================================== ==================================
 
-The first nineteen columns and their order are a public interface (README, "Output"): later
+The first nineteen columns and their order are a public interface (docs/reference.md): later
 columns are appended, never inserted.
 """
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from batch_ocr.cli import build_parser
-from batch_ocr.run.present.rows import CSV_COLUMNS, JSONL_COLUMNS
+from batch_ocr.columns import CSV_COLUMNS, JSONL_COLUMNS, PAIRED_TABLE_COLUMNS
 from batch_ocr.run.summary import SummaryJson
 from batch_ocr.settings import SETTING_KEYS, env_var
 from batch_ocr.statuses import STATUSES
@@ -105,3 +105,8 @@ def test_every_public_name_is_in_the_reference() -> None:
         wanted += [option for option in action.option_strings if option != "-h"
                    and option != "--help"]
     assert [name for name in wanted if name not in reference] == []
+
+
+def test_every_column_of_the_paired_table_is_in_the_cards_page() -> None:
+    cards = (REPO / "docs" / "cards.md").read_text(encoding="utf-8")
+    assert [c for c in PAIRED_TABLE_COLUMNS if f"`{c}`" not in cards] == []
