@@ -252,11 +252,10 @@ def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
     settings = load_settings(_flag_settings(args), config_path=args.config,
                              engine_sections=tuple(ENGINES))
     engine = create_engine(settings, EngineOptions(max_calls=args.max_calls,
-                                                   dry_run=args.dry_run))
+                                                   dry_run=args.dry_run, verbose=args.verbose))
     options = RunOptions(dry_run=args.dry_run, force=args.force,
                          retry_failed=args.retry_failed, max_calls=args.max_calls,
                          portraits_dir=args.portraits, concurrency=settings.concurrency,
-                         price_per_call=settings.api.price_per_call,
                          own_paths=tuple(filter(None, [args.summary_json, args.report])))
     view = OutputView(as_of=args.as_of or datetime.date.today(), mask=args.mask,
                       pair=args.pair, pair_by=args.pair_by)
@@ -278,11 +277,6 @@ def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
         raise ConfigError(f"no such file or folder: {', '.join(missing)}")
     if args.report is not None and args.output == STDOUT:
         raise ConfigError("--report reads the output back: give -o a file, not '-'")
-    if settings.local.dask is not None:
-        # Importing Dask set up its loggers; keep them off the terminal unless asked.
-        from batch_ocr.engines.dask_engine import quiet_dask_logs
-
-        quiet_dask_logs(verbose=args.verbose)
     return runner, progress
 
 

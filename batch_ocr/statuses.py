@@ -28,15 +28,15 @@ unpaired    a record of an image that is no card side (an error, a receipt)
 
 *clean* rows leave the exit code at 0; *final* rows answer for their content, so the
 same bytes under another name are never paid for again. Rows whose error was
-transient (attempts ran out, the file was busy, a worker died, a bug of ours) are
-retried by the next run whatever their status says.
+transient are retried by the next run whatever their status says: the run's own
+(the file was busy or vanished, a bug of ours) are listed here; the engine's (the API's
+attempts ran out, a worker died) are the engine's to say (``Engine.retried_next_run``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Set
 from typing import Final, Literal
-
-from batch_ocr.engines.api.retry_policy import TRANSIENT_STATUS_CODES
 
 Status = Literal["ok", "not_id_card", "scan_failed", "rejected", "error"]
 OK: Final = "ok"
@@ -70,11 +70,11 @@ INCOMPLETE_PAIR_STATUSES: frozenset[str] = frozenset(PAIR_STATUSES) - {COMPLETE}
 #: The ``pair_status`` of a ``--pair`` record of an image that is no card side.
 UNPAIRED: Final = "unpaired"
 
-#: Row error codes whose cause was transient: attempts ran out, the file was busy, a
-#: worker died or an unexpected bug of ours struck. A later run tries these again.
-RETRY_NEXT_RUN_CODES: frozenset[str] = frozenset(
-    {*(str(code) for code in TRANSIENT_STATUS_CODES), "timeout", "connection_error",
-     "file_vanished", "unreadable", "local_worker_died", "internal_error"}
+#: Row error codes of the run's own whose cause was transient: the file vanished or
+#: could not be read (busy, locked), or an unexpected bug of ours struck. A later run
+#: tries these again, and those the engine names (``Engine.retried_next_run``).
+RUN_RETRY_NEXT_RUN_CODES: frozenset[str] = frozenset(
+    {"file_vanished", "unreadable", "internal_error"}
 )
 
 
@@ -83,9 +83,11 @@ def is_clean(status: str) -> bool:
     return status in CLEAN_STATUSES
 
 
-def retry_next_run(status: str, error_code: str) -> bool:
-    """True when a row's failure should be retried by the next run."""
-    return status in FAILED_STATUSES and error_code in RETRY_NEXT_RUN_CODES
+def retry_next_run(status: str, error_code: str, engine_codes: Set[str] = frozenset()) -> bool:
+    """True when a row's failure should be retried by the next run: a transient cause
+    of the run's own, or one of ``engine_codes`` (its engine's ``retried_next_run``)."""
+    return status in FAILED_STATUSES and (
+        error_code in RUN_RETRY_NEXT_RUN_CODES or error_code in engine_codes)
 
 
 def redone_by_retry_failed(status: str) -> bool:

@@ -143,7 +143,7 @@ CRASH_MARKER = b"CRASH-THIS-DASK-WORKER"
 
 def crash_on_marker_batch(payloads: list[bytes]) -> list[object]:
     """Kill the worker process outright (no exception) when the batch holds the marker."""
-    from batch_ocr.engines.dask_worker import recognise_batch
+    from batch_ocr.engines.local.dask_worker import recognise_batch
 
     if any(CRASH_MARKER in payload for payload in payloads):
         os._exit(70)

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from batch_ocr import statuses
+from batch_ocr.engines.api.engine import ApiEngine
+from batch_ocr.engines.local import LocalEngine
 
 
 @pytest.mark.parametrize(
@@ -33,17 +35,33 @@ def test_every_status_is_in_the_table() -> None:
     assert not statuses.redone_by_retry_failed("unknown")
 
 
-@pytest.mark.parametrize(
-    "code",
-    ["408", "429", "500", "501", "502", "503", "504", "timeout", "connection_error",
-     "file_vanished", "unreadable", "local_worker_died", "internal_error"],
-)
-def test_transient_codes_are_retried_by_the_next_run(code: str) -> None:
-    assert statuses.retry_next_run("error", code)
-    assert statuses.retry_next_run("rejected", code)
-    # A clean row is never retried, whatever code it carries.
-    assert not statuses.retry_next_run("ok", code)
-    assert not statuses.retry_next_run("scan_failed", code)
+API_CODES = ["408", "429", "500", "501", "502", "503", "504", "timeout", "connection_error"]
+LOCAL_CODES = ["local_worker_died"]
+
+
+@pytest.mark.parametrize("code", ["file_vanished", "unreadable", "internal_error"])
+def test_the_runs_own_transient_codes_are_retried_whatever_the_engine(code: str) -> None:
+    for engine_codes in (frozenset(), ApiEngine.retried_next_run,
+                         LocalEngine.retried_next_run):
+        assert statuses.retry_next_run("error", code, engine_codes)
+        assert statuses.retry_next_run("rejected", code, engine_codes)
+        # A clean row is never retried, whatever code it carries.
+        assert not statuses.retry_next_run("ok", code, engine_codes)
+        assert not statuses.retry_next_run("scan_failed", code, engine_codes)
+
+
+@pytest.mark.parametrize(("code", "api", "local"), [
+    *((code, True, False) for code in API_CODES),
+    *((code, False, True) for code in LOCAL_CODES),
+])
+def test_an_engines_transient_codes_are_the_engines_to_name(code: str, api: bool,
+                                                            local: bool) -> None:
+    """The run asks the engine it was handed which of its failures a later run retries
+    (``Engine.retried_next_run``); it knows no engine's codes itself."""
+    assert statuses.retry_next_run("error", code, ApiEngine.retried_next_run) is api
+    assert statuses.retry_next_run("error", code, LocalEngine.retried_next_run) is local
+    assert not statuses.retry_next_run("error", code)
+    assert not statuses.retry_next_run("ok", code, ApiEngine.retried_next_run)
 
 
 @pytest.mark.parametrize(
@@ -52,8 +70,9 @@ def test_transient_codes_are_retried_by_the_next_run(code: str) -> None:
      "empty_file", "bad_dimensions", "cannot_fit", "symlink_outside", ""],
 )
 def test_permanent_codes_are_not_retried_by_the_next_run(code: str) -> None:
-    assert not statuses.retry_next_run("error", code)
-    assert not statuses.retry_next_run("rejected", code)
+    for engine_codes in (ApiEngine.retried_next_run, LocalEngine.retried_next_run):
+        assert not statuses.retry_next_run("error", code, engine_codes)
+        assert not statuses.retry_next_run("rejected", code, engine_codes)
 
 
 def test_card_status_table() -> None:

@@ -54,6 +54,7 @@ from batch_ocr.provider.limits import Quota, TokenBucket
 from batch_ocr.provider.portraits import PortraitStore, crop_portrait, placeholder_portrait
 from batch_ocr.provider.seller import Seller, Upload, load_fixtures, parse_upload
 from batch_ocr.run.cards import front_side
+from batch_ocr.vision.imaging import PreparedImage
 
 #: Where portraits are served (``image_url``), outside the API path and unauthenticated.
 PORTRAIT_ROUTE = f"{CONTROL_PREFIX}/portrait"
@@ -62,7 +63,7 @@ SHUTDOWN_TIMEOUT_S = 2.0
 _MAX_CACHED_PORTRAITS = 1024
 
 if TYPE_CHECKING:
-    from batch_ocr.engines.local import LocalEngine
+    from batch_ocr.engines.base import Engine
 
 
 class EmulatorState:
@@ -91,7 +92,7 @@ class EmulatorState:
         self._portrait_jpegs: OrderedDict[str, bytes] = OrderedDict()
         self.stats = Stats()
         #: The offline engine with ``--engine local`` (started with the app).
-        self.engine: LocalEngine | None = None
+        self.engine: Engine | None = None
         # Set on shutdown so "hang" faults end at once instead of holding the server.
         self.closing = asyncio.Event()
 
@@ -170,10 +171,11 @@ async def _recognise(
     """The seller's answer and whether it is billable."""
     if upload.image is None or sha256 is None:
         return _seller_answer(state, 400), False
-    if state.seller.check(upload.image, sha256).problem is not None:
+    check = state.seller.check(upload.image, sha256)
+    if check.problem is not None:
         return _seller_answer(state, 400), False
     if state.engine is not None:
-        return await _recognise_locally(request, state, upload.image, sha256)
+        return await _recognise_locally(request, state, check.prepared(upload.image), sha256)
     recognition = state.seller.recognise(sha256)
     data = recognition.data
     if recognition.wants_portrait:
@@ -185,7 +187,7 @@ async def _recognise(
 
 
 async def _recognise_locally(
-    request: web.Request, state: EmulatorState, image: bytes, sha256: str
+    request: web.Request, state: EmulatorState, image: PreparedImage, sha256: str
 ) -> tuple[web.Response, bool]:
     """``--engine local``: real recognition; a failure is the provider's 500, not billed."""
     assert state.engine is not None
@@ -196,8 +198,8 @@ async def _recognise_locally(
     # The provider reads one side per call: a page sent whole is answered by its front.
     one_side = front_side(result.data)
     url = None
-    if result.portrait_jpeg is not None and one_side.side == "front":
-        token = state.portraits.add(result.portrait_jpeg)
+    if result.portrait_bytes is not None and one_side.side == "front":
+        token = state.portraits.add(result.portrait_bytes)
         url = portrait_url(request, PORTRAIT_ROUTE, token)
     data = recognised_data(one_side, state.seller.next_order_no(), url)
     state.stats.count_billable(sha256)
@@ -209,7 +211,8 @@ async def _start_engine(app: web.Application) -> None:
     if state.config.engine == "local":
         from batch_ocr.engines.local import LocalEngine
 
-        state.engine = LocalEngine(state.config.workers)
+        state.engine = LocalEngine.on_processes(state.config.workers)
+        await state.engine.start()
 
 
 async def _stop_engine(app: web.Application) -> None:

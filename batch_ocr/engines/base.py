@@ -1,8 +1,10 @@
 """The one seam between a run and whatever reads the cards.
 
 A run is handed an ``Engine`` and knows nothing else about it (STYLE.md, habit 13):
-whether its calls are billed, which image limits it needs, what it counts and which
-resources it holds are the engine's own business, declared here.
+whether its calls are billed and at what price, which of its failures a later run
+retries, which image limits it needs, what it counts and which resources (sessions and
+their transport settings, worker processes) it holds are the engine's own business,
+declared here.
 
 Lifecycle: create (cheap, no resources) -> ``start()`` -> ``recognise()`` any number of
 times, concurrently -> ``aclose()``. A dry run never starts its engine.
@@ -131,10 +133,17 @@ class Engine(ABC):
     name: ClassVar[str]
     #: Whether a recognition may cost money: dry runs price it, summaries say so.
     billed: ClassVar[bool] = False
+    #: What one call costs, in CNY (``run.summary.CURRENCY``): a dry run quotes the calls
+    #: it would make at this price, a summary the calls made. 0 when nothing is billed.
+    price_per_call_cny: float = 0.0
+    #: Row error codes of this engine's own failures whose cause was transient (a
+    #: timeout, a worker that died): a later run tries those images again. The run's
+    #: own such codes (a file that vanished, ...) are in ``batch_ocr.statuses``.
+    retried_next_run: ClassVar[frozenset[str]] = frozenset()
     #: Limits images are fitted to before ``recognise``; None gives original pixels.
     image_limits: ClassVar[ImageLimits | None] = None
     #: Said once at the start of a run ("offline, nothing leaves this machine").
-    description: ClassVar[str] = ""
+    description: str = ""
 
     async def start(self) -> None:  # noqa: B027 - engines without resources skip it
         """Acquire what the engine needs (sessions, worker processes)."""

@@ -2,7 +2,8 @@
 
 ``--engine``'s choices come from here, and so does every engine a run is handed. An
 engine is one module, one line below and (if it has settings) one section of the config
-file named after it. The import is lazy so that ``batch-ocr --help`` loads neither the
+file named after it. Its price, transport and the codes a later run retries are its own
+(``base.Engine``). The import is lazy so that ``batch-ocr --help`` loads neither the
 network nor the imaging stack.
 """
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:  # the engines themselves are imported only when chosen
 #: name -> "module:Class" of an ``Engine`` that has a ``from_settings`` constructor.
 ENGINES: dict[str, str] = {
     "api": "batch_ocr.engines.api.engine:ApiEngine",
-    "local": "batch_ocr.engines.offline:OfflineEngine",
+    "local": "batch_ocr.engines.local.engine:LocalEngine",
 }
 #: Not an engine: the API when credentials are configured, else the offline engine.
 AUTO = "auto"
@@ -39,6 +40,8 @@ class EngineOptions:
     #: The engine will never be started: it may skip what only real calls need
     #: (credentials), but not what tells the user the real run would fail.
     dry_run: bool = False
+    #: ``--verbose``: the libraries an engine runs on may log on the terminal too.
+    verbose: bool = False
 
 
 class EngineClass(Protocol):

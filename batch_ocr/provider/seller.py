@@ -30,6 +30,7 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from batch_ocr.provider import MAX_IMAGE_BYTES, MAX_SIDE_PX, MIN_SIDE_PX_EXCLUSIVE
+from batch_ocr.vision.imaging import MIME_BY_FORMAT, PreparedImage
 
 CODE_MESSAGES: dict[int, str] = {
     200: "",
@@ -180,6 +181,12 @@ class ImageCheck:
     image_format: str = ""
     width: int = 0
     height: int = 0
+
+    def prepared(self, image: bytes) -> PreparedImage:
+        """``image``, which passed these checks, as an engine takes it: within the API's
+        limits as it is, so neither re-encoded nor shrunk."""
+        return PreparedImage(mime=MIME_BY_FORMAT[self.image_format], payload=image,
+                             width=self.width, height=self.height, fitted=False)
 
 
 def sniff_format(image: bytes) -> str | None:

@@ -44,8 +44,6 @@ class RunOptions:
     portraits_dir: Path | None = None
     #: Images in flight at most.
     concurrency: int = 8
-    #: CNY per billed call, for the dry run's estimate and the summary.
-    price_per_call: float = 1.0
     #: Files this run writes (output, journal, summary, report): never read as input.
     own_paths: tuple[Path, ...] = ()
 
@@ -149,7 +147,7 @@ class BatchRun:
             dry_run=self.options.dry_run,
             engine=self.engine.name,
             billed=self.engine.billed,
-            price_per_call=self.options.price_per_call,
+            price_per_call=self.engine.price_per_call_cny,
             unreadable_dirs=tuple(stats.unreadable_dirs),
         )
 
@@ -228,8 +226,7 @@ class BatchRun:
         except Exception as exc:  # noqa: BLE001 - a worker must never die silently
             self.fail(OutputError(f"cannot write the output or state: {exc}"))
             return False
-        retryable = any(statuses.retry_next_run(r.status, r.error_code) for r in rows)
-        if self.journal is not None and not retryable:
+        if self.journal is not None and not self.recorder.retried_next_run(rows):
             self.images.dedup.forget(rows[0].sha256)  # the journal answers for it now
         for row in rows:
             self.counters.rows_by_status[row.status] += 1

@@ -10,7 +10,7 @@ each page's rows over.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -77,6 +77,13 @@ class RunRecorder:
             return None
         return await self.in_writer(lambda: journal.final_rows_for_content(sha256))
 
+    def retried_next_run(self, rows: Sequence[Row]) -> bool:
+        """Whether a later run tries this page again: one of its rows failed for a
+        transient cause, the run's own or one its engine names (``retried_next_run``)."""
+        engine_codes = self.engine.retried_next_run
+        return any(statuses.retry_next_run(row.status, row.error_code, engine_codes)
+                   for row in rows)
+
     async def write(self, outcome: ImageOutcome, path: Path, stamp: FileStamp,
                     page_count: int) -> None:
         """Record one page's rows; raises when they cannot be written."""
@@ -91,8 +98,7 @@ class RunRecorder:
         rows = outcome.rows
         try:
             if self.journal is not None and not self.dry_run:
-                retryable = any(statuses.retry_next_run(r.status, r.error_code) for r in rows)
-                self.journal.record(path, stamp, rows, retryable=retryable,
+                self.journal.record(path, stamp, rows, retryable=self.retried_next_run(rows),
                                     page_count=page_count,
                                     answers_done=answers_done(outcome.kept_answers, rows))
                 for sha256 in {row.sha256 for row in rows if row.sha256}:

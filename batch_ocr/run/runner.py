@@ -90,8 +90,7 @@ class Runner:
         self.sources = list(sources)
         self.output = output
         self.engine = engine
-        self.options = options or RunOptions(concurrency=settings.concurrency,
-                                             price_per_call=settings.api.price_per_call)
+        self.options = options or RunOptions(concurrency=settings.concurrency)
         self.view = view or OutputView()
         self.fmt = output_format(output, settings.format)
         self.state_path = state_path_for(output, settings.state)

@@ -83,6 +83,7 @@ class RunSummary:
     engine: str = ""
     #: Whether the engine's calls may cost money (the API) or not (offline).
     billed: bool = True
+    #: The engine's price of one call in ``CURRENCY`` (``Engine.price_per_call_cny``).
     price_per_call: float = 0.0
     unreadable_dirs: tuple[str, ...] = ()
     #: What the output holds after the run (rows by status, every run's), when known:

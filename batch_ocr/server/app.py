@@ -60,7 +60,6 @@ from batch_ocr.server import (
     PORTRAIT_ROUTE,
     SHUTDOWN_GRACE_S,
 )
-from batch_ocr.vision.imaging import MIME_BY_FORMAT, PreparedImage
 
 log = logging.getLogger("batch_ocr.server")
 
@@ -100,21 +99,13 @@ class ServerState:
 STATE: web.AppKey[ServerState] = web.AppKey("batch_ocr_server_state", ServerState)
 
 
-def _recognition_input(image: bytes, image_format: str, width: int, height: int
-                       ) -> PreparedImage:
-    # The seller's checks passed, so the bytes are within the API's limits as they are.
-    return PreparedImage(mime=MIME_BY_FORMAT[image_format], payload=image, width=width,
-                         height=height, fitted=False)
-
-
 async def _recognise(request: web.Request, state: ServerState, image: bytes) -> web.Response:
     """Image checks, then the engine; the seller's answer."""
     check = state.seller.check(image, hashlib.sha256(image).hexdigest())
     if check.problem is not None:
         return seller_answer(400)
-    prepared = _recognition_input(image, check.image_format, check.width, check.height)
     try:
-        result = await state.engine.recognise(prepared)
+        result = await state.engine.recognise(check.prepared(image))
     except FatalRunError as exc:
         if state.broken is None:
             state.broken = str(exc)

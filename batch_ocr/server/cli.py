@@ -130,11 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         # Always the offline engine, whatever ``engine`` says: this server is what
         # clients of the API call instead of the API.
-        engine = engine_class("local").from_settings(settings, EngineOptions())
-        if settings.local.dask is not None:
-            from batch_ocr.engines.dask_engine import quiet_dask_logs
-
-            quiet_dask_logs(verbose=args.verbose)
+        engine = engine_class("local").from_settings(settings,
+                                                     EngineOptions(verbose=args.verbose))
     except ConfigError as exc:
         print(f"batch-ocr-server: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

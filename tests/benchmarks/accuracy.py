@@ -30,7 +30,7 @@ rates on these sets; writes a JSON report. The image warnings are also scored ap
 (generated, ``samples/``, ``../shared/specimens``), with the grey copies of
 ``../shared/documents`` as real positives for ``copy``. CPU per card is
 measured in this process with one thread, models loaded first (start-up and loading
-excluded); ``--workers N`` also runs each set through ``LocalEngine`` for the workers'
+excluded); ``--workers N`` also runs each set through the local engine's ``WorkerPool`` for the workers'
 own CPU per card and peak memory. Every set also counts its fields that hold a piece of
 a copy's stamp (``tests/stamp_remnants.py``). Targets: >= 97 % of fields exact on every
 set (but ``STRESS_SETS``), no field with a stamp remnant, <= 0.35 s CPU per card,
@@ -826,11 +826,11 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 async def _run_pool(cases: list[Case], workers: int) -> dict[str, Any]:
-    """Every case through ``LocalEngine`` with ``workers`` processes: the workers' own
+    """Every case through a ``WorkerPool`` of ``workers`` processes: the workers' own
     CPU per card (from ``/proc``, models loaded first) and each worker's peak RSS."""
-    from batch_ocr.engines.local import LocalEngine
+    from batch_ocr.engines.local.processes import WorkerPool
 
-    engine = LocalEngine(workers=workers)
+    engine = WorkerPool(workers)
     images = [image for case in cases for image in (case.crops or [case.image_bytes])]
     cards = sum(len(case.crops) or case.cards_on_image for case in cases)
     try:
@@ -978,7 +978,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="cards per generated set (default 40 for synthetic, 24 others)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=None, help="seed of the generated sets")
     parser.add_argument("--workers", type=int, default=1,
-                        help="also run every set through LocalEngine with this many "
+                        help="also run every set through the local engine's worker pool with this many "
                              "processes, for per-worker CPU and peak memory (0: skip)")  # fmt: skip
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="JSON report path")
     parser.add_argument("--failures", action="store_true", help="print every wrong field")
@@ -1022,7 +1022,7 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown(f"{name} ({len(cases)} cards)", report))
         if "pool" in report:
             pool = report["pool"]
-            print(f"LocalEngine, {pool['workers']} worker(s): {pool['cpu_s_per_card']:.3f} s CPU "
+            print(f"WorkerPool, {pool['workers']} worker(s): {pool['cpu_s_per_card']:.3f} s CPU "
                   f"per card, peak RSS per worker {pool['worker_peak_rss_mb']} MB")  # fmt: skip
             met &= max(pool["worker_peak_rss_mb"], default=0) <= TARGET_PEAK_RSS_MB
         if args.failures:

@@ -85,13 +85,15 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 def overhead_per_image_ms(address: str, payloads: list[bytes], batch_images: int) -> float:
     """Milliseconds per image of Dask's own work: a task that recognises nothing."""
-    from batch_ocr.engines.dask_engine import DaskEngine
+    from batch_ocr.engines.local import LocalEngine
+    from batch_ocr.engines.local.dask_cluster import DaskCluster
     from batch_ocr.vision.imaging import PreparedImage
 
     images = [PreparedImage("image/jpeg", p, 1, 1, False) for p in payloads]
 
     async def push() -> float:
-        engine = DaskEngine(address, batch_images=batch_images, task=noop_batch)  # type: ignore[arg-type]
+        engine = LocalEngine(DaskCluster(address, batch_images=batch_images,
+                                         task=noop_batch))  # type: ignore[arg-type]
         await engine.start()
         try:
             started = time.perf_counter()
@@ -136,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             same_rows = _rows(work / "pool0.csv") == _rows(work / "dask0.csv")
             # The driver's fixed cost (interpreter, imports, connecting), to subtract.
             startup = measure([PYTHON, "-c", "import batch_ocr.cli, batch_ocr.engines."
-                               "dask_engine, batch_ocr.engines.offline"], env=_env(), cwd=work)
+                               "local.dask_cluster, batch_ocr.engines.local.engine"],
+                              env=_env(), cwd=work)
             payloads = [p.read_bytes() for p in paths]
             many = (payloads * (args.overhead_images // len(payloads) + 1))[:args.overhead_images]
             overhead_8 = overhead_per_image_ms(cluster.address, many, 8)

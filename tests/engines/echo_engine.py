@@ -3,6 +3,10 @@
 It "recognises" every image as the front of one fictional card whose name starts with
 the ``[echo]`` section's ``name_prefix``, and crops a portrait of its own, so a run
 through it exercises everything the run does with an engine it does not know.
+
+``PaidEchoEngine`` is the same as a billed provider would be: its price per call and
+the failures a later run retries are its own (``[paid_echo]``), as with the API
+engine, and nothing outside this module knows them.
 """
 
 from __future__ import annotations
@@ -16,13 +20,17 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from batch_ocr.engines.base import Engine, EngineCounters, EngineResult
 from batch_ocr.engines.registry import EngineOptions
-from batch_ocr.errors import ClusterLostError, ConfigError
+from batch_ocr.errors import ClusterLostError, ConfigError, FileError
 from batch_ocr.provider.models import CardData, CardInfo
 from batch_ocr.settings import Settings
 from batch_ocr.vision.imaging import PreparedImage
 
 #: The registry line a real engine would add to ``batch_ocr.engines.registry.ENGINES``.
 REGISTRY_LINE = ("echo", "tests.engines.echo_engine:EchoEngine")
+PAID_REGISTRY_LINE = ("paid_echo", "tests.engines.echo_engine:PaidEchoEngine")
+#: The paid echo's failure that a later run tries again, and one it does not.
+BUSY = "echo_busy"
+REFUSED = "echo_refused"
 
 
 class EchoSettings(BaseModel):
@@ -81,3 +89,47 @@ class EchoEngine(Engine):
 
     async def aclose(self) -> None:
         EchoEngine.closed += 1
+
+
+class PaidEchoSettings(EchoSettings):
+    """The ``[paid_echo]`` section: the echo's keys, its price, and whether it is busy."""
+
+    price_per_call: float = 0.0
+    #: Square images fail with ``echo_busy`` (transient: a later run tries them again).
+    busy: bool = False
+
+
+class PaidEchoEngine(EchoEngine):
+    """A billed echo: a portrait-shaped image is refused for good (``echo_refused``),
+    a square one fails while the echo is busy (``echo_busy``, retried next run)."""
+
+    name = "paid_echo"
+    billed = True
+    description = "the tests' billed echo engine"
+    retried_next_run = frozenset({BUSY})
+
+    def __init__(self, settings: PaidEchoSettings) -> None:
+        super().__init__(settings)
+        self.price_per_call_cny = settings.price_per_call
+        self.busy = settings.busy
+
+    @classmethod
+    def from_settings(cls, settings: Settings, options: EngineOptions) -> PaidEchoEngine:
+        try:
+            section = PaidEchoSettings.model_validate(settings.engine_tables.get("paid_echo", {}))
+        except ValidationError as exc:
+            raise ConfigError(f"invalid [paid_echo] section: {exc.errors()[0]['msg']}") from None
+        return cls(section)
+
+    async def recognise(self, image: PreparedImage) -> EngineResult:
+        if image.width < image.height:
+            self._runs += 1
+            error = FileError(REFUSED, "the echo refuses portrait-shaped images")
+            error.attempts = 1
+            raise error
+        if image.width == image.height and self.busy:
+            self._runs += 1
+            error = FileError(BUSY, "the echo is busy, try again later")
+            error.attempts = 1
+            raise error
+        return await super().recognise(image)

@@ -156,13 +156,15 @@ def test_the_address_comes_from_the_environment_too(tmp_path: Path,
 
 
 def test_batches_fill_up_under_load(cluster: LocalCluster) -> None:
-    from batch_ocr.engines.dask_engine import DaskEngine
+    from batch_ocr.engines.local import LocalEngine
+    from batch_ocr.engines.local.dask_cluster import DaskCluster
     from batch_ocr.vision.imaging import prepare
 
     images = [prepare((SAMPLES / "zhangsan_back.png").read_bytes())] * 12
 
     async def recognise_all() -> tuple[list[str], int]:
-        engine = DaskEngine(cluster.address, batch_images=4)
+        on_cluster = DaskCluster(cluster.address, batch_images=4)
+        engine = LocalEngine(on_cluster)
         await engine.start()
         try:
             assert engine.images_in_flight() == 4 * 2 * 2  # 2 batches per thread, 2 threads
@@ -170,7 +172,7 @@ def test_batches_fill_up_under_load(cluster: LocalCluster) -> None:
                 asyncio.gather(*(engine.recognise(image) for image in images)), 120)
         finally:
             await engine.aclose()
-        return [r.data.side for r in results], engine.tasks_submitted
+        return [r.data.side for r in results], on_cluster.tasks_submitted
 
     sides, tasks = asyncio.run(recognise_all())
     assert sides == ["back"] * 12
@@ -179,8 +181,8 @@ def test_batches_fill_up_under_load(cluster: LocalCluster) -> None:
 
 
 def test_an_image_that_kills_every_worker_fails_alone(tmp_path: Path) -> None:
-    from batch_ocr.engines.dask_engine import DaskEngine
-    from batch_ocr.engines.local import LocalEngineError
+    from batch_ocr.engines.local import LocalEngine, LocalEngineError
+    from batch_ocr.engines.local.dask_cluster import DaskCluster
     from batch_ocr.vision.imaging import PreparedImage, prepare
     from tests.dask_cluster import CRASH_MARKER, crash_on_marker_batch
 
@@ -189,7 +191,7 @@ def test_an_image_that_kills_every_worker_fails_alone(tmp_path: Path) -> None:
                            False)
 
     async def recognise_all(address: str) -> list[object]:
-        engine = DaskEngine(address, task=crash_on_marker_batch)  # type: ignore[arg-type]
+        engine = LocalEngine(DaskCluster(address, task=crash_on_marker_batch))  # type: ignore[arg-type]
         await engine.start()
         try:
             return await asyncio.wait_for(asyncio.gather(
@@ -207,14 +209,15 @@ def test_an_image_that_kills_every_worker_fails_alone(tmp_path: Path) -> None:
 
 
 def test_a_cluster_left_without_workers_stops_instead_of_hanging(tmp_path: Path) -> None:
-    from batch_ocr.engines.dask_engine import DaskEngine
+    from batch_ocr.engines.local import LocalEngine
+    from batch_ocr.engines.local.dask_cluster import DaskCluster
     from batch_ocr.errors import ClusterLostError
     from batch_ocr.vision.imaging import prepare
 
     card = prepare((SAMPLES / "zhangsan_back.png").read_bytes())
 
     async def recognise_all(cluster: LocalCluster) -> tuple[list[object], float]:
-        engine = DaskEngine(cluster.address, no_worker_grace_s=3)
+        engine = LocalEngine(DaskCluster(cluster.address, no_worker_grace_s=3))
         await engine.start()
         try:
             calls = asyncio.gather(*(engine.recognise(card) for _ in range(8)),

@@ -112,7 +112,7 @@ def test_offline_jsonl_rows_carry_the_confidence_of_each_field(tmp_path: Path) -
 async def test_a_worker_that_dies_gives_an_error_row_and_the_run_goes_on(
     tmp_path: Path,
 ) -> None:
-    from batch_ocr.engines.offline import OfflineEngine
+    from batch_ocr.engines.local import LocalEngine
     from tests.engines.crashing_task import IMAGE_CRASH_MARKER, crash_on_marked_image
 
     scans = tmp_path / "scans"
@@ -122,7 +122,7 @@ async def test_a_worker_that_dies_gives_an_error_row_and_the_run_goes_on(
     Image.new("RGB", (120, 80), "red").save(scans / "crash.png", pnginfo=marked)
     for index in range(3):
         Image.new("RGB", (120, 80), (index * 60, 90, 200)).save(scans / f"ok{index}.png")
-    engine = OfflineEngine(2, task=crash_on_marked_image)
+    engine = LocalEngine.on_processes(2, task=crash_on_marked_image)
     rows: list[Row] = []
     await engine.start()
     try:

@@ -15,11 +15,8 @@ pytestmark = pytest.mark.skipif(
 
 from PIL import Image, ImageFilter  # noqa: E402
 
-from batch_ocr.engines.local import (  # noqa: E402
-    LocalEngine,
-    LocalEngineError,
-    recognise,
-)
+from batch_ocr.engines.local import LocalEngineError, recognise  # noqa: E402
+from batch_ocr.engines.local.processes import ProcessPool  # noqa: E402
 from tests.engines.conftest import jpeg  # noqa: E402
 
 FRONT = "zhangsan_front.jpg"
@@ -92,10 +89,10 @@ def test_degraded_photo(sample_cards: dict[str, Any], sample_bytes: Any) -> None
 async def test_engine_with_two_workers(sample_cards: dict[str, Any], sample_bytes: Any) -> None:
     import asyncio
 
-    engine = LocalEngine(workers=2)
+    engine = ProcessPool(workers=2)
     try:
         front, back = await asyncio.gather(
-            engine.recognise(sample_bytes(FRONT)), engine.recognise(sample_bytes(BACK))
+            engine.run(sample_bytes(FRONT)), engine.run(sample_bytes(BACK))
         )
     finally:
         await engine.aclose()
@@ -111,12 +108,12 @@ async def test_dead_worker_is_an_error_and_the_pool_recovers(
 
     from tests.engines.crashing_task import CRASH_MARKER, crash_or_recognise
 
-    engine = LocalEngine(workers=1, task=crash_or_recognise)
+    engine = ProcessPool(workers=1, task=crash_or_recognise)
     try:
         with pytest.raises(LocalEngineError) as caught:
-            await asyncio.wait_for(engine.recognise(CRASH_MARKER), timeout=60)
+            await asyncio.wait_for(engine.run(CRASH_MARKER), timeout=60)
         assert caught.value.error_code == "local_worker_died"
-        result = await asyncio.wait_for(engine.recognise(sample_bytes(BACK)), timeout=60)
+        result = await asyncio.wait_for(engine.run(sample_bytes(BACK)), timeout=60)
     finally:
         await engine.aclose()
     assert_reads_as(result, expected(sample_cards, BACK))

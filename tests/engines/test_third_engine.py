@@ -1,12 +1,14 @@
 """A new engine is one module, one registry line and one settings section.
 
 The engine (``echo_engine.py``) is defined here, in the tests: the run, the CLI and the
-settings know nothing of it but its registry line.
+settings know nothing of it but its registry line. A billed one brings its own price
+(the dry run quotes it) and names its own failures that a later run retries.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
 
@@ -15,7 +17,13 @@ from PIL import Image
 
 from batch_ocr.cli import build_parser, main
 from batch_ocr.engines import registry
-from tests.engines.echo_engine import REGISTRY_LINE, EchoEngine
+from tests.engines.echo_engine import (
+    BUSY,
+    PAID_REGISTRY_LINE,
+    REFUSED,
+    REGISTRY_LINE,
+    EchoEngine,
+)
 
 
 @pytest.fixture
@@ -97,3 +105,70 @@ def test_a_fatal_error_from_the_new_engine_stops_the_cli_with_exit_3(
     assert err.count("batch-ocr: fatal: the echo cluster at tcp://127.0.0.1:1 went away") == 1
     assert "Traceback" not in err and "internal_error" not in out.read_text(encoding="utf-8")
     assert "not attempted (left for the next run): 3" in err
+
+
+@pytest.fixture
+def paid_echo_registered(echo_registered: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    name, target = PAID_REGISTRY_LINE
+    monkeypatch.setitem(registry.ENGINES, name, target)
+    return echo_registered
+
+
+def _summary(path: Path) -> dict[str, object]:
+    facts: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    return facts
+
+
+def test_a_dry_run_quotes_the_new_engines_own_price(
+        paid_echo_registered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The API's price (a flat key of its [api] section) is not the new engine's.
+    Path("batch-ocr.toml").write_text("price_per_call = 9.0\n[paid_echo]\nprice_per_call = 0.25\n",
+                                      encoding="utf-8")
+    out, summary = tmp_path / "out.csv", tmp_path / "summary.json"
+
+    code = main([str(paid_echo_registered), "-o", str(out), "--engine", "paid_echo",
+                 "--dry-run", "--summary-json", str(summary)])
+
+    err = capsys.readouterr().err
+    assert code == 0, err
+    # Four files, three contents: the copy is never paid for.
+    assert "batch-ocr: dry run: a real run would make 3 calls (about 0.75 CNY at 0.25 per call)" \
+        in err
+    facts = _summary(summary)
+    assert (facts["would_call"], facts["estimated_cost"]) == (3, 0.75)
+
+    code = main([str(paid_echo_registered), "-o", str(out), "--engine", "paid_echo",
+                 "--summary-json", str(summary)])
+
+    assert code == 0, capsys.readouterr().err
+    facts = _summary(summary)
+    assert (facts["calls"], facts["estimated_cost"], facts["engine"]) == (3, 0.75, "paid_echo")
+
+
+def test_a_later_run_retries_the_failures_the_new_engine_names(
+        paid_echo_registered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scans = tmp_path / "shapes"
+    scans.mkdir()
+    for name, size in (("wide.png", (320, 200)), ("square.png", (200, 200)),
+                       ("tall.png", (200, 320))):
+        Image.new("RGB", size, (90, 120, 200)).save(scans / name)
+    out, summary = tmp_path / "out.csv", tmp_path / "summary.json"
+    config = Path("batch-ocr.toml")
+
+    config.write_text("[paid_echo]\nbusy = true\n", encoding="utf-8")
+    first = main([str(scans), "-o", str(out), "--engine", "paid_echo"])
+    capsys.readouterr()
+    config.write_text("[paid_echo]\nbusy = false\n", encoding="utf-8")
+    second = main([str(scans), "-o", str(out), "--engine", "paid_echo",
+                   "--summary-json", str(summary)])
+
+    err = capsys.readouterr().err
+    assert (first, second) == (1, 0), err
+    # Only the image whose failure the engine called transient was sent again.
+    assert "already done in an earlier run: 2" in err
+    assert _summary(summary)["calls"] == 1
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["file"]: row for row in csv.DictReader(handle)}
+    assert {name: (row["status"], row["error_code"]) for name, row in rows.items()} == {
+        "wide.png": ("ok", ""), "square.png": ("ok", ""), "tall.png": ("error", REFUSED)}
+    assert BUSY not in out.read_text(encoding="utf-8-sig")

@@ -45,6 +45,8 @@ class FakeEngine(Engine):
     name = "fake"
     billed = False
     image_limits: ImageLimits | None = None  # type: ignore[misc]
+    #: Its timeouts are transient: a later run tries those images again.
+    retried_next_run = frozenset({"timeout"})
 
     def __init__(self, behaviour: Behaviour = front, *, delay_s: float = 0.0) -> None:
         self.behaviour = behaviour

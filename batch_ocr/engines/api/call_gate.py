@@ -17,11 +17,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from batch_ocr.engines.api.meters import RateLimit
+from batch_ocr.engines.api.retry_policy import NETWORK_CODES
 from batch_ocr.errors import BatchOcrError, CallBudgetExhausted, FatalRunError, UnreachableError
 
 #: Files that may fail to reach an API that never answered before the run stops.
 UNREACHABLE_FILES_LIMIT = 3
-UNREACHABLE_CODES = frozenset({"connection_error", "timeout"})
+#: A file failed with these has not reached the API.
+UNREACHABLE_CODES = NETWORK_CODES
 
 
 class UnreachableBreaker:

@@ -33,7 +33,7 @@ from batch_ocr.provider import signing
 from batch_ocr.provider.encoding import CONTENT_TYPE
 from batch_ocr.provider.models import ApiEnvelope, CardData
 from batch_ocr.sanitize import printable
-from batch_ocr.settings import Settings
+from batch_ocr.settings import ApiSettings
 
 #: An answer is a few KB of JSON; anything past this is not one.
 MAX_RESPONSE_BYTES = 1024 * 1024
@@ -202,13 +202,13 @@ class ApiClient:
 
     def __init__(
         self,
-        settings: Settings,
+        api: ApiSettings,
         session: aiohttp.ClientSession,
         *,
         sleep: Sleep = asyncio.sleep,
         call_slot: Callable[[], AbstractAsyncContextManager[None]] | None = None,
     ) -> None:
-        self._settings = settings
+        self._api = api
         self._session = session
         self._sleep = sleep
         self._call_slot = call_slot or contextlib.nullcontext
@@ -221,16 +221,14 @@ class ApiClient:
             return await self._attempt(body)
 
     async def _attempt(self, body: bytes) -> CardData:
-        settings = self._settings
-        headers = signing.signed_headers(
-            settings.api.secret_id or "", settings.api.secret_key_value(), settings.api.source
-        )
+        api = self._api
+        headers = signing.signed_headers(api.secret_id or "", api.secret_key_value(), api.source)
         headers["Content-Type"] = CONTENT_TYPE
         self.calls += 1
         async with (
-            network_errors(self._endpoint_host(), settings.api.timeout),
+            network_errors(self._endpoint_host(), api.timeout),
             self._session.post(
-                settings.api.endpoint, data=body, headers=headers, allow_redirects=False
+                api.endpoint, data=body, headers=headers, allow_redirects=False
             ) as response,
         ):
             raw = await _read_capped(response.content, MAX_RESPONSE_BYTES)
@@ -245,7 +243,7 @@ class ApiClient:
         return parse_answer(status, raw, retry_after_s)
 
     def _endpoint_host(self) -> str:
-        return urlsplit(self._settings.api.endpoint).netloc
+        return urlsplit(self._api.endpoint).netloc
 
     async def recognise(self, body: bytes) -> Recognition:
         """Send ``body`` until it succeeds, fails for good, or attempts run out.
@@ -259,7 +257,7 @@ class ApiClient:
             return Recognition(await self._send_once(body), 1)
         except ApiError as exc:
             exc.attempts = 1
-            if not retry_policy.is_transient(exc) or self._settings.api.max_attempts < 2:
+            if not retry_policy.is_transient(exc) or self._api.max_attempts < 2:
                 raise
             first_failure = exc
         await self._sleep(retry_policy.backoff_s(1, first_failure))
@@ -269,7 +267,7 @@ class ApiClient:
         """Attempts 2 and on, after a transient failure of the first."""
         attempts = 1
         try:
-            max_attempts = self._settings.api.max_attempts
+            max_attempts = self._api.max_attempts
             async for attempt in retry_policy.retrying(max_attempts, self._sleep,
                                                        attempts_made=1):
                 with attempt:

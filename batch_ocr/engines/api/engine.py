@@ -19,10 +19,11 @@ import hashlib
 
 import aiohttp
 
+from batch_ocr.engines.api import portrait_links, retry_policy
 from batch_ocr.engines.api.call_gate import CallGate, UnreachableBreaker
 from batch_ocr.engines.api.client import ApiClient, Recognition
 from batch_ocr.engines.api.meters import RateLimit
-from batch_ocr.engines.api.transport import make_session
+from batch_ocr.engines.api.transport import TransportSettings, make_session
 from batch_ocr.engines.base import (
     AnswerKeeper,
     Engine,
@@ -37,7 +38,6 @@ from batch_ocr.errors import ApiError, BatchOcrError, FatalRunError, FileError
 from batch_ocr.provider.encoding import form_body
 from batch_ocr.provider.models import CardData, CardInfo
 from batch_ocr.run.cards import CardFailure, CardRead, assemble, partly_read
-from batch_ocr.run.present import portraits
 from batch_ocr.settings import Settings
 from batch_ocr.vision import crops
 from batch_ocr.vision.imaging import API_LIMITS, PreparedImage
@@ -53,18 +53,23 @@ def _answer_key(card: crops.CardCrop) -> str:
 
 
 class ApiEngine(Engine):
-    """The provider's HTTP API (``API_CONTRACT.md``)."""
+    """The provider's HTTP API (``API_CONTRACT.md``), priced and connected from its own
+    ``[api]`` settings."""
 
     name = "api"
     billed = True
     image_limits = API_LIMITS
     description = "each call may be billed"
+    #: Attempts ran out on a transient failure: the next run tries the image again.
+    retried_next_run = retry_policy.RETRIED_NEXT_RUN
 
     def __init__(self, settings: Settings, options: EngineOptions | None = None) -> None:
         options = options or EngineOptions()
         self._settings = settings
         self._sleep = options.sleep or asyncio.sleep
         api = settings.api
+        self.price_per_call_cny = api.price_per_call
+        self.transport = TransportSettings.of(settings)
         self.gate = CallGate(max_calls=options.max_calls,
                              rate=RateLimit(api.qps) if api.qps else None,
                              max_in_flight=settings.concurrency)
@@ -82,8 +87,8 @@ class ApiEngine(Engine):
 
     async def start(self) -> None:
         crops.prepare()
-        self._session = make_session(self._settings)
-        self._client = ApiClient(self._settings, self._session, sleep=self._sleep,
+        self._session = make_session(self.transport)
+        self._client = ApiClient(self._settings.api, self._session, sleep=self._sleep,
                                  call_slot=self.gate.slot)
 
     def keep_answers_in(self, keeper: AnswerKeeper) -> None:
@@ -183,12 +188,9 @@ class ApiEngine(Engine):
     async def fetch_portrait(self, url: str) -> bytes:
         if self._session is None:
             raise PortraitUnavailable("the engine is not started")
-        try:
-            return await portraits.download(self._session, url,
-                                            max_attempts=self._settings.api.max_attempts,
-                                            sleep=self._sleep)
-        except portraits.PortraitError as exc:
-            raise PortraitUnavailable(str(exc)) from None
+        return await portrait_links.download(self._session, url,
+                                             max_attempts=self._settings.api.max_attempts,
+                                             sleep=self._sleep)
 
     async def aclose(self) -> None:
         if self._session is not None:

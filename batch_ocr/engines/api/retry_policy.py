@@ -23,6 +23,13 @@ TRANSIENT_CODES: frozenset[int] = frozenset({500, 501, 502, 503, 504})
 #: gateway's 429 rate limit (its 429 "quota exceeded" is fatal: see ``api_client``).
 TRANSIENT_STATUS_CODES: frozenset[int] = TRANSIENT_CODES | {408, 429}
 
+#: Our codes of a request that got no answer (``transport.network_errors``).
+NETWORK_CODES: frozenset[str] = frozenset({"timeout", "connection_error"})
+#: Row error codes of the API engine's failures that a later run tries again: the
+#: transient ones above, once an image's attempts ran out (``Engine.retried_next_run``).
+RETRIED_NEXT_RUN: frozenset[str] = frozenset(
+    {*(str(code) for code in TRANSIENT_STATUS_CODES), *NETWORK_CODES})
+
 BACKOFF_INITIAL_S = 0.5
 BACKOFF_MAX_S = 20.0
 #: A server's ``Retry-After`` is honoured up to this many seconds (then we retry anyway).

@@ -1,8 +1,9 @@
-"""The HTTP transport every request of ours shares: one session, one error translation.
+"""The API engine's HTTP transport: its settings, one session, one error translation.
 
-The API client and the portrait downloads both go through ``network_errors``, so a
-timeout, a reset or a TLS failure means the same thing wherever it happens (STYLE.md,
-"aiohttp errors are translated in one place").
+The engine builds its ``TransportSettings`` from its own settings and its session from
+them (``make_session``). The API client and the portrait downloads both go through
+``network_errors``, so a timeout, a reset or a TLS failure means the same thing
+wherever it happens (STYLE.md, "aiohttp errors are translated in one place").
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +19,31 @@ import aiohttp
 from batch_ocr import __version__
 from batch_ocr.errors import FatalApiError, TransientApiError
 from batch_ocr.settings import Settings
+
+#: Seconds to open a connection at most, however long ``--timeout`` lets an answer take.
+CONNECT_TIMEOUT_CAP_S = 10.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransportSettings:
+    """How the API engine's session connects (httpx's small config objects)."""
+
+    #: Seconds for one request, answer included (``timeout``).
+    timeout_s: float
+    #: Connections open at once at most: as many as requests in flight (``concurrency``).
+    max_connections: int
+    #: Extra CA certificates to trust (``ca_bundle``); verification stays on.
+    ca_bundle: Path | None = None
+
+    @property
+    def connect_timeout_s(self) -> float:
+        return min(self.timeout_s, CONNECT_TIMEOUT_CAP_S)
+
+    @classmethod
+    def of(cls, settings: Settings) -> TransportSettings:
+        """The API engine's transport from its ``[api]`` section and the concurrency."""
+        return cls(timeout_s=settings.api.timeout, max_connections=settings.concurrency,
+                   ca_bundle=settings.api.ca_bundle)
 
 
 @asynccontextmanager
@@ -53,18 +80,18 @@ def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
     return context
 
 
-def make_session(settings: Settings) -> aiohttp.ClientSession:
+def make_session(transport: TransportSettings) -> aiohttp.ClientSession:
     """One session for the whole run, its pool sized to the concurrency."""
     connector = aiohttp.TCPConnector(
-        limit=settings.concurrency,
+        limit=transport.max_connections,
         # ssl=True is aiohttp's own verified default context, built once at import;
         # building a second one here loads the system CAs again (~30 ms CPU of start-up,
         # measured by tests/benchmarks). Only a --ca-bundle needs a context of ours.
-        ssl=ssl_context(settings.api.ca_bundle) if settings.api.ca_bundle is not None else True,
+        ssl=ssl_context(transport.ca_bundle) if transport.ca_bundle is not None else True,
         enable_cleanup_closed=True,
     )
-    timeout_s = settings.api.timeout
-    timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(timeout_s, 10.0))
+    timeout = aiohttp.ClientTimeout(total=transport.timeout_s,
+                                    connect=transport.connect_timeout_s)
     return aiohttp.ClientSession(
         connector=connector,
         timeout=timeout,

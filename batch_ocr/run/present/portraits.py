@@ -1,34 +1,22 @@
 """Saving each front's portrait before its link dies.
 
 The provider's ``image_url`` is valid for one hour (``API_CONTRACT.md``, "Response"),
-so a portrait is fetched right after its card's call, not at the end of the run.
-Downloads are not billed; they use the same retry policy as API calls, follow no
-redirect to a non-HTTP(S) scheme, are capped in size, and must be an image.
+so a portrait is fetched (by the engine that gave the link, ``Engine.fetch_portrait``)
+right after its card's call, not at the end of the run, and must be an image.
 A portrait that cannot be saved never fails its row: the row gets ``portrait_error``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
-import aiohttp
-from yarl import URL
-
-from batch_ocr.engines.api import retry_policy
-from batch_ocr.engines.api.transport import network_errors
 from batch_ocr.engines.base import Engine, PortraitUnavailable
-from batch_ocr.errors import FatalApiError, TransientApiError
 from batch_ocr.private_files import replace_private
 from batch_ocr.run.present.rows import BOTH, Row
 from batch_ocr.vision.imaging import sniff_format
 
-Sleep = Callable[[float], Awaitable[None]]
-
-MAX_PORTRAIT_BYTES = 2 * 1024 * 1024
-MAX_REDIRECTS = 3
 EXTENSION_BY_FORMAT = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "BMP": "bmp", "TIFF": "tif",
                        "WEBP": "webp", "HEIF": "heic"}
 
@@ -53,47 +41,6 @@ def portrait_path(portraits_dir: Path, file: str, image_bytes: bytes,
     # ``file`` comes from our own walk, but never let ``..`` or an absolute path escape.
     parts = [part for part in relative.parts if part not in ("", ".", "..", "/")]
     return portraits_dir.joinpath(*parts)
-
-
-def _timeout_s(session: aiohttp.ClientSession) -> float:
-    """The session's own timeout, named in a timeout's message."""
-    return session.timeout.total or 0.0
-
-
-async def _fetch_once(session: aiohttp.ClientSession, url: str) -> bytes:
-    current = url
-    for _ in range(MAX_REDIRECTS + 1):
-        if not current.startswith(("http://", "https://")):
-            raise PortraitError("the portrait link is not HTTP(S)")
-        async with (
-            network_errors(URL(current).host or "the portrait server", _timeout_s(session)),
-            session.get(current, allow_redirects=False) as response,
-        ):
-            if response.status in (301, 302, 303, 307, 308):
-                current = str(response.url.join(URL(response.headers.get("Location", ""))))
-                continue
-            if retry_policy.is_transient_status(response.status):
-                raise TransientApiError(str(response.status), f"HTTP {response.status}")
-            if response.status != 200:
-                raise PortraitError(f"HTTP {response.status} (the link may have expired)")
-            data = await response.content.read(MAX_PORTRAIT_BYTES + 1)
-        if len(data) > MAX_PORTRAIT_BYTES:
-            raise PortraitError("the portrait is larger than 2 MB")
-        return data
-    raise PortraitError("too many redirects")
-
-
-async def download(
-    session: aiohttp.ClientSession, url: str, *, max_attempts: int, sleep: Sleep = asyncio.sleep
-) -> bytes:
-    """The portrait's bytes, retrying transient failures like an API call."""
-    try:
-        async for attempt in retry_policy.retrying(max_attempts, sleep):
-            with attempt:
-                return await _fetch_once(session, url)
-    except (TransientApiError, FatalApiError) as exc:
-        raise PortraitError(f"download failed: {exc}") from None
-    raise PortraitError("download failed")  # pragma: no cover - tenacity always reraises
 
 
 def save(portraits_dir: Path, file: str, image_bytes: bytes, *, page: int | None = None,

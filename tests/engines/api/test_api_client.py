@@ -10,7 +10,7 @@ import pytest
 from aioresponses import aioresponses
 
 from batch_ocr.engines.api.client import ApiClient, parse_answer
-from batch_ocr.engines.api.transport import make_session
+from batch_ocr.engines.api.transport import TransportSettings, make_session
 from batch_ocr.errors import (
     ApiError,
     AuthError,
@@ -57,7 +57,7 @@ def settings() -> Settings:
 
 @pytest.fixture
 async def session(settings: Settings) -> AsyncIterator[aiohttp.ClientSession]:
-    async with make_session(settings) as session:
+    async with make_session(TransportSettings.of(settings)) as session:
         yield session
 
 
@@ -68,7 +68,7 @@ def sleeps() -> Sleeps:
 
 @pytest.fixture
 def client(settings: Settings, session: aiohttp.ClientSession, sleeps: Sleeps) -> ApiClient:
-    return ApiClient(settings, session, sleep=sleeps)
+    return ApiClient(settings.api, session, sleep=sleeps)
 
 
 async def test_success_sends_signed_form_and_parses(client: ApiClient) -> None:

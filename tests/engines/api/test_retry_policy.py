@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from batch_ocr.engines.api.engine import ApiEngine
 from batch_ocr.engines.api.retry_policy import (
     BACKOFF_INITIAL_S,
     BACKOFF_MAX_S,
@@ -100,7 +101,9 @@ def test_backoff_is_reproducible_with_a_seeded_rng() -> None:
         ("error", "connection_error", True),
         ("rejected", "file_vanished", True),
         ("rejected", "unreadable", True),
-        ("error", "local_worker_died", True),
+        ("error", "internal_error", True),
+        # Another engine's transient code is not the API's to retry.
+        ("error", "local_worker_died", False),
         ("error", "400", False),
         ("error", "404", False),
         ("error", "1001", False),
@@ -114,7 +117,7 @@ def test_backoff_is_reproducible_with_a_seeded_rng() -> None:
     ],
 )
 def test_retry_next_run(status: str, error_code: str, retry: bool) -> None:
-    assert retry_next_run(status, error_code) is retry
+    assert retry_next_run(status, error_code, ApiEngine.retried_next_run) is retry
 
 
 async def test_a_loop_after_attempts_already_made_counts_and_waits_as_the_whole_would() -> None:

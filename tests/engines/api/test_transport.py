@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 from types import SimpleNamespace
 
 import aiohttp
 import pytest
 
 from batch_ocr import __version__
-from batch_ocr.engines.api.transport import make_session, network_errors
+from batch_ocr.engines.api.transport import TransportSettings, make_session, network_errors
 from batch_ocr.errors import FatalApiError, TransientApiError
 from batch_ocr.settings import Settings
 
@@ -59,10 +60,25 @@ async def test_other_errors_pass_through() -> None:
 
 async def test_the_session_is_sized_and_timed_by_the_settings() -> None:
     settings = Settings.model_validate({"concurrency": 13, "timeout": 42})
-    async with make_session(settings) as session:
+    async with make_session(TransportSettings.of(settings)) as session:
         assert session.connector is not None and session.connector.limit == 13
         assert (session.timeout.total, session.timeout.connect) == (42, 10)
         assert session.headers["User-Agent"] == f"batch-ocr/{__version__}"
     quick = Settings.model_validate({"timeout": 3})
-    async with make_session(quick) as session:
+    async with make_session(TransportSettings.of(quick)) as session:
         assert (session.timeout.total, session.timeout.connect) == (3, 3)
+
+
+async def test_the_api_engine_builds_its_transport_and_price_from_its_own_settings(
+        tmp_path: Path) -> None:
+    from batch_ocr.engines.api.engine import ApiEngine
+
+    bundle = tmp_path / "ca.pem"
+    settings = Settings.model_validate({"concurrency": 13, "timeout": 42, "ca_bundle": bundle,
+                                        "price_per_call": 0.15})
+    engine = ApiEngine(settings)
+    assert engine.transport == TransportSettings(timeout_s=42, max_connections=13,
+                                                 ca_bundle=bundle)
+    assert engine.price_per_call_cny == 0.15
+    # The price quoted by default is the [api] section's default.
+    assert ApiEngine(Settings.model_validate({})).price_per_call_cny == 1.0

@@ -1,10 +1,11 @@
-"""The offline engine on a Dask cluster (``--dask tcp://host:port``, the ``dask`` extra).
+"""The local engine's executor on a Dask cluster (``--dask tcp://host:port``, the
+``dask`` extra).
 
 The driver (this process) keeps everything but the recognition: walking, pre-flight,
 dedup, the state journal and the output, so resume and exactly-once rows are the same
 as with local processes. Only image bytes go to the workers, in batches:
 
-- ``recognise`` queues one image and awaits its result; a dispatcher takes up to
+- ``run`` queues one image and awaits its result; a dispatcher takes up to
   ``batch_images`` queued images into one Dask task whenever fewer than
   ``batches_in_flight`` tasks are out. Under load batches fill up (per-task overhead is
   paid once per batch); when the queue is short they leave at once (no waiting to fill).
@@ -14,8 +15,9 @@ as with local processes. Only image bytes go to the workers, in batches:
 
 Faults (docs/cluster.md): a worker that dies takes its running batch
 with it and the scheduler reruns it elsewhere (no row is lost or failed); a batch that
-keeps killing workers is split and its images retried alone, so only the culprit gets
-an ``error`` row (``local_worker_died``), as in the local pool. A scheduler that goes
+keeps killing workers fails each of its images with ``WorkerDied``, and the engine
+retries them alone (``run_alone``, a batch of one), so only the culprit gets an
+``error`` row (``local_worker_died``), as with local processes. A scheduler that goes
 away fails every waiting image with ``ClusterLostError``, which stops the run (exit 3);
 one that cannot be reached at start is ``ClusterUnreachableError``, before any work
 (both in ``batch_ocr.errors``). Dask waits for workers forever, so a watcher stops the
@@ -35,16 +37,15 @@ from distributed import Client
 from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
 
-from batch_ocr.engines.base import Engine, EngineCounters, EngineResult
-from batch_ocr.engines.dask_worker import (
+from batch_ocr.engines.local._result import LocalEngineError, LocalRecognition
+from batch_ocr.engines.local.dask_worker import (
     BatchOutcome,
     ImageFailure,
     ModelLoader,
     recognise_batch,
 )
-from batch_ocr.engines.local import LocalEngineError, LocalRecognition
+from batch_ocr.engines.local.executor import ENGINE_FAILED, Executor, WorkerDied
 from batch_ocr.errors import ClusterLostError, ClusterUnreachableError, FatalRunError
-from batch_ocr.vision.imaging import PreparedImage
 
 #: Images per Dask task at most. At ~0.5 s of CPU per image a full batch is ~4 s of
 #: work against a few ms of scheduling, and a lost worker costs at most that much redo.
@@ -124,16 +125,21 @@ async def _close(client: Client) -> None:
         await asyncio.wait_for(client.close(), CLOSE_TIMEOUT_S)
 
 
-def _settle(waiting: _Waiting, outcome: LocalRecognition | ImageFailure) -> None:
+def _settle(waiting: _Waiting, outcome: LocalRecognition | LocalEngineError) -> None:
     """Give ``waiting``'s caller its recognition or its per-image error."""
     if waiting.result.done():
         return
-    if isinstance(outcome, ImageFailure):
-        error = LocalEngineError(outcome.error_code, outcome.message)
-        error.attempts = 1
-        waiting.result.set_exception(error)
+    if isinstance(outcome, LocalEngineError):
+        waiting.result.set_exception(outcome)
     else:
         waiting.result.set_result(outcome)
+
+
+def _outcome(outcome: LocalRecognition | ImageFailure) -> LocalRecognition | LocalEngineError:
+    """A worker's outcome for one image: its recognition, or its error raised here."""
+    if isinstance(outcome, ImageFailure):
+        return LocalEngineError(outcome.error_code, outcome.message)
+    return outcome
 
 
 async def watch_workers(client: Client, address: str, grace_s: float) -> ClusterLostError:
@@ -165,18 +171,12 @@ def lost_message(address: str, reason: str) -> str:
             "saved, run again when the cluster is back")
 
 
-class DaskEngine(Engine):
-    """The offline engine whose recognition runs on the Dask cluster at ``address``.
+class DaskCluster(Executor):
+    """The workers of the Dask cluster whose scheduler is at ``address``.
 
-    ``start`` must be awaited before ``recognise``; ``task`` is what the workers run per
+    ``start`` must be awaited before ``run``; ``task`` is what the workers run per
     batch (tests inject one that kills its worker).
     """
-
-    # The same recogniser as the local pool, on the same original pixels: rows are
-    # identical whichever ran them.
-    name = "local"
-    billed = False
-    image_limits = None
 
     def __init__(
         self,
@@ -187,8 +187,12 @@ class DaskEngine(Engine):
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
         no_worker_grace_s: float = NO_WORKER_GRACE_S,
         task: BatchTask = recognise_batch,
+        verbose: bool = False,
     ) -> None:
+        # Importing Dask set up its loggers; keep them off the terminal unless asked.
+        quiet_dask_logs(verbose=verbose)
         self.address = address
+        self.description = f"on the Dask cluster at {address}"
         self.batch_images = batch_images
         self.batches_per_thread = batches_per_thread
         self.connect_timeout_s = connect_timeout_s
@@ -203,19 +207,8 @@ class DaskEngine(Engine):
         self._lost: ClusterLostError | None = None
         self._threads = 0
         self._closed = False
-        #: Dask tasks submitted (batches, retries of split batches included).
+        #: Dask tasks submitted (batches, and images retried alone).
         self.tasks_submitted = 0
-        self._images_sent = 0
-        self._images_resent = 0
-
-    @property
-    def description(self) -> str:  # type: ignore[override]  # ours names the cluster
-        return f"offline, on the Dask cluster at {self.address}"
-
-    def counters(self) -> EngineCounters:
-        """Images recognised on the cluster, and those sent again alone after their
-        batch kept killing workers."""
-        return EngineCounters(calls=self._images_sent, retries=self._images_resent)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -257,21 +250,27 @@ class DaskEngine(Engine):
 
     # -- recognition -------------------------------------------------------------
 
-    async def recognise(self, image: PreparedImage) -> EngineResult:
+    def _waiting(self, payload: bytes) -> _Waiting:
+        """``payload`` waiting for the cluster; raises when nothing more can run."""
         if self._lost is not None:
             raise self._lost
         if self._client is None or self._closed:
             raise ClusterLostError(f"not connected to the Dask scheduler at {self.address}")
-        waiting = _Waiting(image.payload, asyncio.get_running_loop().create_future())
-        self._queue.put_nowait(waiting)
         if self._dispatcher is None:
             self._dispatcher = asyncio.create_task(self._dispatch())
             self._watcher = asyncio.create_task(self._watch())
-        result = await waiting.result
-        # All the local pool's result carries (a page's cards, confidence, warnings).
-        return EngineResult(result.data, 1, result.portrait_jpeg,
-                            confidence=result.confidence, warnings=result.warnings,
-                            cards=result.cards)  # fmt: skip
+        return _Waiting(payload, asyncio.get_running_loop().create_future())
+
+    async def run(self, payload: bytes) -> LocalRecognition:
+        waiting = self._waiting(payload)
+        self._queue.put_nowait(waiting)
+        return await waiting.result
+
+    async def run_alone(self, payload: bytes) -> LocalRecognition:
+        """A batch of one, sent at once (the engine sends one image alone at a time)."""
+        waiting = self._waiting(payload)
+        self._send([waiting])
+        return await waiting.result
 
     async def _dispatch(self) -> None:
         """Send queued images in batches, with at most ``batches_in_flight`` out."""
@@ -285,10 +284,14 @@ class DaskEngine(Engine):
             # Images queued while waiting for a slot join this batch.
             while len(batch) < self.batch_images and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            task = asyncio.create_task(self._run_batch(batch))
-            self._batch_tasks[task] = batch
-            task.add_done_callback(lambda done: self._batch_tasks.pop(done, None))
-            task.add_done_callback(lambda _: slots.release())
+            self._send(batch).add_done_callback(lambda _: slots.release())
+
+    def _send(self, batch: list[_Waiting]) -> asyncio.Task[None]:
+        """Run ``batch`` on the cluster, tracked until done (a lost cluster fails it)."""
+        task = asyncio.create_task(self._run_batch(batch))
+        self._batch_tasks[task] = batch
+        task.add_done_callback(lambda done: self._batch_tasks.pop(done, None))
+        return task
 
     async def _watch(self) -> None:
         client = self._client
@@ -308,18 +311,14 @@ class DaskEngine(Engine):
         try:
             outcomes = await self._submit([w.payload for w in batch])
         except KilledWorker:
-            if len(batch) > 1:
-                # One image kills every worker that tries the batch: retry each alone so
-                # only the culprit fails, as the local pool's quarantine does.
-                self._images_resent += len(batch)
-                # One after another: a culprit retried beside an innocent image on the
-                # same worker would take it down again (seen in the tests).
-                for waiting in batch:
-                    await self._run_batch([waiting])
-                return
-            _settle(batch[0], ImageFailure(
-                "local_worker_died",
-                "a Dask worker process died each time it recognised this image"))
+            # Every worker that tried the batch died. Alone, the image is the culprit;
+            # in company, the engine retries each alone so only the culprit fails.
+            alone = len(batch) == 1
+            message = ("a Dask worker process died each time it recognised this image"
+                       if alone else "a Dask worker process died while recognising the "
+                       "batch holding this image")
+            for waiting in batch:
+                _settle(waiting, WorkerDied(message, alone=alone))
             return
         except ClusterLostError as exc:
             self._lost = self._lost or exc
@@ -330,11 +329,10 @@ class DaskEngine(Engine):
             raise
         except Exception as exc:  # noqa: BLE001 - an unexpected failure of the batch
             for waiting in batch:
-                _settle(waiting, ImageFailure(
-                    "local_engine_failed", f"{type(exc).__name__}: {exc}"))
+                _settle(waiting, LocalEngineError(ENGINE_FAILED, f"{type(exc).__name__}: {exc}"))
             return
         for waiting, outcome in zip(batch, outcomes, strict=True):
-            _settle(waiting, outcome)
+            _settle(waiting, _outcome(outcome))
 
     async def _submit(self, payloads: list[bytes]) -> BatchOutcome:
         """One Dask task for ``payloads``; a lost scheduler becomes ``ClusterLostError``."""
@@ -349,7 +347,6 @@ class DaskEngine(Engine):
             with dask.config.set({"distributed.admin.large-graph-warning-threshold": "1GiB"}):
                 future = client.submit(self._task, payloads, pure=False)
             self.tasks_submitted += 1
-            self._images_sent += len(payloads)
             outcomes: BatchOutcome = await future
         except KilledWorker:
             raise
@@ -365,4 +362,3 @@ class DaskEngine(Engine):
         for waiting in waiting_now:
             if not waiting.result.done():
                 waiting.result.set_exception(error)
-

@@ -1,15 +1,15 @@
-"""The offline engine's process pool: ``recognise`` in N worker processes.
+"""The local engine's executor on this machine: ``recognise`` in N worker processes.
 
-``LocalEngine`` runs ``recognise`` (``_recognise``) in a pool of worker processes so
-N workers use N cores, and survives a worker dying (the pool is recreated; the job
-that was running becomes an error).
+N workers use N cores. A worker that dies breaks its whole ``concurrent.futures`` pool,
+failing every image in it, not only the one that killed it: the pool is recreated for
+the next image, and each image it held is ``WorkerDied`` (not alone), so the engine
+runs it again in a second pool of one worker, the quarantine (``run_alone``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import importlib.util
 import multiprocessing
 import os
 import signal
@@ -18,23 +18,12 @@ from concurrent.futures.process import BrokenProcessPool
 
 from batch_ocr.engines.local._recognise import recognise
 from batch_ocr.engines.local._result import LocalEngineError, LocalRecognition
+from batch_ocr.engines.local.executor import ENGINE_FAILED, Executor, WorkerDied
 
-#: Modules the ``local`` extra installs.
-REQUIRED_MODULES = ("rapidocr", "onnxruntime", "cv2", "numpy")
 #: A worker is replaced after this many images, so a slow leak cannot grow unbounded.
 MAX_TASKS_PER_WORKER = 1000
 
-
-def available() -> bool:
-    """Whether the ``local`` extra is installed (its modules and shipped models)."""
-    if any(importlib.util.find_spec(name) is None for name in REQUIRED_MODULES):
-        return False
-    from batch_ocr.engines.local import _ocr
-
-    return not _ocr.missing_models()
-
-
-# --------------------------------------------------------------------------- pool
+Task = Callable[[bytes], LocalRecognition]
 
 
 def _worker_init() -> None:
@@ -52,22 +41,19 @@ def _worker_init() -> None:
     _ocr.models()
 
 
-class LocalEngine:
-    """Async facade over a process pool running :func:`recognise`.
+class WorkerPool:
+    """One pool of ``workers`` processes running ``task``, made on first use.
 
     ``task`` is what the workers run; tests inject one that crashes. A worker that dies
-    breaks the whole pool: the jobs that were in it fail with ``LocalEngineError`` and
-    the next call gets a fresh pool.
+    breaks the whole pool: the images that were in it fail with ``WorkerDied`` and the
+    next image gets a fresh pool.
     """
 
-    def __init__(
-        self,
-        workers: int | None = None,
-        *,
-        task: Callable[[bytes], LocalRecognition] = recognise,
-    ) -> None:
-        self.workers = max(1, workers or os.cpu_count() or 1)
+    def __init__(self, workers: int, task: Task = recognise, *, alone: bool = False) -> None:
+        self.workers = workers
         self._task = task
+        #: Whether each image has its worker to itself (a pool of one, one at a time).
+        self._alone = alone
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
         self._closed = False
 
@@ -98,15 +84,13 @@ class LocalEngine:
             return await loop.run_in_executor(executor, self._task, image_bytes)
         except BrokenProcessPool as exc:
             self._discard(executor)
-            raise LocalEngineError(
-                "local_worker_died",
-                "a local OCR worker process died while recognising this image",
-            ) from exc
+            raise WorkerDied("a local OCR worker process died while recognising this image",
+                             alone=self._alone) from exc
         except LocalEngineError:
             raise
         except Exception as exc:
             # Any other failure inside the worker is this file's problem, not the run's.
-            raise LocalEngineError("local_engine_failed", f"{type(exc).__name__}: {exc}") from exc
+            raise LocalEngineError(ENGINE_FAILED, f"{type(exc).__name__}: {exc}") from exc
 
     async def aclose(self) -> None:
         """Stop the workers (waiting for running jobs to end, off the event loop)."""
@@ -114,3 +98,23 @@ class LocalEngine:
         executor, self._executor = self._executor, None
         if executor is not None:
             await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+
+
+class ProcessPool(Executor):
+    """``workers`` processes (one per core by default), and a quarantine of one."""
+
+    description = "nothing leaves this machine"
+
+    def __init__(self, workers: int | None = None, *, task: Task = recognise) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._shared = WorkerPool(self.workers, task)
+        self._quarantine = WorkerPool(1, task, alone=True)
+
+    async def run(self, payload: bytes) -> LocalRecognition:
+        return await self._shared.recognise(payload)
+
+    async def run_alone(self, payload: bytes) -> LocalRecognition:
+        return await self._quarantine.recognise(payload)
+
+    async def aclose(self) -> None:
+        await asyncio.gather(self._shared.aclose(), self._quarantine.aclose())

@@ -1,6 +1,6 @@
 """What runs inside a Dask worker: the models loaded once, and a batch of images read.
 
-Imported by the workers by name (``batch_ocr.engines.dask_worker.recognise_batch``), so
+Imported by the workers by name (``batch_ocr.engines.local.dask_worker.recognise_batch``), so
 every worker needs batch-ocr with the ``local`` and ``dask`` extras installed; only the
 image bytes travel, never a file path (docs/cluster.md).
 """
@@ -13,7 +13,9 @@ from typing import Any
 
 from distributed import WorkerPlugin
 
-from batch_ocr.engines.local import LocalEngineError, LocalRecognition, recognise
+from batch_ocr.engines.local._recognise import recognise
+from batch_ocr.engines.local._result import LocalEngineError, LocalRecognition
+from batch_ocr.engines.local.executor import ENGINE_FAILED
 
 #: The plugin's name on the cluster: registering it again (a second run) replaces it.
 PLUGIN_NAME = "batch-ocr-models"
@@ -63,5 +65,5 @@ def recognise_batch(payloads: list[bytes]) -> BatchOutcome:
         except LocalEngineError as exc:
             outcomes.append(ImageFailure(exc.error_code, exc.message))
         except Exception as exc:  # noqa: BLE001 - one image's bug, not the batch's
-            outcomes.append(ImageFailure("local_engine_failed", f"{type(exc).__name__}: {exc}"))
+            outcomes.append(ImageFailure(ENGINE_FAILED, f"{type(exc).__name__}: {exc}"))
     return outcomes
