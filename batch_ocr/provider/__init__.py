@@ -41,3 +41,6 @@ MAX_BODY_BYTES = 4 * 1024 * 1024 + 64 * 1024
 PORTRAIT_TTL_S = 3600.0
 #: At most this many portrait URLs are remembered; the oldest go first.
 MAX_PORTRAITS = 10_000
+#: JSON nesting past this is the seller's 400 before it is parsed: the body is a flat
+#: object, and Python's parser would otherwise recurse until it fails.
+MAX_JSON_DEPTH = 8
