@@ -15,12 +15,16 @@ from batch_ocr.emulator import (
     HANG_S,
 )
 from batch_ocr.provider import (
+    BODY_TIMEOUT_S,
     DEFAULT_API_PATH,
+    HEADER_TIMEOUT_S,
     MAX_BODY_BYTES,
     MAX_CLOCK_SKEW_S,
+    MAX_CONNECTIONS,
     MAX_PORTRAITS,
     PORTRAIT_TTL_S,
 )
+from batch_ocr.provider.connections import ConnectionLimits
 
 
 class Credential(BaseModel):
@@ -53,6 +57,10 @@ class EmulatorConfig(BaseModel):
     max_portraits: int = Field(default=MAX_PORTRAITS, ge=1)
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
     max_clock_skew_s: float = Field(default=MAX_CLOCK_SKEW_S, ge=0)
+    # The gateway's front door, as batch-ocr-server's (``provider.connections``).
+    max_connections: int = Field(default=MAX_CONNECTIONS, ge=1)
+    header_timeout_s: float = Field(default=HEADER_TIMEOUT_S, gt=0)
+    body_timeout_s: float = Field(default=BODY_TIMEOUT_S, gt=0)
 
     # Faults: one seeded random.Random drives them all, so a seed replays a run.
     seed: int | None = None
@@ -101,6 +109,14 @@ class EmulatorConfig(BaseModel):
                 "fail_rate + html_error_rate + reset_rate + hang_rate must not exceed 1"
             )
         return self
+
+    @property
+    def connection_limits(self) -> ConnectionLimits:
+        """The connection cap and the deadlines for a request to arrive."""
+        return ConnectionLimits(max_connections=self.max_connections,
+                                header_timeout_s=self.header_timeout_s,
+                                body_timeout_s=self.body_timeout_s,
+                                max_drain_bytes=self.max_body_bytes)
 
     @property
     def secret_keys(self) -> dict[str, str]:

@@ -3,13 +3,18 @@
 A call to the API path goes through, in order:
 
 1. the body limit (413 before reading when Content-Length says too much);
-2. reading the body and hashing the image (so ``per_sha256`` counts every call);
+2. reading the body (within the limit and its deadline) and hashing the image, so
+   ``per_sha256`` counts every call: unlike the gateway and batch-ocr-server, which
+   read no body before the signature and the queue let it through, the test double
+   reads them all, since counting what clients send is what it is for;
 3. the gateway: signature checks (:mod:`.gateway`), then the rate limit and the quota;
 4. seeded latency and faults (:mod:`.faults`); a faulted call is never billable;
 5. the seller: image checks and the answer from fixtures (:mod:`.seller`).
 
 ``/_emulator/stats``, ``/_emulator/reset`` and ``/_emulator/portrait/<token>.jpg`` need
-no auth.
+no auth. Connections go through the gateway's front door as batch-ocr-server's do
+(:mod:`..provider.connections`: a connection cap, deadlines for headers and body, a
+bounded drain of refused bodies).
 """
 
 from __future__ import annotations
@@ -36,12 +41,14 @@ from batch_ocr.emulator.faults import (
 )
 from batch_ocr.emulator.stats import Stats
 from batch_ocr.provider.answers import (
+    dropped_answer,
     gateway_answer,
     portrait_url,
     read_body,
     recognised_data,
     seller_answer,
 )
+from batch_ocr.provider.connections import ConnectionPool, start_site, track_requests
 from batch_ocr.provider.gateway import (
     MSG_GATEWAY_TIMEOUT,
     MSG_METHOD_NOT_ALLOWED,
@@ -141,8 +148,7 @@ def _drop_connection(request: web.Request) -> web.Response:
     transport = request.transport
     if transport is not None:
         transport.abort()
-    # Never written: the transport is gone. aiohttp still wants a response object.
-    return web.Response(status=499)
+    return dropped_answer()
 
 
 async def _inject(request: web.Request, state: EmulatorState, fault: Fault) -> web.Response:
@@ -229,8 +235,11 @@ async def _api(request: web.Request) -> web.Response:
     if request.method != "POST":
         return _refuse(state, Refusal(405, MSG_METHOD_NOT_ALLOWED))
 
-    # Refuse an oversized body before holding it; force_close so the rest is not read.
-    body = await read_body(request, config.max_body_bytes)
+    # Refuse an oversized body before holding it; force_close so that, once the rest is
+    # drained (as far as the front door allows), the connection is not reused.
+    body = await read_body(request, config.max_body_bytes, config.body_timeout_s)
+    if body is None:  # too slow: cut off, nothing to count or answer
+        return dropped_answer()
     if isinstance(body, Refusal):
         response = _refuse(state, body)
         response.force_close()
@@ -295,7 +304,8 @@ async def _on_shutdown(app: web.Application) -> None:
 def make_app(config: EmulatorConfig | None = None) -> web.Application:
     """The emulator as an ``aiohttp.web.Application`` (fixtures are loaded here)."""
     config = config or EmulatorConfig()
-    app = web.Application(client_max_size=config.max_body_bytes)
+    app = web.Application(client_max_size=config.max_body_bytes,
+                          middlewares=[track_requests])
     app[STATE] = EmulatorState(config)
     app.router.add_route("*", config.path, _api)
     app.router.add_get(f"{CONTROL_PREFIX}/stats", _stats)
@@ -346,11 +356,12 @@ async def running_emulator(config: EmulatorConfig | None = None) -> AsyncIterato
         access_log=None,  # the hot path must stay lean; stats say what happened
         handler_cancellation=True,  # a client that gives up cancels its hanging call
         shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+        **config.connection_limits.handler_args(),
     )
     await runner.setup()
     try:
-        site = web.TCPSite(runner, config.host, config.port)
-        await site.start()
+        await start_site(runner, config.host, config.port,
+                         ConnectionPool(config.connection_limits))
         port = runner.addresses[0][1]
         base_url = f"http://{_url_host(config.host)}:{port}"
         yield EmulatorHandle(app=app, base_url=base_url, url=base_url + config.path)

@@ -12,6 +12,8 @@ production module imports the test double::
     answers   the answers over HTTP, and their envelopes
     models    the answers as typed models
     portraits portrait crops behind ``image_url``, served by random token
+    connections the gateway's front door: a cap on connections and deadlines for a
+              request to arrive, so that traffic without credentials cannot exhaust it
 
 This module holds only the constants the others share, so importing it is cheap.
 """
@@ -41,3 +43,23 @@ MAX_BODY_BYTES = 4 * 1024 * 1024 + 64 * 1024
 PORTRAIT_TTL_S = 3600.0
 #: At most this many portrait URLs are remembered; the oldest go first.
 MAX_PORTRAITS = 10_000
+
+#: Connections held at once. Past it, the connection that has waited longest for its
+#: request (still arriving, idle or refused) is closed to make room; see ``connections``.
+MAX_CONNECTIONS = 512
+#: A request's headers must all arrive within this of the connection opening (or of the
+#: request's first byte on a kept-alive connection), else the connection is cut off.
+HEADER_TIMEOUT_S = 10.0
+#: A request's body must all arrive within this of its headers, else it is cut off: at
+#: least ~70 kB/s for the largest body the provider accepts.
+BODY_TIMEOUT_S = 60.0
+#: A kept-alive connection with no request for this long is closed. Longer than clients'
+#: own idle limit (aiohttp's 15 s), so a client never reuses a connection being closed.
+IDLE_TIMEOUT_S = 75.0
+#: After a request refused unread, its body is drained (and dropped) for at most this
+#: long and at most ``MAX_BODY_BYTES``, so the client can finish sending and read the
+#: answer; then the connection is closed.
+LINGER_S = 5.0
+#: JSON nesting past this is the seller's 400 before it is parsed: the body is a flat
+#: object, and Python's parser would otherwise recurse until it fails.
+MAX_JSON_DEPTH = 8

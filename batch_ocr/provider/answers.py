@@ -1,8 +1,10 @@
 """The provider's request and answers over HTTP, shared by the emulator and
 ``batch-ocr-server`` so both read a call and answer it byte for byte the same way.
 
-- :func:`read_body`: the body limit (413 before reading when Content-Length says too
-  much, or when a chunked upload grows past it);
+- :func:`refuse_oversized`: the body limit judged on the headers alone (413 before a
+  byte of the body is read, when Content-Length says too much);
+- :func:`read_body`: the body, within the limit (413 when a chunked upload grows past
+  it) and within its deadline (else the connection is cut off, :mod:`.connections`);
 - :func:`json_answer`, :func:`gateway_answer`, :func:`seller_answer`: the gateway's
   ``{"message": ...}`` and the seller's ``{"msg", "success", "code", "data"}`` bodies;
 - :func:`recognised_data`: the seller's ``data`` for a recognition by the offline engine,
@@ -11,11 +13,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 
+from batch_ocr.provider.connections import ConnectionEvent, cut_off
 from batch_ocr.provider.gateway import MSG_BODY_TOO_LARGE, Refusal
 from batch_ocr.provider.models import CardData
 from batch_ocr.provider.seller import envelope
@@ -39,18 +43,67 @@ def seller_answer(
     return json_answer(status, envelope(code, data))
 
 
-async def read_body(request: web.Request, max_body_bytes: int) -> bytes | Refusal:
-    """The request body, or the gateway's 413 when it is over ``max_body_bytes``.
+def refuse_oversized(request: web.BaseRequest, max_body_bytes: int) -> Refusal | None:
+    """The gateway's 413 when Content-Length says more than ``max_body_bytes``, or None.
 
-    An oversized body is refused before it is held; the caller answers the refusal with
-    ``force_close()`` so the rest of it is not read either.
+    Decided on the headers alone; the caller answers it with ``force_close()`` so the
+    connection is not reused after the unread body.
     """
     if request.content_length is not None and request.content_length > max_body_bytes:
         return Refusal(413, MSG_BODY_TOO_LARGE)
+    return None
+
+
+async def read_body(
+    request: web.BaseRequest, max_body_bytes: int, timeout_s: float
+) -> bytes | Refusal | None:
+    """The request body, the gateway's 413 when it is over ``max_body_bytes``, or None.
+
+    None means the body did not all arrive within ``timeout_s`` (or was malformed): the
+    connection is then cut off, with no answer, and the caller returns
+    :func:`dropped_answer`. An oversized body is refused before it is held.
+    """
+    refusal = refuse_oversized(request, max_body_bytes)
+    if refusal is not None:
+        return refusal
+    chunks: list[bytes] = []
+    size = 0
     try:
-        return await request.read()
-    except web.HTTPRequestEntityTooLarge:  # chunked upload that grew past client_max_size
-        return Refusal(413, MSG_BODY_TOO_LARGE)
+        async with asyncio.timeout(timeout_s):
+            while chunk := await request.content.readany():
+                size += len(chunk)
+                if size > max_body_bytes:  # a chunked upload that grew past the limit
+                    return Refusal(413, MSG_BODY_TOO_LARGE)
+                chunks.append(chunk)
+    except TimeoutError:
+        cut_off(request, ConnectionEvent.BODY_TIMEOUT)
+        return None
+    except web.RequestPayloadError:  # a broken chunked encoding: nothing to answer
+        cut_off(request, ConnectionEvent.BAD_BODY)
+        return None
+    return b"".join(chunks)
+
+
+async def continue_upload(request: web.BaseRequest) -> None:
+    """Tell a client that sent ``Expect: 100-continue`` to send its body (aiohttp's own
+    default, for an ``expect_handler`` that refuses some requests first)."""
+    expectation = request.headers.get("Expect", "")
+    if request.version != HttpVersion11:
+        return
+    if expectation.lower() != "100-continue":
+        raise web.HTTPExpectationFailed(text=f"Unknown Expect: {expectation}")
+    await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    request.writer.output_size = 0  # the answer itself is still to come
+
+
+#: The status of :func:`dropped_answer` (nginx's "client closed request"), never sent.
+DROPPED_STATUS = 499
+
+
+def dropped_answer() -> web.Response:
+    """What a handler returns once its connection is gone: aiohttp wants a response
+    object, and this one is never written."""
+    return web.Response(status=DROPPED_STATUS)
 
 
 def portrait_url(request: web.Request, route_prefix: str, token: str) -> str:

@@ -16,6 +16,7 @@ import base64
 import binascii
 import itertools
 import json
+import re
 import time
 import warnings
 from collections import OrderedDict
@@ -29,7 +30,12 @@ from urllib.parse import unquote_to_bytes
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from batch_ocr.provider import MAX_IMAGE_BYTES, MAX_SIDE_PX, MIN_SIDE_PX_EXCLUSIVE
+from batch_ocr.provider import (
+    MAX_IMAGE_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_SIDE_PX,
+    MIN_SIDE_PX_EXCLUSIVE,
+)
 from batch_ocr.vision.imaging import MIME_BY_FORMAT, PreparedImage
 
 CODE_MESSAGES: dict[int, str] = {
@@ -118,8 +124,38 @@ def parse_form(body: bytes) -> dict[str, bytes]:
     return fields
 
 
+# A JSON string (escapes included) or one bracket; the unrolled form keeps a 1.4 MB
+# base64 string one fast match.
+_JSON_STRING_OR_BRACKET = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+
+
+def json_too_deep(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``body`` nests arrays and objects deeper than ``max_depth``.
+
+    A linear scan before parsing: ``json.loads`` recurses once per level and fails with a
+    RecursionError (a crash, not an answer) on a body nested some thousand deep.
+    Brackets inside strings do not count; an unterminated string can only make the scan
+    count too many, and such a body is not valid JSON anyway.
+    """
+    if body.count(b"[") + body.count(b"{") <= max_depth:
+        return False  # the usual flat object: too few brackets to nest too deep
+    depth = 0
+    for match in _JSON_STRING_OR_BRACKET.finditer(body):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
 def parse_json(body: bytes) -> dict[str, bytes] | None:
-    """The ``image`` and ``url`` fields of a JSON object body, or None if it is not one."""
+    """The ``image`` and ``url`` fields of a JSON object body, or None if it is not one
+    (or nests deeper than :data:`~batch_ocr.provider.MAX_JSON_DEPTH`)."""
+    if json_too_deep(body):
+        return None
     try:
         obj = json.loads(body)
     except (ValueError, UnicodeDecodeError):

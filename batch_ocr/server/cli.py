@@ -6,6 +6,10 @@ Credentials (the SecretId/SecretKey clients sign with) come from the environment
 (``BATCH_OCR_SECRET_ID``, ``BATCH_OCR_SECRET_KEY``) or the config file, as batch-ocr's
 own; so do ``workers`` and ``dask``. Exit codes: 0 stopped by SIGINT/SIGTERM; 2 usage
 or configuration error; 3 the engine cannot start (a Dask scheduler not reached).
+
+Its logging is set up here too: aiohttp's and asyncio's own warnings (a traceback per
+malformed request, one per accept past the open-file limit) are counted into the
+server's refusal summary instead of written out, so no client can flood the log.
 """
 
 from __future__ import annotations
@@ -23,14 +27,33 @@ from pathlib import Path
 from batch_ocr.engines.base import Engine
 from batch_ocr.engines.registry import ENGINES, EngineOptions, engine_class
 from batch_ocr.errors import ConfigError, FatalRunError
-from batch_ocr.provider import DEFAULT_API_PATH, PORTRAIT_TTL_S
+from batch_ocr.provider import (
+    BODY_TIMEOUT_S,
+    DEFAULT_API_PATH,
+    HEADER_TIMEOUT_S,
+    MAX_CONNECTIONS,
+    PORTRAIT_TTL_S,
+)
+from batch_ocr.provider.connections import ConnectionLimits
 from batch_ocr.server import DEFAULT_HOST, DEFAULT_PORT, MIN_QUEUE, QUEUE_PER_ENGINE_SLOT
 from batch_ocr.server.app import ServerConfig, running_server
+from batch_ocr.server.refusal_log import CountingHandler
 from batch_ocr.settings import Settings, env_var, load_settings
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_FATAL = 3
+
+#: Open files kept for all but clients' connections: the listening socket, the engine's
+#: worker pipes or Dask connections, logs. The connection cap is kept under the
+#: open-file limit by this much, so accepting never fails for want of a descriptor.
+FD_RESERVE = 128
+#: Connections accepted past the cap before it closes others to make room: asyncio
+#: accepts up to a listen backlog (aiohttp's 128) per turn of its loop, and a turn or
+#: two pass before the sockets closed for room are released.
+ACCEPT_OVERSHOOT = 2 * 128
+#: Loggers of the libraries under the server, whose warnings are counted, not written.
+_LIBRARY_LOGGERS = ("aiohttp.server", "asyncio")
 
 log = logging.getLogger("batch_ocr.server")
 
@@ -58,6 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     add("--queue", type=int, metavar="N",
         help=f"calls held at once; one more is answered 429 (default: {QUEUE_PER_ENGINE_SLOT} "
         f"per image the engine works on at once, at least {MIN_QUEUE})")
+    add("--max-connections", type=int, default=MAX_CONNECTIONS, metavar="N",
+        help="connections held at once; past it the one waiting longest for its request "
+        "is closed (default: %(default)s, lowered to fit the open-file limit)")
+    add("--header-timeout", type=float, default=HEADER_TIMEOUT_S, metavar="SECONDS",
+        help="a request's headers must arrive within this, else the connection is cut off "
+        "(default: %(default)s)")
+    add("--body-timeout", type=float, default=BODY_TIMEOUT_S, metavar="SECONDS",
+        help="a request's body must arrive within this of its headers, else the connection "
+        "is cut off (default: %(default)s)")
     add("--portrait-ttl", type=float, default=PORTRAIT_TTL_S, metavar="SECONDS",
         help="how long an image_url stays valid (default: %(default)s)")
     add("--config", type=Path, metavar="PATH",
@@ -78,7 +110,38 @@ def _settings(args: argparse.Namespace) -> Settings:
         )
     if args.queue is not None and args.queue < 1:
         raise ConfigError("--queue must be at least 1")
+    if args.max_connections < 1:
+        raise ConfigError("--max-connections must be at least 1")
+    for flag, value in (("--header-timeout", args.header_timeout),
+                        ("--body-timeout", args.body_timeout)):
+        if not value > 0:
+            raise ConfigError(f"{flag} must be more than 0 seconds")
     return settings
+
+
+def _fit_open_files(max_connections: int) -> int:
+    """Raise the soft open-file limit to what ``max_connections`` needs (up to the hard
+    limit); return the cap that fits under it.
+
+    Needed: the cap, ``ACCEPT_OVERSHOOT`` and ``FD_RESERVE``. Past the limit, accepting
+    fails and waits: a signed call once waited over a minute behind a crowd of slow
+    connections.
+    """
+    import resource  # Unix only, like the signal handling below
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = max_connections + ACCEPT_OVERSHOOT + FD_RESERVE
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return max_connections
+    raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if raised > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+    if raised >= needed:
+        return max_connections
+    fitted = max(1, raised - ACCEPT_OVERSHOOT - FD_RESERVE)
+    log.warning("at most %d connections: the open-file limit is %d (--max-connections %d "
+                "needs %d)", fitted, raised, max_connections, needed)
+    return fitted
 
 
 def _queue_limit(requested: int | None, engine: Engine, settings: Settings) -> int:
@@ -95,22 +158,40 @@ async def serve(args: argparse.Namespace, settings: Settings, engine: Engine) ->
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     assert settings.api.secret_id is not None
+    limits = ConnectionLimits(max_connections=_fit_open_files(args.max_connections),
+                              header_timeout_s=args.header_timeout,
+                              body_timeout_s=args.body_timeout)
     config = ServerConfig(
         secret_keys={settings.api.secret_id: settings.api.secret_key_value()},
         host=args.host, port=args.port, path="/" + args.path.strip().lstrip("/"),
-        portrait_ttl_s=args.portrait_ttl,
+        portrait_ttl_s=args.portrait_ttl, limits=limits,
     )
     # The queue is sized from the engine, known once it has reached its workers.
     await engine.start()
     config = dataclasses.replace(config, queue_limit=_queue_limit(args.queue, engine, settings))
-    async with running_server(config, engine) as handle:
-        print(f"listening on {handle.url}", flush=True)
-        log.info("engine: offline, %s; queue: %d calls",
-                 f"on the Dask cluster at {settings.local.dask}" if settings.local.dask
-                 else "local worker processes", config.queue_limit)
-        await stop.wait()
-        log.info("stopping: finishing the calls in flight")
-        handle.state.draining = True
+    refusals = None
+    counting = None
+    try:
+        async with running_server(config, engine) as handle:
+            refusals = handle.state.refusals
+            counting = CountingHandler(refusals)
+            for name in _LIBRARY_LOGGERS:
+                logging.getLogger(name).addHandler(counting)
+                logging.getLogger(name).propagate = False
+            print(f"listening on {handle.url}", flush=True)
+            log.info("engine: offline, %s; queue: %d calls; at most %d connections",
+                     f"on the Dask cluster at {settings.local.dask}" if settings.local.dask
+                     else "local worker processes", config.queue_limit,
+                     limits.max_connections)
+            await stop.wait()
+            log.info("stopping: finishing the calls in flight")
+            handle.state.draining = True
+    finally:
+        if counting is not None:
+            for name in _LIBRARY_LOGGERS:
+                logging.getLogger(name).removeHandler(counting)
+        if refusals is not None:
+            refusals.flush()  # what was counted while the server stopped
 
 
 def _configure_logging(verbose: bool) -> None:
