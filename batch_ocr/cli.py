@@ -154,7 +154,10 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
                         help="also write an offline review page of the output (default: none; "
                         "batch-ocr-report rebuilds it later)")
     parser.add_argument("--summary-json", type=Path, metavar="PATH",
-                        help="also write the run summary as JSON here (default: none)")
+                        help="also write the run summary as JSON here: files_found (files "
+                        "walked: images and documents), pages_read (an image file or one "
+                        "page of a PDF/TIFF), cards_read (rows with a card side read), rows "
+                        "by status, calls, elapsed_s, pages_per_s, ... (default: none)")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", default=False,
                            help="print only errors and the summary (default: off)")
@@ -261,7 +264,8 @@ def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
                       pair=args.pair, pair_by=args.pair_by)
     progress = Progress(tty=sys.stderr.isatty(), verbose=args.verbose, quiet=args.quiet,
                         calls=lambda: engine.counters().calls,
-                        counters=lambda: runner.batch.counters if runner.batch else None)
+                        counters=lambda: runner.batch.counters if runner.batch else None,
+                        billed=engine.billed)
     announce = f"batch-ocr: engine: {engine.name} ({engine.description})"
 
     def on_start() -> None:  # the lock is ours: the run really starts

@@ -151,7 +151,7 @@ def test_dry_run_with_the_offline_engine_names_no_price(
                  "--summary-json", str(summary)])
     err = capsys.readouterr().err
     assert code == 1  # the empty file would be rejected
-    assert ("dry run: a real run would recognise 2 images with the local engine "
+    assert ("dry run: a real run would recognise 2 pages with the local engine "
             "(offline: nothing is billed)") in err
     assert "CNY" not in err
     report = json.loads(summary.read_text())
@@ -191,8 +191,8 @@ def test_an_offline_dry_run_says_how_many_files_and_pages_it_would_read(
     code = main([str(scans), "-o", "out.csv", "--dry-run", "--engine", "local"])
     err = capsys.readouterr().err.splitlines()
     assert code == 1  # the empty file would be rejected
-    assert "batch-ocr: dry run: files to read: 5 (7 images and pages)" in err
-    assert ("batch-ocr: dry run: a real run would recognise 5 images with the local engine "
+    assert "batch-ocr: dry run: files to read: 5 (7 pages)" in err
+    assert ("batch-ocr: dry run: a real run would recognise 5 pages with the local engine "
             "(offline: nothing is billed)") in err
     assert not any("CNY" in line for line in err)
 

@@ -230,7 +230,7 @@ def test_mixed_folder_gives_the_right_rows(server: tuple[str, Script], tmp_path:
     sent = sum(script.calls.values())
     assert sent == 11 + 2 + 2 + 1 + 1  # one each, plus flaky x2, 501 x2, 502 and 429 once
     summary = capsys.readouterr().err
-    assert "images found: 14 (other files ignored: 1)" in summary
+    assert "files found: 14 (other files ignored: 1)" in summary
     assert "rows written: 14 (ok 7, not_id_card 1, scan_failed 1, rejected 3, error 2)" in summary
     assert f"calls made (each may be billed): {sent}, retries: 6" in summary
 

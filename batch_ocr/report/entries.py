@@ -302,6 +302,17 @@ def files_of(row: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [("", text(row.get("file")))]
 
 
+def entries_noun(entries: Sequence[Mapping[str, Any]]) -> str:
+    """What the page's entries are, in the words of the run's summary: the output's
+    ``rows`` (a row per page, or per card on a page of several: not files, which the
+    header counts apart as ``Files found``), ``cards`` for a ``--pair`` table, and
+    ``entries`` for a ``--pair`` output that also lists images no card side is on."""
+    pair_count = sum(1 for entry in entries if entry["pair"])
+    if not pair_count:
+        return "rows"
+    return "cards" if pair_count == len(entries) else "entries"
+
+
 def build_entry(row: Mapping[str, Any], index: int) -> dict[str, Any]:
     """The JSON-ready entry for ``row`` (thumbnails are added by the page)."""
     pair = is_pair_row(row)

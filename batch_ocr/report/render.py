@@ -32,7 +32,13 @@ from typing import Any
 from markupsafe import Markup
 
 from batch_ocr.report.assets import SCRIPT, STYLE, page_template
-from batch_ocr.report.entries import INVALID_PREFIX, flag_label, text, warning_label
+from batch_ocr.report.entries import (
+    INVALID_PREFIX,
+    entries_noun,
+    flag_label,
+    text,
+    warning_label,
+)
 from batch_ocr.statuses import (
     AMBIGUOUS,
     BACK_ONLY,
@@ -78,9 +84,7 @@ def render_html(
 ) -> str:
     """The whole page as a string (entries carry their thumbnails as indexes into
     ``views``, the page images)."""
-    pair_count = sum(1 for entry in entries if entry["pair"])
-    # A --pair output also lists the images that are no card side (errors, other papers).
-    noun = "files" if not pair_count else "cards" if pair_count == len(entries) else "entries"
+    noun = entries_noun(entries)
     counts = status_counts(entries)
     flags = flag_counts(entries)
     run_items = [(noun.capitalize(), str(len(entries))), *summary_items(summary, rows)]

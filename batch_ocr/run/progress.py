@@ -1,7 +1,9 @@
 """What the user watches while a run goes: a progress bar on a terminal, nothing else.
 
-On a terminal (and without ``--quiet``) a tqdm bar shows images done of the total,
-failures, calls, the rate and the time left. The run's own walk is lazy (it stays a
+On a terminal (and without ``--quiet``) a tqdm bar shows files done of the total, the
+rate in files per second and the time left, then failures and calls for an engine that
+bills them, or pages and cards read for one that does not (an offline recognition is
+no call: README, "The summary"). The run's own walk is lazy (it stays a
 bounded queue ahead of the workers), so the total comes from a second walk that only
 counts names, in a background thread: the bar shows ``?`` until it is known. Off a
 terminal nothing is drawn or logged (a cron log keeps only the summary,
@@ -52,8 +54,12 @@ class Progress:
 
     def __init__(self, *, tty: bool, verbose: bool, quiet: bool,
                  calls: Callable[[], int] = lambda: 0,
-                 counters: Callable[[], RunCounters | None] = lambda: None) -> None:
+                 counters: Callable[[], RunCounters | None] = lambda: None,
+                 billed: bool = True) -> None:
         self.tty = tty
+        #: Whether the engine's calls may cost money: the bar counts them then, and
+        #: pages and cards otherwise.
+        self.billed = billed
         self.verbose = verbose
         self.quiet = quiet
         self._calls = calls
@@ -76,7 +82,7 @@ class Progress:
         # A terminal that reports no size (a fresh pseudo-terminal) gets no bar from
         # tqdm at all (0 columns, 0 rows): draw it 100 by 24 there.
         sized = _terminal_columns() > 0
-        self._bar = tqdm(total=None, unit=" images", bar_format=NO_TOTAL_FORMAT,
+        self._bar = tqdm(total=None, unit=" files", bar_format=NO_TOTAL_FORMAT,
                          dynamic_ncols=sized, ncols=None if sized else 100,
                          nrows=None if sized else 24, leave=False, mininterval=0.2,
                          smoothing=0.1)
@@ -118,8 +124,15 @@ class Progress:
             bar.total = max(self._total, counters.images_found)
             bar.bar_format = BAR_FORMAT
         done = counters.files_done
-        bar.set_postfix_str(f"{counters.failed} failed, {self._calls()} calls", refresh=False)
+        bar.set_postfix_str(self.postfix(counters), refresh=False)
         bar.update(done - bar.n)
+
+    def postfix(self, counters: RunCounters) -> str:
+        """What the bar says after the rate: calls when they may be billed, else the
+        pages and cards read (offline work is no call)."""
+        if self.billed:
+            return f"{counters.failed} failed, {self._calls()} calls"
+        return f"{counters.pages_read} pages, {counters.cards_read} cards, {counters.failed} failed"
 
     def clear(self) -> None:
         """Take the bar off the screen (before the summary is printed)."""

@@ -1,6 +1,12 @@
 """What a run did: live counters while it runs, a frozen summary at the end, and its
 two renderings (the lines on stderr and ``--summary-json``).
 
+Three counts, each named as what it is (docs/reference.md, "Summary"): *files* the walk
+found (an image file or a document; ``images_found`` in the JSON, an older name, with
+``files_found`` beside it), *pages* read (an image file is one page, a PDF or a
+multi-page TIFF one per page) and *cards* read (rows with a card side recognised,
+status ``ok``). The rate counts pages. The review page shows the same words and numbers.
+
 The JSON keys are a public interface (docs/reference.md, "Summary"): cron jobs and the review page
 read them. ``SummaryJson`` is their one schema; the review page reads a summary file
 through it rather than guessing key names.
@@ -51,6 +57,11 @@ class RunCounters:
         return sum(self.rows_by_status.values())
 
     @property
+    def cards_read(self) -> int:
+        """Rows with a card side recognised (status ``ok``)."""
+        return self.rows_by_status["ok"]
+
+    @property
     def failed(self) -> int:
         return sum(n for status, n in self.rows_by_status.items() if status not in CLEAN_STATUSES)
 
@@ -95,8 +106,24 @@ class RunSummary:
         return sum(self.rows_by_status.values())
 
     @property
+    def files_found(self) -> int:
+        """Files the walk found: an image file or a document (``images_found``)."""
+        return self.images_found
+
+    @property
+    def cards_read(self) -> int:
+        """Rows with a card side recognised (status ``ok``)."""
+        return self.rows_by_status["ok"]
+
+    @property
     def images_per_s(self) -> float:
+        """Rows written per second (the JSON's ``images_per_s``, kept as it was)."""
         return self.rows_written / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def pages_per_s(self) -> float:
+        """Pages read per second: the rate the summary line shows."""
+        return self.pages_read / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     @property
     def all_clean(self) -> bool:
@@ -155,13 +182,24 @@ class SummaryJson(BaseModel):
     dry_run: bool
     engine: str
     finished_at: str
+    # Added later (absent from the summaries of earlier versions, so optional): the
+    # three counts by name (module docstring), the rate the summary line shows, and
+    # whether the engine's calls may be billed.
+    files_found: int | None = None
+    pages_read: int | None = None
+    cards_read: int | None = None
+    pages_per_s: float | None = None
+    billed: bool | None = None
 
 
-#: Facts the review page shows in its header (the rest of the summary is noise there).
+#: Facts the review page shows in its header (the rest of the summary is noise there),
+#: named as the summary lines name them (``report_facts``).
 REPORT_FACTS: tuple[str, ...] = (
-    "engine", "calls", "retries", "elapsed_s", "images_found", "already_done",
-    "not_attempted", "exit_code", "finished_at",
+    "engine", "calls", "retries", "elapsed_s", "files_found", "pages_read", "cards_read",
+    "already_done", "not_attempted", "exit_code", "finished_at",
 )
+#: What an offline run's page says instead of calls and a cost (the summary's words).
+NOTHING_BILLED = "no call made, nothing billed"
 #: The currency of ``estimated_cost``.
 CURRENCY = "CNY"
 
@@ -199,14 +237,27 @@ def summary_json(summary: RunSummary, exit_code: int) -> dict[str, Any]:
         dry_run=summary.dry_run,
         engine=summary.engine,
         finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        files_found=summary.files_found,
+        pages_read=summary.pages_read,
+        cards_read=summary.cards_read,
+        pages_per_s=round(summary.pages_per_s, 2),
+        billed=summary.billed,
     )
     return {key: facts[key] for key in SummaryJson.model_fields}
 
 
 def report_facts(facts: SummaryJson) -> dict[str, Any]:
-    """The summary facts the review page shows, read through the schema."""
-    shown = {key: getattr(facts, key) for key in REPORT_FACTS}
-    shown.update(cost_estimate=facts.estimated_cost, currency=CURRENCY)
+    """The summary facts the review page shows, read through the schema, in the words
+    of the summary lines: files, pages and cards by name; an offline run's recognitions
+    are not calls (it says ``NOTHING_BILLED``, as the terminal does)."""
+    shown = {key: getattr(facts, key, None) for key in REPORT_FACTS}
+    if shown["files_found"] is None:  # a summary of an earlier version
+        shown["files_found"] = facts.images_found
+    if facts.billed is False:
+        del shown["calls"], shown["retries"]
+        shown["billed"] = NOTHING_BILLED
+    else:
+        shown.update(cost_estimate=facts.estimated_cost, currency=CURRENCY)
     return shown
 
 
@@ -216,11 +267,10 @@ def _calls_line(summary: RunSummary) -> str:
                 f"(about {summary.estimated_cost:.2f} {CURRENCY} at "
                 f"{summary.price_per_call:g} per call)")
     if summary.dry_run:
-        return (f"dry run: a real run would recognise {summary.would_call} images with the "
+        return (f"dry run: a real run would recognise {summary.would_call} pages with the "
                 f"{summary.engine} engine (offline: nothing is billed)")
     if not summary.billed:
-        return (f"recognised offline by the {summary.engine} engine: no call made, "
-                "nothing billed")
+        return f"recognised offline by the {summary.engine} engine: {NOTHING_BILLED}"
     return f"calls made (each may be billed): {summary.calls}, retries: {summary.retries}"
 
 
@@ -243,11 +293,13 @@ def summary_text(summary: RunSummary) -> str:
     counts = ", ".join(f"{s} {summary.rows_by_status[s]}" for s in STATUSES
                        if summary.rows_by_status[s])
     lines = [
-        f"images found: {summary.images_found}"
+        f"files found: {summary.files_found}"
         + (f" (other files ignored: {summary.ignored_files})" if summary.ignored_files else ""),
         *_ignored_lines(summary),
-        f"rows written: {summary.rows_written}" + (f" ({counts})" if counts else ""),
     ]
+    if not summary.dry_run:  # a dry run says what a real run would read, below
+        lines.append(f"pages read: {summary.pages_read}, cards read: {summary.cards_read}")
+    lines.append(f"rows written: {summary.rows_written}" + (f" ({counts})" if counts else ""))
     if summary.output_rows_by_status is not None:
         held = summary.output_rows_by_status
         held_counts = ", ".join(f"{s} {held[s]}" for s in STATUSES if held[s])
@@ -265,9 +317,9 @@ def summary_text(summary: RunSummary) -> str:
     if summary.dry_run:
         # What a real run would read (docs/resume.md: honest dry run).
         lines.append(f"dry run: files to read: {summary.images_found - summary.already_done}"
-                     f" ({summary.pages_read} images and pages)")
+                     f" ({summary.pages_read} pages)")
     lines.append(_calls_line(summary))
-    lines.append(f"elapsed: {summary.elapsed_s:.1f} s, {summary.images_per_s:.1f} images/s")
+    lines.append(f"elapsed: {summary.elapsed_s:.1f} s, {summary.pages_per_s:.1f} pages/s")
     for problem in summary.unreadable_dirs:
         lines.append(f"unreadable folder: {printable(problem)}")
     if summary.budget_exhausted:

@@ -63,7 +63,7 @@ def test_ignored_files_are_named_on_stderr_and_in_the_summary(
                      "--summary-json", str(summary), "--endpoint", emulator.url])
     assert code == 0
     err = capsys.readouterr().err.splitlines()
-    assert "batch-ocr: images found: 2 (other files ignored: 24)" in err
+    assert "batch-ocr: files found: 2 (other files ignored: 24)" in err
     named = [line for line in err if line.startswith("batch-ocr: ignored: ")]
     assert named == [f"batch-ocr: ignored: notes/{i:02d}.txt" for i in range(20)] + [
         "batch-ocr: ignored: and 4 more (see --summary-json)"]

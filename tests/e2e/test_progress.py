@@ -55,8 +55,8 @@ def test_a_terminal_gets_a_bar_with_total_failures_calls_rate_and_time_left(
     assert code == 1  # empty.jpg
     frames = [frame for frame in re.split(r"[\r\n]", screen) if "%|" in frame]
     assert frames, screen
-    # tqdm pads a rate under 10 with a second space (",  9.67 images/s").
-    frame = re.compile(r"\d+%\|.*\| (\d+)/21 \[\d\d:\d\d<\d\d:\d\d, +[\d.]+ images/s, "
+    # tqdm pads a rate under 10 with a second space (",  9.67 files/s").
+    frame = re.compile(r"\d+%\|.*\| (\d+)/21 \[\d\d:\d\d<\d\d:\d\d, +[\d.]+ files/s, "
                        r"([01]) failed, (\d+) calls\]")
     shown = [match.groups() for match in map(frame.search, frames) if match]
     assert len(shown) >= 2, frames  # done/total, time left, rate, failures, calls
@@ -70,7 +70,7 @@ def test_quiet_silences_the_bar_on_a_terminal(tmp_path: Path) -> None:
     with emulator_process() as url:
         code, screen = run_on_a_terminal(tmp_path, url, "--quiet")
     assert code == 0
-    assert "%|" not in screen and "images/s," not in screen
+    assert "%|" not in screen and "files/s," not in screen
     assert "batch-ocr: rows written: 4" in screen
 
 
@@ -110,3 +110,45 @@ def test_a_scanned_pdf_counts_once_in_the_bar_whatever_its_pages(tmp_path: Path)
     assert code == 0
     counts = [tuple(map(int, m.groups())) for m in re.finditer(r"\| (\d+)/(\d+) \[", screen)]
     assert counts and all(total == 7 and done <= 7 for done, total in counts), counts
+
+
+def test_offline_the_bar_and_the_summary_count_pages_and_cards_not_calls(
+        tmp_path: Path) -> None:
+    """Offline work is pages and cards, never calls (README, "The summary"): the bar, the
+    summary and the review page name files, pages and cards with the same numbers."""
+    import shutil
+
+    from PIL import Image
+
+    from tests.e2e_support import SAMPLES
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for name in ("zhangsan_front.jpg", "zhangsan_back.png"):
+        shutil.copy(SAMPLES / name, scans / name)
+    pages = [Image.new("RGB", (300, 200), color) for color in ("white", "grey", "black")]
+    pages[0].save(scans / "three_pages.tif", save_all=True, append_images=pages[1:])
+    code, screen = run_on_a_terminal(tmp_path, "http://127.0.0.1:9/", "--engine", "local",
+                                     "--report", "review.html", "--workers", "1")
+    assert code == 0, screen
+    frames = [frame for frame in re.split(r"[\r\n]", screen) if "%|" in frame or "/?" in frame]
+    assert frames, screen
+    bar = re.compile(r" files/s, (\d+) pages, (\d+) cards, 0 failed\]")
+    shown = [tuple(map(int, match.groups())) for match in map(bar.search, frames) if match]
+    assert shown, frames
+    assert all(cards <= pages <= 5 for pages, cards in shown)
+    assert not any("calls" in frame for frame in frames)
+    lines = screen.splitlines()
+    assert "batch-ocr: files found: 3" in lines
+    assert "batch-ocr: pages read: 5, cards read: 2" in lines
+    assert "batch-ocr: rows written: 5 (ok 2, not_id_card 3)" in lines
+    assert ("batch-ocr: recognised offline by the local engine: no call made, nothing billed"
+            in lines)
+    assert any(re.fullmatch(r"batch-ocr: elapsed: [\d.]+ s, [\d.]+ pages/s", line)
+               for line in lines)
+    page = (tmp_path / "review.html").read_text(encoding="utf-8")
+    assert "<title>batch-ocr review — 5 rows</title>" in page
+    for label, value in (("Rows", "5"), ("Files found", "3"), ("Pages read", "5"),
+                         ("Cards read", "2"), ("Billed", "no call made, nothing billed")):
+        assert f"<dt>{label}</dt><dd>{value}</dd>" in page
+    assert "<dt>Calls made</dt>" not in page and "Images found" not in page

@@ -314,7 +314,7 @@ def test_header_counts_and_summary(tmp_path: Path, sample: tuple[list[Row], Path
     assert 'data-review="yes" data-count="7"' in document
     assert '<option value="no">No review needed (2)</option>' in document
     for label, value in [
-        ("Files", "9"),
+        ("Rows", "9"),
         ("Engine", "api"),
         ("Calls made", "11"),
         ("Cost estimate", "0.11 CNY"),

@@ -51,3 +51,12 @@ def test_off_a_terminal_or_quiet_nothing_is_drawn(monkeypatch: pytest.MonkeyPatc
         progress.update(RunCounters(images_found=3, rows_by_status=Counter(ok=3)))
         progress.clear()
     assert screen.getvalue() == ""
+
+
+def test_the_bar_counts_calls_only_for_an_engine_that_bills_them() -> None:
+    counters = RunCounters(images_found=3, rows_by_status=Counter(ok=3, rejected=1),
+                           pages_read=4, files_done=3)
+    billed = Progress(tty=True, verbose=False, quiet=False, calls=lambda: 7)
+    offline = Progress(tty=True, verbose=False, quiet=False, calls=lambda: 7, billed=False)
+    assert billed.postfix(counters) == "1 failed, 7 calls"
+    assert offline.postfix(counters) == "4 pages, 3 cards, 1 failed"

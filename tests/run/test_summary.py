@@ -66,31 +66,67 @@ def test_summary_json_has_exactly_the_schema_keys_and_validates_back() -> None:
 
 
 def test_report_facts_read_through_the_schema() -> None:
-    facts = SummaryJson.model_validate(summary_json(RunSummary(engine="local"), 0))
+    facts = SummaryJson.model_validate(summary_json(RunSummary(engine="api"), 0))
     shown = summary_module.report_facts(facts)
     assert set(summary_module.REPORT_FACTS) <= set(shown)
     assert shown["currency"] == "CNY"
 
 
+def test_files_pages_and_cards_are_three_counts_named_alike_everywhere() -> None:
+    """11 files (one a 4-page PDF) are 14 pages and, with a not-a-card page and a
+    two-card page, 14 rows of which 13 read a card: each number is named as what it
+    is, in the lines, the JSON and the review page's facts; the rate counts pages."""
+    run = RunSummary(images_found=11, pages_read=14, calls=72, billed=False,
+                     rows_by_status=Counter(ok=13, not_id_card=1), elapsed_s=7.0,
+                     engine="local")
+    lines = summary_text(run).splitlines()
+    assert lines[:3] == ["batch-ocr: files found: 11",
+                         "batch-ocr: pages read: 14, cards read: 13",
+                         "batch-ocr: rows written: 14 (ok 13, not_id_card 1)"]
+    assert lines[-1] == "batch-ocr: elapsed: 7.0 s, 2.0 pages/s"
+    assert not any("call" in line and "no call made" not in line for line in lines), (
+        "an offline run makes no call")
+    facts = summary_json(run, 0)
+    # The earlier keys keep their names and meanings; the new ones name the counts.
+    assert (facts["images_found"], facts["files_found"]) == (11, 11)
+    assert (facts["pages_read"], facts["cards_read"], facts["rows_written"]) == (14, 13, 14)
+    assert (facts["pages_per_s"], facts["images_per_s"]) == (2.0, 2.0)
+    assert facts["billed"] is False
+    shown = summary_module.report_facts(SummaryJson.model_validate(facts))
+    assert (shown["files_found"], shown["pages_read"], shown["cards_read"]) == (11, 14, 13)
+    assert "calls" not in shown and "cost_estimate" not in shown
+    assert shown["billed"] == "no call made, nothing billed"
+
+
+def test_a_summary_of_an_earlier_version_still_names_its_files() -> None:
+    facts = summary_json(RunSummary(images_found=3, engine="api", calls=3), 0)
+    older = {k: v for k, v in facts.items()
+             if k not in ("files_found", "pages_read", "cards_read", "pages_per_s", "billed")}
+    shown = summary_module.report_facts(SummaryJson.model_validate(older))
+    assert shown["files_found"] == 3 and shown["calls"] == 3
+    assert shown["pages_read"] is None  # unknown: the page leaves it out
+
+
 def test_summary_text_of_a_billed_run() -> None:
     run = RunSummary(images_found=4, ignored_files=1, rows_by_status=Counter(ok=2, error=1),
-                     already_done=1, reused=1, not_attempted=1, calls=3, retries=1,
-                     elapsed_s=2.0, engine="api", budget_exhausted=True,
+                     already_done=1, reused=1, not_attempted=1, pages_read=4, calls=3,
+                     retries=1, elapsed_s=2.0, engine="api", budget_exhausted=True,
                      unreadable_dirs=("locked\x1b[31m",))
     lines = summary_text(run).splitlines()
     assert lines == [
-        "batch-ocr: images found: 4 (other files ignored: 1)",
+        "batch-ocr: files found: 4 (other files ignored: 1)",
+        "batch-ocr: pages read: 4, cards read: 2",
         "batch-ocr: rows written: 3 (ok 2, error 1)",
         "batch-ocr: already done in an earlier run: 1",
         "batch-ocr: same content as another image, not sent again: 1",
         "batch-ocr: not attempted (left for the next run): 1",
         "batch-ocr: calls made (each may be billed): 3, retries: 1",
-        "batch-ocr: elapsed: 2.0 s, 1.5 images/s",
-        lines[7],
+        "batch-ocr: elapsed: 2.0 s, 2.0 pages/s",
+        lines[8],
         "batch-ocr: stopped at --max-calls; the rest waits for the next run",
     ]
-    assert lines[7].startswith("batch-ocr: unreadable folder: locked")
-    assert "\x1b" not in lines[7], "a folder name must not reach the terminal raw"
+    assert lines[8].startswith("batch-ocr: unreadable folder: locked")
+    assert "\x1b" not in lines[8], "a folder name must not reach the terminal raw"
 
 
 def test_summary_text_of_an_offline_run() -> None:
@@ -109,14 +145,14 @@ def test_summary_text_of_dry_runs() -> None:
             in summary_text(billed).splitlines())
     offline = RunSummary(images_found=10, would_call=10, dry_run=True, billed=False,
                          engine="local")
-    assert ("batch-ocr: dry run: a real run would recognise 10 images with the local engine "
+    assert ("batch-ocr: dry run: a real run would recognise 10 pages with the local engine "
             "(offline: nothing is billed)" in summary_text(offline).splitlines())
 
 
 def test_an_empty_run_says_so_plainly() -> None:
     assert summary_text(RunSummary(engine="api")).splitlines()[:2] == [
-        "batch-ocr: images found: 0",
-        "batch-ocr: rows written: 0",
+        "batch-ocr: files found: 0",
+        "batch-ocr: pages read: 0, cards read: 0",
     ]
 
 
