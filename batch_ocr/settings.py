@@ -125,6 +125,11 @@ class Settings(BaseModel):
     local: LocalSettings = Field(default_factory=lambda: LocalSettings.model_validate({}))
     #: Sections of engines registered beyond the built-in ones, as written.
     engine_tables: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Where the API credentials were set (``BATCH_OCR_SECRET_ID and
+    #: BATCH_OCR_SECRET_KEY in the environment``, ``secret_id and secret_key in the
+    #: config file PATH``), for a refusal to name what to fix; never a value. Not a
+    #: setting: no config key or variable sets it (``load_settings`` does).
+    credentials_from: str = ""
 
     @model_validator(mode="before")
     @classmethod
@@ -152,7 +157,8 @@ SECTION_OF_KEY: dict[str, str] = {
 }
 #: Keys that may appear at the top of the config file and in the environment.
 SETTING_KEYS: tuple[str, ...] = (
-    *(key for key in Settings.model_fields if key not in (*SECTION_MODELS, "engine_tables")),
+    *(key for key in Settings.model_fields
+      if key not in (*SECTION_MODELS, "engine_tables", "credentials_from")),
     *SECTION_OF_KEY,
 )
 
@@ -270,6 +276,28 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+ENVIRONMENT = "in the environment"
+CREDENTIAL_KEYS = ("secret_id", "secret_key")
+
+
+def _credentials_from(layers: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
+    """Where each credential was set, by the layer that won, named as it was written
+    there: ``BATCH_OCR_SECRET_ID and BATCH_OCR_SECRET_KEY in the environment``,
+    ``secret_id and secret_key in the config file batch-ocr.toml``, or one of each."""
+    place_of: dict[str, str] = {}
+    for place, layer in layers:
+        api = _sectioned(layer).get("api", {})
+        for key in CREDENTIAL_KEYS:
+            if api.get(key):
+                place_of[key] = place
+    by_place: dict[str, list[str]] = {}
+    for key in CREDENTIAL_KEYS:
+        if key in place_of:
+            name = env_var(key) if place_of[key] == ENVIRONMENT else key
+            by_place.setdefault(place_of[key], []).append(name)
+    return " and ".join(f"{' and '.join(names)} {place}" for place, names in by_place.items())
+
+
 def load_settings(
     flags: Mapping[str, Any] | None = None,
     *,
@@ -284,21 +312,22 @@ def load_settings(
     table the config file may hold.
     """
     environ = os.environ if environ is None else environ
-    layers: list[Mapping[str, Any]] = []
+    layers: list[tuple[str, Mapping[str, Any]]] = []
     config_file = find_config_file(config_path, environ)
     if config_file is not None:
         from_file = read_config_file(config_file, engine_sections)
         warn_if_secret_exposed(config_file, from_file)
-        layers.append(from_file)
-    layers.append(read_environment(environ))
-    layers.append({k: v for k, v in (flags or {}).items() if v is not None})
+        layers.append((f"in the config file {config_file}", from_file))
+    layers.append((ENVIRONMENT, read_environment(environ)))
+    layers.append(("as given", {k: v for k, v in (flags or {}).items() if v is not None}))
     merged: dict[str, Any] = {}
-    for layer in layers:
+    for _, layer in layers:
         for key, value in _sectioned(layer).items():
             if key in SECTION_MODELS:
                 merged[key] = {**merged.get(key, {}), **value}
             else:
                 merged[key] = value
+    merged.setdefault("credentials_from", _credentials_from(layers))
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:

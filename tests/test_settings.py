@@ -50,7 +50,8 @@ def test_defaults(home: dict[str, str]) -> None:
     assert (settings.api.qps, settings.format, settings.bom, settings.api.timeout) == (None, None, True, 30.0)
     assert settings.api.secret_id is None and settings.api.secret_key_value() == ""
     dumped = Settings().model_dump()
-    flat = {k: v for k, v in dumped.items() if k not in ("api", "local", "engine_tables")}
+    flat = {k: v for k, v in dumped.items()
+            if k not in ("api", "local", "engine_tables", "credentials_from")}
     flat |= dumped["api"] | dumped["local"]
     assert {key: default_of(key) for key in SETTING_KEYS} == flat
 

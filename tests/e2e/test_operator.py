@@ -102,3 +102,45 @@ def test_to_stdout_the_output_holds_this_runs_rows(
     facts = json.loads(summary.read_text())
     assert facts["output_rows_by_status"] == facts["rows_by_status"]
     assert facts["output_rows_by_status"]["rejected"] == 1
+
+
+@pytest.mark.parametrize("where", ["environment", "config file", "both"])
+def test_bad_credentials_cost_one_request_and_the_message_says_where_they_were_set(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], where: str) -> None:
+    """With eight request slots and twelve images, a refused key is one request (the
+    first call goes alone), exit 3, and the message names the settings to fix where
+    they were set (README, "Errors and retries")."""
+    scans = tmp_path / "scans"
+    make_images(scans, 12)
+    monkeypatch.chdir(tmp_path)
+    for name in ("BATCH_OCR_SECRET_ID", "BATCH_OCR_SECRET_KEY"):
+        monkeypatch.delenv(name)
+    config = tmp_path / "batch-ocr.toml"
+    if where == "environment":
+        monkeypatch.setenv("BATCH_OCR_SECRET_ID", "AKIDwrong")
+        monkeypatch.setenv("BATCH_OCR_SECRET_KEY", "wrong-key")
+        check = "BATCH_OCR_SECRET_ID and BATCH_OCR_SECRET_KEY in the environment"
+    elif where == "config file":
+        config.write_text('[api]\nsecret_id = "AKIDwrong"\nsecret_key = "wrong-key"\n',
+                          encoding="utf-8")
+        config.chmod(0o600)
+        check = "secret_id and secret_key in the config file batch-ocr.toml"
+    else:  # the environment wins over the file for the key it sets
+        config.write_text('secret_id = "AKIDwrong"\nsecret_key = "file-key"\n',
+                          encoding="utf-8")
+        config.chmod(0o600)
+        monkeypatch.setenv("BATCH_OCR_SECRET_KEY", "wrong-key")
+        check = ("secret_id in the config file batch-ocr.toml and BATCH_OCR_SECRET_KEY in "
+                 "the environment")
+    with emulator_in_thread() as emulator:
+        code = main(["scans", "-o", "out.csv", "--concurrency", "8", "--quiet",
+                     "--endpoint", emulator.url])
+        stats = emulator.stats()
+    err = capsys.readouterr().err
+    assert code == 3
+    assert stats["calls"] == 1 and stats["billable"] == 0
+    fatal = [line for line in err.splitlines() if "fatal" in line]
+    assert fatal == ["batch-ocr: fatal: the API refused the credentials (HTTP 401: HMAC "
+                     f"signature cannot be verified); check {check}"]
+    assert "wrong-key" not in err and "file-key" not in err

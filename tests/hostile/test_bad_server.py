@@ -303,7 +303,8 @@ def test_emulator_faults_end_as_rows_within_the_attempts(tmp_path: Path, case: s
 @pytest.mark.parametrize(("options", "skew_s", "fatal"), [
     ({"quota": 0}, 0, "the API quota is used up (HTTP 429: API quota exceeded)"),
     ({"credentials": ({"secret_id": "AKIDother", "secret_key": "other"},)}, 0,
-     "the API refused the credentials (HTTP 401: HMAC signature cannot be verified)"),
+     "the API refused the credentials (HTTP 401: HMAC signature cannot be verified); "
+     "check BATCH_OCR_SECRET_ID and BATCH_OCR_SECRET_KEY in the environment\n"),
     ({}, -3600, "the API refused the request date: the clock of this machine is off by more "
      "than 15 minutes"),
 ], ids=["quota", "credentials", "clock"])
@@ -319,7 +320,9 @@ def test_fatal_answers_stop_the_run_after_one_call(
         monkeypatch.setattr(signing, "http_date", lambda epoch_s=None: formatdate(
             time.time() + skew_s, usegmt=True))
     with emulator_in_thread(**options) as emulator:
-        code, elapsed_s = _run(scans, out, emulator.url, "--concurrency", "1")
+        # Eight request slots: the first call still goes alone (README, "Errors and
+        # retries"), so a fatal answer to it is the only request sent.
+        code, elapsed_s = _run(scans, out, emulator.url, "--concurrency", "8")
         stats = emulator.stats()
     err = capsys.readouterr().err
     assert code == 3 and f"fatal: {fatal}" in err, err

@@ -1,12 +1,16 @@
 """What stands before every paid call: the budget, the rate, and a stop after a fatal answer.
 
-Owned by the API engine (the run never sees it). Three rules, checked in this order
+Owned by the API engine (the run never sees it). Four rules, checked in this order
 before each attempt, retries included:
 
-1. after a fatal answer (credentials, quota, clock) or an unreachable API, no call
+1. the first call goes out alone: the others wait for its answer, so bad credentials
+   (a wrong key, an unknown SecretId), a quota used up or a skewed clock cost exactly
+   one request (README, "Errors and retries"), not one per request slot. It costs a
+   run one answer's latency at its start;
+2. after a fatal answer (credentials, quota, clock) or an unreachable API, no call
    starts again: other files' retries would only repeat it;
-2. ``--max-calls``: a call past the budget is refused, its image left for the next run;
-3. ``--qps``: starts are spaced evenly (``meters.RateLimit``).
+3. ``--max-calls``: a call past the budget is refused, its image left for the next run;
+4. ``--qps``: starts are spaced evenly (``meters.RateLimit``).
 """
 
 from __future__ import annotations
@@ -70,18 +74,37 @@ class CallGate:
         self._calls = 0
         self._fatal: BatchOcrError | None = None
         self._in_flight = asyncio.Semaphore(max_in_flight) if max_in_flight else None
+        #: Set when the first call through ``slot`` has ended (rule 1); None before it.
+        self._first_call_done: asyncio.Event | None = None
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold one call: admitted on entry; a fatal error inside stops the gate
-        before the next call can be admitted."""
+        before the next call can be admitted.
+
+        The first call waits for no one; the others wait until it has ended (rule 1),
+        then meet rule 2 with what it was answered. It ends however it ends: an answer
+        that is not fatal, a failure to reach the API (which says nothing of the
+        credentials, and must not hold the others back) or a cancellation.
+        """
         async with self._in_flight or contextlib.nullcontext():
-            await self.admit()
+            first = self._first_call_done is None
+            if first:
+                self._first_call_done = asyncio.Event()
+            else:
+                assert self._first_call_done is not None
+                await self._first_call_done.wait()  # returns at once once it is set
             try:
-                yield
-            except FatalRunError as exc:
-                self.stop(exc)
-                raise
+                await self.admit()
+                try:
+                    yield
+                except FatalRunError as exc:
+                    self.stop(exc)
+                    raise
+            finally:
+                if first:
+                    assert self._first_call_done is not None
+                    self._first_call_done.set()
 
     @property
     def calls(self) -> int:

@@ -107,11 +107,9 @@ def _gateway_error(status: int, message: str, retry_after_s: float | None) -> Ex
         return TransientApiError("429", f"HTTP 429: {message}", http_status=status,
                                  retry_after_s=retry_after_s)
     if status in (401, 403):
-        return AuthError(
-            f"the API refused the credentials (HTTP {status}: {message}); check "
-            "BATCH_OCR_SECRET_ID and BATCH_OCR_SECRET_KEY",
-            http_status=status,
-        )
+        # ``ApiClient`` adds where the credentials were set (the settings know).
+        return AuthError(f"the API refused the credentials (HTTP {status}: {message})",
+                         http_status=status)
     return _status_error(status, f"HTTP {status}: {message}", retry_after_s)
 
 
@@ -207,8 +205,11 @@ class ApiClient:
         *,
         sleep: Sleep = asyncio.sleep,
         call_slot: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+        credentials_from: str = "",
     ) -> None:
         self._api = api
+        #: Where the credentials were set (``Settings.credentials_from``), for a refusal.
+        self._credentials = credentials_from
         self._session = session
         self._sleep = sleep
         self._call_slot = call_slot or contextlib.nullcontext
@@ -240,7 +241,17 @@ class ApiClient:
         if 300 <= status < 400:
             raise ApiError(str(status), f"HTTP {status}: redirects are not followed",
                            http_status=status)
-        return parse_answer(status, raw, retry_after_s)
+        try:
+            return parse_answer(status, raw, retry_after_s)
+        except AuthError as exc:
+            raise AuthError(f"{exc}; check {self._credentials_from()}",
+                            http_status=exc.http_status) from None
+
+    def _credentials_from(self) -> str:
+        """What to check after a refusal: the credentials where they were set."""
+        return (self._credentials
+                or "BATCH_OCR_SECRET_ID and BATCH_OCR_SECRET_KEY (or secret_id and "
+                "secret_key in the config file)")
 
     def _endpoint_host(self) -> str:
         return urlsplit(self._api.endpoint).netloc

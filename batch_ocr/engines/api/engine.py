@@ -89,7 +89,8 @@ class ApiEngine(Engine):
         crops.prepare()
         self._session = make_session(self.transport)
         self._client = ApiClient(self._settings.api, self._session, sleep=self._sleep,
-                                 call_slot=self.gate.slot)
+                                 call_slot=self.gate.slot,
+                                 credentials_from=self._settings.credentials_from)
 
     def keep_answers_in(self, keeper: AnswerKeeper) -> None:
         self._answers = keeper

@@ -259,3 +259,52 @@ async def test_a_halted_gate_refuses_waiting_calls_with_the_reason() -> None:
     with pytest.raises(RunStopping):
         await waiting
     assert gate.calls == 1
+
+
+async def _first_call_then_others(gate: CallGate, first_error: BaseException | None
+                                  ) -> tuple[list[str], list[BaseException | None]]:
+    """A first call held open while seven more ask for a slot; what happened in order."""
+    events: list[str] = []
+    release = asyncio.Event()
+
+    async def call(index: int) -> None:
+        async with gate.slot():
+            events.append(f"start {index}")
+            if index == 0:
+                await release.wait()
+                if first_error is not None:
+                    raise first_error
+
+    tasks = [asyncio.create_task(call(0))]
+    await asyncio.sleep(0)
+    tasks += [asyncio.create_task(call(index)) for index in range(1, 8)]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert events == ["start 0"], "no call may start before the first one has ended"
+    release.set()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    return events, [outcome if isinstance(outcome, BaseException) else None
+                    for outcome in outcomes]
+
+
+async def test_the_first_call_goes_alone_and_a_fatal_answer_to_it_is_the_only_request() -> None:
+    gate = CallGate(max_in_flight=8)
+    refused = AuthError("the API refused the credentials")
+    events, outcomes = await _first_call_then_others(gate, refused)
+    assert events == ["start 0"]
+    assert outcomes == [refused] * 8  # the same error, told to each waiting call
+    assert gate.calls == 1
+
+
+@pytest.mark.parametrize("first_error", [None, TransientApiError("500", "provider error"),
+                                         TransientApiError("connection_error", "reset")],
+                         ids=["answered", "500", "network"])
+async def test_once_the_first_call_has_ended_the_others_go_together(
+        first_error: BaseException | None) -> None:
+    """An answer, or a failure that says nothing of the credentials (a 500, the network),
+    opens the gate to every slot at once."""
+    gate = CallGate(max_in_flight=8)
+    events, outcomes = await _first_call_then_others(gate, first_error)
+    assert sorted(events) == [f"start {index}" for index in range(8)]
+    assert outcomes == [first_error] + [None] * 7
+    assert gate.calls == 8
