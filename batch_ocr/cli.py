@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime
+import difflib
 import gc
 import logging
 import signal
@@ -40,6 +41,7 @@ from batch_ocr.run.progress import Progress
 from batch_ocr.run.summary import (
     EXIT_FATAL,
     EXIT_LOCKED,
+    EXIT_OK,
     EXIT_USAGE,
     RunSummary,
     SummaryJson,
@@ -68,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser; every option says its default and environment variable."""
     parser = argparse.ArgumentParser(
         prog="batch-ocr",
+        # One line: a usage error is read on a terminal, the options are in --help.
+        usage="%(prog)s [OPTIONS] SRC [SRC ...] -o OUT",
         description="Recognise a folder of Chinese ID card scans into one CSV/JSONL row per image.",
         epilog="Exit codes: 0 all images handled; 1 some rows rejected/error; 2 usage or "
         "configuration error; 3 fatal API condition (credentials, quota, clock), output "
@@ -160,11 +164,40 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
                         "by status, calls, elapsed_s, pages_per_s, ... (default: none)")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", default=False,
-                           help="print only errors and the summary (default: off)")
+                           help="print nothing when the run succeeds (exit 0): no start "
+                           "line, bar or summary; warnings and errors still go to stderr, "
+                           "and so does the summary of a run that exits non-zero "
+                           "(default: off)")
     verbosity.add_argument("-v", "--verbose", action="store_true", default=False,
                            help="log each file with its status and error (file names only, "
                            "never card fields) (default: off)")
     parser.add_argument("--version", action="version", version=f"batch-ocr {__version__}")
+
+
+def unknown_option_message(parser: argparse.ArgumentParser, argv: Sequence[str]) -> str | None:
+    """The error for the first ``--option`` of ``argv`` the parser does not know, with
+    the nearest known one; None when there is none.
+
+    Checked before argparse parses: it would report a misspelt ``--ouput c.csv`` as a
+    missing ``-o/--output`` and a misspelt ``--concurency 4`` with bare usage. A prefix
+    of a known option is left to argparse, which takes unambiguous abbreviations.
+    """
+    known = [option for option in parser._option_string_actions if option.startswith("--")]
+    for token in argv:
+        if token == "--":
+            break  # what follows is SRC, whatever it looks like
+        if not token.startswith("--"):
+            continue
+        name = token.split("=", 1)[0]
+        if any(option.startswith(name) for option in known):
+            continue
+        # Compared without the dashes every option shares (they made --frobnicate
+        # "near" --force); a typo of one or two letters scores 0.9 and more.
+        nearest = difflib.get_close_matches(name[2:], [option[2:] for option in known],
+                                            n=1, cutoff=0.75)
+        hint = f": did you mean --{nearest[0]}?" if nearest else " (see batch-ocr --help)"
+        return f"unrecognized option {name}{hint}"
+    return None
 
 
 def _date(text: str) -> datetime.date:
@@ -292,6 +325,9 @@ def main(argv: Sequence[str] | None = None, *,
     run (``command`` uses it).
     """
     parser = build_parser()
+    unknown = unknown_option_message(parser, sys.argv[1:] if argv is None else argv)
+    if unknown is not None:
+        parser.error(unknown)  # exit 2, as argparse's own usage errors
     args = parser.parse_args(argv)
     _configure_logging(args)
     try:
@@ -317,7 +353,8 @@ def main(argv: Sequence[str] | None = None, *,
     finally:
         progress.clear()  # off the screen before any message or the summary
     code = exit_status(summary, terminated=terminated)
-    print(summary_text(summary), file=sys.stderr)
+    if not (args.quiet and code == EXIT_OK):  # --quiet: nothing to say about a success
+        print(summary_text(summary), file=sys.stderr)
     if summary.fatal_error is not None:
         print(f"batch-ocr: fatal: {summary.fatal_error}", file=sys.stderr)
     facts = summary_json(summary, code)

@@ -80,6 +80,45 @@ def test_usage_errors_exit_2(scans: Path, monkeypatch: pytest.MonkeyPatch,
     assert capsys.readouterr().err == f"batch-ocr: error: {message}\n"
 
 
+USAGE = "usage: batch-ocr [OPTIONS] SRC [SRC ...] -o OUT\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--concurency", "4", "-o", "out.csv"],
+         "unrecognized option --concurency: did you mean --concurrency?"),
+        (["--concurency=4", "-o", "out.csv"],
+         "unrecognized option --concurency: did you mean --concurrency?"),
+        # Misspelt, -o is missing too: the misspelling is what to fix.
+        (["--ouput", "c.csv"], "unrecognized option --ouput: did you mean --output?"),
+        (["-o", "out.csv", "--summary_json", "s.json"],
+         "unrecognized option --summary_json: did you mean --summary-json?"),
+        (["-o", "out.csv", "--frobnicate"],
+         "unrecognized option --frobnicate (see batch-ocr --help)"),
+        ([], "the following arguments are required: -o/--output"),
+        (["-o"], "argument -o/--output: expected one argument"),
+        (["-o", "out.csv", "--concurrency"], "argument --concurrency: expected one argument"),
+        (["-o", "out.csv", "--pa"], "ambiguous option: --pa could match --pair, --pair-by"),
+    ],
+)
+def test_a_mistyped_or_missing_option_is_named_with_the_nearest_one(
+        scans: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main([str(scans), *argv])
+    assert stopped.value.code == EXIT_USAGE
+    assert capsys.readouterr().err == f"{USAGE}batch-ocr: error: {message}\n"
+
+
+def test_an_abbreviation_or_a_path_after_double_dash_is_no_unknown_option(
+        scans: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # --conc is --concurrency (argparse takes unambiguous prefixes); after "--" a name
+    # is a SRC whatever it looks like (here one that does not exist).
+    assert main(["-o", "out.csv", "--conc", "4", "--dry-run", "--engine", "local",
+                 "--", str(scans), "--no-such-folder"]) == EXIT_USAGE
+    assert capsys.readouterr().err == "batch-ocr: error: no such file or folder: --no-such-folder\n"
+
+
 def test_missing_source_exit_2(capsys: pytest.CaptureFixture[str],
                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BATCH_OCR_SECRET_ID", "AKIDx")

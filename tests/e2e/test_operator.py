@@ -59,7 +59,7 @@ def test_ignored_files_are_named_on_stderr_and_in_the_summary(
     (scans / "scan.docx").write_bytes(b"PK\x03\x04")
     summary = tmp_path / "summary.json"
     with emulator_in_thread() as emulator:
-        code = main([str(scans), "-o", str(tmp_path / "out.csv"), "--quiet",
+        code = main([str(scans), "-o", str(tmp_path / "out.csv"),
                      "--summary-json", str(summary), "--endpoint", emulator.url])
     assert code == 0
     err = capsys.readouterr().err.splitlines()
@@ -144,3 +144,21 @@ def test_bad_credentials_cost_one_request_and_the_message_says_where_they_were_s
     assert fatal == ["batch-ocr: fatal: the API refused the credentials (HTTP 401: HMAC "
                      f"signature cannot be verified); check {check}"]
     assert "wrong-key" not in err and "file-key" not in err
+
+
+def test_quiet_prints_nothing_on_success_and_the_summary_when_the_run_fails(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scans = tmp_path / "scans"
+    make_images(scans, 3)
+    argv = [str(scans), "-o", str(tmp_path / "out.csv"), "--quiet",
+            "--report", str(tmp_path / "review.html")]
+    with emulator_in_thread() as emulator:
+        assert main([*argv, "--endpoint", emulator.url]) == 0
+        assert capsys.readouterr() == ("", "")  # no start line, summary or page notice
+        (scans / "empty.jpg").write_bytes(b"")
+        assert main([*argv, "--endpoint", emulator.url]) == 1
+    err = capsys.readouterr().err.splitlines()
+    # A run that exits non-zero says why, as without --quiet (a cron log needs it).
+    assert err[:3] == ["batch-ocr: files found: 4", "batch-ocr: pages read: 1, cards read: 0",
+                       "batch-ocr: rows written: 1 (rejected 1)"]
+    assert not any(line.startswith("batch-ocr: engine:") for line in err)
