@@ -3,7 +3,7 @@
 Exit codes (``summary.exit_status``): 0 every image ended ok/not_id_card/scan_failed;
 1 some rows are rejected/error; 2 usage or configuration error; 3 fatal condition
 (credentials, quota, clock, output, a lost Dask cluster); 75 another run holds the
-state; 130 interrupted (SIGINT); 143 SIGTERM.
+state or writes the same output; 130 interrupted (SIGINT); 143 SIGTERM.
 
 The run itself (and with it the network and imaging stacks) is imported only once the
 arguments are parsed, so ``--help`` and ``--version`` answer at once.
@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 all images handled; 1 some rows rejected/error; 2 usage or "
         "configuration error; 3 fatal API condition (credentials, quota, clock), output "
         "not writable or Dask cluster lost; "
-        "75 another run is using the same state; 130 interrupted; 143 terminated.",
+        "75 another run is using the same state or writing the same output; "
+        "130 interrupted; 143 terminated.",
     )
     parser.add_argument("sources", nargs="+", metavar="SRC", type=Path,
                         help="folders (walked recursively) or single image files")

@@ -4,7 +4,7 @@
 
     BatchOcrError
     ├── ConfigError            usage or configuration problem          -> exit 2
-    ├── RunLockedError         another run holds the state lock        -> exit 75
+    ├── RunLockedError         another run holds the state's or output's lock -> exit 75
     ├── CallBudgetExhausted    --max-calls reached: the image waits for the next run
     ├── RunStopping            the run is stopping: the image waits for the next run
     ├── FatalRunError          nothing more can succeed in this run    -> exit 3
@@ -38,7 +38,7 @@ class ConfigError(BatchOcrError):
 
 
 class RunLockedError(BatchOcrError):
-    """Another batch-ocr run holds the lock on the same state journal."""
+    """Another batch-ocr run holds the lock on the same state journal or output."""
 
 
 class CallBudgetExhausted(BatchOcrError):

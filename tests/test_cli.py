@@ -13,6 +13,7 @@ from PIL import Image
 
 from batch_ocr import __version__, cli
 from batch_ocr.cli import EXIT_LOCKED, EXIT_USAGE, build_parser, main
+from batch_ocr.run.journal.locks import output_locked
 from batch_ocr.run.journal.state import Journal
 from batch_ocr.settings import SETTING_KEYS, env_var
 
@@ -204,8 +205,28 @@ def test_second_run_on_the_same_state_exits_75(scans: Path, monkeypatch: pytest.
     with Journal(Path("out.csv.state.sqlite")):
         assert main([str(scans), "-o", "out.csv"]) == EXIT_LOCKED
     assert capsys.readouterr().err == (
-        "batch-ocr: another batch-ocr run is using out.csv.state.sqlite; "
+        "batch-ocr: another batch-ocr run is writing out.csv or using out.csv.state.sqlite; "
         "try again when it has finished\n")
+
+
+@pytest.mark.parametrize("state", [[], ["--state", "mine.sqlite"]],
+                         ids=["default state", "state of its own"])
+def test_a_second_run_writing_the_same_output_exits_75_whatever_its_state(
+        scans: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        state: list[str]) -> None:
+    """The output itself is locked: a run writing out.csv with --state other.sqlite
+    (what ``output_locked`` holds) keeps out a second one, on any journal."""
+    monkeypatch.setenv("BATCH_OCR_SECRET_ID", "AKIDx")
+    monkeypatch.setenv("BATCH_OCR_SECRET_KEY", "k")
+    with output_locked(Path("out.csv")), Journal(Path("other.sqlite")):
+        assert main([str(scans), "-o", "out.csv", *state]) == EXIT_LOCKED
+        # On the default journal, the lock held is that journal's too.
+        busy = "writing out.csv" + ("" if state else " or using out.csv.state.sqlite")
+        assert capsys.readouterr().err == (
+            f"batch-ocr: another batch-ocr run is {busy}; try again when it has finished\n")
+        if state:  # a dry run writes no output: it needs only its own journal
+            assert main([str(scans), "-o", "out.csv", "--dry-run", "-q", *state]) == 1
+    assert not Path("out.csv").exists()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file modes say who reads a file on POSIX only")

@@ -18,7 +18,7 @@ from batch_ocr.cli import main
 from batch_ocr.errors import RunLockedError
 from batch_ocr.run.discovery import Candidate
 from batch_ocr.run.jobs import read_file
-from batch_ocr.run.journal import state
+from batch_ocr.run.journal import locks
 from batch_ocr.run.journal.state import Journal
 from tests.e2e_support import REPO, emulator_in_thread, make_images, read_rows
 
@@ -90,7 +90,7 @@ def test_a_run_works_without_fchmod_or_loop_signal_handlers(
     fchmod back for the moment it takes the lock.
     """
     fchmod = os.fchmod
-    take_lock = state._take_run_lock
+    take_lock = locks.take_run_lock
 
     def take_lock_with_fchmod(*args: Any) -> Any:
         os.fchmod = fchmod
@@ -99,7 +99,7 @@ def test_a_run_works_without_fchmod_or_loop_signal_handlers(
         finally:
             del os.fchmod
 
-    monkeypatch.setattr(state, "_take_run_lock", take_lock_with_fchmod)
+    monkeypatch.setattr(locks, "take_run_lock", take_lock_with_fchmod)
     monkeypatch.delattr(os, "fchmod")
 
     def no_signal_handlers(self: asyncio.AbstractEventLoop, *args: object) -> None:

@@ -26,7 +26,14 @@ from typing import Any
 from batch_ocr.engines.base import Engine
 from batch_ocr.errors import ConfigError, OutputError
 from batch_ocr.private_files import open_private
-from batch_ocr.run.journal.state import Journal, default_state_path
+from batch_ocr.run.journal.locks import (
+    default_state_path,
+    lock_path_of,
+    output_lock_path,
+    output_locked,
+    same_path,
+)
+from batch_ocr.run.journal.state import Journal
 from batch_ocr.run.output.file import (
     STDOUT,
     OutputFile,
@@ -104,18 +111,32 @@ class Runner:
         self.batch: BatchRun | None = None
 
     def written_paths(self) -> list[Path]:
-        """The output and the journal's files: what this runner writes."""
-        paths = [] if self.output == STDOUT else [Path(self.output)]
+        """The output, its lock and the journal's files: what this runner writes."""
+        paths = [] if self.output == STDOUT else [Path(self.output),
+                                                  output_lock_path(Path(self.output))]
         if self.state_path is not None:
             paths += [self.state_path.with_name(self.state_path.name + suffix)
                       for suffix in ("", "-wal", "-shm", "-journal", ".lock")]
         return paths
 
+    def _locks_output(self) -> bool:
+        """Whether this run writes its output (and so holds the output's lock)."""
+        return self.output != STDOUT and not self.options.dry_run
+
+    def _output_lock_is_the_journals(self) -> bool:
+        """Whether the output's lock, held by the run, is its journal's (the default
+        ``--state``): the journal then takes no lock of its own."""
+        return (self._locks_output() and self.state_path is not None
+                and same_path(lock_path_of(self.state_path), output_lock_path(Path(self.output))))
+
     def planned_paths(self) -> list[PlannedPath]:
         """What this run will write, for ``preflight.check_all`` before anything is read."""
         planned = []
-        if self.output != STDOUT and not self.options.dry_run:
+        if self._locks_output():
             planned.append(PlannedPath(Path(self.output), "the output"))
+            if not self._output_lock_is_the_journals():
+                planned.append(PlannedPath(output_lock_path(Path(self.output)),
+                                           "the output's lock"))
         if self.state_path is not None:
             planned += [PlannedPath(self.state_path, "the state journal"),
                         PlannedPath(self.state_path.with_name(self.state_path.name + ".lock"),
@@ -135,11 +156,26 @@ class Runner:
         return self.batch.summary(interrupted=True) if self.batch is not None else None
 
     @contextlib.contextmanager
+    def _output_locked(self) -> Iterator[None]:
+        """The output's lock while the run writes it (README, "Runs that resume")."""
+        with contextlib.ExitStack() as held:
+            if self._locks_output():
+                try:
+                    held.enter_context(output_locked(
+                        Path(self.output),
+                        also_journal=self.state_path if self._output_lock_is_the_journals()
+                        else None))
+                except OSError as exc:
+                    raise OutputError(f"cannot lock the output {self.output}: "
+                                      f"{exc.strerror or exc}") from None
+            yield
+
+    @contextlib.contextmanager
     def _journal(self) -> Iterator[Journal | None]:
         if self.state_path is None:
             yield None
             return
-        journal = Journal(self.state_path)
+        journal = Journal(self.state_path, lock_taken=self._output_lock_is_the_journals())
         try:
             journal.open()
         except OSError as exc:
@@ -162,8 +198,9 @@ class Runner:
             await self.engine.aclose()
 
     async def run(self) -> RunSummary:
-        """Run to the end (or to a stop); raises ``RunLockedError`` if another run is on."""
-        with self._journal() as journal:
+        """Run to the end (or to a stop); raises ``RunLockedError`` if another run is on
+        the same journal or writes the same output."""
+        with self._output_locked(), self._journal() as journal:
             if self._on_start is not None:
                 self._on_start()  # the lock is ours: the run really starts
             async with self._engine_started():

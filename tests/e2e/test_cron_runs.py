@@ -155,13 +155,38 @@ def test_second_concurrent_run_exits_75_and_stale_lock_does_not_block(tmp_path: 
         second = _batch_ocr(scans, out, url)
         _, err = second.communicate(timeout=30)
         assert second.returncode == 75
-        assert "another batch-ocr run is using" in err
+        assert "another batch-ocr run is writing" in err
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         third = _batch_ocr(scans, out, url)
         _, err = third.communicate(timeout=60)
         assert third.returncode == 0, err
     assert len(read_rows(out)) == 30
+
+
+@pytest.mark.slow
+def test_two_runs_with_their_own_state_cannot_write_one_output(tmp_path: Path) -> None:
+    """Whatever their --state, a second run writing the output of a run still going
+    exits 75 with one line, sends nothing and leaves the first run's output whole."""
+    scans = tmp_path / "scans"
+    make_images(scans, 20)
+    out = tmp_path / "out.jsonl"
+    with emulator_process("--latency-ms", "200") as url:
+        first = _batch_ocr(scans, out, url, "--concurrency", "2",
+                           "--state", str(tmp_path / "first.sqlite"))
+        _wait_for_start(first)  # it holds the output's lock from here
+        calls_before = stats_of(url)["calls"]
+        second = _batch_ocr(scans, out, url, "--state", str(tmp_path / "second.sqlite"))
+        _, err = second.communicate(timeout=30)
+        assert second.returncode == 75
+        assert err == (f"batch-ocr: another batch-ocr run is writing {out}; "
+                       "try again when it has finished\n")
+        assert first.poll() is None, "the first run was still going"
+        _, first_err = first.communicate(timeout=60)
+        assert first.returncode == 0, first_err
+        assert stats_of(url)["calls"] - calls_before <= 20  # the second sent nothing
+    assert len(read_rows(out)) == 20
+    assert not (tmp_path / "second.sqlite").exists()
 
 
 @pytest.mark.slow

@@ -37,8 +37,9 @@ from typing import Any
 
 import filelock
 
-from batch_ocr.errors import RunLockedError
 from batch_ocr.private_files import tighten, touch_private
+from batch_ocr.run.journal import locks
+from batch_ocr.run.journal.locks import lock_path_of
 from batch_ocr.run.present.rows import Row
 from batch_ocr.statuses import FINAL_STATUSES, is_clean
 
@@ -145,11 +146,6 @@ def page_key(page: int | None) -> int:
     return page or 0
 
 
-def default_state_path(output: Path) -> Path:
-    """Next to the output: ``results.csv`` -> ``results.csv.state.sqlite``."""
-    return output.with_name(output.name + ".state.sqlite")
-
-
 def rows_from_json(text: str) -> list[Row]:
     """The rows of one entry: a JSON object for one row, an array for several cards."""
     stored: dict[str, Any] | list[dict[str, Any]] = json.loads(text)
@@ -183,29 +179,14 @@ def _make_private(path: Path) -> None:
         tighten(path.with_name(path.name + suffix))
 
 
-def _take_run_lock(lock_path: Path, state_path: Path) -> filelock.BaseFileLock:
-    """The run lock on ``lock_path``, or ``RunLockedError`` when another run holds it.
-
-    filelock uses ``flock`` on POSIX and ``msvcrt.locking`` on Windows: both die with
-    their process, so a ``kill -9`` leaves no stale lock behind (docs/resume.md).
-    The lock file holds nothing, but it is made 0600 like every file we make.
-    """
-    # Not thread-local: the lock belongs to the run, whichever thread ends it.
-    lock = filelock.FileLock(lock_path, timeout=0, mode=0o600, thread_local=False)
-    try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise RunLockedError(
-            f"another batch-ocr run is using {state_path}; try again when it has finished"
-        ) from None
-    return lock
-
-
 class Journal:
     """The state of one output. Use as a context manager: it holds the run lock."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, lock_taken: bool = False) -> None:
         self.path = path
+        #: The caller holds this journal's run lock already (``output_locked`` of the
+        #: output whose default journal this is): it is not taken again.
+        self.lock_taken = lock_taken
         self._lock: filelock.BaseFileLock | None = None
         self._db: sqlite3.Connection | None = None
         #: Pages recorded since this journal was opened.
@@ -224,7 +205,8 @@ class Journal:
         Raises ``OSError`` when the journal's folder or lock cannot be made.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = _take_run_lock(self.path.with_name(self.path.name + ".lock"), self.path)
+        if not self.lock_taken:
+            self._lock = locks.take_run_lock(lock_path_of(self.path), f"using {self.path}")
         try:
             _make_private(self.path)
             # One thread at a time, but not always the opening one: a run journals from

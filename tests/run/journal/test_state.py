@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from batch_ocr.errors import RunLockedError
+from batch_ocr.run.journal.locks import default_state_path
 from batch_ocr.run.journal.state import (
     MIGRATIONS,
     MISSING_STAMP,
     FileStamp,
     Journal,
     JournalEntry,
-    default_state_path,
 )
 from batch_ocr.run.present.rows import Row
 
