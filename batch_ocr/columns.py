@@ -28,7 +28,7 @@ columns are appended, never inserted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -186,5 +186,21 @@ PROVIDER_KEY_COLUMNS: Mapping[str, tuple[str, ...]] = {
 
 
 def columns_of(provider_key: str) -> tuple[str, ...]:
-    """The output columns of a provider key (an unknown key names itself)."""
+    """The output columns of a provider key (an unknown key, or a column, names itself)."""
     return PROVIDER_KEY_COLUMNS.get(provider_key, (provider_key,))
+
+
+_COLUMN_RANK: Mapping[str, int] = {name: rank for rank, name in enumerate(JSONL_COLUMNS)}
+
+
+def invalid_columns(keys: Iterable[str]) -> list[str]:
+    """``invalid_fields`` as output columns, in column order: the provider's false
+    validity keys (``number``, ``birthday``, ``timelimit``) become the columns they fill
+    (``id_number``, ``birth_date``, ``valid_from`` and ``valid_to``), as every other
+    column and ``review_reasons`` name them. Column names stay as they are, so rows
+    journaled by earlier versions, which kept the provider's names, read the same
+    (docs/reference.md, "Output columns"); the provider's own names are left in
+    ``validity``, its raw answer."""
+    columns = {column for key in keys for column in columns_of(key)}
+    return sorted(columns, key=lambda column: (_COLUMN_RANK.get(column, len(_COLUMN_RANK)),
+                                               column))

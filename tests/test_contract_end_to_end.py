@@ -220,7 +220,7 @@ def test_mixed_folder_gives_the_right_rows(server: tuple[str, Script], tmp_path:
     assert rows["front.jpg"]["birth_date"] == "1990-03-07"
     assert rows["back.png"]["valid_from"] == "2018-07-27"
     assert rows["back.png"]["valid_to"] == "长期"
-    assert rows["photo.gif"]["invalid_fields"] == "address;birthday;name;number;sex"
+    assert rows["photo.gif"]["invalid_fields"] == "name;sex;birth_date;address;id_number"
     assert rows["phone.jpg"]["fitted"] == "true"
     assert (scans / "phone.jpg").read_bytes() == original
     assert "第三方服务异常" in rows["down.jpg"]["error_message"]

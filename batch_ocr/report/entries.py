@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from batch_ocr.columns import CARD_FIELDS, LIST_SEPARATOR, MEMBER_SEPARATOR, columns_of
+from batch_ocr.columns import (
+    CARD_FIELDS,
+    LIST_SEPARATOR,
+    MEMBER_SEPARATOR,
+    columns_of,
+    invalid_columns,
+)
 from batch_ocr.statuses import (
     COMPLETE,
     FAILED_STATUSES,
@@ -140,15 +146,17 @@ def optional_number(value: Any) -> int | None:
 
 
 def invalid_fields_of(row: Mapping[str, Any]) -> list[str]:
-    """The provider's invalid fields: ``invalid_fields``, else the false keys of ``validity``."""
+    """The columns marked invalid: ``invalid_fields``, else the false keys of
+    ``validity``, as columns (an output of an earlier version names them as the
+    provider does: ``number`` is ``id_number``)."""
     listed = row.get("invalid_fields")
     if isinstance(listed, (list, tuple)):
-        return [str(item) for item in listed if str(item)]
+        return invalid_columns(str(item) for item in listed if str(item))
     if isinstance(listed, str) and listed:
-        return [part for part in listed.split(LIST_SEPARATOR) if part]
+        return invalid_columns(part for part in listed.split(LIST_SEPARATOR) if part)
     validity = row.get("validity")
     if isinstance(validity, Mapping):
-        return sorted(str(key) for key, ok in validity.items() if not ok)
+        return invalid_columns(str(key) for key, ok in validity.items() if not ok)
     return []
 
 
@@ -197,9 +205,8 @@ def flag_label(flag: str) -> str:
     if flag.startswith(INVALID_PREFIX):
         key = flag[len(INVALID_PREFIX) :]
         columns = columns_of(key)
-        names = " / ".join(_FIELD_LABEL.get(col, col).split(" ")[0] for col in columns)
-        if key == "timelimit":
-            names = "Validity period"
+        # The English part of each column's label ("Valid from 有效期起": "Valid from").
+        names = " / ".join(_FIELD_LABEL.get(col, col).rsplit(" ", 1)[0] for col in columns)
         return f"{names} marked invalid"
     known = KNOWN_CHECKS.get(flag)
     return known[0] if known else flag.replace("_", " ")

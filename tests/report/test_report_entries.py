@@ -39,13 +39,16 @@ def test_flags_and_highlighted_fields() -> None:
         id_number="1101",
     )
     entry = build_entry(row, 0)
-    assert entry["flags"] == ["id_checksum", "expired", "birth_date_mismatch", "invalid:timelimit"]
+    # An output of an earlier version names the provider's key: it reads as the columns.
+    assert entry["flags"] == ["id_checksum", "expired", "birth_date_mismatch",
+                              "invalid:valid_from", "invalid:valid_to"]
     bad = {label.split(" ")[0] for label, _, is_bad in entry["fields"] if is_bad}
     # valid_from/valid_to have no value here but are listed because they are flagged.
     assert bad == {"ID", "Valid", "Born"}
     assert flag_label("id_checksum") == "ID number checksum fails"
-    assert flag_label("invalid:number") == "ID marked invalid"
-    assert flag_label("invalid:timelimit") == "Validity period marked invalid"
+    assert flag_label("invalid:id_number") == "ID number marked invalid"
+    assert flag_label("invalid:valid_from") == "Valid from marked invalid"
+    assert flag_label("invalid:number") == "ID number marked invalid"
     assert flag_label("some_new_check") == "some new check"
 
 

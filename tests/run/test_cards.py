@@ -81,7 +81,7 @@ def test_a_merged_card_is_scan_failed_only_when_neither_side_was_read() -> None:
     half = merge_sides(front(), back(result=1))
     assert half.result == 0 and half.validity["authority"] is False
     row = row_from_card("p.png", half, attempts=2, sha256="s")
-    assert row.status == "ok" and row.invalid_fields == ["authority", "timelimit"]
+    assert row.status == "ok" and row.invalid_fields == ["authority", "valid_from", "valid_to"]
     assert merge_sides(front(result=1), back(result=1)).result == 1
 
 

@@ -24,6 +24,7 @@ it is created with mode 0600, like the outputs.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import json
 import os
@@ -37,6 +38,7 @@ from typing import Any
 
 import filelock
 
+from batch_ocr.columns import invalid_columns
 from batch_ocr.private_files import tighten, touch_private
 from batch_ocr.run.journal import locks
 from batch_ocr.run.journal.locks import lock_path_of
@@ -150,9 +152,17 @@ def rows_from_json(text: str) -> list[Row]:
     """The rows of one entry: a JSON object for one row, an array for several cards."""
     stored: dict[str, Any] | list[dict[str, Any]] = json.loads(text)
     if isinstance(stored, list):
-        return [Row(**{k: v for k, v in values.items() if k in _ROW_FIELDS})
-                for values in stored]  # fmt: skip
-    return [row_from_json(text)]
+        return [_row(values) for values in stored]
+    return [_row(stored)]
+
+
+def _row(values: dict[str, Any]) -> Row:
+    """A stored row as a ``Row``: keys of newer versions dropped, and ``invalid_fields``
+    of earlier ones (the provider's names) as the columns they name."""
+    row = Row(**{k: v for k, v in values.items() if k in _ROW_FIELDS})
+    if row.invalid_fields:
+        return dataclasses.replace(row, invalid_fields=invalid_columns(row.invalid_fields))
+    return row
 
 
 def rows_to_json(rows: Sequence[Row]) -> str:
@@ -164,7 +174,7 @@ def rows_to_json(rows: Sequence[Row]) -> str:
 def row_from_json(text: str) -> Row:
     """Rebuild a ``Row`` from its stored JSON (unknown keys from newer versions dropped)."""
     values: dict[str, Any] = json.loads(text)
-    return Row(**{k: v for k, v in values.items() if k in _ROW_FIELDS})
+    return _row(values)
 
 
 def _make_private(path: Path) -> None:

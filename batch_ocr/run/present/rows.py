@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from batch_ocr.columns import JSONL_COLUMNS
+from batch_ocr.columns import JSONL_COLUMNS, invalid_columns
 from batch_ocr.provider.models import CardData
 from batch_ocr.run.present.stamps import clean_info
 from batch_ocr.statuses import NOT_ID_CARD, OK, SCAN_FAILED, Status
@@ -156,7 +156,7 @@ def row_from_card(
         authority=info.authority or "",
         valid_from=valid_from,
         valid_to=valid_to,
-        invalid_fields=sorted(k for k, ok in data.validity.items() if not ok),
+        invalid_fields=invalid_columns(k for k, ok in data.validity.items() if not ok),
         order_no=data.order_no or "",
         portrait_url=data.image_url or "",
         attempts=attempts,

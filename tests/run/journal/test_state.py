@@ -152,6 +152,21 @@ def test_unknown_keys_from_a_newer_version_are_dropped(journal: Journal, tmp_pat
     assert list(journal.rows()) == [Row(file="a.jpg", status="ok")]
 
 
+def test_invalid_fields_of_an_earlier_version_read_as_columns(journal: Journal,
+                                                               tmp_path: Path) -> None:
+    """Earlier versions journaled the provider's names (``timelimit``): the output
+    rebuilt from the journal names the columns, as new rows do (README, "Output")."""
+    path = tmp_path / "back.jpg"
+    path.write_bytes(b"x")
+    older = Row(file="back.jpg", status="ok", side="back", sha256=SHA,
+                invalid_fields=["timelimit", "authority"])
+    journal.record(path, FileStamp.of(path), [older, older], retryable=False)
+    assert [row.invalid_fields for row in journal.rows()] == [
+        ["authority", "valid_from", "valid_to"]] * 2
+    assert journal.final_row_for_content(SHA).invalid_fields == [  # type: ignore[union-attr]
+        "authority", "valid_from", "valid_to"]
+
+
 def test_the_journal_and_its_companions_are_0600(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
     with Journal(path) as journal:

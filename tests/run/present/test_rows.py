@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from batch_ocr.columns import CSV_COLUMNS, JSONL_COLUMNS
+from batch_ocr.columns import CSV_COLUMNS, JSONL_COLUMNS, invalid_columns
 from batch_ocr.provider.models import CardData
 from batch_ocr.run.present.rows import (
     LONG_TERM,
@@ -124,7 +124,24 @@ def test_all_validity_false_is_not_an_id_card_with_no_side() -> None:
 
     assert classify(data) == "not_id_card"
     assert (row.status, row.side) == ("not_id_card", "")
-    assert row.invalid_fields == sorted(validity)
+    # Named as the columns are, in column order (README, "Output").
+    assert row.invalid_fields == ["name", "sex", "birth_date", "address", "id_number"]
+    assert row.validity == validity  # the provider's raw answer keeps its own names
+
+
+def test_invalid_fields_name_the_columns_the_provider_keys_fill() -> None:
+    back = row_from_card("b.jpg", card(BACK, validity={"authority": True, "timelimit": False}),
+                         attempts=1, sha256="")
+    assert back.invalid_fields == ["valid_from", "valid_to"]
+    assert back.validity == {"authority": True, "timelimit": False}
+    front = row_from_card("f.jpg", card(FRONT, validity={**FRONT["validity"], "number": False,
+                                                         "birthday": False}),
+                          attempts=1, sha256="")
+    assert front.invalid_fields == ["birth_date", "id_number"]
+    # What earlier versions wrote (the provider's names) reads as the same columns.
+    assert invalid_columns(["timelimit", "number"]) == ["id_number", "valid_from", "valid_to"]
+    assert invalid_columns(["id_number", "birthday", "birth_date"]) == ["birth_date",
+                                                                        "id_number"]
 
 
 def test_empty_validity_is_not_an_id_card() -> None:
@@ -146,7 +163,7 @@ def test_invalid_fields_lists_the_false_flags_sorted() -> None:
     row = row_from_card("a.jpg", card(FRONT, validity=validity), attempts=1, sha256="")
 
     assert row.status == "ok"
-    assert row.invalid_fields == ["address", "birthday", "number"]
+    assert row.invalid_fields == ["birth_date", "address", "id_number"]
 
 
 @pytest.mark.parametrize(("side", "expected"), [("front", "front"), ("back", "back"),
