@@ -18,6 +18,7 @@ import datetime
 import difflib
 import gc
 import logging
+import re
 import signal
 import sys
 import time
@@ -137,6 +138,14 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", default=False,
                         help="check everything, send nothing, say how many calls a real run "
                         "would make (default: off)")
+    parser.add_argument("--redo-engine-older-than", type=_engine_version, metavar="VERSION",
+                        help="read again the pages this run's engine recorded at a version "
+                        "older than VERSION (like 2 or 1.3; the start line says the "
+                        "engine's version, the journal keeps it with every page; a page "
+                        "recorded before versions were kept counts as older). Offline "
+                        "this costs nothing; through the API each page is paid again: "
+                        "--dry-run first says how many and what they would cost "
+                        "(default: off)")
     parser.add_argument("--max-calls", type=int, metavar="N",
                         help="stop after N calls; the rest waits for the next run "
                         "(default: no limit)")
@@ -199,6 +208,12 @@ def unknown_option_message(parser: argparse.ArgumentParser, argv: Sequence[str])
         hint = f": did you mean --{nearest[0]}?" if nearest else " (see batch-ocr --help)"
         return f"unrecognized option {name}{hint}"
     return None
+
+
+def _engine_version(text: str) -> str:
+    if not re.fullmatch(r"\d+(\.\d+)*", text):
+        raise argparse.ArgumentTypeError(f"not an engine version (like 2 or 1.3): {text!r}")
+    return text
 
 
 def _date(text: str) -> datetime.date:
@@ -293,14 +308,16 @@ def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
     options = RunOptions(dry_run=args.dry_run, force=args.force,
                          retry_failed=args.retry_failed, max_calls=args.max_calls,
                          portraits_dir=args.portraits, concurrency=settings.concurrency,
-                         own_paths=tuple(filter(None, [args.summary_json, args.report])))
+                         own_paths=tuple(filter(None, [args.summary_json, args.report])),
+                         redo_engine_older_than=args.redo_engine_older_than)
     view = OutputView(as_of=args.as_of or datetime.date.today(), mask=args.mask,
                       pair=args.pair, pair_by=args.pair_by)
     progress = Progress(tty=sys.stderr.isatty(), verbose=args.verbose, quiet=args.quiet,
                         calls=lambda: engine.counters().calls,
                         counters=lambda: runner.batch.counters if runner.batch else None,
                         billed=engine.billed)
-    announce = f"batch-ocr: engine: {engine.name} ({engine.description})"
+    announce = (f"batch-ocr: engine: {engine.name} ({engine.description}; "
+                f"version {engine.version})")
 
     def on_start() -> None:  # the lock is ours: the run really starts
         if not args.quiet:

@@ -101,6 +101,8 @@ USAGE = "usage: batch-ocr [OPTIONS] SRC [SRC ...] -o OUT\n"
         (["-o"], "argument -o/--output: expected one argument"),
         (["-o", "out.csv", "--concurrency"], "argument --concurrency: expected one argument"),
         (["-o", "out.csv", "--pa"], "ambiguous option: --pa could match --pair, --pair-by"),
+        (["-o", "out.csv", "--redo-engine-older-than", "v2"],
+         "argument --redo-engine-older-than: not an engine version (like 2 or 1.3): 'v2'"),
     ],
 )
 def test_a_mistyped_or_missing_option_is_named_with_the_nearest_one(

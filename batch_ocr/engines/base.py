@@ -144,6 +144,11 @@ class Engine(ABC):
     image_limits: ClassVar[ImageLimits | None] = None
     #: Said once at the start of a run ("offline, nothing leaves this machine").
     description: str = ""
+    #: The version of how this engine reads a card: dotted numbers ("1", "1.2"), raised
+    #: by a change that reads some card differently. The journal keeps it with every
+    #: page the engine read, so ``--redo-engine-older-than`` re-reads only the pages an
+    #: older version recorded (docs/resume.md).
+    version: ClassVar[str] = "1"
 
     async def start(self) -> None:  # noqa: B027 - engines without resources skip it
         """Acquire what the engine needs (sessions, worker processes)."""

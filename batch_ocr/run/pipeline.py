@@ -22,7 +22,7 @@ from batch_ocr.errors import CallBudgetExhausted, FatalRunError, OutputError, Ru
 from batch_ocr.run import jobs
 from batch_ocr.run.discovery import Candidate, WalkStats, walk_sources
 from batch_ocr.run.journal.paid_answers import JournalAnswers
-from batch_ocr.run.journal.resume import FileDecision, ResumePolicy, decide_pages
+from batch_ocr.run.journal.resume import FileDecision, RedoOlder, ResumePolicy, decide_pages
 from batch_ocr.run.journal.state import FileStamp, Journal
 from batch_ocr.run.pool import run_pool
 from batch_ocr.run.present.rows import Row
@@ -46,6 +46,9 @@ class RunOptions:
     concurrency: int = 8
     #: Files this run writes (output, journal, summary, report): never read as input.
     own_paths: tuple[Path, ...] = ()
+    #: ``--redo-engine-older-than``: read again the pages the run's engine recorded at
+    #: an older version than this one (README, "Runs that resume").
+    redo_engine_older_than: str | None = None
 
 
 OnRow = Callable[[Row, RunCounters], None]
@@ -75,8 +78,10 @@ class BatchRun:
         self.journal = journal
         self.counters = RunCounters()
         self.stop_event = asyncio.Event()
+        redo = self.options.redo_engine_older_than
         self._policy = ResumePolicy(force=self.options.force,
-                                    retry_failed=self.options.retry_failed)
+                                    retry_failed=self.options.retry_failed,
+                                    redo_older=RedoOlder(engine.name, redo) if redo else None)
         self._on_row = on_row
         self._walk_stats = WalkStats()
         self._readers = jobs.reader_pool()
@@ -136,6 +141,8 @@ class BatchRun:
             not_attempted=counters.not_attempted,
             would_call=counters.would_call,
             pages_read=counters.pages_read,
+            older_engine_rereads=counters.older_engine_rereads,
+            older_engine_reread_calls=counters.older_engine_reread_calls,
             calls=engine_counters.calls,
             retries=engine_counters.retries,
             answers_reused=engine_counters.answers_reused,
@@ -146,6 +153,8 @@ class BatchRun:
             interrupted=self._interrupted or interrupted,
             dry_run=self.options.dry_run,
             engine=self.engine.name,
+            engine_version=self.engine.version,
+            redo_engine_older_than=self.options.redo_engine_older_than,
             billed=self.engine.billed,
             price_per_call=self.engine.price_per_call_cny,
             unreadable_dirs=tuple(stats.unreadable_dirs),

@@ -19,15 +19,16 @@ from batch_ocr.errors import FileError
 from batch_ocr.run import jobs
 from batch_ocr.run.cards import CardFailure
 from batch_ocr.run.dedup import ContentDedup
-from batch_ocr.run.journal.resume import ResumePolicy, reusable_rows
+from batch_ocr.run.journal.resume import ResumePolicy, reusable_record
+from batch_ocr.run.journal.state import RecordedRows
 from batch_ocr.run.present import portraits
 from batch_ocr.run.present.rows import Row, row_from_card
 from batch_ocr.run.summary import RunCounters
 from batch_ocr.vision import image_warnings
 from batch_ocr.vision.imaging import PreparedImage
 
-#: The final rows a journal holds for a content (None without a journal).
-FinalRows = Callable[[str], Awaitable[list[Row] | None]]
+#: The final rows a journal holds for a content, page by page (none without a journal).
+FinalRows = Callable[[str], Awaitable[list[RecordedRows]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,9 @@ class ImageOutcome:
     rows: list[Row]
     #: ``EngineResult.kept_answers``: journaled away with the rows once they are final.
     kept_answers: tuple[str, ...] = ()
+    #: The version of the engine that read the rows (``Engine.version``; a copy keeps
+    #: its original's); "" when no engine did (a refused page).
+    engine_version: str = ""
 
 
 class ImageRows:
@@ -56,10 +60,14 @@ class ImageRows:
 
     async def rows_for(self, loaded: jobs.FileJob) -> ImageOutcome:
         """The rows of one image (one per card found), or none when nothing is due."""
-        earlier = reusable_rows(await self.final_rows(loaded.sha256), self.policy)
+        earlier, older_engine = reusable_record(await self.final_rows(loaded.sha256),
+                                                self.policy)
         if earlier is not None:
             self.counters.reused += 1
-            return ImageOutcome(await self._copy(earlier, loaded))
+            return ImageOutcome(await self._copy(earlier.rows, loaded),
+                                engine_version=earlier.engine_version)
+        # ``older_engine``: read again because an older version of this engine recorded
+        # it (``--redo-engine-older-than``); counted once per content, as calls are.
         if self.dry_run:
             if loaded.sha256 not in self._dry_run_shas:
                 self._dry_run_shas.add(loaded.sha256)
@@ -67,18 +75,25 @@ class ImageRows:
                 # call. (Awaited first: ``+= await`` would read the count before the wait.)
                 calls = await self.engine.calls_for(loaded.image)
                 self.counters.would_call += calls
+                if older_engine:
+                    self.counters.older_engine_rereads += 1
+                    self.counters.older_engine_reread_calls += calls
             return ImageOutcome([])
         outcome, is_copy = await self.dedup.once(loaded.sha256, lambda: self._recognise(loaded))
         if is_copy:
             self.counters.reused += 1
-            return ImageOutcome(await self._copy(outcome.rows, loaded))
+            return ImageOutcome(await self._copy(outcome.rows, loaded),
+                                engine_version=outcome.engine_version)
+        if older_engine:
+            self.counters.older_engine_rereads += 1
         return outcome
 
     async def _recognise(self, job: jobs.FileJob) -> ImageOutcome:
         try:
             result = await self.engine.recognise(job.image)
         except FileError as exc:
-            return ImageOutcome([jobs.error_row(job, exc, self.engine.name)])
+            return ImageOutcome([jobs.error_row(job, exc, self.engine.name)],
+                                engine_version=self.engine.version)
         # One row per card when the image held several (docs/documents.md).
         reads = result.cards or (
             CardRead(result.data, result.portrait_bytes, confidence=result.confidence),)
@@ -106,7 +121,7 @@ class ImageRows:
                 row = await portraits.save_for_row(row, self.portraits_dir,
                                                    read.portrait_bytes, self.engine)
             rows.append(row)
-        return ImageOutcome(rows, result.kept_answers)
+        return ImageOutcome(rows, result.kept_answers, engine_version=self.engine.version)
 
     async def _copy(self, rows: list[Row], job: jobs.FileJob) -> list[Row]:
         """The rows of an image whose content was already recognised (no call made)."""

@@ -20,7 +20,7 @@ from batch_ocr.engines.base import Engine
 from batch_ocr.errors import OutputError
 from batch_ocr.run.dedup import SeenContents
 from batch_ocr.run.journal.resume import answers_done
-from batch_ocr.run.journal.state import FileStamp, Journal, JournalEntry
+from batch_ocr.run.journal.state import FileStamp, Journal, JournalEntry, RecordedRows
 from batch_ocr.run.present.rows import Row
 from batch_ocr.run.recognition import ImageOutcome
 
@@ -65,17 +65,18 @@ class RunRecorder:
             return None
         return await self.in_writer(lambda: journal.entries_if_unchanged(path, stamp))
 
-    async def final_rows(self, sha256: str) -> list[Row] | None:
-        """The final rows already paid for this content, if any."""
+    async def final_rows(self, sha256: str) -> list[RecordedRows]:
+        """The final rows already paid for this content, page by page, each with the
+        version of the engine that read it; empty when there are none."""
         journal = self.journal
         if journal is None or self.force:
-            return None
+            return []
         if not self.journal_had_files and sha256 not in self._journaled:
             # The journal was empty at the start and this run has not recorded this
             # content: nothing to look up. (Its first copy, recorded meanwhile, is
             # still remembered by ``dedup`` until its write is done.)
-            return None
-        return await self.in_writer(lambda: journal.final_rows_for_content(sha256))
+            return []
+        return await self.in_writer(lambda: journal.final_records_for_content(sha256))
 
     def retried_next_run(self, rows: Sequence[Row]) -> bool:
         """Whether a later run tries this page again: one of its rows failed for a
@@ -100,7 +101,8 @@ class RunRecorder:
             if self.journal is not None and not self.dry_run:
                 self.journal.record(path, stamp, rows, retryable=self.retried_next_run(rows),
                                     page_count=page_count,
-                                    answers_done=answers_done(outcome.kept_answers, rows))
+                                    answers_done=answers_done(outcome.kept_answers, rows),
+                                    engine_version=outcome.engine_version)
                 for sha256 in {row.sha256 for row in rows if row.sha256}:
                     self._journaled.add(sha256)
             for row in rows:

@@ -51,6 +51,10 @@ class RunCounters:
     files_done: int = 0
     #: Images read: each single image, each page of a document (skipped files: none).
     pages_read: int = 0
+    #: Pages read again because an older version of the engine recorded them
+    #: (``--redo-engine-older-than``), and in a dry run the calls they would make.
+    older_engine_rereads: int = 0
+    older_engine_reread_calls: int = 0
 
     @property
     def rows_written(self) -> int:
@@ -81,6 +85,11 @@ class RunSummary:
     would_call: int = 0
     #: Images read: each single image, each page of a document.
     pages_read: int = 0
+    #: ``--redo-engine-older-than``: its version, the pages read again (or, in a dry
+    #: run, to read again) and, in a dry run, the calls they would make.
+    redo_engine_older_than: str | None = None
+    older_engine_rereads: int = 0
+    older_engine_reread_calls: int = 0
     calls: int = 0
     retries: int = 0
     #: Answers for cards of a page paid for in an earlier try, not paid again.
@@ -92,6 +101,8 @@ class RunSummary:
     interrupted: bool = False
     dry_run: bool = False
     engine: str = ""
+    #: The engine's version (``Engine.version``), recorded with every page it reads.
+    engine_version: str = ""
     #: Whether the engine's calls may cost money (the API) or not (offline).
     billed: bool = True
     #: The engine's price of one call in ``CURRENCY`` (``Engine.price_per_call_cny``).
@@ -190,6 +201,13 @@ class SummaryJson(BaseModel):
     cards_read: int | None = None
     pages_per_s: float | None = None
     billed: bool | None = None
+    #: The engine's version, ``--redo-engine-older-than`` (null when not given), the
+    #: pages it read again (a dry run: would read again) and, in a dry run, the calls
+    #: those would make (README, "Runs that resume").
+    engine_version: str | None = None
+    redo_engine_older_than: str | None = None
+    older_engine_rereads: int | None = None
+    older_engine_reread_calls: int | None = None
 
 
 #: Facts the review page shows in its header (the rest of the summary is noise there),
@@ -242,6 +260,10 @@ def summary_json(summary: RunSummary, exit_code: int) -> dict[str, Any]:
         cards_read=summary.cards_read,
         pages_per_s=round(summary.pages_per_s, 2),
         billed=summary.billed,
+        engine_version=summary.engine_version,
+        redo_engine_older_than=summary.redo_engine_older_than,
+        older_engine_rereads=summary.older_engine_rereads,
+        older_engine_reread_calls=summary.older_engine_reread_calls,
     )
     return {key: facts[key] for key in SummaryJson.model_fields}
 
@@ -272,6 +294,20 @@ def _calls_line(summary: RunSummary) -> str:
     if not summary.billed:
         return f"recognised offline by the {summary.engine} engine: {NOTHING_BILLED}"
     return f"calls made (each may be billed): {summary.calls}, retries: {summary.retries}"
+
+
+def _older_engine_line(summary: RunSummary) -> str:
+    """What ``--redo-engine-older-than`` re-read, or (a dry run) would re-read and cost."""
+    older = (f"pages the {summary.engine} engine recorded before version "
+             f"{summary.redo_engine_older_than}")
+    if not summary.dry_run:
+        return f"{older}, read again: {summary.older_engine_rereads}"
+    line = f"dry run: {older}, to read again: {summary.older_engine_rereads}"
+    if not summary.billed:
+        return line + " (offline: nothing is billed)"
+    calls = summary.older_engine_reread_calls
+    return (line + f" ({calls} calls, about {calls * summary.price_per_call:.2f} {CURRENCY}"
+            f" at {summary.price_per_call:g} per call)")
 
 
 #: Ignored files named on stderr; the summary JSON names up to 1,000.
@@ -314,6 +350,8 @@ def summary_text(summary: RunSummary) -> str:
                      f"{summary.answers_reused}")
     if summary.not_attempted:
         lines.append(f"not attempted (left for the next run): {summary.not_attempted}")
+    if summary.redo_engine_older_than is not None:
+        lines.append(_older_engine_line(summary))
     if summary.dry_run:
         # What a real run would read (docs/resume.md: honest dry run).
         lines.append(f"dry run: files to read: {summary.images_found - summary.already_done}"

@@ -59,7 +59,7 @@ def test_the_real_cli_runs_through_a_registered_engine(
 
     err = capsys.readouterr().err
     assert code == 0, err
-    assert "batch-ocr: engine: echo (the tests' echo engine)" in err
+    assert "batch-ocr: engine: echo (the tests' echo engine; version 1)" in err
     assert "recognised offline by the echo engine: no call made, nothing billed" in err
     with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = {row["file"]: row for row in csv.DictReader(handle)}

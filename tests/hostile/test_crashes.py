@@ -240,7 +240,7 @@ def test_a_full_disk_under_the_journal_stops_cleanly_instead_of_hanging(
     out = tmp_path / "out.jsonl"
     with emulator_in_thread() as emulator:
         with monkeypatch.context() as patch:
-            budget = {"ok": 7}
+            budget = {"ok": 2 * 7}  # a page is two INSERTs: its rows, its engine's version
             patch.setattr(Journal, "_conn", property(
                 lambda self: _FullDiskConnection(self._db, budget)))
             code = _run(scans, out, emulator.url)

@@ -15,8 +15,40 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from batch_ocr import statuses
-from batch_ocr.run.journal.state import JournalEntry
+from batch_ocr.run.journal.state import JournalEntry, RecordedRows
 from batch_ocr.run.present.rows import Row
+
+
+def engine_version_key(text: str) -> tuple[int, ...] | None:
+    """A version as numbers to compare (``"1.3"`` -> ``(1, 3)``); ``""`` (not known:
+    recorded before versions were kept) is ``()``, older than any; None when ``text``
+    is no version (a newer version's format: never taken for an older one)."""
+    if not text:
+        return ()
+    parts = text.split(".")
+    if not all(part.isdigit() for part in parts):
+        return None
+    return tuple(int(part) for part in parts)
+
+
+@dataclass(frozen=True, slots=True)
+class RedoOlder:
+    """``--redo-engine-older-than``: pages ``engine`` recorded at a version older than
+    ``version`` are read again; other engines' pages are not its to judge."""
+
+    engine: str
+    version: str
+
+    def __post_init__(self) -> None:
+        if not self.version or engine_version_key(self.version) is None:
+            raise ValueError(f"not an engine version (like 2 or 1.3): {self.version!r}")
+
+    def stale(self, engine: str, version: str) -> bool:
+        """Whether a page ``engine`` recorded at ``version`` is to be read again."""
+        recorded = engine_version_key(version)
+        wanted = engine_version_key(self.version)
+        return (engine == self.engine and recorded is not None and wanted is not None
+                and recorded < wanted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +57,12 @@ class ResumePolicy:
 
     force: bool = False
     retry_failed: bool = False
+    redo_older: RedoOlder | None = None
+
+    def stale(self, engine: str, version: str) -> bool:
+        """Whether ``--redo-engine-older-than`` asks for a page read by ``engine`` at
+        ``version`` again."""
+        return self.redo_older is not None and self.redo_older.stale(engine, version)
 
 
 class FileDecision(enum.Enum):
@@ -43,6 +81,8 @@ def decide_file(entry: JournalEntry | None, policy: ResumePolicy) -> FileDecisio
     if entry.retryable:
         return FileDecision.PROCESS
     if policy.retry_failed and statuses.redone_by_retry_failed(entry.status):
+        return FileDecision.PROCESS
+    if policy.stale(entry.engine, entry.engine_version):
         return FileDecision.PROCESS
     return FileDecision.SKIP
 
@@ -74,6 +114,22 @@ def reusable_rows(rows: list[Row] | None, policy: ResumePolicy) -> list[Row] | N
     if not rows or any(reusable(row, policy) is None for row in rows):
         return None
     return rows
+
+
+def reusable_record(records: Sequence[RecordedRows], policy: ResumePolicy
+                    ) -> tuple[RecordedRows | None, bool]:
+    """The first recorded rows of a content that may stand for this image, and whether
+    one was passed over only because an older engine version read it (a re-read that
+    ``--redo-engine-older-than`` asked for, counted apart)."""
+    passed_over = False
+    for record in records:
+        if reusable_rows(record.rows, policy) is None:
+            continue
+        if policy.stale(record.engine, record.engine_version):
+            passed_over = True
+            continue
+        return record, False
+    return None, passed_over
 
 
 def answer_reusable(status: str, policy: ResumePolicy) -> bool:

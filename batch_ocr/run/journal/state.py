@@ -42,63 +42,9 @@ from batch_ocr.columns import invalid_columns
 from batch_ocr.private_files import tighten, touch_private
 from batch_ocr.run.journal import locks
 from batch_ocr.run.journal.locks import lock_path_of
+from batch_ocr.run.journal.migrations import MIGRATIONS
 from batch_ocr.run.present.rows import Row
 from batch_ocr.statuses import FINAL_STATUSES, is_clean
-
-#: Schema migrations, applied in order; ``PRAGMA user_version`` holds how many ran.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE files (
-        path BLOB PRIMARY KEY,
-        rel TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        mtime_ns INTEGER NOT NULL,
-        sha256 TEXT NOT NULL,
-        status TEXT NOT NULL,
-        retryable INTEGER NOT NULL,
-        row_json TEXT NOT NULL,
-        updated_at REAL NOT NULL
-    );
-    CREATE INDEX files_by_sha256 ON files (sha256);
-    """,
-    # Pages (docs/documents.md): one row per (path, page); rows of earlier versions are
-    # whole files, page 0 of a one-row version.
-    """
-    CREATE TABLE files_by_page (
-        path BLOB NOT NULL,
-        page INTEGER NOT NULL,
-        page_count INTEGER NOT NULL,
-        rel TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        mtime_ns INTEGER NOT NULL,
-        sha256 TEXT NOT NULL,
-        status TEXT NOT NULL,
-        retryable INTEGER NOT NULL,
-        row_json TEXT NOT NULL,
-        updated_at REAL NOT NULL,
-        PRIMARY KEY (path, page)
-    );
-    INSERT INTO files_by_page
-        SELECT path, 0, 1, rel, size, mtime_ns, sha256, status, retryable, row_json,
-               updated_at
-        FROM files;
-    DROP TABLE files;
-    ALTER TABLE files_by_page RENAME TO files;
-    CREATE INDEX files_by_sha256 ON files (sha256);
-    """,
-    # Answers paid for a part of a page (a card) before the page's rows exist
-    # (docs/documents.md). Earlier versions ignore the table; their journals gain it empty.
-    """
-    CREATE TABLE paid_answers (
-        engine TEXT NOT NULL,
-        key TEXT NOT NULL,
-        answer_json TEXT NOT NULL,
-        attempts INTEGER NOT NULL,
-        updated_at REAL NOT NULL,
-        PRIMARY KEY (engine, key)
-    );
-    """,
-)
 
 _ROW_FIELDS = frozenset(f.name for f in fields(Row))
 
@@ -141,6 +87,22 @@ class JournalEntry:
     retryable: bool
     sha256: str
     page: int = 0
+    #: The engine that read the page ("" when none did: a page refused before) and its
+    #: version then ("" when not known: recorded before versions were kept).
+    engine: str = ""
+    engine_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRows:
+    """The rows one page was recorded with, and the version of the engine that read it."""
+
+    rows: list[Row]
+    engine_version: str = ""
+
+    @property
+    def engine(self) -> str:
+        return self.rows[0].engine if self.rows else ""
 
 
 def page_key(page: int | None) -> int:
@@ -262,9 +224,12 @@ class Journal:
 
         None when the file is new, changed (size or mtime) or was left half done.
         """
+        # A page without a version (recorded before versions were kept, or by an
+        # earlier version since) names its engine in its rows only: those are read then.
         found = self._conn.execute(
-            "SELECT size, mtime_ns, page_count, status, retryable, sha256, page FROM files "
-            "WHERE path = ?",
+            "SELECT f.size, f.mtime_ns, f.page_count, f.status, f.retryable, f.sha256, "
+            "f.page, v.engine, v.version, CASE WHEN v.engine IS NULL THEN f.row_json END "
+            f"FROM files f {_VERSION_JOIN} WHERE f.path = ?",
             (os.fsencode(path.absolute()),),
         ).fetchall()
         if not found or len(found) != found[0][2]:
@@ -272,8 +237,11 @@ class Journal:
         if any((size, mtime_ns) != (stamp.size, stamp.mtime_ns)
                for size, mtime_ns, *_ in found):
             return None
-        return [JournalEntry(status=status, retryable=bool(retryable), sha256=sha256, page=page)
-                for _, _, _, status, retryable, sha256, page in found]
+        return [JournalEntry(status=status, retryable=bool(retryable), sha256=sha256, page=page,
+                             engine=engine if engine is not None else _engine_of(row_json),
+                             engine_version=version or "")
+                for _, _, _, status, retryable, sha256, page, engine, version, row_json
+                in found]
 
     def final_row_for_content(self, sha256: str) -> Row | None:
         """The first final row paid for this content (its only one unless the image held
@@ -283,12 +251,20 @@ class Journal:
 
     def final_rows_for_content(self, sha256: str) -> list[Row] | None:
         """The final (not retryable) rows already paid for this content, if any."""
+        found = self.final_records_for_content(sha256, limit=1)
+        return found[0].rows if found else None
+
+    def final_records_for_content(self, sha256: str, *, limit: int = 8) -> list[RecordedRows]:
+        """The final rows recorded for this content, page by page (the same content under
+        several names or pages), each with the version of the engine that read it."""
         found = self._conn.execute(
-            "SELECT row_json FROM files WHERE sha256 = ? AND retryable = 0 AND status IN "
-            f"({','.join('?' * len(FINAL_STATUSES))}) LIMIT 1",
-            (sha256, *FINAL_STATUSES),
-        ).fetchone()
-        return rows_from_json(found[0]) if found else None
+            f"SELECT f.row_json, v.version FROM files f {_VERSION_JOIN} "
+            "WHERE f.sha256 = ? AND f.retryable = 0 AND f.status IN "
+            f"({','.join('?' * len(FINAL_STATUSES))}) LIMIT ?",
+            (sha256, *FINAL_STATUSES, limit),
+        ).fetchall()
+        return [RecordedRows(rows_from_json(row_json), version or "")
+                for row_json, version in found]
 
     def page_count(self) -> int:
         """How many pages (files that are one image count as one) are recorded."""
@@ -338,7 +314,7 @@ class Journal:
 
     def record(self, path: Path, stamp: FileStamp, rows: Row | Sequence[Row], *,
                retryable: bool, page_count: int = 1,
-               answers_done: Sequence[str] = ()) -> None:
+               answers_done: Sequence[str] = (), engine_version: str = "") -> None:
         """Commit ``rows`` as the outcome of their page of ``path`` (replacing older ones).
 
         ``rows`` is one row, or one per card when the page held several cards (they
@@ -351,6 +327,9 @@ class Journal:
         ``answers_done`` are keys of answers kept for this page (``keep_paid_answer``,
         by the rows' engine) that the rows now hold for good: they go in the same
         transaction, so a kill between the two never loses one.
+
+        ``engine_version`` is the version of the rows' engine that read them (``""``
+        when none did), kept beside them for ``--redo-engine-older-than``.
 
         The entry's status is its first row's, unless a row is not clean (a card that
         failed on a page whose other cards were read): then that row's, so the page is
@@ -366,6 +345,7 @@ class Journal:
         status = next((r.status for r in rows if not is_clean(r.status)), row.status)
         encoded = os.fsencode(path.absolute())
         page = page_key(row.page)
+        now = time.time()
         with _transaction(self._conn, self.path):
             _drop_other_versions_pages(self._conn, encoded, page, page_count)
             self._conn.executemany("DELETE FROM paid_answers WHERE engine = ? AND key = ?",
@@ -383,20 +363,36 @@ class Journal:
                     status,
                     int(retryable),
                     rows_to_json(rows),
-                    time.time(),
+                    now,
                 ),
             )
+            self._conn.execute("INSERT OR REPLACE INTO engine_versions VALUES (?, ?, ?, ?, ?)",
+                               (encoded, page, row.engine, engine_version, now))
         self.recorded += 1
 
 
 def _drop_other_versions_pages(db: sqlite3.Connection, encoded: bytes, page: int,
                                page_count: int) -> None:
     """Delete rows of ``encoded`` that the version with ``page_count`` rows cannot have."""
-    if page == 0:
-        db.execute("DELETE FROM files WHERE path = ? AND page != 0", (encoded,))
-    else:
-        db.execute("DELETE FROM files WHERE path = ? AND (page = 0 OR page > ?)",
-                   (encoded, page_count))
+    for table in ("files", "engine_versions"):
+        if page == 0:
+            db.execute(f"DELETE FROM {table} WHERE path = ? AND page != 0", (encoded,))
+        else:
+            db.execute(f"DELETE FROM {table} WHERE path = ? AND (page = 0 OR page > ?)",
+                       (encoded, page_count))
+
+
+#: A page's engine version, while it still describes the page (see ``MIGRATIONS``).
+_VERSION_JOIN = ("LEFT JOIN engine_versions v ON v.path = f.path AND v.page = f.page "
+                 "AND v.recorded_at = f.updated_at")
+
+
+def _engine_of(row_json: str | None) -> str:
+    """The engine named by a page's stored rows (a page without a known version)."""
+    if not row_json:
+        return ""
+    rows = rows_from_json(row_json)
+    return rows[0].engine if rows else ""
 
 
 @contextlib.contextmanager

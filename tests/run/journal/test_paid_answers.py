@@ -119,7 +119,7 @@ def test_a_page_with_a_failed_card_is_journaled_as_failed(journal: Journal,
     page = tmp_path / "copy.png"
     journal.record(page, STAMP, [_row(1), _row(2, "error", "400")], retryable=False)
     entries = journal.entries_if_unchanged(page, STAMP)
-    assert entries == [JournalEntry(status="error", retryable=False, sha256="p1")]
+    assert entries == [JournalEntry(status="error", retryable=False, sha256="p1", engine="api")]
     assert [r.card for r in journal.rows()] == [1, 2]
     assert journal.count_by_status() == {"ok": 1, "error": 1}  # what the output holds
     assert decide_pages(entries, ResumePolicy()).value == "skip"  # final, as for a file
@@ -145,14 +145,16 @@ def test_a_journal_of_the_previous_version_resumes_and_gains_the_table(tmp_path:
 
     with Journal(state) as journal:
         entries = journal.entries_if_unchanged(tmp_path / "four.png", STAMP)
-        assert entries == [JournalEntry(status="ok", retryable=False, sha256="bb" * 32)]
+        # No version is known (recorded before versions were kept): its rows name the engine.
+        assert entries == [JournalEntry(status="ok", retryable=False, sha256="bb" * 32,
+                                        engine="api", engine_version="")]
         assert decide_pages(entries, ResumePolicy(retry_failed=True)).value == "skip"
         assert list(journal.rows()) == cards
         assert journal.final_rows_for_content("bb" * 32) == cards
         assert not journal.holds_paid_answers("api")
         journal.keep_paid_answer("api", "c1", FRONT.model_dump_json(), 1)
     with sqlite3.connect(state) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 4
 
 
 def test_the_previous_version_still_opens_a_journal_with_kept_answers(

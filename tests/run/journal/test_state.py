@@ -21,6 +21,8 @@ from batch_ocr.run.journal.state import (
     FileStamp,
     Journal,
     JournalEntry,
+    RecordedRows,
+    rows_to_json,
 )
 from batch_ocr.run.present.rows import Row
 
@@ -76,9 +78,10 @@ def test_record_and_read_back_every_field(journal: Journal, tmp_path: Path) -> N
     image = tmp_path / "sub" / "张三.jpg"
     stamp = FileStamp(size=1234, mtime_ns=5678)
     row = full_row()
-    journal.record(image, stamp, row, retryable=False)
+    journal.record(image, stamp, row, retryable=False, engine_version="2.1")
 
-    assert journal.entries_if_unchanged(image, stamp) == [JournalEntry("ok", False, SHA)]
+    assert journal.entries_if_unchanged(image, stamp) == [
+        JournalEntry("ok", False, SHA, engine="api", engine_version="2.1")]
     assert journal.final_row_for_content(SHA) == row
     assert list(journal.rows()) == [row]
 
@@ -99,7 +102,8 @@ def test_a_path_is_one_row_replaced_by_its_latest_outcome(journal: Journal,
                                                 sha256=SHA), retryable=True)
     journal.record(image, FileStamp(1, 1), full_row("a.jpg"), retryable=False)
     assert [row.status for row in journal.rows()] == ["ok"]
-    assert journal.entries_if_unchanged(image, FileStamp(1, 1)) == [JournalEntry("ok", False, SHA)]
+    assert journal.entries_if_unchanged(image, FileStamp(1, 1)) == [
+        JournalEntry("ok", False, SHA, engine="api")]
 
 
 def test_retryable_and_rejected_rows_are_not_reused(journal: Journal, tmp_path: Path) -> None:
@@ -304,3 +308,25 @@ def test_the_same_page_content_is_found_by_its_sha256(tmp_path: Path) -> None:
                        page_count=2)
         found = journal.final_row_for_content("same")
         assert found is not None and found.page == 2
+
+
+def test_each_page_keeps_its_engine_version_and_an_earlier_version_s_rewrite_forgets_it(
+        tmp_path: Path) -> None:
+    """The version sits in a table of its own: an earlier batch-ocr, which knows only
+    ``files``, still records pages (whole ``files`` rows), and a page it recorded again
+    has no known version: it counts as older than any (README, "Runs that resume")."""
+    state = tmp_path / "out.csv.state.sqlite"
+    image = tmp_path / "a.jpg"
+    with Journal(state) as journal:
+        journal.record(image, STAMP, full_row("a.jpg"), retryable=False, engine_version="3")
+        assert journal.final_records_for_content(SHA) == [RecordedRows([full_row("a.jpg")], "3")]
+    db = sqlite3.connect(state)  # an earlier version recording the page again
+    db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               (os.fsencode(image.absolute()), 0, 1, "a.jpg", STAMP.size, STAMP.mtime_ns, SHA,
+                "ok", 0, rows_to_json([full_row("a.jpg")]), 1.0))
+    db.commit()
+    db.close()
+    with Journal(state) as journal:
+        assert journal.entries_if_unchanged(image, STAMP) == [
+            JournalEntry("ok", False, SHA, engine="api", engine_version="")]
+        assert journal.final_records_for_content(SHA) == [RecordedRows([full_row("a.jpg")], "")]
