@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -293,6 +294,24 @@ def test_a_lost_scheduler_stops_the_run_and_the_next_run_completes(tmp_path: Pat
     rows = _rows(tmp_path / "out.csv")
     assert len(rows) == 16 and len({row["file"] for row in rows}) == 16
     assert {row["status"] for row in rows} == {"ok"}
+
+
+@pytest.mark.parametrize("nanny", [True, False], ids=["nanny", "no nanny"])
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+def test_workers_end_when_their_scheduler_stops(tmp_path: Path, nanny: bool,
+                                                 stop: signal.Signals) -> None:
+    """What docs/cluster.md says of a scheduler that stops:
+    stopped or killed, its workers, with a nanny (``dask worker``'s default) or
+    without, end within seconds, exit code 0, and do not wait for it to come back, so
+    something must start them again (systemd, Kubernetes)."""
+    with local_cluster(tmp_path / "cluster", workers=2, nanny=nanny) as cluster:
+        cluster.scheduler.send_signal(stop)
+        cluster.scheduler.wait(30)
+        deadline = time.monotonic() + 30
+        while any(worker.poll() is None for worker in cluster.workers):
+            assert time.monotonic() < deadline, cluster.logs()
+            time.sleep(0.2)
+        assert [worker.returncode for worker in cluster.workers] == [0, 0], cluster.logs()
 
 
 def test_an_unreachable_scheduler_stops_before_any_work(tmp_path: Path) -> None:
