@@ -47,7 +47,7 @@ class RunOptions:
     #: Files this run writes (output, journal, summary, report): never read as input.
     own_paths: tuple[Path, ...] = ()
     #: ``--redo-engine-older-than``: read again the pages the run's engine recorded at
-    #: an older version than this one (README, "Runs that resume").
+    #: an older version than this one (docs/resume.md).
     redo_engine_older_than: str | None = None
 
 

@@ -3,7 +3,7 @@
 On a terminal (and without ``--quiet``) a tqdm bar shows files done of the total, the
 rate in files per second and the time left, then failures and calls for an engine that
 bills them, or pages and cards read for one that does not (an offline recognition is
-no call: README, "The summary"). The run's own walk is lazy (it stays a
+no call: docs/reference.md, "Summary"). The run's own walk is lazy (it stays a
 bounded queue ahead of the workers), so the total comes from a second walk that only
 counts names, in a background thread: the bar shows ``?`` until it is known. Off a
 terminal nothing is drawn or logged (a cron log keeps only the summary,

@@ -157,7 +157,7 @@ class Runner:
 
     @contextlib.contextmanager
     def _output_locked(self) -> Iterator[None]:
-        """The output's lock while the run writes it (README, "Runs that resume")."""
+        """The output's lock while the run writes it (docs/resume.md)."""
         with contextlib.ExitStack() as held:
             if self._locks_output():
                 try:

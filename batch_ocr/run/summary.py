@@ -203,7 +203,7 @@ class SummaryJson(BaseModel):
     billed: bool | None = None
     #: The engine's version, ``--redo-engine-older-than`` (null when not given), the
     #: pages it read again (a dry run: would read again) and, in a dry run, the calls
-    #: those would make (README, "Runs that resume").
+    #: those would make (docs/resume.md).
     engine_version: str | None = None
     redo_engine_older_than: str | None = None
     older_engine_rereads: int | None = None

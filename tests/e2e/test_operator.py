@@ -110,7 +110,7 @@ def test_bad_credentials_cost_one_request_and_the_message_says_where_they_were_s
         capsys: pytest.CaptureFixture[str], where: str) -> None:
     """With eight request slots and twelve images, a refused key is one request (the
     first call goes alone), exit 3, and the message names the settings to fix where
-    they were set (README, "Errors and retries")."""
+    they were set (docs/reference.md, "Fatal conditions")."""
     scans = tmp_path / "scans"
     make_images(scans, 12)
     monkeypatch.chdir(tmp_path)

@@ -113,7 +113,7 @@ def test_a_scanned_pdf_counts_once_in_the_bar_whatever_its_pages(tmp_path: Path)
 
 def test_offline_the_bar_and_the_summary_count_pages_and_cards_not_calls(
         tmp_path: Path) -> None:
-    """Offline work is pages and cards, never calls (README, "The summary"): the bar, the
+    """Offline work is pages and cards, never calls (docs/reference.md, "Summary"): the bar, the
     summary and the review page name files, pages and cards with the same numbers."""
     import shutil
 

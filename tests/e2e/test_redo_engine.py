@@ -1,6 +1,6 @@
 """``--redo-engine-older-than``: after an engine fix, only the pages an older version of
 that engine recorded are read again; through the API a dry run says first how many and
-what they would cost, offline they cost nothing (README, "Runs that resume")."""
+what they would cost, offline they cost nothing (docs/resume.md)."""
 
 from __future__ import annotations
 

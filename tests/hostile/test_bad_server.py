@@ -320,8 +320,8 @@ def test_fatal_answers_stop_the_run_after_one_call(
         monkeypatch.setattr(signing, "http_date", lambda epoch_s=None: formatdate(
             time.time() + skew_s, usegmt=True))
     with emulator_in_thread(**options) as emulator:
-        # Eight request slots: the first call still goes alone (README, "Errors and
-        # retries"), so a fatal answer to it is the only request sent.
+        # Eight request slots: the first call still goes alone (docs/reference.md, "Fatal
+        # conditions"), so a fatal answer to it is the only request sent.
         code, elapsed_s = _run(scans, out, emulator.url, "--concurrency", "8")
         stats = emulator.stats()
     err = capsys.readouterr().err

@@ -5,7 +5,7 @@ before each attempt, retries included:
 
 1. the first call goes out alone: the others wait for its answer, so bad credentials
    (a wrong key, an unknown SecretId), a quota used up or a skewed clock cost exactly
-   one request (README, "Errors and retries"), not one per request slot. It costs a
+   one request (docs/reference.md, "Fatal conditions"), not one per request slot. It costs a
    run one answer's latency at its start;
 2. after a fatal answer (credentials, quota, clock) or an unreachable API, no call
    starts again: other files' retries would only repeat it;

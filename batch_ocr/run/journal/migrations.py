@@ -63,7 +63,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     # The version of the engine that read each page (``Engine.version``), for
-    # ``--redo-engine-older-than`` (README, "Runs that resume"). A table of its own, not
+    # ``--redo-engine-older-than`` (docs/resume.md). A table of its own, not
     # columns of ``files``: earlier versions insert whole ``files`` rows and ignore it.
     # A page counts as described only while ``recorded_at`` is its ``files.updated_at``:
     # a page an earlier version recorded again since has no known version.

@@ -74,7 +74,7 @@ def test_nothing_to_reuse() -> None:
         assert reusable(None, policy) is None
 
 
-# -- --redo-engine-older-than (README, "Runs that resume") ----------------------------
+# -- --redo-engine-older-than (docs/resume.md) ----------------------------
 
 REDO_2 = ResumePolicy(redo_older=RedoOlder("local", "2"))
 

@@ -159,7 +159,7 @@ def test_unknown_keys_from_a_newer_version_are_dropped(journal: Journal, tmp_pat
 def test_invalid_fields_of_an_earlier_version_read_as_columns(journal: Journal,
                                                                tmp_path: Path) -> None:
     """Earlier versions journaled the provider's names (``timelimit``): the output
-    rebuilt from the journal names the columns, as new rows do (README, "Output")."""
+    rebuilt from the journal names the columns, as new rows do (docs/reference.md, "Output columns")."""
     path = tmp_path / "back.jpg"
     path.write_bytes(b"x")
     older = Row(file="back.jpg", status="ok", side="back", sha256=SHA,
@@ -314,7 +314,7 @@ def test_each_page_keeps_its_engine_version_and_an_earlier_version_s_rewrite_for
         tmp_path: Path) -> None:
     """The version sits in a table of its own: an earlier batch-ocr, which knows only
     ``files``, still records pages (whole ``files`` rows), and a page it recorded again
-    has no known version: it counts as older than any (README, "Runs that resume")."""
+    has no known version: it counts as older than any (docs/resume.md)."""
     state = tmp_path / "out.csv.state.sqlite"
     image = tmp_path / "a.jpg"
     with Journal(state) as journal:

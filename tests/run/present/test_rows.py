@@ -124,7 +124,7 @@ def test_all_validity_false_is_not_an_id_card_with_no_side() -> None:
 
     assert classify(data) == "not_id_card"
     assert (row.status, row.side) == ("not_id_card", "")
-    # Named as the columns are, in column order (README, "Output").
+    # Named as the columns are, in column order (docs/reference.md, "Output columns").
     assert row.invalid_fields == ["name", "sex", "birth_date", "address", "id_number"]
     assert row.validity == validity  # the provider's raw answer keeps its own names
 
