@@ -105,13 +105,13 @@ def _two_sided_dev_pages() -> list[str]:
     return ["bdci_photocopy_huangwu.jpg", "bdci_photocopy_nixueting.jpg"]
 
 
-@needs_documents
 def _fast_only(values: tuple[str, ...] | list[str], fast: str) -> list[object]:
     """``values`` as parameters, all but ``fast`` marked slow (the fast suite's budget)."""
     return [value if value == fast else pytest.param(value, marks=pytest.mark.slow)
             for value in values]  # fmt: skip
 
 
+@needs_documents
 @pytest.mark.parametrize("encoding", _fast_only(PAGE_ENCODINGS, "jpeg75"))
 @pytest.mark.parametrize("name", _two_sided_dev_pages())
 def test_dev_set_pages_hold_two_cards_in_every_encoding(name: str, encoding: str) -> None:
