@@ -17,8 +17,14 @@ seeded ``random.Random``, and files
 are saved without timestamps at fixed quality, so two runs give byte-identical files
 (with the same Pillow/FreeType build and font file).
 
-Needs the font from the Debian package ``fonts-wqy-microhei``
-(``apt-get install fonts-wqy-microhei``), at ``/usr/share/fonts/truetype/wqy/wqy-microhei.ttc``.
+Draws with fonts from Python packages of the project's ``dev`` extra, never from a system
+path, so every machine draws the same cards: Noto Sans CJK SC (``noto-cjk-sans-otc``) for
+everything Chinese, and for the Korean and Zhuang lines of bilingual cards; Noto Sans
+Arabic (``fontpkg-noto-sans-arabic``) for the Uyghur lines. Both are Google's Noto fonts
+under the SIL Open Font License 1.1. No Python package ships a Tibetan, Mongolian or Yi
+font, so :func:`draw_front` and :func:`draw_back` refuse those three scripts
+(:class:`FontMissingError`); the accuracy harness draws those nations' cards in Chinese
+only, and says so.
 
 The drawing functions are importable by file path (an accuracy harness does so):
 :func:`draw_front`, :func:`draw_back`, :func:`make_person`, :func:`id_check_char`,
@@ -26,13 +32,14 @@ and the :class:`Person` they draw.
 """
 
 import hashlib
+import importlib.resources
 import io
 import json
 import math
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -40,9 +47,12 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-#: Debian package and path of the one font the cards are drawn with.
-FONT_PACKAGE = "fonts-wqy-microhei"
-FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+#: The card font: the Simplified Chinese face of Google's Noto Sans CJK collection, from
+#: the Python package ``noto-cjk-sans-otc`` (module docstring).
+FONT_PACKAGE = "noto-cjk-sans-otc"
+FONT_MODULE = "noto_cjk_sans_otc"
+FONT_FILE = "NotoSansCJK-Regular.ttc"
+FONT_FACE = "Noto Sans CJK SC"
 
 #: The real card is 85.6 mm x 54 mm; every coordinate below is in pixels of an
 #: 856 px wide card and scaled to the width asked for.
@@ -280,17 +290,58 @@ def timelimit_api(person: Person) -> str:
 
 
 class FontMissingError(RuntimeError):
-    """The card font is not installed (see the module docstring for the package)."""
+    """A font the drawing needs is not installed (the module docstring names the packages)."""
+
+
+def _missing(package: str) -> FontMissingError:
+    return FontMissingError(
+        f"the Python package {package} is not installed: pip install -e '.[dev]' "
+        f"(or pip install {package})"
+    )
+
+
+def _package_file(module: str, relative: str) -> Path | None:
+    """A file shipped inside the Python package ``module`` (None: not installed)."""
+    try:
+        root = importlib.resources.files(module)
+    except ModuleNotFoundError:
+        return None
+    # Installed wheels are plain folders; FreeType needs a real file it can keep open.
+    path = Path(str(root.joinpath(relative)))
+    return path if path.is_file() else None
+
+
+def _face_index(path: Path, face: str) -> int:
+    """The index of the face named ``face`` in the font collection at ``path``."""
+    index = 0
+    while True:
+        try:
+            family, _style = ImageFont.truetype(str(path), 12, index=index).getname()
+        except OSError:  # past the last face
+            raise FontMissingError(f"{path} holds no face named {face!r}") from None
+        if family == face:
+            return index
+        index += 1
 
 
 @cache
-def _font(size_px: int) -> ImageFont.FreeTypeFont:
-    if not FONT_PATH.is_file():
-        raise FontMissingError(
-            f"font {FONT_PATH} not found: install the Debian package {FONT_PACKAGE} "
-            f"(apt-get install {FONT_PACKAGE})"
-        )
-    return ImageFont.truetype(str(FONT_PATH), size_px)
+def card_font_file() -> tuple[Path, int]:
+    """The card font's file and the index of its Simplified Chinese face.
+
+    Chosen by name: the collection also holds the Japanese, Korean and Traditional
+    faces, whose forms of the same characters differ from the mainland's.
+    """
+    path = _package_file(FONT_MODULE, FONT_FILE)
+    if path is None:
+        raise _missing(FONT_PACKAGE)
+    return path, _face_index(path, FONT_FACE)
+
+
+@cache
+def card_font(size_px: int) -> ImageFont.FreeTypeFont:
+    """The card font at ``size_px`` pixels."""
+    path, index = card_font_file()
+    return ImageFont.truetype(str(path), size_px, index=index)
 
 
 class _Canvas:
@@ -311,7 +362,7 @@ class _Canvas:
         return (self.px(x0), self.px(y0), self.px(x1), self.px(y1))
 
     def font(self, size: float) -> ImageFont.FreeTypeFont:
-        return _font(max(6, self.px(size)))
+        return card_font(max(6, self.px(size)))
 
     def text(
         self,
@@ -410,7 +461,20 @@ def _draw_silhouette(canvas: _Canvas, box: tuple[float, float, float, float]) ->
 
 # --------------------------------------------------------------------------- bilingual cards
 
-NOTO = Path("/usr/share/fonts/truetype/noto")
+ARABIC_PACKAGE = "fontpkg-noto-sans-arabic"
+ARABIC_FAMILY = "Noto Sans Arabic"
+
+
+def _arabic_font_file() -> tuple[Path, int]:
+    """Noto Sans Arabic (its default instance is the Regular weight), for Uyghur."""
+    try:
+        import fontpkg  # the Python package that locates fontpkg-noto-sans-arabic's file
+    except ModuleNotFoundError:
+        raise _missing(ARABIC_PACKAGE) from None
+    try:
+        return fontpkg.path(ARABIC_FAMILY), 0
+    except fontpkg.FontpkgError:
+        raise _missing(ARABIC_PACKAGE) from None
 
 
 @dataclass(frozen=True)
@@ -419,11 +483,13 @@ class Script:
 
     ``labels`` are the field labels in that script (approximate: they stand for what
     the recogniser must learn to ignore); value lines are made of ``letters``.
+    ``font_file`` locates the font that draws it, None where no Python package ships
+    one (the module docstring): such a script is kept for when one does, and drawing
+    it raises :class:`FontMissingError`.
     """
 
     nation: str
-    font_path: Path
-    font_package: str
+    font_file: Callable[[], tuple[Path, int]] | None
     labels: dict[str, str]
     letters: str
     word_letters: tuple[int, int] = (3, 7)
@@ -439,40 +505,40 @@ def _label_set(*names: str) -> dict[str, str]:
 
 SCRIPTS = {
     "uyghur": Script(
-        "维吾尔", NOTO / "NotoSansArabic-Regular.ttf", "fonts-noto-core",
+        "维吾尔", _arabic_font_file,
         _label_set("ئىسمى", "جىنسى", "مىللىتى", "تۇغۇلغان ۋاقتى", "ئادرېسى",
                    "كىملىك نومۇرى", "تارقاتقان ئورۇن", "كۈچكە ئىگە مۇددىتى",
                    "جۇڭخۇا خەلق جۇمھۇرىيىتى"),
         "ئابپتجچخدرزژسشغفقكگڭلمنھوۇۆۈۋېىي",
     ),
     "tibetan": Script(
-        "藏", NOTO / "NotoSerifTibetan-Regular.ttf", "fonts-noto-core",
+        "藏", None,
         _label_set("མིང་།", "ཕོ་མོ།", "མི་རིགས།", "སྐྱེས་ཚེས།", "སྡོད་གནས།",
                    "ཐོབ་ཐང་ལག་ཁྱེར་ཨང་།", "སྤྲོད་མཁན།", "ནུས་ཡོད་དུས་ཚོད།",
                    "ཀྲུང་ཧྭ་མི་དམངས་སྤྱི་མཐུན་རྒྱལ་ཁབ།"),
         "ཀཁགངཅཆཇཉཏཐདནཔཕབམཙཚཛཝཞཟའཡརལཤསཧཨ", (1, 3), syllable_mark="་",
     ),
     "mongolian": Script(
-        "蒙古", NOTO / "NotoSansMongolian-Regular.ttf", "fonts-noto-core",
+        "蒙古", None,
         _label_set("ᠨᠡᠷ᠎ᠡ", "ᠬᠦᠢᠰᠦ", "ᠦᠨᠳᠦᠰᠦᠲᠡᠨ", "ᠲᠥᠷᠥᠭᠰᠡᠨ", "ᠰᠠᠭᠤᠭ᠎ᠠ ᠭᠠᠵᠠᠷ",
                    "ᠢᠷᠭᠡᠨ ᠦ ᠨᠣᠮᠧᠷ", "ᠣᠯᠭᠣᠭᠰᠠᠨ ᠭᠠᠵᠠᠷ", "ᠬᠦᠴᠦᠨ ᠲᠡᠢ ᠬᠤᠭᠤᠴᠠᠭ᠎ᠠ",
                    "ᠪᠦᠭᠦᠳᠡ ᠨᠠᠶᠢᠷᠠᠮᠳᠠᠬᠤ ᠳᠤᠮᠳᠠᠳᠤ ᠠᠷᠠᠳ ᠣᠯᠠᠨ ᠢᠯᠠᠰ"),
         "ᠠᠡᠢᠣᠤᠥᠦᠨᠪᠫᠬᠭᠮᠯᠰᠱᠲᠳᠴᠵᠶᠷᠸ", vertical=True,
     ),
     "yi": Script(
-        "彝", NOTO / "NotoSansYi-Regular.ttf", "fonts-noto-core",
+        "彝", None,
         _label_set("ꂓꂿ", "ꁱꃀ", "ꊿꋍ", "ꄿꁧ", "ꀋꄮ", "ꇁꂷꉘꎭ", "ꈭꀋꆈ", "ꏢꈌꄮ",
                    "ꍏꉸꏓꂱꋧꄉꉻꏟ"),
         "".join(chr(c) for c in range(0xA000, 0xA48C, 7)), (1, 3),
     ),
     "korean": Script(
-        "朝鲜", FONT_PATH, FONT_PACKAGE,
+        "朝鲜", card_font_file,
         _label_set("성명", "성별", "민족", "출생", "주소", "공민신분번호", "발급기관",
                    "유효기간", "중화인민공화국"),
         "".join(chr(c) for c in range(0xAC00, 0xD7A4, 97)), (2, 4),
     ),
     "zhuang": Script(
-        "壮", FONT_PATH, FONT_PACKAGE,
+        "壮", card_font_file,
         _label_set("Singqmingz", "Singqbied", "Minzcuz", "Seng", "Dieghyouq",
                    "Gunghminz ndangfaenh hauhmaj", "Gihgvanh fatcingq", "Geizhanh mizyauq",
                    "Cunghvaz Yinzminz Gunghozgoz"),
@@ -481,15 +547,21 @@ SCRIPTS = {
 }  # fmt: skip
 
 
+def script_drawable(script_name: str) -> bool:
+    """Whether some Python package ships a font for this script (installed or not)."""
+    return SCRIPTS[script_name].font_file is not None
+
+
 @cache
 def _script_font(script_name: str, size_px: int) -> ImageFont.FreeTypeFont:
     script = SCRIPTS[script_name]
-    if not script.font_path.is_file():
+    if script.font_file is None:
         raise FontMissingError(
-            f"font {script.font_path} not found: install the Debian package "
-            f"{script.font_package} (apt-get install {script.font_package})"
+            f"no Python package ships a font for the {script_name} script: "
+            f"draw the {script.nation} card without script="
         )
-    return ImageFont.truetype(str(script.font_path), size_px)
+    path, index = script.font_file()
+    return ImageFont.truetype(str(path), size_px, index=index)
 
 
 def _script_words(script: Script, rng: random.Random, words: int) -> str:
@@ -712,7 +784,7 @@ def copy_stamp(
     covers.
     """
     size_px = size_px or max(10, image.width // 18)
-    font = _font(size_px)
+    font = card_font(size_px)
     pad = size_px // 3
     width = int(font.getlength(text) + 2 * pad + size_px * 0.2 * (len(text) - 1))
     tile = Image.new("L", (width, size_px + 3 * pad), 0)
@@ -1002,7 +1074,7 @@ def draw_bank_card(rng: random.Random, *, width: int = BASE_WIDTH) -> Image.Imag
     draw = ImageDraw.Draw(image)
 
     def font(size: float) -> ImageFont.FreeTypeFont:
-        return _font(max(6, round(size * scale)))
+        return card_font(max(6, round(size * scale)))
 
     def at(x: float, y: float) -> tuple[int, int]:
         return round(x * scale), round(y * scale)
@@ -1030,7 +1102,7 @@ def draw_bank_card(rng: random.Random, *, width: int = BASE_WIDTH) -> Image.Imag
 
 def _stamp_box(text: str, height_px: int, colour: tuple[int, int, int]) -> Image.Image:
     """A rubber stamp: ``text`` in a rectangle, on a transparent RGBA tile."""
-    font = _font(height_px)
+    font = card_font(height_px)
     width = round(font.getlength(text)) + height_px
     tile = Image.new("RGBA", (width, round(height_px * 1.6)), (0, 0, 0, 0))
     draw = ImageDraw.Draw(tile)
@@ -1055,13 +1127,13 @@ def stamp_card(card: Image.Image, side: str, rng: random.Random, *, watermark: s
     stamp = stamp.rotate(rng.uniform(-4, 4), expand=True, resample=Image.Resampling.BICUBIC)
     if side == "front":
         # Just right of the nation, on its row (where real copies put it, 蒙古印无效).
-        x = 350 + _font(31).getlength(nation) + rng.uniform(12, 24)
+        x = 350 + card_font(31).getlength(nation) + rng.uniform(12, 24)
         y = 104 + rng.uniform(-4, 4)
     else:
         x, y = 240 + rng.uniform(0, 60), 262 + rng.uniform(-6, 6)
     out.alpha_composite(stamp, (round(x * scale), round(y * scale)))
     mark = Image.new("RGBA", out.size, (0, 0, 0, 0))
-    mark_font = _font(max(6, round(20 * scale)))
+    mark_font = card_font(max(6, round(20 * scale)))
     ImageDraw.Draw(mark).text((round(24 * scale), round(14 * scale)), watermark,
                               font=mark_font, fill=(*colour, 200))  # fmt: skip
     out.alpha_composite(mark)

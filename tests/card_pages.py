@@ -33,11 +33,6 @@ def make_samples() -> ModuleType:
     return module
 
 
-def font_available() -> bool:
-    """Whether the card font the generator needs is installed."""
-    return bool(make_samples().FONT_PATH.is_file())
-
-
 def page_bytes(page: Any, seed: int = 1) -> bytes:
     """``page`` (a ``make_samples.CardPage``) drawn and encoded as a scan would be."""
     samples = make_samples()

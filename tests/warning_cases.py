@@ -31,7 +31,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 REPO = Path(__file__).resolve().parents[1]
 MAKE_SAMPLES = REPO / "samples" / "make_samples.py"
@@ -156,13 +156,6 @@ def camera(image: np.ndarray, rng: random.Random) -> np.ndarray:
 # --------------------------------------------------------------------------- degradations
 
 
-def _stamp_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    font_path = load_make_samples().FONT_PATH
-    if Path(font_path).is_file():
-        return ImageFont.truetype(str(font_path), size)
-    return ImageFont.load_default()
-
-
 def photocopy(card: np.ndarray, rng: random.Random) -> np.ndarray:
     """A black-and-white copy: grey, contrast pushed, toner noise, a 复印无效 stamp."""
     grey = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY).astype(np.float32)
@@ -180,7 +173,7 @@ def photocopy(card: np.ndarray, rng: random.Random) -> np.ndarray:
     size = int(w * rng.uniform(0.07, 0.1))
     x0, y0 = int(w * rng.uniform(0.15, 0.4)), int(h * rng.uniform(0.3, 0.6))
     rgba = (colour[2], colour[1], colour[0], 210)
-    draw.text((x0 + size // 3, y0 + size // 4), "复印无效", font=_stamp_font(size), fill=rgba)
+    draw.text((x0 + size // 3, y0 + size // 4), "复印无效", font=load_make_samples().card_font(size), fill=rgba)
     draw.rectangle((x0, y0, x0 + int(size * 4.7), y0 + int(size * 1.5)), outline=rgba,
                    width=max(2, size // 12))  # fmt: skip
     layer = layer.rotate(rng.uniform(-15, 15), center=(x0, y0))

@@ -27,11 +27,10 @@ import pytest
 from batch_ocr.emulator.faults import FaultInjector, FaultRates
 from tests.card_pages import make_samples, page_bytes, people
 from tests.e2e_support import demo_env, emulator_process, stats_of
-from tests.skips import needs_font, needs_local
+from tests.skips import needs_local
 
 pytestmark = [
     needs_local,
-    needs_font,
     pytest.mark.slow,
 ]
 

@@ -22,11 +22,10 @@ from PIL import Image
 from batch_ocr.run.present.masking import mask_address, mask_id_number, mask_name
 from tests.card_pages import make_samples, page_bytes, people
 from tests.report.report_fakes import is_mosaic
-from tests.skips import needs_font, needs_local
+from tests.skips import needs_local
 
 pytestmark = [
     needs_local,
-    needs_font,
     pytest.mark.slow,
 ]
 

@@ -25,11 +25,10 @@ from tests.card_pages import (
     smeared_back_copy,
 )
 from tests.e2e_support import demo_env, emulator_process, read_rows, stats_of
-from tests.skips import needs_font, needs_local
+from tests.skips import needs_local
 
 pytestmark = [
     needs_local,
-    needs_font,
     pytest.mark.slow,
 ]
 

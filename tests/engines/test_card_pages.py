@@ -21,7 +21,7 @@ from tests.card_pages import (
     page_bytes,
     people,
 )
-from tests.skips import needs_documents, needs_font, needs_local
+from tests.skips import needs_documents, needs_local
 
 pytestmark = [
     needs_local,
@@ -75,7 +75,6 @@ def test_a_blank_copy_template_is_no_id_card() -> None:
     assert (row.status, row.side, row.name, row.address) == ("not_id_card", "", "", "")
 
 
-@needs_font
 def test_generated_pages_lose_no_side_and_fields_are_exact() -> None:
     from batch_ocr.engines.local import recognise
     from batch_ocr.run.cards import CardRead
@@ -103,7 +102,6 @@ def test_generated_pages_lose_no_side_and_fields_are_exact() -> None:
     assert exact / total >= 0.95, wrong
 
 
-@needs_font
 @pytest.mark.parametrize("page_share", [1.0, pytest.param(0.55, marks=pytest.mark.slow)])
 def test_a_copy_whose_card_edges_cannot_be_seen_is_split_by_its_text(
     monkeypatch: pytest.MonkeyPatch, page_share: float
@@ -140,7 +138,6 @@ def test_a_copy_whose_card_edges_cannot_be_seen_is_split_by_its_text(
     assert sum(got[k] == v for k, v in want.items()) >= len(want) - 1, (got, want)
 
 
-@needs_font
 @pytest.mark.parametrize("seed", [3, 11, 23])
 def test_a_stamped_copy_page_gives_fields_without_a_stamp_remnant(seed: int) -> None:
     """A grey A4 copy stamped 复印无效 across the nation and the authority's rows and
@@ -183,7 +180,6 @@ def _harness() -> object:
     return module
 
 
-@needs_font
 @pytest.mark.parametrize(
     ("cases", "count", "seed", "field"),
     [

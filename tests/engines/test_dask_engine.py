@@ -118,15 +118,12 @@ def test_pages_of_several_cards_give_the_same_rows_on_the_cluster(
     four sides four numbered rows, on the cluster as in the local pool."""
     from tests.card_pages import (
         PALE_BACK,
-        font_available,
         make_samples,
         page_bytes,
         people,
         scanned_copy,
     )
 
-    if not font_available():
-        pytest.skip("the card font is not installed")
     samples = make_samples()
     a, b = people(2, seed=21)
     scans = tmp_path / "scans"

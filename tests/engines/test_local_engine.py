@@ -147,17 +147,13 @@ def test_lines_read_alone_or_together_and_again_give_one_answer(
 ) -> None:
     """Each line is recognised at its own width, so its answer does not depend on the
     lines beside it, and a crop read before is answered without the model."""
-    from pathlib import Path
-
     import numpy as np
-    from PIL import ImageDraw, ImageFont
+    from PIL import ImageDraw
 
     from batch_ocr.engines.local import _ocr
+    from tests.card_pages import make_samples
 
-    font_path = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")  # as make_samples
-    if not font_path.is_file():
-        pytest.skip("fonts-wqy-microhei is not installed")
-    font = ImageFont.truetype(str(font_path), 36)
+    font = make_samples().card_font(36)
 
     def line(text: str) -> np.ndarray:
         image = Image.new("RGB", (40 * len(text) + 24, 56), "white")

@@ -22,7 +22,7 @@ from tests.card_pages import (
     scanned_copy,
     scanned_copy_truth,
 )
-from tests.skips import needs_documents, needs_font, needs_local
+from tests.skips import needs_documents, needs_local
 
 pytestmark = [
     needs_local,
@@ -38,14 +38,12 @@ def _both_sides(image_bytes: bytes) -> dict[str, str]:
     return field_forms(result.data)
 
 
-@needs_font
 def test_a_lossy_jpeg_copy_keeps_both_sides() -> None:
     got = _both_sides(scanned_copy("jpeg75"))
     want = scanned_copy_truth()
     assert {name: got[name] for name in want} == want
 
 
-@needs_font
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("encoding", "options"),

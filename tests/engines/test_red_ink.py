@@ -7,7 +7,7 @@ import io
 import pytest
 
 from tests.card_pages import make_samples, people
-from tests.skips import needs_font, needs_local
+from tests.skips import needs_local
 
 pytestmark = needs_local
 
@@ -38,7 +38,6 @@ def test_a_picture_without_red_is_left_as_it_is() -> None:
 
 
 @pytest.mark.slow
-@needs_font
 def test_a_red_stamp_over_the_portrait_stays_in_the_portrait_crop() -> None:
     import numpy as np
     from PIL import Image

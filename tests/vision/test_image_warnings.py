@@ -25,10 +25,7 @@ def _warnings(case: WarningCase) -> list[str]:
 
 @pytest.fixture(scope="module")
 def degraded() -> dict[str, list[WarningCase]]:
-    try:
-        cases = list(warning_cases.degraded_cases(POSITIVES, seed=14))
-    except warning_cases.load_make_samples().FontMissingError as exc:  # pragma: no cover
-        pytest.skip(str(exc))
+    cases = list(warning_cases.degraded_cases(POSITIVES, seed=14))
     by_warning: dict[str, list[WarningCase]] = {}
     for case in cases:
         (name,) = case.expected

@@ -17,10 +17,9 @@ from tests.card_pages import (
     people,
     scanned_copy,
 )
-from tests.skips import needs_documents, needs_font
+from tests.skips import needs_documents
 
 cv2 = pytest.importorskip("cv2")
-pytestmark = needs_font
 
 from batch_ocr.vision import layout as _layout  # noqa: E402
 from batch_ocr.vision import photo as _vision  # noqa: E402

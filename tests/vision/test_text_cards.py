@@ -22,10 +22,9 @@ from tests.card_pages import (
     people,
     scanned_copy,
 )
-from tests.skips import needs_documents, needs_font
+from tests.skips import needs_documents
 
 cv2 = pytest.importorskip("cv2")
-pytestmark = needs_font
 
 from batch_ocr.vision import layout as _layout  # noqa: E402
 from batch_ocr.vision import photo as _vision  # noqa: E402
@@ -44,7 +43,7 @@ def _copy(*cards: object, note: tuple[str, ...] = (), **options: object) -> byte
     image = samples.draw_card_page(page, random.Random(5), dpi=150)
     draw = ImageDraw.Draw(image)
     for row, line in enumerate(note):
-        draw.text((200, 1300 + 60 * row), line, font=samples._font(40), fill=(40, 40, 40))
+        draw.text((200, 1300 + 60 * row), line, font=samples.card_font(40), fill=(40, 40, 40))
     return page_image(encode_page(image, "jpeg75"))
 
 

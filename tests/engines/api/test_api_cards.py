@@ -27,9 +27,8 @@ from batch_ocr.run.summary import exit_status
 from batch_ocr.settings import Settings
 from batch_ocr.vision import crops
 from batch_ocr.vision.imaging import prepare
-from tests.card_pages import font_available, make_samples, page_bytes, people
+from tests.card_pages import make_samples, page_bytes, people
 
-pytestmark = pytest.mark.skipif(not font_available(), reason="the card font is not installed")
 needs_opencv = pytest.mark.skipif(not crops.available(), reason="OpenCV is not installed")
 
 
