@@ -183,9 +183,9 @@ def _harness() -> object:
 @pytest.mark.parametrize(
     ("cases", "count", "seed", "field"),
     [
-        # 复 lost and 印 read as 节: the address read …385号节无效.
+        # 复 read as 雙 where the stamp's frame crosses it: the address read …385号雙.
         ("photocopy_cases", 19, 15, "address"),
-        # 复 read at the end of the address's first line, 印无效 as a line of its own.
+        # 印无效 read as a line of its own between the address's two lines.
         ("stamped_cases", 33, 20, "address"),
     ],
 )  # fmt: skip

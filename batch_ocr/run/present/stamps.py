@@ -41,7 +41,7 @@ _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 #: (seen in tests/benchmarks/accuracy.py's ``stamped``, ``photocopy`` and ``pages``
 #: sets; a shape the recogniser has not been seen giving is not guessed).
 _COPY_INVALID_LOOKALIKES = (
-    ("复", "夏復"), ("印", "节段锡即卬"), ("无", "天旡無"), ("效", "郊効発"),
+    ("复", "夏復雙"), ("印", "节段锡即卬"), ("无", "天旡無"), ("效", "郊効発"),
 )
 #: At most this many of the four characters lost or misread...
 _MAX_COPY_INVALID_ERRORS = 2

@@ -28,6 +28,7 @@ from tests.stamp_remnants import remnants
         ("梁家崖村复印无效", "梁家崖村"),
         ("610304196902100928复印无效", "610304196902100928"),
         ("复印无郊", ""),  # 效 misread
+        ("雙印无效", ""),  # 复 misread where the stamp's frame crosses it
         ("汉复.无效", "汉"),
         ("仅限BDCI比赛使用姓名倪雪婷", "姓名倪雪婷"),
         ("此复印件仅供办理银行开户使用", ""),
