@@ -6,7 +6,7 @@ embedded scan, or PDFium's rendering, in the renderer's own process), a TIFF fra
 The rows of one page share one view, embedded once.
 
 Where the cards lie is found again here, by the finder the engines cut and read cards
-with (``engines.crops.card_outlines``, i.e. ``_layout.page_cards`` on the same decode),
+with (``vision.crops.card_outlines``, i.e. ``layout.page_cards`` on the same decode),
 rather than reported by the engine and kept beside each row. Why:
 
 - ``batch-ocr-report`` rebuilds the page from an output file alone, long after the run;
@@ -29,7 +29,6 @@ on the page), never an exception: the report is written anyway.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -40,15 +39,10 @@ from typing import Any
 
 from PIL import Image
 
-from batch_ocr.report.thumbs import (
-    THUMB_MAX_PX,
-    jpeg_data_uri,
-    mosaic,
-    problem_of,
-    thumbnail_of,
-)
+from batch_ocr.report.thumbs import THUMB_MAX_PX, jpeg_data_uri, mosaic, problem_of
 from batch_ocr.run.pages import Page, PageRejected, split_pages
 from batch_ocr.vision import crops
+from batch_ocr.vision.picture import Picture
 
 #: A file's page: its path and its page number (None for a file that is one image), or
 #: the page's sha256 (a ``--pair`` card row names its side's file and content, not the
@@ -81,16 +75,18 @@ def view_of_image(image_bytes: bytes, *, masked: bool, sha256: str = "") -> Page
     """The view of one page image; never raises (a damaged image gives ``problem``).
 
     ``sha256``: the image's, when the caller hashed it already."""
+    picture = Picture(image_bytes)
     try:
-        with Image.open(io.BytesIO(image_bytes)) as opened:
-            thumb = thumbnail_of(opened, max_px=THUMB_MAX_PX)
+        thumb = picture.thumbnail(THUMB_MAX_PX)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         return PageView(problem=problem_of(exc))
     width, height = thumb.size
     try:
-        shares = crops.card_outlines(image_bytes)
+        shares = crops.card_outlines(picture)
     except Exception:  # noqa: BLE001 - the outlines are a help; the thumbnail still shows
         shares = []
+    finally:
+        picture.release()
     outlines = None
     if shares is not None:
         outlines = tuple(

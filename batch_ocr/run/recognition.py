@@ -2,7 +2,8 @@
 the engine, then a row per card with its warnings and portrait.
 
 ``ImageRows`` is the part of a run that meets the engine; ``pipeline.BatchRun`` hands it
-each loaded image and writes what comes back.
+each loaded image and writes what comes back. Once an image's rows are made, the decodes
+of its picture are let go (``vision.picture``): the job keeps only its bytes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from batch_ocr.run.present.rows import Row, row_from_card
 from batch_ocr.run.summary import RunCounters
 from batch_ocr.vision import image_warnings
 from batch_ocr.vision.imaging import PreparedImage
+from batch_ocr.vision.picture import Picture
 
 #: The final rows a journal holds for a content, page by page (none without a journal).
 FinalRows = Callable[[str], Awaitable[list[RecordedRows]]]
@@ -73,7 +75,10 @@ class ImageRows:
                 self._dry_run_shas.add(loaded.sha256)
                 # One per card still due on a page, for an engine that reads a card per
                 # call. (Awaited first: ``+= await`` would read the count before the wait.)
-                calls = await self.engine.calls_for(loaded.image)
+                try:
+                    calls = await self.engine.calls_for(loaded.image)
+                finally:
+                    loaded.image.picture.release()
                 self.counters.would_call += calls
                 if older_engine:
                     self.counters.older_engine_rereads += 1
@@ -89,6 +94,12 @@ class ImageRows:
         return outcome
 
     async def _recognise(self, job: jobs.FileJob) -> ImageOutcome:
+        try:
+            return await self._rows_of(job)
+        finally:
+            job.image.picture.release()
+
+    async def _rows_of(self, job: jobs.FileJob) -> ImageOutcome:
         try:
             result = await self.engine.recognise(job.image)
         except FileError as exc:
@@ -138,8 +149,16 @@ class ImageRows:
 async def _warnings(result: EngineResult, image: PreparedImage) -> list[str]:
     """The image warnings of a recognised picture: the engine's, else computed here.
 
-    Off the event loop: decoding and measuring take tens of milliseconds of CPU.
+    Off the event loop: decoding and measuring take tens of milliseconds of CPU; the
+    decode is let go in the same trip, before the next row's work.
     """
     if result.warnings is not None:
         return list(result.warnings)
-    return await asyncio.to_thread(image_warnings.warnings_for_bytes, image.payload)
+    return await asyncio.to_thread(_measured, image.picture)
+
+
+def _measured(picture: Picture) -> list[str]:
+    try:
+        return image_warnings.warnings_for(picture)
+    finally:
+        picture.release()

@@ -15,6 +15,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from batch_ocr.vision.geometry import CARD_ASPECT, MIN_CARD_AREA, MIN_CARD_LONG_SIDE_PX
+from batch_ocr.vision.picture import Picture, UnreadableImageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -153,51 +154,48 @@ def _no_card_on(preview: Image.Image | None) -> bool:
     return not has_smooth_patch(np.asarray(preview))
 
 
-def card_crops(image_bytes: bytes, preview: Image.Image | None = None) -> list[CardCrop]:
+def card_crops(picture: Picture) -> list[CardCrop]:
     """One straightened JPEG per card when the image holds several; else empty.
 
     A card is found by its outline, or by its print where no outline shows (a back
-    copied as pale as the paper: ``_layout.page_cards``); ``CardCrop.by_print`` says
-    which.
+    copied as pale as the paper: ``layout.page_cards``); ``CardCrop.by_print`` says
+    which. The decodes it makes stay with ``picture`` until it is released.
 
-    Empty also when OpenCV is missing (warned once), when ``preview`` (the pre-flight
-    check's grey decode, ``PreparedImage.preview``) shows no patch a card could be in,
-    or when the image cannot be decoded here (it was already checked; the API then
-    judges it whole).
+    Empty also when OpenCV is missing (warned once), when the picture's ``preview`` (the
+    pre-flight check's grey decode) shows no patch a card could be in, or when the
+    image cannot be decoded here (it was already checked; the API then judges it whole).
     """
     if not available():
         _warn_once()
         return []
-    if _no_card_on(preview):
+    if _no_card_on(picture.preview):
         return []
-    from batch_ocr.vision import layout as _layout
-    from batch_ocr.vision import photo as _vision
+    from batch_ocr.vision import layout
 
     try:
-        return _layout.card_crops(image_bytes)
-    except _vision.UnreadableImageError:
+        return layout.card_crops(picture)
+    except UnreadableImageError:
         return []
 
 
-def calls_for(image_bytes: bytes, preview: Image.Image | None = None) -> int:
+def calls_for(picture: Picture) -> int:
     """Calls the API engine makes for this image: one per card found, at least one."""
     if not available():
         _warn_once()
         return 1
-    if _no_card_on(preview):
+    if _no_card_on(picture.preview):
         return 1
-    from batch_ocr.vision import layout as _layout
-    from batch_ocr.vision import photo as _vision
+    from batch_ocr.vision import layout
 
     try:
-        return max(1, _layout.count_cards(image_bytes))
-    except _vision.UnreadableImageError:
+        return max(1, layout.count_cards(picture))
+    except UnreadableImageError:
         return 1
 
 
-def card_outlines(image_bytes: bytes) -> list[list[tuple[float, float]]] | None:
+def card_outlines(picture: Picture) -> list[list[tuple[float, float]]] | None:
     """Where the cards on an image lie, as the API engine and the offline engine find
-    them (``_layout.card_outlines``: corners as shares of the image's width and height,
+    them (``layout.card_outlines``: corners as shares of the image's width and height,
     in reading order); None without OpenCV, where cards are not looked for at all.
 
     Empty for an image the finder cannot decode. Says nothing when OpenCV is missing:
@@ -205,10 +203,9 @@ def card_outlines(image_bytes: bytes) -> list[list[tuple[float, float]]] | None:
     """
     if not available():
         return None
-    from batch_ocr.vision import layout as _layout
-    from batch_ocr.vision import photo as _vision
+    from batch_ocr.vision import layout
 
     try:
-        return _layout.card_outlines(image_bytes)
-    except _vision.UnreadableImageError:
+        return layout.card_outlines(picture)
+    except UnreadableImageError:
         return []

@@ -16,9 +16,10 @@ import warnings
 import zlib
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from batch_ocr.errors import ImageRejected
+from batch_ocr.vision.picture import Picture, TooManyPixelsError, opaque_rgb
 
 # The common formats' plugins now, at start-up: Pillow loads them at the first open,
 # where they held the import lock while every reading thread waited (20 ms at the start
@@ -67,17 +68,26 @@ API_LIMITS = ImageLimits(max_bytes=MAX_BYTES, max_side_px=MAX_SIDE_PX, owner="th
 
 @dataclass(frozen=True, slots=True)
 class PreparedImage:
-    """Bytes ready to send, with their real MIME type."""
+    """Bytes ready to send, with their real MIME type, and the ``Picture`` of those bytes
+    that every part of the run decodes them through (made here when not given)."""
 
     mime: str
     payload: bytes
     width: int
     height: int
     fitted: bool
-    #: The picture in grey as the pre-flight check decoded it, when that was at 1/8 scale
-    #: (JPEG): lets the card search tell a picture with no card at all without decoding
-    #: it again (``engines.crops``; docs/performance.md). None for other formats.
-    preview: Image.Image | None = field(default=None, compare=False, repr=False)
+    picture: Picture = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.picture is None:
+            object.__setattr__(self, "picture", Picture(self.payload))
+
+    @property
+    def preview(self) -> Image.Image | None:
+        """The picture in grey as the pre-flight check decoded it, when that was at 1/8
+        scale (JPEG): lets the card search tell a picture with no card at all without
+        decoding it again (``crops``; docs/performance.md). None for other formats."""
+        return self.picture.preview
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -143,30 +153,19 @@ def _check_png_crcs(raw: bytes) -> None:
         offset = end
 
 
-def _decode(raw: bytes, fmt: str) -> tuple[int, int, Image.Image | None]:
-    """Open and fully decode, so truncated or corrupt files are caught here, not billed.
+def _decode(picture: Picture, fmt: str) -> tuple[int, int]:
+    """Decode all of it, so truncated or corrupt files are caught here, not billed.
 
-    Returns the real size (the JPEG draft below shrinks ``image.size``, so it is read
-    first) and, for a JPEG, the 1/8-scale decode in grey (``PreparedImage.preview``).
+    Returns the real size; a JPEG's 1/8-scale decode stays in grey as the picture's
+    ``preview`` (``Picture.check``).
     """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(raw))
-            width, height = image.size
-            if width * height > MAX_DECODE_PIXELS:
-                raise ImageRejected(
-                    "image_too_large",
-                    f"{width}x{height} px is too many pixels to decode safely",
-                )
-            if fmt == "JPEG":
-                # DCT scaling: decodes every coefficient (so truncation is still found)
-                # at a fraction of the cost of full-size pixels.
-                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-            image.load()
-            preview = image.convert("L") if fmt == "JPEG" else None
-    except ImageRejected:
-        raise
+            return picture.check(max_pixels=MAX_DECODE_PIXELS, jpeg=fmt == "JPEG")
+    except TooManyPixelsError as exc:
+        raise ImageRejected("image_too_large", f"{exc.width}x{exc.height} px is too many "
+                            "pixels to decode safely") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected("image_too_large", "too many pixels to decode safely") from None
     except UnidentifiedImageError:
@@ -175,34 +174,11 @@ def _decode(raw: bytes, fmt: str) -> tuple[int, int, Image.Image | None]:
                             "read") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejected("corrupt_image", f"{fmt} data is damaged: {exc}") from None
-    return width, height, preview
 
 
-def opaque_rgb(image: Image.Image) -> Image.Image:
-    """``image`` as 8-bit RGB, as a scan is read: what is transparent lies on white paper.
-
-    Every decode goes through here (the API's re-encoding, the offline engine's PNG of
-    a WebP or HEIC, the offline engine, the image warnings, the review page's
-    thumbnails): a palette PNG whose transparency Pillow's ``convert("RGB")`` drops
-    came out on black, with Pillow's warning on the terminal.
-    """
-    if image.mode in ("RGBA", "LA", "PA", "P") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, "white")
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        return flat
-    if image.mode.startswith("I;16"):
-        # 16-bit grey: Pillow's convert clips to 0..255 instead of scaling, so a mid-grey
-        # scan would come out pure white. Scale to 8 bits first.
-        return image.convert("I").point(lambda value: value / 256).convert("RGB")
-    return image if image.mode == "RGB" else image.convert("RGB")
-
-
-def _fit(raw: bytes, limits: ImageLimits) -> bytes:
+def _fit(picture: Picture, limits: ImageLimits) -> bytes:
     """Re-encode as a JPEG within the limits (EXIF orientation applied, alpha on white)."""
-    source = Image.open(io.BytesIO(raw))
-    source.draft("RGB", (FIT_LONG_SIDE_PX, FIT_LONG_SIDE_PX))
-    image = opaque_rgb(ImageOps.exif_transpose(source))
+    image = opaque_rgb(picture.upright(FIT_LONG_SIDE_PX))
     for long_side_px in (FIT_LONG_SIDE_PX, *FIT_FALLBACK_LONG_SIDES_PX):
         image.thumbnail((long_side_px, long_side_px), Image.Resampling.LANCZOS)
         for quality in FIT_QUALITIES:
@@ -214,11 +190,10 @@ def _fit(raw: bytes, limits: ImageLimits) -> bytes:
                         f"{limits.max_bytes // 1024} KB for {limits.owner}")
 
 
-def _lossless(raw: bytes) -> PreparedImage:
+def _lossless(picture: Picture) -> PreparedImage:
     """A WebP or HEIC photo as a full-size PNG, for an engine without size limits (the
     offline engine reads PNG; HEIC would need pillow-heif in every worker)."""
-    with Image.open(io.BytesIO(raw)) as source:
-        image = opaque_rgb(ImageOps.exif_transpose(source))
+    image = opaque_rgb(picture.upright())
     buffer = io.BytesIO()
     image.save(buffer, "PNG", compress_level=1)  # fast: it only crosses to a worker
     return PreparedImage("image/png", buffer.getvalue(), image.width, image.height, fitted=True)
@@ -244,20 +219,30 @@ def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImag
         _check_png_crcs(raw)
     if fmt == "HEIF":
         _register_heif()
-    width, height, preview = _decode(raw, fmt)
+    picture = Picture(raw)
+    try:
+        return _prepared(picture, fmt, limits)
+    finally:
+        picture.release()  # the check's decode: only its bytes and preview travel on
+
+
+def _prepared(picture: Picture, fmt: str, limits: ImageLimits | None) -> PreparedImage:
+    """``prepare`` once the format is known: decode, check the size, fit if need be."""
+    raw = picture.data
+    width, height = _decode(picture, fmt)
     if width < MIN_SIDE_PX or height < MIN_SIDE_PX:
         raise ImageRejected(
             "bad_dimensions",
             f"the image is {width}x{height} px; a card needs more than 8 px on each side",
         )
     if fmt in CONVERTED_FORMATS and limits is None:
-        return _lossless(raw)
+        return _lossless(picture)
     if limits is None or (fmt not in CONVERTED_FORMATS and len(raw) <= limits.max_bytes
                           and max(width, height) <= limits.max_side_px):
         return PreparedImage(MIME_BY_FORMAT[fmt], raw, width, height, fitted=False,
-                             preview=preview)
+                             picture=picture)
     try:
-        fitted = _fit(raw, limits)
+        fitted = _fit(picture, limits)
     except ImageRejected:
         raise
     except (OSError, ValueError) as exc:
@@ -274,4 +259,4 @@ def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImag
             "9 px a card needs",
         )
     return PreparedImage("image/jpeg", fitted, fitted_width, fitted_height, fitted=True,
-                         preview=preview)
+                         picture=Picture(fitted, preview=picture.preview))

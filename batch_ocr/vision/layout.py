@@ -31,10 +31,8 @@ import numpy as np
 from batch_ocr.vision import photo as _vision
 from batch_ocr.vision import text_cards as _text_cards
 from batch_ocr.vision.geometry import MIN_CARD_AREA, MIN_CARD_LONG_SIDE_PX
-from batch_ocr.vision.imaging import opaque_rgb
+from batch_ocr.vision.picture import SEARCH_LONG_SIDE_PX, Picture
 
-#: Long side the page is searched at: a card on an A4 page is then ~180 px wide.
-SEARCH_LONG_SIDE_PX = 640
 #: Cards are all ID-1 (bank cards too): an outline under this share of the largest
 #: one's area is something else (a photo, a sticker, a stamp).
 MIN_SHARE_OF_LARGEST = 0.45
@@ -339,25 +337,6 @@ def crop_card(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
 CROP_JPEG_QUALITY = 92
 
 
-def _decode_small(image_bytes: bytes) -> tuple[np.ndarray, float]:
-    """The image decoded at the search size (JPEG is scaled while decoding, so a 12 MP
-    photo costs milliseconds, not a quarter of a second), and its scale to ``decode``'s."""
-    import io
-
-    from PIL import Image, ImageOps
-
-    try:
-        with Image.open(io.BytesIO(image_bytes)) as opened:
-            decoded_long_side = min(_vision.MAX_LONG_SIDE_PX, max(opened.size))
-            opened.thumbnail((SEARCH_LONG_SIDE_PX, SEARCH_LONG_SIDE_PX))
-            image = ImageOps.exif_transpose(opened)
-            rgb = np.asarray(opaque_rgb(image))
-    except Exception as exc:  # Pillow raises many types for bad data: all mean "unreadable"
-        raise _vision.UnreadableImageError(f"cannot decode image: {exc}") from exc
-    small = np.ascontiguousarray(rgb[:, :, ::-1])
-    return small, max(small.shape[:2]) / decoded_long_side
-
-
 @dataclass(frozen=True)
 class CardCrop:
     """One card cut out of a page for a call: a straightened JPEG."""
@@ -367,19 +346,24 @@ class CardCrop:
     by_print: bool = False
 
 
-def card_crops(image_bytes: bytes) -> list[CardCrop]:
+def _search(picture: Picture) -> tuple[list[FoundCard], np.ndarray, float]:
+    """The cards on the picture's search view, that view, and its scale to ``full``'s."""
+    small, scale = picture.search()
+    return page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale), small, scale
+
+
+def card_crops(picture: Picture) -> list[CardCrop]:
     """Each card on a page of several, straightened, as JPEG; empty for one card or none.
 
     An image of one card (or none found) is left whole: that is what the API expects.
-    Raises ``_vision.UnreadableImageError`` for bytes that are not an image.
+    Raises ``UnreadableImageError`` for bytes that are not an image.
     """
-    # Found on a small decode (most images are one card and cost no more than that),
-    # cut from the full one.
-    small, scale = _decode_small(image_bytes)
-    cards = page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale)
+    # Found on the small view (most images are one card and cost no more than that),
+    # cut from the full one: the same decode when their JPEG scales agree (``picture``).
+    cards, _, scale = _search(picture)
     if len(cards) < 2:
         return []
-    image = _vision.decode(image_bytes)
+    image = picture.full()
     crops = []
     for card in cards:
         ok, encoded = cv2.imencode(".jpg", crop_card(image, card.quad / scale),
@@ -390,22 +374,20 @@ def card_crops(image_bytes: bytes) -> list[CardCrop]:
     return crops
 
 
-def count_cards(image_bytes: bytes) -> int:
+def count_cards(picture: Picture) -> int:
     """How many cards ``card_crops`` would cut out of the image (0 or at least 2)."""
-    small, scale = _decode_small(image_bytes)
-    cards = page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale)
+    cards, _, _ = _search(picture)
     return len(cards) if len(cards) >= 2 else 0
 
 
-def card_outlines(image_bytes: bytes) -> list[list[tuple[float, float]]]:
+def card_outlines(picture: Picture) -> list[list[tuple[float, float]]]:
     """The corners of every card ``page_cards`` finds on the image, one card too.
 
     Each corner is a share (0-1) of the upright image's width and height, so it lies
     on any copy of the image at any size (a review page's thumbnail). Found exactly as
     ``card_crops`` finds the cards it cuts, in the same reading order.
-    Raises ``_vision.UnreadableImageError`` for bytes that are not an image.
+    Raises ``UnreadableImageError`` for bytes that are not an image.
     """
-    small, scale = _decode_small(image_bytes)
-    cards = page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale)
+    cards, small, _ = _search(picture)
     height, width = small.shape[:2]
     return [[(float(x) / width, float(y) / height) for x, y in card.quad] for card in cards]

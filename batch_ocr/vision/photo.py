@@ -9,29 +9,18 @@ text, since the outline cannot tell.
 
 from __future__ import annotations
 
-import io
-
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
-
-from batch_ocr.vision.imaging import opaque_rgb
 
 #: Size of the rectified card: the drawing size of the sample cards, so text is ~24-34 px.
 CARD_WIDTH_PX = 856
 CARD_HEIGHT_PX = 540
 #: Long side the outline search works at: plenty for a card's edges, and fast.
 SEARCH_LONG_SIDE_PX = 480
-#: Long side a whole photo is cut down to before anything else (bounds memory and time).
-MAX_LONG_SIDE_PX = 2000
 #: Portrait window on an upright front, as fractions of the card (the photo sits right
 #: of centre on the real card and on the samples; the window is a little generous).
 PORTRAIT_BOX = (0.615, 0.085, 0.95, 0.80)
 PORTRAIT_JPEG_QUALITY = 90
-
-
-class UnreadableImageError(ValueError):
-    """The bytes are not an image we can decode."""
 
 
 #: A pixel is red ink when its red channel exceeds both others by more than this (a red
@@ -66,21 +55,6 @@ def _red_ink(image: np.ndarray) -> np.ndarray:
     """
     blue, green, red = cv2.split(np.ascontiguousarray(image))
     return cv2.subtract(red, cv2.max(blue, green)) > RED_INK_MARGIN
-
-
-def decode(image_bytes: bytes) -> np.ndarray:
-    """BGR pixels, upright per EXIF, at most ``MAX_LONG_SIDE_PX`` on the long side.
-
-    Pillow rather than cv2.imdecode: it reads GIF and palette TIFF, which the API accepts.
-    """
-    try:
-        with Image.open(io.BytesIO(image_bytes)) as opened:
-            image = ImageOps.exif_transpose(opened)
-            image.thumbnail((MAX_LONG_SIDE_PX, MAX_LONG_SIDE_PX))
-            rgb = np.asarray(opaque_rgb(image))
-    except Exception as exc:  # Pillow raises many types for bad data: all mean "unreadable"
-        raise UnreadableImageError(f"cannot decode image: {exc}") from exc
-    return np.ascontiguousarray(rgb[:, :, ::-1])
 
 
 def _order_clockwise(points: np.ndarray) -> np.ndarray:

@@ -114,7 +114,7 @@ def test_a_copy_whose_card_edges_cannot_be_seen_is_split_by_its_text(
     """
     from batch_ocr.engines.local import recognise
     from batch_ocr.vision import layout as _layout
-    from batch_ocr.vision import photo as _vision
+    from batch_ocr.vision.picture import Picture
 
     samples = make_samples()
     monkeypatch.setattr(samples, "COPY_PAPER_RGB", (233, 234, 236))
@@ -127,7 +127,7 @@ def test_a_copy_whose_card_edges_cannot_be_seen_is_split_by_its_text(
             buffer = io.BytesIO()
             whole.crop((0, 0, whole.width, round(whole.height * page_share))).save(buffer, "PNG")
         image_bytes = buffer.getvalue()
-    image = _vision.decode(image_bytes)
+    image = Picture(image_bytes).full()
     assert _layout.find_cards(image) == []  # really no outline
     by_print = [card.by_print for card in _layout.page_cards(image)]
     assert by_print == ([True, True] if page_share == 1 else [])

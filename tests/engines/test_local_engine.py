@@ -125,13 +125,14 @@ def test_the_number_is_read_off_its_place_on_a_rectified_front(
     """The fallback for a number the detector lost (a stamp across it) reads its band."""
     from batch_ocr.engines.local import _bands
     from batch_ocr.vision import photo as _vision
+    from batch_ocr.vision.picture import Picture
 
-    card = _vision.fit_long_side(_vision.decode(sample_bytes(FRONT)), _vision.CARD_WIDTH_PX)
+    card = _vision.fit_long_side(Picture(sample_bytes(FRONT)).full(), _vision.CARD_WIDTH_PX)
     line = _bands._read_number_band(card)
     assert line is not None
     assert line.text == expected(sample_cards, FRONT)["info"]["number"]
     # Where no number is printed (a back), nothing is invented.
-    back = _vision.fit_long_side(_vision.decode(sample_bytes(BACK)), _vision.CARD_WIDTH_PX)
+    back = _vision.fit_long_side(Picture(sample_bytes(BACK)).full(), _vision.CARD_WIDTH_PX)
     assert _bands._read_number_band(back) is None
 
 

@@ -15,8 +15,8 @@ from batch_ocr.report.thumbs import (
     PORTRAIT_MAX_PX,
     make_thumbnail,
     make_thumbnails,
-    thumbnail_of,
 )
+from batch_ocr.vision.picture import Picture
 
 
 def _decode(data_uri: str) -> Image.Image:
@@ -77,6 +77,5 @@ def test_a_transparent_background_shows_as_paper_without_a_warning() -> None:
     image.save(buffer, "PNG")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with Image.open(io.BytesIO(buffer.getvalue())) as opened:
-            thumb = thumbnail_of(opened, max_px=40)
+        thumb = Picture(buffer.getvalue()).thumbnail(40)
     assert thumb.getpixel((30, 10)) == (255, 255, 255)

@@ -13,6 +13,7 @@ from batch_ocr.run.pipeline import BatchRun
 from batch_ocr.run.present.rows import Row
 from batch_ocr.vision import image_warnings
 from batch_ocr.vision.imaging import PreparedImage
+from batch_ocr.vision.picture import Picture
 
 cv2 = pytest.importorskip("cv2", reason="image warnings need the 'local' extra")
 
@@ -57,10 +58,10 @@ async def test_warnings_are_computed_when_the_engine_gives_none(blurred_card: Pa
 async def test_the_engines_own_warnings_are_used_as_they_are(
     blurred_card: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def never(image_bytes: bytes) -> list[str]:
+    def never(picture: Picture) -> list[str]:
         raise AssertionError("computed twice")
 
-    monkeypatch.setattr(image_warnings, "warnings_for_bytes", never)
+    monkeypatch.setattr(image_warnings, "warnings_for", never)
     (row,) = await _rows(blurred_card, FakeEngine(("glare",)))
     assert row.warnings == ["glare"]
 
@@ -87,14 +88,14 @@ class TwoCardEngine(FakeEngine):
 async def test_a_picture_of_several_cards_is_measured_once_for_all_its_rows(
     blurred_card: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    measured: list[bytes] = []
-    real = image_warnings.warnings_for_bytes
+    measured: list[Picture] = []
+    real = image_warnings.warnings_for
 
-    def counting(image_bytes: bytes) -> list[str]:
-        measured.append(image_bytes)
-        return real(image_bytes)
+    def counting(picture: Picture) -> list[str]:
+        measured.append(picture)
+        return real(picture)
 
-    monkeypatch.setattr(image_warnings, "warnings_for_bytes", counting)
+    monkeypatch.setattr(image_warnings, "warnings_for", counting)
     rows = await _rows(blurred_card, TwoCardEngine(None))
     assert [(row.card, row.warnings) for row in rows] == [(1, ["blur"]), (2, ["blur"])]
     assert len(measured) == 1

@@ -11,6 +11,7 @@ cv2 = pytest.importorskip("cv2", reason="image warnings need the 'local' extra")
 
 from batch_ocr.vision import image_warnings  # noqa: E402
 from batch_ocr.vision.photo import find_card  # noqa: E402
+from batch_ocr.vision.picture import Picture  # noqa: E402
 from tests import warning_cases  # noqa: E402
 from tests.warning_cases import DEGRADED, WarningCase  # noqa: E402
 
@@ -84,12 +85,12 @@ def test_from_encoded_bytes_and_cheap() -> None:
     copy = warning_cases.photocopy(card, __import__("random").Random(5))
     ok, encoded = cv2.imencode(".jpg", copy, [cv2.IMWRITE_JPEG_QUALITY, 85])
     assert ok
-    assert image_warnings.warnings_for_bytes(encoded.tobytes()) == ["copy"]
+    assert image_warnings.warnings_for(Picture(encoded.tobytes())) == ["copy"]
     ok, clean = cv2.imencode(".png", card)
-    image_warnings.warnings_for_bytes(clean.tobytes())  # warm up
+    image_warnings.warnings_for(Picture(clean.tobytes()))  # warm up
     started = time.process_time()
     for _ in range(5):
-        assert image_warnings.warnings_for_bytes(clean.tobytes()) == []
+        assert image_warnings.warnings_for(Picture(clean.tobytes())) == []
     per_image_s = (time.process_time() - started) / 5
     # Decode, outline search and every measure: tens of milliseconds at most, even on a
     # busy 2-core machine (about 25 ms measured; a recognition costs 0.3 s or more).
@@ -97,13 +98,13 @@ def test_from_encoded_bytes_and_cheap() -> None:
 
 
 def test_bytes_that_are_no_image_get_no_warning() -> None:
-    assert image_warnings.warnings_for_bytes(b"not an image at all") == []
-    assert image_warnings.warnings_for_bytes(b"") == []
+    assert image_warnings.warnings_for(Picture(b"not an image at all")) == []
+    assert image_warnings.warnings_for(Picture(b"")) == []
 
 
 def test_without_the_local_extra_there_are_no_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
     card = warning_cases.draw_card(__import__("random").Random(6), "front")
     ok, encoded = cv2.imencode(".jpg", cv2.GaussianBlur(card, (0, 0), 5))
-    assert image_warnings.warnings_for_bytes(encoded.tobytes()) == ["blur"]
+    assert image_warnings.warnings_for(Picture(encoded.tobytes())) == ["blur"]
     monkeypatch.setattr(image_warnings, "available", lambda: False)
-    assert image_warnings.warnings_for_bytes(encoded.tobytes()) == []
+    assert image_warnings.warnings_for(Picture(encoded.tobytes())) == []

@@ -15,6 +15,7 @@ from PIL import Image, ImageStat
 
 from batch_ocr.errors import ImageRejected
 from batch_ocr.vision import imaging
+from batch_ocr.vision.picture import opaque_rgb
 
 
 def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
@@ -366,7 +367,7 @@ def test_without_limits_webp_and_heic_become_a_full_size_lossless_png(fmt: str) 
 
 def test_a_palette_png_with_transparency_lies_on_white_paper_without_a_warning() -> None:
     # Pillow's convert("RGB") drops such transparency onto black, with a UserWarning
-    # on the user's terminal; every decode goes through imaging.opaque_rgb.
+    # on the user's terminal; every decode goes through picture.opaque_rgb.
     image = Image.new("P", (40, 20), 0)
     image.putpalette([0, 0, 0, 200, 30, 30] + [0] * 762)
     image.paste(1, (0, 0, 20, 20))
@@ -376,7 +377,7 @@ def test_a_palette_png_with_transparency_lies_on_white_paper_without_a_warning()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with Image.open(io.BytesIO(buffer.getvalue())) as opened:
-            flat = imaging.opaque_rgb(opened)
+            flat = opaque_rgb(opened)
     assert flat.mode == "RGB"
     assert flat.getpixel((30, 10)) == (255, 255, 255)  # transparent: paper
     assert flat.getpixel((5, 10)) == (200, 30, 30)

@@ -27,12 +27,12 @@ from tests.skips import needs_documents
 cv2 = pytest.importorskip("cv2")
 
 from batch_ocr.vision import layout as _layout  # noqa: E402
-from batch_ocr.vision import photo as _vision  # noqa: E402
+from batch_ocr.vision.picture import Picture  # noqa: E402
 
 
 def _found(image_bytes: bytes) -> list[bool]:
     """How each card on the page was found, in reading order: True by its print."""
-    return [card.by_print for card in _layout.page_cards(_vision.decode(image_bytes))]
+    return [card.by_print for card in _layout.page_cards(Picture(image_bytes).full())]
 
 
 def _copy(*cards: object, note: tuple[str, ...] = (), **options: object) -> bytes:
@@ -50,11 +50,11 @@ def _copy(*cards: object, note: tuple[str, ...] = (), **options: object) -> byte
 @pytest.mark.parametrize("washed_out", [0.45, PALE_BACK, 0.65, 0.7])
 def test_a_back_as_pale_as_the_paper_is_found_by_its_print(washed_out: float) -> None:
     image_bytes = scanned_copy("jpeg75", washed_out=washed_out)
-    image = _vision.decode(image_bytes)
+    image = Picture(image_bytes).full()
     (front,) = _layout.find_cards(image)  # its outline is gone
     cards = _layout.page_cards(image)
     assert [c.by_print for c in cards] == [False, True]
-    assert _layout.count_cards(image_bytes) == 2
+    assert _layout.count_cards(Picture(image_bytes)) == 2
     # A card's size, below the front, level with it.
     (fx, fy), front_size, _ = cv2.minAreaRect(front.astype("float32"))
     (bx, by), back_size, _ = cv2.minAreaRect(cards[1].quad.astype("float32"))
@@ -63,7 +63,7 @@ def test_a_back_as_pale_as_the_paper_is_found_by_its_print(washed_out: float) ->
 
 
 def test_a_pale_back_is_cut_out_for_its_own_call() -> None:
-    crops = _layout.card_crops(scanned_copy("jpeg75", washed_out=PALE_BACK))
+    crops = _layout.card_crops(Picture(scanned_copy("jpeg75", washed_out=PALE_BACK)))
     assert [c.by_print for c in crops] == [False, True]
 
 
@@ -100,7 +100,7 @@ def test_one_card_alone_on_a_page_gains_no_card(kind: str, grey: bool) -> None:
     samples = make_samples()
     image = _copy(samples.PageCard(kind, people(1)[0]), grey=grey)
     assert _found(image) == [False]
-    assert _layout.count_cards(image) == 0
+    assert _layout.count_cards(Picture(image)) == 0
 
 
 def test_a_note_written_on_the_copy_is_no_card() -> None:
@@ -133,6 +133,6 @@ def test_an_empty_a4_page_gains_no_card() -> None:
                                   "bdci_photocopy_nixueting.jpg",
                                   "grey_specimen_daiyongming.jpg"])  # fmt: skip
 def test_dev_set_pages_gain_no_card(name: str) -> None:
-    image = _vision.decode((DOCUMENTS / name).read_bytes())
+    image = Picture((DOCUMENTS / name).read_bytes()).full()
     assert not any(_found((DOCUMENTS / name).read_bytes()))
     assert len(_layout.page_cards(image)) == len(_layout.find_cards(image))

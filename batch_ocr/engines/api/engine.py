@@ -10,12 +10,19 @@ exactly as the offline engine's do (``batch_ocr.run.cards``; docs/documents.md).
 card's answer is kept (``AnswerKeeper``, the run's journal) as soon as it arrives and
 recalled by its crop's sha256 (the crops are cut the same way from the same bytes), so
 a card that fails costs a row of its own, and finishing the page pays for it alone.
+
+Whatever needs the pixels is done before the calls, and then the pixels are let go: an
+image waiting for its answer holds its bytes alone (docs/performance.md). The card
+search's decode also serves the image warnings when their JPEG scales agree
+(``vision.picture``), so those are measured then rather than decoded again after.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
+from typing import TypeVar
 
 import aiohttp
 
@@ -39,11 +46,28 @@ from batch_ocr.provider.encoding import form_body
 from batch_ocr.provider.models import CardData, CardInfo
 from batch_ocr.run.cards import CardFailure, CardRead, assemble, partly_read
 from batch_ocr.settings import Settings
-from batch_ocr.vision import crops
+from batch_ocr.vision import crops, image_warnings
 from batch_ocr.vision.imaging import API_LIMITS, PreparedImage
+from batch_ocr.vision.picture import Picture
 
 #: ``EngineResult.data`` of a page whose first card failed (its rows are all in ``cards``).
 _NO_DATA = CardData(result=1, info=CardInfo())
+
+_T = TypeVar("_T")
+
+
+def _then_release(work: Callable[[Picture], _T], picture: Picture) -> _T:
+    """``work(picture)``, then the picture's decodes let go (in the same thread)."""
+    try:
+        return work(picture)
+    finally:
+        picture.release()
+
+
+def _look(picture: Picture) -> tuple[list[crops.CardCrop], tuple[str, ...] | None]:
+    """The cards to cut out, and the image warnings when the search's decode serves them
+    (``image_warnings.warnings_at_hand``; None: the run measures them if the rows ask)."""
+    return crops.card_crops(picture), image_warnings.warnings_at_hand(picture)
 
 
 def _answer_key(card: crops.CardCrop) -> str:
@@ -96,11 +120,13 @@ class ApiEngine(Engine):
         self._answers = keeper
 
     async def recognise(self, image: PreparedImage) -> EngineResult:
-        cards = (await asyncio.to_thread(crops.card_crops, image.payload, image.preview)
-                 if crops.may_hold_several(image.width, image.height) else [])
+        cards: list[crops.CardCrop] = []
+        warnings: tuple[str, ...] | None = None
+        if crops.may_hold_several(image.width, image.height):
+            cards, warnings = await asyncio.to_thread(_then_release, _look, image.picture)
         if not cards:
             recognition = await self._call(image.mime, image.payload)
-            return EngineResult(recognition.data, recognition.attempts)
+            return EngineResult(recognition.data, recognition.attempts, warnings=warnings)
         found: list[CardRead | CardFailure] = []
         keys = [_answer_key(card) for card in cards]
         attempts = 0
@@ -117,9 +143,9 @@ class ApiEngine(Engine):
             attempts += answer.attempts
         if any(isinstance(card, CardFailure) for card in found):
             return EngineResult(found[0].data if isinstance(found[0], CardRead) else _NO_DATA,
-                                attempts, cards=tuple(partly_read(found)))
+                                attempts, cards=tuple(partly_read(found)), warnings=warnings)
         rows = assemble([card for card in found if isinstance(card, CardRead)])
-        return EngineResult(rows[0].data, attempts, rows[0].portrait_bytes,
+        return EngineResult(rows[0].data, attempts, rows[0].portrait_bytes, warnings=warnings,
                             cards=tuple(rows) if len(rows) > 1 or rows[0].warnings else (),
                             kept_answers=tuple(keys))  # fmt: skip
 
@@ -140,8 +166,8 @@ class ApiEngine(Engine):
             return 1
         if not await self._answers.holds_any():
             # Counting the cards is cheaper than cutting them out (no full decode).
-            return await asyncio.to_thread(crops.calls_for, image.payload, image.preview)
-        cards = await asyncio.to_thread(crops.card_crops, image.payload, image.preview)
+            return await asyncio.to_thread(_then_release, crops.calls_for, image.picture)
+        cards = await asyncio.to_thread(_then_release, crops.card_crops, image.picture)
         if not cards:
             return 1
         due = 0

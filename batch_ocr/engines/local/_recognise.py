@@ -1,8 +1,8 @@
 """Offline recognition of one image: bytes in, the provider-shaped ``CardData`` out.
 
-``recognise`` is the whole job for one image, synchronous and CPU-bound: decode, find
-and straighten the card, turn it upright, read the text, parse the fields. The OCR
-models are a lazy per-process singleton (``_ocr.models``).
+``recognise`` is the whole job for one image, synchronous and CPU-bound: decode (through
+its ``Picture``), find and straighten the card, turn it upright, read the text, parse
+the fields. The OCR models are a lazy per-process singleton (``_ocr.models``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from batch_ocr.engines.local._result import (
 )
 from batch_ocr.run.cards import CardRead, assemble
 from batch_ocr.vision.geometry import looks_like_whole_card
+from batch_ocr.vision.picture import Picture, UnreadableImageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,20 +41,23 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
         raise LocalEngineError(
             "local_engine_missing", f"the local engine needs the 'local' extra: {exc}"
         ) from exc
+    picture = Picture(image_bytes)
     try:
-        image = _vision.decode(image_bytes)
-    except _vision.UnreadableImageError as exc:
+        image = picture.full()
+    except UnreadableImageError as exc:
         raise LocalEngineError("unreadable_image", str(exc)) from exc
 
     from batch_ocr.engines.local import _page
     from batch_ocr.vision import layout as _layout
 
     cards = _layout.page_cards(image)
+    page_warnings = _page_warnings(picture) if len(cards) >= 2 else None
+    picture.release()  # the decode is let go before the OCR's own memory is taken
     if len(cards) >= 2:
         # A page of several cards (a copy with front and back, an ID beside a bank card).
         reads = _page.read_cards(image, cards)
         if reads is not None:
-            return _recognition(assemble(reads))
+            return _recognition(assemble(reads), page_warnings)
 
     reading: _Reading | None = None
     quad = _vision.find_card(image)
@@ -96,6 +100,15 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
     )
 
 
+def _page_warnings(picture: Picture) -> tuple[str, ...]:
+    """The image warnings of a page of several cards, measured as the run measures a
+    picture (``image_warnings.warnings_for``), here in the worker while the page's
+    decode is held: the same decode when the JPEG scales agree (``vision.picture``)."""
+    from batch_ocr.vision import image_warnings
+
+    return tuple(image_warnings.warnings_for(picture))
+
+
 def _image_warnings(image: np.ndarray, quad: np.ndarray | None) -> tuple[str, ...] | None:
     """The image warnings from the pixels and outline at hand (no second decode).
 
@@ -109,13 +122,16 @@ def _image_warnings(image: np.ndarray, quad: np.ndarray | None) -> tuple[str, ..
         return None
 
 
-def _recognition(rows: list[CardRead]) -> LocalRecognition:
-    """The result for an image whose cards were read one by one (``assemble``d)."""
+def _recognition(rows: list[CardRead],
+                 warnings: tuple[str, ...] | None = None) -> LocalRecognition:
+    """The result for an image whose cards were read one by one (``assemble``d), with
+    the page's warnings when they were measured (None: the run measures them)."""
     first = rows[0]
     return LocalRecognition(
         data=first.data,
         portrait_jpeg=first.portrait_bytes,
         confidence=dict(first.confidence),
+        warnings=warnings,
         # One row goes as ``cards`` too when it carries a warning of its own (a side
         # seen and not read), which ``data`` cannot.
         cards=tuple(rows) if len(rows) > 1 or first.warnings else (),

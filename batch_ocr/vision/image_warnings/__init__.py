@@ -22,8 +22,9 @@ measured hit and false-positive rates). Tencent's code for the same thing in bra
   neither the portrait nor the emblem.
 
 ``detect`` is a pure function of decoded pixels and, when the caller found it, the
-card's outline. ``warnings_for_bytes`` decodes, looks for the card and calls it; it
-returns no warning without the ``local`` extra (docs/warnings-and-review.md).
+card's outline. ``warnings_for`` takes the picture's ``for_warnings`` view (the one
+decoder, ``vision.picture``), looks for the card and calls it; it returns no warning
+without the ``local`` extra (docs/warnings-and-review.md).
 
 One module per concern; this one decides and holds the entry points::
 
@@ -35,7 +36,6 @@ One module per concern; this one decides and holds the entry points::
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -71,7 +71,7 @@ from batch_ocr.vision.image_warnings._colour import (
     moire_peak,
 )
 from batch_ocr.vision.image_warnings._quality import blur_score, glare_area
-from batch_ocr.vision.imaging import opaque_rgb
+from batch_ocr.vision.picture import WARNINGS_LONG_SIDE_PX, Picture
 
 if TYPE_CHECKING:
     import numpy as np
@@ -88,8 +88,8 @@ WARNINGS: tuple[str, ...] = (
     "occluded",
 )
 
-#: Pictures are decoded to at most this long side (JPEG DCT scaling makes it cheap).
-DECODE_LONG_SIDE_PX = 1200
+#: Pictures are measured at most this long side (``Picture.for_warnings``).
+DECODE_LONG_SIDE_PX = WARNINGS_LONG_SIDE_PX
 
 # Thresholds, tuned on the generated sets of tests/warning_cases.py and checked for
 # false positives on clean colour cards (docs/warnings-and-review.md, has the rates).
@@ -194,45 +194,33 @@ def detect(image: np.ndarray, quad: np.ndarray | None = None) -> list[str]:
     return decide(measure(image, quad))
 
 
-def decode_for_warnings(image_bytes: bytes) -> np.ndarray:
-    """BGR pixels, upright per EXIF, at most ``DECODE_LONG_SIDE_PX`` on the long side.
+def warnings_for(picture: Picture) -> list[str]:
+    """The warnings for a picture; none without the ``local`` extra.
 
-    JPEGs are decoded at a reduced scale straight from the DCT (Pillow's ``draft``), so
-    a 12-megapixel photo costs a fraction of a full decode. Raises ``ValueError`` for
-    bytes that are not an image.
-    """
-    import numpy as np
-    from PIL import Image, ImageOps
-
-    try:
-        with Image.open(io.BytesIO(image_bytes)) as opened:
-            opened.draft("RGB", (DECODE_LONG_SIDE_PX, DECODE_LONG_SIDE_PX))
-            image = ImageOps.exif_transpose(opened)
-            image.thumbnail((DECODE_LONG_SIDE_PX, DECODE_LONG_SIDE_PX))
-            rgb = np.asarray(opaque_rgb(image))
-    except Exception as exc:  # Pillow raises many types for bad data
-        raise ValueError(f"cannot decode image: {exc}") from exc
-    return np.ascontiguousarray(rgb[:, :, ::-1])
-
-
-def warnings_for_bytes(image_bytes: bytes) -> list[str]:
-    """The warnings for an encoded picture; none without the ``local`` extra.
-
-    Finds the card with the offline engine's outline search, then calls ``detect``.
-    Synchronous and CPU-bound: call it from a worker thread. A picture that cannot be
-    analysed gets no warning (it has its row already; a warning is advice, never a
-    reason to fail one).
+    Finds the card with the offline engine's outline search on the picture's
+    ``for_warnings`` view, then calls ``detect``. Synchronous and CPU-bound: call it
+    from a worker thread. A picture that cannot be analysed gets no warning (it has its
+    row already; a warning is advice, never a reason to fail one).
     """
     if not available():
         return []
     try:
         from batch_ocr.vision.photo import find_card
 
-        image = decode_for_warnings(image_bytes)
+        image = picture.for_warnings()
         return detect(image, find_card(image))
     except Exception as exc:  # noqa: BLE001 - advice must never cost a row
         logger.debug("image warnings skipped: %s: %s", type(exc).__name__, exc)
         return []
+
+
+def warnings_at_hand(picture: Picture) -> tuple[str, ...] | None:
+    """``warnings_for`` when the picture holds the decode it measures (the card search
+    made it), else None: measured now, before the pixels are let go, it costs no
+    decode; measured after the answer, it would cost one (docs/performance.md)."""
+    if not available() or not picture.holds_decode_for_warnings():
+        return None
+    return tuple(warnings_for(picture))
 
 
 __all__ = [
@@ -264,7 +252,6 @@ __all__ = [
     "card_view",
     "chroma_p90",
     "decide",
-    "decode_for_warnings",
     "detect",
     "glare_area",
     "light_blob",
@@ -272,5 +259,6 @@ __all__ = [
     "measure",
     "moire_peak",
     "occluder_area",
-    "warnings_for_bytes",
+    "warnings_at_hand",
+    "warnings_for",
 ]

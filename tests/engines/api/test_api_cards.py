@@ -288,10 +288,11 @@ def test_crops_are_the_same_bytes_in_another_process() -> None:
     import sys
 
     page = prepare(_copy_page())
-    here = [hashlib.sha256(c.jpeg).hexdigest() for c in crops.card_crops(page.payload)]
+    here = [hashlib.sha256(c.jpeg).hexdigest() for c in crops.card_crops(page.picture)]
     script = ("import hashlib, sys; from batch_ocr.vision import crops; "
+              "from batch_ocr.vision.picture import Picture; "
               "print(*(hashlib.sha256(c.jpeg).hexdigest() "
-              "for c in crops.card_crops(sys.stdin.buffer.read())))")
+              "for c in crops.card_crops(Picture(sys.stdin.buffer.read()))))")
     there = subprocess.run([sys.executable, "-c", script], input=page.payload,
                            capture_output=True, check=True, timeout=120).stdout.split()
     assert len(here) == 2 and [s.decode() for s in there] == here

@@ -1,0 +1,305 @@
+"""The one decoder: an image's bytes and the pixels decoded from them, each decode made once.
+
+An image travels through a run with its ``Picture`` (``imaging.PreparedImage.picture``),
+and whatever needs its pixels asks the picture for the view it needs::
+
+    check         pre-flight (``imaging``): all of the data decoded, so damage shows
+                  before a call is paid for; a JPEG at 1/8 scale, kept in grey as
+                  ``preview`` (the card search's noise check, ``crops``)
+    upright       the whole picture upright, for re-encoding (``imaging``'s fitting)
+    search        the page at the card search's size (``layout``: 640 px)
+    full          the picture cards are cut from and read from (``layout``, the
+                  offline engine: 2000 px)
+    for_warnings  the picture the image warnings measure (``image_warnings``: 1200 px)
+    thumbnail     the review page's (``report``: 160 px)
+
+Each view is made as it was when each module decoded on its own: the same Pillow calls,
+sizes and order. A card's crop must come out byte for byte the same (its sha256 is its
+identity in the journal, docs/documents.md), and so must a warning's measure.
+
+What views share is the decode under them. Pillow decodes a JPEG at the DCT scale
+(1/1, 1/2, 1/4 or 1/8) its ``draft`` picks for the size asked, so views that ask for
+sizes with the same scale get one decode: on an A4 copy at 200 dpi or a photo fitted to
+the API's limits, search, full and for_warnings are all one decode at 1/1. Other
+formats have one scale. A decode is held until ``release()``: whoever has finished with
+the pixels lets them go (the API engine before its calls, the run once an image's rows
+are made), so a picture waiting for its answer holds only its bytes and its preview
+(docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PIL import ExifTags, Image
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: Long side the card search works at (``layout``): a card on an A4 page is ~180 px wide.
+SEARCH_LONG_SIDE_PX = 640
+#: Long side cards are cut from and read at (bounds memory and time on big photos).
+FULL_LONG_SIDE_PX = 2000
+#: Long side the image warnings measure at (JPEG DCT scaling makes it cheap).
+WARNINGS_LONG_SIDE_PX = 1200
+#: The JPEG scale of the pre-flight decode: every coefficient is still decoded.
+CHECK_SCALE = 8
+#: Pillow's ``thumbnail`` asks its decoder for this many times the size it makes.
+THUMBNAIL_REDUCING_GAP = 2.0
+
+#: What turns a picture upright for each EXIF orientation (``ImageOps.exif_transpose``).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+class UnreadableImageError(ValueError):
+    """The bytes are not an image we can decode."""
+
+
+class TooManyPixelsError(ValueError):
+    """The image claims more pixels than the pre-flight check will decode."""
+
+    def __init__(self, width: int, height: int) -> None:
+        super().__init__(f"{width}x{height} px")
+        self.width = width
+        self.height = height
+
+
+def opaque_rgb(image: Image.Image) -> Image.Image:
+    """``image`` as 8-bit RGB, as a scan is read: what is transparent lies on white paper.
+
+    Every view goes through here: a palette PNG whose transparency Pillow's
+    ``convert("RGB")`` drops came out on black, with Pillow's warning on the terminal.
+    """
+    if image.mode in ("RGBA", "LA", "PA", "P") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    if image.mode.startswith("I;16"):
+        # 16-bit grey: Pillow's convert clips to 0..255 instead of scaling, so a mid-grey
+        # scan would come out pure white. Scale to 8 bits first.
+        return image.convert("I").point(lambda value: value / 256).convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def thumbnail_size(size: tuple[int, int], box_px: int) -> tuple[int, int] | None:
+    """The size ``Image.thumbnail((box_px, box_px))`` gives an image of ``size``; None
+    when it leaves the image as it is (Pillow's own rounding, kept to the pixel)."""
+    width, height = size
+    if box_px >= width and box_px >= height:
+        return None
+    aspect = width / height
+
+    def rounded(number: float, key: Callable[[int], float]) -> int:
+        return max(min(math.floor(number), math.ceil(number), key=key), 1)
+
+    if aspect <= 1:
+        return rounded(box_px * aspect, lambda n: abs(aspect - n / box_px)), box_px
+    return box_px, rounded(box_px / aspect,
+                           lambda n: 0 if n == 0 else abs(aspect - box_px / n))
+
+
+def _bgr(image: Image.Image) -> np.ndarray:
+    """An opaque RGB picture as the BGR array OpenCV works on."""
+    import numpy as np
+
+    rgb = np.asarray(opaque_rgb(image))
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+@dataclass(slots=True)
+class _Decode:
+    """The data decoded at one scale, as stored (not yet upright)."""
+
+    image: Image.Image
+
+    def turned(self, image: Image.Image | None = None) -> Image.Image:
+        """``image`` (by default this decode) upright per this decode's EXIF orientation,
+        as ``ImageOps.exif_transpose`` turns it: always a new image.
+
+        The orientation is read here, when a view is made, not at the decode: a damaged
+        EXIF block must not fail the pre-flight check, which never read it.
+        """
+        source = self.image if image is None else image
+        turn = _UPRIGHT.get(self.image.getexif().get(ExifTags.Base.Orientation, 1))
+        return source.transpose(turn) if turn is not None else source.copy()
+
+
+class Picture:
+    """An image's bytes and the decodes made of them, each at most once until released.
+
+    Thread-safe: views are made under one lock (two threads wanting the same decode
+    would otherwise both make it).
+    """
+
+    def __init__(self, data: bytes, *, preview: Image.Image | None = None) -> None:
+        self.data = data
+        #: The pre-flight decode in grey when that was a JPEG at 1/8 scale, else None.
+        self.preview = preview
+        #: Decodes made so far (each scale once until released): what tests count.
+        self.decodes = 0
+        self._lock = threading.RLock()
+        self._held: dict[tuple[tuple[int, int], str], _Decode] = {}
+        self._views: dict[str, Any] = {}
+
+    # -- the decoder ---------------------------------------------------------------------
+
+    def _open(self) -> Image.Image:
+        """The image's header read (no pixels decoded yet)."""
+        return Image.open(io.BytesIO(self.data))
+
+    def _decode(self, opened: Image.Image, request: tuple[int, int] | None,
+                mode: str | None = "RGB"
+                ) -> tuple[_Decode, tuple[float, float, float, float] | None]:
+        """``opened`` decoded at the scale ``draft`` picks for ``request`` (None: whole),
+        or the decode held at that scale; and the draft's box (the original's extent in
+        the decode's pixels), which a thumbnail resizes from."""
+        drafted = opened.draft(mode, request) if request is not None else None
+        key = (opened.size, opened.mode)  # after the draft: its scale (or HEIC thumbnail)
+        held = self._held.get(key)
+        if held is None:
+            opened.load()
+            held = _Decode(opened)
+            self._held[key] = held
+            self.decodes += 1
+        return held, drafted[1] if drafted is not None else None
+
+    def _key_for(self, request: tuple[int, int]) -> tuple[tuple[int, int], str]:
+        """The key of the decode ``request`` would be made at (the header only)."""
+        opened = self._open()
+        opened.draft("RGB", request)
+        return opened.size, opened.mode
+
+    def release(self) -> None:
+        """Let go of every decode and view (the bytes and the preview stay)."""
+        with self._lock:
+            self._held.clear()
+            self._views.clear()
+
+    # -- views ---------------------------------------------------------------------------
+
+    def check(self, *, max_pixels: int, jpeg: bool) -> tuple[int, int]:
+        """Decode all of the data now, so that a damaged file shows before it is paid for.
+
+        A JPEG (``jpeg``: told by its first bytes) is decoded at 1/8 scale (DCT scaling
+        still decodes every coefficient, so truncation is found, at a fraction of the
+        cost) and kept in grey as ``preview``. Returns the real size (read before the
+        draft shrinks it). Raises
+        ``TooManyPixelsError`` past ``max_pixels`` without decoding, else what Pillow
+        raises for damaged data.
+        """
+        with self._lock:
+            opened = self._open()
+            width, height = opened.size
+            if width * height > max_pixels:
+                raise TooManyPixelsError(width, height)
+            if jpeg:
+                request = (max(1, width // CHECK_SCALE), max(1, height // CHECK_SCALE))
+                held, _ = self._decode(opened, request)
+                self.preview = held.image.convert("L")
+            else:
+                self._decode(opened, None)
+            return width, height
+
+    def upright(self, draft_px: int | None = None) -> Image.Image:
+        """The whole picture upright per EXIF (a new image, the caller's to change),
+        decoded at the scale a draft to ``draft_px`` picks (None: full scale)."""
+        with self._lock:
+            request = (draft_px, draft_px) if draft_px is not None else None
+            held, _ = self._decode(self._open(), request)
+            return held.turned()
+
+    def search(self) -> tuple[np.ndarray, float]:
+        """BGR pixels at most ``SEARCH_LONG_SIDE_PX`` on the long side, upright, and their
+        scale to ``full``'s. Raises ``UnreadableImageError``.
+
+        Made as ``opened.thumbnail`` then ``exif_transpose`` make it: the decoder's draft
+        from the thumbnail's request, the resize from the draft's box.
+        """
+        with self._lock:
+            if "search" not in self._views:
+                self._views["search"] = self._readable(self._search)
+            small, scale = self._views["search"]
+            return small, scale
+
+    def _search(self) -> tuple[np.ndarray, float]:
+        opened = self._open()
+        decoded_long_side = min(FULL_LONG_SIDE_PX, max(opened.size))
+        final = thumbnail_size(opened.size, SEARCH_LONG_SIDE_PX)
+        if final is None:
+            held, _ = self._decode(opened, None)
+            small = held.image
+        else:
+            request = int(SEARCH_LONG_SIDE_PX * THUMBNAIL_REDUCING_GAP)
+            held, box = self._decode(opened, (request, request), mode=None)
+            small = held.image
+            if small.size != final:
+                small = small.resize(final, Image.Resampling.BICUBIC, box=box,
+                                     reducing_gap=THUMBNAIL_REDUCING_GAP)
+        pixels = _bgr(held.turned(small))
+        return pixels, max(pixels.shape[:2]) / decoded_long_side
+
+    def full(self) -> np.ndarray:
+        """BGR pixels, upright, at most ``FULL_LONG_SIDE_PX`` on the long side, from a
+        full-scale decode. Raises ``UnreadableImageError``."""
+        with self._lock:
+            if "full" not in self._views:
+                self._views["full"] = self._readable(self._shrunk, None, FULL_LONG_SIDE_PX)
+            pixels: np.ndarray = self._views["full"]
+            return pixels
+
+    def for_warnings(self) -> np.ndarray:
+        """BGR pixels, upright, at most ``WARNINGS_LONG_SIDE_PX`` on the long side, from
+        the JPEG's smallest decode that size allows. Raises ``UnreadableImageError``."""
+        with self._lock:
+            if "warnings" not in self._views:
+                self._views["warnings"] = self._readable(
+                    self._shrunk, WARNINGS_LONG_SIDE_PX, WARNINGS_LONG_SIDE_PX)
+            pixels: np.ndarray = self._views["warnings"]
+            return pixels
+
+    def holds_decode_for_warnings(self) -> bool:
+        """Whether ``for_warnings`` would cost no decode now (one it uses is held)."""
+        with self._lock:
+            if not self._held:
+                return False
+            try:
+                request = (WARNINGS_LONG_SIDE_PX, WARNINGS_LONG_SIDE_PX)
+                return self._key_for(request) in self._held
+            except Exception:  # noqa: BLE001 - held decodes mean the header reads; be safe
+                return False
+
+    def _shrunk(self, draft_px: int | None, long_side_px: int) -> np.ndarray:
+        image = self.upright(draft_px)
+        image.thumbnail((long_side_px, long_side_px))
+        return _bgr(image)
+
+    def thumbnail(self, max_px: int) -> Image.Image:
+        """An RGB thumbnail at most ``max_px`` on a side, upright, transparency on white,
+        resized with Lanczos from the JPEG's smallest decode that size allows (``draft``
+        never goes below the size asked: a 4000 px scan is not decoded in full only to
+        be thrown away). Raises what Pillow raises for a damaged image (``OSError``,
+        ``ValueError``, ``DecompressionBombError``)."""
+        image = opaque_rgb(self.upright(max_px))
+        image.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+        return image
+
+    @staticmethod
+    def _readable(make: Any, *args: Any) -> Any:
+        try:
+            return make(*args)
+        except Exception as exc:  # Pillow raises many types for bad data: all "unreadable"
+            raise UnreadableImageError(f"cannot decode image: {exc}") from exc

@@ -1,0 +1,202 @@
+"""How many times a run decodes one image, counted where Pillow turns bytes into pixels.
+
+Every decode goes through the image's ``Picture`` (``vision.picture``), which makes each
+at most once and lets views of one JPEG scale share it. The counts below are whole
+runs (``BatchRun``, in-process): the pre-flight check's decode (1/8 scale for a JPEG,
+whole for a PNG), then whatever the engine and the image warnings need.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import io
+import random
+import threading
+import traceback
+import urllib.parse
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from PIL import ImageFile
+
+from batch_ocr.engines.api.client import Recognition
+from batch_ocr.engines.api.engine import ApiEngine
+from batch_ocr.engines.base import Engine
+from batch_ocr.provider.models import CardData, CardInfo
+from batch_ocr.run.pipeline import BatchRun, RunOptions
+from batch_ocr.run.present.rows import Row
+from batch_ocr.settings import Settings
+from batch_ocr.vision import crops
+from tests.card_pages import encode_page, make_samples, people
+from tests.skips import needs_font, needs_local
+
+pytestmark = [needs_font,
+              pytest.mark.skipif(not crops.available(), reason="OpenCV is not installed")]
+
+FRONT = CardData(order_no="1", result=0, side="front", info=CardInfo(name="张三", number="1"),
+                 validity={"name": True, "number": True})  # fmt: skip
+BACK = CardData(order_no="2", result=0, side="back",
+                info=CardInfo(authority="某市公安局", timelimit="20180727-20380727"),
+                validity={"authority": True, "timelimit": True})  # fmt: skip
+
+
+class Decodes:
+    """Pillow's decodes (``ImageFile.load`` with data still to read), by the module of
+    batch_ocr that asked for each."""
+
+    def __init__(self) -> None:
+        self.by_module: collections.Counter[str] = collections.Counter()
+        self._lock = threading.Lock()
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_module.values())
+
+    def record(self) -> None:
+        ours = [frame.filename for frame in traceback.extract_stack()
+                if f"{Path('batch_ocr')}" in frame.filename]
+        module = "/".join(Path(ours[-1]).parts[-2:]) if ours else "elsewhere"
+        with self._lock:
+            self.by_module[module] += 1
+
+
+@pytest.fixture
+def decodes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Decodes]:
+    counted = Decodes()
+    real_load = ImageFile.ImageFile.load
+
+    def load(image: ImageFile.ImageFile) -> object:
+        if image.tile:  # pixels still to decode (a loaded image returns at once)
+            counted.record()
+        return real_load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    yield counted
+
+
+class FakeClient:
+    """Answers each call with the next answer; the HTTP client the API engine is given."""
+
+    def __init__(self, *answers: CardData) -> None:
+        self.answers = list(answers)
+        self.calls = 0
+        self.retries = 0
+
+    async def recognise(self, body: bytes) -> Recognition:
+        uri = urllib.parse.parse_qs(body.decode())["image"][0]
+        assert base64.b64decode(uri.partition(",")[2])
+        self.calls += 1
+        return Recognition(self.answers.pop(0), attempts=1)
+
+
+def _api(*answers: CardData) -> ApiEngine:
+    engine = ApiEngine(Settings())
+    engine._client = FakeClient(*answers)  # type: ignore[assignment]
+    return engine
+
+
+def _card_photo() -> bytes:
+    """One card, as a phone crops it: 856 x 540 JPEG (big enough to be searched)."""
+    buffer = io.BytesIO()
+    make_samples().draw_front(people(1)[0])[0].convert("RGB").save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def _copy(encoding: str = "jpeg75", scale: float = 1.0) -> bytes:
+    """A two-card A4 copy at 200 dpi (1654 x 2339), or ``scale`` times that."""
+    samples = make_samples()
+    person = people(1)[0]
+    page = samples.CardPage("copy", (samples.PageCard("front", person),
+                                     samples.PageCard("back", person)))  # fmt: skip
+    image = samples.draw_card_page(page, random.Random(1))
+    if scale != 1.0:
+        image = image.resize((round(image.width * scale), round(image.height * scale)))
+    return encode_page(image, encoding)
+
+
+async def _run(tmp_path: Path, name: str, data: bytes, engine: Engine,
+               dry_run: bool = False) -> list[Row]:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / name).write_bytes(data)
+    rows: list[Row] = []
+    await BatchRun(engine, [folder], rows.append, options=RunOptions(dry_run=dry_run)).run()
+    return rows
+
+
+async def test_a_card_photo_through_the_api_is_decoded_twice(
+    tmp_path: Path, decodes: Decodes
+) -> None:
+    # The pre-flight check (1/8), then the card search at full scale, whose decode the
+    # image warnings share (measured before the call, not decoded again after it).
+    (row,) = await _run(tmp_path, "card.jpg", _card_photo(), _api(FRONT))
+    assert row.status == "ok"
+    assert (decodes.total, set(decodes.by_module)) == (2, {"vision/picture.py"})
+
+
+@pytest.mark.parametrize("encoding", ["jpeg75", "png"])
+async def test_a_two_card_copy_through_the_api_is_decoded_twice(
+    tmp_path: Path, decodes: Decodes, encoding: str
+) -> None:
+    # The search, the cut and the warnings share one decode at full scale.
+    rows = await _run(tmp_path, f"copy.{encoding[:4]}", _copy(encoding), _api(FRONT, BACK))
+    assert [(r.side, r.warnings) for r in rows] == [("both", ["copy"])]
+    assert (decodes.total, set(decodes.by_module)) == (2, {"vision/picture.py"})
+
+
+async def test_a_copy_at_300_dpi_decodes_the_warnings_scale_apart(
+    tmp_path: Path, decodes: Decodes
+) -> None:
+    # At 2481 x 3508 the warnings' JPEG scale is 1/2 and the search's 1/1: three decodes,
+    # the warnings' after the answer (only when a row asks for them).
+    rows = await _run(tmp_path, "copy.jpg", _copy("jpeg75", 1.5), _api(FRONT, BACK))
+    assert [(r.side, r.warnings) for r in rows] == [("both", ["copy"])]
+    assert decodes.total == 3
+
+
+async def test_a_dry_run_decodes_a_copy_twice(tmp_path: Path, decodes: Decodes) -> None:
+    rows = await _run(tmp_path, "copy.jpg", _copy(), _api(), dry_run=True)
+    assert rows == []
+    assert decodes.total == 2
+
+
+@pytest.fixture
+def in_process_workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The offline engine's workers as a thread here, so that their decodes are counted."""
+    from batch_ocr.engines.local._engine import LocalEngine
+
+    with ThreadPoolExecutor(1) as pool:
+        monkeypatch.setattr(LocalEngine, "_pool", lambda self: pool)
+        yield
+
+
+@needs_local
+@pytest.mark.slow  # the OCR of a page: seconds
+@pytest.mark.parametrize(("name", "make"), [("card.jpg", _card_photo), ("copy.jpg", _copy)])
+async def test_the_offline_engine_decodes_an_image_twice(
+    tmp_path: Path, decodes: Decodes, in_process_workers: None, name: str, make: object
+) -> None:
+    # The pre-flight check here, the worker's decode there; a copy's warnings are
+    # measured in the worker on that decode, not decoded again by the run.
+    from batch_ocr.engines.offline import OfflineEngine
+
+    engine = OfflineEngine(1)
+    try:
+        rows = await _run(tmp_path, name, make(), engine)  # type: ignore[operator]
+    finally:
+        await engine.aclose()
+    assert rows and all(row.status == "ok" for row in rows)
+    assert (decodes.total, set(decodes.by_module)) == (2, {"vision/picture.py"})
+
+
+def test_the_review_page_decodes_its_thumbnail_and_its_search_once_each(
+    decodes: Decodes,
+) -> None:
+    from batch_ocr.report.page_views import view_of_image
+
+    view = view_of_image(_copy(), masked=False)
+    assert view.outlines is not None and len(view.outlines) == 2
+    assert (decodes.total, set(decodes.by_module)) == (2, {"vision/picture.py"})
