@@ -52,7 +52,8 @@ class EngineResult:
     #: gives none, so it stays empty there.
     confidence: Mapping[str, float] = field(default_factory=dict)
     #: Image warnings when the engine computed them itself (the offline engine, from
-    #: the card it found); None: the run computes them from the image.
+    #: the card it found; the API engine, when its card search's decode served them);
+    #: None: the run computes them from the image.
     warnings: tuple[str, ...] | None = None
     #: One entry per row when the image held several ID card sides that are not one
     #: front and one back (``batch_ocr.run.cards.assemble``), or when the reading of one of

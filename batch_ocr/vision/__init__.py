@@ -3,7 +3,10 @@
 One home for card finding and geometry, used by both engines, the image warnings and the
 review page::
 
-    imaging         decode and pre-flight: what can be refused or fixed before paying
+    picture         the one decoder: an image's bytes and the views decoded from them,
+                    each decode made once and let go when the image's rows are made
+    geometry        the ID-1 card's proportions, the A4 page, the smallest card read
+    imaging         pre-flight: what can be refused or fixed before paying
     layout          every card on a page: where each lies, cut out and straightened
     photo           one card in a photo: its outline, straightened; the portrait
     text_cards      cards found by their print where no outline shows (a pale back)

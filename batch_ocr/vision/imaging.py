@@ -6,6 +6,11 @@ we can fix (too big, too many pixels) is re-encoded in memory as a JPEG that fit
 original is never touched. Phones save WebP and HEIC/HEIF, which the API does not take:
 those are always re-encoded the same way (HEIC through pillow-heif, loaded only when a
 HEIC file turns up). Everything else is an ``ImageRejected`` with a specific code.
+
+The decoding is the image's ``Picture``'s (``vision.picture``): the check's decode also
+serves the re-encoding when their scales agree (a PNG, WebP or HEIC is decoded once, not
+twice), and the prepared image carries the picture on with its job, holding only its
+bytes and the check's small grey preview.
 """
 
 from __future__ import annotations

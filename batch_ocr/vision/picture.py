@@ -197,9 +197,8 @@ class Picture:
         A JPEG (``jpeg``: told by its first bytes) is decoded at 1/8 scale (DCT scaling
         still decodes every coefficient, so truncation is found, at a fraction of the
         cost) and kept in grey as ``preview``. Returns the real size (read before the
-        draft shrinks it). Raises
-        ``TooManyPixelsError`` past ``max_pixels`` without decoding, else what Pillow
-        raises for damaged data.
+        draft shrinks it). Raises ``TooManyPixelsError`` past ``max_pixels`` without
+        decoding, else what Pillow raises for damaged data.
         """
         with self._lock:
             opened = self._open()

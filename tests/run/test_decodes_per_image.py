@@ -200,3 +200,22 @@ def test_the_review_page_decodes_its_thumbnail_and_its_search_once_each(
     view = view_of_image(_copy(), masked=False)
     assert view.outlines is not None and len(view.outlines) == 2
     assert (decodes.total, set(decodes.by_module)) == (2, {"vision/picture.py"})
+
+
+@pytest.mark.parametrize(("fmt", "limits"), [("PNG", "api"), ("WEBP", "api"), ("WEBP", None)])
+def test_the_pre_flight_check_serves_the_re_encoding(
+    decodes: Decodes, fmt: str, limits: str | None
+) -> None:
+    """A PNG too large for the API, or a WebP (always re-encoded: as a JPEG for the API,
+    a PNG for the offline engine), is decoded once: the check's decode is the one the
+    re-encoding needs (a JPEG's check is at 1/8 scale, so it is not)."""
+    from PIL import Image
+
+    from batch_ocr.vision import imaging
+
+    buffer = io.BytesIO()
+    Image.effect_mandelbrot((4100, 1200), (-2.0, -1.0, 1.0, 1.0), 60).convert("RGB").save(
+        buffer, fmt)
+    prepared = imaging.prepare(buffer.getvalue(), imaging.API_LIMITS if limits else None)
+    assert prepared.fitted
+    assert (decodes.total, set(decodes.by_module)) == (1, {"vision/picture.py"})
