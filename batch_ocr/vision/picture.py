@@ -189,6 +189,11 @@ class Picture:
             self._held.clear()
             self._views.clear()
 
+    def holds_pixels(self) -> bool:
+        """Whether any decode or view is held (none once released)."""
+        with self._lock:
+            return bool(self._held or self._views)
+
     # -- views ---------------------------------------------------------------------------
 
     def check(self, *, max_pixels: int, jpeg: bool) -> tuple[int, int]:

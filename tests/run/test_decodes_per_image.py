@@ -24,12 +24,14 @@ from PIL import ImageFile
 
 from batch_ocr.engines.api.client import Recognition
 from batch_ocr.engines.api.engine import ApiEngine
-from batch_ocr.engines.base import Engine
+from batch_ocr.engines.base import Engine, EngineResult
 from batch_ocr.provider.models import CardData, CardInfo
 from batch_ocr.run.pipeline import BatchRun, RunOptions
 from batch_ocr.run.present.rows import Row
 from batch_ocr.settings import Settings
 from batch_ocr.vision import crops
+from batch_ocr.vision.imaging import PreparedImage
+from batch_ocr.vision.picture import Picture
 from tests.card_pages import encode_page, make_samples, people
 from tests.skips import needs_font, needs_local
 
@@ -78,24 +80,40 @@ def decodes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Decodes]:
 
 
 class FakeClient:
-    """Answers each call with the next answer; the HTTP client the API engine is given."""
+    """Answers each call with the next answer; the HTTP client the API engine is given.
+
+    Notes, at each call, whether any picture the run made held pixels then."""
 
     def __init__(self, *answers: CardData) -> None:
         self.answers = list(answers)
         self.calls = 0
         self.retries = 0
+        self.pictures: list[Picture] = []
+        self.held_during_calls: list[bool] = []
 
     async def recognise(self, body: bytes) -> Recognition:
         uri = urllib.parse.parse_qs(body.decode())["image"][0]
         assert base64.b64decode(uri.partition(",")[2])
         self.calls += 1
+        self.held_during_calls.append(any(p.holds_pixels() for p in self.pictures))
         return Recognition(self.answers.pop(0), attempts=1)
 
 
-def _api(*answers: CardData) -> ApiEngine:
-    engine = ApiEngine(Settings())
-    engine._client = FakeClient(*answers)  # type: ignore[assignment]
-    return engine
+class WatchedApiEngine(ApiEngine):
+    """The API engine with a fake HTTP client that sees the pictures it is given."""
+
+    def __init__(self, *answers: CardData) -> None:
+        super().__init__(Settings())
+        self.fake = FakeClient(*answers)
+        self._client = self.fake  # type: ignore[assignment]
+
+    async def recognise(self, image: PreparedImage) -> EngineResult:
+        self.fake.pictures.append(image.picture)
+        return await super().recognise(image)
+
+
+def _api(*answers: CardData) -> WatchedApiEngine:
+    return WatchedApiEngine(*answers)
 
 
 def _card_photo() -> bytes:
@@ -132,9 +150,13 @@ async def test_a_card_photo_through_the_api_is_decoded_twice(
 ) -> None:
     # The pre-flight check (1/8), then the card search at full scale, whose decode the
     # image warnings share (measured before the call, not decoded again after it).
-    (row,) = await _run(tmp_path, "card.jpg", _card_photo(), _api(FRONT))
+    engine = _api(FRONT)
+    (row,) = await _run(tmp_path, "card.jpg", _card_photo(), engine)
     assert row.status == "ok"
     assert (decodes.total, set(decodes.by_module)) == (2, {"vision/picture.py"})
+    # No pixels are held while the call is out, nor once the row is made.
+    assert engine.fake.held_during_calls == [False]
+    assert not engine.fake.pictures[0].holds_pixels()
 
 
 @pytest.mark.parametrize("encoding", ["jpeg75", "png"])
@@ -142,9 +164,11 @@ async def test_a_two_card_copy_through_the_api_is_decoded_twice(
     tmp_path: Path, decodes: Decodes, encoding: str
 ) -> None:
     # The search, the cut and the warnings share one decode at full scale.
-    rows = await _run(tmp_path, f"copy.{encoding[:4]}", _copy(encoding), _api(FRONT, BACK))
+    engine = _api(FRONT, BACK)
+    rows = await _run(tmp_path, f"copy.{encoding[:4]}", _copy(encoding), engine)
     assert [(r.side, r.warnings) for r in rows] == [("both", ["copy"])]
     assert (decodes.total, set(decodes.by_module)) == (2, {"vision/picture.py"})
+    assert engine.fake.held_during_calls == [False, False]
 
 
 async def test_a_copy_at_300_dpi_decodes_the_warnings_scale_apart(
@@ -152,9 +176,12 @@ async def test_a_copy_at_300_dpi_decodes_the_warnings_scale_apart(
 ) -> None:
     # At 2481 x 3508 the warnings' JPEG scale is 1/2 and the search's 1/1: three decodes,
     # the warnings' after the answer (only when a row asks for them).
-    rows = await _run(tmp_path, "copy.jpg", _copy("jpeg75", 1.5), _api(FRONT, BACK))
+    engine = _api(FRONT, BACK)
+    rows = await _run(tmp_path, "copy.jpg", _copy("jpeg75", 1.5), engine)
     assert [(r.side, r.warnings) for r in rows] == [("both", ["copy"])]
     assert decodes.total == 3
+    assert engine.fake.held_during_calls == [False, False]
+    assert not engine.fake.pictures[0].holds_pixels()  # the warnings' decode let go
 
 
 async def test_a_dry_run_decodes_a_copy_twice(tmp_path: Path, decodes: Decodes) -> None:
