@@ -34,7 +34,7 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PIL import ExifTags, Image
 
@@ -128,20 +128,32 @@ class _Decode:
 
     def turned(self, image: Image.Image | None = None) -> Image.Image:
         """``image`` (by default this decode) upright per this decode's EXIF orientation,
-        as ``ImageOps.exif_transpose`` turns it: always a new image.
+        as ``ImageOps.exif_transpose`` turns it; the very image when it is upright.
 
         The orientation is read here, when a view is made, not at the decode: a damaged
         EXIF block must not fail the pre-flight check, which never read it.
         """
         source = self.image if image is None else image
         turn = _UPRIGHT.get(self.image.getexif().get(ExifTags.Base.Orientation, 1))
-        return source.transpose(turn) if turn is not None else source.copy()
+        return source.transpose(turn) if turn is not None else source
+
+
+def _shrunk(image: Image.Image, long_side_px: int,
+            resample: Image.Resampling = Image.Resampling.BICUBIC) -> Image.Image:
+    """What ``image.thumbnail((long_side_px, long_side_px), resample)`` makes of a loaded
+    image, as a new image (``image`` is left as it is: it may be a held decode)."""
+    final = thumbnail_size(image.size, long_side_px)
+    if final is None:
+        return image
+    return image.resize(final, resample, reducing_gap=THUMBNAIL_REDUCING_GAP)
 
 
 class Picture:
     """An image's bytes and the decodes made of them, each at most once until released.
 
-    Thread-safe: views are made under one lock (two threads wanting the same decode
+    Views are made afresh from the held decode at each call and belong to the caller
+    (nothing but the decodes is kept: a view held beside them would only add memory).
+    Thread-safe: decodes are made under one lock (two threads wanting the same decode
     would otherwise both make it).
     """
 
@@ -153,7 +165,6 @@ class Picture:
         self.decodes = 0
         self._lock = threading.RLock()
         self._held: dict[tuple[tuple[int, int], str], _Decode] = {}
-        self._views: dict[str, Any] = {}
 
     # -- the decoder ---------------------------------------------------------------------
 
@@ -167,32 +178,44 @@ class Picture:
         """``opened`` decoded at the scale ``draft`` picks for ``request`` (None: whole),
         or the decode held at that scale; and the draft's box (the original's extent in
         the decode's pixels), which a thumbnail resizes from."""
-        drafted = opened.draft(mode, request) if request is not None else None
-        key = (opened.size, opened.mode)  # after the draft: its scale (or HEIC thumbnail)
-        held = self._held.get(key)
-        if held is None:
-            opened.load()
-            held = _Decode(opened)
-            self._held[key] = held
-            self.decodes += 1
-        return held, drafted[1] if drafted is not None else None
+        with self._lock:
+            drafted = opened.draft(mode, request) if request is not None else None
+            key = (opened.size, opened.mode)  # after the draft: its scale (or HEIC thumbnail)
+            held = self._held.get(key)
+            if held is None:
+                opened.load()
+                held = _Decode(opened)
+                self._held[key] = held
+                self.decodes += 1
+            return held, drafted[1] if drafted is not None else None
 
-    def _key_for(self, request: tuple[int, int]) -> tuple[tuple[int, int], str]:
-        """The key of the decode ``request`` would be made at (the header only)."""
-        opened = self._open()
-        opened.draft("RGB", request)
-        return opened.size, opened.mode
+    def _decoded_for(self, draft_px: int | None) -> _Decode:
+        """The decode a draft to ``draft_px`` picks (None: full scale)."""
+        request = (draft_px, draft_px) if draft_px is not None else None
+        held, _ = self._decode(self._open(), request)
+        return held
 
     def release(self) -> None:
-        """Let go of every decode and view (the bytes and the preview stay)."""
+        """Let go of every decode (the bytes and the preview stay)."""
         with self._lock:
             self._held.clear()
-            self._views.clear()
 
     def holds_pixels(self) -> bool:
-        """Whether any decode or view is held (none once released)."""
+        """Whether any decode is held (none once released)."""
         with self._lock:
-            return bool(self._held or self._views)
+            return bool(self._held)
+
+    def holds_decode_for_warnings(self) -> bool:
+        """Whether ``for_warnings`` would cost no decode now (one it uses is held)."""
+        with self._lock:
+            if not self._held:
+                return False
+            try:
+                opened = self._open()
+                opened.draft("RGB", (WARNINGS_LONG_SIDE_PX, WARNINGS_LONG_SIDE_PX))
+            except Exception:  # noqa: BLE001 - held decodes mean the header reads; be safe
+                return False
+            return (opened.size, opened.mode) in self._held
 
     # -- views ---------------------------------------------------------------------------
 
@@ -205,26 +228,24 @@ class Picture:
         draft shrinks it). Raises ``TooManyPixelsError`` past ``max_pixels`` without
         decoding, else what Pillow raises for damaged data.
         """
-        with self._lock:
-            opened = self._open()
-            width, height = opened.size
-            if width * height > max_pixels:
-                raise TooManyPixelsError(width, height)
-            if jpeg:
-                request = (max(1, width // CHECK_SCALE), max(1, height // CHECK_SCALE))
-                held, _ = self._decode(opened, request)
-                self.preview = held.image.convert("L")
-            else:
-                self._decode(opened, None)
-            return width, height
+        opened = self._open()
+        width, height = opened.size
+        if width * height > max_pixels:
+            raise TooManyPixelsError(width, height)
+        if jpeg:
+            request = (max(1, width // CHECK_SCALE), max(1, height // CHECK_SCALE))
+            held, _ = self._decode(opened, request)
+            self.preview = held.image.convert("L")
+        else:
+            self._decode(opened, None)
+        return width, height
 
     def upright(self, draft_px: int | None = None) -> Image.Image:
-        """The whole picture upright per EXIF (a new image, the caller's to change),
+        """The whole picture upright per EXIF, a new image the caller may change,
         decoded at the scale a draft to ``draft_px`` picks (None: full scale)."""
-        with self._lock:
-            request = (draft_px, draft_px) if draft_px is not None else None
-            held, _ = self._decode(self._open(), request)
-            return held.turned()
+        held = self._decoded_for(draft_px)
+        turned = held.turned()
+        return turned.copy() if turned is held.image else turned
 
     def search(self) -> tuple[np.ndarray, float]:
         """BGR pixels at most ``SEARCH_LONG_SIDE_PX`` on the long side, upright, and their
@@ -233,63 +254,42 @@ class Picture:
         Made as ``opened.thumbnail`` then ``exif_transpose`` make it: the decoder's draft
         from the thumbnail's request, the resize from the draft's box.
         """
-        with self._lock:
-            if "search" not in self._views:
-                self._views["search"] = self._readable(self._search)
-            small, scale = self._views["search"]
-            return small, scale
-
-    def _search(self) -> tuple[np.ndarray, float]:
-        opened = self._open()
-        decoded_long_side = min(FULL_LONG_SIDE_PX, max(opened.size))
-        final = thumbnail_size(opened.size, SEARCH_LONG_SIDE_PX)
-        if final is None:
-            held, _ = self._decode(opened, None)
-            small = held.image
-        else:
-            request = int(SEARCH_LONG_SIDE_PX * THUMBNAIL_REDUCING_GAP)
-            held, box = self._decode(opened, (request, request), mode=None)
-            small = held.image
-            if small.size != final:
-                small = small.resize(final, Image.Resampling.BICUBIC, box=box,
-                                     reducing_gap=THUMBNAIL_REDUCING_GAP)
-        pixels = _bgr(held.turned(small))
+        try:
+            opened = self._open()
+            decoded_long_side = min(FULL_LONG_SIDE_PX, max(opened.size))
+            final = thumbnail_size(opened.size, SEARCH_LONG_SIDE_PX)
+            if final is None:
+                held, _ = self._decode(opened, None)
+                small = held.image
+            else:
+                request = int(SEARCH_LONG_SIDE_PX * THUMBNAIL_REDUCING_GAP)
+                held, box = self._decode(opened, (request, request), mode=None)
+                small = held.image
+                if small.size != final:
+                    small = small.resize(final, Image.Resampling.BICUBIC, box=box,
+                                         reducing_gap=THUMBNAIL_REDUCING_GAP)
+            pixels = _bgr(held.turned(small))
+        except Exception as exc:  # Pillow raises many types for bad data: all "unreadable"
+            raise UnreadableImageError(f"cannot decode image: {exc}") from exc
         return pixels, max(pixels.shape[:2]) / decoded_long_side
 
     def full(self) -> np.ndarray:
         """BGR pixels, upright, at most ``FULL_LONG_SIDE_PX`` on the long side, from a
-        full-scale decode. Raises ``UnreadableImageError``."""
-        with self._lock:
-            if "full" not in self._views:
-                self._views["full"] = self._readable(self._shrunk, None, FULL_LONG_SIDE_PX)
-            pixels: np.ndarray = self._views["full"]
-            return pixels
+        full-scale decode (as ``exif_transpose`` then ``thumbnail`` make them). Raises
+        ``UnreadableImageError``."""
+        return self._bgr_at(None, FULL_LONG_SIDE_PX)
 
     def for_warnings(self) -> np.ndarray:
         """BGR pixels, upright, at most ``WARNINGS_LONG_SIDE_PX`` on the long side, from
-        the JPEG's smallest decode that size allows. Raises ``UnreadableImageError``."""
-        with self._lock:
-            if "warnings" not in self._views:
-                self._views["warnings"] = self._readable(
-                    self._shrunk, WARNINGS_LONG_SIDE_PX, WARNINGS_LONG_SIDE_PX)
-            pixels: np.ndarray = self._views["warnings"]
-            return pixels
+        the JPEG's smallest decode that size allows (a draft, ``exif_transpose``, then
+        ``thumbnail``). Raises ``UnreadableImageError``."""
+        return self._bgr_at(WARNINGS_LONG_SIDE_PX, WARNINGS_LONG_SIDE_PX)
 
-    def holds_decode_for_warnings(self) -> bool:
-        """Whether ``for_warnings`` would cost no decode now (one it uses is held)."""
-        with self._lock:
-            if not self._held:
-                return False
-            try:
-                request = (WARNINGS_LONG_SIDE_PX, WARNINGS_LONG_SIDE_PX)
-                return self._key_for(request) in self._held
-            except Exception:  # noqa: BLE001 - held decodes mean the header reads; be safe
-                return False
-
-    def _shrunk(self, draft_px: int | None, long_side_px: int) -> np.ndarray:
-        image = self.upright(draft_px)
-        image.thumbnail((long_side_px, long_side_px))
-        return _bgr(image)
+    def _bgr_at(self, draft_px: int | None, long_side_px: int) -> np.ndarray:
+        try:
+            return _bgr(_shrunk(self._decoded_for(draft_px).turned(), long_side_px))
+        except Exception as exc:  # Pillow raises many types for bad data: all "unreadable"
+            raise UnreadableImageError(f"cannot decode image: {exc}") from exc
 
     def thumbnail(self, max_px: int) -> Image.Image:
         """An RGB thumbnail at most ``max_px`` on a side, upright, transparency on white,
@@ -297,13 +297,6 @@ class Picture:
         never goes below the size asked: a 4000 px scan is not decoded in full only to
         be thrown away). Raises what Pillow raises for a damaged image (``OSError``,
         ``ValueError``, ``DecompressionBombError``)."""
-        image = opaque_rgb(self.upright(max_px))
-        image.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
-        return image
-
-    @staticmethod
-    def _readable(make: Any, *args: Any) -> Any:
-        try:
-            return make(*args)
-        except Exception as exc:  # Pillow raises many types for bad data: all "unreadable"
-            raise UnreadableImageError(f"cannot decode image: {exc}") from exc
+        held = self._decoded_for(max_px)
+        thumb = _shrunk(opaque_rgb(held.turned()), max_px, Image.Resampling.LANCZOS)
+        return thumb.copy() if thumb is held.image else thumb
