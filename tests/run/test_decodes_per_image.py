@@ -8,6 +8,7 @@ whole for a PNG), then whatever the engine and the image warnings need.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import collections
 import io
@@ -16,7 +17,6 @@ import threading
 import traceback
 import urllib.parse
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,8 @@ from PIL import ImageFile
 from batch_ocr.engines.api.client import Recognition
 from batch_ocr.engines.api.engine import ApiEngine
 from batch_ocr.engines.base import Engine, EngineResult
+from batch_ocr.engines.local._result import LocalRecognition
+from batch_ocr.engines.local.executor import Executor
 from batch_ocr.provider.models import CardData, CardInfo
 from batch_ocr.run.pipeline import BatchRun, RunOptions
 from batch_ocr.run.present.rows import Row
@@ -33,10 +35,9 @@ from batch_ocr.vision import crops
 from batch_ocr.vision.imaging import PreparedImage
 from batch_ocr.vision.picture import Picture
 from tests.card_pages import encode_page, make_samples, people
-from tests.skips import needs_font, needs_local
+from tests.skips import needs_local
 
-pytestmark = [needs_font,
-              pytest.mark.skipif(not crops.available(), reason="OpenCV is not installed")]
+pytestmark = pytest.mark.skipif(not crops.available(), reason="OpenCV is not installed")
 
 FRONT = CardData(order_no="1", result=0, side="front", info=CardInfo(name="张三", number="1"),
                  validity={"name": True, "number": True})  # fmt: skip
@@ -190,27 +191,32 @@ async def test_a_dry_run_decodes_a_copy_twice(tmp_path: Path, decodes: Decodes) 
     assert decodes.total == 2
 
 
-@pytest.fixture
-def in_process_workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The offline engine's workers as a thread here, so that their decodes are counted."""
-    from batch_ocr.engines.local._engine import LocalEngine
+class InThisProcess(Executor):
+    """The offline recogniser run in a thread here, so that its decodes are counted."""
 
-    with ThreadPoolExecutor(1) as pool:
-        monkeypatch.setattr(LocalEngine, "_pool", lambda self: pool)
-        yield
+    async def run(self, payload: bytes) -> LocalRecognition:
+        from batch_ocr.engines.local import recognise
+
+        return await asyncio.to_thread(recognise, payload)
+
+    async def run_alone(self, payload: bytes) -> LocalRecognition:
+        return await self.run(payload)
+
+    async def aclose(self) -> None:
+        return None
 
 
 @needs_local
 @pytest.mark.slow  # the OCR of a page: seconds
 @pytest.mark.parametrize(("name", "make"), [("card.jpg", _card_photo), ("copy.jpg", _copy)])
 async def test_the_offline_engine_decodes_an_image_twice(
-    tmp_path: Path, decodes: Decodes, in_process_workers: None, name: str, make: object
+    tmp_path: Path, decodes: Decodes, name: str, make: object
 ) -> None:
     # The pre-flight check here, the worker's decode there; a copy's warnings are
     # measured in the worker on that decode, not decoded again by the run.
-    from batch_ocr.engines.offline import OfflineEngine
+    from batch_ocr.engines.local.engine import LocalEngine
 
-    engine = OfflineEngine(1)
+    engine = LocalEngine(InThisProcess())
     try:
         rows = await _run(tmp_path, name, make(), engine)  # type: ignore[operator]
     finally:
