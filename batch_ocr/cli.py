@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ca-bundle", type=Path, metavar="PEM",
                         help=_setting_help("ca_bundle", "extra CA certificates to trust "
                                            "(verification stays on)", "the system's CAs only"))
+    parser.add_argument("--follow-links", dest="follow_links", action="store_const",
+                        const=True,
+                        help=_setting_help("follow_links", "walk symbolic links to folders "
+                                           "found in SRC (each real folder once; no loop, no "
+                                           "link out of a linked folder)", "off: named as "
+                                           "ignored"))
     parser.add_argument("--no-bom", dest="bom", action="store_const", const=False,
                         help=_setting_help("bom", "write CSV without the UTF-8 BOM (the "
                                            "setting says whether to write it)", "BOM on"))
@@ -239,6 +245,7 @@ def _flag_settings(args: argparse.Namespace) -> dict[str, Any]:
         "engine": args.engine,
         "workers": args.workers,
         "dask": args.dask,
+        "follow_links": args.follow_links,
     }
 
 
@@ -308,6 +315,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
     options = RunOptions(dry_run=args.dry_run, force=args.force,
                          retry_failed=args.retry_failed, max_calls=args.max_calls,
                          portraits_dir=args.portraits, concurrency=settings.concurrency,
+                         follow_links=settings.follow_links,
                          own_paths=tuple(filter(None, [args.summary_json, args.report])),
                          redo_engine_older_than=args.redo_engine_older_than)
     view = OutputView(as_of=args.as_of or datetime.date.today(), mask=args.mask,
@@ -323,7 +331,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
         if not args.quiet:
             print(announce, file=sys.stderr)
         own = runner.options.own_paths + tuple(filter(None, [args.portraits]))
-        progress.start(list(args.sources), own)
+        progress.start(list(args.sources), own, follow_links=settings.follow_links)
 
     runner = Runner(settings, args.sources, args.output, engine=engine, options=options,
                     view=view, on_row=progress.on_row, on_start=on_start)

@@ -118,6 +118,9 @@ class Settings(BaseModel):
     format: Literal["csv", "jsonl", "xlsx"] | None = Field(None, description="output format")
     bom: bool = Field(True, description="UTF-8 BOM at the start of CSV output")
     state: Path | None = Field(None, description="state journal path")
+    follow_links: bool = Field(
+        False, description="walk symbolic links to folders (once each, never a loop)"
+    )
     engine: str = Field(
         "auto", description="api, local (offline), or auto: api when credentials are set"
     )

@@ -97,7 +97,8 @@ class Runner:
         self.sources = list(sources)
         self.output = output
         self.engine = engine
-        self.options = options or RunOptions(concurrency=settings.concurrency)
+        self.options = options or RunOptions(concurrency=settings.concurrency,
+                                             follow_links=settings.follow_links)
         self.view = view or OutputView()
         self.fmt = output_format(output, settings.format)
         self.state_path = state_path_for(output, settings.state)

@@ -4,6 +4,7 @@ back as scans."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -162,3 +163,35 @@ def test_quiet_prints_nothing_on_success_and_the_summary_when_the_run_fails(
     assert err[:3] == ["batch-ocr: files found: 4", "batch-ocr: pages read: 1, cards read: 0",
                        "batch-ocr: rows written: 1 (rejected 1)"]
     assert not any(line.startswith("batch-ocr: engine:") for line in err)
+@pytest.mark.skipif(os.name != "posix",
+                    reason="needs POSIX symlinks")
+def test_a_linked_folder_is_named_and_read_with_follow_links(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    scans, nas = tmp_path / "scans", tmp_path / "nas"
+    make_images(scans, 1)
+    make_images(nas, 2, seed=1)
+    (scans / "nas").symlink_to(nas, target_is_directory=True)
+    (nas / "loop").symlink_to(tmp_path, target_is_directory=True)
+    summary = tmp_path / "summary.json"
+    argv = [str(scans), "-o", str(tmp_path / "out.csv"), "--summary-json", str(summary)]
+    with emulator_in_thread() as emulator:
+        assert main([*argv, "--endpoint", emulator.url]) == 0
+        err = capsys.readouterr().err.splitlines()
+        facts = json.loads(summary.read_text())
+        assert emulator.stats()["calls"] == 1
+        # Not silent: named on stderr and in the summary, counted (README, "Use").
+        assert "batch-ocr: images found: 1 (other files ignored: 1)" in err
+        assert "batch-ocr: ignored: nas/" in err
+        assert any("--follow-links reads them" in line for line in err)
+        assert (facts["ignored_files"], facts["ignored"]) == (1, ["nas/"])
+
+        monkeypatch.setenv("BATCH_OCR_FOLLOW_LINKS", "true")  # as the flag, from the env
+        assert main([*argv, "--endpoint", emulator.url]) == 0
+        facts = json.loads(summary.read_text())
+        assert emulator.stats()["calls"] == 3  # the two linked images, each read once
+    assert facts["images_found"] == 3
+    assert (facts["ignored_files"], facts["ignored"]) == (1, ["nas/loop/"])
+    rows = (tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert sorted(row.split(",")[0] for row in rows) == [
+        "img_00000.jpg", "nas/img_00000.jpg", "nas/img_00001.jpg"]
