@@ -31,6 +31,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from batch_ocr.sanitize import file_label
+
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".tif", ".tiff",
      ".webp", ".heic", ".heif"}  # phones' formats: re-encoded for the API (imaging.py)
@@ -78,8 +80,9 @@ class WalkStats:
 
 
 def display_path(rel: str) -> str:
-    """A file name fit for a UTF-8 table: undecodable bytes become ``\\xNN``."""
-    return os.fsencode(rel).decode("utf-8", "backslashreplace")
+    """A file name fit for a UTF-8 table, one-to-one (``sanitize.file_label``):
+    undecodable bytes become ``\\xNN``, a backslash ``\\\\``."""
+    return file_label(rel)
 
 
 def is_image_name(name: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,22 @@ def test_a_linked_folder_is_named_and_read_with_follow_links(
     rows = (tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
     assert sorted(row.split(",")[0] for row in rows) == [
         "img_00000.jpg", "nas/img_00000.jpg", "nas/img_00001.jpg"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a filesystem taking any bytes")
+def test_a_byte_and_its_escape_spelled_out_never_share_a_row_name_or_a_portrait(
+        tmp_path: Path) -> None:
+    scans, faces, out = tmp_path / "scans", tmp_path / "faces", tmp_path / "out.jsonl"
+    scans.mkdir()
+    front = (SAMPLES / "zhangsan_front.jpg").read_bytes()
+    for name in (b"\xff.jpg", b"\\xff.jpg"):  # the byte 0xFF; backslash, x, f, f
+        with open(os.fsencode(scans) + b"/" + name, "wb") as handle:
+            handle.write(front)
+    with emulator_in_thread(fixture_paths=(FIXTURES,)) as emulator:
+        assert main([str(scans), "-o", str(out), "--portraits", str(faces), "--quiet",
+                     "--endpoint", emulator.url]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted(row["file"] for row in rows) == ["\\\\xff.jpg", "\\xff.jpg"]
+    portraits = {row["portrait_file"] for row in rows}
+    assert len(portraits) == 2 and all(Path(p).is_file() for p in portraits)
+    assert sorted(os.listdir(faces)) == ["\\\\xff.jpg", "\\xff.jpg"]

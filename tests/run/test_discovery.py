@@ -296,5 +296,19 @@ def test_non_utf8_name_gets_a_displayable_rel(tmp_path: Path) -> None:
     assert candidate.path.read_bytes() == b"x"  # and the real path still opens
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a filesystem taking any bytes")
+def test_a_byte_and_its_escape_spelled_out_stay_two_names(tmp_path: Path) -> None:
+    folder = os.fsencode(tmp_path)
+    for name in (b"\xff.jpg", b"\\xff.jpg", b"\\\xff.jpg", b"a\\b.jpg"):
+        with open(folder + b"/" + name, "wb") as handle:
+            handle.write(name)
+
+    labels = {c.rel: c.path.read_bytes() for c in walk(tmp_path)[0]}
+
+    # The escape is one-to-one: a backslash is doubled, a byte that is no UTF-8 is \xNN.
+    assert labels == {"\\xff.jpg": b"\xff.jpg", "\\\\xff.jpg": b"\\xff.jpg",
+                      "\\\\\\xff.jpg": b"\\\xff.jpg", "a\\\\b.jpg": b"a\\b.jpg"}
+
+
 def test_display_path_leaves_chinese_alone() -> None:
     assert display_path("身份证/张三.jpg") == "身份证/张三.jpg"
