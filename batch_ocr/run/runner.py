@@ -25,7 +25,7 @@ from typing import Any
 
 from batch_ocr.engines.base import Engine
 from batch_ocr.errors import ConfigError, OutputError
-from batch_ocr.private_files import open_private
+from batch_ocr.private_files import replace_private
 from batch_ocr.run.journal.locks import (
     default_state_path,
     lock_path_of,
@@ -73,9 +73,7 @@ def state_path_for(output: str, explicit: Path | None) -> Path | None:
 
 def write_summary_json(path: Path, facts: dict[str, Any]) -> None:
     """Write ``--summary-json`` (mode 0600: it names the run's outcome, not its people)."""
-    with open_private(path) as handle:
-        json.dump(facts, handle, indent=2)
-        handle.write("\n")
+    replace_private(path, json.dumps(facts, indent=2) + "\n")
 
 
 class Runner:

@@ -215,3 +215,30 @@ def test_a_byte_and_its_escape_spelled_out_never_share_a_row_name_or_a_portrait(
     portraits = {row["portrait_file"] for row in rows}
     assert len(portraits) == 2 and all(Path(p).is_file() for p in portraits)
     assert sorted(os.listdir(faces)) == ["\\\\xff.jpg", "\\xff.jpg"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes only")
+def test_folders_the_run_makes_are_0700_with_umask_000(tmp_path: Path) -> None:
+    scans = tmp_path / "scans"
+    (scans / "desk").mkdir(parents=True)
+    shutil.copy(SAMPLES / "zhangsan_front.jpg", scans / "desk" / "zhangsan_front.jpg")
+    made = tmp_path / "made"
+    old = os.umask(0o000)
+    try:
+        with emulator_in_thread(fixture_paths=(FIXTURES,)) as emulator:
+            code = main([str(scans), "-o", str(made / "out" / "rows.csv"), "--quiet",
+                         "--portraits", str(made / "faces"),
+                         "--report", str(made / "review" / "page.html"),
+                         "--summary-json", str(made / "runs" / "summary.json"),
+                         "--endpoint", emulator.url])
+    finally:
+        os.umask(old)
+    assert code == 0
+    folders = sorted(p for p in made.rglob("*") if p.is_dir())
+    assert [p.relative_to(made).as_posix() for p in folders] == [
+        "faces", "faces/desk", "out", "review", "runs"]
+    assert {p.relative_to(made).as_posix(): oct(p.stat().st_mode & 0o777)
+            for p in [made, *folders]} == dict.fromkeys(
+        [".", "faces", "faces/desk", "out", "review", "runs"], "0o700")
+    files = [p for p in made.rglob("*") if p.is_file()]
+    assert files and all(p.stat().st_mode & 0o777 == 0o600 for p in files)

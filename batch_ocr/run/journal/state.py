@@ -39,7 +39,7 @@ from typing import Any
 import filelock
 
 from batch_ocr.columns import invalid_columns
-from batch_ocr.private_files import tighten, touch_private
+from batch_ocr.private_files import make_private_dirs, tighten, touch_private
 from batch_ocr.run.journal import locks
 from batch_ocr.run.journal.locks import lock_path_of
 from batch_ocr.run.journal.migrations import MIGRATIONS
@@ -176,7 +176,7 @@ class Journal:
 
         Raises ``OSError`` when the journal's folder or lock cannot be made.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.path.parent)
         if not self.lock_taken:
             self._lock = locks.take_run_lock(lock_path_of(self.path), f"using {self.path}")
         try:
