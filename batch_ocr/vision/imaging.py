@@ -16,7 +16,7 @@ import warnings
 import zlib
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
 from batch_ocr.errors import ImageRejected
 
@@ -36,6 +36,22 @@ FIT_QUALITIES = (88, 80, 70, 60)
 #: Smaller long sides tried when no quality fits at ``FIT_LONG_SIDE_PX`` (a noisy scan,
 #: film grain): a smaller picture the API can read beats a row saying it cannot be sent.
 FIT_FALLBACK_LONG_SIDES_PX = (1800, 1200)
+
+#: A picture whose long side is under this holds no card anyone could read: at 100 px an
+#: ID card's address characters (about a twentieth of its height) are under 3 px tall.
+MIN_CARD_PICTURE_PX = 100
+#: The blank check looks at the picture box-filtered to at most this long side ...
+BLANK_CHECK_SIDE_PX = 512
+#: ... inside a margin of this share on each side (a scanner's shadow line along the
+#: edge, punched holes: never a card) ...
+BLANK_MARGIN_SHARE = 0.03
+#: ... where a pixel that differs from the picture's median colour by more than this in
+#: any channel is ink; with fewer ink pixels than this share, nothing card-like is
+#: there. Measured at that size: every real and generated card, photo and page 2.2% or
+#: more (an A4 copy of two fronts, the lowest), blank pages 0 (a 300 dpi scan of a white
+#: page with noise and a shadow line, 0 once the margin is left out).
+BLANK_INK_LEVELS = 24
+BLANK_MAX_INK_SHARE = 0.001
 
 MIME_BY_FORMAT = {
     "JPEG": "image/jpeg",
@@ -78,6 +94,17 @@ class PreparedImage:
     #: (JPEG): lets the card search tell a picture with no card at all without decoding
     #: it again (``engines.crops``; docs/performance.md). None for other formats.
     preview: Image.Image | None = field(default=None, compare=False, repr=False)
+    #: Why the picture holds nothing card-like (``NoCard``), found by the pre-flight
+    #: check; None for a picture worth recognising. Decided here, once for every engine.
+    no_card: NoCard | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoCard:
+    """Why a picture holds no card: its row is ``not_id_card`` and nothing is paid."""
+
+    error_code: str
+    message: str
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -143,12 +170,64 @@ def _check_png_crcs(raw: bytes) -> None:
         offset = end
 
 
-def _decode(raw: bytes, fmt: str) -> tuple[int, int, Image.Image | None]:
-    """Open and fully decode, so truncated or corrupt files are caught here, not billed.
+@dataclass(frozen=True, slots=True)
+class _Decoded:
+    width: int  # the real size (a JPEG's draft shrinks ``image.size``)
+    height: int
+    preview: Image.Image | None  # a JPEG's 1/8-scale decode in grey
+    small: Image.Image  # RGB, at most ``BLANK_CHECK_SIDE_PX`` long, for the blank check
 
-    Returns the real size (the JPEG draft below shrinks ``image.size``, so it is read
-    first) and, for a JPEG, the 1/8-scale decode in grey (``PreparedImage.preview``).
-    """
+
+def _small_rgb(image: Image.Image) -> Image.Image:
+    """``image`` as RGB (transparency on white), box-filtered to the blank check's size."""
+    rgb = opaque_rgb(image)
+    scale = BLANK_CHECK_SIDE_PX / max(rgb.size)
+    if scale >= 1:
+        return rgb
+    size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+    return rgb.resize(size, Image.Resampling.BOX)
+
+
+def _median_level(histogram: list[int]) -> int:
+    half, seen = sum(histogram) / 2, 0
+    for level, count in enumerate(histogram):
+        seen += count
+        if seen >= half:
+            return level
+    return 255
+
+
+def ink_share(small: Image.Image) -> float:
+    """The share of ``small`` (RGB) inside the blank check's margin that is ink: differs
+    from the median colour by more than ``BLANK_INK_LEVELS`` in some channel."""
+    margin_x = int(small.width * BLANK_MARGIN_SHARE)
+    margin_y = int(small.height * BLANK_MARGIN_SHARE)
+    inner = small.crop((margin_x, margin_y, small.width - margin_x, small.height - margin_y))
+    marks: Image.Image | None = None
+    for band in inner.split():
+        median = _median_level(band.histogram())
+        lut = [255 if abs(level - median) > BLANK_INK_LEVELS else 0 for level in range(256)]
+        mark = band.point(lut)
+        marks = mark if marks is None else ImageChops.lighter(marks, mark)
+    assert marks is not None
+    return marks.histogram()[255] / (inner.width * inner.height)
+
+
+def no_card(width: int, height: int, small: Image.Image) -> NoCard | None:
+    """Why a picture of ``width`` x ``height`` px holds nothing card-like: too small for
+    a readable card, or one flat colour (blank, uniform); None when it may hold one."""
+    if max(width, height) < MIN_CARD_PICTURE_PX:
+        return NoCard("image_too_small",
+                      f"the picture is {width}x{height} px: too small to hold a readable "
+                      "card (no call made)")
+    if ink_share(small) < BLANK_MAX_INK_SHARE:
+        return NoCard("blank_image", "the picture is blank: one flat colour, nothing "
+                      "card-like on it (no call made)")
+    return None
+
+
+def _decode(raw: bytes, fmt: str) -> _Decoded:
+    """Open and fully decode, so truncated or corrupt files are caught here, not billed."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -165,6 +244,7 @@ def _decode(raw: bytes, fmt: str) -> tuple[int, int, Image.Image | None]:
                 image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
             image.load()
             preview = image.convert("L") if fmt == "JPEG" else None
+            small = _small_rgb(image)
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -175,7 +255,7 @@ def _decode(raw: bytes, fmt: str) -> tuple[int, int, Image.Image | None]:
                             "read") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejected("corrupt_image", f"{fmt} data is damaged: {exc}") from None
-    return width, height, preview
+    return _Decoded(width, height, preview, small)
 
 
 def opaque_rgb(image: Image.Image) -> Image.Image:
@@ -224,6 +304,20 @@ def _lossless(raw: bytes) -> PreparedImage:
     return PreparedImage("image/png", buffer.getvalue(), image.width, image.height, fitted=True)
 
 
+def _refuse_thin(width: int, height: int, fitted_width: int, fitted_height: int,
+                 limits: ImageLimits) -> None:
+    """Refuse a long thin strip (6000x12) that shrunk under the limit's long side drops
+    below 9 px on its short side: the API would refuse it, and the refusal may be
+    billed."""
+    if min(fitted_width, fitted_height) < MIN_SIDE_PX:
+        raise ImageRejected(
+            "bad_dimensions",
+            f"the image is {width}x{height} px; shrunk to the {limits.max_side_px} px limit "
+            f"of {limits.owner} it would be {fitted_width}x{fitted_height} px, under the "
+            "9 px a card needs",
+        )
+
+
 def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImage:
     """Check ``raw`` is a whole image; fit it to ``limits`` when it is only too big.
 
@@ -244,16 +338,28 @@ def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImag
         _check_png_crcs(raw)
     if fmt == "HEIF":
         _register_heif()
-    width, height, preview = _decode(raw, fmt)
+    decoded = _decode(raw, fmt)
+    width, height, preview = decoded.width, decoded.height, decoded.preview
     if width < MIN_SIDE_PX or height < MIN_SIDE_PX:
         raise ImageRejected(
             "bad_dimensions",
             f"the image is {width}x{height} px; a card needs more than 8 px on each side",
         )
+    needs_fit = limits is not None and (
+        fmt in CONVERTED_FORMATS or len(raw) > limits.max_bytes
+        or max(width, height) > limits.max_side_px)
+    blank = no_card(width, height, decoded.small)
+    if blank is not None:
+        if needs_fit:
+            assert limits is not None
+            scale = min(1.0, FIT_LONG_SIDE_PX / max(width, height))
+            _refuse_thin(width, height, round(width * scale), round(height * scale), limits)
+        # Nothing to recognise: no engine sees it, so nothing is re-encoded for one.
+        return PreparedImage(MIME_BY_FORMAT.get(fmt, "image/jpeg"), raw, width, height,
+                             fitted=False, no_card=blank)
     if fmt in CONVERTED_FORMATS and limits is None:
         return _lossless(raw)
-    if limits is None or (fmt not in CONVERTED_FORMATS and len(raw) <= limits.max_bytes
-                          and max(width, height) <= limits.max_side_px):
+    if limits is None or not needs_fit:
         return PreparedImage(MIME_BY_FORMAT[fmt], raw, width, height, fitted=False,
                              preview=preview)
     try:
@@ -264,14 +370,6 @@ def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImag
         raise ImageRejected("cannot_fit", f"could not re-encode the image: {exc}") from None
     with Image.open(io.BytesIO(fitted)) as check:
         fitted_width, fitted_height = check.size
-    if min(fitted_width, fitted_height) < MIN_SIDE_PX:
-        # A long thin strip (6000x12) shrunk under 4000 px drops below 9 px on its short
-        # side: the API would refuse it, and the refusal may be billed. Refuse it here.
-        raise ImageRejected(
-            "bad_dimensions",
-            f"the image is {width}x{height} px; shrunk to the {limits.max_side_px} px limit "
-            f"of {limits.owner} it would be {fitted_width}x{fitted_height} px, under the "
-            "9 px a card needs",
-        )
+    _refuse_thin(width, height, fitted_width, fitted_height, limits)
     return PreparedImage("image/jpeg", fitted, fitted_width, fitted_height, fitted=True,
                          preview=preview)
