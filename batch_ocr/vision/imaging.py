@@ -30,6 +30,28 @@ MAX_SIDE_PX = 4000
 MIN_SIDE_PX = 9  # "greater than 8 px"
 #: Past this many pixels we refuse to decode at all (decompression bombs).
 MAX_DECODE_PIXELS = 80_000_000
+#: The memory one picture's pixels may take while decoded (README, "What it survives"):
+#: a JPEG is decoded scaled down from its DCT, so only other formats can come near it. A
+#: 600 dpi A4 colour scan takes 100 MB; a flat 8,900 x 8,900 px PNG of 250 KB would
+#: take 227 MB in colour, so it is refused without being decoded.
+DECODE_BUDGET_BYTES = 128 * 2**20
+#: Pixels kept once a picture is decoded (a card is read at a fraction of this) ...
+WORK_MAX_SIDE_PX = 4000
+#: ... and what the offline engine is handed whole: a picture whose colour pixels would
+#: take more is handed over cut down to ``WORK_MAX_SIDE_PX`` (a 12 MP phone photo is
+#: 36 MB and goes as it is).
+LOCAL_MAX_DECODED_BYTES = 64 * 2**20
+#: Bytes per pixel once decoded, by Pillow mode; other modes count as 4.
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "I;16": 2, "I;16B": 2,
+                    "I;16L": 2, "I;16N": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3}
+#: Modes Pillow's ``reduce`` takes; others are turned into RGB (4 bytes a pixel more,
+#: counted) before they can be cut down.
+_REDUCIBLE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "I", "F", "CMYK"})
+_EXIF_ORIENTATION = 0x0112
+_UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+            4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+            6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+            8: Image.Transpose.ROTATE_90}
 #: Long side of a fitted image: plenty for card text, well under the 1 MB limit.
 FIT_LONG_SIDE_PX = 2400
 FIT_QUALITIES = (88, 80, 70, 60)
@@ -176,6 +198,52 @@ class _Decoded:
     height: int
     preview: Image.Image | None  # a JPEG's 1/8-scale decode in grey
     small: Image.Image  # RGB, at most ``BLANK_CHECK_SIDE_PX`` long, for the blank check
+    #: The pixels of any other format, at most ``WORK_MAX_SIDE_PX`` long, not yet turned
+    #: upright: what a re-encoding starts from, so the file is never decoded twice.
+    working: Image.Image | None
+    orientation: int  # EXIF orientation (1: upright)
+
+
+def decode_cost(mode: str, width: int, height: int) -> int:
+    """The bytes a picture of ``mode`` takes decoded and made ready to cut down."""
+    per_pixel = _BYTES_PER_PIXEL.get(mode, 4)
+    if mode not in _REDUCIBLE_MODES:
+        per_pixel += 4  # turned into RGB first
+    return per_pixel * width * height
+
+
+def check_decode_cost(mode: str, width: int, height: int) -> None:
+    """Refuse (``image_too_large``) a picture whose pixels would pass the budget."""
+    cost = decode_cost(mode, width, height)
+    if cost > DECODE_BUDGET_BYTES:
+        raise ImageRejected(
+            "image_too_large",
+            f"{width}x{height} px would take {cost / 2**20:.0f} MB of memory to decode; "
+            f"at most {DECODE_BUDGET_BYTES // 2**20} MB is decoded for one picture "
+            "(scan at 600 dpi or less)")
+
+
+def cut_down(image: Image.Image, long_side_px: int = WORK_MAX_SIDE_PX) -> Image.Image:
+    """``image`` (decoded) at most ``long_side_px`` long, by whole steps (box filter);
+    itself when it is small enough."""
+    longest = max(image.size)
+    if longest <= long_side_px:
+        return image
+    if image.mode not in _REDUCIBLE_MODES:
+        image = opaque_rgb(image)
+    return image.reduce(-(-longest // long_side_px))
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(_EXIF_ORIENTATION, 1))
+    except Exception:  # noqa: BLE001 - a damaged EXIF block: the picture as stored
+        return 1
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    method = _UPRIGHT.get(orientation)
+    return image if method is None else image.transpose(method)
 
 
 def _small_rgb(image: Image.Image) -> Image.Image:
@@ -242,9 +310,13 @@ def _decode(raw: bytes, fmt: str) -> _Decoded:
                 # DCT scaling: decodes every coefficient (so truncation is still found)
                 # at a fraction of the cost of full-size pixels.
                 image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            else:
+                check_decode_cost(image.mode, width, height)
             image.load()
+            orientation = _orientation(image)  # a PNG's EXIF may follow its pixels
             preview = image.convert("L") if fmt == "JPEG" else None
-            small = _small_rgb(image)
+            working = None if fmt == "JPEG" else cut_down(image)
+            small = _small_rgb(working if working is not None else image)
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -255,7 +327,7 @@ def _decode(raw: bytes, fmt: str) -> _Decoded:
                             "read") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejected("corrupt_image", f"{fmt} data is damaged: {exc}") from None
-    return _Decoded(width, height, preview, small)
+    return _Decoded(width, height, preview, small, working, orientation)
 
 
 def opaque_rgb(image: Image.Image) -> Image.Image:
@@ -278,11 +350,20 @@ def opaque_rgb(image: Image.Image) -> Image.Image:
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
-def _fit(raw: bytes, limits: ImageLimits) -> bytes:
-    """Re-encode as a JPEG within the limits (EXIF orientation applied, alpha on white)."""
+def _pixels(raw: bytes, decoded: _Decoded, long_side_px: int) -> Image.Image:
+    """The picture upright, in RGB on white, at least ``long_side_px`` long where it is
+    that big: the pixels already decoded, or a JPEG decoded again scaled down from its
+    DCT to what is needed."""
+    if decoded.working is not None:
+        return opaque_rgb(_upright(decoded.working, decoded.orientation))
     source = Image.open(io.BytesIO(raw))
-    source.draft("RGB", (FIT_LONG_SIDE_PX, FIT_LONG_SIDE_PX))
-    image = opaque_rgb(ImageOps.exif_transpose(source))
+    source.draft("RGB", (long_side_px, long_side_px))
+    return opaque_rgb(ImageOps.exif_transpose(source))
+
+
+def _fit(raw: bytes, limits: ImageLimits, decoded: _Decoded) -> bytes:
+    """Re-encode as a JPEG within the limits (EXIF orientation applied, alpha on white)."""
+    image = _pixels(raw, decoded, FIT_LONG_SIDE_PX)
     for long_side_px in (FIT_LONG_SIDE_PX, *FIT_FALLBACK_LONG_SIDES_PX):
         image.thumbnail((long_side_px, long_side_px), Image.Resampling.LANCZOS)
         for quality in FIT_QUALITIES:
@@ -294,11 +375,13 @@ def _fit(raw: bytes, limits: ImageLimits) -> bytes:
                         f"{limits.max_bytes // 1024} KB for {limits.owner}")
 
 
-def _lossless(raw: bytes) -> PreparedImage:
-    """A WebP or HEIC photo as a full-size PNG, for an engine without size limits (the
-    offline engine reads PNG; HEIC would need pillow-heif in every worker)."""
-    with Image.open(io.BytesIO(raw)) as source:
-        image = opaque_rgb(ImageOps.exif_transpose(source))
+def _lossless(raw: bytes, decoded: _Decoded) -> PreparedImage:
+    """A PNG for an engine without size limits: a WebP or HEIC photo (the offline engine
+    reads PNG; HEIC would need pillow-heif in every worker), or a picture too big to
+    hand over whole (``LOCAL_MAX_DECODED_BYTES``), cut down to ``WORK_MAX_SIDE_PX``."""
+    image = cut_down(_pixels(raw, decoded, WORK_MAX_SIDE_PX))
+    if image.mode != "RGB":
+        image = opaque_rgb(image)
     buffer = io.BytesIO()
     image.save(buffer, "PNG", compress_level=1)  # fast: it only crosses to a worker
     return PreparedImage("image/png", buffer.getvalue(), image.width, image.height, fitted=True)
@@ -357,13 +440,14 @@ def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImag
         # Nothing to recognise: no engine sees it, so nothing is re-encoded for one.
         return PreparedImage(MIME_BY_FORMAT.get(fmt, "image/jpeg"), raw, width, height,
                              fitted=False, no_card=blank)
-    if fmt in CONVERTED_FORMATS and limits is None:
-        return _lossless(raw)
+    if limits is None and (fmt in CONVERTED_FORMATS
+                           or 3 * width * height > LOCAL_MAX_DECODED_BYTES):
+        return _lossless(raw, decoded)
     if limits is None or not needs_fit:
         return PreparedImage(MIME_BY_FORMAT[fmt], raw, width, height, fitted=False,
                              preview=preview)
     try:
-        fitted = _fit(raw, limits)
+        fitted = _fit(raw, limits, decoded)
     except ImageRejected:
         raise
     except (OSError, ValueError) as exc:
