@@ -4,6 +4,7 @@ One home for card finding and geometry, used by both engines, the image warnings
 review page::
 
     imaging         decode and pre-flight: what can be refused or fixed before paying
+    blank           nothing card-like (blank, uniform, tiny): a row, never a call
     layout          every card on a page: where each lies, cut out and straightened
     photo           one card in a photo: its outline, straightened; the portrait
     text_cards      cards found by their print where no outline shows (a pale back)

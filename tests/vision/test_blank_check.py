@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from batch_ocr.run.pages import Page, split_pages
-from batch_ocr.vision import imaging
+from batch_ocr.vision import blank, imaging
 from tests.card_pages import DOCUMENTS, REPO, make_samples
 from tests.skips import needs_font
 
@@ -86,8 +86,8 @@ def _no_card_is_found_on(pictures: list[tuple[str, bytes]]) -> None:
         with Image.open(io.BytesIO(raw)) as image:
             if image.format == "JPEG":
                 image.draft("RGB", (image.width // 8, image.height // 8))
-            share = imaging.ink_share(imaging._small_rgb(image))
-        assert share > 20 * imaging.BLANK_MAX_INK_SHARE, name
+            share = blank.ink_share(imaging._small_rgb(image))
+        assert share > 20 * blank.BLANK_MAX_INK_SHARE, name
 
 
 def test_no_sample_card_is_taken_for_a_blank() -> None:
