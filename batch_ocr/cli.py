@@ -50,7 +50,7 @@ from batch_ocr.run.summary import (
     summary_json,
     summary_text,
 )
-from batch_ocr.settings import default_of, env_var, load_settings
+from batch_ocr.settings import SETTING_KEYS, default_of, env_var, load_settings
 
 if TYPE_CHECKING:
     from batch_ocr.run.runner import Runner
@@ -118,12 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ca-bundle", type=Path, metavar="PEM",
                         help=_setting_help("ca_bundle", "extra CA certificates to trust "
                                            "(verification stays on)", "the system's CAs only"))
-    parser.add_argument("--follow-links", dest="follow_links", action="store_const",
-                        const=True,
-                        help=_setting_help("follow_links", "walk symbolic links to folders "
-                                           "found in SRC (each real folder once; no loop, no "
-                                           "link out of a linked folder)", "off: named as "
-                                           "ignored"))
+    parser.add_argument("--follow-links", action="store_const", const=True, help=_setting_help(
+        "follow_links", "walk symbolic links to folders in SRC (each real folder once, "
+        "never a loop)", "off: named as ignored"))
     parser.add_argument("--no-bom", dest="bom", action="store_const", const=False,
                         help=_setting_help("bom", "write CSV without the UTF-8 BOM (the "
                                            "setting says whether to write it)", "BOM on"))
@@ -231,22 +228,8 @@ def _date(text: str) -> datetime.date:
 
 def _flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     """Only the settings the user gave on the command line."""
-    return {
-        "format": args.format,
-        "endpoint": args.endpoint,
-        "source": args.source,
-        "concurrency": args.concurrency,
-        "qps": args.qps,
-        "max_attempts": args.max_attempts,
-        "timeout": args.timeout,
-        "state": args.state,
-        "ca_bundle": args.ca_bundle,
-        "bom": args.bom,
-        "engine": args.engine,
-        "workers": args.workers,
-        "dask": args.dask,
-        "follow_links": args.follow_links,
-    }
+    # A flag that sets a setting has its key as its ``dest`` (``--no-bom``: ``bom``).
+    return {key: getattr(args, key) for key in SETTING_KEYS if hasattr(args, key)}
 
 
 async def _run_with_signals(runner: Runner) -> tuple[RunSummary, bool]:

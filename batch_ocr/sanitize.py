@@ -6,7 +6,7 @@ whoever reads it, or forge log lines with CR/LF (CWE-117); it is shown as ``\\xN
 A file name is shown the same way in the ``file`` column (and so in portrait names):
 bytes that are not UTF-8 become ``\\xNN`` and a backslash becomes ``\\\\``, so the escape
 is one-to-one: a file named with the byte 0xFF and one named ``\\xff`` in letters never
-share a row name or a portrait (README, "Output").
+share a row name or a portrait (docs/reference.md, "Output columns").
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ class Settings(BaseModel):
     follow_links: bool = Field(
         False, description="walk symbolic links to folders (once each, never a loop)"
     )
-    #: Seals the journal's recognised fields (README, "Security"). Environment or config
+    #: Seals the journal's recognised fields (docs/security.md). Environment or config
     #: file only: a command line shows in ``ps`` and the shell's history.
     journal_key: SecretStr | None = Field(
         None, description="key sealing the state journal's recognised fields (never printed)"

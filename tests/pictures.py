@@ -1,6 +1,6 @@
 """Pictures that stand in for cards in tests: each has something on it.
 
-A blank, uniform or tiny picture is never sent to an engine (README, "Output":
+A blank, uniform or tiny picture is never sent to an engine (docs/reference.md, "Statuses":
 ``blank_image``, ``image_too_small``), so a stand-in for a card carries a frame and a
 label in a colour that stands out from its background, and is at least 100 px long.
 """

@@ -174,7 +174,7 @@ class _Walk:
     def _linked_folder(self, entry: os.DirEntry[str], rel: str,
                        roots: tuple[Path, ...]) -> Iterator[Candidate]:
         """A symbolic link to a folder: named and passed over, or (``--follow-links``)
-        walked when that cannot loop or wander off (README, "Use")."""
+        walked when that cannot loop or wander off (docs/reference.md, "Options")."""
         if not self.follow_links:
             self.stats.linked_folders_passed += 1
             self.stats.ignore_folder(rel)

@@ -162,7 +162,7 @@ def _tiff_frame(image: Image.Image, index: int, frames: int) -> PageOutcome:
         imaging.check_decode_cost(image.mode, width, height)
         image.load()
         # One frame decoded at a time, cut down before it is encoded: a stack of large
-        # frames costs the memory of one (README, "What it survives").
+        # frames costs the memory of one (docs/survives.md, "Memory").
         return Page(number, _png_bytes(imaging.cut_down(image)), frames)
     except ImageRejected as exc:
         return PageRejected.of(number, exc, frames)

@@ -143,7 +143,7 @@ def no_card_row(job: jobs.FileJob) -> Row:
     """The ``not_id_card`` row of a picture with nothing card-like on it: no engine saw it."""
     reason = job.image.no_card
     assert reason is not None
-    return Row(file=job.file, status="not_id_card", error_code=reason.error_code,
+    return Row(file=job.file, status=statuses.NOT_ID_CARD, error_code=reason.error_code,
                error_message=reason.message, sha256=job.sha256, page=job.page)
 
 

@@ -1,4 +1,4 @@
-"""Nothing card-like on a picture: blank, uniform or too small (README, "Output").
+"""Nothing card-like on a picture: blank, uniform or too small (docs/reference.md, "Statuses").
 
 Decided by the pre-flight check (``imaging.prepare``) for every engine alike: such a
 picture gets a ``not_id_card`` row with no call. Pillow alone: a run without the

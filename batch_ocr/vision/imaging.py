@@ -31,7 +31,7 @@ MAX_SIDE_PX = 4000
 MIN_SIDE_PX = 9  # "greater than 8 px"
 #: Past this many pixels we refuse to decode at all (decompression bombs).
 MAX_DECODE_PIXELS = 80_000_000
-#: The memory one picture's pixels may take while decoded (README, "What it survives"):
+#: The memory one picture's pixels may take while decoded (docs/survives.md, "Memory"):
 #: a JPEG is decoded scaled down from its DCT, so only other formats can come near it. A
 #: 600 dpi A4 colour scan takes 100 MB; a flat 8,900 x 8,900 px PNG of 250 KB would
 #: take 227 MB in colour, so it is refused without being decoded.

@@ -1,5 +1,5 @@
 """Nothing paid for a blank: a blank, uniform or tiny picture gets a ``not_id_card`` row
-without any call, the same row whichever engine the run has (README, "Output")."""
+without any call, the same row whichever engine the run has (docs/reference.md, "Statuses")."""
 
 from __future__ import annotations
 

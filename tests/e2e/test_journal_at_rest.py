@@ -1,4 +1,4 @@
-"""Personal data at rest, as an office meets it (README, "Security"): a sealed journal,
+"""Personal data at rest, as an office meets it (docs/security.md): a sealed journal,
 a run without its key, and old fields forgotten without paying again."""
 
 from __future__ import annotations

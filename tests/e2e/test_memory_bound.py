@@ -1,4 +1,4 @@
-"""Bounded memory for any accepted input (README, "What it survives"): a small file
+"""Bounded memory for any accepted input (docs/survives.md, "Memory"): a small file
 that decodes to a huge picture never takes the run's memory with it.
 
 Measured as a user meets it: ``batch-ocr`` as a process of its own, its peak resident
@@ -104,5 +104,5 @@ def test_offline_the_run_itself_stays_under_the_bound(
                   "--workers", "1", env=demo_env())
     # The run's own process decodes and cuts down; what its worker is handed is at most
     # 4,000 px long (the worker's text detector on a page takes ~0.9 GB of its own
-    # whatever the file: README, "What it survives").
+    # whatever the file: docs/survives.md, "Memory").
     assert own <= BOUND_MB, f"{kind}: {own:.0f} MB"

@@ -181,8 +181,8 @@ def test_a_linked_folder_is_named_and_read_with_follow_links(
         err = capsys.readouterr().err.splitlines()
         facts = json.loads(summary.read_text())
         assert emulator.stats()["calls"] == 1
-        # Not silent: named on stderr and in the summary, counted (README, "Use").
-        assert "batch-ocr: images found: 1 (other files ignored: 1)" in err
+        # Not silent: named on stderr and in the summary, counted (docs/reference.md, "Options").
+        assert "batch-ocr: files found: 1 (other files ignored: 1)" in err
         assert "batch-ocr: ignored: nas/" in err
         assert any("--follow-links reads them" in line for line in err)
         assert (facts["ignored_files"], facts["ignored"]) == (1, ["nas/"])

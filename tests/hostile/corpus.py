@@ -32,7 +32,7 @@ def _rng(name: str) -> random.Random:
 def _picture(size: tuple[int, int] = (320, 200), mode: str = "RGB", seed: str = "x"
              ) -> Image.Image:
     """A picture with some structure (so JPEG/PNG sizes are realistic), as busy at any
-    size: a blank or uniform picture is never sent (README, "Output")."""
+    size: a blank or uniform picture is never sent (docs/reference.md, "Statuses")."""
     rng = _rng(seed)
     image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
     draw = ImageDraw.Draw(image)

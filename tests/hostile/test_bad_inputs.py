@@ -242,7 +242,7 @@ def test_linked_folders_fifos_and_hidden_files_are_not_walked(corpus_run: Corpus
     files = {row["file"] for row in corpus_run.rows}
     assert not any(name.startswith("linked_folder") for name in files)
     assert "fifo.jpg" not in files and ".hidden.jpg" not in files
-    # notes.txt, the FIFO and the linked folder, each named (README, "Use")
+    # notes.txt, the FIFO and the linked folder, each named (docs/reference.md, "Options")
     assert "other files ignored: 3" in corpus_run.stderr
     assert "batch-ocr: ignored: linked_folder/\n" in corpus_run.stderr
 

@@ -171,7 +171,7 @@ def test_symlinked_folder_is_not_entered_but_named_and_counted(tmp_path: Path) -
     candidates, stats = walk(src)
 
     assert [c.rel for c in candidates] == ["a.jpg", "real/b.jpg"]
-    # Never silent (README, "Use"): each link is named, with a slash, and counted.
+    # Never silent (docs/reference.md, "Options"): each link is named, with a slash, and counted.
     assert stats.ignored == ["linked/", "real/again/"]
     assert stats.ignored_files == 2 and stats.linked_folders_passed == 2
 

@@ -1,5 +1,5 @@
 """The pre-flight's blank check (``imaging.no_card``): blank, uniform or tiny pictures
-are never sent, and no real card is taken for one (README, "Output")."""
+are never sent, and no real card is taken for one (docs/reference.md, "Statuses")."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from PIL import Image, ImageDraw
 from batch_ocr.run.pages import Page, split_pages
 from batch_ocr.vision import blank, imaging
 from tests.card_pages import DOCUMENTS, REPO, make_samples
-from tests.skips import needs_font
 
 SPECIMENS = DOCUMENTS.parent / "specimens"
 
@@ -91,7 +90,7 @@ def _no_card_is_found_on(pictures: list[tuple[str, bytes]]) -> None:
 
 
 def test_no_sample_card_is_taken_for_a_blank() -> None:
-    _no_card_is_found_on(pictures_of(REPO / "samples"))
+    _no_card_is_found_on(pictures_of(REPO / "samples" / "cards"))
 
 
 @pytest.mark.slow
@@ -102,7 +101,6 @@ def test_no_card_of_the_dev_sets_is_taken_for_a_blank() -> None:
     _no_card_is_found_on(pictures_of(SPECIMENS) + pictures_of(DOCUMENTS))
 
 
-@needs_font
 @pytest.mark.slow
 def test_no_generated_document_or_card_page_is_taken_for_a_blank(tmp_path: Path) -> None:
     samples = make_samples()

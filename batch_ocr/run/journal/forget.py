@@ -1,6 +1,6 @@
 """Dropping the recognised fields of old rows from a journal (``batch-ocr-forget``).
 
-Storage limitation (README, "Security"): an office keeps names, ID numbers and
+Storage limitation (docs/security.md): an office keeps names, ID numbers and
 addresses no longer than it needs them. Forgetting a row keeps what exactly-once needs
 (the file's path, size and mtime, the content's sha256, the status, the page and card,
 which engine read it) and drops every recognised field, the portrait's link and file

@@ -1,4 +1,4 @@
-"""Recognised fields sealed in the state journal (README, "Security").
+"""Recognised fields sealed in the state journal (docs/security.md).
 
 With ``BATCH_OCR_JOURNAL_KEY`` (or ``journal_key`` in the config file) every row and
 every kept answer the journal stores is sealed with AES-256-GCM (authenticated: a

@@ -19,7 +19,7 @@ page's answers go in the transaction that journals its rows for good.
 
 The journal is created with mode 0600, like the outputs. It stores recognised fields
 (it must rebuild unmasked rows) in clear, or sealed with a key when one is given
-(``sealing``; README, "Security"); ``forget`` drops them from old rows.
+(``sealing``; docs/security.md); ``forget`` drops them from old rows.
 """
 
 from __future__ import annotations
@@ -188,6 +188,11 @@ class Journal:
             raise JournalKeyError(f"the state journal {self.path} holds encrypted fields")
         return self._key.open(stored, purpose, self.path)
 
+    def _engine_of(self, stored: str | None) -> str:
+        """The engine named by a page's stored rows (a page without a known version)."""
+        rows = self.stored_rows(stored) if stored else []
+        return rows[0].engine if rows else ""
+
     def stored_rows(self, stored: str) -> list[Row]:
         """The rows of a stored entry (sealed or not)."""
         return rows_from_json(self._clear(stored, "row"))
@@ -232,7 +237,7 @@ class Journal:
                for size, mtime_ns, *_ in found):
             return None
         return [JournalEntry(status=status, retryable=bool(retryable), sha256=sha256, page=page,
-                             engine=engine if engine is not None else _engine_of(row_json),
+                             engine=engine if engine is not None else self._engine_of(row_json),
                              engine_version=version or "")
                 for _, _, _, status, retryable, sha256, page, engine, version, row_json
                 in found]
@@ -387,14 +392,6 @@ def _drop_other_versions_pages(db: sqlite3.Connection, encoded: bytes, page: int
 #: A page's engine version, while it still describes the page (see ``MIGRATIONS``).
 _VERSION_JOIN = ("LEFT JOIN engine_versions v ON v.path = f.path AND v.page = f.page "
                  "AND v.recorded_at = f.updated_at")
-
-
-def _engine_of(row_json: str | None) -> str:
-    """The engine named by a page's stored rows (a page without a known version)."""
-    if not row_json:
-        return ""
-    rows = rows_from_json(row_json)
-    return rows[0].engine if rows else ""
 
 
 @contextlib.contextmanager

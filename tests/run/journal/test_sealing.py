@@ -1,5 +1,5 @@
 """Personal data at rest: the journal's fields sealed with a key (``sealing``), and
-dropped from old rows (``forget``); README, "Security"."""
+dropped from old rows (``forget``); docs/security.md."""
 
 from __future__ import annotations
 
