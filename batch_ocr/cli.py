@@ -50,7 +50,7 @@ from batch_ocr.run.summary import (
     summary_json,
     summary_text,
 )
-from batch_ocr.settings import default_of, env_var, load_settings
+from batch_ocr.settings import SETTING_KEYS, default_of, env_var, load_settings
 
 if TYPE_CHECKING:
     from batch_ocr.run.runner import Runner
@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ca-bundle", type=Path, metavar="PEM",
                         help=_setting_help("ca_bundle", "extra CA certificates to trust "
                                            "(verification stays on)", "the system's CAs only"))
+    parser.add_argument("--follow-links", action="store_const", const=True, help=_setting_help(
+        "follow_links", "walk symbolic links to folders in SRC (each real folder once, "
+        "never a loop)", "off: named as ignored"))
     parser.add_argument("--no-bom", dest="bom", action="store_const", const=False,
                         help=_setting_help("bom", "write CSV without the UTF-8 BOM (the "
                                            "setting says whether to write it)", "BOM on"))
@@ -225,21 +228,8 @@ def _date(text: str) -> datetime.date:
 
 def _flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     """Only the settings the user gave on the command line."""
-    return {
-        "format": args.format,
-        "endpoint": args.endpoint,
-        "source": args.source,
-        "concurrency": args.concurrency,
-        "qps": args.qps,
-        "max_attempts": args.max_attempts,
-        "timeout": args.timeout,
-        "state": args.state,
-        "ca_bundle": args.ca_bundle,
-        "bom": args.bom,
-        "engine": args.engine,
-        "workers": args.workers,
-        "dask": args.dask,
-    }
+    # A flag that sets a setting has its key as its ``dest`` (``--no-bom``: ``bom``).
+    return {key: getattr(args, key) for key in SETTING_KEYS if hasattr(args, key)}
 
 
 async def _run_with_signals(runner: Runner) -> tuple[RunSummary, bool]:
@@ -308,6 +298,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
     options = RunOptions(dry_run=args.dry_run, force=args.force,
                          retry_failed=args.retry_failed, max_calls=args.max_calls,
                          portraits_dir=args.portraits, concurrency=settings.concurrency,
+                         follow_links=settings.follow_links,
                          own_paths=tuple(filter(None, [args.summary_json, args.report])),
                          redo_engine_older_than=args.redo_engine_older_than)
     view = OutputView(as_of=args.as_of or datetime.date.today(), mask=args.mask,
@@ -323,7 +314,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
         if not args.quiet:
             print(announce, file=sys.stderr)
         own = runner.options.own_paths + tuple(filter(None, [args.portraits]))
-        progress.start(list(args.sources), own)
+        progress.start(list(args.sources), own, follow_links=settings.follow_links)
 
     runner = Runner(settings, args.sources, args.output, engine=engine, options=options,
                     view=view, on_row=progress.on_row, on_start=on_start)

@@ -11,7 +11,7 @@ import logging
 import os
 import stat
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -118,6 +118,18 @@ class Settings(BaseModel):
     format: Literal["csv", "jsonl", "xlsx"] | None = Field(None, description="output format")
     bom: bool = Field(True, description="UTF-8 BOM at the start of CSV output")
     state: Path | None = Field(None, description="state journal path")
+    follow_links: bool = Field(
+        False, description="walk symbolic links to folders (once each, never a loop)"
+    )
+    #: Seals the journal's recognised fields (docs/security.md). Environment or config
+    #: file only: a command line shows in ``ps`` and the shell's history.
+    journal_key: SecretStr | None = Field(
+        None, description="key sealing the state journal's recognised fields (never printed)"
+    )
+
+    def journal_key_value(self) -> str | None:
+        """The journal key in clear, for the journal alone."""
+        return self.journal_key.get_secret_value() if self.journal_key else None
     engine: str = Field(
         "auto", description="api, local (offline), or auto: api when credentials are set"
     )
@@ -229,18 +241,30 @@ def readable_by_others(path: Path) -> bool:
         return False
 
 
+#: Keys whose value is a secret: a config file holding one must be the owner's alone.
+SECRET_KEYS = frozenset({"secret_key", "journal_key"})
+
+
 def _holds_secret_key(values: Mapping[str, Any]) -> bool:
-    """``secret_key`` at the top or in a section (``[api]``, an engine's table)."""
-    return any(key == "secret_key" or (isinstance(value, Mapping) and _holds_secret_key(value))
+    """A secret at the top or in a section (``[api]``, an engine's table)."""
+    return any(key in SECRET_KEYS or (isinstance(value, Mapping) and _holds_secret_key(value))
                for key, value in values.items())
+
+
+def _all_keys(values: Mapping[str, Any]) -> Iterator[str]:
+    for key, value in values.items():
+        yield key
+        if isinstance(value, Mapping):
+            yield from _all_keys(value)
 
 
 def warn_if_secret_exposed(path: Path, values: Mapping[str, Any]) -> None:
     """Warn (the run goes on) when a config file holding ``secret_key`` is readable by
     others: anyone on the machine could spend the account's money (docs/security.md)."""
     if _holds_secret_key(values) and readable_by_others(path):
-        log.warning("warning: %s holds secret_key and other users can read it; "
-                    "run: chmod 600 %s", path, path)
+        held = " and ".join(sorted(SECRET_KEYS & set(_all_keys(values))))
+        log.warning("warning: %s holds %s and other users can read it; "
+                    "run: chmod 600 %s", path, held, path)
 
 
 def read_environment(environ: Mapping[str, str]) -> dict[str, str]:

@@ -8,7 +8,8 @@ this again?" asks here.
 status     clean  final  --retry-failed   meaning
 ========== ====== ====== ================ =======================================
 ok         yes    yes    no               the card was read
-not_id_card yes   yes    no               the API says this is no ID card
+not_id_card yes   yes    no               no ID card: the API says so, or the picture
+                                            is blank or tiny (no call made)
 scan_failed yes   yes    redone           an ID card, but no field could be read
 rejected   no     no     redone           refused before any call (bad file)
 error      no     yes    redone           the API or the engine failed it

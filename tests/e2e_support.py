@@ -16,11 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw
-
 from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from batch_ocr.emulator.config import EmulatorConfig
 from batch_ocr.emulator.server import EmulatorHandle, running_emulator
+from tests.pictures import marked
 
 REPO = Path(__file__).resolve().parent.parent
 #: The sample cards (a clean run: samples/README.md), their recorded API answers, and the
@@ -102,8 +101,7 @@ def make_images(folder: Path, count: int, *, seed: int = 0, size: tuple[int, int
     rng = random.Random(seed)
     hashes = []
     for index in range(count):
-        image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
-        ImageDraw.Draw(image).text((4, 4), f"{seed}-{index}", fill="black")
+        image = marked(size, tuple(rng.randrange(256) for _ in range(3)), f"{seed}-{index}")
         path = folder / f"img_{index:05d}.jpg"
         image.save(path, quality=80)
         hashes.append(hashlib.sha256(path.read_bytes()).hexdigest())

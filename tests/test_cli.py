@@ -9,13 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from batch_ocr import __version__, cli
 from batch_ocr.cli import EXIT_LOCKED, EXIT_USAGE, build_parser, main
 from batch_ocr.run.journal.locks import output_locked
 from batch_ocr.run.journal.state import Journal
 from batch_ocr.settings import SETTING_KEYS, env_var
+from tests.pictures import marked
 
 MISSING_CREDENTIALS = (
     "batch-ocr: error: missing API credentials: set BATCH_OCR_SECRET_ID and "
@@ -36,9 +36,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def scans(tmp_path: Path) -> Path:
     folder = tmp_path / "scans"
     folder.mkdir()
-    Image.new("RGB", (200, 120), "white").save(folder / "a.jpg")
-    Image.new("RGB", (200, 120), "white").save(folder / "a_copy.jpg")
-    Image.new("RGB", (200, 120), "black").save(folder / "b.png")
+    marked((200, 120), "white").save(folder / "a.jpg")
+    marked((200, 120), "white").save(folder / "a_copy.jpg")
+    marked((200, 120), "black").save(folder / "b.png")
     (folder / "empty.jpg").write_bytes(b"")
     return folder
 
@@ -248,7 +248,7 @@ def test_a_loose_config_file_with_the_secret_is_named_and_the_run_goes_on(
 
 def test_an_offline_dry_run_says_how_many_files_and_pages_it_would_read(
         scans: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    frames = [Image.new("RGB", (200, 120), color) for color in ("red", "green", "blue")]
+    frames = [marked((200, 120), color) for color in ("red", "green", "blue")]
     frames[0].save(scans / "three_pages.tif", save_all=True, append_images=frames[1:])
     code = main([str(scans), "-o", "out.csv", "--dry-run", "--engine", "local"])
     err = capsys.readouterr().err.splitlines()

@@ -28,6 +28,7 @@ from aiohttp import web
 from PIL import Image
 
 from batch_ocr.cli import main
+from tests.pictures import marked
 
 SECRET_ID = "AKIDindependent"
 SECRET_KEY = "independent-secret"
@@ -150,7 +151,7 @@ def server() -> Iterator[tuple[str, Script]]:
 
 def card_picture(path: Path, colour: str, size: tuple[int, int] = (400, 250),
                  fmt: str | None = None) -> str:
-    Image.new("RGB", size, colour).save(path, fmt)
+    marked(size, colour).save(path, fmt)
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -220,7 +221,7 @@ def test_mixed_folder_gives_the_right_rows(server: tuple[str, Script], tmp_path:
     assert rows["front.jpg"]["birth_date"] == "1990-03-07"
     assert rows["back.png"]["valid_from"] == "2018-07-27"
     assert rows["back.png"]["valid_to"] == "长期"
-    assert rows["photo.gif"]["invalid_fields"] == "name;sex;birth_date;address;id_number"
+    assert rows["photo.gif"]["invalid_fields"] == ""  # no ID card: no field of one
     assert rows["phone.jpg"]["fitted"] == "true"
     assert (scans / "phone.jpg").read_bytes() == original
     assert "第三方服务异常" in rows["down.jpg"]["error_message"]

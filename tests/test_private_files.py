@@ -116,3 +116,70 @@ def test_replace_private_ignores_a_stale_temporary_of_a_killed_run(tmp_path: Pat
     replace_private(path, "whole")
     assert path.read_text() == "whole"
     assert not stale.exists()
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o277])
+def test_folders_made_are_0700_whatever_the_umask(tmp_path: Path, umask: int) -> None:
+    os.umask(umask)
+    (tmp_path / "theirs").mkdir(mode=0o755)
+    os.chmod(tmp_path / "theirs", 0o755)
+
+    private_files.make_private_dirs(tmp_path / "theirs" / "a" / "b")
+    private_files.make_private_dirs(tmp_path / "theirs" / "a" / "b")  # already there
+
+    assert mode(tmp_path / "theirs" / "a") == mode(tmp_path / "theirs" / "a" / "b") == 0o700
+    assert mode(tmp_path / "theirs") == 0o755  # the user's own folder is left alone
+
+
+def test_make_private_dirs_refuses_a_file_in_the_way(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FileExistsError):
+        private_files.make_private_dirs(tmp_path / "file")
+    with pytest.raises(OSError):
+        private_files.make_private_dirs(tmp_path / "file" / "below")
+
+
+def test_an_atomic_write_reaches_the_disk_before_and_after_its_rename(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real_fsync(fd)
+
+    def replace(src: object, dst: object) -> None:
+        synced.append("rename")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(private_files.os, "fsync", fsync)
+    monkeypatch.setattr(private_files.os, "replace", replace)
+    replace_private(tmp_path / "new" / "summary.json", "{}")
+
+    assert synced == ["file", "rename", "folder"]
+    assert mode(tmp_path / "new") == 0o700
+
+
+def test_an_atomic_file_kept_open_takes_more_writes_after_its_swap(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    path.write_text("old\n")
+    atomic = private_files.AtomicFile(path)
+    atomic.text.write("header\n")
+    atomic.commit()
+    atomic.text.write("row\n")  # an output appended to after its rebuild
+    atomic.text.close()
+    assert path.read_text() == "header\nrow\n" and mode(path) == 0o600
+
+
+def test_only_private_files_knows_the_modes_and_writes_files() -> None:
+    """One home for the way a private file or folder is written (STYLE.md, habit 14)."""
+    import re
+
+    package = Path(private_files.__file__).parent
+    writes = re.compile(r"0o[67]00|os\.replace\(|\.write_text\(|\.write_bytes\(|\.mkdir\(|"
+                        r"os\.mkdir\(|makedirs\(|os\.rename\(|open\([^)]*['\"][wax]b?['\"]")
+    found = [f"{path.relative_to(package)}:{number}: {line.strip()}"
+             for path in sorted(package.rglob("*.py")) if path.name != "private_files.py"
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if writes.search(line)]
+    assert found == []

@@ -341,6 +341,23 @@ def test_a_config_file_with_the_secret_readable_by_others_is_warned_about(
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file modes say who reads a file on POSIX only")
+def test_a_journal_key_is_a_secret_too(home: dict[str, str], tmp_path: Path,
+                                       caplog: pytest.LogCaptureFixture) -> None:
+    config = write_toml(tmp_path / "c.toml", f'journal_key = "{SECRET}"\n')
+    config.chmod(0o644)
+
+    with caplog.at_level(logging.WARNING, logger="batch_ocr"):
+        settings = load_settings({}, config_path=config, environ=home)
+
+    assert settings.journal_key_value() == SECRET
+    assert SECRET not in repr(settings)  # never printed
+    assert [r.getMessage() for r in caplog.records] == [
+        f"warning: {config} holds journal_key and other users can read it; "
+        f"run: chmod 600 {config}"
+    ]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes say who reads a file on POSIX only")
 @pytest.mark.parametrize(("text", "mode"), [
     (f'secret_key = "{SECRET}"\n', 0o600),
     (f'secret_key = "{SECRET}"\n', 0o400),

@@ -1,9 +1,16 @@
 """Finding the images and documents (PDFs) to process.
 
 Folders are walked recursively in sorted order; hidden files and folders (name starting
-with ``.``) are skipped. Symlink policy: a symlinked folder is never entered (that is
-how loops and escapes start); a symlinked file is processed only when its target lies
-inside the source folder, otherwise it gets a ``rejected`` row (``symlink_outside``).
+with ``.``) are skipped. Symlink policy: a symlinked folder is not entered (that is how
+loops and escapes start) but named and counted with the ignored files; with
+``--follow-links`` it is walked when that cannot loop or wander: its target is outside
+the source folder (else its files are read under their own names), does not hold the
+source folder (``..``, ``/``), was not walked through another link, and the link is in
+the source folder's own tree (a link inside a followed folder is not followed: one step
+out, never a chain). Each real folder is walked once, so each real file is read once.
+A symlinked file is processed only when its target lies inside the source folder (or
+inside the followed folder it was found in), otherwise it gets a ``rejected`` row
+(``symlink_outside``).
 A link that never resolves (a loop) is not known to stay inside, so it is flagged the
 same way; a dangling link inside the folder gets ``file_vanished``. Every one of them
 gets a row. FIFOs, sockets and devices are not files: they are counted
@@ -23,6 +30,8 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from batch_ocr.sanitize import file_label
 
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".tif", ".tiff",
@@ -55,16 +64,25 @@ class WalkStats:
     ignored: list[str] = field(default_factory=list)
     unreadable_dirs: list[str] = field(default_factory=list)
 
+    #: Symbolic links to folders passed over without ``--follow-links``: the summary
+    #: says how to read them.
+    linked_folders_passed: int = 0
+
     def ignore(self, rel: str) -> None:
         """Count (and name, while under the cap) a file the walk passes over."""
         self.ignored_files += 1
         if len(self.ignored) < MAX_IGNORED_LISTED:
             self.ignored.append(display_path(rel))
 
+    def ignore_folder(self, rel: str) -> None:
+        """Count and name a folder the walk does not enter (``name/``)."""
+        self.ignore(rel + "/")
+
 
 def display_path(rel: str) -> str:
-    """A file name fit for a UTF-8 table: undecodable bytes become ``\\xNN``."""
-    return os.fsencode(rel).decode("utf-8", "backslashreplace")
+    """A file name fit for a UTF-8 table, one-to-one (``sanitize.file_label``):
+    undecodable bytes become ``\\xNN``, a backslash ``\\\\``."""
+    return file_label(rel)
 
 
 def is_image_name(name: str) -> bool:
@@ -73,12 +91,12 @@ def is_image_name(name: str) -> bool:
     return extension in IMAGE_EXTENSIONS or extension in DOCUMENT_EXTENSIONS
 
 
-def _inside(target: Path, root: Path) -> bool:
+def _inside(target: Path, roots: tuple[Path, ...]) -> bool:
     try:
-        target.resolve().relative_to(root)
-    except (ValueError, OSError, RuntimeError):
+        resolved = target.resolve()
+    except (OSError, RuntimeError):
         return False
-    return True
+    return any(resolved.is_relative_to(root) for root in roots)
 
 
 def _is_special(entry: os.DirEntry[str]) -> bool:
@@ -92,56 +110,103 @@ def _is_special(entry: os.DirEntry[str]) -> bool:
     return not stat.S_ISREG(mode)
 
 
-def _walk_folder(
-    folder: Path, prefix: str, resolved_root: Path, stats: WalkStats,
-    resolved_folder: str, own: frozenset[str],
-) -> Iterator[Candidate]:
-    """Depth-first in name order, so rows come out sorted by their ``file`` path.
+@dataclass(slots=True)
+class _Walk:
+    """One source folder's walk: what it may enter, and what it has entered."""
 
-    ``resolved_folder`` is ``folder`` resolved (linked folders are never entered, so a
-    child's is the parent's plus its name); ``own`` are the run's own files, resolved.
-    """
-    try:
-        with os.scandir(folder) as scan:
-            entries = sorted(scan, key=lambda e: e.name)
-    except OSError as exc:
-        stats.unreadable_dirs.append(f"{display_path(prefix or '.')}: {exc.strerror}")
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        rel = prefix + entry.name
-        resolved = os.path.join(resolved_folder, entry.name)
-        if os.path.normcase(resolved) in own:
-            continue  # written by this run: never an input
-        is_link = entry.is_symlink()
+    root: Path  # the source folder, resolved
+    stats: WalkStats
+    own: frozenset[str]  # the run's own files, resolved
+    follow_links: bool
+    #: (device, inode) of every folder walked through a followed link: each real folder
+    #: (and so each real file) is read once, however many links lead to it.
+    walked: set[tuple[int, int]] = field(default_factory=set)
+
+    def folder(self, folder: Path, prefix: str, resolved_folder: str,
+               roots: tuple[Path, ...]) -> Iterator[Candidate]:
+        """Depth-first in name order, so rows come out sorted by their ``file`` path.
+
+        ``resolved_folder`` is ``folder`` resolved (a child's is the parent's plus its
+        name); ``roots`` are the folders whose links to files count as inside: the
+        source folder, and the followed folder this one lies in.
+        """
         try:
-            if entry.is_dir(follow_symlinks=False):
-                yield from _walk_folder(Path(entry.path), rel + "/", resolved_root, stats,
-                                        resolved, own)
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError as exc:
+            self.stats.unreadable_dirs.append(
+                f"{display_path(prefix or '.')}: {exc.strerror}")
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            if is_link and entry.is_dir(follow_symlinks=True):
-                continue  # a linked folder is never entered (loops, escapes)
-        except OSError:
-            pass  # a link loop: treated as a file, and flagged below as not inside
-        if not is_image_name(entry.name) or _is_special(entry):
-            stats.ignore(rel)
-            continue
-        outside = is_link and not _inside(Path(entry.path), resolved_root)
-        yield Candidate(Path(entry.path), display_path(rel), outside)
+            rel = prefix + entry.name
+            resolved = os.path.join(resolved_folder, entry.name)
+            if os.path.normcase(resolved) in self.own:
+                continue  # written by this run: never an input
+            is_link = entry.is_symlink()
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if len(roots) > 1 and not self._first_visit(entry):
+                        self.stats.ignore_folder(rel)  # read through another link
+                        continue
+                    yield from self.folder(Path(entry.path), rel + "/", resolved, roots)
+                    continue
+                if is_link and entry.is_dir(follow_symlinks=True):
+                    yield from self._linked_folder(entry, rel, roots)
+                    continue
+            except OSError:
+                pass  # a link loop: treated as a file, and flagged below as not inside
+            if not is_image_name(entry.name) or _is_special(entry):
+                self.stats.ignore(rel)
+                continue
+            outside = is_link and not _inside(Path(entry.path), roots)
+            yield Candidate(Path(entry.path), display_path(rel), outside)
+
+    def _first_visit(self, entry: os.DirEntry[str]) -> bool:
+        info = entry.stat(follow_symlinks=True)
+        key = (info.st_dev, info.st_ino)
+        if key in self.walked:
+            return False
+        self.walked.add(key)
+        return True
+
+    def _linked_folder(self, entry: os.DirEntry[str], rel: str,
+                       roots: tuple[Path, ...]) -> Iterator[Candidate]:
+        """A symbolic link to a folder: named and passed over, or (``--follow-links``)
+        walked when that cannot loop or wander off (docs/reference.md, "Options")."""
+        if not self.follow_links:
+            self.stats.linked_folders_passed += 1
+            self.stats.ignore_folder(rel)
+            return
+        try:
+            target = Path(entry.path).resolve(strict=True)
+        except (OSError, RuntimeError):
+            self.stats.ignore_folder(rel)
+            return
+        if (len(roots) > 1  # one step out of the source folder, never a chain of links
+                or target.is_relative_to(self.root)  # read under its own name already
+                or self.root.is_relative_to(target)  # ``..``, ``/``: a loop
+                or not self._first_visit(entry)):  # read through another link already
+            self.stats.ignore_folder(rel)
+            return
+        yield from self.folder(Path(entry.path), rel + "/", str(target), (self.root, target))
 
 
 def walk_sources(
-    sources: list[Path], stats: WalkStats, *, own_paths: Iterable[Path] = ()
+    sources: list[Path], stats: WalkStats, *, own_paths: Iterable[Path] = (),
+    follow_links: bool = False,
 ) -> Iterator[Candidate]:
     """Yield every candidate under ``sources`` lazily, in a stable order.
 
-    ``own_paths`` (files or folders the run writes, existing or not) are never walked.
+    ``own_paths`` (files or folders the run writes, existing or not) are never walked;
+    ``follow_links`` walks symbolic links to folders too (``--follow-links``).
     """
     own = frozenset(os.path.normcase(path.resolve()) for path in own_paths)
     for source in sources:
         if source.is_dir():
             root = source.resolve()
-            yield from _walk_folder(source, "", root, stats, str(root), own)
+            walk = _Walk(root, stats, own, follow_links)
+            yield from walk.folder(source, "", str(root), (root,))
         else:
             yield Candidate(source, display_path(source.name))

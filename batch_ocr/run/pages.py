@@ -30,6 +30,7 @@ from typing import Any
 from PIL import Image
 
 from batch_ocr.errors import ImageRejected
+from batch_ocr.vision import imaging
 
 #: More pages than this in one file is no stack of ID card copies: the file is refused.
 MAX_PAGES = 500
@@ -158,8 +159,13 @@ def _tiff_frame(image: Image.Image, index: int, frames: int) -> PageOutcome:
             return PageRejected.of(number, ImageRejected(
                 "image_too_large", f"{width}x{height} px is too many pixels to decode safely"),
                 frames)
+        imaging.check_decode_cost(image.mode, width, height)
         image.load()
-        return Page(number, _png_bytes(image), frames)
+        # One frame decoded at a time, cut down before it is encoded: a stack of large
+        # frames costs the memory of one (docs/survives.md, "Memory").
+        return Page(number, _png_bytes(imaging.cut_down(image)), frames)
+    except ImageRejected as exc:
+        return PageRejected.of(number, exc, frames)
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         return PageRejected.of(number, ImageRejected(
             "corrupt_image", f"TIFF page {number} is damaged: {exc}"), frames)

@@ -49,6 +49,8 @@ class RunOptions:
     #: ``--redo-engine-older-than``: read again the pages the run's engine recorded at
     #: an older version than this one (docs/resume.md).
     redo_engine_older_than: str | None = None
+    #: Walk symbolic links to folders (``--follow-links``; ``discovery``).
+    follow_links: bool = False
 
 
 OnRow = Callable[[Row, RunCounters], None]
@@ -158,13 +160,15 @@ class BatchRun:
             billed=self.engine.billed,
             price_per_call=self.engine.price_per_call_cny,
             unreadable_dirs=tuple(stats.unreadable_dirs),
+            linked_folders_passed=stats.linked_folders_passed,
         )
 
     # -- the walk and the pool ---------------------------------------------------------
 
     def candidates(self) -> Iterator[Candidate]:
         own_paths = [*self.options.own_paths, *filter(None, [self.options.portraits_dir])]
-        for candidate in walk_sources(self.sources, self._walk_stats, own_paths=own_paths):
+        for candidate in walk_sources(self.sources, self._walk_stats, own_paths=own_paths,
+                                      follow_links=self.options.follow_links):
             self.counters.images_found += 1
             yield candidate
 

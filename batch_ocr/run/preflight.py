@@ -10,13 +10,12 @@ Nothing is truncated or replaced here; the probes are hidden, 0600 and removed a
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from batch_ocr.errors import OutputError
-from batch_ocr.private_files import PRIVATE_MODE
+from batch_ocr.private_files import create_probe, make_private_dirs
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,24 +34,19 @@ def _reason(error: OSError) -> str:
 def _probe_folder(folder: Path, planned: PlannedPath) -> None:
     """Make ``folder`` if missing and create, then remove, a file in it."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(folder)
     except FileExistsError:
         raise OutputError(f"cannot write {planned.what} {planned.path}: {folder} is a file, "
                           "not a folder") from None
     except OSError as exc:
         raise OutputError(f"cannot write {planned.what} {planned.path}: cannot make the "
                           f"folder {folder}: {_reason(exc)}") from None
-    probe = folder / f".batch-ocr-probe.{os.getpid()}.tmp"
     try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
-    except FileExistsError:
-        return  # left by a killed run with our pid: the folder is writable
+        # False: a probe left by a killed run with our pid; the folder is writable.
+        create_probe(folder, f".batch-ocr-probe.{os.getpid()}.tmp")
     except OSError as exc:
         raise OutputError(f"cannot write {planned.what} {planned.path}: {_reason(exc)}"
                           ) from None
-    os.close(fd)
-    with contextlib.suppress(OSError):
-        os.unlink(probe)
 
 
 def check_planned(planned: PlannedPath) -> None:

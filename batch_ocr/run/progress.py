@@ -37,9 +37,11 @@ NO_TOTAL_FORMAT = "{desc}{n_fmt}/? [{elapsed}, {rate_fmt}{postfix}]"
 TICK_S = 0.5
 
 
-def count_images(sources: list[Path], own_paths: Iterable[Path] = ()) -> int:
+def count_images(sources: list[Path], own_paths: Iterable[Path] = (), *,
+                 follow_links: bool = False) -> int:
     """How many files the run will walk (names only: nothing is read or hashed)."""
-    return sum(1 for _ in walk_sources(sources, WalkStats(), own_paths=own_paths))
+    return sum(1 for _ in walk_sources(sources, WalkStats(), own_paths=own_paths,
+                                       follow_links=follow_links))
 
 
 def _terminal_columns() -> int:
@@ -72,7 +74,8 @@ class Progress:
     def shows_bar(self) -> bool:
         return self.tty and not self.quiet
 
-    def start(self, sources: list[Path], own_paths: Iterable[Path] = ()) -> None:
+    def start(self, sources: list[Path], own_paths: Iterable[Path] = (), *,
+              follow_links: bool = False) -> None:
         """Draw the bar (on a terminal) and start counting the total in the background."""
         if not self.shows_bar:
             return
@@ -90,7 +93,7 @@ class Progress:
         # Log lines (--verbose, warnings) go above the bar instead of through it.
         self._redirect.enter_context(logging_redirect_tqdm(loggers=[log]))
         own = list(own_paths)
-        threading.Thread(target=self._count, args=(sources, own), daemon=True,
+        threading.Thread(target=self._count, args=(sources, own, follow_links), daemon=True,
                          name="batch-ocr-count").start()
         with contextlib.suppress(RuntimeError):  # no running loop: rows alone move it
             self._tick(asyncio.get_running_loop())
@@ -104,9 +107,9 @@ class Progress:
             self.update(counters)
         loop.call_later(TICK_S, self._tick, loop)
 
-    def _count(self, sources: list[Path], own_paths: list[Path]) -> None:
+    def _count(self, sources: list[Path], own_paths: list[Path], follow_links: bool) -> None:
         with contextlib.suppress(Exception):  # a count is a nicety, never worth a crash
-            self._total = count_images(sources, own_paths)
+            self._total = count_images(sources, own_paths, follow_links=follow_links)
 
     def on_row(self, row: Row, counters: RunCounters) -> None:
         if self.verbose:

@@ -68,6 +68,10 @@ class ImageRows:
             self.counters.reused += 1
             return ImageOutcome(await self._copy(earlier.rows, loaded),
                                 engine_version=earlier.engine_version)
+        if loaded.image.no_card is not None:
+            # Blank, uniform or tiny (the pre-flight check's ``no_card``): one row, the
+            # same whichever engine the run has, and nothing paid (docs/reference.md).
+            return ImageOutcome([] if self.dry_run else [no_card_row(loaded)])
         # ``older_engine``: read again because an older version of this engine recorded
         # it (``--redo-engine-older-than``); counted once per content, as calls are.
         if self.dry_run:
@@ -144,6 +148,14 @@ class ImageRows:
                 copy = await portraits.copy_for_row(row, copy, self.portraits_dir)
             copies.append(copy)
         return copies
+
+
+def no_card_row(job: jobs.FileJob) -> Row:
+    """The ``not_id_card`` row of a picture with nothing card-like on it: no engine saw it."""
+    reason = job.image.no_card
+    assert reason is not None
+    return Row(file=job.file, status=statuses.NOT_ID_CARD, error_code=reason.error_code,
+               error_message=reason.message, sha256=job.sha256, page=job.page)
 
 
 async def _warnings(result: EngineResult, image: PreparedImage) -> list[str]:

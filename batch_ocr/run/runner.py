@@ -25,7 +25,8 @@ from typing import Any
 
 from batch_ocr.engines.base import Engine
 from batch_ocr.errors import ConfigError, OutputError
-from batch_ocr.private_files import open_private
+from batch_ocr.private_files import replace_private
+from batch_ocr.run.journal.forget import FORGOTTEN
 from batch_ocr.run.journal.locks import (
     default_state_path,
     lock_path_of,
@@ -73,9 +74,7 @@ def state_path_for(output: str, explicit: Path | None) -> Path | None:
 
 def write_summary_json(path: Path, facts: dict[str, Any]) -> None:
     """Write ``--summary-json`` (mode 0600: it names the run's outcome, not its people)."""
-    with open_private(path) as handle:
-        json.dump(facts, handle, indent=2)
-        handle.write("\n")
+    replace_private(path, json.dumps(facts, indent=2) + "\n")
 
 
 class Runner:
@@ -97,7 +96,8 @@ class Runner:
         self.sources = list(sources)
         self.output = output
         self.engine = engine
-        self.options = options or RunOptions(concurrency=settings.concurrency)
+        self.options = options or RunOptions(concurrency=settings.concurrency,
+                                             follow_links=settings.follow_links)
         self.view = view or OutputView()
         self.fmt = output_format(output, settings.format)
         self.state_path = state_path_for(output, settings.state)
@@ -175,7 +175,8 @@ class Runner:
         if self.state_path is None:
             yield None
             return
-        journal = Journal(self.state_path, lock_taken=self._output_lock_is_the_journals())
+        journal = Journal(self.state_path, lock_taken=self._output_lock_is_the_journals(),
+                          key=self.settings.journal_key_value())
         try:
             journal.open()
         except OSError as exc:
@@ -261,7 +262,7 @@ class Runner:
         """Every image's row as outputs show it, from the journal (after the run)."""
         if self.state_path is None:
             return []
-        with Journal(self.state_path) as journal:
+        with Journal(self.state_path, key=self.settings.journal_key_value()) as journal:
             return [row.to_dict() for row in self._presented(journal)]
 
     def present(self, row: Row) -> Row:
@@ -273,6 +274,8 @@ class Runner:
         each run and ``--mask`` can be switched on for a later run without calling
         anything again.
         """
+        if row.error_code == FORGOTTEN:
+            return row  # its fields were dropped on purpose: nothing left to check
         shown = with_review(row, checks=check_row(row, as_of=self.view.as_of))
         return mask_row(shown) if self.view.mask else shown
 

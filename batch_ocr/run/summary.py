@@ -108,6 +108,8 @@ class RunSummary:
     #: The engine's price of one call in ``CURRENCY`` (``Engine.price_per_call_cny``).
     price_per_call: float = 0.0
     unreadable_dirs: tuple[str, ...] = ()
+    #: Symbolic links to folders not entered (no ``--follow-links``), named in ``ignored``.
+    linked_folders_passed: int = 0
     #: What the output holds after the run (rows by status, every run's), when known:
     #: a rerun that adds nothing still carries its earlier rejected rows.
     output_rows_by_status: Counter[str] | None = None
@@ -321,6 +323,9 @@ def _ignored_lines(summary: RunSummary) -> list[str]:
         lines.append(f"ignored: and {summary.ignored_files - IGNORED_SHOWN} more"
                      + (" (see --summary-json)" if len(summary.ignored) > IGNORED_SHOWN
                         else ""))
+    if summary.linked_folders_passed:
+        lines.append(f"ignored: {summary.linked_folders_passed} symbolic link(s) to folders "
+                     "(named with a trailing /) were not entered; --follow-links reads them")
     return lines
 
 

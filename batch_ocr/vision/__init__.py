@@ -7,6 +7,7 @@ review page::
                     each decode made once and let go when the image's rows are made
     geometry        the ID-1 card's proportions, the A4 page, the smallest card read
     imaging         pre-flight: what can be refused or fixed before paying
+    blank           nothing card-like (blank, uniform, tiny): a row, never a call
     layout          every card on a page: where each lies, cut out and straightened
     photo           one card in a photo: its outline, straightened; the portrait
     text_cards      cards found by their print where no outline shows (a pale back)

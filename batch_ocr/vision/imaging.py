@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 from PIL import Image, UnidentifiedImageError
 
 from batch_ocr.errors import ImageRejected
-from batch_ocr.vision.picture import Picture, TooManyPixelsError, opaque_rgb
+from batch_ocr.vision.blank import BLANK_CHECK_SIDE_PX, NoCard, no_card
+from batch_ocr.vision.picture import (
+    REDUCIBLE_MODES,
+    WORK_MAX_SIDE_PX,
+    Picture,
+    TooManyPixelsError,
+    cut_down,
+    opaque_rgb,
+)
 
 # The common formats' plugins now, at start-up: Pillow loads them at the first open,
 # where they held the import lock while every reading thread waited (20 ms at the start
@@ -36,6 +44,19 @@ MAX_SIDE_PX = 4000
 MIN_SIDE_PX = 9  # "greater than 8 px"
 #: Past this many pixels we refuse to decode at all (decompression bombs).
 MAX_DECODE_PIXELS = 80_000_000
+#: The memory one picture's pixels may take while decoded (docs/survives.md, "Memory"):
+#: a JPEG is decoded scaled down from its DCT, so only other formats can come near it. A
+#: 600 dpi A4 colour scan takes 100 MB; a flat 8,900 x 8,900 px PNG of 250 KB would
+#: take 227 MB in colour, so it is refused without being decoded.
+DECODE_BUDGET_BYTES = 128 * 2**20
+#: What the offline engine is handed whole: a picture whose colour pixels would take
+#: more is handed over cut down to ``WORK_MAX_SIDE_PX``, the pixels the pre-flight
+#: check keeps once it has decoded a picture (``Picture.check``; a 12 MP phone photo is
+#: 36 MB and goes as it is).
+LOCAL_MAX_DECODED_BYTES = 64 * 2**20
+#: Bytes per pixel once decoded, by Pillow mode; other modes count as 4.
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "I;16": 2, "I;16B": 2,
+                    "I;16L": 2, "I;16N": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3}
 #: Long side of a fitted image: plenty for card text, well under the 1 MB limit.
 FIT_LONG_SIDE_PX = 2400
 FIT_QUALITIES = (88, 80, 70, 60)
@@ -82,6 +103,9 @@ class PreparedImage:
     height: int
     fitted: bool
     picture: Picture = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+    #: Why the picture holds nothing card-like (``NoCard``), found by the pre-flight
+    #: check; None for a picture worth recognising. Decided here, once for every engine.
+    no_card: NoCard | None = None
 
     def __post_init__(self) -> None:
         if self.picture is None:
@@ -158,31 +182,56 @@ def _check_png_crcs(raw: bytes) -> None:
         offset = end
 
 
+def decode_cost(mode: str, width: int, height: int) -> int:
+    """The bytes a picture of ``mode`` takes decoded and made ready to cut down."""
+    per_pixel = _BYTES_PER_PIXEL.get(mode, 4)
+    if mode not in REDUCIBLE_MODES:
+        per_pixel += 4  # turned into RGB first
+    return per_pixel * width * height
+
+
+def check_decode_cost(mode: str, width: int, height: int) -> None:
+    """Refuse (``image_too_large``) a picture whose pixels would pass the budget."""
+    cost = decode_cost(mode, width, height)
+    if cost > DECODE_BUDGET_BYTES:
+        raise ImageRejected(
+            "image_too_large",
+            f"{width}x{height} px would take {cost / 2**20:.0f} MB of memory to decode; "
+            f"at most {DECODE_BUDGET_BYTES // 2**20} MB is decoded for one picture "
+            "(scan at 600 dpi or less)")
+
+
 def _decode(picture: Picture, fmt: str) -> tuple[int, int]:
     """Decode all of it, so truncated or corrupt files are caught here, not billed.
 
-    Returns the real size; a JPEG's 1/8-scale decode stays in grey as the picture's
-    ``preview`` (``Picture.check``).
+    Returns the real size. A JPEG's 1/8-scale decode stays in grey as the picture's
+    ``preview``; any other format is refused past ``DECODE_BUDGET_BYTES`` before it is
+    decoded, and its decode is kept cut down to ``WORK_MAX_SIDE_PX`` until ``prepare``
+    is done, so the file is never decoded twice (``Picture.check``).
     """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return picture.check(max_pixels=MAX_DECODE_PIXELS, jpeg=fmt == "JPEG")
+            return picture.check(max_pixels=MAX_DECODE_PIXELS, jpeg=fmt == "JPEG",
+                                 admit=check_decode_cost)
+    except ImageRejected:
+        raise
     except TooManyPixelsError as exc:
         raise ImageRejected("image_too_large", f"{exc.width}x{exc.height} px is too many "
                             "pixels to decode safely") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected("image_too_large", "too many pixels to decode safely") from None
     except UnidentifiedImageError:
-        # Pillow's text names a BytesIO object at a memory address: useless in a row.
-        raise ImageRejected("corrupt_image", f"{fmt} data is damaged: its header cannot be "
+        raise ImageRejected("corrupt_image", f"{fmt} header found but the image cannot be "
                             "read") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejected("corrupt_image", f"{fmt} data is damaged: {exc}") from None
 
 
 def _fit(picture: Picture, limits: ImageLimits) -> bytes:
-    """Re-encode as a JPEG within the limits (EXIF orientation applied, alpha on white)."""
+    """Re-encode as a JPEG within the limits (EXIF orientation applied, alpha on white):
+    from the check's decode of any format but JPEG, which is decoded again scaled down
+    from its DCT to what is needed."""
     image = opaque_rgb(picture.upright(FIT_LONG_SIDE_PX))
     for long_side_px in (FIT_LONG_SIDE_PX, *FIT_FALLBACK_LONG_SIDES_PX):
         image.thumbnail((long_side_px, long_side_px), Image.Resampling.LANCZOS)
@@ -196,12 +245,29 @@ def _fit(picture: Picture, limits: ImageLimits) -> bytes:
 
 
 def _lossless(picture: Picture) -> PreparedImage:
-    """A WebP or HEIC photo as a full-size PNG, for an engine without size limits (the
-    offline engine reads PNG; HEIC would need pillow-heif in every worker)."""
-    image = opaque_rgb(picture.upright())
+    """A PNG for an engine without size limits: a WebP or HEIC photo (the offline engine
+    reads PNG; HEIC would need pillow-heif in every worker), or a picture too big to
+    hand over whole (``LOCAL_MAX_DECODED_BYTES``), cut down to ``WORK_MAX_SIDE_PX``."""
+    image = cut_down(opaque_rgb(picture.upright(WORK_MAX_SIDE_PX)))
+    if image.mode != "RGB":
+        image = opaque_rgb(image)
     buffer = io.BytesIO()
     image.save(buffer, "PNG", compress_level=1)  # fast: it only crosses to a worker
     return PreparedImage("image/png", buffer.getvalue(), image.width, image.height, fitted=True)
+
+
+def _refuse_thin(width: int, height: int, fitted_width: int, fitted_height: int,
+                 limits: ImageLimits) -> None:
+    """Refuse a long thin strip (6000x12) that shrunk under the limit's long side drops
+    below 9 px on its short side: the API would refuse it, and the refusal may be
+    billed."""
+    if min(fitted_width, fitted_height) < MIN_SIDE_PX:
+        raise ImageRejected(
+            "bad_dimensions",
+            f"the image is {width}x{height} px; shrunk to the {limits.max_side_px} px limit "
+            f"of {limits.owner} it would be {fitted_width}x{fitted_height} px, under the "
+            "9 px a card needs",
+        )
 
 
 def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImage:
@@ -240,10 +306,22 @@ def _prepared(picture: Picture, fmt: str, limits: ImageLimits | None) -> Prepare
             "bad_dimensions",
             f"the image is {width}x{height} px; a card needs more than 8 px on each side",
         )
-    if fmt in CONVERTED_FORMATS and limits is None:
+    needs_fit = limits is not None and (
+        fmt in CONVERTED_FORMATS or len(raw) > limits.max_bytes
+        or max(width, height) > limits.max_side_px)
+    blank = no_card(width, height, picture.for_blank_check(BLANK_CHECK_SIDE_PX))
+    if blank is not None:
+        if needs_fit:
+            assert limits is not None
+            scale = min(1.0, FIT_LONG_SIDE_PX / max(width, height))
+            _refuse_thin(width, height, round(width * scale), round(height * scale), limits)
+        # Nothing to recognise: no engine sees it, so nothing is re-encoded for one.
+        return PreparedImage(MIME_BY_FORMAT.get(fmt, "image/jpeg"), raw, width, height,
+                             fitted=False, no_card=blank)
+    if limits is None and (fmt in CONVERTED_FORMATS
+                           or 3 * width * height > LOCAL_MAX_DECODED_BYTES):
         return _lossless(picture)
-    if limits is None or (fmt not in CONVERTED_FORMATS and len(raw) <= limits.max_bytes
-                          and max(width, height) <= limits.max_side_px):
+    if limits is None or not needs_fit:
         return PreparedImage(MIME_BY_FORMAT[fmt], raw, width, height, fitted=False,
                              picture=picture)
     try:
@@ -254,14 +332,6 @@ def _prepared(picture: Picture, fmt: str, limits: ImageLimits | None) -> Prepare
         raise ImageRejected("cannot_fit", f"could not re-encode the image: {exc}") from None
     with Image.open(io.BytesIO(fitted)) as check:
         fitted_width, fitted_height = check.size
-    if min(fitted_width, fitted_height) < MIN_SIDE_PX:
-        # A long thin strip (6000x12) shrunk under 4000 px drops below 9 px on its short
-        # side: the API would refuse it, and the refusal may be billed. Refuse it here.
-        raise ImageRejected(
-            "bad_dimensions",
-            f"the image is {width}x{height} px; shrunk to the {limits.max_side_px} px limit "
-            f"of {limits.owner} it would be {fitted_width}x{fitted_height} px, under the "
-            "9 px a card needs",
-        )
+    _refuse_thin(width, height, fitted_width, fitted_height, limits)
     return PreparedImage("image/jpeg", fitted, fitted_width, fitted_height, fitted=True,
                          picture=Picture(fitted, preview=picture.preview))

@@ -5,7 +5,9 @@ and whatever needs its pixels asks the picture for the view it needs::
 
     check         pre-flight (``imaging``): all of the data decoded, so damage shows
                   before a call is paid for; a JPEG at 1/8 scale, kept in grey as
-                  ``preview`` (the card search's noise check, ``crops``)
+                  ``preview`` (the card search's noise check, ``crops``); any other
+                  format within a memory budget, kept cut down to ``WORK_MAX_SIDE_PX``
+    for_blank_check  the check's decode, small, in RGB (``blank``)
     upright       the whole picture upright, for re-encoding (``imaging``'s fitting)
     search        the page at the card search's size (``layout``: 640 px)
     full          the picture cards are cut from and read from (``layout``, the
@@ -51,6 +53,12 @@ WARNINGS_LONG_SIDE_PX = 1200
 CHECK_SCALE = 8
 #: Pillow's ``thumbnail`` asks its decoder for this many times the size it makes.
 THUMBNAIL_REDUCING_GAP = 2.0
+#: Pixels the pre-flight check keeps of a picture it decoded in full (any format but
+#: JPEG): what re-encoding starts from, so the file is never decoded twice, and all a
+#: card needs (it is read at a fraction of this; docs/survives.md, "Memory").
+WORK_MAX_SIDE_PX = 4000
+#: Modes Pillow's ``reduce`` takes; others are turned into RGB before they are cut down.
+REDUCIBLE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "I", "F", "CMYK"})
 
 #: What turns a picture upright for each EXIF orientation (``ImageOps.exif_transpose``).
 _UPRIGHT = {
@@ -112,6 +120,37 @@ def thumbnail_size(size: tuple[int, int], box_px: int) -> tuple[int, int] | None
                            lambda n: 0 if n == 0 else abs(aspect - box_px / n))
 
 
+def cut_down(image: Image.Image, long_side_px: int = WORK_MAX_SIDE_PX) -> Image.Image:
+    """``image`` (decoded) at most ``long_side_px`` long, by whole steps (box filter);
+    itself when it is small enough."""
+    longest = max(image.size)
+    if longest <= long_side_px:
+        return image
+    if image.mode not in REDUCIBLE_MODES:
+        image = opaque_rgb(image)
+    return image.reduce(-(-longest // long_side_px))
+
+
+def small_rgb(image: Image.Image, long_side_px: int) -> Image.Image:
+    """``image`` as RGB (transparency on white), box-filtered to at most
+    ``long_side_px`` long."""
+    rgb = opaque_rgb(image)
+    scale = long_side_px / max(rgb.size)
+    if scale >= 1:
+        return rgb
+    size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+    return rgb.resize(size, Image.Resampling.BOX)
+
+
+def _orientation(image: Image.Image) -> int:
+    """``image``'s EXIF orientation (1: upright), read once it is loaded (a PNG's EXIF
+    may follow its pixels)."""
+    try:
+        return int(image.getexif().get(ExifTags.Base.Orientation, 1))
+    except Exception:  # noqa: BLE001 - a damaged EXIF block: the picture as stored
+        return 1
+
+
 def _bgr(image: Image.Image) -> np.ndarray:
     """An opaque RGB picture as the BGR array OpenCV works on."""
     import numpy as np
@@ -125,6 +164,9 @@ class _Decode:
     """The data decoded at one scale, as stored (not yet upright)."""
 
     image: Image.Image
+    #: The EXIF orientation when read at the decode (the check's, whose pixels are cut
+    #: down and no longer carry it); None: read from ``image`` when a view is made.
+    orientation: int | None = None
 
     def turned(self, image: Image.Image | None = None) -> Image.Image:
         """``image`` (by default this decode) upright per this decode's EXIF orientation,
@@ -134,7 +176,10 @@ class _Decode:
         EXIF block must not fail the pre-flight check, which never read it.
         """
         source = self.image if image is None else image
-        turn = _UPRIGHT.get(self.image.getexif().get(ExifTags.Base.Orientation, 1))
+        orientation = self.orientation
+        if orientation is None:
+            orientation = self.image.getexif().get(ExifTags.Base.Orientation, 1)
+        turn = _UPRIGHT.get(orientation)
         return source.transpose(turn) if turn is not None else source
 
 
@@ -165,6 +210,8 @@ class Picture:
         self.decodes = 0
         self._lock = threading.RLock()
         self._held: dict[tuple[tuple[int, int], str], _Decode] = {}
+        #: The pre-flight check's decode while it is held (``for_blank_check``).
+        self._checked: _Decode | None = None
 
     # -- the decoder ---------------------------------------------------------------------
 
@@ -199,6 +246,7 @@ class Picture:
         """Let go of every decode (the bytes and the preview stay)."""
         with self._lock:
             self._held.clear()
+            self._checked = None
 
     def holds_pixels(self) -> bool:
         """Whether any decode is held (none once released)."""
@@ -219,7 +267,8 @@ class Picture:
 
     # -- views ---------------------------------------------------------------------------
 
-    def check(self, *, max_pixels: int, jpeg: bool) -> tuple[int, int]:
+    def check(self, *, max_pixels: int, jpeg: bool,
+              admit: Callable[[str, int, int], None] | None = None) -> tuple[int, int]:
         """Decode all of the data now, so that a damaged file shows before it is paid for.
 
         A JPEG (``jpeg``: told by its first bytes) is decoded at 1/8 scale (DCT scaling
@@ -227,6 +276,13 @@ class Picture:
         cost) and kept in grey as ``preview``. Returns the real size (read before the
         draft shrinks it). Raises ``TooManyPixelsError`` past ``max_pixels`` without
         decoding, else what Pillow raises for damaged data.
+
+        Any other format is first shown to ``admit`` (its mode and size, from the
+        header), which raises to refuse it undecoded (a memory budget); once decoded, it
+        is held cut down to ``WORK_MAX_SIDE_PX`` with its EXIF orientation, so the full
+        pixels are let go at once and re-encoding starts from these (``upright``). That
+        held decode stands for the full-scale one until ``release()``: the pre-flight
+        check releases it before any other view is asked for.
         """
         opened = self._open()
         width, height = opened.size
@@ -237,8 +293,27 @@ class Picture:
             held, _ = self._decode(opened, request)
             self.preview = held.image.convert("L")
         else:
-            self._decode(opened, None)
+            if admit is not None:
+                admit(opened.mode, width, height)
+            with self._lock:
+                held, _ = self._decode(opened, None)
+                key = (opened.size, opened.mode)
+                del opened  # the held decode is its only reference: cut down, it goes
+                held = _Decode(cut_down(held.image), _orientation(held.image))
+                self._held[key] = held
+        with self._lock:
+            self._checked = held
         return width, height
+
+    def for_blank_check(self, long_side_px: int) -> Image.Image:
+        """The check's decode (as stored, not turned upright) in RGB, box-filtered to at
+        most ``long_side_px`` long: what the blank check measures (``blank``), made with
+        no decode of its own. Only while the check's decode is held."""
+        with self._lock:
+            checked = self._checked
+        if checked is None:
+            raise RuntimeError("for_blank_check needs the pre-flight check's decode")
+        return small_rgb(checked.image, long_side_px)
 
     def upright(self, draft_px: int | None = None) -> Image.Image:
         """The whole picture upright per EXIF, a new image the caller may change,

@@ -12,7 +12,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from batch_ocr.cli import main
 from tests.e2e_support import (
@@ -23,6 +22,7 @@ from tests.e2e_support import (
     read_rows,
     stats_of,
 )
+from tests.pictures import marked
 
 pytestmark = pytest.mark.usefixtures("demo_keys")
 
@@ -58,7 +58,7 @@ def test_changed_content_is_sent_again_and_its_row_replaced(tmp_path: Path) -> N
     out = tmp_path / "out.jsonl"
     with emulator_in_thread() as emulator:
         assert run(scans, out, emulator.url) == 0
-        Image.new("RGB", (300, 200), "red").save(scans / "img_00001.jpg")
+        marked((300, 200), "red", "changed").save(scans / "img_00001.jpg")
         assert run(scans, out, emulator.url) == 0
         assert emulator.stats()["calls"] == 4
     rows = read_rows(out)

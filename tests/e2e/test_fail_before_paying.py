@@ -88,10 +88,10 @@ def test_a_summary_that_fails_after_the_run_is_one_message_and_exit_3(
         capsys: pytest.CaptureFixture[str], demo_keys: None) -> None:
     monkeypatch.chdir(workdir)
 
-    def disk_full(path: Path) -> None:
+    def disk_full(path: Path, data: str | bytes) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("batch_ocr.run.runner.open_private", disk_full)
+    monkeypatch.setattr("batch_ocr.run.runner.replace_private", disk_full)
     with emulator_in_thread() as emulator:
         code = main(["scans", "-o", "out.csv", "--summary-json", "s.json",
                      "--endpoint", emulator.url])

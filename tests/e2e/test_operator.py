@@ -4,7 +4,9 @@ back as scans."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -162,3 +164,81 @@ def test_quiet_prints_nothing_on_success_and_the_summary_when_the_run_fails(
     assert err[:3] == ["batch-ocr: files found: 4", "batch-ocr: pages read: 1, cards read: 0",
                        "batch-ocr: rows written: 1 (rejected 1)"]
     assert not any(line.startswith("batch-ocr: engine:") for line in err)
+@pytest.mark.skipif(os.name != "posix",
+                    reason="needs POSIX symlinks")
+def test_a_linked_folder_is_named_and_read_with_follow_links(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    scans, nas = tmp_path / "scans", tmp_path / "nas"
+    make_images(scans, 1)
+    make_images(nas, 2, seed=1)
+    (scans / "nas").symlink_to(nas, target_is_directory=True)
+    (nas / "loop").symlink_to(tmp_path, target_is_directory=True)
+    summary = tmp_path / "summary.json"
+    argv = [str(scans), "-o", str(tmp_path / "out.csv"), "--summary-json", str(summary)]
+    with emulator_in_thread() as emulator:
+        assert main([*argv, "--endpoint", emulator.url]) == 0
+        err = capsys.readouterr().err.splitlines()
+        facts = json.loads(summary.read_text())
+        assert emulator.stats()["calls"] == 1
+        # Not silent: named on stderr and in the summary, counted (docs/reference.md, "Options").
+        assert "batch-ocr: files found: 1 (other files ignored: 1)" in err
+        assert "batch-ocr: ignored: nas/" in err
+        assert any("--follow-links reads them" in line for line in err)
+        assert (facts["ignored_files"], facts["ignored"]) == (1, ["nas/"])
+
+        monkeypatch.setenv("BATCH_OCR_FOLLOW_LINKS", "true")  # as the flag, from the env
+        assert main([*argv, "--endpoint", emulator.url]) == 0
+        facts = json.loads(summary.read_text())
+        assert emulator.stats()["calls"] == 3  # the two linked images, each read once
+    assert facts["images_found"] == 3
+    assert (facts["ignored_files"], facts["ignored"]) == (1, ["nas/loop/"])
+    rows = (tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert sorted(row.split(",")[0] for row in rows) == [
+        "img_00000.jpg", "nas/img_00000.jpg", "nas/img_00001.jpg"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a filesystem taking any bytes")
+def test_a_byte_and_its_escape_spelled_out_never_share_a_row_name_or_a_portrait(
+        tmp_path: Path) -> None:
+    scans, faces, out = tmp_path / "scans", tmp_path / "faces", tmp_path / "out.jsonl"
+    scans.mkdir()
+    front = (SAMPLES / "zhangsan_front.jpg").read_bytes()
+    for name in (b"\xff.jpg", b"\\xff.jpg"):  # the byte 0xFF; backslash, x, f, f
+        with open(os.fsencode(scans) + b"/" + name, "wb") as handle:
+            handle.write(front)
+    with emulator_in_thread(fixture_paths=(FIXTURES,)) as emulator:
+        assert main([str(scans), "-o", str(out), "--portraits", str(faces), "--quiet",
+                     "--endpoint", emulator.url]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted(row["file"] for row in rows) == ["\\\\xff.jpg", "\\xff.jpg"]
+    portraits = {row["portrait_file"] for row in rows}
+    assert len(portraits) == 2 and all(Path(p).is_file() for p in portraits)
+    assert sorted(os.listdir(faces)) == ["\\\\xff.jpg", "\\xff.jpg"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes only")
+def test_folders_the_run_makes_are_0700_with_umask_000(tmp_path: Path) -> None:
+    scans = tmp_path / "scans"
+    (scans / "desk").mkdir(parents=True)
+    shutil.copy(SAMPLES / "zhangsan_front.jpg", scans / "desk" / "zhangsan_front.jpg")
+    made = tmp_path / "made"
+    old = os.umask(0o000)
+    try:
+        with emulator_in_thread(fixture_paths=(FIXTURES,)) as emulator:
+            code = main([str(scans), "-o", str(made / "out" / "rows.csv"), "--quiet",
+                         "--portraits", str(made / "faces"),
+                         "--report", str(made / "review" / "page.html"),
+                         "--summary-json", str(made / "runs" / "summary.json"),
+                         "--endpoint", emulator.url])
+    finally:
+        os.umask(old)
+    assert code == 0
+    folders = sorted(p for p in made.rglob("*") if p.is_dir())
+    assert [p.relative_to(made).as_posix() for p in folders] == [
+        "faces", "faces/desk", "out", "review", "runs"]
+    assert {p.relative_to(made).as_posix(): oct(p.stat().st_mode & 0o777)
+            for p in [made, *folders]} == dict.fromkeys(
+        [".", "faces", "faces/desk", "out", "review", "runs"], "0o700")
+    files = [p for p in made.rglob("*") if p.is_file()]
+    assert files and all(p.stat().st_mode & 0o777 == 0o600 for p in files)

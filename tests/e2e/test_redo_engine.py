@@ -9,13 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from batch_ocr.cli import main
 from batch_ocr.engines import registry
 from batch_ocr.engines.api.engine import ApiEngine
 from tests.e2e_support import emulator_in_thread, make_images, read_rows
 from tests.engines.echo_engine import REGISTRY_LINE, EchoEngine
+from tests.pictures import marked
 
 
 def _lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
@@ -71,8 +71,8 @@ def test_offline_the_rereads_cost_nothing_and_other_engines_pages_stay(
     with emulator_in_thread() as emulator:  # two pages read through the API first
         assert main([*argv, "--engine", "api", "--endpoint", emulator.url]) == 0
     for index in range(3):
-        Image.new("RGB", (320, 200), (index * 80, 120, 200)).save(scans / f"card{index}.png")
-    Image.new("RGB", (320, 200), (0, 120, 200)).save(scans / "copy_of_card0.png")
+        marked((320, 200), (index * 80, 120, 200)).save(scans / f"card{index}.png")
+    marked((320, 200), (0, 120, 200)).save(scans / "copy_of_card0.png")
     assert main([*argv, "--engine", "echo"]) == 0  # the cards, by the echo engine
     capsys.readouterr()
     monkeypatch.setattr(EchoEngine, "version", "2")  # the engine was fixed since

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from batch_ocr.engines.registry import resolve_engine_name
@@ -115,14 +114,15 @@ async def test_a_worker_that_dies_gives_an_error_row_and_the_run_goes_on(
 ) -> None:
     from batch_ocr.engines.local import LocalEngine
     from tests.engines.crashing_task import IMAGE_CRASH_MARKER, crash_on_marked_image
+    from tests.pictures import marked
 
     scans = tmp_path / "scans"
     scans.mkdir()
-    marked = PngInfo()
-    marked.add_text("note", IMAGE_CRASH_MARKER.decode())
-    Image.new("RGB", (120, 80), "red").save(scans / "crash.png", pnginfo=marked)
+    crash_note = PngInfo()
+    crash_note.add_text("note", IMAGE_CRASH_MARKER.decode())
+    marked((120, 80), "red").save(scans / "crash.png", pnginfo=crash_note)
     for index in range(3):
-        Image.new("RGB", (120, 80), (index * 60, 90, 200)).save(scans / f"ok{index}.png")
+        marked((120, 80), (index * 60, 90, 200)).save(scans / f"ok{index}.png")
     engine = LocalEngine.on_processes(2, task=crash_on_marked_image)
     rows: list[Row] = []
     await engine.start()

@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from batch_ocr.cli import build_parser, main
 from batch_ocr.engines import registry
@@ -24,6 +23,7 @@ from tests.engines.echo_engine import (
     REGISTRY_LINE,
     EchoEngine,
 )
+from tests.pictures import marked
 
 
 @pytest.fixture
@@ -38,8 +38,8 @@ def echo_registered(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     scans = tmp_path / "scans"
     scans.mkdir()
     for index in range(3):
-        Image.new("RGB", (320, 200), (index * 80, 120, 200)).save(scans / f"card{index}.png")
-    Image.new("RGB", (320, 200), (0, 120, 200)).save(scans / "copy_of_card0.png")
+        marked((320, 200), (index * 80, 120, 200)).save(scans / f"card{index}.png")
+    marked((320, 200), (0, 120, 200)).save(scans / "copy_of_card0.png")
     return scans
 
 
@@ -151,7 +151,7 @@ def test_a_later_run_retries_the_failures_the_new_engine_names(
     scans.mkdir()
     for name, size in (("wide.png", (320, 200)), ("square.png", (200, 200)),
                        ("tall.png", (200, 320))):
-        Image.new("RGB", size, (90, 120, 200)).save(scans / name)
+        marked(size, (90, 120, 200)).save(scans / name)
     out, summary = tmp_path / "out.csv", tmp_path / "summary.json"
     config = Path("batch-ocr.toml")
 

@@ -31,13 +31,15 @@ def _rng(name: str) -> random.Random:
 
 def _picture(size: tuple[int, int] = (320, 200), mode: str = "RGB", seed: str = "x"
              ) -> Image.Image:
-    """A small picture with some structure (so JPEG/PNG sizes are realistic)."""
+    """A picture with some structure (so JPEG/PNG sizes are realistic), as busy at any
+    size: a blank or uniform picture is never sent (docs/reference.md, "Statuses")."""
     rng = _rng(seed)
     image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
     draw = ImageDraw.Draw(image)
     for _ in range(12):
         x0, y0 = rng.randrange(size[0]), rng.randrange(size[1])
-        draw.rectangle((x0, y0, x0 + rng.randrange(1, 60), y0 + rng.randrange(1, 40)),
+        draw.rectangle((x0, y0, x0 + rng.randrange(1, max(2, size[0] // 5)),
+                        y0 + rng.randrange(1, max(2, size[1] // 5))),
                        fill=tuple(rng.randrange(256) for _ in range(3)))
     draw.text((6, 6), seed, fill="black")
     return image if mode == "RGB" else image.convert(mode)
@@ -176,7 +178,9 @@ def cmyk_jpeg(path: Path) -> None:
 
 
 def png_16bit(path: Path) -> None:
-    Image.new("I;16", (300, 200), 30000).save(path)
+    image = Image.new("I", (300, 200), 30000)
+    ImageDraw.Draw(image).rectangle((60, 50, 240, 150), outline=5000, width=6)
+    image.convert("I;16").save(path)
 
 
 def palette_bmp(path: Path) -> None:

@@ -161,14 +161,82 @@ def test_several_sources_come_in_the_order_given(tmp_path: Path) -> None:
 
 
 @needs_symlinks
-def test_symlinked_folder_is_not_entered(tmp_path: Path) -> None:
+def test_symlinked_folder_is_not_entered_but_named_and_counted(tmp_path: Path) -> None:
     src, elsewhere = tmp_path / "src", tmp_path / "elsewhere"
     touch(src, "a.jpg", "real/b.jpg")
     touch(elsewhere, "secret.jpg")
     (src / "linked").symlink_to(elsewhere, target_is_directory=True)
     (src / "real" / "again").symlink_to(src / "real", target_is_directory=True)
 
-    assert rels(src) == ["a.jpg", "real/b.jpg"]
+    candidates, stats = walk(src)
+
+    assert [c.rel for c in candidates] == ["a.jpg", "real/b.jpg"]
+    # Never silent (docs/reference.md, "Options"): each link is named, with a slash, and counted.
+    assert stats.ignored == ["linked/", "real/again/"]
+    assert stats.ignored_files == 2 and stats.linked_folders_passed == 2
+
+
+def follow(*sources: Path) -> tuple[list[Candidate], WalkStats]:
+    stats = WalkStats()
+    return list(walk_sources(list(sources), stats, follow_links=True)), stats
+
+
+@needs_symlinks
+def test_follow_links_reads_a_linked_folder_under_the_links_name(tmp_path: Path) -> None:
+    src, nas = tmp_path / "src", tmp_path / "nas"
+    touch(src, "a.jpg")
+    touch(nas, "x.jpg", "deep/y.png", "notes.txt")
+    (src / "nas").symlink_to(nas, target_is_directory=True)
+
+    candidates, stats = follow(src)
+
+    assert [(c.rel, c.outside_link) for c in candidates] == [
+        ("a.jpg", False), ("nas/deep/y.png", False), ("nas/x.jpg", False)]
+    assert candidates[2].path.read_bytes() == b"x"
+    assert stats.ignored == ["nas/notes.txt"] and stats.linked_folders_passed == 0
+
+
+@needs_symlinks
+def test_follow_links_reads_each_real_file_once(tmp_path: Path) -> None:
+    src, nas = tmp_path / "src", tmp_path / "nas"
+    touch(src, "real/a.jpg")
+    touch(nas, "x.jpg", "sub/y.jpg")
+    (src / "a_sub").symlink_to(nas / "sub", target_is_directory=True)  # walked first
+    (src / "b_nas").symlink_to(nas, target_is_directory=True)
+    (src / "c_again").symlink_to(nas, target_is_directory=True)
+    (src / "d_inside").symlink_to(src / "real", target_is_directory=True)
+
+    candidates, stats = follow(src)
+
+    assert [c.rel for c in candidates] == ["a_sub/y.jpg", "b_nas/x.jpg", "real/a.jpg"]
+    assert sorted(os.path.realpath(c.path) for c in candidates) == sorted(
+        os.path.realpath(p) for p in (nas / "sub/y.jpg", nas / "x.jpg", src / "real/a.jpg"))
+    # Each not entered is named: a folder read through another link, a second link to
+    # the same folder, a link back inside the source folder.
+    assert stats.ignored == ["b_nas/sub/", "c_again/", "d_inside/"]
+
+
+@needs_symlinks
+def test_follow_links_never_loops_nor_chains_out(tmp_path: Path) -> None:
+    src, nas, far = tmp_path / "src", tmp_path / "nas", tmp_path / "far"
+    touch(src, "a.jpg")
+    touch(nas, "x.jpg")
+    touch(far, "secret.jpg")
+    (src / "up").symlink_to(tmp_path, target_is_directory=True)  # holds src: a loop
+    (src / "root").symlink_to("/", target_is_directory=True)
+    (src / "self").symlink_to(".", target_is_directory=True)
+    (src / "nas").symlink_to(nas, target_is_directory=True)
+    (nas / "far").symlink_to(far, target_is_directory=True)  # a chain out: not followed
+    (nas / "back").symlink_to(src, target_is_directory=True)
+    (nas / "far.jpg").symlink_to(far / "secret.jpg")  # a file link out of the NAS folder
+    (nas / "twin.jpg").symlink_to("x.jpg")  # inside the followed folder: fine
+
+    candidates, stats = follow(src)
+
+    assert [(c.rel, c.outside_link) for c in candidates] == [
+        ("a.jpg", False), ("nas/far.jpg", True), ("nas/twin.jpg", False),
+        ("nas/x.jpg", False)]
+    assert stats.ignored == ["nas/back/", "nas/far/", "root/", "self/", "up/"]
 
 
 @needs_symlinks
@@ -226,6 +294,20 @@ def test_non_utf8_name_gets_a_displayable_rel(tmp_path: Path) -> None:
     assert candidate.rel == "sub/\\xff.jpg"
     candidate.rel.encode("utf-8")  # printable in a UTF-8 table
     assert candidate.path.read_bytes() == b"x"  # and the real path still opens
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a filesystem taking any bytes")
+def test_a_byte_and_its_escape_spelled_out_stay_two_names(tmp_path: Path) -> None:
+    folder = os.fsencode(tmp_path)
+    for name in (b"\xff.jpg", b"\\xff.jpg", b"\\\xff.jpg", b"a\\b.jpg"):
+        with open(folder + b"/" + name, "wb") as handle:
+            handle.write(name)
+
+    labels = {c.rel: c.path.read_bytes() for c in walk(tmp_path)[0]}
+
+    # The escape is one-to-one: a backslash is doubled, a byte that is no UTF-8 is \xNN.
+    assert labels == {"\\xff.jpg": b"\xff.jpg", "\\\\xff.jpg": b"\\xff.jpg",
+                      "\\\\\\xff.jpg": b"\\\xff.jpg", "a\\\\b.jpg": b"a\\b.jpg"}
 
 
 def test_display_path_leaves_chinese_alone() -> None:

@@ -10,7 +10,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from batch_ocr.errors import ApiError, ImageRejected
 from batch_ocr.run import jobs
@@ -20,6 +19,7 @@ from batch_ocr.run.journal.state import FileStamp
 from batch_ocr.run.present.rows import Row
 from batch_ocr.vision import imaging
 from tests.pdf_support import pillow_pdf
+from tests.pictures import marked
 
 
 def load(candidate: Candidate, stamp: FileStamp,
@@ -34,7 +34,7 @@ def load(candidate: Candidate, stamp: FileStamp,
 
 def png(size: tuple[int, int]) -> bytes:
     buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 190, 170)).save(buffer, "PNG")
+    marked(size, (200, 190, 170)).save(buffer, "PNG")
     return buffer.getvalue()
 
 

@@ -29,6 +29,7 @@ from batch_ocr.run.pipeline import BatchRun, RunOptions
 from batch_ocr.run.present.rows import Row
 from batch_ocr.run.summary import EXIT_FATAL, exit_status
 from batch_ocr.vision.imaging import API_LIMITS, ImageLimits, PreparedImage
+from tests.pictures import marked
 
 Behaviour = Callable[[PreparedImage, int], EngineResult]
 
@@ -65,7 +66,7 @@ class FakeEngine(Engine):
 
 def png(path: Path, shade: int, size: tuple[int, int] = (120, 80)) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", size, (shade, 90, 200)).save(path)
+    marked(size, (shade, 90, 200)).save(path)
     return path
 
 

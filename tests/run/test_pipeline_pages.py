@@ -14,6 +14,7 @@ from batch_ocr.run.journal.resume import FileDecision, ResumePolicy, decide_page
 from batch_ocr.run.journal.state import Journal, JournalEntry
 from batch_ocr.vision.imaging import PreparedImage
 from tests.pdf_support import pillow_pdf, scan
+from tests.pictures import marked
 from tests.run.test_pipeline import FakeEngine, front, run
 
 
@@ -22,7 +23,7 @@ def documents(folder: Path, pdf_pages: int = 3) -> Path:
     (folder / "daily.pdf").write_bytes(pillow_pdf(pdf_pages))
     frames = [scan(10 + i, (600, 400), "L") for i in range(2)]
     frames[0].save(folder / "stack.tiff", save_all=True, append_images=frames[1:])
-    Image.new("RGB", (120, 80), "red").save(folder / "photo.png")
+    marked((120, 80), "red").save(folder / "photo.png")
     return folder
 
 

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from batch_ocr.engines.base import Engine, EngineCounters, EngineResult
 from batch_ocr.errors import ConfigError, RunLockedError
@@ -22,6 +21,7 @@ from batch_ocr.run.runner import OutputView, Runner, state_path_for, write_summa
 from batch_ocr.run.summary import RunSummary, exit_status, summary_json
 from batch_ocr.settings import Settings
 from batch_ocr.vision.imaging import PreparedImage
+from tests.pictures import marked
 
 ID_NUMBER = "360113199010099893"
 BOUND_S = 30.0
@@ -72,7 +72,7 @@ def scans(tmp_path: Path) -> Path:
     folder = tmp_path / "scans"
     folder.mkdir()
     for index in range(3):
-        Image.new("RGB", (60, 40), (index * 70, 90, 200)).save(folder / f"card{index}.png")
+        marked((120, 80), (index * 70, 90, 200)).save(folder / f"card{index}.png")
     return folder
 
 

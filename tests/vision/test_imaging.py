@@ -243,7 +243,9 @@ def test_cmyk_jpeg_is_accepted_and_fitted() -> None:
     small = encode(Image.new("CMYK", (300, 200), (0, 60, 100, 0)), "JPEG")
     assert imaging.prepare(small).mime == "image/jpeg"
 
-    big = encode(Image.fromarray(noise(900, 600, 4), "CMYK"), "JPEG", quality=95)
+    speckled = Image.fromarray(noise(900, 600, 4), "CMYK")
+    speckled.paste((0, 0, 0, 255), (90, 150, 450, 200))  # a line of print: not blank
+    big = encode(speckled, "JPEG", quality=95)
     assert len(big) > imaging.MAX_BYTES
     assert assert_fits_limits(imaging.prepare(big)).mode == "RGB"
 
@@ -251,6 +253,7 @@ def test_cmyk_jpeg_is_accepted_and_fitted() -> None:
 def grey16(width: int, height: int, level: int) -> Image.Image:
     rng = np.random.default_rng(3)
     pixels = (rng.integers(0, 4096, (height, width)) + level).astype(np.uint16)
+    pixels[height // 4 : height // 3, width // 10 : width // 2] = level // 4  # print
     image = Image.fromarray(pixels)
     assert image.mode == "I;16"
     return image
@@ -271,7 +274,8 @@ def test_fitted_16_bit_grey_keeps_its_tones(fmt: str) -> None:
 
     image = assert_fits_limits(imaging.prepare(raw))
 
-    mean = ImageStat.Stat(image.convert("L")).mean[0]
+    below_the_print = image.convert("L").crop((0, image.height // 2, image.width, image.height))
+    mean = ImageStat.Stat(below_the_print).mean[0]
     assert mean == pytest.approx((30000 + 2048) / 256, abs=3)
 
 
@@ -385,12 +389,12 @@ def test_a_palette_png_with_transparency_lies_on_white_paper_without_a_warning()
 
 def test_a_transparent_webp_reaches_the_offline_engine_on_white_paper() -> None:
     # WebP is re-encoded as PNG for an engine without limits (imaging._lossless).
-    image = Image.new("RGBA", (40, 20), (0, 0, 0, 0))
-    image.paste((200, 30, 30, 255), (0, 0, 20, 20))
+    image = Image.new("RGBA", (160, 80), (0, 0, 0, 0))
+    image.paste((200, 30, 30, 255), (0, 0, 80, 80))
     buffer = io.BytesIO()
     image.save(buffer, "WEBP", lossless=True)
     prepared = imaging.prepare(buffer.getvalue(), None)
     with Image.open(io.BytesIO(prepared.payload)) as sent:
         assert sent.mode == "RGB"
-        assert sent.getpixel((30, 10)) == (255, 255, 255)
-        assert sent.getpixel((5, 10)) == (200, 30, 30)
+        assert sent.getpixel((120, 40)) == (255, 255, 255)
+        assert sent.getpixel((20, 40)) == (200, 30, 30)

@@ -20,6 +20,7 @@ from pathlib import Path
 import filelock
 
 from batch_ocr.errors import RunLockedError
+from batch_ocr.private_files import PRIVATE_MODE, make_private_dirs
 
 
 def default_state_path(output: Path) -> Path:
@@ -53,7 +54,7 @@ def take_run_lock(lock_path: Path, busy: str) -> filelock.BaseFileLock:
     The lock file holds nothing, but it is made 0600 like every file we make.
     """
     # Not thread-local: the lock belongs to the run, whichever thread ends it.
-    lock = filelock.FileLock(lock_path, timeout=0, mode=0o600, thread_local=False)
+    lock = filelock.FileLock(lock_path, timeout=0, mode=PRIVATE_MODE, thread_local=False)
     try:
         lock.acquire()
     except filelock.Timeout:
@@ -72,7 +73,7 @@ def output_locked(output: Path, *, also_journal: Path | None = None) -> Iterator
     or using that journal: the message says both.
     """
     lock_path = output_lock_path(output)
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(lock_path.parent)
     busy = f"writing {output}" + (f" or using {also_journal}" if also_journal else "")
     lock = take_run_lock(lock_path, busy)
     try:

@@ -77,4 +77,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (path, page)
     );
     """,
+    # Sealed fields (docs/security.md): the key's salt and check. Earlier versions
+    # ignore the table, and cannot read a sealed journal (they say it is damaged).
+    """
+    CREATE TABLE journal_meta (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 )

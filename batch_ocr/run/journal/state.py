@@ -17,36 +17,33 @@ answer here as it arrives (``paid_answers``, by engine and the engine's key), so
 that fails part-way or a run killed between two calls never pays for a card twice; a
 page's answers go in the transaction that journals its rows for good.
 
-The journal stores recognised fields in clear text (it must rebuild unmasked rows);
-it is created with mode 0600, like the outputs.
+The journal is created with mode 0600, like the outputs. It stores recognised fields
+(it must rebuild unmasked rows) in clear, or sealed with a key when one is given
+(``sealing``; docs/security.md); ``forget`` drops them from old rows.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno
-import json
 import os
 import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import filelock
 
-from batch_ocr.columns import invalid_columns
-from batch_ocr.private_files import tighten, touch_private
+from batch_ocr.private_files import make_private_dirs, tighten, touch_private
 from batch_ocr.run.journal import locks
 from batch_ocr.run.journal.locks import lock_path_of
 from batch_ocr.run.journal.migrations import MIGRATIONS
+from batch_ocr.run.journal.sealing import JournalKey, JournalKeyError, is_sealed, key_for
+from batch_ocr.run.journal.stored_rows import rows_from_json, rows_to_json
 from batch_ocr.run.present.rows import Row
 from batch_ocr.statuses import FINAL_STATUSES, is_clean
-
-_ROW_FIELDS = frozenset(f.name for f in fields(Row))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,33 +107,6 @@ def page_key(page: int | None) -> int:
     return page or 0
 
 
-def rows_from_json(text: str) -> list[Row]:
-    """The rows of one entry: a JSON object for one row, an array for several cards."""
-    stored: dict[str, Any] | list[dict[str, Any]] = json.loads(text)
-    if isinstance(stored, list):
-        return [_row(values) for values in stored]
-    return [_row(stored)]
-
-
-def _row(values: dict[str, Any]) -> Row:
-    """A stored row as a ``Row``: keys of newer versions dropped, and ``invalid_fields``
-    of earlier ones (the provider's names) as the columns they name."""
-    row = Row(**{k: v for k, v in values.items() if k in _ROW_FIELDS})
-    if row.invalid_fields:
-        return dataclasses.replace(row, invalid_fields=invalid_columns(row.invalid_fields))
-    return row
-
-
-def rows_to_json(rows: Sequence[Row]) -> str:
-    """One row as an object (what every earlier version wrote), several as an array."""
-    records = [row.to_dict() for row in rows]
-    return json.dumps(records[0] if len(records) == 1 else records, ensure_ascii=False)
-
-
-def row_from_json(text: str) -> Row:
-    """Rebuild a ``Row`` from its stored JSON (unknown keys from newer versions dropped)."""
-    values: dict[str, Any] = json.loads(text)
-    return _row(values)
 
 
 def _make_private(path: Path) -> None:
@@ -154,11 +124,14 @@ def _make_private(path: Path) -> None:
 class Journal:
     """The state of one output. Use as a context manager: it holds the run lock."""
 
-    def __init__(self, path: Path, *, lock_taken: bool = False) -> None:
+    def __init__(self, path: Path, *, lock_taken: bool = False, key: str | None = None
+                 ) -> None:
         self.path = path
         #: The caller holds this journal's run lock already (``output_locked`` of the
         #: output whose default journal this is): it is not taken again.
         self.lock_taken = lock_taken
+        self._secret = key  # dropped once the key is derived (``open``)
+        self._key: JournalKey | None = None
         self._lock: filelock.BaseFileLock | None = None
         self._db: sqlite3.Connection | None = None
         #: Pages recorded since this journal was opened.
@@ -176,7 +149,7 @@ class Journal:
 
         Raises ``OSError`` when the journal's folder or lock cannot be made.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.path.parent)
         if not self.lock_taken:
             self._lock = locks.take_run_lock(lock_path_of(self.path), f"using {self.path}")
         try:
@@ -189,6 +162,7 @@ class Journal:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=5000")
             self._migrate()
+            self._key, self._secret = key_for(db, self._secret, self.path), None
         except sqlite3.Error as exc:
             self.close()  # a journal we cannot open must not keep the lock
             raise OSError(errno.EIO, f"cannot open the state journal {self.path}: {exc}") from exc
@@ -201,6 +175,31 @@ class Journal:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+    def sealed_if_keyed(self, text: str, purpose: str = "row") -> str:
+        """``text`` as the journal keeps it: sealed when it has a key."""
+        return self._key.seal(text, purpose) if self._key is not None else text
+
+    def _clear(self, stored: str, purpose: str) -> str:
+        """A stored value in clear (``JournalKeyError`` if sealed and no key opens it)."""
+        if not is_sealed(stored):
+            return stored
+        if self._key is None:
+            raise JournalKeyError(f"the state journal {self.path} holds encrypted fields")
+        return self._key.open(stored, purpose, self.path)
+
+    def _engine_of(self, stored: str | None) -> str:
+        """The engine named by a page's stored rows (a page without a known version)."""
+        rows = self.stored_rows(stored) if stored else []
+        return rows[0].engine if rows else ""
+
+    def stored_rows(self, stored: str) -> list[Row]:
+        """The rows of a stored entry (sealed or not)."""
+        return rows_from_json(self._clear(stored, "row"))
+
+    def connection(self) -> sqlite3.Connection:
+        """The open database, for maintenance (``forget``)."""
+        return self._conn
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -238,7 +237,7 @@ class Journal:
                for size, mtime_ns, *_ in found):
             return None
         return [JournalEntry(status=status, retryable=bool(retryable), sha256=sha256, page=page,
-                             engine=engine if engine is not None else _engine_of(row_json),
+                             engine=engine if engine is not None else self._engine_of(row_json),
                              engine_version=version or "")
                 for _, _, _, status, retryable, sha256, page, engine, version, row_json
                 in found]
@@ -263,7 +262,7 @@ class Journal:
             f"({','.join('?' * len(FINAL_STATUSES))}) LIMIT ?",
             (sha256, *FINAL_STATUSES, limit),
         ).fetchall()
-        return [RecordedRows(rows_from_json(row_json), version or "")
+        return [RecordedRows(self.stored_rows(row_json), version or "")
                 for row_json, version in found]
 
     def page_count(self) -> int:
@@ -277,6 +276,13 @@ class Journal:
     def count_by_status(self) -> dict[str, int]:
         """How many recorded rows have each status: what the output holds (a page of
         several cards holds a row per card, each of its own status)."""
+        if self._key is not None:  # sealed: which entries hold several rows is sealed too
+            counts: Counter[str] = Counter()
+            for status, stored in self._conn.execute("SELECT status, row_json FROM files"):
+                text = self._clear(stored, "row")
+                counts.update([row.status for row in rows_from_json(text)]
+                              if text.startswith("[") else [status])
+            return dict(counts)
         counts = Counter(dict(self._conn.execute(
             "SELECT status, COUNT(*) FROM files WHERE row_json NOT LIKE '[%' GROUP BY status")))
         for (text,) in self._conn.execute("SELECT row_json FROM files WHERE row_json LIKE '[%'"):
@@ -287,14 +293,14 @@ class Journal:
         """Every recorded row, ordered by file name and page (a page's cards in order)."""
         for (text,) in self._conn.execute(
                 "SELECT row_json FROM files ORDER BY rel, path, page"):
-            yield from rows_from_json(text)
+            yield from self.stored_rows(text)
 
     def paid_answer(self, engine: str, key: str) -> tuple[str, int] | None:
         """The kept answer (its JSON and the calls it took) of ``engine`` under ``key``."""
         found = self._conn.execute(
             "SELECT answer_json, attempts FROM paid_answers WHERE engine = ? AND key = ?",
             (engine, key)).fetchone()
-        return (found[0], found[1]) if found else None
+        return (self._clear(found[0], "answer"), found[1]) if found else None
 
     def holds_paid_answers(self, engine: str) -> bool:
         """Whether ``engine`` has any answer kept."""
@@ -310,7 +316,8 @@ class Journal:
         """
         with _transaction(self._conn, self.path):
             self._conn.execute("INSERT OR REPLACE INTO paid_answers VALUES (?, ?, ?, ?, ?)",
-                               (engine, key, answer_json, attempts, time.time()))
+                               (engine, key, self.sealed_if_keyed(answer_json, "answer"), attempts,
+                                time.time()))
 
     def record(self, path: Path, stamp: FileStamp, rows: Row | Sequence[Row], *,
                retryable: bool, page_count: int = 1,
@@ -362,7 +369,7 @@ class Journal:
                     row.sha256,
                     status,
                     int(retryable),
-                    rows_to_json(rows),
+                    self.sealed_if_keyed(rows_to_json(rows), "row"),
                     now,
                 ),
             )
@@ -385,14 +392,6 @@ def _drop_other_versions_pages(db: sqlite3.Connection, encoded: bytes, page: int
 #: A page's engine version, while it still describes the page (see ``MIGRATIONS``).
 _VERSION_JOIN = ("LEFT JOIN engine_versions v ON v.path = f.path AND v.page = f.page "
                  "AND v.recorded_at = f.updated_at")
-
-
-def _engine_of(row_json: str | None) -> str:
-    """The engine named by a page's stored rows (a page without a known version)."""
-    if not row_json:
-        return ""
-    rows = rows_from_json(row_json)
-    return rows[0].engine if rows else ""
 
 
 @contextlib.contextmanager

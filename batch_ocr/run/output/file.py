@@ -13,9 +13,7 @@ and formatting every row again: that was most of a first run's closing time
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import Any, TextIO
 
 from batch_ocr.columns import CSV_COLUMNS, JSONL_COLUMNS, PAIRED_TABLE_COLUMNS
 from batch_ocr.errors import ConfigError
-from batch_ocr.private_files import open_private, open_private_binary, temporary_beside
+from batch_ocr.private_files import AtomicFile
 from batch_ocr.run.journal.state import page_key
 from batch_ocr.run.output import Writer, make_writer
 from batch_ocr.run.output.base import LineWriter
@@ -114,23 +112,18 @@ class OutputFile:
     def _write_whole(self, fill: Callable[[Writer], None]) -> TextIO:
         """Write a complete file beside the output (header, then ``fill``), then swap it
         in atomically; returns its stream, still open."""
-        path = Path(self.target)
-        temporary = temporary_beside(path)
-        stream = open_private(temporary)
+        atomic = AtomicFile(Path(self.target))
         try:
-            writer = make_writer(self.fmt, stream, columns=self.columns, bom=self.bom,
+            writer = make_writer(self.fmt, atomic.text, columns=self.columns, bom=self.bom,
                                  flush_each_row=False)
             writer.start()
             fill(writer)
             writer.finish()
-            os.fsync(stream.fileno())
-            os.replace(temporary, path)
+            atomic.commit()
         except BaseException:
-            stream.close()
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+            atomic.discard()
             raise
-        return stream
+        return atomic.text
 
     def records(self, rows: Iterable[Row]) -> Iterator[dict[str, Any]]:
         """What the file holds for ``rows``: one record per image."""
@@ -261,26 +254,18 @@ class WorkbookOutputFile(OutputFile):
 
     def _write_book(self, rows: Iterable[Row]) -> None:
         """Write the workbook beside the output, then swap it in atomically."""
-        path = Path(self.target)
-        temporary = temporary_beside(path)
-        try:
-            with open_private_binary(temporary) as stream:
-                if self.pair_by is None:
-                    writer = XlsxWriter(stream, columns=CSV_COLUMNS, sheet="rows")
-                    writer.start()
-                else:
-                    rows = list(rows)  # pairing needs them all; then again for the rows
-                    writer = XlsxWriter(stream, columns=PAIRED_TABLE_COLUMNS, sheet="cards")
-                    writer.start()
-                    for record in paired_records(rows, pair_by=self.pair_by):
-                        writer.write(record)
-                    writer.add_sheet("rows", CSV_COLUMNS)
-                for row in rows:
-                    writer.write(row.to_dict())
-                writer.finish()
-                os.fsync(stream.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        with AtomicFile(Path(self.target), binary=True) as atomic:
+            stream = atomic.binary
+            if self.pair_by is None:
+                writer = XlsxWriter(stream, columns=CSV_COLUMNS, sheet="rows")
+                writer.start()
+            else:
+                rows = list(rows)  # pairing needs them all; then again for the rows
+                writer = XlsxWriter(stream, columns=PAIRED_TABLE_COLUMNS, sheet="cards")
+                writer.start()
+                for record in paired_records(rows, pair_by=self.pair_by):
+                    writer.write(record)
+                writer.add_sheet("rows", CSV_COLUMNS)
+            for row in rows:
+                writer.write(row.to_dict())
+            writer.finish()

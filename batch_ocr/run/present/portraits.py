@@ -28,7 +28,8 @@ class PortraitError(Exception):
 def portrait_path(portraits_dir: Path, file: str, image_bytes: bytes,
                   page: int | None = None, card: int | None = None) -> Path:
     """``DIR/<file path without extension>[-page<N>][-card<N>].<real extension>``, kept
-    inside ``DIR`` (docs/documents.md)."""
+    inside ``DIR`` (docs/documents.md). ``file`` is the row's, escaped one-to-one
+    (``sanitize.file_label``): a byte and its ``\\xNN`` spelled out get two portraits."""
     fmt = sniff_format(image_bytes[:16])
     if fmt is None:
         raise PortraitError("the portrait is not an image")

@@ -143,6 +143,9 @@ def row_from_card(
     info = clean_info(data.info)
     valid_from, valid_to = split_timelimit(info.timelimit)
     status = classify(data)
+    # No ID card, so no field of one to call invalid: the provider's all-false flags and
+    # the offline engine's own would otherwise make two engines' rows of one page differ.
+    validity = dict(data.validity) if status != NOT_ID_CARD else {}
     return Row(
         file=file,
         status=status,
@@ -156,14 +159,14 @@ def row_from_card(
         authority=info.authority or "",
         valid_from=valid_from,
         valid_to=valid_to,
-        invalid_fields=invalid_columns(k for k, ok in data.validity.items() if not ok),
+        invalid_fields=invalid_columns(k for k, ok in validity.items() if not ok),
         order_no=data.order_no or "",
         portrait_url=data.image_url or "",
         attempts=attempts,
         sha256=sha256,
         fitted=fitted,
         engine=engine,
-        validity=dict(data.validity),
+        validity=validity,
         confidence=dict(confidence or {}) if status == OK else {},
         card=card,
         page=page,

@@ -154,7 +154,7 @@ def test_a_journal_of_the_previous_version_resumes_and_gains_the_table(tmp_path:
         assert not journal.holds_paid_answers("api")
         journal.keep_paid_answer("api", "c1", FRONT.model_dump_json(), 1)
     with sqlite3.connect(state) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 5
 
 
 def test_the_previous_version_still_opens_a_journal_with_kept_answers(

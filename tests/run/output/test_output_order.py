@@ -14,7 +14,6 @@ import random
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from batch_ocr.engines.base import Engine, EngineCounters, EngineResult
 from batch_ocr.provider.models import CardData, CardInfo
@@ -26,12 +25,13 @@ from batch_ocr.run.pipeline import RunOptions
 from batch_ocr.run.runner import OutputView, Runner
 from batch_ocr.settings import Settings
 from batch_ocr.vision.imaging import PreparedImage
+from tests.pictures import marked
 
 BOUND_S = 60.0
 NAMES = ["b.png", "A.png", "a/z.png", "a/页.png", "c 1.png", "_x.png", "a/b/c.png",
          "证件/正面.png", "z.png", "0.png"] + [f"many/{index:03d}.png" for index in range(30)]
 #: Images this wide hold three cards (a row each).
-THREE_CARDS_WIDTH = 90
+THREE_CARDS_WIDTH = 150
 
 
 class ShuffledEngine(Engine):
@@ -62,8 +62,8 @@ def make_scans(folder: Path) -> Path:
     for index, name in enumerate(NAMES):
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        width = THREE_CARDS_WIDTH if index % 7 == 3 else 60
-        Image.new("RGB", (width, 40), (index * 6, 90, 200)).save(path)
+        width = THREE_CARDS_WIDTH if index % 7 == 3 else 120
+        marked((width, 60), (index * 6, 90, 200)).save(path)
     return folder
 
 

@@ -124,9 +124,8 @@ def test_all_validity_false_is_not_an_id_card_with_no_side() -> None:
 
     assert classify(data) == "not_id_card"
     assert (row.status, row.side) == ("not_id_card", "")
-    # Named as the columns are, in column order (docs/reference.md, "Output columns").
-    assert row.invalid_fields == ["name", "sex", "birth_date", "address", "id_number"]
-    assert row.validity == validity  # the provider's raw answer keeps its own names
+    # No ID card, no field of one to call invalid: both engines' rows alike.
+    assert (row.invalid_fields, row.validity) == ([], {})
 
 
 def test_invalid_fields_name_the_columns_the_provider_keys_fill() -> None:
