@@ -201,19 +201,32 @@ def check_decode_cost(mode: str, width: int, height: int) -> None:
             "(scan at 600 dpi or less)")
 
 
-def _decode(picture: Picture, fmt: str) -> tuple[int, int]:
+def _hand_over_whole(width: int, height: int, limits: ImageLimits | None) -> bool:
+    """Whether an engine without limits gets all of a picture's pixels: only up to
+    ``LOCAL_MAX_DECODED_BYTES`` in colour."""
+    return limits is None and 3 * width * height <= LOCAL_MAX_DECODED_BYTES
+
+
+def _decode(picture: Picture, fmt: str, limits: ImageLimits | None) -> tuple[int, int]:
     """Decode all of it, so truncated or corrupt files are caught here, not billed.
 
     Returns the real size. A JPEG's 1/8-scale decode stays in grey as the picture's
     ``preview``; any other format is refused past ``DECODE_BUDGET_BYTES`` before it is
-    decoded, and its decode is kept cut down to ``WORK_MAX_SIDE_PX`` until ``prepare``
-    is done, so the file is never decoded twice (``Picture.check``).
+    decoded, and its decode is kept until ``prepare`` is done, so the file is never
+    decoded twice (``Picture.check``): cut down to ``WORK_MAX_SIDE_PX``, but whole when
+    it is a WebP or HEIC an engine without limits gets all of (``_lossless``).
     """
+    def admit(mode: str, width: int, height: int) -> int | None:
+        check_decode_cost(mode, width, height)
+        if fmt in CONVERTED_FORMATS and _hand_over_whole(width, height, limits):
+            return None
+        return WORK_MAX_SIDE_PX
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return picture.check(max_pixels=MAX_DECODE_PIXELS, jpeg=fmt == "JPEG",
-                                 admit=check_decode_cost)
+                                 admit=admit)
     except ImageRejected:
         raise
     except TooManyPixelsError as exc:
@@ -244,11 +257,14 @@ def _fit(picture: Picture, limits: ImageLimits) -> bytes:
                         f"{limits.max_bytes // 1024} KB for {limits.owner}")
 
 
-def _lossless(picture: Picture) -> PreparedImage:
+def _lossless(picture: Picture, whole: bool) -> PreparedImage:
     """A PNG for an engine without size limits: a WebP or HEIC photo (the offline engine
-    reads PNG; HEIC would need pillow-heif in every worker), or a picture too big to
-    hand over whole (``LOCAL_MAX_DECODED_BYTES``), cut down to ``WORK_MAX_SIDE_PX``."""
-    image = cut_down(opaque_rgb(picture.upright(WORK_MAX_SIDE_PX)))
+    reads PNG; HEIC would need pillow-heif in every worker), all of its pixels when
+    ``whole``; or a picture too big to hand over whole (``LOCAL_MAX_DECODED_BYTES``),
+    cut down to ``WORK_MAX_SIDE_PX``."""
+    image = opaque_rgb(picture.upright(None if whole else WORK_MAX_SIDE_PX))
+    if not whole:
+        image = cut_down(image)
     if image.mode != "RGB":
         image = opaque_rgb(image)
     buffer = io.BytesIO()
@@ -300,7 +316,7 @@ def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImag
 def _prepared(picture: Picture, fmt: str, limits: ImageLimits | None) -> PreparedImage:
     """``prepare`` once the format is known: decode, check the size, fit if need be."""
     raw = picture.data
-    width, height = _decode(picture, fmt)
+    width, height = _decode(picture, fmt, limits)
     if width < MIN_SIDE_PX or height < MIN_SIDE_PX:
         raise ImageRejected(
             "bad_dimensions",
@@ -318,9 +334,9 @@ def _prepared(picture: Picture, fmt: str, limits: ImageLimits | None) -> Prepare
         # Nothing to recognise: no engine sees it, so nothing is re-encoded for one.
         return PreparedImage(MIME_BY_FORMAT.get(fmt, "image/jpeg"), raw, width, height,
                              fitted=False, no_card=blank)
-    if limits is None and (fmt in CONVERTED_FORMATS
-                           or 3 * width * height > LOCAL_MAX_DECODED_BYTES):
-        return _lossless(picture)
+    whole = _hand_over_whole(width, height, limits)
+    if limits is None and (fmt in CONVERTED_FORMATS or not whole):
+        return _lossless(picture, whole)
     if limits is None or not needs_fit:
         return PreparedImage(MIME_BY_FORMAT[fmt], raw, width, height, fitted=False,
                              picture=picture)

@@ -268,7 +268,8 @@ class Picture:
     # -- views ---------------------------------------------------------------------------
 
     def check(self, *, max_pixels: int, jpeg: bool,
-              admit: Callable[[str, int, int], None] | None = None) -> tuple[int, int]:
+              admit: Callable[[str, int, int], int | None] | None = None
+              ) -> tuple[int, int]:
         """Decode all of the data now, so that a damaged file shows before it is paid for.
 
         A JPEG (``jpeg``: told by its first bytes) is decoded at 1/8 scale (DCT scaling
@@ -278,11 +279,12 @@ class Picture:
         decoding, else what Pillow raises for damaged data.
 
         Any other format is first shown to ``admit`` (its mode and size, from the
-        header), which raises to refuse it undecoded (a memory budget); once decoded, it
-        is held cut down to ``WORK_MAX_SIDE_PX`` with its EXIF orientation, so the full
-        pixels are let go at once and re-encoding starts from these (``upright``). That
-        held decode stands for the full-scale one until ``release()``: the pre-flight
-        check releases it before any other view is asked for.
+        header), which raises to refuse it undecoded (a memory budget) or returns the
+        long side to keep of it (None: all of it). Once decoded, it is held cut down to
+        that (``cut_down``) with its EXIF orientation, so the full pixels are let go at
+        once and re-encoding starts from these (``upright``). That held decode stands
+        for the full-scale one until ``release()``: the pre-flight check releases it
+        before any other view is asked for.
         """
         opened = self._open()
         width, height = opened.size
@@ -293,13 +295,13 @@ class Picture:
             held, _ = self._decode(opened, request)
             self.preview = held.image.convert("L")
         else:
-            if admit is not None:
-                admit(opened.mode, width, height)
+            keep_px = admit(opened.mode, width, height) if admit is not None else None
             with self._lock:
                 held, _ = self._decode(opened, None)
                 key = (opened.size, opened.mode)
                 del opened  # the held decode is its only reference: cut down, it goes
-                held = _Decode(cut_down(held.image), _orientation(held.image))
+                kept = held.image if keep_px is None else cut_down(held.image, keep_px)
+                held = _Decode(kept, _orientation(held.image))
                 self._held[key] = held
         with self._lock:
             self._checked = held
