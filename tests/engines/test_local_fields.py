@@ -327,3 +327,48 @@ def test_a_blank_template_front_gives_no_address_from_its_printed_labels() -> No
         assert (data.result, data.info.address) == (1, "")
     filled = dataclasses.replace(blank, info={"name": "", "address": "北京市东城区日坛路"})
     assert _card_data(filled).info.address == "北京市东城区日坛路"
+
+
+@pytest.mark.parametrize(
+    ("printed", "why"),
+    [
+        ("4403051988012769", "16 digits"),
+        ("44030519880127697", "17 digits"),
+        ("4403051988012769797", "19 digits: its first 18 pass the check character"),
+        ("440305198801276978", "a wrong check character"),
+    ],
+)
+def test_a_number_is_read_as_printed_and_never_goes_to_the_address(printed: str,
+                                                                   why: str) -> None:
+    parsed = parse(rows("姓名李小红", "性别女民族汉", "出生1988年1月27日",
+                        "住址广东省深圳市南山区建设大道197号", f"公民身份号码{printed}"))  # fmt: skip
+    assert parsed.info["number"] == printed, why
+    assert parsed.validity["number"] is False
+    assert parsed.info["address"] == "广东省深圳市南山区建设大道197号"
+    # Without its label, below a village's name, it is still the number.
+    parsed = parse(rows("姓名李小红", "性别女民族汉", "出生1988年1月27日",
+                        "住址河北省保定市安新县焦家庄村", printed))  # fmt: skip
+    assert (parsed.info["number"], parsed.info["address"]) == (printed, "河北省保定市安新县焦家庄村")
+
+
+def test_the_piece_of_a_number_a_stamp_left_is_the_number_not_the_address() -> None:
+    parsed = parse(rows("姓名李小红", "性别女民族汉", "出生1975年12月19日",
+                        "住址河北省保定市安新县焦家庄村", "效19751219649"))  # fmt: skip
+    assert parsed.info["address"] == "河北省保定市安新县焦家庄村"
+    assert parsed.info["number"] == "19751219649"
+    assert parsed.validity["number"] is False
+
+
+def test_a_birth_date_that_does_not_exist_is_kept_as_printed() -> None:
+    number = "440305199002306975"  # its digits say 30 February too
+    parsed = parse(rows("姓名李小红", "性别女民族汉", "出生1990年2月30日",
+                        "住址广东省深圳市南山区建设大道197号", f"公民身份号码{number}"))  # fmt: skip
+    assert (parsed.info["year"], parsed.info["month"], parsed.info["day"]) == ("1990", "2", "30")
+    assert parsed.validity["birthday"] is False and parsed.validity["number"] is False
+    assert parsed.info["number"] == number
+
+
+def test_a_period_with_a_day_that_does_not_exist_is_kept_as_printed() -> None:
+    parsed = parse(rows("签发机关深圳市公安局南山分局", "有效期限2019.02.30-2029.02.30"))
+    assert parsed.info["timelimit"] == "20190230-20290230"
+    assert parsed.validity == {"authority": True, "timelimit": False}

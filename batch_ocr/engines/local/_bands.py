@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from batch_ocr import id_rules
 from batch_ocr.engines.local._checks import LONG_TERM, timelimit_ok
-from batch_ocr.engines.local._labels import _ID_RE, _PERIOD_RE, digits
+from batch_ocr.engines.local._labels import _ID_RE, _NUMBER_PIECE_RE, _PERIOD_RE, digits
 from batch_ocr.engines.local._rows import TextLine, clean
 from batch_ocr.run.present.checks import validity_period_ok
 
@@ -65,13 +65,15 @@ def _read_number_band(card: np.ndarray) -> TextLine | None:
 
 def number_band_reads(card: np.ndarray) -> Iterator[tuple[str, float, tuple[int, ...]]]:
     """The 18 characters of an ID number read off each band where a front prints it,
-    whether or not they pass the check character, one band at a time (lazily)."""
+    whether or not they pass the check character, one band at a time (lazily). A band
+    that reads more or fewer (a card printing 17 or 19) gives none: 18 of 19 digits
+    may pass the check character, and are not what the card prints."""
     from batch_ocr.engines.local import _ocr
 
     height, width = card.shape[:2]
     for x0, y0, x1, y1 in NUMBER_BANDS:
         box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
         (text, score), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
-        match = _ID_RE.search(digits(clean(text)))
-        if match:
+        match = _NUMBER_PIECE_RE.search(digits(clean(text)))
+        if match and _ID_RE.fullmatch(match.group()):
             yield match.group(), score, box

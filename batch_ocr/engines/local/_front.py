@@ -23,6 +23,7 @@ from batch_ocr.engines.local._labels import (
     _NAME_LABEL,
     _NATION_LABEL,
     _NUMBER_LABELS,
+    _NUMBER_PIECE_RE,
     _SEX_LABEL,
     _cjk_only,
     _distance,
@@ -115,7 +116,13 @@ def _one_misread_from(value: str) -> str | None:
 
 
 def _find_number(texts: Sequence[str]) -> tuple[str, int | None]:
-    """The ID number and its row: a checksummed one first, then any 18, then a long run."""
+    """The ID number and its row: a checksummed one first, then any 18, then any other
+    run of digits long enough to be one, as printed (17 or 19 characters, or the piece
+    of a number a stamp left).
+
+    A run is kept whole: a 19-digit number is not cut to 18 characters (whose check
+    character may then pass), and its digits never go to the address above it.
+    """
     found: list[tuple[int, str, int]] = []
     for i, text in enumerate(texts):
         for label in _NUMBER_LABELS:
@@ -124,14 +131,14 @@ def _find_number(texts: Sequence[str]) -> tuple[str, int | None]:
                 text = text[end:]
                 break
         fixed = digits(text)
-        match = _ID_RE.search(fixed)
-        if match:
-            number = match.group()
-            found.append((0 if id_rules.id_number_valid(number) else 1, number, i))
+        run = _NUMBER_PIECE_RE.search(fixed)
+        if run is None:
             continue
-        run = _LONG_DIGITS_RE.search(fixed)
-        if run:
-            found.append((2, run.group(), i))
+        number = run.group()
+        if _ID_RE.fullmatch(number):
+            found.append((0 if id_rules.id_number_valid(number) else 1, number, i))
+        else:
+            found.append((2 if _LONG_DIGITS_RE.fullmatch(number) else 3, number, i))
     if not found:
         return "", None
     _, number, row = min(found, key=lambda f: (f[0], -f[2]))
@@ -237,6 +244,8 @@ def _find_address(
             text = after_label(text, _ADDRESS_LABEL)
         if any(find_label(text, label) is not None for label in _NUMBER_LABELS):
             continue
+        if _NUMBER_PIECE_RE.search(digits(text)):
+            continue  # a number's digits, never an address's (no address holds ten)
         part = "".join(ch for ch in text if _CJK_RE.match(ch) or ch.isalnum() or ch in "-#()")
         if part:
             address_parts.append(part)

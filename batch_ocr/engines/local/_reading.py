@@ -18,7 +18,7 @@ from batch_ocr.engines.local._bands import (
     number_band_reads,
 )
 from batch_ocr.engines.local._fields import parse
-from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, digits
+from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, _NUMBER_PIECE_RE, digits
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.engines.local._rows import TextLine, group_rows
@@ -220,7 +220,9 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
         # prints it, and keep what passes the check character.
         number_line = _read_number_band(image)
         if number_line is not None:
-            lines.append(number_line)
+            # In place of what was read there: two reads of one number side by side
+            # would make one run of 36 digits.
+            lines = [*_off_the_line(lines, number_line), number_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
     elif card_frame and parsed.side == "back" and not parsed.validity.get("timelimit"):
         period_line = _read_period_band(image)
@@ -230,6 +232,13 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
     rows = group_rows(lines, label_column_right=label_column)
     upright = _ocr.rotate_image(as_printed, turns) if dropped_out else image
     return _Reading(parsed, upright, card_frame, rows)
+
+
+def _off_the_line(lines: list[TextLine], band: TextLine) -> list[TextLine]:
+    """``lines`` without the digit runs whose middle lies in ``band``'s box."""
+    return [ln for ln in lines
+            if not (band.top <= ln.center_y <= band.bottom
+                    and _NUMBER_PIECE_RE.search(digits(ln.text)))]  # fmt: skip
 
 
 def _put_off(boxes: list[np.ndarray], shape: tuple[int, ...]) -> set[int]:
