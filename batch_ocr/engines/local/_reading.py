@@ -27,6 +27,8 @@ from batch_ocr.run.present.stamps import strip_stamps_of_lines
 if TYPE_CHECKING:
     import numpy as np
 
+    from batch_ocr.engines.local._ocr import LineRead
+
 #: Long side the detector sees a rectified card at (text is then ~17-24 px tall).
 CARD_DET_LONG_SIDE_PX = 512
 #: ... and again at this size when a field read at the first did not pass its check
@@ -280,7 +282,7 @@ def _put_off(boxes: list[np.ndarray], shape: tuple[int, ...]) -> set[int]:
 
 def _text_lines(
     boxes: list[np.ndarray],
-    texts: dict[int, tuple[str, float]],
+    texts: dict[int, LineRead],
     rotation: np.ndarray | None,
     *,
     card_frame: bool,
@@ -288,19 +290,20 @@ def _text_lines(
     """The recognised boxes as text lines (levelled), in the detector's order."""
     # Stamps and watermarks of a copy (复印无效, 仅限…使用) are never part of a field.
     read = sorted(texts)
-    cleaned = dict(zip(read, strip_stamps_of_lines([texts[i][0] for i in read]), strict=True))
+    cleaned = dict(zip(read, strip_stamps_of_lines([texts[i].text for i in read]), strict=True))
     lines = []
     for i, box in enumerate(boxes):
         if i not in texts:
             continue
-        text, score = cleaned[i], texts[i][1]
+        text, score = cleaned[i], texts[i].score
         if score < MIN_LINE_SCORE or not text.strip():
             continue
         points = box if rotation is None else box @ rotation[:, :2].T + rotation[:, 2]
         xs, ys = points[:, 0], points[:, 1]
         lines.append(
             TextLine(
-                text, score, float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+                text, score, float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()),
+                least=texts[i].least, stamped=text != texts[i].text, chars=texts[i].chars,
             )
         )
     return _drop_other_script_lines(lines) if card_frame else lines
