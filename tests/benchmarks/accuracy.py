@@ -801,6 +801,23 @@ def _field_confidence(row: Any, key: str) -> float | None:
     return min(scores) if scores else None
 
 
+def _card_breaks_a_rule(case: Case) -> bool:
+    """Whether the card as printed fails an ID check (``expired`` aside): its row needs
+    a person however well it is read."""
+    from batch_ocr.run.present.checks import check_row
+    from batch_ocr.run.present.rows import Row, split_timelimit
+
+    truth = case.truth
+    valid_from, valid_to = split_timelimit(truth.get("timelimit"))
+    sides = _card_sides(case.side)
+    side = "both" if sides == {"front", "back"} else next(iter(sides), "")
+    row = Row(file=case.name, status="ok", side=side, sex=truth.get("sex", ""),
+              nation=truth.get("nation", ""), birth_date=truth.get("birth", ""),
+              id_number=truth.get("number", ""), valid_from=valid_from,
+              valid_to=valid_to)  # fmt: skip
+    return any(check != "expired" for check in check_row(row, as_of=REVIEW_AS_OF))
+
+
 def score_review(cases: list[Case], results: list[list[Any]],
                  review_on: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
     """The review signal on one set: silent errors, review rate, confidence calibration.
@@ -810,10 +827,11 @@ def score_review(cases: list[Case], results: list[list[Any]],
     side lost). A wrong field is *silent* when the row holding it does not need review
     (a lost field: when no row of the case does); a case with a silent one is a silent
     error. The review rate is the share of cases whose every field is right and that
-    are flagged all the same. Calibration: of the fields read with a confidence of
+    are flagged all the same (cards that fail an ID check as printed, rightly flagged,
+    are counted apart). Calibration: of the fields read with a confidence of
     ``CONFIDENT_AT`` or more, the share right.
     """
-    silent_cases, wrong_cases, right_cases, flagged_right = [], 0, 0, 0
+    silent_cases, wrong_cases, right_cases, flagged_right, invalid_cards = [], 0, 0, 0, 0
     confident = [0, 0]
     reasons: dict[str, int] = {}
     for case, case_results in zip(cases, results, strict=True):
@@ -844,6 +862,10 @@ def score_review(cases: list[Case], results: list[list[Any]],
             wrong_cases += 1
             if silent:
                 silent_cases.append({"case": case.name, "fields": silent})
+        elif _card_breaks_a_rule(case):
+            # Read right, and rightly flagged: the card itself fails an ID check (a
+            # specimen's number). Not a row the review rate is about.
+            invalid_cards += 1
         else:
             right_cases += 1
             flagged_right += flagged_case
@@ -859,6 +881,7 @@ def score_review(cases: list[Case], results: list[list[Any]],
         "silent_rate": len(silent_cases) / total if total else 0.0,
         "silent_cases": silent_cases,
         "right_cases": right_cases,
+        "invalid_cards": invalid_cards,
         "flagged_right": flagged_right,
         "review_rate": flagged_right / right_cases if right_cases else 0.0,
         # What flagged the rows read right, most common first.
@@ -885,7 +908,8 @@ def review_markdown(review: dict[str, Any]) -> str:
         f"silent errors (a wrong field, needs_review false): {review['silent_errors']}"
         f"/{review['cases']} ({review['silent_rate']:.1%})",
         f"review rate (flagged among rows read right): {review['flagged_right']}"
-        f"/{review['right_cases']} ({review['review_rate']:.1%})",
+        f"/{review['right_cases']} ({review['review_rate']:.1%}; besides "
+        f"{review['invalid_cards']} read right whose card fails an ID check as printed)",
         f"confidence >= {CONFIDENT_AT}: {review['confident_right']}/"
         f"{review['confident_fields']} right ({review['confident_rate']:.2%})",
     ]
