@@ -51,7 +51,7 @@ from batch_ocr.run.summary import (
     summary_json,
     summary_text,
 )
-from batch_ocr.settings import default_of, env_var, load_settings
+from batch_ocr.settings import SETTING_KEYS, default_of, env_var, load_settings
 
 if TYPE_CHECKING:
     from batch_ocr.run.runner import Runner
@@ -230,23 +230,9 @@ def _date(text: str) -> datetime.date:
 
 
 def _flag_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """Only the settings the user gave on the command line."""
-    return {
-        "format": args.format,
-        "endpoint": args.endpoint,
-        "source": args.source,
-        "concurrency": args.concurrency,
-        "qps": args.qps,
-        "max_attempts": args.max_attempts,
-        "timeout": args.timeout,
-        "state": args.state,
-        "ca_bundle": args.ca_bundle,
-        "bom": args.bom,
-        "engine": args.engine,
-        "workers": args.workers,
-        "dask": args.dask,
-        "review_on": args.review_on,
-    }
+    """Only the settings the user gave on the command line: a setting's flag stores it
+    under the setting's key (a key with no flag, like ``secret_key``, is never given)."""
+    return {key: getattr(args, key, None) for key in SETTING_KEYS}
 
 
 async def _run_with_signals(runner: Runner) -> tuple[RunSummary, bool]:
