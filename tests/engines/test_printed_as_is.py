@@ -21,9 +21,9 @@ from batch_ocr.run.present.checks import check_row
 from batch_ocr.run.present.review import with_review
 from batch_ocr.run.present.rows import Row, row_from_card
 from tests.card_pages import make_samples
-from tests.skips import needs_font, needs_local
+from tests.skips import needs_local
 
-pytestmark = [needs_local, needs_font, pytest.mark.slow]  # ~0.5 s of CPU a card
+pytestmark = [needs_local, pytest.mark.slow]  # ~0.5 s of CPU a card
 
 AS_OF = datetime.date(2026, 1, 1)
 
