@@ -177,6 +177,18 @@ def test_confidence_counts_the_fields_own_characters_not_its_labels() -> None:
     assert parse(group_rows([line, period])).confidence["authority"] == 0.7
 
 
+def test_a_names_middle_dot_does_not_count() -> None:
+    # The recogniser's probability of a dot is shared among its look-alikes.
+    chars = tuple((ch, 0.58 if ch == "•" else 0.99) for ch in "阿依古丽•库尔班")
+    lines = [TextLine("姓名", 1.0, 60, 55, 120, 85),
+             TextLine("阿依古丽•库尔班", 0.9, 150, 50, 400, 88, least=0.58, chars=chars),
+             *(TextLine(text, 1.0, 60, 60 * i, 700, 60 * i + 30) for i, text in enumerate(
+                 ["性别女民族维吾尔", "出生1988年1月27日", "住址新疆维吾尔自治区乌鲁木齐市天山区",
+                  "公民身份号码650102198801276972"], start=2))]  # fmt: skip
+    parsed = parse(group_rows(lines, label_column_right=141))
+    assert parsed.info["name"] == "阿依古丽·库尔班" and parsed.confidence["name"] == 0.99
+
+
 def test_a_field_failing_its_rule_or_amended_is_never_sure() -> None:
     front = ["姓名李小红", "性别女民族汉", "出生1988年1月27日", "住址广东省深圳市南山区建设大道197号",
              "公民身份号码440305198801276978"]  # fmt: skip

@@ -77,10 +77,12 @@ def rows_evidence(
 
     A character of the rows counts when ``value`` holds it: the label read in the same
     box (签发机关 before the office's name), a space or a stamp's remnant cut out do not.
-    Rows whose characters the recogniser did not give count whole (``Row.least``).
+    Nor does a name's middle dot: the recogniser spreads its probability over the
+    several dots it knows (· • ・ ‧ ...), which are all read as the one dot. Rows whose
+    characters the recogniser did not give count whole (``Row.least``).
     """
     found = [rows[i] for i in indices if i is not None]
-    held = set(_comparable(value))
+    held = set(_comparable(value)) - {"·"}
     scores = []
     for row in found:
         own = [p for ch, p in row.chars if set(_comparable(ch)) & held]
