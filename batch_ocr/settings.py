@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from batch_ocr.errors import ConfigError
+from batch_ocr.run.present.review import parse_review_on
 
 DEFAULT_ENDPOINT = (
     "https://service-fh4alf8j-1256140209.ap-shanghai.apigateway.myqcloud.com"
@@ -133,6 +134,9 @@ class Settings(BaseModel):
     engine: str = Field(
         "auto", description="api, local (offline), or auto: api when credentials are set"
     )
+    review_on: tuple[str, ...] = Field(
+        (), description="document risks that also flag rows for review "
+        "(copy, reshoot, blur, expired; comma-separated)")
     api: ApiSettings = Field(default_factory=lambda: ApiSettings.model_validate({}))
     local: LocalSettings = Field(default_factory=lambda: LocalSettings.model_validate({}))
     #: Sections of engines registered beyond the built-in ones, as written.
@@ -142,6 +146,15 @@ class Settings(BaseModel):
     #: config file PATH``), for a refusal to name what to fix; never a value. Not a
     #: setting: no config key or variable sets it (``load_settings`` does).
     credentials_from: str = ""
+
+    @field_validator("review_on", mode="before")
+    @classmethod
+    def _review_on_is_risks(cls, value: Any) -> tuple[str, ...]:
+        # A comma-separated string in the environment and on the command line, a
+        # string or a list in the config file (README, "Review signal").
+        if not isinstance(value, str | list | tuple):
+            raise ValueError("must be a comma-separated list of risks")
+        return parse_review_on(value)
 
     @model_validator(mode="before")
     @classmethod
