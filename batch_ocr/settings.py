@@ -119,7 +119,8 @@ class Settings(BaseModel):
     bom: bool = Field(True, description="UTF-8 BOM at the start of CSV output")
     state: Path | None = Field(None, description="state journal path")
     engine: str = Field(
-        "auto", description="api, local (offline), or auto: api when credentials are set"
+        "auto", description="local (free, offline), api (paid, every card), hybrid (offline "
+        "first, pay the API for doubt), or auto: api when credentials are set, else local"
     )
     api: ApiSettings = Field(default_factory=lambda: ApiSettings.model_validate({}))
     local: LocalSettings = Field(default_factory=lambda: LocalSettings.model_validate({}))

@@ -24,6 +24,13 @@ if TYPE_CHECKING:  # the engines themselves are imported only when chosen
 ENGINES: dict[str, str] = {
     "api": "batch_ocr.engines.api.engine:ApiEngine",
     "local": "batch_ocr.engines.local.engine:LocalEngine",
+    "hybrid": "batch_ocr.engines.hybrid.engine:HybridEngine",
+}
+#: What each engine is, in one line (``--engine``'s help, docs/reference.md).
+ENGINE_CHOICES: dict[str, str] = {
+    "local": "free, offline: nothing leaves this machine",
+    "api": "paid, every card",
+    "hybrid": "offline first, pay the API for doubt",
 }
 #: Not an engine: the API when credentials are configured, else the offline engine.
 AUTO = "auto"
@@ -64,6 +71,8 @@ def resolve_engine_name(settings: Settings) -> str:
     address means the offline engine: it is the one that runs there.
     """
     if settings.local.dask is not None:
+        if settings.engine == "hybrid":
+            return "hybrid"  # it reads offline first, on the cluster
         if settings.engine not in (AUTO, "local"):
             raise ConfigError(f"--dask runs the offline engine on a cluster; it cannot be used "
                               f"with --engine {settings.engine}")

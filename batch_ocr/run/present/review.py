@@ -12,12 +12,15 @@ A row that needs nothing is one a back office can accept without looking
 ``warning:<warning>``       an image warning (``image_warnings/``)
 ``low_confidence:<column>`` the engine's confidence in the field is under
                             ``LOW_CONFIDENCE_BELOW``
+``disagree:<column>``       two engines read the field differently (the API's answer
+                            and the offline engine's reading: hybrid, ``--verify``)
 ``pair:<pair_status>``      ``--pair`` only: the card is not ``complete``
                             (``front_only``, ``back_only``, ``ambiguous``)
 ==========================  =========================================================
 
 Computed as rows are written (``runner.Runner.present``), after the checks, so it
-follows the run date as ``expired`` does.
+follows the run date as ``expired`` does. ``disagree:<column>`` alone is found when the
+card is read, the only time both readings exist, and kept with the row's reasons.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from batch_ocr.statuses import COMPLETE, OK
 #: A field whose confidence (0-1) is under this is a reason to review. The offline
 #: engine's recognition scores sit at 0.95-1.0 on clean text; misreads fall below.
 LOW_CONFIDENCE_BELOW = 0.85
+#: The reason a field two engines read differently gives, before the column's name.
+DISAGREE = "disagree:"
 
 
 def _unique(codes: Iterable[str]) -> list[str]:
@@ -46,7 +51,7 @@ def review_reasons(row: Row, *, checks: Sequence[str] | None = None,
     which must then hold them). ``confidence`` maps
     a field (a column, or the provider's key for it) to the engine's 0-1 confidence;
     by default the row's own ``confidence`` column (empty for the API: nothing is then
-    low).
+    low). The row's own ``disagree:`` reasons, found when it was read, are kept.
     """
     if confidence is None:
         confidence = row.confidence
@@ -67,6 +72,7 @@ def review_reasons(row: Row, *, checks: Sequence[str] | None = None,
         for column in columns_of(key)
     ]
     reasons += [f"low_confidence:{column}" for column in low]
+    reasons += [reason for reason in row.review_reasons if reason.startswith(DISAGREE)]
     return _unique(reasons)
 
 
@@ -98,6 +104,7 @@ def card_warnings(members: Iterable[Row]) -> list[str]:
 
 
 __all__ = [
+    "DISAGREE",
     "LOW_CONFIDENCE_BELOW",
     "card_reasons",
     "card_warnings",
