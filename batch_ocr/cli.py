@@ -51,7 +51,7 @@ from batch_ocr.run.summary import (
     summary_json,
     summary_text,
 )
-from batch_ocr.settings import default_of, env_var, load_settings
+from batch_ocr.settings import SETTING_KEYS, default_of, env_var, load_settings
 
 if TYPE_CHECKING:
     from batch_ocr.run.runner import Runner
@@ -106,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help=_setting_help("engine", "; ".join(
                             f"{name} ({what})" for name, what in ENGINE_CHOICES.items())
                             + "; or auto: api when credentials are configured, else local"))
+    parser.add_argument("--verify", action="store_const", const=True,
+                        help=_setting_help("verify", "with --engine api: also read every card "
+                                           "offline, free, and flag each field the API read "
+                                           "otherwise (disagree:<column>)", "off"))
     parser.add_argument("--workers", type=int, metavar="N",
                         help=_setting_help("workers", "worker processes of the local engine",
                                            "one per core"))
@@ -225,22 +229,9 @@ def _date(text: str) -> datetime.date:
 
 
 def _flag_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """Only the settings the user gave on the command line."""
-    return {
-        "format": args.format,
-        "endpoint": args.endpoint,
-        "source": args.source,
-        "concurrency": args.concurrency,
-        "qps": args.qps,
-        "max_attempts": args.max_attempts,
-        "timeout": args.timeout,
-        "state": args.state,
-        "ca_bundle": args.ca_bundle,
-        "bom": args.bom,
-        "engine": args.engine,
-        "workers": args.workers,
-        "dask": args.dask,
-    }
+    """Only the settings the user gave on the command line: a setting's flag stores it
+    under the setting's key (a key with no flag, like ``secret_key``, is never given)."""
+    return {key: getattr(args, key, None) for key in SETTING_KEYS}
 
 
 async def _run_with_signals(runner: Runner) -> tuple[RunSummary, bool]:

@@ -51,6 +51,8 @@ class ApiSettings(BaseModel):
     timeout: float = Field(30.0, gt=0, description="seconds per request")
     price_per_call: float = Field(1.0, ge=0, description="CNY per call, for --dry-run cost")
     ca_bundle: Path | None = Field(None, description="extra CA certificates (PEM) to trust")
+    verify: bool = Field(False, description="also read every card offline and flag the fields "
+                         "where the API's answer differs (free)")
 
     @field_validator("endpoint")
     @classmethod

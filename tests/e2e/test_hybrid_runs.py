@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 import os
 import shutil
 import signal
@@ -168,3 +169,22 @@ def test_max_calls_stops_paying_and_the_next_run_finishes(tmp_path: Path, health
     assert again.returncode == 0, again.stderr
     assert stats_of(healthy)["billable"] == 2  # the one card still due, once
     _assert_rows(out)
+
+
+def test_verify_pays_for_every_card_and_reads_each_offline_too(tmp_path: Path,
+                                                               healthy: str) -> None:
+    scans = _scans(tmp_path)
+    out = tmp_path / "out.jsonl"
+    argv = [sys.executable, "-m", "batch_ocr", str(scans), "-o", str(out), "--engine", "api",
+            "--verify", "--workers", "1", "--concurrency", "1", "--timeout", "120"]
+    run = subprocess.run(argv, env=demo_env(BATCH_OCR_ENDPOINT=healthy), capture_output=True,
+                         text=True, timeout=600)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "engine: api (each call may be billed; the offline engine checks every answer" \
+        in run.stderr
+    assert stats_of(healthy)["billable"] == 3  # the copy's two cards and the clean card
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["file"], r["engine"], r["escalated_for"]) for r in rows] == [
+        ("copy.pdf", "api", []), (CLEAN, "api", [])]
+    # Both read the same pixels with the same recogniser here: they agree.
+    assert not any(reason.startswith("disagree:") for r in rows for reason in r["review_reasons"])

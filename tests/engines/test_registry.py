@@ -85,3 +85,18 @@ def test_hybrid_is_the_offline_engine_and_the_api_as_one() -> None:
 def test_hybrid_reads_offline_on_the_cluster_with_dask() -> None:
     settings = Settings.model_validate({"engine": "hybrid", "dask": "tcp://127.0.0.1:1"})
     assert resolve_engine_name(settings) == "hybrid"
+
+
+@needs_local
+def test_verify_gives_the_api_engine_a_second_opinion_and_nothing_else_one() -> None:
+    from batch_ocr.engines.hybrid.verify import VerifiedApiEngine
+
+    keys = {"secret_id": "AKID", "secret_key": "k", "verify": True}
+    verified = create_engine(Settings.model_validate({"engine": "api", **keys}))
+    assert isinstance(verified, VerifiedApiEngine) and verified.name == "api"
+    hybrid = create_engine(Settings.model_validate({"engine": "hybrid", **keys}))
+    assert hybrid.name == "hybrid"  # it checks every answer it pays for already
+    with pytest.raises(ConfigError) as caught:
+        create_engine(Settings.model_validate({"engine": "local", "verify": True}))
+    assert str(caught.value) == ("--verify checks the API's answers offline; the local engine "
+                                 "pays for none (use --engine api or hybrid)")

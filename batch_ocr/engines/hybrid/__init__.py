@@ -8,6 +8,8 @@
       │                        reasons), and where two readings disagree
       └── pair.EnginePair      the offline engine beside the API engine, one engine to
                                the run (start, stop, kept answers, portraits)
+    verify.VerifiedApiEngine   --engine api --verify: every card through the API, each
+                               answer compared with the offline reading for free
 
 Both need the ``local`` extra (the offline engine) and the API's credentials (but a dry
 run, which calls nothing).
