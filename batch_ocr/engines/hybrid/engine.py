@@ -114,9 +114,9 @@ class HybridEngine(EnginePair):
             return _offline_result(reading, self.offline.name)
         try:
             paid_image = await self.paid_image(image)
-        except ImageRejected:
+        except ImageRejected as exc:
             if reading.result is None:
-                raise
+                raise self.paid_failure(exc) from None
             # The API could not take it either: the offline rows stand, doubts and all.
             return _offline_result(reading, self.offline.name)
         crops = await self.paid.crops_of(paid_image)
