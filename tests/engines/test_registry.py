@@ -65,16 +65,20 @@ def test_each_engine_says_what_it_is_for_in_one_line() -> None:
 
 
 @needs_local
-def test_hybrid_is_the_offline_engine_and_the_api_as_one() -> None:
+async def test_hybrid_is_the_offline_engine_and_the_api_as_one() -> None:
     from batch_ocr.engines.hybrid.engine import HybridEngine
 
     settings = Settings.model_validate({"engine": "hybrid", "secret_id": "AKID",
-                                        "secret_key": "k"})
-    engine = create_engine(settings, EngineOptions(max_calls=3))
+                                        "secret_key": "k", "price_per_call": 0.5})
+    engine = create_engine(settings, EngineOptions(max_calls=1))
     assert isinstance(engine, HybridEngine) and isinstance(engine.paid, ApiEngine)
     assert (engine.name, engine.billed, engine.image_limits, engine.reads_in_dry_run) == (
         "hybrid", True, None, True)
     assert engine.offline.name == "local"
+    assert engine.price_per_call_cny == 0.5  # what it pays for, it pays at the API's price
+    await engine.paid.gate.admit()  # --max-calls (and --qps) are the API's call gate's
+    with pytest.raises(CallBudgetExhausted, match="--max-calls 1 reached"):
+        await engine.paid.gate.admit()
     with pytest.raises(ConfigError, match="missing API credentials"):
         create_engine(Settings.model_validate({"engine": "hybrid"}))
     # A dry run calls nothing: no credentials needed.
