@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from batch_ocr import __version__
 from batch_ocr.engines.registry import (
+    ENGINE_CHOICES,
     ENGINES,
     EngineOptions,
     create_engine,
@@ -103,9 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help=_setting_help("timeout", "seconds to wait for one answer"))
     parser.add_argument("--engine", choices=engine_names(),
-                        help=_setting_help("engine", "api (the paid service), local (offline, "
-                                           "the 'local' extra), or auto: api when "
-                                           "credentials are configured, else local"))
+                        help=_setting_help("engine", "; ".join(
+                            f"{name} ({what})" for name, what in ENGINE_CHOICES.items())
+                            + "; or auto: api when credentials are configured, else local"))
+    parser.add_argument("--verify", action="store_const", const=True,
+                        help=_setting_help("verify", "with --engine api: also read every card "
+                                           "offline, free, and flag each field the API read "
+                                           "otherwise (disagree:<column>)", "off"))
     parser.add_argument("--workers", type=int, metavar="N",
                         help=_setting_help("workers", "worker processes of the local engine",
                                            "one per core"))

@@ -52,6 +52,8 @@ class ApiSettings(BaseModel):
     timeout: float = Field(30.0, gt=0, description="seconds per request")
     price_per_call: float = Field(1.0, ge=0, description="CNY per call, for --dry-run cost")
     ca_bundle: Path | None = Field(None, description="extra CA certificates (PEM) to trust")
+    verify: bool = Field(False, description="also read every card offline and flag the fields "
+                         "where the API's answer differs (free)")
 
     @field_validator("endpoint")
     @classmethod
@@ -132,7 +134,8 @@ class Settings(BaseModel):
         """The journal key in clear, for the journal alone."""
         return self.journal_key.get_secret_value() if self.journal_key else None
     engine: str = Field(
-        "auto", description="api, local (offline), or auto: api when credentials are set"
+        "auto", description="local (free, offline), api (paid, every card), hybrid (offline "
+        "first, pay the API for doubt), or auto: api when credentials are set, else local"
     )
     review_on: tuple[str, ...] = Field(
         (), description="document risks that also flag rows for review "

@@ -191,8 +191,8 @@ class Runner:
 
     @contextlib.asynccontextmanager
     async def _engine_started(self) -> AsyncIterator[None]:
-        if self.options.dry_run:
-            yield  # a dry run never calls the engine
+        if self.options.dry_run and not self.engine.reads_in_dry_run:
+            yield  # a dry run never calls the engine (unless it must read to count)
             return
         try:
             await self.engine.start()

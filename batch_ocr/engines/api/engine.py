@@ -46,10 +46,10 @@ from batch_ocr.vision.imaging import API_LIMITS, PreparedImage
 _NO_DATA = CardData(result=1, info=CardInfo())
 
 
-def _answer_key(card: crops.CardCrop) -> str:
-    """What a card's kept answer is recalled by: its crop's sha256 (cut the same way
-    from the same bytes, the same card gives the same crop)."""
-    return hashlib.sha256(card.jpeg).hexdigest()
+def answer_key(payload: bytes) -> str:
+    """What a card's kept answer is recalled by: the sha256 of what was sent for it, its
+    crop (cut the same way from the same bytes, the same card gives the same crop)."""
+    return hashlib.sha256(payload).hexdigest()
 
 
 class ApiEngine(Engine):
@@ -96,19 +96,29 @@ class ApiEngine(Engine):
         self._answers = keeper
 
     async def recognise(self, image: PreparedImage) -> EngineResult:
-        cards = (await asyncio.to_thread(crops.card_crops, image.payload, image.preview)
-                 if crops.may_hold_several(image.width, image.height) else [])
+        cards = await self.crops_of(image)
         if not cards:
             recognition = await self._call(image.mime, image.payload)
             return EngineResult(recognition.data, recognition.attempts)
+        return await self.read_cards(cards)
+
+    async def crops_of(self, image: PreparedImage) -> list[crops.CardCrop]:
+        """The cards this engine cuts ``image`` into, a call each; empty: one call for
+        the image whole."""
+        if not crops.may_hold_several(image.width, image.height):
+            return []
+        return await asyncio.to_thread(crops.card_crops, image.payload, image.preview)
+
+    async def read_cards(self, cards: list[crops.CardCrop]) -> EngineResult:
+        """The rows of a page cut into ``cards``: a call per card not answered before."""
         found: list[CardRead | CardFailure] = []
-        keys = [_answer_key(card) for card in cards]
+        keys = [answer_key(card.jpeg) for card in cards]
         attempts = 0
         for number, (card, key) in enumerate(zip(cards, keys, strict=True), start=1):
             # A fatal error, the call budget or a stop leaves the page without rows:
             # the answers kept so far wait for the next run.
             try:
-                answer = await self._card_answer(card.jpeg, key)
+                answer = await self.card_answer(card.jpeg, key)
             except FileError as exc:
                 found.append(CardFailure(number, exc))
                 continue
@@ -123,17 +133,22 @@ class ApiEngine(Engine):
                             cards=tuple(rows) if len(rows) > 1 or rows[0].warnings else (),
                             kept_answers=tuple(keys))  # fmt: skip
 
-    async def _card_answer(self, card: bytes, key: str) -> PaidAnswer:
+    async def card_answer(self, payload: bytes, key: str,
+                          mime: str = crops.CROP_MIME) -> PaidAnswer:
         """The answer for one card: kept from an earlier try, else paid for and kept
-        before the next card's call (docs/documents.md)."""
+        under ``key`` before the next card's call (docs/documents.md)."""
         kept = await self._answers.recall(key)
         if kept is not None:
             self._answers_reused += 1
             return kept
-        recognition = await self._call(crops.CROP_MIME, card)
+        recognition = await self._call(mime, payload)
         answer = PaidAnswer(recognition.data, recognition.attempts)
         await self._answers.keep(key, answer)
         return answer
+
+    async def answer_kept(self, key: str) -> bool:
+        """Whether an answer kept under ``key`` would stand for a call (a dry run's count)."""
+        return await self._answers.recall(key) is not None
 
     async def calls_for(self, image: PreparedImage) -> int:
         if not crops.may_hold_several(image.width, image.height):
@@ -146,7 +161,7 @@ class ApiEngine(Engine):
             return 1
         due = 0
         for card in cards:
-            if await self._answers.recall(_answer_key(card)) is None:
+            if await self._answers.recall(answer_key(card.jpeg)) is None:
                 due += 1
         return due
 

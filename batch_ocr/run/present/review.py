@@ -18,12 +18,16 @@ stable codes, in this order:
 ``warning:<warning>``       an image warning (a document risk only when asked)
 ``low_confidence:<column>`` the engine's confidence in the field is under
                             ``LOW_CONFIDENCE_BELOW``
+``disagree:<column>``       two engines read the field differently (the API's answer
+                            and the offline engine's reading: hybrid, ``--verify``)
 ``pair:<pair_status>``      ``--pair`` only: the card is not ``complete``
                             (``front_only``, ``back_only``, ``ambiguous``)
 ==========================  =========================================================
 
 Computed as rows are written (``runner.Runner.present``), after the checks, so it
 follows the run date as ``expired`` does, and the office's ``review_on`` of each run.
+``disagree:<column>`` alone is found when the card is read, the only time both readings
+exist, and kept with the row's reasons.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from batch_ocr.statuses import COMPLETE, OK
 #: engine's confidence is calibrated so that at least 99.5% of the fields at 0.95 or
 #: more are right (docs/warnings-and-review.md, measured on the accuracy harness's sets).
 LOW_CONFIDENCE_BELOW = 0.95
+#: The reason a field two engines read differently gives, before the column's name.
+DISAGREE = "disagree:"
 
 #: What a document is or how it was captured, not how it was read: kept in
 #: ``warnings`` (``copy``, ``reshoot``, ``blur``) and ``checks`` (``expired``) on every
@@ -71,6 +77,7 @@ def review_reasons(row: Row, *, checks: Sequence[str] | None = None,
     a field (a column, or the provider's key for it) to the engine's 0-1 confidence;
     by default the row's own ``confidence`` column (empty for the API: nothing is then
     low). ``review_on`` names the ``DOCUMENT_RISKS`` that flag the row too.
+    The row's own ``disagree:`` reasons, found when it was read, are kept.
     """
     if confidence is None:
         confidence = row.confidence
@@ -92,6 +99,7 @@ def review_reasons(row: Row, *, checks: Sequence[str] | None = None,
         for column in columns_of(key)
     ]
     reasons += [f"low_confidence:{column}" for column in low]
+    reasons += [reason for reason in row.review_reasons if reason.startswith(DISAGREE)]
     return _unique(reasons)
 
 
@@ -139,6 +147,7 @@ def card_warnings(members: Iterable[Row]) -> list[str]:
 
 
 __all__ = [
+    "DISAGREE",
     "DOCUMENT_RISKS",
     "LOW_CONFIDENCE_BELOW",
     "card_reasons",

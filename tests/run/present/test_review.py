@@ -193,3 +193,12 @@ def test_present_masks_fields_but_not_the_reasons(tmp_path: Path) -> None:
     assert shown.name == "张*" and shown.needs_review is True
     assert shown.review_reasons[-1] == "warning:occluded"
     assert shown.warnings == ["occluded"] and row.warnings == ["occluded"]
+
+
+def test_a_disagreement_found_when_the_card_was_read_is_kept_and_flags_the_row() -> None:
+    read = dataclasses.replace(FRONT, review_reasons=["disagree:name", "missing:name"])
+    reviewed = with_review(read, checks=[])
+    assert (reviewed.needs_review, reviewed.review_reasons) == (True, ["disagree:name"])
+    assert with_review(reviewed, checks=[]).review_reasons == ["disagree:name"]  # once
+    low = with_review(dataclasses.replace(read, confidence={"name": 0.1}), checks=[])
+    assert low.review_reasons == ["low_confidence:name", "disagree:name"]
