@@ -254,7 +254,9 @@ def _decode(raw: bytes, fmt: str) -> _Decoded:
             image.load()
             orientation = _orientation(image)  # a PNG's EXIF may follow its pixels
             preview = image.convert("L") if fmt == "JPEG" else None
-            working = None if fmt == "JPEG" else cut_down(image)
+            # Kept whole while it can be handed over whole (``LOCAL_MAX_DECODED_BYTES``).
+            working = None if fmt == "JPEG" else (
+                cut_down(image) if 3 * width * height > LOCAL_MAX_DECODED_BYTES else image)
             small = _small_rgb(working if working is not None else image)
     except ImageRejected:
         raise
@@ -318,7 +320,9 @@ def _lossless(raw: bytes, decoded: _Decoded) -> PreparedImage:
     """A PNG for an engine without size limits: a WebP or HEIC photo (the offline engine
     reads PNG; HEIC would need pillow-heif in every worker), or a picture too big to
     hand over whole (``LOCAL_MAX_DECODED_BYTES``), cut down to ``WORK_MAX_SIDE_PX``."""
-    image = cut_down(_pixels(raw, decoded, WORK_MAX_SIDE_PX))
+    image = _pixels(raw, decoded, WORK_MAX_SIDE_PX)
+    if 3 * image.width * image.height > LOCAL_MAX_DECODED_BYTES:
+        image = cut_down(image)
     if image.mode != "RGB":
         image = opaque_rgb(image)
     buffer = io.BytesIO()
