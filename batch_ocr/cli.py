@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from batch_ocr import __version__
 from batch_ocr.engines.registry import (
+    ENGINE_CHOICES,
     ENGINES,
     EngineOptions,
     create_engine,
@@ -38,6 +39,7 @@ from batch_ocr.run import preflight
 from batch_ocr.run.output.file import STDOUT
 from batch_ocr.run.preflight import PlannedPath
 from batch_ocr.run.present.pairing import PAIR_BY
+from batch_ocr.run.present.review import DOCUMENT_RISKS
 from batch_ocr.run.progress import Progress
 from batch_ocr.run.summary import (
     EXIT_FATAL,
@@ -102,9 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help=_setting_help("timeout", "seconds to wait for one answer"))
     parser.add_argument("--engine", choices=engine_names(),
-                        help=_setting_help("engine", "api (the paid service), local (offline, "
-                                           "the 'local' extra), or auto: api when "
-                                           "credentials are configured, else local"))
+                        help=_setting_help("engine", "; ".join(
+                            f"{name} ({what})" for name, what in ENGINE_CHOICES.items())
+                            + "; or auto: api when credentials are configured, else local"))
+    parser.add_argument("--verify", action="store_const", const=True,
+                        help=_setting_help("verify", "with --engine api: also read every card "
+                                           "offline, free, and flag each field the API read "
+                                           "otherwise (disagree:<column>)", "off"))
     parser.add_argument("--workers", type=int, metavar="N",
                         help=_setting_help("workers", "worker processes of the local engine",
                                            "one per core"))
@@ -124,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-bom", dest="bom", action="store_const", const=False,
                         help=_setting_help("bom", "write CSV without the UTF-8 BOM (the "
                                            "setting says whether to write it)", "BOM on"))
+    parser.add_argument("--review-on", metavar="RISK,...",
+                        help=_setting_help("review_on", "document risks that also flag rows "
+                                           f"for review: {', '.join(DOCUMENT_RISKS)} (they "
+                                           "stay in warnings and checks either way)",
+                                           "none: only doubts about the reading flag a row"))
     _add_run_flags(parser)
     return parser
 
@@ -302,7 +313,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Runner, Progress]:
                          own_paths=tuple(filter(None, [args.summary_json, args.report])),
                          redo_engine_older_than=args.redo_engine_older_than)
     view = OutputView(as_of=args.as_of or datetime.date.today(), mask=args.mask,
-                      pair=args.pair, pair_by=args.pair_by)
+                      pair=args.pair, pair_by=args.pair_by, review_on=settings.review_on)
     progress = Progress(tty=sys.stderr.isatty(), verbose=args.verbose, quiet=args.quiet,
                         calls=lambda: engine.counters().calls,
                         counters=lambda: runner.batch.counters if runner.batch else None,

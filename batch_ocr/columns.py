@@ -106,6 +106,7 @@ ROW_COLUMNS: tuple[Column, ...] = (
     Column("needs_review", Kind.FLAG),
     Column("review_reasons", Kind.LIST),
     Column("card", Kind.NUMBER),
+    Column("escalated_for", Kind.LIST),
 )
 
 #: A ``--pair`` card's own columns, in order (``pairing.PairedCard.to_dict``).

@@ -114,6 +114,9 @@ class FileError(BatchOcrError):
         self.message = message
         #: Calls made for this file before it failed (0 when refused locally).
         self.attempts = 0
+        #: The engine that failed it when the run's engine is made of several (hybrid:
+        #: ``local`` or ``api``), for the row's ``engine``; empty: the run's engine.
+        self.engine = ""
 
 
 class ImageRejected(FileError):

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from batch_ocr.errors import ConfigError
+from batch_ocr.run.present.review import parse_review_on
 
 DEFAULT_ENDPOINT = (
     "https://service-fh4alf8j-1256140209.ap-shanghai.apigateway.myqcloud.com"
@@ -51,6 +52,8 @@ class ApiSettings(BaseModel):
     timeout: float = Field(30.0, gt=0, description="seconds per request")
     price_per_call: float = Field(1.0, ge=0, description="CNY per call, for --dry-run cost")
     ca_bundle: Path | None = Field(None, description="extra CA certificates (PEM) to trust")
+    verify: bool = Field(False, description="also read every card offline and flag the fields "
+                         "where the API's answer differs (free)")
 
     @field_validator("endpoint")
     @classmethod
@@ -131,8 +134,12 @@ class Settings(BaseModel):
         """The journal key in clear, for the journal alone."""
         return self.journal_key.get_secret_value() if self.journal_key else None
     engine: str = Field(
-        "auto", description="api, local (offline), or auto: api when credentials are set"
+        "auto", description="local (free, offline), api (paid, every card), hybrid (offline "
+        "first, pay the API for doubt), or auto: api when credentials are set, else local"
     )
+    review_on: tuple[str, ...] = Field(
+        (), description="document risks that also flag rows for review "
+        "(copy, reshoot, blur, expired; comma-separated)")
     api: ApiSettings = Field(default_factory=lambda: ApiSettings.model_validate({}))
     local: LocalSettings = Field(default_factory=lambda: LocalSettings.model_validate({}))
     #: Sections of engines registered beyond the built-in ones, as written.
@@ -142,6 +149,15 @@ class Settings(BaseModel):
     #: config file PATH``), for a refusal to name what to fix; never a value. Not a
     #: setting: no config key or variable sets it (``load_settings`` does).
     credentials_from: str = ""
+
+    @field_validator("review_on", mode="before")
+    @classmethod
+    def _review_on_is_risks(cls, value: Any) -> tuple[str, ...]:
+        # A comma-separated string in the environment and on the command line, a
+        # string or a list in the config file (README, "Review signal").
+        if not isinstance(value, str | list | tuple):
+            raise ValueError("must be a comma-separated list of risks")
+        return parse_review_on(value)
 
     @model_validator(mode="before")
     @classmethod

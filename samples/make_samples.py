@@ -610,13 +610,14 @@ VALUE_X = 150.0
 
 def draw_front(
     person: Person, *, width: int = BASE_WIDTH, script: str | None = None,
-    inline_labels: bool = False,
+    inline_labels: bool = False, birth_printed: tuple[str, str, str] | None = None,
 ) -> tuple[Image.Image, tuple[int, int, int, int]]:  # fmt: skip
     """Draw the portrait side (人像面); return the RGB image and the portrait's pixel box.
 
     With ``script`` (a key of ``SCRIPTS``) the card is bilingual: each label and the
     name and address are also printed in that script, above the Chinese (or, with
-    ``inline_labels``, the labels just left of the Chinese ones).
+    ``inline_labels``, the labels just left of the Chinese ones). ``birth_printed``
+    (year, month, day) prints a birth date no ``date`` holds (a 30 February).
     """
     canvas = _Canvas(width)
     if script is not None:
@@ -638,11 +639,13 @@ def draw_front(
     value(350, 118, person.nation)
 
     label(186, "出生")
-    x = value(VALUE_X, 182, f"{person.birth.year}")
+    year, month, day = birth_printed or (
+        f"{person.birth.year}", f"{person.birth.month}", f"{person.birth.day}")
+    x = value(VALUE_X, 182, year)
     x = label(186, "年", x=x + 8)
-    x = value(x + 14, 182, f"{person.birth.month}")
+    x = value(x + 14, 182, month)
     x = label(186, "月", x=x + 8)
-    x = value(x + 14, 182, f"{person.birth.day}")
+    x = value(x + 14, 182, day)
     label(186, "日", x=x + 8)
 
     label(250, "住址")
@@ -740,9 +743,11 @@ def _draw_front_script(canvas: _Canvas, person: Person, script_name: str, inline
 
 
 def draw_back(
-    person: Person, *, width: int = BASE_WIDTH, script: str | None = None
+    person: Person, *, width: int = BASE_WIDTH, script: str | None = None,
+    period_printed: str | None = None,
 ) -> Image.Image:
-    """Draw the national-emblem side (国徽面) as an RGB image (bilingual with ``script``)."""
+    """Draw the national-emblem side (国徽面) as an RGB image (bilingual with ``script``);
+    ``period_printed`` prints a period of validity no dates hold (``2019.02.30-...``)."""
     canvas = _Canvas(width)
     if script is not None:
         _draw_back_script(canvas, person, script)
@@ -753,7 +758,7 @@ def draw_back(
     canvas.text((200, 384), "签发机关", LABEL_SIZE, VALUE_RGB, spacing=4)
     canvas.text((350, 378), person.authority, VALUE_SIZE, VALUE_RGB)
     canvas.text((200, 444), "有效期限", LABEL_SIZE, VALUE_RGB, spacing=4)
-    canvas.text((350, 438), timelimit_printed(person), VALUE_SIZE, VALUE_RGB)
+    canvas.text((350, 438), period_printed or timelimit_printed(person), VALUE_SIZE, VALUE_RGB)
     return canvas.finish()
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from batch_ocr.emulator.config import EmulatorConfig
+from batch_ocr.emulator.faults import FaultInjector, FaultRates
 from batch_ocr.emulator.server import EmulatorHandle, running_emulator
 from tests.pictures import marked
 
@@ -111,3 +112,24 @@ def make_images(folder: Path, count: int, *, seed: int = 0, size: tuple[int, int
 def read_rows(path: Path) -> list[dict[str, Any]]:
     """The rows of a JSONL output."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _seed_failing_the_second_call(rates: FaultRates) -> int:
+    """A seed whose first call is answered and whose second is faulted (the emulator's
+    own injector draws the same sequence, so the choice of seed is checked, not hoped)."""
+    for seed in range(10_000):
+        injector = FaultInjector(rates, seed)
+        first, second = injector.next_call().fault, injector.next_call().fault
+        if first is None and second is not None:
+            return seed
+    raise AssertionError("no seed found")
+
+
+def faults_on_second_call(*, fail_code: int | None = None, hang: bool = False) -> list[str]:
+    """``batch-ocr-emulator`` flags that answer the first call and fault the second: an
+    HTTP ``fail_code``, or a call that hangs for a minute."""
+    if hang:
+        seed = _seed_failing_the_second_call(FaultRates(hang_rate=0.5))
+        return ["--seed", str(seed), "--hang-rate", "0.5", "--hang-s", "60"]
+    seed = _seed_failing_the_second_call(FaultRates(fail_rate=0.5, fail_codes=(fail_code or 500,)))
+    return ["--seed", str(seed), "--fail-rate", "0.5", "--fail-codes", str(fail_code)]

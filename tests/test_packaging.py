@@ -23,7 +23,8 @@ VERSION = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["
     "version"]
 #: The name ``python -m build`` gives the wheel (setuptools writes batch-ocr as batch_ocr).
 WHEEL_NAME = f"batch_ocr-{VERSION}-py3-none-any.whl"
-SCRIPTS = {"batch-ocr", "batch-ocr-emulator", "batch-ocr-report", "batch-ocr-server"}
+SCRIPTS = {"batch-ocr", "batch-ocr-emulator", "batch-ocr-forget", "batch-ocr-report",
+           "batch-ocr-server"}
 
 
 def _package_files() -> list[str]:

@@ -109,6 +109,24 @@ def test_every_key_can_come_from_the_environment(home: dict[str, str]) -> None:
     assert settings.state == Path("run.state")
 
 
+def test_review_on_from_the_file_the_environment_and_flags(home: dict[str, str],
+                                                           tmp_path: Path) -> None:
+    listed = write_toml(tmp_path / "list.toml", 'review_on = ["copy", "expired"]\n')
+    assert load_settings({}, config_path=listed, environ=home).review_on == ("copy", "expired")
+    text = write_toml(tmp_path / "text.toml", 'review_on = "reshoot"\n')
+    assert load_settings({}, config_path=text, environ=home).review_on == ("reshoot",)
+    environ = home | {"BATCH_OCR_REVIEW_ON": "copy,blur"}
+    assert load_settings({}, config_path=text, environ=environ).review_on == ("copy", "blur")
+    assert load_settings({"review_on": "expired"}, environ=environ).review_on == ("expired",)
+    assert load_settings({}, environ=home).review_on == ()
+    with pytest.raises(ConfigError, match=r"^invalid settings: review_on: .*unknown risk\(s\) "
+                                          r"copies; valid: copy, reshoot, blur, expired$"):
+        load_settings({}, environ=home | {"BATCH_OCR_REVIEW_ON": "copies"})
+    number = write_toml(tmp_path / "number.toml", "review_on = 3\n")
+    with pytest.raises(ConfigError, match=r"^invalid settings: review_on: "):
+        load_settings({}, config_path=number, environ=home)
+
+
 def test_cwd_file_is_found(home: dict[str, str]) -> None:
     write_toml(Path(CONFIG_FILE_NAME), 'source = "from-cwd"\n')
     write_toml(Path(home["XDG_CONFIG_HOME"]) / "batch-ocr" / "config.toml", 'source = "from-xdg"\n')

@@ -7,7 +7,8 @@ their transport settings, worker processes) it holds are the engine's own busine
 declared here.
 
 Lifecycle: create (cheap, no resources) -> ``start()`` -> ``recognise()`` any number of
-times, concurrently -> ``aclose()``. A dry run never starts its engine.
+times, concurrently -> ``aclose()``. A dry run never starts its engine, unless the
+engine must read to count its calls (``reads_in_dry_run``).
 
 Errors an engine raises from ``recognise``:
 
@@ -63,6 +64,14 @@ class EngineResult:
     #: Keys of the answers kept for this image (``AnswerKeeper.keep``) that its rows now
     #: hold: the run lets them go once the rows are journaled for good.
     kept_answers: tuple[str, ...] = ()
+    #: Every card found on a page of several, as read, in reading order, before they
+    #: became rows (``assemble``): an engine that reads card by card (the offline one)
+    #: gives them, so that another engine can read some of them again (hybrid).
+    found: tuple[CardRead, ...] = ()
+    #: The engine re-encoded or shrank the image itself before sending it (an engine
+    #: that reads original pixels and sends another engine its own payload); the run
+    #: says ``fitted`` for those too.
+    fitted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +85,10 @@ class EngineCounters:
     #: Answers recalled from the ``AnswerKeeper`` instead of paid for again (a card
     #: of a page answered in an earlier try).
     answers_reused: int = 0
+    #: Cards whose offline reading was vouched for, so no call was paid for them, and
+    #: cards sent to a billed engine because it was not (hybrid; 0 for the others).
+    cards_read_offline: int = 0
+    cards_escalated: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +163,9 @@ class Engine(ABC):
     #: page the engine read, so ``--redo-engine-older-than`` re-reads only the pages an
     #: older version recorded (docs/resume.md).
     version: ClassVar[str] = "1"
+    #: A dry run starts this engine too, since it must read to count its calls (hybrid
+    #: reads offline, CPU only, to know which cards it would pay for).
+    reads_in_dry_run: ClassVar[bool] = False
 
     async def start(self) -> None:  # noqa: B027 - engines without resources skip it
         """Acquire what the engine needs (sessions, worker processes)."""
@@ -181,7 +197,8 @@ class Engine(ABC):
         """Calls ``recognise`` would make for ``image`` now (the dry run's count): not
         those whose answers are kept already.
 
-        Works on an engine that was not started; CPU it takes runs off the event loop.
+        Works on an engine that was not started (one that ``reads_in_dry_run`` is
+        started); CPU it takes runs off the event loop.
         """
         return 1
 

@@ -24,6 +24,19 @@ if TYPE_CHECKING:  # the engines themselves are imported only when chosen
 ENGINES: dict[str, str] = {
     "api": "batch_ocr.engines.api.engine:ApiEngine",
     "local": "batch_ocr.engines.local.engine:LocalEngine",
+    "hybrid": "batch_ocr.engines.hybrid.engine:HybridEngine",
+}
+#: What each engine is, in one line (``--engine``'s help, docs/reference.md).
+ENGINE_CHOICES: dict[str, str] = {
+    "local": "free, offline: nothing leaves this machine",
+    "api": "paid, every card",
+    "hybrid": "offline first, pay the API for doubt",
+}
+#: ``--verify``: for each engine that pays for answers, the engine that reads as it does
+#: and has every answer checked offline for free (hybrid checks its own already).
+VERIFIED: dict[str, str] = {
+    "api": "batch_ocr.engines.hybrid.verify:VerifiedApiEngine",
+    "hybrid": ENGINES["hybrid"],
 }
 #: Not an engine: the API when credentials are configured, else the offline engine.
 AUTO = "auto"
@@ -64,6 +77,8 @@ def resolve_engine_name(settings: Settings) -> str:
     address means the offline engine: it is the one that runs there.
     """
     if settings.local.dask is not None:
+        if settings.engine == "hybrid":
+            return "hybrid"  # it reads offline first, on the cluster
         if settings.engine not in (AUTO, "local"):
             raise ConfigError(f"--dask runs the offline engine on a cluster; it cannot be used "
                               f"with --engine {settings.engine}")
@@ -73,11 +88,17 @@ def resolve_engine_name(settings: Settings) -> str:
     return "api" if settings.api.has_credentials() else "local"
 
 
-def engine_class(name: str) -> EngineClass:
-    """The class registered as ``name``; ``ConfigError`` when there is none."""
+def engine_class(name: str, *, verify: bool = False) -> EngineClass:
+    """The class registered as ``name`` (with ``verify``, the one that reads as it does
+    and checks every answer offline); ``ConfigError`` when there is none."""
     target = ENGINES.get(name)
     if target is None:
         raise ConfigError(f"unknown engine {name!r}: choose one of {', '.join(engine_names())}")
+    if verify:
+        target = VERIFIED.get(name, "")
+        if not target:
+            raise ConfigError(f"--verify checks the API's answers offline; the {name} "
+                              "engine pays for none (use --engine api or hybrid)")
     module_name, _, class_name = target.partition(":")
     module: Any = importlib.import_module(module_name)
     return cast(EngineClass, getattr(module, class_name))
@@ -85,5 +106,5 @@ def engine_class(name: str) -> EngineClass:
 
 def create_engine(settings: Settings, options: EngineOptions | None = None) -> Engine:
     """The engine ``settings`` select, created but not started."""
-    return engine_class(resolve_engine_name(settings)).from_settings(
-        settings, options or EngineOptions())
+    return engine_class(resolve_engine_name(settings), verify=settings.api.verify
+                        ).from_settings(settings, options or EngineOptions())

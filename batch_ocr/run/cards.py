@@ -23,6 +23,7 @@ rows:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -59,6 +60,14 @@ class CardRead:
     side_seen: bool = False
     #: Warnings for the row beside the image's own (``SIDE_UNREAD``).
     warnings: tuple[str, ...] = ()
+    #: The engine that read it, when an engine of several did (hybrid: ``local`` or
+    #: ``api``); empty: the engine the run was handed.
+    engine: str = ""
+    #: Why the offline reading was not vouched for and the API read the card instead
+    #: (review reasons of the offline reading; ``escalated_for``).
+    escalated_for: tuple[str, ...] = ()
+    #: Columns on which two engines' readings of the card disagree (``disagree:<column>``).
+    disagree: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,22 +132,36 @@ def _unread(reads: Sequence[CardRead]) -> tuple[str, ...]:
     return (SIDE_UNREAD,) if any(r.side_seen and not is_id_side(r.data) for r in reads) else ()
 
 
+def _read_by(row: CardRead, *sides: CardRead) -> CardRead:
+    """``row`` saying who read its ``sides`` and why: the engine of a side escalated to
+    it when there is one (a front escalated beside a back read offline), else the
+    first side's; each reason and disagreement once."""
+    if not any(side.engine for side in sides):
+        return row
+    escalated = [side.engine for side in sides if side.escalated_for]
+    return dataclasses.replace(
+        row, engine=(escalated or [sides[0].engine])[0],
+        escalated_for=tuple(dict.fromkeys(r for side in sides for r in side.escalated_for)),
+        disagree=tuple(dict.fromkeys(c for side in sides for c in side.disagree)))
+
+
 def assemble(reads: Sequence[CardRead]) -> list[CardRead]:
     """The rows of an image from the cards read on it, in reading order (see above)."""
     sides = [r for r in reads if is_id_side(r.data)]
     if not sides:
-        return [_not_a_card(reads)]  # its status says already that nothing was read
+        # Its status says already that nothing was read.
+        return [_read_by(_not_a_card(reads), *reads[:1])]
     warnings = _unread(reads)
     if len(sides) == 1:
-        return [CardRead(sides[0].data, sides[0].portrait_bytes, confidence=sides[0].confidence,
-                         warnings=warnings)]  # fmt: skip
+        return [_read_by(CardRead(sides[0].data, sides[0].portrait_bytes,
+                                  confidence=sides[0].confidence, warnings=warnings), sides[0])]
     if len(sides) == 2 and {s.data.side for s in sides} == {"front", "back"}:
         front, back = sorted(sides, key=lambda s: s.data.side != "front")
-        return [CardRead(merge_sides(front.data, back.data), front.portrait_bytes,
-                         confidence={**front.confidence, **back.confidence},
-                         warnings=warnings)]  # fmt: skip
-    return [CardRead(s.data, s.portrait_bytes, card=n, confidence=s.confidence,
-                     warnings=warnings)
+        return [_read_by(CardRead(merge_sides(front.data, back.data), front.portrait_bytes,
+                                  confidence={**front.confidence, **back.confidence},
+                                  warnings=warnings), front, back)]
+    return [_read_by(CardRead(s.data, s.portrait_bytes, card=n, confidence=s.confidence,
+                              warnings=warnings), s)
             for n, s in enumerate(sides, start=1)]  # fmt: skip
 
 
@@ -156,6 +179,7 @@ def partly_read(found: Sequence[CardRead | CardFailure]) -> list[CardRead | Card
         if isinstance(card, CardFailure):
             rows.append(CardFailure(number, card.error))
         elif is_id_side(card.data):
-            rows.append(CardRead(card.data, card.portrait_bytes, card=number,
-                                 confidence=card.confidence, warnings=warnings))
+            rows.append(_read_by(CardRead(card.data, card.portrait_bytes, card=number,
+                                          confidence=card.confidence, warnings=warnings),
+                                 card))
     return rows

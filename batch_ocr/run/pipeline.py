@@ -148,6 +148,8 @@ class BatchRun:
             calls=engine_counters.calls,
             retries=engine_counters.retries,
             answers_reused=engine_counters.answers_reused,
+            cards_read_offline=engine_counters.cards_read_offline,
+            cards_escalated=engine_counters.cards_escalated,
             elapsed_s=time.monotonic() - self._started,
             fatal_error=str(self._fatal) if self._fatal is not None else None,
             fatal_code=self._fatal.error_code if self._fatal is not None else None,

@@ -16,13 +16,14 @@ from pathlib import Path
 
 from batch_ocr import statuses
 from batch_ocr.engines.base import CardRead, Engine, EngineResult
-from batch_ocr.errors import FileError
+from batch_ocr.errors import FileError, ImageRejected
 from batch_ocr.run import jobs
 from batch_ocr.run.cards import CardFailure
 from batch_ocr.run.dedup import ContentDedup
 from batch_ocr.run.journal.resume import ResumePolicy, reusable_record
 from batch_ocr.run.journal.state import RecordedRows
 from batch_ocr.run.present import portraits
+from batch_ocr.run.present.review import DISAGREE
 from batch_ocr.run.present.rows import Row, row_from_card
 from batch_ocr.run.summary import RunCounters
 from batch_ocr.vision import image_warnings
@@ -43,6 +44,8 @@ class ImageOutcome:
     #: The version of the engine that read the rows (``Engine.version``; a copy keeps
     #: its original's); "" when no engine did (a refused page).
     engine_version: str = ""
+    #: The engine that read them (a copy keeps its original's); "" for the rows' own.
+    engine: str = ""
 
 
 class ImageRows:
@@ -67,7 +70,7 @@ class ImageRows:
         if earlier is not None:
             self.counters.reused += 1
             return ImageOutcome(await self._copy(earlier.rows, loaded),
-                                engine_version=earlier.engine_version)
+                                engine_version=earlier.engine_version, engine=earlier.engine)
         if loaded.image.no_card is not None:
             # Blank, uniform or tiny (the pre-flight check's ``no_card``): one row, the
             # same whichever engine the run has, and nothing paid (docs/reference.md).
@@ -92,7 +95,7 @@ class ImageRows:
         if is_copy:
             self.counters.reused += 1
             return ImageOutcome(await self._copy(outcome.rows, loaded),
-                                engine_version=outcome.engine_version)
+                                engine_version=outcome.engine_version, engine=outcome.engine)
         if older_engine:
             self.counters.older_engine_rereads += 1
         return outcome
@@ -107,8 +110,8 @@ class ImageRows:
         try:
             result = await self.engine.recognise(job.image)
         except FileError as exc:
-            return ImageOutcome([jobs.error_row(job, exc, self.engine.name)],
-                                engine_version=self.engine.version)
+            return ImageOutcome([self._error_row(job, exc)],
+                                engine_version=self.engine.version, engine=self.engine.name)
         # One row per card when the image held several (docs/documents.md).
         reads = result.cards or (
             CardRead(result.data, result.portrait_bytes, confidence=result.confidence),)
@@ -118,25 +121,38 @@ class ImageRows:
         for read in reads:
             if isinstance(read, CardFailure):
                 # A card whose call failed on a page whose other cards were read.
-                rows.append(dataclasses.replace(
-                    jobs.error_row(job, read.error, self.engine.name), card=read.card))
+                rows.append(dataclasses.replace(self._error_row(job, read.error),
+                                                card=read.card))
                 continue
             row = row_from_card(job.file, read.data, attempts=result.attempts,
-                                sha256=job.sha256, fitted=job.image.fitted,
-                                engine=self.engine.name, confidence=read.confidence,
-                                card=read.card, page=job.page)
+                                sha256=job.sha256, fitted=job.image.fitted or result.fitted,
+                                engine=read.engine or self.engine.name,
+                                confidence=read.confidence, card=read.card, page=job.page)
+            changes = read_by(read)
             if row.status in statuses.WARNED_STATUSES:
                 if page_warnings is None:
                     page_warnings = await _warnings(result, job.image)
                 # The picture's, then a side seen on the page and not read (this card's).
                 warnings = [*page_warnings, *read.warnings]
                 if warnings:
-                    row = dataclasses.replace(row, warnings=warnings)
+                    changes["warnings"] = warnings
+            if changes:
+                row = dataclasses.replace(row, **changes)  # type: ignore[arg-type]
             if self.portraits_dir is not None:
                 row = await portraits.save_for_row(row, self.portraits_dir,
                                                    read.portrait_bytes, self.engine)
             rows.append(row)
-        return ImageOutcome(rows, result.kept_answers, engine_version=self.engine.version)
+        return ImageOutcome(rows, result.kept_answers, engine_version=self.engine.version,
+                            engine=self.engine.name)
+
+    def _error_row(self, job: jobs.FileJob, error: FileError) -> Row:
+        """The row of an image (or a card of it) the engine failed: ``rejected`` when
+        refused before any call (an engine that fits the image itself), else ``error``;
+        its ``engine`` the one of several that failed it."""
+        if isinstance(error, ImageRejected):
+            row = jobs.rejected_row(job.candidate, error, job.sha256, job.page)
+            return dataclasses.replace(row, engine=error.engine or self.engine.name)
+        return jobs.error_row(job, error, error.engine or self.engine.name)
 
     async def _copy(self, rows: list[Row], job: jobs.FileJob) -> list[Row]:
         """The rows of an image whose content was already recognised (no call made)."""
@@ -156,6 +172,18 @@ def no_card_row(job: jobs.FileJob) -> Row:
     assert reason is not None
     return Row(file=job.file, status=statuses.NOT_ID_CARD, error_code=reason.error_code,
                error_message=reason.message, sha256=job.sha256, page=job.page)
+
+
+def read_by(read: CardRead) -> dict[str, object]:
+    """What a card's row carries of the engines that read it, when there were several:
+    why it was escalated, and where two readings disagreed (``review.DISAGREE``: found
+    here, the only time both readings exist, and kept with the row)."""
+    changes: dict[str, object] = {}
+    if read.escalated_for:
+        changes["escalated_for"] = list(read.escalated_for)
+    if read.disagree:
+        changes["review_reasons"] = [f"{DISAGREE}{column}" for column in read.disagree]
+    return changes
 
 
 async def _warnings(result: EngineResult, image: PreparedImage) -> list[str]:

@@ -102,6 +102,7 @@ class RunRecorder:
                 self.journal.record(path, stamp, rows, retryable=self.retried_next_run(rows),
                                     page_count=page_count,
                                     answers_done=answers_done(outcome.kept_answers, rows),
+                                    engine=outcome.engine,
                                     engine_version=outcome.engine_version)
                 for sha256 in {row.sha256 for row in rows if row.sha256}:
                     self._journaled.add(sha256)

@@ -55,12 +55,14 @@ from batch_ocr.settings import Settings
 
 @dataclass(frozen=True, slots=True)
 class OutputView:
-    """How rows are shown: checks date, masking, one row per card."""
+    """How rows are shown: checks date, masking, one row per card, the document risks
+    that flag a row for review (``review.DOCUMENT_RISKS``)."""
 
     as_of: datetime.date = field(default_factory=datetime.date.today)
     mask: bool = False
     pair: bool = False
     pair_by: PairBy = "auto"
+    review_on: tuple[str, ...] = ()
 
 
 def state_path_for(output: str, explicit: Path | None) -> Path | None:
@@ -189,8 +191,8 @@ class Runner:
 
     @contextlib.asynccontextmanager
     async def _engine_started(self) -> AsyncIterator[None]:
-        if self.options.dry_run:
-            yield  # a dry run never calls the engine
+        if self.options.dry_run and not self.engine.reads_in_dry_run:
+            yield  # a dry run never calls the engine (unless it must read to count)
             return
         try:
             await self.engine.start()
@@ -270,13 +272,14 @@ class Runner:
         follows from them, masked if asked.
 
         The journal keeps rows as recognised; checks, review and masking are applied on
-        the way out, so ``expired`` (and the review it calls for) follows the date of
-        each run and ``--mask`` can be switched on for a later run without calling
-        anything again.
+        the way out, so ``expired`` follows the date of each run, and ``--mask`` and
+        ``--review-on`` can be switched on for a later run without calling anything
+        again.
         """
         if row.error_code == FORGOTTEN:
             return row  # its fields were dropped on purpose: nothing left to check
-        shown = with_review(row, checks=check_row(row, as_of=self.view.as_of))
+        shown = with_review(row, checks=check_row(row, as_of=self.view.as_of),
+                            review_on=self.view.review_on)
         return mask_row(shown) if self.view.mask else shown
 
     def _batch(self, journal: Journal | None, sink: Callable[[Row], None]) -> BatchRun:

@@ -94,6 +94,10 @@ class RunSummary:
     retries: int = 0
     #: Answers for cards of a page paid for in an earlier try, not paid again.
     answers_reused: int = 0
+    #: ``--engine hybrid``: cards whose offline reading was vouched for (no call paid)
+    #: and cards sent to the API (in a dry run: that would be).
+    cards_read_offline: int = 0
+    cards_escalated: int = 0
     elapsed_s: float = 0.0
     fatal_error: str | None = None
     fatal_code: str | None = None
@@ -151,6 +155,11 @@ class RunSummary:
         calls = self.would_call if self.dry_run else self.calls
         return round(calls * self.price_per_call, 2)
 
+    @property
+    def estimated_saving(self) -> float:
+        """What the cards read offline would have cost sent to the API (hybrid)."""
+        return round(self.cards_read_offline * self.price_per_call, 2)
+
 
 def exit_status(summary: RunSummary, *, terminated: bool = False) -> int:
     """The exit code of a run that ended with ``summary`` (``batch-ocr`` exits with it)."""
@@ -186,6 +195,12 @@ class SummaryJson(BaseModel):
     answers_reused: int = 0
     would_call: int
     estimated_cost: float
+    #: ``--engine hybrid``: cards read offline and vouched for, cards sent to the API,
+    #: and the CNY the first saved against sending every card (docs/hybrid.md); 0 for
+    #: the other engines and absent from summaries of earlier versions.
+    cards_read_offline: int = 0
+    cards_escalated: int = 0
+    estimated_saving: float = 0.0
     elapsed_s: float
     images_per_s: float
     fatal_error: str | None
@@ -248,6 +263,9 @@ def summary_json(summary: RunSummary, exit_code: int) -> dict[str, Any]:
         answers_reused=summary.answers_reused,
         would_call=summary.would_call,
         estimated_cost=summary.estimated_cost,
+        cards_read_offline=summary.cards_read_offline,
+        cards_escalated=summary.cards_escalated,
+        estimated_saving=summary.estimated_saving,
         elapsed_s=round(summary.elapsed_s, 3),
         images_per_s=round(summary.images_per_s, 2),
         fatal_error=summary.fatal_error,
@@ -312,6 +330,14 @@ def _older_engine_line(summary: RunSummary) -> str:
             f" at {summary.price_per_call:g} per call)")
 
 
+def _escalation_line(summary: RunSummary) -> str:
+    """What reading offline first saved (hybrid)."""
+    sent = "would be sent" if summary.dry_run else "sent"
+    return (f"cards read offline: {summary.cards_read_offline}, {sent} to the API: "
+            f"{summary.cards_escalated} (about {summary.estimated_saving:.2f} {CURRENCY} "
+            "saved against sending every card)")
+
+
 #: Ignored files named on stderr; the summary JSON names up to 1,000.
 IGNORED_SHOWN = 20
 
@@ -362,6 +388,8 @@ def summary_text(summary: RunSummary) -> str:
         lines.append(f"dry run: files to read: {summary.images_found - summary.already_done}"
                      f" ({summary.pages_read} pages)")
     lines.append(_calls_line(summary))
+    if summary.cards_read_offline or summary.cards_escalated:
+        lines.append(_escalation_line(summary))
     lines.append(f"elapsed: {summary.elapsed_s:.1f} s, {summary.pages_per_s:.1f} pages/s")
     for problem in summary.unreadable_dirs:
         lines.append(f"unreadable folder: {printable(problem)}")

@@ -201,26 +201,19 @@ def check_decode_cost(mode: str, width: int, height: int) -> None:
             "(scan at 600 dpi or less)")
 
 
-def _hand_over_whole(width: int, height: int, limits: ImageLimits | None) -> bool:
-    """Whether an engine without limits gets all of a picture's pixels: only up to
-    ``LOCAL_MAX_DECODED_BYTES`` in colour."""
-    return limits is None and 3 * width * height <= LOCAL_MAX_DECODED_BYTES
-
-
-def _decode(picture: Picture, fmt: str, limits: ImageLimits | None) -> tuple[int, int]:
+def _decode(picture: Picture, fmt: str) -> tuple[int, int]:
     """Decode all of it, so truncated or corrupt files are caught here, not billed.
 
     Returns the real size. A JPEG's 1/8-scale decode stays in grey as the picture's
     ``preview``; any other format is refused past ``DECODE_BUDGET_BYTES`` before it is
     decoded, and its decode is kept until ``prepare`` is done, so the file is never
-    decoded twice (``Picture.check``): cut down to ``WORK_MAX_SIDE_PX``, but whole when
-    it is a WebP or HEIC an engine without limits gets all of (``_lossless``).
+    decoded twice (``Picture.check``): whole while its colour pixels could be handed
+    over whole (``LOCAL_MAX_DECODED_BYTES``), else cut down to ``WORK_MAX_SIDE_PX``.
     """
     def admit(mode: str, width: int, height: int) -> int | None:
         check_decode_cost(mode, width, height)
-        if fmt in CONVERTED_FORMATS and _hand_over_whole(width, height, limits):
-            return None
-        return WORK_MAX_SIDE_PX
+        # Kept whole while it can be handed over whole (``LOCAL_MAX_DECODED_BYTES``).
+        return WORK_MAX_SIDE_PX if 3 * width * height > LOCAL_MAX_DECODED_BYTES else None
 
     try:
         with warnings.catch_warnings():
@@ -257,13 +250,12 @@ def _fit(picture: Picture, limits: ImageLimits) -> bytes:
                         f"{limits.max_bytes // 1024} KB for {limits.owner}")
 
 
-def _lossless(picture: Picture, whole: bool) -> PreparedImage:
+def _lossless(picture: Picture) -> PreparedImage:
     """A PNG for an engine without size limits: a WebP or HEIC photo (the offline engine
-    reads PNG; HEIC would need pillow-heif in every worker), all of its pixels when
-    ``whole``; or a picture too big to hand over whole (``LOCAL_MAX_DECODED_BYTES``),
-    cut down to ``WORK_MAX_SIDE_PX``."""
-    image = opaque_rgb(picture.upright(None if whole else WORK_MAX_SIDE_PX))
-    if not whole:
+    reads PNG; HEIC would need pillow-heif in every worker), or a picture too big to
+    hand over whole (``LOCAL_MAX_DECODED_BYTES``), cut down to ``WORK_MAX_SIDE_PX``."""
+    image = opaque_rgb(picture.upright(WORK_MAX_SIDE_PX))
+    if 3 * image.width * image.height > LOCAL_MAX_DECODED_BYTES:
         image = cut_down(image)
     if image.mode != "RGB":
         image = opaque_rgb(image)
@@ -316,7 +308,7 @@ def prepare(raw: bytes, limits: ImageLimits | None = API_LIMITS) -> PreparedImag
 def _prepared(picture: Picture, fmt: str, limits: ImageLimits | None) -> PreparedImage:
     """``prepare`` once the format is known: decode, check the size, fit if need be."""
     raw = picture.data
-    width, height = _decode(picture, fmt, limits)
+    width, height = _decode(picture, fmt)
     if width < MIN_SIDE_PX or height < MIN_SIDE_PX:
         raise ImageRejected(
             "bad_dimensions",
@@ -334,9 +326,9 @@ def _prepared(picture: Picture, fmt: str, limits: ImageLimits | None) -> Prepare
         # Nothing to recognise: no engine sees it, so nothing is re-encoded for one.
         return PreparedImage(MIME_BY_FORMAT.get(fmt, "image/jpeg"), raw, width, height,
                              fitted=False, no_card=blank)
-    whole = _hand_over_whole(width, height, limits)
-    if limits is None and (fmt in CONVERTED_FORMATS or not whole):
-        return _lossless(picture, whole)
+    if limits is None and (fmt in CONVERTED_FORMATS
+                           or 3 * width * height > LOCAL_MAX_DECODED_BYTES):
+        return _lossless(picture)
     if limits is None or not needs_fit:
         return PreparedImage(MIME_BY_FORMAT[fmt], raw, width, height, fitted=False,
                              picture=picture)

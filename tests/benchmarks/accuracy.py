@@ -2,6 +2,7 @@
 
     python tests/benchmarks/accuracy.py [--set NAME ...] [--count N] [--seed N]
                                         [--workers 1] [--report PATH] [--failures]
+                                        [--review-on RISK,...]
 
 Generated sets (cards drawn by ``samples/make_samples.py``, imported by file path, for
 random fictional people; fronts and backs alternate):
@@ -23,7 +24,8 @@ Published sets, read from beside the project and skipped where absent (never cop
 ``specimens`` (``../shared/specimens``, one card per file) and ``documents``
 (``../shared/documents``, copy pages; each card is cut out and read on its own).
 
-Prints a table per set (exact-match rate per field and overall, CPU per card), one
+Prints a table per set (exact-match rate per field and overall, sides lost, the review
+signal's silent errors, review rate and confidence calibration, CPU per card), one
 summary table (what docs/offline-engine.md shows), and the image warnings' hit and false-positive
 rates on these sets; writes a JSON report. The image warnings are also scored apart
 (``--warnings N``): each warning's hit rate on N generated positives made for it
@@ -35,13 +37,17 @@ excluded); ``--workers N`` also runs each set through the local engine's ``Worke
 own CPU per card and peak memory. Every set also counts its fields that hold a piece of
 a copy's stamp (``tests/stamp_remnants.py``). Targets: >= 97 % of fields exact on every
 set (but ``STRESS_SETS``), no field with a stamp remnant, <= 0.35 s CPU per card,
-<= 400 MB per worker.
+<= 400 MB per worker; for the review signal (``score_review``, rows as a run writes
+them, ``expired`` judged on ``REVIEW_AS_OF``): <= 0.5 % silent errors on every set,
+<= 10 % of the rows read right flagged on the clean sets (``REVIEW_RATE_SETS``), and
+>= 99.5 % of the fields at confidence >= 0.95 right.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import importlib.util
 import io
 import json
@@ -654,6 +660,12 @@ def merged_observed(results: list[Any]) -> tuple[dict[str, str], str]:
     return out, "+".join(sorted(set(sides)))
 
 
+def _card_sides(sides: str) -> set[str]:
+    """``front+back`` or ``both`` -> {front, back}: the card sides a case holds."""
+    out = set(sides.split("+")) - {""}
+    return (out - {"both"}) | ({"front", "back"} if "both" in out else set())
+
+
 def score(cases: list[Case], results: list[list[Any]]) -> dict[str, Any]:
     """Exact-match counts per field, overall, side accuracy, warnings and the failures."""
     from tests.stamp_remnants import remnants
@@ -662,10 +674,11 @@ def score(cases: list[Case], results: list[list[Any]]) -> dict[str, Any]:
     per_field: dict[str, list[int]] = {}
     failures = []
     stamped_fields = []
-    side_ok = 0
+    side_ok = sides_lost = 0
     for case, case_results in zip(cases, results, strict=True):
         got, sides = merged_observed(case_results)
         side_ok += sides == case.side
+        sides_lost += len(_card_sides(case.side) - _card_sides(sides))
         for name, want in case.truth.items():
             hits = per_field.setdefault(name, [0, 0])
             hits[1] += 1
@@ -687,7 +700,7 @@ def score(cases: list[Case], results: list[list[Any]]) -> dict[str, Any]:
             k: {"exact": ok, "total": n, "rate": ok / n} for k, (ok, n) in per_field.items()
         },
         "overall": {"exact": total_ok, "total": total, "rate": total_ok / total if total else 0},
-        "side": {"exact": side_ok, "total": len(cases)},
+        "side": {"exact": side_ok, "total": len(cases), "lost": sides_lost},
         # Fields holding any piece of a copy's stamp (tests/stamp_remnants.py): none may.
         "stamp_remnants": {"fields": len(stamped_fields), "total": total,
                            "cases": stamped_fields},  # fmt: skip
@@ -721,6 +734,193 @@ def score_warnings(cases: list[Case], results: list[list[Any]]) -> dict[str, Any
     return out
 
 
+#: The day ``expired`` is judged against: pinned, so a set's numbers do not move with
+#: the calendar.
+REVIEW_AS_OF = datetime.date(2026, 1, 1)
+#: The harness's field -> the output columns holding it (``rows.PROVIDER_KEY_COLUMNS``).
+FIELD_COLUMNS = {
+    "name": ("name",), "sex": ("sex",), "nation": ("nation",), "birth": ("birth_date",),
+    "address": ("address",), "number": ("id_number",), "authority": ("authority",),
+    "timelimit": ("valid_from", "valid_to"),
+}  # fmt: skip
+#: The side of a row -> the harness fields it holds.
+SIDE_FIELDS = {"front": FRONT_FIELDS, "back": BACK_FIELDS, "both": (*FRONT_FIELDS, *BACK_FIELDS)}
+#: Targets of the review signal (README, "Review signal"): wrong rows let through, rows
+#: read right flagged all the same (on clean valid cards and clean copies), and what a
+#: confidence of 0.95 or more promises.
+TARGET_SILENT_ERRORS = 0.005
+TARGET_REVIEW_RATE = 0.10
+TARGET_CONFIDENT_RIGHT = 0.995
+CONFIDENT_AT = 0.95
+#: Sets of clean, valid cards and clean copies: the review-rate target is theirs.
+REVIEW_RATE_SETS = ("flat", "photocopy", "specimens", "documents")
+
+
+def reviewed_rows(case_results: list[Any], review_on: tuple[str, ...] = ()) -> list[Any]:
+    """The rows a run writes for one case's recognitions: each card read becomes a row
+    with the picture's warnings, its checks as of ``REVIEW_AS_OF`` and the review signal
+    (what ``recognition.ImageRows`` and ``Runner.present`` do)."""
+    import dataclasses
+    import inspect
+
+    from batch_ocr import statuses
+    from batch_ocr.run.cards import CardRead
+    from batch_ocr.run.present.checks import check_row
+    from batch_ocr.run.present.review import with_review
+    from batch_ocr.run.present.rows import row_from_card
+
+    # The same harness measures a review signal that knows no ``review_on`` (before it).
+    takes_review_on = "review_on" in inspect.signature(with_review).parameters
+    rows = []
+    for result in case_results:
+        reads = getattr(result, "cards", ()) or (
+            CardRead(result.data, confidence=result.confidence),)
+        for read in reads:
+            row = row_from_card("case", read.data, attempts=1, sha256="",
+                                confidence=read.confidence)  # fmt: skip
+            if row.status in statuses.WARNED_STATUSES:
+                warnings = [*(result.warnings or ()), *read.warnings]
+                row = dataclasses.replace(row, warnings=warnings)
+            checks = check_row(row, as_of=REVIEW_AS_OF)
+            extra = {"review_on": review_on} if takes_review_on else {}
+            rows.append(with_review(row, checks=checks, **extra))
+    return rows
+
+
+def _row_fields(row: Any) -> dict[str, str]:
+    """A row's fields in the harness's forms (``timelimit`` as the API gives it)."""
+    out = {key: "".join(str(getattr(row, c)) for c in columns)
+           for key, columns in FIELD_COLUMNS.items()}  # fmt: skip
+    start, end = row.valid_from.replace("-", ""), row.valid_to.replace("-", "")
+    out["timelimit"] = f"{start}-{end}" if start or end else ""
+    return out
+
+
+def _field_confidence(row: Any, key: str) -> float | None:
+    scores = [row.confidence[c] for c in FIELD_COLUMNS[key] if c in row.confidence]
+    return min(scores) if scores else None
+
+
+def _card_breaks_a_rule(case: Case) -> bool:
+    """Whether the card as printed fails an ID check (``expired`` aside): its row needs
+    a person however well it is read."""
+    from batch_ocr.run.present.checks import check_row
+    from batch_ocr.run.present.rows import Row, split_timelimit
+
+    truth = case.truth
+    valid_from, valid_to = split_timelimit(truth.get("timelimit"))
+    sides = _card_sides(case.side)
+    side = "both" if sides == {"front", "back"} else next(iter(sides), "")
+    row = Row(file=case.name, status="ok", side=side, sex=truth.get("sex", ""),
+              nation=truth.get("nation", ""), birth_date=truth.get("birth", ""),
+              id_number=truth.get("number", ""), valid_from=valid_from,
+              valid_to=valid_to)  # fmt: skip
+    return any(check != "expired" for check in check_row(row, as_of=REVIEW_AS_OF))
+
+
+def score_review(cases: list[Case], results: list[list[Any]],
+                 review_on: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
+    """The review signal on one set: silent errors, review rate, confidence calibration.
+
+    A case's rows are those a run writes for its image (its crops'). A field is wrong
+    when the row holding it reads it otherwise than the truth, or no row holds it (a
+    side lost). A wrong field is *silent* when the row holding it does not need review
+    (a lost field: when no row of the case does); a case with a silent one is a silent
+    error. The review rate is the share of cases whose every field is right and that
+    are flagged all the same (cards that fail an ID check as printed, rightly flagged,
+    are counted apart). Calibration: of the fields read with a confidence of
+    ``CONFIDENT_AT`` or more, the share right.
+    """
+    silent_cases, wrong_cases, right_cases, flagged_right, invalid_cards = [], 0, 0, 0, 0
+    confident = [0, 0]
+    reasons: dict[str, int] = {}
+    for case, case_results in zip(cases, results, strict=True):
+        rows = reviewed_rows(case_results, review_on)
+        held: dict[str, list[Any]] = {}
+        for row in rows:
+            if row.status != "ok":
+                continue
+            for key in SIDE_FIELDS.get(row.side, ()):
+                held.setdefault(key, []).append(row)
+        wrong, silent = [], []
+        for key, want in case.truth.items():
+            holders = held.get(key, [])
+            reads = [(row, _row_fields(row)[key]) for row in holders]
+            for row, got in reads:
+                score = _field_confidence(row, key)
+                if score is not None and score >= CONFIDENT_AT:
+                    confident[0] += got == want
+                    confident[1] += 1
+            if any(got == want for _, got in reads):
+                continue
+            wrong.append(key)
+            flagged = [row.needs_review for row in holders] or [r.needs_review for r in rows]
+            if not any(flagged):
+                silent.append(key)
+        flagged_case = any(row.needs_review for row in rows)
+        if wrong:
+            wrong_cases += 1
+            if silent:
+                silent_cases.append({"case": case.name, "fields": silent})
+        elif _card_breaks_a_rule(case):
+            # Read right, and rightly flagged: the card itself fails an ID check (a
+            # specimen's number). Not a row the review rate is about.
+            invalid_cards += 1
+        else:
+            right_cases += 1
+            flagged_right += flagged_case
+            if flagged_case:
+                for reason in {r.split(":")[0] + ":" + r.split(":")[1]
+                               for row in rows for r in row.review_reasons}:  # fmt: skip
+                    reasons[reason] = reasons.get(reason, 0) + 1
+    total = len(cases)
+    return {
+        "cases": total,
+        "wrong_cases": wrong_cases,
+        "silent_errors": len(silent_cases),
+        "silent_rate": len(silent_cases) / total if total else 0.0,
+        "silent_cases": silent_cases,
+        "right_cases": right_cases,
+        "invalid_cards": invalid_cards,
+        "flagged_right": flagged_right,
+        "review_rate": flagged_right / right_cases if right_cases else 0.0,
+        # What flagged the rows read right, most common first.
+        "right_flagged_by": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+        "confident_fields": confident[1],
+        "confident_right": confident[0],
+        "confident_rate": confident[0] / confident[1] if confident[1] else 1.0,
+        "review_on": list(review_on),
+    }
+
+
+def review_met(name: str, review: dict[str, Any]) -> bool:
+    """Silent errors, calibration and (on the clean sets) the review rate on target."""
+    met = review["silent_rate"] <= TARGET_SILENT_ERRORS
+    met &= review["confident_rate"] >= TARGET_CONFIDENT_RIGHT
+    if name in REVIEW_RATE_SETS:
+        met &= review["review_rate"] <= TARGET_REVIEW_RATE
+    return met
+
+
+def review_markdown(review: dict[str, Any]) -> str:
+    """The review signal's lines of one set's table."""
+    lines = [
+        f"silent errors (a wrong field, needs_review false): {review['silent_errors']}"
+        f"/{review['cases']} ({review['silent_rate']:.1%})",
+        f"review rate (flagged among rows read right): {review['flagged_right']}"
+        f"/{review['right_cases']} ({review['review_rate']:.1%}; besides "
+        f"{review['invalid_cards']} read right whose card fails an ID check as printed)",
+        f"confidence >= {CONFIDENT_AT}: {review['confident_right']}/"
+        f"{review['confident_fields']} right ({review['confident_rate']:.2%})",
+    ]
+    if review["right_flagged_by"]:
+        lines.append("  rows read right flagged by: " + ", ".join(
+            f"{reason} {n}" for reason, n in review["right_flagged_by"].items()))  # fmt: skip
+    lines += [f"  - silent: {c['case']} {', '.join(c['fields'])}"
+              for c in review["silent_cases"]]  # fmt: skip
+    return "\n".join(lines)
+
+
 LABELS = {
     "name": "name", "sex": "sex", "nation": "nation", "birth": "birth date",
     "address": "address", "number": "ID number", "authority": "authority",
@@ -736,6 +936,13 @@ def _cell(row: dict[str, Any] | None) -> str:
     return f"{row['exact']}/{row['total']} ({row['rate']:.1%})"
 
 
+def _share(review: dict[str, Any] | None, part: str, whole: str, digits: int = 1) -> str:
+    if review is None:
+        return ""
+    n, total = review[part], review[whole]
+    return f"{n}/{total} ({n / total:.{digits}%})" if total else f"{n}/{total}"
+
+
 def summary_table(reports: dict[str, dict[str, Any]]) -> str:
     """One markdown table: fields down, sets across, then side, CPU and warnings."""
     names = list(reports)
@@ -748,8 +955,18 @@ def summary_table(reports: dict[str, dict[str, Any]]) -> str:
         f"**{_cell(reports[n]['overall'])}**" for n in names) + " |")  # fmt: skip
     lines.append("| side right | " + " | ".join(
         f"{reports[n]['side']['exact']}/{reports[n]['side']['total']}" for n in names) + " |")  # fmt: skip
+    lines.append("| sides lost | " + " | ".join(
+        str(reports[n]["side"]["lost"]) for n in names) + " |")  # fmt: skip
     lines.append("| fields with stamp remnants | " + " | ".join(
         str(reports[n]["stamp_remnants"]["fields"]) for n in names) + " |")  # fmt: skip
+    lines.append("| silent errors | " + " | ".join(
+        _share(reports[n].get("review"), "silent_errors", "cases") for n in names) + " |")  # fmt: skip
+    lines.append("| review rate (of rows right) | " + " | ".join(
+        _share(reports[n].get("review"), "flagged_right", "right_cases") for n in names)
+        + " |")  # fmt: skip
+    lines.append(f"| right at confidence >= {CONFIDENT_AT} | " + " | ".join(
+        _share(reports[n].get("review"), "confident_right", "confident_fields", 2)
+        for n in names) + " |")  # fmt: skip
     lines.append("| CPU s per card | " + " | ".join(
         f"{reports[n]['timing']['cpu_s_per_card']:.3f}" for n in names) + " |")  # fmt: skip
     warned = sorted({w for n in names for w in (reports[n].get("warnings") or {})})
@@ -781,6 +998,7 @@ def markdown(title: str, report: dict[str, Any]) -> str:
     side = report["side"]
     lines.append("")
     lines.append(f"side right (and card recognised): {side['exact']}/{side['total']}")
+    lines.append(f"sides lost: {side['lost']}")
     stamped = report["stamp_remnants"]
     lines.append(f"fields with stamp remnants: {stamped['fields']}/{stamped['total']}")
     lines += [f"  - {c['case']} {c['field']}: {c['got']} (remnants {c['remnants']})"
@@ -993,7 +1211,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warnings", type=int, default=20, metavar="N",
                         help="image warnings: N generated positives per warning and 2N "
                              "clean cards (default 20; 0: skip)")  # fmt: skip
+    parser.add_argument("--review-on", default="", metavar="RISK,...",
+                        help="document risks that also flag rows, as batch-ocr's "
+                             "--review-on (default: none)")  # fmt: skip
     args = parser.parse_args(argv)
+    review_on = tuple(r.strip() for r in args.review_on.split(",") if r.strip())
 
     from batch_ocr.engines.local import available
 
@@ -1023,11 +1245,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, cases in sets.items():
         results, timing = run_in_process(cases)
         report = score(cases, results)
+        report["review"] = score_review(cases, results, review_on)
         report["timing"] = timing
         if args.workers > 0:
             report["pool"] = asyncio.run(_run_pool(cases, args.workers))
         reports[name] = full[name] = report
         print(markdown(f"{name} ({len(cases)} cards)", report))
+        print(review_markdown(report["review"]))
         if "pool" in report:
             pool = report["pool"]
             print(f"WorkerPool, {pool['workers']} worker(s): {pool['cpu_s_per_card']:.3f} s CPU "
@@ -1039,6 +1263,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
         met &= name in STRESS_SETS or report["overall"]["rate"] >= TARGET_EXACT
         met &= report["stamp_remnants"]["fields"] == 0
+        met &= review_met(name, report["review"])
         met &= timing["cpu_s_per_card"] <= TARGET_CPU_S_PER_CARD
     generated = [n for n in reports if n in GENERATED_SETS and n not in STRESS_SETS]
     if generated:

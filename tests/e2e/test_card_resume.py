@@ -24,35 +24,14 @@ from typing import Any
 
 import pytest
 
-from batch_ocr.emulator.faults import FaultInjector, FaultRates
 from tests.card_pages import make_samples, page_bytes, people
-from tests.e2e_support import demo_env, emulator_process, stats_of
+from tests.e2e_support import demo_env, emulator_process, faults_on_second_call, stats_of
 from tests.skips import needs_local
 
 pytestmark = [
     needs_local,
     pytest.mark.slow,
 ]
-
-
-def _seed_failing_the_second_call(rates: FaultRates) -> int:
-    """A seed whose first call is answered and whose second is faulted (the emulator's
-    own injector draws the same sequence, so the choice of seed is checked, not hoped)."""
-    for seed in range(10_000):
-        injector = FaultInjector(rates, seed)
-        first, second = injector.next_call().fault, injector.next_call().fault
-        if first is None and second is not None:
-            return seed
-    raise AssertionError("no seed found")
-
-
-def _faults(*, fail_code: int | None = None, hang: bool = False) -> list[str]:
-    """Emulator flags that answer the first call and fault the second."""
-    if hang:
-        seed = _seed_failing_the_second_call(FaultRates(hang_rate=0.5))
-        return ["--seed", str(seed), "--hang-rate", "0.5", "--hang-s", "60"]
-    seed = _seed_failing_the_second_call(FaultRates(fail_rate=0.5, fail_codes=(fail_code or 500,)))
-    return ["--seed", str(seed), "--fail-rate", "0.5", "--fail-codes", str(fail_code)]
 
 
 def _scans(tmp_path: Path) -> tuple[Path, Any]:
@@ -134,7 +113,7 @@ def test_a_card_that_fails_is_the_only_one_paid_again(tmp_path: Path, local_emul
     scans, person = _scans(tmp_path)
     out = tmp_path / "out.csv"
     faces = ("--portraits", str(tmp_path / "faces"))
-    failing = local_emulator(*_faults(fail_code=500))
+    failing = local_emulator(*faults_on_second_call(fail_code=500))
     first = _run(str(scans), "-o", str(out), *faces, url=failing)
     assert first.returncode == 1, first.stderr  # a row failed: the exit code says so
     paid_first = stats_of(failing)
@@ -170,7 +149,7 @@ def test_retry_failed_redoes_only_the_card_that_was_refused(
         tmp_path: Path, local_emulator: Any, healthy: str) -> None:
     scans, person = _scans(tmp_path)
     out = tmp_path / "out.csv"
-    refusing = local_emulator(*_faults(fail_code=400))  # permanent: a row, never retried
+    refusing = local_emulator(*faults_on_second_call(fail_code=400))  # permanent: a row, never retried
     first = _run(str(scans), "-o", str(out), url=refusing)
     assert first.returncode == 1, first.stderr
     assert _shown(_rows(out)) == [("1", "front", "ok", ""), ("2", "", "error", "400")]
@@ -192,7 +171,7 @@ def test_kill_9_between_two_card_calls_keeps_the_first_answer(
         tmp_path: Path, local_emulator: Any, healthy: str) -> None:
     scans, person = _scans(tmp_path)
     out = tmp_path / "out.csv"
-    hanging = local_emulator(*_faults(hang=True))  # the second call never answers
+    hanging = local_emulator(*faults_on_second_call(hang=True))  # the second call never answers
     process = subprocess.Popen(_cli(str(scans), "-o", str(out), url=hanging),
                                env=demo_env(BATCH_OCR_ENDPOINT=hanging),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

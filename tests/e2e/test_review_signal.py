@@ -57,12 +57,17 @@ def _csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 @pytest.mark.slow  # 1.0 s: the fast suite stays under a minute
 def test_rows_carry_warnings_and_the_review_signal(
-    tmp_path: Path, scans_and_fixtures: tuple[Path, Path]
+    tmp_path: Path, scans_and_fixtures: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scans, fixtures = scans_and_fixtures
     out_csv, out_jsonl, cards = tmp_path / "r.csv", tmp_path / "r.jsonl", tmp_path / "c.csv"
     with emulator_in_thread(fixture_paths=(fixtures,)) as emulator:
-        for out, extra in ((out_csv, []), (out_jsonl, ["--mask"]), (cards, ["--pair"])):
+        # The office that asks for copies and expired cards to be looked at: by the
+        # environment once, by the flag once.
+        for out, extra, environ in ((out_csv, [], ""),
+                                    (out_jsonl, ["--mask"], "copy,expired"),
+                                    (cards, ["--pair", "--review-on", "copy,expired"], "")):
+            monkeypatch.setenv("BATCH_OCR_REVIEW_ON", environ)
             code = main([str(scans), "-o", str(out), "--endpoint", emulator.url,
                          "--as-of", AS_OF, "--quiet", *extra])
             assert code == 1  # broken.jpg is rejected
@@ -71,16 +76,18 @@ def test_rows_carry_warnings_and_the_review_signal(
     # Appended columns: the review signal, then the card's number on a page of cards.
     assert columns[-4:] == ["warnings", "needs_review", "review_reasons", "card"]
     by_file = {row["file"]: row for row in rows}
+    # A copy read whole, whose fields cross-check, needs no one; it says it is a copy.
     photocopy = by_file["copy_front.jpg"]
     assert (photocopy["status"], photocopy["warnings"]) == ("ok", "copy")
-    assert (photocopy["needs_review"], photocopy["review_reasons"]) == ("true", "warning:copy")
+    assert (photocopy["needs_review"], photocopy["review_reasons"]) == ("false", "")
     clean = by_file["zhangsan_front.jpg"]
     assert (clean["warnings"], clean["needs_review"], clean["review_reasons"]) == ("", "false", "")
-    assert by_file["lixiaohong_back.gif"]["review_reasons"] == "check:expired"
+    expired = by_file["lixiaohong_back.gif"]
+    assert (expired["checks"], expired["needs_review"]) == ("expired", "false")
     assert by_file["broken.jpg"]["review_reasons"] == "status:rejected"
     assert by_file["not_a_card.jpg"]["review_reasons"] == "status:not_id_card"
     accepted = sorted(f for f, row in by_file.items() if row["needs_review"] == "false")
-    assert len(accepted) == 9  # the ten sample sides but the expired one
+    assert len(accepted) == 11  # the ten sample sides and the copy
 
     masked = {
         record["file"]: record
@@ -88,7 +95,8 @@ def test_rows_carry_warnings_and_the_review_signal(
     }
     assert masked["copy_front.jpg"]["name"] == "张*"
     assert masked["copy_front.jpg"]["warnings"] == ["copy"]
-    assert masked["copy_front.jpg"]["needs_review"] is True
+    assert masked["copy_front.jpg"]["review_reasons"] == ["warning:copy"]
+    assert masked["lixiaohong_back.gif"]["review_reasons"] == ["check:expired"]
     assert masked["zhangsan_front.jpg"]["review_reasons"] == []
 
     columns, card_rows = _csv(cards)

@@ -132,7 +132,7 @@ def test_nation_list(nation: str) -> None:
     assert not checks.nation_ok(nation + "族族")
 
 
-def test_confidence_is_the_least_sure_line_of_each_field() -> None:
+def test_confidence_starts_from_the_least_sure_line_and_weighs_the_checks() -> None:
     lines = [
         TextLine("姓名", 0.99, 60, 55, 120, 85),
         TextLine("韦小宝", 0.81, 150, 50, 260, 88),
@@ -146,11 +146,70 @@ def test_confidence_is_the_least_sure_line_of_each_field() -> None:
     assert parsed.info["address"] == "北京市东城区景山前街4号紫禁城敬事房"
     assert parsed.confidence["name"] == 0.81  # the label's own score does not count
     assert parsed.confidence["address"] == 0.62
-    assert parsed.confidence["nation"] == 0.95
-    # The number confirms the printed birth date and sex: as sure as the number.
-    assert parsed.confidence["birthday"] == 0.98
-    assert parsed.confidence["sex"] == 0.98
-    assert parsed.confidence["number"] == 0.98
+    # The checksummed number confirms itself, and the birth date and sex it encodes; a
+    # nation read as one of the 56 names is confirmed by the list: a tenth of the
+    # recogniser's doubt is left.
+    assert parsed.confidence["nation"] == 0.995
+    assert parsed.confidence["number"] == 0.998
+    assert parsed.confidence["birthday"] == 0.99
+    assert parsed.confidence["sex"] == 0.995
+
+
+def test_confidence_is_the_least_sure_character_where_the_recogniser_gives_it() -> None:
+    lines = [TextLine("签发机关深圳市公安局南山分局", 0.99, 60, 380, 700, 410, least=0.62),
+             TextLine("有效期限2015.03.01-2025.03.01", 0.97, 60, 440, 700, 470, least=0.9)]
+    parsed = parse(group_rows(lines))
+    assert parsed.confidence == {"authority": 0.62, "timelimit": 0.99}  # a lawful period
+    unlawful = [lines[0], TextLine("有效期限2015.03.01-2024.03.01", 0.97, 60, 440, 700, 470,
+                                   least=0.99)]  # fmt: skip
+    assert parse(group_rows(unlawful)).confidence["timelimit"] == 0.99  # valid, unconfirmed
+
+
+def test_confidence_counts_the_fields_own_characters_not_its_labels() -> None:
+    office = "深圳市公安局南山分局"
+    chars = (*((ch, 0.6) for ch in "签发机关 "), *((ch, 0.99) for ch in office))
+    line = TextLine(f"签发机关 {office}", 0.9, 60, 380, 700, 410, least=0.6, chars=chars)
+    period = TextLine("有效期限2015.03.01-2025.03.01", 0.99, 60, 440, 700, 470)
+    assert parse(group_rows([line, period])).confidence["authority"] == 0.99
+    # One of its own characters unsure: the field is.
+    unsure = tuple((ch, 0.7 if ch == "南" else p) for ch, p in chars)
+    line = dataclasses.replace(line, chars=unsure)
+    assert parse(group_rows([line, period])).confidence["authority"] == 0.7
+
+
+def test_a_names_middle_dot_does_not_count() -> None:
+    # The recogniser's probability of a dot is shared among its look-alikes.
+    chars = tuple((ch, 0.58 if ch == "•" else 0.99) for ch in "阿依古丽•库尔班")
+    lines = [TextLine("姓名", 1.0, 60, 55, 120, 85),
+             TextLine("阿依古丽•库尔班", 0.9, 150, 50, 400, 88, least=0.58, chars=chars),
+             *(TextLine(text, 1.0, 60, 60 * i, 700, 60 * i + 30) for i, text in enumerate(
+                 ["性别女民族维吾尔", "出生1988年1月27日", "住址新疆维吾尔自治区乌鲁木齐市天山区",
+                  "公民身份号码650102198801276972"], start=2))]  # fmt: skip
+    parsed = parse(group_rows(lines, label_column_right=141))
+    assert parsed.info["name"] == "阿依古丽·库尔班" and parsed.confidence["name"] == 0.99
+
+
+def test_a_field_failing_its_rule_or_amended_is_never_sure() -> None:
+    front = ["姓名李小红", "性别女民族汉", "出生1988年1月27日", "住址广东省深圳市南山区建设大道197号",
+             "公民身份号码440305198801276978"]  # fmt: skip
+    sure = [TextLine(text, 1.0, 60, 60 * i, 700, 60 * i + 30) for i, text in enumerate(front)]
+    parsed = parse(group_rows(sure))
+    assert parsed.validity["number"] is False and parsed.confidence["number"] == 0.5
+    assert parsed.confidence["name"] == 1.0
+    # A nation a misread away from the listed one is a guess.
+    snapped = [*sure[:1], dataclasses.replace(sure[1], text="性别女民族崩龙"), *sure[2:]]
+    parsed = parse(group_rows(snapped))
+    assert parsed.info["nation"] == "独龙" and parsed.confidence["nation"] == 0.9
+    # A stamp cut out of the address's line: what it hid may be missing.
+    stamped = [*sure[:3], dataclasses.replace(sure[3], stamped=True), sure[4]]
+    assert parse(group_rows(stamped)).confidence["address"] == 0.9
+    # An address whose lines lie two lines apart lost the one between.
+    gap = [*sure[:3], TextLine("住址广东省深圳市南山区", 1.0, 60, 180, 700, 210),
+           TextLine("建设大道197号", 1.0, 150, 260, 500, 290),
+           TextLine("公民身份号码440305198801276978", 1.0, 60, 330, 700, 360)]  # fmt: skip
+    parsed = parse(group_rows(gap))
+    assert parsed.info["address"] == "广东省深圳市南山区建设大道197号"
+    assert parsed.confidence["address"] == 0.9
 
 
 def test_confidence_of_a_field_not_found_is_zero() -> None:
@@ -327,3 +386,48 @@ def test_a_blank_template_front_gives_no_address_from_its_printed_labels() -> No
         assert (data.result, data.info.address) == (1, "")
     filled = dataclasses.replace(blank, info={"name": "", "address": "北京市东城区日坛路"})
     assert _card_data(filled).info.address == "北京市东城区日坛路"
+
+
+@pytest.mark.parametrize(
+    ("printed", "why"),
+    [
+        ("4403051988012769", "16 digits"),
+        ("44030519880127697", "17 digits"),
+        ("4403051988012769797", "19 digits: its first 18 pass the check character"),
+        ("440305198801276978", "a wrong check character"),
+    ],
+)
+def test_a_number_is_read_as_printed_and_never_goes_to_the_address(printed: str,
+                                                                   why: str) -> None:
+    parsed = parse(rows("姓名李小红", "性别女民族汉", "出生1988年1月27日",
+                        "住址广东省深圳市南山区建设大道197号", f"公民身份号码{printed}"))  # fmt: skip
+    assert parsed.info["number"] == printed, why
+    assert parsed.validity["number"] is False
+    assert parsed.info["address"] == "广东省深圳市南山区建设大道197号"
+    # Without its label, below a village's name, it is still the number.
+    parsed = parse(rows("姓名李小红", "性别女民族汉", "出生1988年1月27日",
+                        "住址河北省保定市安新县焦家庄村", printed))  # fmt: skip
+    assert (parsed.info["number"], parsed.info["address"]) == (printed, "河北省保定市安新县焦家庄村")
+
+
+def test_the_piece_of_a_number_a_stamp_left_is_the_number_not_the_address() -> None:
+    parsed = parse(rows("姓名李小红", "性别女民族汉", "出生1975年12月19日",
+                        "住址河北省保定市安新县焦家庄村", "效19751219649"))  # fmt: skip
+    assert parsed.info["address"] == "河北省保定市安新县焦家庄村"
+    assert parsed.info["number"] == "19751219649"
+    assert parsed.validity["number"] is False
+
+
+def test_a_birth_date_that_does_not_exist_is_kept_as_printed() -> None:
+    number = "440305199002306975"  # its digits say 30 February too
+    parsed = parse(rows("姓名李小红", "性别女民族汉", "出生1990年2月30日",
+                        "住址广东省深圳市南山区建设大道197号", f"公民身份号码{number}"))  # fmt: skip
+    assert (parsed.info["year"], parsed.info["month"], parsed.info["day"]) == ("1990", "2", "30")
+    assert parsed.validity["birthday"] is False and parsed.validity["number"] is False
+    assert parsed.info["number"] == number
+
+
+def test_a_period_with_a_day_that_does_not_exist_is_kept_as_printed() -> None:
+    parsed = parse(rows("签发机关深圳市公安局南山分局", "有效期限2019.02.30-2029.02.30"))
+    assert parsed.info["timelimit"] == "20190230-20290230"
+    assert parsed.validity == {"authority": True, "timelimit": False}

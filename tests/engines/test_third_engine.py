@@ -45,7 +45,7 @@ def echo_registered(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 def test_engine_choices_come_from_the_registry(echo_registered: Path) -> None:
     engine_action = next(a for a in build_parser()._actions if a.dest == "engine")
-    assert list(engine_action.choices or ()) == ["api", "local", "echo", "auto"]
+    assert list(engine_action.choices or ()) == ["api", "local", "hybrid", "echo", "auto"]
 
 
 def test_the_real_cli_runs_through_a_registered_engine(

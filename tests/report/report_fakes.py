@@ -138,6 +138,7 @@ def base_row(file: str, status: str = "ok", **fields: Any) -> Row:
         "needs_review": status != "ok",
         "review_reasons": [] if status == "ok" else [f"status:{status}"],
         "card": None,
+        "escalated_for": [],
     }
     row.update(fields)
     return row

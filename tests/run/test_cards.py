@@ -139,3 +139,17 @@ def test_a_side_seen_and_not_read_warns_beside_a_failed_card() -> None:
     rows = partly_read([CardRead(front()), CardRead(other(), side_seen=True), failed])
     assert [(r.card, getattr(r, "warnings", None)) for r in rows] == [
         (1, (SIDE_UNREAD,)), (3, None)]  # fmt: skip
+
+
+def test_a_row_says_which_engine_read_its_sides_and_why() -> None:
+    escalated = CardRead(front(), engine="api", escalated_for=("missing:name",),
+                         disagree=("name",))
+    offline = CardRead(back(), engine="local")
+    [merged] = assemble([offline, escalated])
+    assert (merged.engine, merged.escalated_for, merged.disagree) == (
+        "api", ("missing:name",), ("name",))
+    [alone] = assemble([offline])
+    assert (alone.engine, alone.escalated_for) == ("local", ())
+    two = assemble([escalated, offline, CardRead(front("李四"), engine="local")])
+    assert [(r.card, r.engine) for r in two] == [(1, "api"), (2, "local"), (3, "local")]
+    assert assemble([CardRead(back())])[0].engine == ""  # one engine: the run names it

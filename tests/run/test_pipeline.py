@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from batch_ocr.engines.base import Engine, EngineCounters, EngineResult
+from batch_ocr.engines.base import CardRead, Engine, EngineCounters, EngineResult
 from batch_ocr.errors import (
     CallBudgetExhausted,
     ClusterLostError,
@@ -322,3 +322,36 @@ async def test_files_are_read_on_the_runs_own_threads_one_per_core(
     while any(t.name.startswith("batch-ocr-reader") for t in threading.enumerate()):
         assert time.monotonic() < deadline, "the reader threads outlived the run"
         await asyncio.sleep(0.01)
+
+
+class TwoEngines(FakeEngine):
+    """An engine made of two, as hybrid is: each row says which read it, and why."""
+
+    name = "pair"
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    async def recognise(self, image: PreparedImage) -> EngineResult:
+        self.seen.append(image)
+        data = front(image, len(self.seen)).data
+        if len(self.seen) % 2:
+            return EngineResult(data, 1, cards=(CardRead(data, engine="local"),))
+        error = TransientApiError("502", "bad gateway") if len(self.seen) == 4 else None
+        if error is not None:
+            error.engine = "api"
+            raise error
+        return EngineResult(data, 1, fitted=True, cards=(CardRead(
+            data, engine="api", escalated_for=("low_confidence:name",), disagree=("name",)),))
+
+
+async def test_rows_say_which_of_two_engines_read_them_and_why(scans: Path) -> None:
+    rows, _ = await run(TwoEngines(), scans, concurrency=1)
+    shown = sorted((r.engine, r.status, r.fitted, tuple(r.escalated_for),
+                    tuple(r.review_reasons)) for r in rows)
+    assert shown == [
+        ("api", "error", False, (), ()),
+        ("api", "ok", True, ("low_confidence:name",), ("disagree:name",)),
+        ("local", "ok", False, (), ()),
+        ("local", "ok", False, (), ()),
+    ]

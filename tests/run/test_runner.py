@@ -124,6 +124,25 @@ async def test_a_dry_run_never_starts_the_engine_nor_writes(scans: Path, tmp_pat
     assert not output.exists()
 
 
+class ReadingToCount(LifecycleEngine):
+    """An engine that must read to count its calls (as hybrid reads offline)."""
+
+    reads_in_dry_run = True
+
+    async def calls_for(self, image: PreparedImage) -> int:
+        assert self.events == ["start"], "counted before start or after aclose"
+        return 2
+
+
+async def test_a_dry_run_starts_an_engine_that_reads_to_count(scans: Path,
+                                                               tmp_path: Path) -> None:
+    engine = ReadingToCount()
+    output = tmp_path / "out.jsonl"
+    summary = await run(runner(scans, output, engine, dry_run=True))
+    assert engine.events == ["start", "aclose"] and engine.seen == 0
+    assert summary.would_call == 6 and not output.exists()
+
+
 async def test_an_engine_that_fails_to_start_is_still_closed(scans: Path,
                                                             tmp_path: Path) -> None:
     engine = LifecycleEngine(fail_start=True)

@@ -70,10 +70,10 @@ def _look(picture: Picture) -> tuple[list[crops.CardCrop], tuple[str, ...] | Non
     return crops.card_crops(picture), image_warnings.warnings_at_hand(picture)
 
 
-def _answer_key(card: crops.CardCrop) -> str:
-    """What a card's kept answer is recalled by: its crop's sha256 (cut the same way
-    from the same bytes, the same card gives the same crop)."""
-    return hashlib.sha256(card.jpeg).hexdigest()
+def answer_key(payload: bytes) -> str:
+    """What a card's kept answer is recalled by: the sha256 of what was sent for it, its
+    crop (cut the same way from the same bytes, the same card gives the same crop)."""
+    return hashlib.sha256(payload).hexdigest()
 
 
 class ApiEngine(Engine):
@@ -120,21 +120,39 @@ class ApiEngine(Engine):
         self._answers = keeper
 
     async def recognise(self, image: PreparedImage) -> EngineResult:
-        cards: list[crops.CardCrop] = []
-        warnings: tuple[str, ...] | None = None
-        if crops.may_hold_several(image.width, image.height):
-            cards, warnings = await asyncio.to_thread(_then_release, _look, image.picture)
+        cards, warnings = await self._look_at(image)
         if not cards:
             recognition = await self._call(image.mime, image.payload)
             return EngineResult(recognition.data, recognition.attempts, warnings=warnings)
+        return await self.read_cards(cards, warnings)
+
+    async def _look_at(self, image: PreparedImage
+                       ) -> tuple[list[crops.CardCrop], tuple[str, ...] | None]:
+        """The cards and the image warnings ``_look`` finds, the picture's decodes let go
+        before any call is made; nothing for a picture too small to hold several."""
+        if not crops.may_hold_several(image.width, image.height):
+            return [], None
+        return await asyncio.to_thread(_then_release, _look, image.picture)
+
+    async def crops_of(self, image: PreparedImage) -> list[crops.CardCrop]:
+        """The cards this engine cuts ``image`` into, a call each; empty: one call for
+        the image whole."""
+        cards, _ = await self._look_at(image)
+        return cards
+
+    async def read_cards(self, cards: list[crops.CardCrop],
+                         warnings: tuple[str, ...] | None = None) -> EngineResult:
+        """The rows of a page cut into ``cards``: a call per card not answered before;
+        ``warnings``: the page's image warnings when measured (None: the run measures
+        them if the rows ask)."""
         found: list[CardRead | CardFailure] = []
-        keys = [_answer_key(card) for card in cards]
+        keys = [answer_key(card.jpeg) for card in cards]
         attempts = 0
         for number, (card, key) in enumerate(zip(cards, keys, strict=True), start=1):
             # A fatal error, the call budget or a stop leaves the page without rows:
             # the answers kept so far wait for the next run.
             try:
-                answer = await self._card_answer(card.jpeg, key)
+                answer = await self.card_answer(card.jpeg, key)
             except FileError as exc:
                 found.append(CardFailure(number, exc))
                 continue
@@ -149,17 +167,22 @@ class ApiEngine(Engine):
                             cards=tuple(rows) if len(rows) > 1 or rows[0].warnings else (),
                             kept_answers=tuple(keys))  # fmt: skip
 
-    async def _card_answer(self, card: bytes, key: str) -> PaidAnswer:
+    async def card_answer(self, payload: bytes, key: str,
+                          mime: str = crops.CROP_MIME) -> PaidAnswer:
         """The answer for one card: kept from an earlier try, else paid for and kept
-        before the next card's call (docs/documents.md)."""
+        under ``key`` before the next card's call (docs/documents.md)."""
         kept = await self._answers.recall(key)
         if kept is not None:
             self._answers_reused += 1
             return kept
-        recognition = await self._call(crops.CROP_MIME, card)
+        recognition = await self._call(mime, payload)
         answer = PaidAnswer(recognition.data, recognition.attempts)
         await self._answers.keep(key, answer)
         return answer
+
+    async def answer_kept(self, key: str) -> bool:
+        """Whether an answer kept under ``key`` would stand for a call (a dry run's count)."""
+        return await self._answers.recall(key) is not None
 
     async def calls_for(self, image: PreparedImage) -> int:
         if not crops.may_hold_several(image.width, image.height):
@@ -172,7 +195,7 @@ class ApiEngine(Engine):
             return 1
         due = 0
         for card in cards:
-            if await self._answers.recall(_answer_key(card)) is None:
+            if await self._answers.recall(answer_key(card.jpeg)) is None:
                 due += 1
         return due
 

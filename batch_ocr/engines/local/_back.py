@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from batch_ocr.engines.local import _checks as checks
+from batch_ocr.engines.local._confidence import field_confidence, rows_evidence
 from batch_ocr.engines.local._labels import (
     _AUTHORITY_LABEL,
     _PERIOD_LABEL,
@@ -13,8 +14,9 @@ from batch_ocr.engines.local._labels import (
     digits,
     find_label,
 )
-from batch_ocr.engines.local._parsed import Parsed, _least
+from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row
+from batch_ocr.run.present.checks import validity_period_ok
 
 
 def parse_back(rows: Sequence[Row]) -> Parsed:
@@ -67,8 +69,21 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
         "authority": checks.authority_ok(authority),
         "timelimit": checks.timelimit_ok(timelimit),
     }
-    confidence = {
-        "authority": _least(rows, authority_rows) if authority else 0.0,
-        "timelimit": _least(rows, [period_row]) if timelimit else 0.0,
+    lawful = validity["timelimit"] and _lawful(timelimit)
+    evidence = {
+        "authority": rows_evidence(rows, authority_rows, authority,
+                                   valid=validity["authority"]),
+        "timelimit": rows_evidence(rows, [period_row], timelimit, valid=validity["timelimit"],
+                                   confirmed=lawful),
     }
+    confidence = {key: field_confidence(evidence[key]) if info[key] else 0.0
+                  for key in evidence}  # fmt: skip
     return Parsed(side="back", info=info, validity=validity, confidence=confidence)
+
+
+def _lawful(timelimit: str) -> bool:
+    """A period of a lawful length (5, 10 or 20 years to the day, or 长期): its digits
+    agree with each other, as a misread's seldom do."""
+    start, _, end = timelimit.partition("-")
+    valid_to = end if end == checks.LONG_TERM else f"{end[:4]}-{end[4:6]}-{end[6:]}"
+    return validity_period_ok(f"{start[:4]}-{start[4:6]}-{start[6:]}", valid_to)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from batch_ocr import id_rules
 from batch_ocr.engines.local._checks import LONG_TERM, timelimit_ok
-from batch_ocr.engines.local._labels import _ID_RE, _PERIOD_RE, digits
+from batch_ocr.engines.local._labels import _ID_RE, _NUMBER_PIECE_RE, _PERIOD_RE, digits
 from batch_ocr.engines.local._rows import TextLine, clean
 from batch_ocr.run.present.checks import validity_period_ok
 
@@ -34,7 +34,7 @@ def _read_period_band(card: np.ndarray) -> TextLine | None:
     height, width = card.shape[:2]
     for x0, y0, x1, y1 in PERIOD_BANDS:
         box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
-        (text, score), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
+        (text, score, least, chars), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
         match = _PERIOD_RE.search(digits(clean(text)))
         if match is None:
             continue
@@ -43,7 +43,8 @@ def _read_period_band(card: np.ndarray) -> TextLine | None:
         if _lawful_period(start, end):
             printed = f"{start[:4]}.{start[4:6]}.{start[6:]}-"
             printed += end if end == LONG_TERM else f"{end[:4]}.{end[4:6]}.{end[6:]}"
-            return TextLine(printed, score, *map(float, box))
+            left, top, right, bottom = map(float, box)
+            return TextLine(printed, score, left, top, right, bottom, least=least, chars=chars)
     return None
 
 
@@ -59,19 +60,23 @@ def _read_number_band(card: np.ndarray) -> TextLine | None:
     """The ID number read straight off its place on a rectified front, if it checks out."""
     for number, score, box in number_band_reads(card):
         if id_rules.id_number_valid(number):
-            return TextLine(number, score, *map(float, box))
+            left, top, right, bottom = map(float, box)
+            return TextLine(number, score, left, top, right, bottom, least=score)
     return None
 
 
 def number_band_reads(card: np.ndarray) -> Iterator[tuple[str, float, tuple[int, ...]]]:
-    """The 18 characters of an ID number read off each band where a front prints it,
-    whether or not they pass the check character, one band at a time (lazily)."""
+    """The 18 characters of an ID number read off each band where a front prints it
+    (with the probability of the least sure one, and the band's box), whether or not
+    they pass the check character, one band at a time (lazily). A band
+    that reads more or fewer (a card printing 17 or 19) gives none: 18 of 19 digits
+    may pass the check character, and are not what the card prints."""
     from batch_ocr.engines.local import _ocr
 
     height, width = card.shape[:2]
     for x0, y0, x1, y1 in NUMBER_BANDS:
         box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
-        (text, score), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
-        match = _ID_RE.search(digits(clean(text)))
-        if match:
-            yield match.group(), score, box
+        (text, _, least, _), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
+        match = _NUMBER_PIECE_RE.search(digits(clean(text)))
+        if match and _ID_RE.fullmatch(match.group()):
+            yield match.group(), least, box

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 from batch_ocr import id_rules
 from batch_ocr.engines.local import _checks as checks
+from batch_ocr.engines.local._confidence import (
+    field_confidence,
+    lines_lost_between,
+    rows_evidence,
+)
 from batch_ocr.engines.local._labels import (
     _ADDRESS_LABEL,
     _BIRTH_LABEL,
@@ -23,6 +28,7 @@ from batch_ocr.engines.local._labels import (
     _NAME_LABEL,
     _NATION_LABEL,
     _NUMBER_LABELS,
+    _NUMBER_PIECE_RE,
     _SEX_LABEL,
     _cjk_only,
     _distance,
@@ -32,7 +38,7 @@ from batch_ocr.engines.local._labels import (
     find_label,
     strip_label,
 )
-from batch_ocr.engines.local._parsed import Parsed, _least
+from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row
 
 #: A birth date as read: year, month and day, digits only.
@@ -50,6 +56,8 @@ class _FrontFields:
     sex: str
     nation: str
     sex_row: int | None
+    #: The nation is the listed one a misread away from what was read (``_snap_nation``).
+    nation_snapped: bool
     name: str
     name_row: int | None
     address: str
@@ -115,7 +123,13 @@ def _one_misread_from(value: str) -> str | None:
 
 
 def _find_number(texts: Sequence[str]) -> tuple[str, int | None]:
-    """The ID number and its row: a checksummed one first, then any 18, then a long run."""
+    """The ID number and its row: a checksummed one first, then any 18, then any other
+    run of digits long enough to be one, as printed (17 or 19 characters, or the piece
+    of a number a stamp left).
+
+    A run is kept whole: a 19-digit number is not cut to 18 characters (whose check
+    character may then pass), and its digits never go to the address above it.
+    """
     found: list[tuple[int, str, int]] = []
     for i, text in enumerate(texts):
         for label in _NUMBER_LABELS:
@@ -124,14 +138,14 @@ def _find_number(texts: Sequence[str]) -> tuple[str, int | None]:
                 text = text[end:]
                 break
         fixed = digits(text)
-        match = _ID_RE.search(fixed)
-        if match:
-            number = match.group()
-            found.append((0 if id_rules.id_number_valid(number) else 1, number, i))
+        run = _NUMBER_PIECE_RE.search(fixed)
+        if run is None:
             continue
-        run = _LONG_DIGITS_RE.search(fixed)
-        if run:
-            found.append((2, run.group(), i))
+        number = run.group()
+        if _ID_RE.fullmatch(number):
+            found.append((0 if id_rules.id_number_valid(number) else 1, number, i))
+        else:
+            found.append((2 if _LONG_DIGITS_RE.fullmatch(number) else 3, number, i))
     if not found:
         return "", None
     _, number, row = min(found, key=lambda f: (f[0], -f[2]))
@@ -147,13 +161,14 @@ def parse_front(rows: Sequence[Row]) -> Parsed:
     birth, birth_row = _find_birth(texts, end)
     sex_end = birth_row if birth_row is not None else end
     sex_row = _find_sex_row(texts, sex_end)
-    sex, nation = _read_sex_and_nation(texts[sex_row]) if sex_row is not None else ("", "")
+    sex, nation, snapped = (_read_sex_and_nation(texts[sex_row]) if sex_row is not None
+                            else ("", "", False))  # fmt: skip
     name_end = sex_row if sex_row is not None else sex_end
     name, name_row = _find_name(texts, values, name_end)
     start = (birth_row + 1) if birth_row is not None else (sex_row or 0) + 1
     address, address_rows = _find_address(values, start, end, number)
     found = _FrontFields(
-        number, number_row, birth, birth_row, sex, nation, sex_row, name, name_row,
+        number, number_row, birth, birth_row, sex, nation, sex_row, snapped, name, name_row,
         address, address_rows,
     )  # fmt: skip
     return _front_parsed(rows, found)
@@ -188,8 +203,9 @@ def _find_sex_row(texts: Sequence[str], sex_end: int) -> int | None:
     return sex_row
 
 
-def _read_sex_and_nation(text: str) -> tuple[str, str]:
-    """Sex and nation off their shared row."""
+def _read_sex_and_nation(text: str) -> tuple[str, str, bool]:
+    """Sex and nation off their shared row, and whether the nation was snapped to the
+    listed one a misread away (not read as it is given)."""
     nation = ""
     rest, _ = strip_label(text, _SEX_LABEL)
     nation_at = rest.rfind("族")
@@ -202,8 +218,8 @@ def _read_sex_and_nation(text: str) -> tuple[str, str]:
         tail = rest[match.end() :]
         tail, _ = strip_label(tail, _NATION_LABEL)
         nation = _cjk_only(tail)
-    nation = _snap_nation(nation)
-    return sex, nation
+    snapped = _snap_nation(nation)
+    return sex, snapped, snapped != nation.removesuffix("族")
 
 
 def _find_name(
@@ -237,6 +253,8 @@ def _find_address(
             text = after_label(text, _ADDRESS_LABEL)
         if any(find_label(text, label) is not None for label in _NUMBER_LABELS):
             continue
+        if _NUMBER_PIECE_RE.search(digits(text)):
+            continue  # a number's digits, never an address's (no address holds ten)
         part = "".join(ch for ch in text if _CJK_RE.match(ch) or ch.isalnum() or ch in "-#()")
         if part:
             address_parts.append(part)
@@ -254,22 +272,18 @@ def _front_parsed(rows: Sequence[Row], found: _FrontFields) -> Parsed:
     address, address_rows = found.address, found.address_rows
     number_ok = id_rules.id_number_valid(number)
     birth_date = id_rules.calendar_date(*birth) if birth else None
-    number_score = _least(rows, [number_row])
-    birth_score = _least(rows, [birth_row]) if birth_date else 0.0
-    sex_score = _least(rows, [sex_row]) if sex else 0.0
+    birth_confirmed = sex_confirmed = sex_from_number = False
     if number_ok:
-        # A checksummed number is stronger evidence than a date or sex read on their own,
-        # and what it confirms is as sure as the number itself.
+        # A checksummed number is stronger evidence than a date or sex read on their own:
+        # it corrects them, and what it confirms is as sure as the number itself.
         from_number = id_rules.birth_date_in(number)
         if from_number is not None:
-            agrees = birth_date == from_number
-            birth_score = max(birth_score, number_score) if agrees else number_score
-            birth_date = from_number
+            birth_confirmed = True
+            if birth_date != from_number:
+                birth_date, birth_row = from_number, number_row
         if not checks.sex_ok(sex):
-            sex = id_rules.sex_in(number) or sex
-            sex_score = number_score
-        elif sex == id_rules.sex_in(number):
-            sex_score = max(sex_score, number_score)
+            sex, sex_from_number = id_rules.sex_in(number) or sex, True
+        sex_confirmed = sex == id_rules.sex_in(number)
     info = {
         "name": name,
         "sex": sex,
@@ -288,12 +302,24 @@ def _front_parsed(rows: Sequence[Row], found: _FrontFields) -> Parsed:
         "address": checks.address_ok(address),
         "number": number_ok,
     }
-    confidence = {
-        "name": _least(rows, [name_row]) if name else 0.0,
-        "sex": sex_score if sex else 0.0,
-        "nation": _least(rows, [sex_row]) if nation else 0.0,
-        "birthday": birth_score if birth_date or birth else 0.0,
-        "address": _least(rows, address_rows) if address else 0.0,
-        "number": number_score if number else 0.0,
+    birth_text = "".join(info[key] for key in ("year", "month", "day"))
+    evidence = {
+        "name": rows_evidence(rows, [name_row], name, valid=validity["name"]),
+        "sex": rows_evidence(rows, [number_row if sex_from_number else sex_row],
+                             number[16:17] if sex_from_number else sex,
+                             valid=validity["sex"], confirmed=sex_confirmed),
+        # Read as one of the 56 names: a misread seldom lands on another one.
+        "nation": rows_evidence(rows, [sex_row], nation, valid=validity["nation"],
+                                confirmed=validity["nation"], amended=found.nation_snapped),
+        "birthday": rows_evidence(rows, [birth_row], birth_text, valid=validity["birthday"],
+                                  confirmed=birth_confirmed),
+        "address": rows_evidence(rows, address_rows, address, valid=validity["address"],
+                                 amended=lines_lost_between(rows, address_rows)),
+        "number": rows_evidence(rows, [number_row], number, valid=number_ok,
+                                confirmed=number_ok),
     }
+    printed = {"name": name, "sex": sex, "nation": nation, "birthday": birth_date or birth,
+               "address": address, "number": number}  # fmt: skip
+    confidence = {key: field_confidence(evidence[key]) if printed[key] else 0.0
+                  for key in evidence}  # fmt: skip
     return Parsed(side="front", info=info, validity=validity, confidence=confidence)

@@ -33,6 +33,9 @@ _DIGIT_LOOKALIKES = str.maketrans(
 )  # fmt: skip
 _ID_RE = re.compile(r"\d{17}[\dX]")
 _LONG_DIGITS_RE = re.compile(r"\d[\dX]{14,}")
+#: Digits enough to be an ID number or what a stamp left of one: no other field of a
+#: front holds ten in a row (a birth date has 8, a house number a few).
+_NUMBER_PIECE_RE = re.compile(r"\d[\dX]{9,}")
 _BIRTH_RE = re.compile(r"(\d{4})\D{0,3}?(\d{1,2})\D{1,3}?(\d{1,2})")
 _DATE8 = r"(\d{4})[.．,，·\-]?(\d{2})[.．,，·\-]?(\d{2})"
 _PERIOD_RE = re.compile(_DATE8 + r"[^\d长]{0,3}(?:" + _DATE8 + r"|(长期|长.|.期))")

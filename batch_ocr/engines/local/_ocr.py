@@ -20,7 +20,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -142,7 +142,21 @@ def upside_down_votes(crops: list[np.ndarray]) -> tuple[float, float]:
     return upright, flipped
 
 
-def read_lines(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+class LineRead(NamedTuple):
+    """What the recogniser read on one line crop."""
+
+    text: str
+    #: The mean probability of its characters (RapidOCR's line score).
+    score: float
+    #: The probability of its least sure character: one misread character in a long
+    #: line hardly moves the mean, and shows here.
+    least: float
+    #: Each character of ``text`` with its probability (the fields' confidence starts
+    #: from those of their own characters, not a label's read in the same line).
+    chars: tuple[tuple[str, float], ...] = ()
+
+
+def read_lines(crops: list[np.ndarray]) -> list[LineRead]:
     """Text and confidence of each (upright) line crop.
 
     Each line is scaled to the model's height and padded to the next multiple of
@@ -158,7 +172,7 @@ def read_lines(crops: list[np.ndarray]) -> list[tuple[str, float]]:
         return []
     rec = models().rec
     height = REC_HEIGHT_PX
-    out: list[tuple[str, float] | None] = [None] * len(crops)
+    out: list[LineRead | None] = [None] * len(crops)
     keys = [_crop_key(crop) for crop in crops]
     by_width: dict[int, list[int]] = {}
     for index, (crop, key) in enumerate(zip(crops, keys, strict=True)):
@@ -178,13 +192,29 @@ def read_lines(crops: list[np.ndarray]) -> list[tuple[str, float]]:
                 width = _line_width(crops[index])
                 line = cv2.resize(crops[index], (width, height))
                 batch[slot, :, :, :width] = line.transpose(2, 0, 1) / 127.5 - 1.0
-            texts, _ = rec.postprocess_op(rec.session(batch), False)
+            predictions = rec.session(batch)
+            texts, _ = rec.postprocess_op(predictions, False)
+            per_character = _character_probabilities(predictions)
             for slot, index in enumerate(batch_ids):
                 text, score = texts[slot]
-                answer = (text, float(score))
+                probabilities = per_character[slot]
+                chars = (tuple(zip(text, probabilities, strict=True))
+                         if len(probabilities) == len(text) else ())  # fmt: skip
+                answer = LineRead(text, float(score), min(probabilities, default=0.0), chars)
                 out[index] = answer
                 _remember(keys[index], answer)
-    return [line or ("", 0.0) for line in out]
+    return [line or LineRead("", 0.0, 0.0) for line in out]
+
+
+def _character_probabilities(predictions: np.ndarray) -> list[list[float]]:
+    """Per line, the probability of each character it reads: CTC's best class at each
+    step that gives a character (not the blank, class 0, nor a repeat of the step
+    before), as RapidOCR's decoder keeps them."""
+    best = predictions.argmax(axis=2)
+    probability = predictions.max(axis=2)
+    kept = best != 0
+    kept[:, 1:] &= best[:, 1:] != best[:, :-1]
+    return [[float(p) for p in line[k]] for line, k in zip(probability, kept, strict=True)]
 
 
 def _line_width(crop: np.ndarray) -> int:
@@ -201,10 +231,10 @@ def _crop_key(crop: np.ndarray) -> bytes:
 
 
 #: The answers for the last ``RECENT_LINES`` crops read in this process, by content.
-_recent_lines: collections.OrderedDict[bytes, tuple[str, float]] = collections.OrderedDict()
+_recent_lines: collections.OrderedDict[bytes, LineRead] = collections.OrderedDict()
 
 
-def _remember(key: bytes, answer: tuple[str, float]) -> None:
+def _remember(key: bytes, answer: LineRead) -> None:
     # Each step is one call under the GIL: threads of one process (a Dask worker's) may
     # share the cache; two evicting at once only evict one entry more.
     _recent_lines[key] = answer

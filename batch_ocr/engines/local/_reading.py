@@ -18,7 +18,7 @@ from batch_ocr.engines.local._bands import (
     number_band_reads,
 )
 from batch_ocr.engines.local._fields import parse
-from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, digits
+from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, _NUMBER_PIECE_RE, digits
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.engines.local._rows import TextLine, group_rows
@@ -26,6 +26,8 @@ from batch_ocr.run.present.stamps import strip_stamps_of_lines
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from batch_ocr.engines.local._ocr import LineRead
 
 #: Long side the detector sees a rectified card at (text is then ~17-24 px tall).
 CARD_DET_LONG_SIDE_PX = 512
@@ -220,7 +222,9 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
         # prints it, and keep what passes the check character.
         number_line = _read_number_band(image)
         if number_line is not None:
-            lines.append(number_line)
+            # In place of what was read there: two reads of one number side by side
+            # would make one run of 36 digits.
+            lines = [*_off_the_line(lines, number_line), number_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
     elif card_frame and parsed.side == "back" and not parsed.validity.get("timelimit"):
         period_line = _read_period_band(image)
@@ -230,6 +234,13 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
     rows = group_rows(lines, label_column_right=label_column)
     upright = _ocr.rotate_image(as_printed, turns) if dropped_out else image
     return _Reading(parsed, upright, card_frame, rows)
+
+
+def _off_the_line(lines: list[TextLine], band: TextLine) -> list[TextLine]:
+    """``lines`` without the digit runs whose middle lies in ``band``'s box."""
+    return [ln for ln in lines
+            if not (band.top <= ln.center_y <= band.bottom
+                    and _NUMBER_PIECE_RE.search(digits(ln.text)))]  # fmt: skip
 
 
 def _put_off(boxes: list[np.ndarray], shape: tuple[int, ...]) -> set[int]:
@@ -271,7 +282,7 @@ def _put_off(boxes: list[np.ndarray], shape: tuple[int, ...]) -> set[int]:
 
 def _text_lines(
     boxes: list[np.ndarray],
-    texts: dict[int, tuple[str, float]],
+    texts: dict[int, LineRead],
     rotation: np.ndarray | None,
     *,
     card_frame: bool,
@@ -279,19 +290,20 @@ def _text_lines(
     """The recognised boxes as text lines (levelled), in the detector's order."""
     # Stamps and watermarks of a copy (复印无效, 仅限…使用) are never part of a field.
     read = sorted(texts)
-    cleaned = dict(zip(read, strip_stamps_of_lines([texts[i][0] for i in read]), strict=True))
+    cleaned = dict(zip(read, strip_stamps_of_lines([texts[i].text for i in read]), strict=True))
     lines = []
     for i, box in enumerate(boxes):
         if i not in texts:
             continue
-        text, score = cleaned[i], texts[i][1]
+        text, score = cleaned[i], texts[i].score
         if score < MIN_LINE_SCORE or not text.strip():
             continue
         points = box if rotation is None else box @ rotation[:, :2].T + rotation[:, 2]
         xs, ys = points[:, 0], points[:, 1]
         lines.append(
             TextLine(
-                text, score, float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+                text, score, float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()),
+                least=texts[i].least, stamped=text != texts[i].text, chars=texts[i].chars,
             )
         )
     return _drop_other_script_lines(lines) if card_frame else lines

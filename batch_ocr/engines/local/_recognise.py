@@ -57,7 +57,7 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
         # A page of several cards (a copy with front and back, an ID beside a bank card).
         reads = _page.read_cards(image, cards)
         if reads is not None:
-            return _recognition(assemble(reads), page_warnings)
+            return _recognition(assemble(reads), page_warnings, found=tuple(reads))
 
     reading: _Reading | None = None
     quad = _vision.find_card(image)
@@ -122,10 +122,11 @@ def _image_warnings(image: np.ndarray, quad: np.ndarray | None) -> tuple[str, ..
         return None
 
 
-def _recognition(rows: list[CardRead],
-                 warnings: tuple[str, ...] | None = None) -> LocalRecognition:
+def _recognition(rows: list[CardRead], warnings: tuple[str, ...] | None = None,
+                 found: tuple[CardRead, ...] = ()) -> LocalRecognition:
     """The result for an image whose cards were read one by one (``assemble``d), with
-    the page's warnings when they were measured (None: the run measures them)."""
+    the page's warnings when they were measured (None: the run measures them); ``found``:
+    the cards as the layout's finder cut them, in reading order, when it did."""
     first = rows[0]
     return LocalRecognition(
         data=first.data,
@@ -135,5 +136,6 @@ def _recognition(rows: list[CardRead],
         # One row goes as ``cards`` too when it carries a warning of its own (a side
         # seen and not read), which ``data`` cannot.
         cards=tuple(rows) if len(rows) > 1 or first.warnings else (),
+        found=found,
     )
 

@@ -32,6 +32,9 @@ class LocalRecognition:
     #: One entry per row when the image held several ID card sides that are not one
     #: front and one back (``batch_ocr.run.cards``); ``data`` is then the first's.
     cards: tuple[CardRead, ...] = ()
+    #: Each card the layout's finder cut out of a page of several, as read, in reading
+    #: order (``EngineResult.found``); empty for an image read whole.
+    found: tuple[CardRead, ...] = ()
 
 
 def column_confidence(parsed: Parsed) -> dict[str, float]:

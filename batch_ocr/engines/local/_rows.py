@@ -42,6 +42,19 @@ class TextLine:
     top: float
     right: float
     bottom: float
+    #: The probability of its least sure character (``_ocr.LineRead.least``); None:
+    #: the score's.
+    least: float | None = None
+    #: A stamp or watermark was cut out of it (``stamps.strip_stamps_of_lines``): the
+    #: characters under the stamp are less sure than the recogniser says.
+    stamped: bool = False
+    #: Each character read, with its probability (``_ocr.LineRead.chars``).
+    chars: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def least_sure(self) -> float:
+        """``least``, or the line's score when the recogniser did not say."""
+        return self.score if self.least is None else self.least
 
     @property
     def center_y(self) -> float:
@@ -70,6 +83,12 @@ class Row:
     right: float
     #: The recogniser's least confidence among the lines of ``value_text``.
     score: float = 1.0
+    #: The least sure character's probability among those lines (``TextLine.least``).
+    least: float = 1.0
+    #: A stamp was cut out of one of those lines.
+    stamped: bool = False
+    #: Their characters with their probabilities (``TextLine.chars``).
+    chars: tuple[tuple[str, float], ...] = ()
 
 
 def clean(text: str) -> str:
@@ -123,6 +142,9 @@ def group_rows(lines: Sequence[TextLine], *, label_column_right: float | None = 
                 left=min(ln.left for ln in row),
                 right=max(ln.right for ln in row),
                 score=min(ln.score for ln in (values or row)),
+                least=min(ln.least_sure for ln in (values or row)),
+                stamped=any(ln.stamped for ln in (values or row)),
+                chars=tuple(pair for ln in (values or row) for pair in ln.chars),
             )
         )
     return out

@@ -61,7 +61,7 @@ def _result(recognition: LocalRecognition, attempts: int) -> EngineResult:
     # All the recogniser's result carries (a page's cards, confidence, warnings).
     return EngineResult(recognition.data, attempts, recognition.portrait_jpeg,
                         confidence=recognition.confidence, warnings=recognition.warnings,
-                        cards=recognition.cards)
+                        cards=recognition.cards, found=recognition.found)
 
 
 class LocalEngine(Engine):

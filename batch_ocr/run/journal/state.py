@@ -96,10 +96,13 @@ class RecordedRows:
 
     rows: list[Row]
     engine_version: str = ""
+    #: The engine that read them, as recorded beside its version ("" when not known).
+    recorded_engine: str = ""
 
     @property
     def engine(self) -> str:
-        return self.rows[0].engine if self.rows else ""
+        """The engine that read the rows: as recorded, else the one they name."""
+        return self.recorded_engine or (self.rows[0].engine if self.rows else "")
 
 
 def page_key(page: int | None) -> int:
@@ -257,13 +260,13 @@ class Journal:
         """The final rows recorded for this content, page by page (the same content under
         several names or pages), each with the version of the engine that read it."""
         found = self._conn.execute(
-            f"SELECT f.row_json, v.version FROM files f {_VERSION_JOIN} "
+            f"SELECT f.row_json, v.version, v.engine FROM files f {_VERSION_JOIN} "
             "WHERE f.sha256 = ? AND f.retryable = 0 AND f.status IN "
             f"({','.join('?' * len(FINAL_STATUSES))}) LIMIT ?",
             (sha256, *FINAL_STATUSES, limit),
         ).fetchall()
-        return [RecordedRows(self.stored_rows(row_json), version or "")
-                for row_json, version in found]
+        return [RecordedRows(self.stored_rows(row_json), version or "", engine or "")
+                for row_json, version, engine in found]
 
     def page_count(self) -> int:
         """How many pages (files that are one image count as one) are recorded."""
@@ -321,7 +324,8 @@ class Journal:
 
     def record(self, path: Path, stamp: FileStamp, rows: Row | Sequence[Row], *,
                retryable: bool, page_count: int = 1,
-               answers_done: Sequence[str] = (), engine_version: str = "") -> None:
+               answers_done: Sequence[str] = (), engine: str = "",
+               engine_version: str = "") -> None:
         """Commit ``rows`` as the outcome of their page of ``path`` (replacing older ones).
 
         ``rows`` is one row, or one per card when the page held several cards (they
@@ -331,12 +335,15 @@ class Journal:
         longer has (a shorter file, a whole-file refusal) are dropped in the same
         transaction, so the output never shows a page that is gone.
 
-        ``answers_done`` are keys of answers kept for this page (``keep_paid_answer``,
-        by the rows' engine) that the rows now hold for good: they go in the same
-        transaction, so a kill between the two never loses one.
+        ``engine`` is the engine that read them (by default the rows' own ``engine``; an
+        engine made of two, hybrid, names rows ``local`` or ``api`` and itself here).
 
-        ``engine_version`` is the version of the rows' engine that read them (``""``
-        when none did), kept beside them for ``--redo-engine-older-than``.
+        ``answers_done`` are keys of answers kept for this page (``keep_paid_answer``,
+        by ``engine``) that the rows now hold for good: they go in the same transaction,
+        so a kill between the two never loses one.
+
+        ``engine_version`` is the version of ``engine`` that read them (``""`` when none
+        did), kept beside them for ``--redo-engine-older-than``.
 
         The entry's status is its first row's, unless a row is not clean (a card that
         failed on a page whose other cards were read): then that row's, so the page is
@@ -356,7 +363,7 @@ class Journal:
         with _transaction(self._conn, self.path):
             _drop_other_versions_pages(self._conn, encoded, page, page_count)
             self._conn.executemany("DELETE FROM paid_answers WHERE engine = ? AND key = ?",
-                                   [(row.engine, key) for key in answers_done])
+                                   [(engine or row.engine, key) for key in answers_done])
             self._conn.execute(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -374,7 +381,7 @@ class Journal:
                 ),
             )
             self._conn.execute("INSERT OR REPLACE INTO engine_versions VALUES (?, ?, ?, ?, ?)",
-                               (encoded, page, row.engine, engine_version, now))
+                               (encoded, page, engine or row.engine, engine_version, now))
         self.recorded += 1
 
 

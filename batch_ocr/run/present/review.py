@@ -1,52 +1,83 @@
-"""The review signal: whether a row needs a person to look at it, and why.
+"""The review signal: whether a person must check a row's reading, and why.
 
-A row that needs nothing is one a back office can accept without looking
-(docs/warnings-and-review.md). Reasons are short, stable codes, in this order:
+``needs_review`` answers one question: may this row's reading be wrong? A row that
+needs nothing is one a back office can accept without looking
+(docs/warnings-and-review.md): every field printed on its side was read, each passes
+its own rule and the checks across fields, and the engine is sure of it. What the
+document *is* (a copy, a photo of a screen, an expired card) is no doubt about the
+reading: it stays on every row in ``warnings`` and ``checks`` and flags the row only
+when the office asks for it (``review_on``, ``DOCUMENT_RISKS``). Reasons are short,
+stable codes, in this order:
 
 ==========================  =========================================================
 ``status:<status>``         the row is not ``ok`` (an error, a refusal, a failed scan,
                             not an ID card): there is no card to accept
 ``missing:<column>``        a field printed on that side came out empty
 ``invalid:<column>``        the engine or the provider marked the field invalid
-``check:<check>``           a check of ``checks.py`` failed (``expired`` included)
-``warning:<warning>``       an image warning (``image_warnings/``)
+``check:<check>``           a check of ``checks.py`` failed (``expired`` only when asked)
+``warning:<warning>``       an image warning (a document risk only when asked)
 ``low_confidence:<column>`` the engine's confidence in the field is under
                             ``LOW_CONFIDENCE_BELOW``
+``disagree:<column>``       two engines read the field differently (the API's answer
+                            and the offline engine's reading: hybrid, ``--verify``)
 ``pair:<pair_status>``      ``--pair`` only: the card is not ``complete``
                             (``front_only``, ``back_only``, ``ambiguous``)
 ==========================  =========================================================
 
 Computed as rows are written (``runner.Runner.present``), after the checks, so it
-follows the run date as ``expired`` does.
+follows the run date as ``expired`` does, and the office's ``review_on`` of each run.
+``disagree:<column>`` alone is found when the card is read, the only time both readings
+exist, and kept with the row's reasons.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from batch_ocr.columns import SIDE_FIELDS, columns_of
-from batch_ocr.run.present.rows import Row
+from batch_ocr.columns import CARD_FIELDS, SIDE_FIELDS, columns_of
+from batch_ocr.run.present.rows import BOTH, Row
 from batch_ocr.statuses import COMPLETE, OK
 
 #: A field whose confidence (0-1) is under this is a reason to review. The offline
-#: engine's recognition scores sit at 0.95-1.0 on clean text; misreads fall below.
-LOW_CONFIDENCE_BELOW = 0.85
+#: engine's confidence is calibrated so that at least 99.5% of the fields at 0.95 or
+#: more are right (docs/warnings-and-review.md, measured on the accuracy harness's sets).
+LOW_CONFIDENCE_BELOW = 0.95
+#: The reason a field two engines read differently gives, before the column's name.
+DISAGREE = "disagree:"
+
+#: What a document is or how it was captured, not how it was read: kept in
+#: ``warnings`` (``copy``, ``reshoot``, ``blur``) and ``checks`` (``expired``) on every
+#: row, a reason to review only when ``review_on`` names it. Every other warning can
+#: take text off a field without the reading showing it (a glare spot, a finger, the
+#: card's edge cut off, a side seen and not read) and always flags the row; a blurred
+#: field the recogniser was unsure of is flagged by its confidence already.
+DOCUMENT_RISKS: tuple[str, ...] = ("copy", "reshoot", "blur", "expired")
+
+#: The fields printed on each side, as columns, and on a row of both sides.
+_ROW_FIELDS: Mapping[str, tuple[str, ...]] = {**SIDE_FIELDS, BOTH: CARD_FIELDS}
 
 
 def _unique(codes: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
+def _flags(risk: str, review_on: Collection[str]) -> bool:
+    """Whether a failed check or a warning flags the row: a document risk only when asked."""
+    return risk not in DOCUMENT_RISKS or risk in review_on
+
+
 def review_reasons(row: Row, *, checks: Sequence[str] | None = None,
-                   confidence: Mapping[str, float] | None = None) -> list[str]:
+                   confidence: Mapping[str, float] | None = None,
+                   review_on: Collection[str] = ()) -> list[str]:
     """The reasons ``row`` needs review, in the module docstring's order; empty if none.
 
     ``checks`` are the failed checks as of the run date (by default ``row.checks``,
     which must then hold them). ``confidence`` maps
     a field (a column, or the provider's key for it) to the engine's 0-1 confidence;
     by default the row's own ``confidence`` column (empty for the API: nothing is then
-    low).
+    low). ``review_on`` names the ``DOCUMENT_RISKS`` that flag the row too.
+    The row's own ``disagree:`` reasons, found when it was read, are kept.
     """
     if confidence is None:
         confidence = row.confidence
@@ -54,12 +85,13 @@ def review_reasons(row: Row, *, checks: Sequence[str] | None = None,
     if row.status != OK:
         reasons.append(f"status:{row.status}")
     else:
-        missing = [c for c in SIDE_FIELDS.get(row.side, ()) if not str(getattr(row, c)).strip()]
+        missing = [c for c in _ROW_FIELDS.get(row.side, ()) if not str(getattr(row, c)).strip()]
         reasons += [f"missing:{column}" for column in missing]
         invalid = [c for key in row.invalid_fields for c in columns_of(key) if c not in missing]
         reasons += [f"invalid:{column}" for column in invalid]
-        reasons += [f"check:{check}" for check in (row.checks if checks is None else checks)]
-    reasons += [f"warning:{warning}" for warning in row.warnings]
+        reasons += [f"check:{check}" for check in (row.checks if checks is None else checks)
+                    if _flags(check, review_on)]  # fmt: skip
+    reasons += [f"warning:{warning}" for warning in row.warnings if _flags(warning, review_on)]
     low = [
         column
         for key, score in confidence.items()
@@ -67,18 +99,35 @@ def review_reasons(row: Row, *, checks: Sequence[str] | None = None,
         for column in columns_of(key)
     ]
     reasons += [f"low_confidence:{column}" for column in low]
+    reasons += [reason for reason in row.review_reasons if reason.startswith(DISAGREE)]
     return _unique(reasons)
 
 
 def with_review(row: Row, *, checks: Sequence[str] | None = None,
-                confidence: Mapping[str, float] | None = None) -> Row:
+                confidence: Mapping[str, float] | None = None,
+                review_on: Collection[str] = ()) -> Row:
     """A copy of ``row`` with ``needs_review`` and ``review_reasons`` filled in, and
     ``checks`` when given (one copy: rows are copied on their way to every output)."""
-    reasons = review_reasons(row, checks=checks, confidence=confidence)
+    reasons = review_reasons(row, checks=checks, confidence=confidence, review_on=review_on)
     changes: dict[str, object] = {"needs_review": bool(reasons), "review_reasons": reasons}
     if checks is not None:
         changes["checks"] = list(checks)
     return dataclasses.replace(row, **changes)  # type: ignore[arg-type]
+
+
+def parse_review_on(value: str | Iterable[str]) -> tuple[str, ...]:
+    """``copy,expired`` (or a list of names) -> the document risks, each once, in order.
+
+    Raises ``ValueError`` naming the valid ones for anything else (settings turn it
+    into a configuration error).
+    """
+    names = value.split(",") if isinstance(value, str) else list(value)
+    risks = _unique(str(name).strip() for name in names if str(name).strip())
+    unknown = [risk for risk in risks if risk not in DOCUMENT_RISKS]
+    if unknown:
+        raise ValueError(f"unknown risk(s) {', '.join(unknown)}; "
+                         f"valid: {', '.join(DOCUMENT_RISKS)}")  # fmt: skip
+    return tuple(risks)
 
 
 def card_reasons(members: Iterable[Row], pair_status: str) -> list[str]:
@@ -98,9 +147,12 @@ def card_warnings(members: Iterable[Row]) -> list[str]:
 
 
 __all__ = [
+    "DISAGREE",
+    "DOCUMENT_RISKS",
     "LOW_CONFIDENCE_BELOW",
     "card_reasons",
     "card_warnings",
+    "parse_review_on",
     "review_reasons",
     "with_review",
 ]

@@ -74,6 +74,10 @@ class Row:
     #: several cards that are not one front and one back; None (an empty cell) otherwise
     #: (docs/documents.md).
     card: int | None = None
+    #: Why the offline reading of this card was not vouched for and the API read it
+    #: instead (``--engine hybrid``: the offline reading's review reasons); empty for
+    #: every other row.
+    escalated_for: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A shallow dict in column order (JSONL shape); lists and dicts are shared.

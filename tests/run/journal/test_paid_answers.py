@@ -187,3 +187,16 @@ def test_a_run_that_started_with_no_answer_asks_the_journal_only_about_its_own(
     assert len(trips) == 1  # "does the journal hold any?", asked once
     asyncio.run(keeper.keep(key, PaidAnswer(FRONT, 1)))
     assert asyncio.run(keeper.recall(key)) == PaidAnswer(FRONT, 1)
+
+
+def test_answers_and_version_are_journaled_under_the_engine_that_read_the_page(journal: Journal,
+                                                            tmp_path: Path) -> None:
+    # Hybrid keeps its answers as "hybrid"; its rows say "api" or "local".
+    journal.keep_paid_answer("hybrid", "c1", FRONT.model_dump_json(), 1)
+    rows = [Row(file="copy.png", status="ok", side="both", sha256="p1", engine="api")]
+    journal.record(tmp_path / "copy.png", STAMP, rows, retryable=False, answers_done=("c1",),
+                   engine="hybrid", engine_version="1")
+    assert journal.paid_answer("hybrid", "c1") is None
+    # Its version is the run's engine's, so --redo-engine-older-than finds its pages.
+    [entry] = journal.entries_if_unchanged(tmp_path / "copy.png", STAMP) or []
+    assert (entry.engine, entry.engine_version) == ("hybrid", "1")

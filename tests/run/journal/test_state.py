@@ -319,7 +319,7 @@ def test_each_page_keeps_its_engine_version_and_an_earlier_version_s_rewrite_for
     image = tmp_path / "a.jpg"
     with Journal(state) as journal:
         journal.record(image, STAMP, full_row("a.jpg"), retryable=False, engine_version="3")
-        assert journal.final_records_for_content(SHA) == [RecordedRows([full_row("a.jpg")], "3")]
+        assert journal.final_records_for_content(SHA) == [RecordedRows([full_row("a.jpg")], "3", "api")]
     db = sqlite3.connect(state)  # an earlier version recording the page again
     db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                (os.fsencode(image.absolute()), 0, 1, "a.jpg", STAMP.size, STAMP.mtime_ns, SHA,

@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 
 from batch_ocr.engines.base import Engine, EngineResult
+from batch_ocr.run.present.pairing import FRONT_FIELDS as FRONT_COLUMNS
 from batch_ocr.run.present.review import (
+    DOCUMENT_RISKS,
     LOW_CONFIDENCE_BELOW,
     card_reasons,
     card_warnings,
+    parse_review_on,
     review_reasons,
     with_review,
 )
@@ -59,7 +62,7 @@ def test_every_kind_of_reason_in_its_order() -> None:
         warnings=["copy", "glare"],
     )  # fmt: skip
     confidence = {"name": 0.99, "address": LOW_CONFIDENCE_BELOW - 0.01, "number": 0.2}
-    assert with_review(row, confidence=confidence).review_reasons == [
+    assert with_review(row, confidence=confidence, review_on=("copy",)).review_reasons == [
         "missing:sex",
         "invalid:address",
         "check:id_checksum",
@@ -86,15 +89,15 @@ def test_confidence_at_the_threshold_is_not_low_and_absent_confidence_says_nothi
 def test_a_row_that_is_not_ok_always_needs_review(status: str) -> None:
     row = Row(file="x.jpg", status=status, error_code="timeout")  # type: ignore[arg-type]
     assert with_review(row).review_reasons == [f"status:{status}"]
-    blurred = dataclasses.replace(row, warnings=["blur"])
-    assert with_review(blurred).review_reasons == [f"status:{status}", "warning:blur"]
+    glared = dataclasses.replace(row, warnings=["glare"])
+    assert with_review(glared).review_reasons == [f"status:{status}", "warning:glare"]
 
 
 def test_a_card_collects_its_sides_reasons_and_flags_an_incomplete_pair() -> None:
-    front = with_review(dataclasses.replace(FRONT, warnings=["copy"]))
-    back = with_review(dataclasses.replace(BACK, warnings=["copy", "blur"]))
-    assert card_warnings([front, back]) == ["copy", "blur"]
-    assert card_reasons([front, back], "complete") == ["warning:copy", "warning:blur"]
+    front = with_review(dataclasses.replace(FRONT, warnings=["copy"]), review_on=["copy"])
+    back = with_review(dataclasses.replace(BACK, warnings=["copy", "glare"]), review_on=["copy"])
+    assert card_warnings([front, back]) == ["copy", "glare"]
+    assert card_reasons([front, back], "complete") == ["warning:copy", "warning:glare"]
     assert card_reasons([with_review(FRONT)], "front_only") == ["pair:front_only"]
     assert card_reasons([with_review(FRONT)], "complete") == []
 
@@ -115,10 +118,73 @@ def _runner(tmp_path: Path, **view: object) -> Runner:
 
 def test_present_reviews_after_the_checks_of_the_run_date(tmp_path: Path) -> None:
     back = dataclasses.replace(BACK, valid_from="2015-03-01", valid_to="2025-03-01")
-    before = _runner(tmp_path, as_of=datetime.date(2024, 1, 1)).present(back)
-    after = _runner(tmp_path, as_of=datetime.date(2026, 1, 1)).present(back)
+    asked = {"review_on": ("expired",)}
+    before = _runner(tmp_path, as_of=datetime.date(2024, 1, 1), **asked).present(back)
+    after = _runner(tmp_path, as_of=datetime.date(2026, 1, 1), **asked).present(back)
     assert before.needs_review is False and before.review_reasons == []
     assert after.needs_review is True and after.review_reasons == ["check:expired"]
+    # Not asked for: the check stays on the row, and the reading needs no one.
+    quiet = _runner(tmp_path, as_of=datetime.date(2026, 1, 1)).present(back)
+    assert quiet.checks == ["expired"] and quiet.needs_review is False
+
+
+COPY = dataclasses.replace(FRONT, warnings=["copy"],
+                           confidence=dict.fromkeys(FRONT_COLUMNS, 0.99))  # fmt: skip
+
+
+def test_a_copy_read_whole_and_cross_checked_needs_no_review() -> None:
+    shown = with_review(COPY, checks=[])
+    assert shown.needs_review is False and shown.review_reasons == []
+    assert shown.warnings == ["copy"]  # the document risk stays on the row
+
+
+@pytest.mark.parametrize("risk", DOCUMENT_RISKS)
+def test_a_document_risk_flags_a_row_only_when_asked(risk: str) -> None:
+    row = (dataclasses.replace(BACK, checks=["expired"]) if risk == "expired"
+           else dataclasses.replace(BACK, warnings=[risk]))  # fmt: skip
+    reason = "check:expired" if risk == "expired" else f"warning:{risk}"
+    assert review_reasons(row) == []
+    assert review_reasons(row, review_on=(risk,)) == [reason]
+    others = [r for r in DOCUMENT_RISKS if r != risk]
+    assert review_reasons(row, review_on=others) == []
+
+
+@pytest.mark.parametrize("warning", ["glare", "border_incomplete", "occluded", "side_unread"])
+def test_a_warning_that_can_hide_text_always_flags(warning: str) -> None:
+    row = dataclasses.replace(COPY, warnings=["copy", warning])
+    assert review_reasons(row) == [f"warning:{warning}"]
+
+
+@pytest.mark.parametrize("check", ["id_checksum", "id_birth_mismatch", "id_sex_mismatch",
+                                   "id_region_unknown", "nation_unknown",
+                                   "validity_period_invalid"])  # fmt: skip
+def test_a_failed_cross_check_flags_a_copy_too(check: str) -> None:
+    assert review_reasons(COPY, checks=[check]) == [f"check:{check}"]
+
+
+def test_a_copy_with_an_unsure_field_is_flagged_for_that_field() -> None:
+    unsure = dataclasses.replace(COPY, confidence={**COPY.confidence, "address": 0.9})
+    assert review_reasons(unsure) == ["low_confidence:address"]
+
+
+def test_a_row_of_both_sides_names_its_missing_fields() -> None:
+    both = dataclasses.replace(FRONT, side="both", authority="", valid_from="2018-07-27",
+                               valid_to="2038-07-27")  # fmt: skip
+    assert review_reasons(both) == ["missing:authority"]
+
+
+def test_review_on_takes_a_list_or_commas_and_names_the_valid_risks() -> None:
+    assert parse_review_on(" copy, expired ,copy") == ("copy", "expired")
+    assert parse_review_on(["reshoot"]) == ("reshoot",)
+    assert parse_review_on("") == ()
+    with pytest.raises(ValueError, match=r"^unknown risk\(s\) glare; valid: "
+                                         r"copy, reshoot, blur, expired$"):
+        parse_review_on("copy,glare")
+
+
+def test_present_flags_the_risks_the_office_asked_for(tmp_path: Path) -> None:
+    shown = _runner(tmp_path, review_on=("copy",)).present(COPY)
+    assert shown.needs_review is True and shown.review_reasons == ["warning:copy"]
 
 
 def test_present_masks_fields_but_not_the_reasons(tmp_path: Path) -> None:
@@ -127,3 +193,12 @@ def test_present_masks_fields_but_not_the_reasons(tmp_path: Path) -> None:
     assert shown.name == "张*" and shown.needs_review is True
     assert shown.review_reasons[-1] == "warning:occluded"
     assert shown.warnings == ["occluded"] and row.warnings == ["occluded"]
+
+
+def test_a_disagreement_found_when_the_card_was_read_is_kept_and_flags_the_row() -> None:
+    read = dataclasses.replace(FRONT, review_reasons=["disagree:name", "missing:name"])
+    reviewed = with_review(read, checks=[])
+    assert (reviewed.needs_review, reviewed.review_reasons) == (True, ["disagree:name"])
+    assert with_review(reviewed, checks=[]).review_reasons == ["disagree:name"]  # once
+    low = with_review(dataclasses.replace(read, confidence={"name": 0.1}), checks=[])
+    assert low.review_reasons == ["low_confidence:name", "disagree:name"]

@@ -1,0 +1,107 @@
+"""How sure the offline engine is of each field it read, as the share of such fields right.
+
+A field's ``confidence`` means what it says (README, "Review signal"): of the fields
+given 0.95 or more, at least 99.5% are right on the accuracy harness's sets
+(``tests/benchmarks/accuracy.py`` prints the share per set), and a row whose every
+field is at 0.95 or more and cross-checks needs no one to look at it.
+
+It starts from the recogniser's least sure character among the lines the field was
+read from (RapidOCR's line score is the mean over the characters, which one misread
+character in a long address hardly moves), then weighs what else is known:
+
+- a field that fails its own rule (``_checks``) is doubtful whatever the recogniser
+  says: at most ``INVALID_AT_MOST``;
+- a field a check confirms (a checksummed number; the birth date and sex that number
+  encodes; a period of validity of a lawful length; a nation read as one of the 56
+  names) keeps a tenth of the recogniser's doubt: a misread passes such a check about
+  once in ten;
+- a field the engine did not read as it gives it (a nation taken as the listed one a
+  misread away), or one of whose lines lost text under a copy's stamp, or an address a
+  line of which seems lost, is at most ``AMENDED_AT_MOST``: what it gives is a guess,
+  or lacks what the stamp hid. (A birth date or sex taken from a checksummed number is
+  no guess: the number confirms it.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from batch_ocr.engines.local._labels import digits
+from batch_ocr.engines.local._rows import Row, clean
+
+#: Confidence a field failing its own rule can have at most.
+INVALID_AT_MOST = 0.5
+#: The share of the recogniser's doubt a confirming check leaves.
+CONFIRMED_DOUBT_SHARE = 0.1
+#: Confidence a field amended, stamped over or missing a line can have at most: under
+#: the 0.95 a row is accepted at.
+AMENDED_AT_MOST = 0.9
+#: Address lines further apart than this many line heights have lost one between them.
+ADDRESS_LINE_GAP = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What is known about one field beside its text."""
+
+    #: The recogniser's least sure character among the field's lines (0: none read).
+    least: float
+    #: The field passes its own rule.
+    valid: bool
+    #: Another field, or a rule across fields, confirms it.
+    confirmed: bool = False
+    #: Not what was read (a nation snapped to the list), text cut out of one of its
+    #: lines by a stamp, or a line lost between its lines.
+    amended: bool = False
+
+
+def field_confidence(evidence: Evidence) -> float:
+    """The 0-1 confidence of a field (rounded to 3 places): see the module docstring."""
+    score = evidence.least
+    if evidence.confirmed:
+        score = 1.0 - CONFIRMED_DOUBT_SHARE * (1.0 - score)
+    if not evidence.valid:
+        score = min(score, INVALID_AT_MOST)
+    if evidence.amended:
+        score = min(score, AMENDED_AT_MOST)
+    return round(max(0.0, min(1.0, score)), 3)
+
+
+def rows_evidence(
+    rows: Sequence[Row], indices: Sequence[int | None], value: str, *, valid: bool,
+    confirmed: bool = False, amended: bool = False,
+) -> Evidence:  # fmt: skip
+    """The evidence of ``value``, read from ``rows[i]`` for each of ``indices`` (None:
+    not found): the least sure of its characters, and any of those rows stamped over.
+
+    A character of the rows counts when ``value`` holds it: the label read in the same
+    box (签发机关 before the office's name), a space or a stamp's remnant cut out do not.
+    Nor does a name's middle dot: the recogniser spreads its probability over the
+    several dots it knows (· • ・ ‧ ...), which are all read as the one dot. Rows whose
+    characters the recogniser did not give count whole (``Row.least``).
+    """
+    found = [rows[i] for i in indices if i is not None]
+    held = set(_comparable(value)) - {"·"}
+    scores = []
+    for row in found:
+        own = [p for ch, p in row.chars if set(_comparable(ch)) & held]
+        scores.append(min(own) if own else row.least)
+    stamped = any(row.stamped for row in found)
+    return Evidence(min(scores, default=0.0), valid, confirmed, amended or stamped)
+
+
+def _comparable(text: str) -> str:
+    """``text`` as the fields hold it: cleaned, digits for their look-alikes."""
+    return digits(clean(text))
+
+
+def lines_lost_between(rows: Sequence[Row], indices: Sequence[int]) -> bool:
+    """Whether the rows of a field of several lines lie further apart than its lines do
+    (``ADDRESS_LINE_GAP`` line heights): a line between them was not read."""
+    found = [rows[i] for i in indices]
+    if len(found) < 2:
+        return False
+    height = sorted(row.bottom - row.top for row in found)[len(found) // 2]
+    pairs = zip(found, found[1:], strict=False)
+    return any(below.top - above.top > ADDRESS_LINE_GAP * height for above, below in pairs)

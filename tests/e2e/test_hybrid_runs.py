@@ -1,0 +1,190 @@
+"""``--engine hybrid`` as a user runs it: pays only for doubt, never twice (docs/hybrid.md).
+
+The real CLI as a process against ``batch-ocr-emulator --engine local`` on 127.0.0.1
+(real recognition of what is sent), counting the emulator's billable calls. The scans: a
+clean card the offline engine vouches for, and a photocopy (as a PDF) of one person's
+front and back whose ID number's check character is wrong and whose period of validity
+is seven years: each side has a reason about its reading, so both cards are escalated,
+a call each.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.card_pages import make_samples, page_bytes, people
+from tests.e2e_support import (
+    SAMPLES,
+    demo_env,
+    emulator_process,
+    faults_on_second_call,
+    stats_of,
+)
+from tests.pdf_support import pillow_pdf
+from tests.skips import needs_local
+
+pytestmark = [needs_local, pytest.mark.slow]
+
+CLEAN = "zhangsan_front.jpg"
+
+
+def _doubted_person() -> Any:
+    samples = make_samples()
+    person = people(1, seed=21)[0]
+    wrong = "0" if person.number[17] != "0" else "1"
+    return dataclasses.replace(person, number=person.number[:17] + wrong,
+                               valid_to=samples.add_years(person.valid_from, 7))
+
+
+def _scans(tmp_path: Path) -> Path:
+    samples = make_samples()
+    person = _doubted_person()
+    page = samples.CardPage("copy", (samples.PageCard("front", person),
+                                     samples.PageCard("back", person)))  # fmt: skip
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    picture = Image.open(io.BytesIO(page_bytes(page))).convert("RGB")
+    (scans / "copy.pdf").write_bytes(pillow_pdf(images=[picture]))
+    shutil.copy(SAMPLES / CLEAN, scans / CLEAN)
+    return scans
+
+
+@pytest.fixture(scope="module")
+def healthy_emulator() -> Iterator[str]:
+    with emulator_process("--engine", "local", "--workers", "1") as url:
+        yield url
+
+
+@pytest.fixture
+def healthy(healthy_emulator: str) -> str:
+    """The fault-free emulator, its counters zeroed."""
+    base = healthy_emulator.split("/", 3)
+    request = urllib.request.Request(f"{base[0]}//{base[2]}/_emulator/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+    return healthy_emulator
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "batch_ocr", *args, "--engine", "hybrid", "--workers", "1",
+            "--max-attempts", "1", "--concurrency", "1", "--timeout", "120"]  # fmt: skip
+
+
+def _run(*args: str, url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(_cli(*args), env=demo_env(BATCH_OCR_ENDPOINT=url),
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _shown(rows: list[dict[str, str]]) -> list[tuple[str, ...]]:
+    return [(r["file"], r["page"], r["side"], r["status"], r["engine"]) for r in rows]
+
+
+def _assert_rows(out: Path) -> None:
+    rows = _rows(out)
+    assert _shown(rows) == [("copy.pdf", "1", "both", "ok", "api"),
+                            (CLEAN, "", "front", "ok", "local")]
+    escalated = rows[0]["escalated_for"].split(";")
+    assert "check:id_checksum" in escalated and "check:validity_period_invalid" in escalated
+    assert rows[0]["name"] == _doubted_person().name
+    assert rows[1]["escalated_for"] == ""
+
+
+def test_only_doubted_cards_are_paid_for_once(tmp_path: Path, healthy: str) -> None:
+    scans = _scans(tmp_path)
+    out = tmp_path / "out.csv"
+    dry = _run(str(scans), "-o", str(out), "--dry-run", url=healthy)
+    assert dry.returncode == 0, dry.stderr
+    assert "a real run would make 2 calls (about 2.00 CNY at 1 per call)" in dry.stderr
+    assert ("cards read offline: 1, would be sent to the API: 2 (about 1.00 CNY saved "
+            "against sending every card)") in dry.stderr
+    assert stats_of(healthy)["calls"] == 0
+
+    report = tmp_path / "review.html"
+    first = _run(str(scans), "-o", str(out), "--report", str(report), url=healthy)
+    assert first.returncode == 0, first.stderr
+    assert stats_of(healthy)["billable"] == 2  # the copy's two cards; the clean card free
+    assert "cards read offline: 1, sent to the API: 2" in first.stderr
+    _assert_rows(out)
+    assert report.is_file()
+
+    again = _run(str(scans), "-o", str(out), "--pair", url=healthy)
+    assert again.returncode == 0, again.stderr
+    assert stats_of(healthy)["billable"] == 2  # nothing paid again
+    assert "already done in an earlier run: 2" in again.stderr
+
+
+def test_kill_9_between_two_escalated_cards_then_a_rerun_pays_each_once(
+        tmp_path: Path, healthy: str) -> None:
+    scans = _scans(tmp_path)
+    out = tmp_path / "out.csv"
+    with emulator_process("--engine", "local", "--workers", "1",
+                          *faults_on_second_call(hang=True)) as hanging:
+        process = subprocess.Popen(_cli(str(scans), "-o", str(out)),
+                                   env=demo_env(BATCH_OCR_ENDPOINT=hanging),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 300
+            while stats_of(hanging)["calls"] < 2:  # the first answer is in, the second out
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+        finally:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(10)
+        assert stats_of(hanging)["billable"] == 1
+
+    again = _run(str(scans), "-o", str(out), url=healthy)
+    assert again.returncode == 0, again.stderr
+    assert (stats_of(healthy)["calls"], stats_of(healthy)["billable"]) == (1, 1)
+    _assert_rows(out)
+
+
+def test_max_calls_stops_paying_and_the_next_run_finishes(tmp_path: Path, healthy: str) -> None:
+    scans = _scans(tmp_path)
+    out = tmp_path / "out.csv"
+    first = _run(str(scans), "-o", str(out), "--max-calls", "1", url=healthy)
+    assert "stopped at --max-calls" in first.stderr, first.stderr
+    assert stats_of(healthy)["billable"] == 1
+    again = _run(str(scans), "-o", str(out), url=healthy)
+    assert again.returncode == 0, again.stderr
+    assert stats_of(healthy)["billable"] == 2  # the one card still due, once
+    _assert_rows(out)
+
+
+def test_verify_pays_for_every_card_and_reads_each_offline_too(tmp_path: Path,
+                                                               healthy: str) -> None:
+    scans = _scans(tmp_path)
+    out = tmp_path / "out.jsonl"
+    argv = [sys.executable, "-m", "batch_ocr", str(scans), "-o", str(out), "--engine", "api",
+            "--verify", "--workers", "1", "--concurrency", "1", "--timeout", "120"]
+    run = subprocess.run(argv, env=demo_env(BATCH_OCR_ENDPOINT=healthy), capture_output=True,
+                         text=True, timeout=600)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "engine: api (each call may be billed; the offline engine checks every answer" \
+        in run.stderr
+    assert stats_of(healthy)["billable"] == 3  # the copy's two cards and the clean card
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["file"], r["engine"], r["escalated_for"]) for r in rows] == [
+        ("copy.pdf", "api", []), (CLEAN, "api", [])]
+    # Both read the same pixels with the same recogniser here: they agree.
+    assert not any(reason.startswith("disagree:") for r in rows for reason in r["review_reasons"])
