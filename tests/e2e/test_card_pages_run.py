@@ -67,7 +67,7 @@ def test_offline_run_over_pages_of_cards(tmp_path: Path) -> None:
     done = _run(*args)
     assert done.returncode == 0, done.stderr
     columns, rows = _rows(out)
-    assert columns[-1] == "card"  # appended after every existing column
+    assert columns[-2:] == ["card", "escalated_for"]  # appended after every earlier column
     shown = [(r["file"], r["card"], r["side"], r["status"]) for r in rows]
     assert shown == [
         ("copy.png", "", "both", "ok"),

@@ -73,8 +73,10 @@ def test_rows_carry_warnings_and_the_review_signal(
             assert code == 1  # broken.jpg is rejected
 
     columns, rows = _csv(out_csv)
-    # Appended columns: the review signal, then the card's number on a page of cards.
-    assert columns[-4:] == ["warnings", "needs_review", "review_reasons", "card"]
+    # Appended columns: the review signal, the card's number on a page of cards, then
+    # why hybrid escalated a card.
+    assert columns[-5:] == ["warnings", "needs_review", "review_reasons", "card",
+                            "escalated_for"]
     by_file = {row["file"]: row for row in rows}
     # A copy read whole, whose fields cross-check, needs no one; it says it is a copy.
     photocopy = by_file["copy_front.jpg"]
