@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import resource
 import statistics
 import subprocess
@@ -214,8 +215,15 @@ def test_400_slow_connections_neither_lock_out_a_signed_call_nor_stay(tmp_path: 
     assert max(closed_s) <= 90
     assert code == 0
     assert "Traceback" not in stderr
-    assert "headers too slow x 300" in stderr and "401 x 100" in stderr
+    # Counted, never a line each; on a busy machine the cut-offs may fall into two of the
+    # log's 10 s windows, so the windows' counts are added up.
+    assert _counted(stderr, "headers too slow") == 300 and _counted(stderr, "401") == 100
     assert len(stderr.splitlines()) <= 8, stderr
+
+
+def _counted(stderr: str, what: str) -> int:
+    """How many refusals of one kind the server's summary lines count in all."""
+    return sum(int(n) for n in re.findall(rf"(?:: |, ){re.escape(what)} x (\d+)", stderr))
 
 
 def test_malformed_requests_do_not_write_a_traceback_each(tmp_path: Path) -> None:
