@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -303,6 +304,14 @@ class GuardedSite(web.BaseSite):
         self._server = await asyncio.get_running_loop().create_server(
             lambda: self.pool.guard(server()), self._host, self._port, backlog=self._backlog,
         )
+        # asyncio accepts at most ``backlog`` connections per turn of its loop and
+        # listens with the same number; a burst of connections past the kernel's queue
+        # would be dropped unseen (a client that sends nothing first never learns, and
+        # the front door's deadlines never reach it). The kernel's queue is sized to the
+        # cap instead (within net.core.somaxconn); how many are accepted per turn is not.
+        for listening in self._server.sockets:
+            with socket.fromfd(listening.fileno(), listening.family, listening.type) as dup:
+                dup.listen(max(self._backlog, self.pool.limits.max_connections))
 
 
 async def start_site(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -232,6 +233,29 @@ async def test_at_the_cap_the_longest_waiting_connection_makes_room(
     assert status == 200
     assert oldest_closed_s < 1.0
     assert all(others_open)
+
+
+async def test_a_burst_of_connections_while_the_server_is_busy_is_not_dropped() -> None:
+    """Connections made while the server's loop is busy wait in the kernel's queue, up to
+    the cap: none is dropped unseen (a silent one would never learn, nor be cut off)."""
+    burst = 300
+    async with server(ConnectionLimits(max_connections=burst)) as handle:
+        parts = urlsplit(handle.url)
+        clients = []
+        try:
+            # The loop does not run while these connect: the kernel alone answers them.
+            for _ in range(burst):
+                client = socket.socket()
+                client.setblocking(False)
+                client.connect_ex((parts.hostname, parts.port))
+                clients.append(client)
+            time.sleep(0.2)
+            async with asyncio.timeout(0.8):  # before a dropped SYN's retry (1 s)
+                while len(handle.state.connections) < burst:
+                    await asyncio.sleep(0.02)
+        finally:
+            for client in clients:
+                client.close()
 
 
 async def test_at_the_cap_with_every_connection_answering_a_new_one_is_refused(

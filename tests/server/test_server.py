@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -83,7 +83,7 @@ def server_process(tmp_path: Path, *args: str, env: dict[str, str] | None = None
                                            BATCH_OCR_SECRET_KEY=SECRET_KEY)
     process = subprocess.Popen([sys.executable, "-m", "batch_ocr.server", "--port", "0", *args],
                                cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -92,8 +92,10 @@ def server_process(tmp_path: Path, *args: str, env: dict[str, str] | None = None
             raise AssertionError(f"no listening line: {line!r} {process.communicate()[1]}")
         yield Server(process, line.removeprefix("listening on ").strip())
     finally:
-        if process.poll() is None:
-            process.kill()
+        # The whole group: the engine's worker processes hold the server's stderr too,
+        # and a test that failed half-way must not wait on them.
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.communicate(timeout=30)
 
 
