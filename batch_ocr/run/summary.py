@@ -157,7 +157,7 @@ class RunSummary:
 
     @property
     def estimated_saving(self) -> float:
-        """What the cards read offline would have cost sent to the API (hybrid)."""
+        """What the card sides read offline would have cost sent to the API (hybrid)."""
         return round(self.cards_read_offline * self.price_per_call, 2)
 
 
@@ -195,9 +195,10 @@ class SummaryJson(BaseModel):
     answers_reused: int = 0
     would_call: int
     estimated_cost: float
-    #: ``--engine hybrid``: cards read offline and vouched for, cards sent to the API,
-    #: and the CNY the first saved against sending every card (docs/hybrid.md); 0 for
-    #: the other engines and absent from summaries of earlier versions.
+    #: ``--engine hybrid``: card sides (one call each) read offline and vouched for, and
+    #: sent to the API, and the CNY the first saved against sending every card
+    #: (docs/hybrid.md); 0 for the other engines and absent from summaries of earlier
+    #: versions.
     cards_read_offline: int = 0
     cards_escalated: int = 0
     estimated_saving: float = 0.0
@@ -333,7 +334,7 @@ def _older_engine_line(summary: RunSummary) -> str:
 def _escalation_line(summary: RunSummary) -> str:
     """What reading offline first saved (hybrid)."""
     sent = "would be sent" if summary.dry_run else "sent"
-    return (f"cards read offline: {summary.cards_read_offline}, {sent} to the API: "
+    return (f"card sides read offline: {summary.cards_read_offline}, {sent} to the API: "
             f"{summary.cards_escalated} (about {summary.estimated_saving:.2f} {CURRENCY} "
             "saved against sending every card)")
 

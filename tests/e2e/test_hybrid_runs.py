@@ -116,7 +116,7 @@ def test_only_doubted_cards_are_paid_for_once(tmp_path: Path, healthy: str) -> N
     dry = _run(str(scans), "-o", str(out), "--dry-run", url=healthy)
     assert dry.returncode == 0, dry.stderr
     assert "a real run would make 2 calls (about 2.00 CNY at 1 per call)" in dry.stderr
-    assert ("cards read offline: 1, would be sent to the API: 2 (about 1.00 CNY saved "
+    assert ("card sides read offline: 1, would be sent to the API: 2 (about 1.00 CNY saved "
             "against sending every card)") in dry.stderr
     assert stats_of(healthy)["calls"] == 0
 
@@ -124,7 +124,7 @@ def test_only_doubted_cards_are_paid_for_once(tmp_path: Path, healthy: str) -> N
     first = _run(str(scans), "-o", str(out), "--report", str(report), url=healthy)
     assert first.returncode == 0, first.stderr
     assert stats_of(healthy)["billable"] == 2  # the copy's two cards; the clean card free
-    assert "cards read offline: 1, sent to the API: 2" in first.stderr
+    assert "card sides read offline: 1, sent to the API: 2" in first.stderr
     _assert_rows(out)
     assert report.is_file()
 

@@ -172,15 +172,15 @@ def test_a_hybrid_run_says_what_reading_offline_first_saved() -> None:
     run = RunSummary(images_found=10, rows_by_status=Counter(ok=10), calls=2,
                      cards_read_offline=8, cards_escalated=2, price_per_call=1.5,
                      engine="hybrid", elapsed_s=1.0)
-    assert ("batch-ocr: cards read offline: 8, sent to the API: 2 (about 12.00 CNY saved "
+    assert ("batch-ocr: card sides read offline: 8, sent to the API: 2 (about 12.00 CNY saved "
             "against sending every card)" in summary_text(run).splitlines())
     facts = summary_json(run, 0)
     assert (facts["cards_read_offline"], facts["cards_escalated"], facts["estimated_saving"],
             facts["estimated_cost"]) == (8, 2, 12.0, 3.0)
     dry = dataclasses.replace(run, dry_run=True, calls=0, would_call=2)
-    assert ("batch-ocr: cards read offline: 8, would be sent to the API: 2 (about 12.00 CNY "
+    assert ("batch-ocr: card sides read offline: 8, would be sent to the API: 2 (about 12.00 CNY "
             "saved against sending every card)" in summary_text(dry).splitlines())
-    assert "cards read offline" not in summary_text(RunSummary(engine="api", calls=3))
+    assert "read offline" not in summary_text(RunSummary(engine="api", calls=3))
     older = {k: v for k, v in facts.items() if k not in ("cards_read_offline",
                                                          "cards_escalated", "estimated_saving")}
     assert SummaryJson.model_validate(older).estimated_saving == 0.0
