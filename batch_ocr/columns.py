@@ -133,6 +133,10 @@ PAIRED_TABLE: tuple[Column, ...] = (
     Column("warnings", Kind.LIST),
     Column("needs_review", Kind.FLAG),
     Column("review_reasons", Kind.LIST),
+    # Which engine read each side, and why the hybrid engine paid for one.
+    Column("front_engine"),
+    Column("back_engine"),
+    Column("escalated_for", Kind.LIST),
 )
 
 #: Columns of a JSON Lines row, in order: every one.

@@ -132,6 +132,10 @@ def test_only_doubted_cards_are_paid_for_once(tmp_path: Path, healthy: str) -> N
     assert again.returncode == 0, again.stderr
     assert stats_of(healthy)["billable"] == 2  # nothing paid again
     assert "already done in an earlier run: 2" in again.stderr
+    cards = {card["front_file"]: card for card in _rows(out)}
+    assert cards["copy.pdf"]["front_engine"] == cards["copy.pdf"]["back_engine"] == "api"
+    assert "check:id_checksum" in cards["copy.pdf"]["escalated_for"].split(";")
+    assert (cards[CLEAN]["front_engine"], cards[CLEAN]["escalated_for"]) == ("local", "")
 
 
 def test_kill_9_between_two_escalated_cards_then_a_rerun_pays_each_once(

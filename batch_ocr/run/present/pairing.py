@@ -221,11 +221,16 @@ def paired_records(rows: list[Row], *, pair_by: PairBy) -> Iterator[dict[str, An
         record["warnings"] = card_warnings(card.members)
         record["review_reasons"] = card_reasons(card.members, card.pair_status)
         record["needs_review"] = bool(record["review_reasons"])
+        record["front_engine"] = card.front.engine if card.front else ""
+        record["back_engine"] = card.back.engine if card.back else ""
+        record["escalated_for"] = list(dict.fromkeys(
+            reason for row in card.members for reason in row.escalated_for))
         yield record
     for row in result.unpaired:
         record = dict.fromkeys(PAIRED_TABLE_COLUMNS, "")
         record.update(pair_status=UNPAIRED, other_file=row.file, other_status=row.status,
                       error_code=row.error_code, error_message=row.error_message, checks=[],
                       warnings=list(row.warnings), needs_review=row.needs_review,
-                      review_reasons=list(row.review_reasons))
+                      review_reasons=list(row.review_reasons),
+                      escalated_for=list(row.escalated_for))
         yield record
