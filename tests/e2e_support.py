@@ -7,9 +7,11 @@ import hashlib
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -133,3 +135,20 @@ def faults_on_second_call(*, fail_code: int | None = None, hang: bool = False) -
         return ["--seed", str(seed), "--hang-rate", "0.5", "--hang-s", "60"]
     seed = _seed_failing_the_second_call(FaultRates(fail_rate=0.5, fail_codes=(fail_code or 500,)))
     return ["--seed", str(seed), "--fail-rate", "0.5", "--fail-codes", str(fail_code)]
+
+
+def kill_9_when_answered(command: list[str], api_url: str, *, calls: int = 2,
+                         within_s: float = 120) -> None:
+    """Run ``command`` against the emulator at ``api_url`` and ``kill -9`` it once the
+    emulator has taken ``calls`` calls (with ``faults_on_second_call(hang=True)``: the
+    first answer is in, the second call out)."""
+    process = subprocess.Popen(command, env=demo_env(BATCH_OCR_ENDPOINT=api_url),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + within_s
+        while stats_of(api_url)["calls"] < calls:
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)

@@ -12,11 +12,8 @@ on 127.0.0.1, counting the emulator's billable calls and which crops they were f
 from __future__ import annotations
 
 import csv
-import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +22,13 @@ from typing import Any
 import pytest
 
 from tests.card_pages import make_samples, page_bytes, people
-from tests.e2e_support import demo_env, emulator_process, faults_on_second_call, stats_of
+from tests.e2e_support import (
+    demo_env,
+    emulator_process,
+    faults_on_second_call,
+    kill_9_when_answered,
+    stats_of,
+)
 from tests.skips import needs_local
 
 pytestmark = [
@@ -172,17 +175,7 @@ def test_kill_9_between_two_card_calls_keeps_the_first_answer(
     scans, person = _scans(tmp_path)
     out = tmp_path / "out.csv"
     hanging = local_emulator(*faults_on_second_call(hang=True))  # the second call never answers
-    process = subprocess.Popen(_cli(str(scans), "-o", str(out), url=hanging),
-                               env=demo_env(BATCH_OCR_ENDPOINT=hanging),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while stats_of(hanging)["calls"] < 2:  # the first answer is in, the second out
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-    finally:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(10)
+    kill_9_when_answered(_cli(str(scans), "-o", str(out), url=hanging), hanging)
     assert stats_of(hanging)["billable"] == 1
 
     again = _run(str(scans), "-o", str(out), url=healthy)

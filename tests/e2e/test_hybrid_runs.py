@@ -14,12 +14,9 @@ import csv
 import dataclasses
 import io
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +31,7 @@ from tests.e2e_support import (
     demo_env,
     emulator_process,
     faults_on_second_call,
+    kill_9_when_answered,
     stats_of,
 )
 from tests.pdf_support import pillow_pdf
@@ -144,17 +142,7 @@ def test_kill_9_between_two_escalated_cards_then_a_rerun_pays_each_once(
     out = tmp_path / "out.csv"
     with emulator_process("--engine", "local", "--workers", "1",
                           *faults_on_second_call(hang=True)) as hanging:
-        process = subprocess.Popen(_cli(str(scans), "-o", str(out)),
-                                   env=demo_env(BATCH_OCR_ENDPOINT=hanging),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 300
-            while stats_of(hanging)["calls"] < 2:  # the first answer is in, the second out
-                assert process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.05)
-        finally:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(10)
+        kill_9_when_answered(_cli(str(scans), "-o", str(out)), hanging, within_s=300)
         assert stats_of(hanging)["billable"] == 1
 
     again = _run(str(scans), "-o", str(out), url=healthy)
