@@ -50,15 +50,19 @@ def _doubted_person() -> Any:
                                valid_to=samples.add_years(person.valid_from, 7))
 
 
-def _scans(tmp_path: Path) -> Path:
+def _copy_page() -> Image.Image:
+    """A photocopy page of the doubted person's front and back."""
     samples = make_samples()
     person = _doubted_person()
     page = samples.CardPage("copy", (samples.PageCard("front", person),
                                      samples.PageCard("back", person)))  # fmt: skip
+    return Image.open(io.BytesIO(page_bytes(page))).convert("RGB")
+
+
+def _scans(tmp_path: Path) -> Path:
     scans = tmp_path / "scans"
     scans.mkdir()
-    picture = Image.open(io.BytesIO(page_bytes(page))).convert("RGB")
-    (scans / "copy.pdf").write_bytes(pillow_pdf(images=[picture]))
+    (scans / "copy.pdf").write_bytes(pillow_pdf(images=[_copy_page()]))
     shutil.copy(SAMPLES / CLEAN, scans / CLEAN)
     return scans
 
@@ -180,3 +184,47 @@ def test_verify_pays_for_every_card_and_reads_each_offline_too(tmp_path: Path,
         ("copy.pdf", "api", []), (CLEAN, "api", [])]
     # Both read the same pixels with the same recogniser here: they agree.
     assert not any(reason.startswith("disagree:") for r in rows for reason in r["review_reasons"])
+
+
+def test_bad_credentials_stop_at_the_first_escalation_with_one_call(tmp_path: Path,
+                                                                     healthy: str) -> None:
+    """The fatal stop (docs/reference.md, "Fatal conditions") holds through hybrid: the
+    first card the offline engine doubts is the one call made; the clean card read
+    offline keeps its row, and a rerun with the right key pays for the doubted ones."""
+    scans = _scans(tmp_path)
+    out = tmp_path / "out.csv"
+    wrong = subprocess.run(_cli(str(scans), "-o", str(out)), capture_output=True, text=True,
+                           env=demo_env(BATCH_OCR_ENDPOINT=healthy,
+                                        BATCH_OCR_SECRET_KEY="not-the-key"),
+                           timeout=600)  # fmt: skip
+    assert wrong.returncode == 3, wrong.stderr
+    fatal = [line for line in wrong.stderr.splitlines() if "fatal" in line]
+    assert len(fatal) == 1 and "refused the credentials" in fatal[0], wrong.stderr
+    assert "Traceback" not in wrong.stderr and "not-the-key" not in wrong.stderr
+    assert (stats_of(healthy)["calls"], stats_of(healthy)["billable"]) == (1, 0)
+    assert [(r["file"], r["engine"]) for r in _rows(out)] == [(CLEAN, "local")]
+
+    again = _run(str(scans), "-o", str(out), url=healthy)
+    assert again.returncode == 0, again.stderr
+    assert stats_of(healthy)["billable"] == 2
+    _assert_rows(out)
+
+
+def test_a_multi_page_tiff_through_hybrid_pays_for_its_doubted_page_only(
+        tmp_path: Path, healthy: str) -> None:
+    """A TIFF whose page 1 is the doubted copy and page 2 the clean card: one row per
+    page, each saying which engine read it."""
+    scans = tmp_path / "tiff"
+    scans.mkdir()
+    clean = Image.open(SAMPLES / CLEAN).convert("RGB")
+    _copy_page().save(scans / "both.tiff", save_all=True, append_images=[clean],
+                      compression="tiff_lzw")
+    out = tmp_path / "out.csv"
+    run = _run(str(scans), "-o", str(out), url=healthy)
+    assert run.returncode == 0, run.stderr
+    assert stats_of(healthy)["billable"] == 2  # the copy's two card sides, not the clean card
+    rows = _rows(out)
+    assert [(r["file"], r["page"], r["side"], r["engine"]) for r in rows] == [
+        ("both.tiff", "1", "both", "api"), ("both.tiff", "2", "front", "local")]
+    assert rows[0]["name"] == _doubted_person().name
+    assert "check:id_checksum" in rows[0]["escalated_for"].split(";")
