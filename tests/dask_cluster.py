@@ -66,6 +66,8 @@ class LocalCluster:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     #: Workers under a nanny are restarted when they die (as in production).
     nanny: bool = False
+    #: Dask's configuration as environment variables for every process (TLS settings).
+    env: dict[str, str] = field(default_factory=dict)
 
     def add_worker(self) -> subprocess.Popen[bytes]:
         """Start one more single-threaded worker on this cluster."""
@@ -75,15 +77,17 @@ class LocalCluster:
                          "--no-dashboard", "--host", "127.0.0.1", "--name", f"w{n}",
                          "--memory-limit", "0", "--local-directory",
                          str(self.folder / f"w{n}")],
-                        self.folder / f"worker{n}.log")
+                        self.folder / f"worker{n}.log", self.env)
         self.workers.append(worker)
         return worker
 
     def wait_for_workers(self, count: int, timeout_s: float = START_TIMEOUT_S) -> None:
         """Block until ``count`` workers have joined the scheduler."""
+        import dask.config
         from distributed import Client
 
-        with Client(self.address, timeout=timeout_s, set_as_default=False) as client:
+        with dask.config.set(_dask_config(self.env)), \
+                Client(self.address, timeout=timeout_s, set_as_default=False) as client:
             client.wait_for_workers(count, timeout=timeout_s)
 
     def kill_worker(self, index: int) -> None:
@@ -103,21 +107,33 @@ class LocalCluster:
             _stop(process)
 
 
+def _dask_config(env: dict[str, str]) -> dict[str, str]:
+    """``DASK_A__B__C_D`` environment variables as Dask configuration keys (``a.b.c-d``)."""
+    return {name.removeprefix("DASK_").lower().replace("__", ".").replace("_", "-"): value
+            for name, value in env.items() if name.startswith("DASK_")}
+
+
 @contextmanager
 def local_cluster(folder: Path, workers: int = 2, *, nanny: bool = False,
-                  allowed_failures: int | None = None) -> Iterator[LocalCluster]:
+                  allowed_failures: int | None = None,
+                  tls_env: dict[str, str] | None = None) -> Iterator[LocalCluster]:
     """A scheduler and ``workers`` workers on 127.0.0.1 (free ports), ready to use.
 
     ``allowed_failures``: how many workers a task may kill before the scheduler gives
-    up on it (Dask's default is 3).
+    up on it (Dask's default is 3). ``tls_env``: Dask's TLS settings as environment
+    variables (``DASK_DISTRIBUTED__COMM__TLS__...``): the cluster then speaks ``tls://``.
     """
     folder.mkdir(parents=True, exist_ok=True)
     scheduler_file = folder / "scheduler.json"
-    env = ({"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": str(allowed_failures)}
-           if allowed_failures is not None else None)
+    env = dict(tls_env or {})
+    scheduler_env = dict(env)
+    if allowed_failures is not None:
+        scheduler_env["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = str(allowed_failures)
+    protocol = ["--protocol", "tls"] if tls_env else []
     scheduler = _spawn(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                        "--scheduler-file", str(scheduler_file)], folder / "scheduler.log", env)
-    cluster = LocalCluster(folder, scheduler, address="", nanny=nanny)
+                        *protocol, "--scheduler-file", str(scheduler_file)],
+                       folder / "scheduler.log", scheduler_env)
+    cluster = LocalCluster(folder, scheduler, address="", nanny=nanny, env=env)
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while not scheduler_file.is_file():

@@ -36,6 +36,7 @@ import dask
 from distributed import Client
 from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
+from distributed.security import Security
 
 from batch_ocr.engines.local._result import LocalEngineError, LocalRecognition
 from batch_ocr.engines.local.dask_worker import (
@@ -92,10 +93,17 @@ class _Waiting:
 async def connect_cluster(address: str, timeout_s: float) -> tuple[Client, int]:
     """A client of the scheduler at ``address`` whose workers have loaded the models,
     and their thread count; ``ClusterUnreachableError`` before any work otherwise."""
+    if address.startswith("tls://") and not _client_tls_configured():
+        raise ClusterUnreachableError(
+            f"the Dask scheduler at {address} speaks TLS, but this machine's Dask "
+            "configuration has no TLS certificates for a client: set "
+            "distributed.comm.tls.ca-file, .client.cert and .client.key (or "
+            "DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ..._CLIENT__CERT, ..._CLIENT__KEY); "
+            "see docs/cluster.md")
     try:
         client = await Client(address, asynchronous=True, timeout=timeout_s,
                               set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise ClusterUnreachableError(
             f"cannot reach the Dask scheduler at {address} "
             f"({type(exc).__name__}); check --dask and that the scheduler is running"
@@ -118,6 +126,11 @@ async def connect_cluster(address: str, timeout_s: float) -> tuple[Client, int]:
             f"({type(exc).__name__}: {exc}); install batch-ocr[local,dask] on every worker"
         ) from None
     return client, threads
+
+
+def _client_tls_configured() -> bool:
+    """Whether Dask's configuration gives a client what it needs to speak TLS."""
+    return Security().get_connection_args("client").get("ssl_context") is not None
 
 
 async def _close(client: Client) -> None:
