@@ -132,3 +132,21 @@ def test_a_client_with_another_authoritys_certificate_is_turned_away(
     assert "Traceback" not in done.stderr
     fatal = [line for line in done.stderr.splitlines() if line.startswith("batch-ocr: fatal:")]
     assert len(fatal) == 1 and tls_cluster.address in fatal[0], done.stderr
+
+
+@pytest.mark.parametrize(("address", "in_clear"), [
+    ("tcp://10.0.0.5:8786", True),
+    ("10.0.0.5:8786", True),
+    ("tcp://scheduler.example:8786", True),
+    ("tcp://[2001:db8::1]:8786", True),
+    ("tls://10.0.0.5:8786", False),
+    ("tcp://127.0.0.1:8786", False),
+    ("tcp://localhost:8786", False),
+    ("tcp://[::1]:8786", False),
+    ("inproc://10.0.0.5/1/1", False),
+])
+def test_which_addresses_send_card_images_in_clear(address: str, in_clear: bool) -> None:
+    """A run on such a cluster warns once (docs/cluster.md, "Encrypted clusters")."""
+    from batch_ocr.engines.local.dask_cluster import crosses_network_in_clear
+
+    assert crosses_network_in_clear(address) is in_clear

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -126,6 +128,21 @@ async def connect_cluster(address: str, timeout_s: float) -> tuple[Client, int]:
             f"({type(exc).__name__}: {exc}); install batch-ocr[local,dask] on every worker"
         ) from None
     return client, threads
+
+
+def crosses_network_in_clear(address: str) -> bool:
+    """Whether images sent to the scheduler at ``address`` leave this machine unencrypted:
+    a plain TCP address (``tcp://``, or none) of a host other than this one."""
+    scheme, _, rest = address.rpartition("://")
+    if scheme not in ("", "tcp"):
+        return False  # tls://, or Dask's in-process and UCX transports
+    host = urllib.parse.urlsplit(f"//{rest}").hostname or ""
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may be any machine
+        return True
 
 
 def _client_tls_configured() -> bool:
@@ -231,6 +248,10 @@ class DaskCluster(Executor):
             return
         self._client, self._threads = await connect_cluster(self.address,
                                                             self.connect_timeout_s)
+        if crosses_network_in_clear(self.address):
+            log.warning("the Dask cluster at %s is not encrypted: card images cross the "
+                        "network in clear (docs/cluster.md, \"Encrypted clusters\")",
+                        self.address)
 
     def worker_threads(self) -> int:
         """Threads across the cluster's workers when the run started (at least 1)."""
