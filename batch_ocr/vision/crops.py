@@ -2,7 +2,8 @@
 
 The provider reads one card side per call. A page with several cards (a photocopy with
 the front above the back, an ID card beside a bank card) is cut into one straightened
-image per card, each sent as its own call (docs/documents.md). Finding the cards
+image per card, each sent as its own call (docs/documents.md; how a card is cut:
+``card_cut``). Finding the cards
 needs OpenCV, which comes with the ``local`` extra; without it, pages are sent whole
 as before, and the run says so once.
 """
@@ -154,8 +155,12 @@ def _no_card_on(preview: Image.Image | None) -> bool:
     return not has_smooth_patch(np.asarray(preview))
 
 
-def card_crops(picture: Picture) -> list[CardCrop]:
+def card_crops(picture: Picture, *, legacy_keys: bool = False) -> list[CardCrop]:
     """One straightened JPEG per card when the image holds several; else empty.
+
+    Each card is cut at the resolution the image holds it, framed by the page around
+    it (``card_cut``), and carries the key its answer is kept under (``CardCrop.key``);
+    ``legacy_keys``: also the key earlier versions kept it under (``CardCrop.legacy_key``).
 
     A card is found by its outline, or by its print where no outline shows (a back
     copied as pale as the paper: ``layout.page_cards``); ``CardCrop.by_print`` says
@@ -173,7 +178,7 @@ def card_crops(picture: Picture) -> list[CardCrop]:
     from batch_ocr.vision import layout
 
     try:
-        return layout.card_crops(picture)
+        return layout.card_crops(picture, legacy_keys=legacy_keys)
     except UnreadableImageError:
         return []
 

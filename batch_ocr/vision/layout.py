@@ -23,15 +23,17 @@ its text (``_engine``), since an outline cannot tell.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from batch_ocr.vision import card_cut
 from batch_ocr.vision import photo as _vision
 from batch_ocr.vision import text_cards as _text_cards
 from batch_ocr.vision.geometry import MIN_CARD_AREA, MIN_CARD_LONG_SIDE_PX
-from batch_ocr.vision.picture import SEARCH_LONG_SIDE_PX, Picture
+from batch_ocr.vision.picture import SEARCH_LONG_SIDE_PX, Picture, UnreadableImageError
 
 #: Cards are all ID-1 (bank cards too): an outline under this share of the largest
 #: one's area is something else (a photo, a sticker, a stamp).
@@ -333,17 +335,31 @@ def crop_card(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
     return _vision.warp_card(image, quad)
 
 
-#: JPEG quality of a card cut out for a call (the API's limit is 1 MB; a card is ~100 KB).
+#: JPEG quality of a card as earlier versions cut it for a call (``legacy_key``).
 CROP_JPEG_QUALITY = 92
 
 
 @dataclass(frozen=True)
 class CardCrop:
-    """One card cut out of a page for a call: a straightened JPEG."""
+    """One card cut out of a page for a call (``card_cut``), and what its answer is kept
+    under."""
 
     jpeg: bytes
     #: Found by its print alone (``FoundCard.by_print``).
     by_print: bool = False
+    #: What the card's paid answer is kept and recalled under: the page's sha256 and the
+    #: card's place among the cards found on it (``card_key``), not the bytes sent, so
+    #: that a better cut never pays again for a card already answered.
+    key: str = ""
+    #: The key an earlier version kept the card's answer under (the sha256 of its crop as
+    #: cut then: ``legacy_key``); None when not asked for.
+    legacy_key: str | None = None
+
+
+def card_key(page_sha256: str, number: int, count: int) -> str:
+    """The key a card's answer is kept under: card ``number`` of ``count`` found on the
+    page whose bytes (as sent whole) hash to ``page_sha256``."""
+    return f"{page_sha256}:card {number} of {count}"
 
 
 def _search(picture: Picture) -> tuple[list[FoundCard], np.ndarray, float]:
@@ -352,26 +368,46 @@ def _search(picture: Picture) -> tuple[list[FoundCard], np.ndarray, float]:
     return page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale), small, scale
 
 
-def card_crops(picture: Picture) -> list[CardCrop]:
-    """Each card on a page of several, straightened, as JPEG; empty for one card or none.
+def card_crops(picture: Picture, *, legacy_keys: bool = False) -> list[CardCrop]:
+    """Each card on a page of several as the JPEG sent for it; empty for one card or none.
 
-    An image of one card (or none found) is left whole: that is what the API expects.
-    Raises ``UnreadableImageError`` for bytes that are not an image.
+    Found on the small view (most images are one card and cost no more than that), cut
+    from the full-scale decode (``card_cut``). An image of one card (or none found) is
+    left whole: that is what the API expects. ``legacy_keys``: also say what each card's
+    answer was kept under by earlier versions (``legacy_key``; a rerun of a journal they
+    wrote). Raises ``UnreadableImageError`` for bytes that are not an image.
     """
-    # Found on the small view (most images are one card and cost no more than that),
-    # cut from the full one: the same decode when their JPEG scales agree (``picture``).
-    cards, _, scale = _search(picture)
+    cards, small, scale = _search(picture)
     if len(cards) < 2:
         return []
+    try:
+        page = picture.upright()
+    except Exception as exc:  # Pillow raises many types for bad data: all "unreadable"
+        raise UnreadableImageError(f"cannot decode image: {exc}") from exc
+    to_page = page.width / small.shape[1]
+    page_sha256 = hashlib.sha256(picture.data).hexdigest()
+    try:
+        jpegs = [card_cut.cut(page, card.quad * to_page) for card in cards]
+    except ValueError:
+        return []
+    del page
+    legacy = _legacy_keys(picture, cards, scale) if legacy_keys else [None] * len(cards)
+    return [CardCrop(jpeg, card.by_print, card_key(page_sha256, number, len(cards)), old)
+            for number, (card, jpeg, old) in enumerate(zip(cards, jpegs, legacy, strict=True),
+                                                       start=1)]  # fmt: skip
+
+
+def _legacy_keys(picture: Picture, cards: list[FoundCard], scale: float) -> list[str | None]:
+    """The sha256 of each card's crop as earlier versions cut it, the key they kept its
+    answer under: straightened to ``photo.CARD_WIDTH_PX`` from the ``full`` view, as JPEG
+    at ``CROP_JPEG_QUALITY``."""
     image = picture.full()
-    crops = []
+    keys: list[str | None] = []
     for card in cards:
         ok, encoded = cv2.imencode(".jpg", crop_card(image, card.quad / scale),
                                    [cv2.IMWRITE_JPEG_QUALITY, CROP_JPEG_QUALITY])  # fmt: skip
-        if not ok:
-            return []
-        crops.append(CardCrop(encoded.tobytes(), card.by_print))
-    return crops
+        keys.append(hashlib.sha256(encoded.tobytes()).hexdigest() if ok else None)
+    return keys
 
 
 def count_cards(picture: Picture) -> int:

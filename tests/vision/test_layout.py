@@ -21,6 +21,7 @@ from tests.skips import needs_documents
 
 cv2 = pytest.importorskip("cv2")
 
+from batch_ocr.vision import card_cut  # noqa: E402
 from batch_ocr.vision import layout as _layout  # noqa: E402
 from batch_ocr.vision.picture import Picture  # noqa: E402
 
@@ -69,7 +70,8 @@ def test_each_card_is_cut_out_straight_for_a_call() -> None:
     for crop in crops:
         width, height = Image.open(io.BytesIO(crop.jpeg)).size
         assert not crop.by_print
-        assert width > height and abs(width / height - 856 / 540) < 0.02
+        frame = 2 * card_cut.FRAME_SHARE * width / (1 + 2 * card_cut.FRAME_SHARE)
+        assert width > height and abs((width - frame) / (height - frame) - 856 / 540) < 0.03
     assert _layout.count_cards(Picture(_page("front", "back"))) == 2
 
 

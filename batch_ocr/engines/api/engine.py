@@ -8,8 +8,10 @@ The provider reads one card side per call: a page with several cards is cut into
 straightened image per card (``crops``), each its own call, and the answers become rows
 exactly as the offline engine's do (``batch_ocr.run.cards``; docs/documents.md). Each
 card's answer is kept (``AnswerKeeper``, the run's journal) as soon as it arrives and
-recalled by its crop's sha256 (the crops are cut the same way from the same bytes), so
-a card that fails costs a row of its own, and finishing the page pays for it alone.
+recalled by the page's sha256 and the card's place on it (``CardCrop.key``, not the bytes
+sent: a better cut must not pay again), or by the key an earlier version kept it under
+(the sha256 of its crop as cut then), so a card that fails costs a row of its own, and
+finishing the page pays for it alone.
 
 Whatever needs the pixels is done before the calls, and then the pixels are let go: an
 image waiting for its answer holds its bytes alone (docs/performance.md). The card
@@ -64,16 +66,20 @@ def _then_release(work: Callable[[Picture], _T], picture: Picture) -> _T:
         picture.release()
 
 
-def _look(picture: Picture) -> tuple[list[crops.CardCrop], tuple[str, ...] | None]:
-    """The cards to cut out, and the image warnings when the search's decode serves them
+def _look(picture: Picture, legacy_keys: bool
+          ) -> tuple[list[crops.CardCrop], tuple[str, ...] | None]:
+    """The cards to cut out (with the keys earlier versions kept their answers under when
+    ``legacy_keys``), and the image warnings when the search's decode serves them
     (``image_warnings.warnings_at_hand``; None: the run measures them if the rows ask)."""
-    return crops.card_crops(picture), image_warnings.warnings_at_hand(picture)
+    return (crops.card_crops(picture, legacy_keys=legacy_keys),
+            image_warnings.warnings_at_hand(picture))
 
 
 def answer_key(payload: bytes) -> str:
-    """What a card's kept answer is recalled by: the sha256 of what was sent for it, its
-    crop (cut the same way from the same bytes, the same card gives the same crop)."""
+    """What the kept answer of an image sent whole is recalled by: the sha256 of what was
+    sent (a card cut out of a page has its own: ``CardCrop.key``)."""
     return hashlib.sha256(payload).hexdigest()
+
 
 
 class ApiEngine(Engine):
@@ -102,6 +108,9 @@ class ApiEngine(Engine):
         self._client: ApiClient | None = None
         self._answers: AnswerKeeper = NoAnswerKeeper()
         self._answers_reused = 0
+        #: Whether answers were kept when the run started (None: not asked yet): only
+        #: then may some be under an earlier version's keys, worth working out.
+        self._held_at_start: bool | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, options: EngineOptions) -> ApiEngine:
@@ -132,7 +141,17 @@ class ApiEngine(Engine):
         before any call is made; nothing for a picture too small to hold several."""
         if not crops.may_hold_several(image.width, image.height):
             return [], None
-        return await asyncio.to_thread(_then_release, _look, image.picture)
+        legacy_keys = await self._legacy_keys_due()
+        return await asyncio.to_thread(_then_release, lambda p: _look(p, legacy_keys),
+                                       image.picture)
+
+    async def _legacy_keys_due(self) -> bool:
+        """Whether cards need the keys earlier versions kept their answers under: only
+        while the journal held answers when the run started (this run keeps its own
+        under ``CardCrop.key``)."""
+        if self._held_at_start is None:
+            self._held_at_start = await self._answers.holds_any()
+        return self._held_at_start
 
     async def crops_of(self, image: PreparedImage) -> list[crops.CardCrop]:
         """The cards this engine cuts ``image`` into, a call each; empty: one call for
@@ -146,16 +165,17 @@ class ApiEngine(Engine):
         ``warnings``: the page's image warnings when measured (None: the run measures
         them if the rows ask)."""
         found: list[CardRead | CardFailure] = []
-        keys = [answer_key(card.jpeg) for card in cards]
-        attempts = 0
-        for number, (card, key) in enumerate(zip(cards, keys, strict=True), start=1):
+        attempts, keys = 0, list[str]()
+        for number, card in enumerate(cards, start=1):
             # A fatal error, the call budget or a stop leaves the page without rows:
             # the answers kept so far wait for the next run.
             try:
-                answer = await self.card_answer(card.jpeg, key)
+                answer, key = await self.cut_card_answer(card.jpeg, card.key,
+                                                         legacy_key=card.legacy_key)
             except FileError as exc:
                 found.append(CardFailure(number, exc))
                 continue
+            keys.append(key)
             # A card found by its print alone is an ID side seen (``batch_ocr.run.cards``).
             found.append(CardRead(answer.data, side_seen=card.by_print))
             attempts += answer.attempts
@@ -167,22 +187,34 @@ class ApiEngine(Engine):
                             cards=tuple(rows) if len(rows) > 1 or rows[0].warnings else (),
                             kept_answers=tuple(keys))  # fmt: skip
 
-    async def card_answer(self, payload: bytes, key: str,
-                          mime: str = crops.CROP_MIME) -> PaidAnswer:
+    async def card_answer(self, payload: bytes, key: str, mime: str = crops.CROP_MIME
+                          ) -> PaidAnswer:
         """The answer for one card: kept from an earlier try, else paid for and kept
         under ``key`` before the next card's call (docs/documents.md)."""
-        kept = await self._answers.recall(key)
-        if kept is not None:
-            self._answers_reused += 1
-            return kept
+        answer, _ = await self.cut_card_answer(payload, key, mime)
+        return answer
+
+    async def cut_card_answer(self, payload: bytes, key: str, mime: str = crops.CROP_MIME,
+                              legacy_key: str | None = None) -> tuple[PaidAnswer, str]:
+        """``card_answer`` for a card cut out of a page, also recalled under ``legacy_key``
+        (where an earlier version kept it); and the key it is kept under now."""
+        for kept_under in (key,) if legacy_key is None else (key, legacy_key):
+            kept = await self._recall(kept_under)
+            if kept is not None:
+                self._answers_reused += 1
+                return kept, kept_under
         recognition = await self._call(mime, payload)
         answer = PaidAnswer(recognition.data, recognition.attempts)
         await self._answers.keep(key, answer)
-        return answer
+        return answer, key
 
-    async def answer_kept(self, key: str) -> bool:
-        """Whether an answer kept under ``key`` would stand for a call (a dry run's count)."""
-        return await self._answers.recall(key) is not None
+    async def _recall(self, key: str | None) -> PaidAnswer | None:
+        return None if key is None else await self._answers.recall(key)
+
+    async def answer_kept(self, key: str, legacy_key: str | None = None) -> bool:
+        """Whether an answer kept under ``key`` (or ``legacy_key``) would stand for a call
+        (a dry run's count)."""
+        return (await self._recall(key) or await self._recall(legacy_key)) is not None
 
     async def calls_for(self, image: PreparedImage) -> int:
         if not crops.may_hold_several(image.width, image.height):
@@ -190,12 +222,13 @@ class ApiEngine(Engine):
         if not await self._answers.holds_any():
             # Counting the cards is cheaper than cutting them out (no full decode).
             return await asyncio.to_thread(_then_release, crops.calls_for, image.picture)
-        cards = await asyncio.to_thread(_then_release, crops.card_crops, image.picture)
+        cards = await asyncio.to_thread(
+            _then_release, lambda p: crops.card_crops(p, legacy_keys=True), image.picture)
         if not cards:
             return 1
         due = 0
         for card in cards:
-            if await self._answers.recall(answer_key(card.jpeg)) is None:
+            if not await self.answer_kept(card.key, card.legacy_key):
                 due += 1
         return due
 

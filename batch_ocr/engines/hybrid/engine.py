@@ -136,9 +136,9 @@ class HybridEngine(EnginePair):
                 zip(result.found, crops, decided.card_doubts, strict=True), start=1):
             if not doubts:
                 continue
-            key = answer_key(crop.jpeg)
             try:
-                answer = await self.paid.card_answer(crop.jpeg, key)
+                answer, key = await self.paid.cut_card_answer(crop.jpeg, crop.key,
+                                                              legacy_key=crop.legacy_key)
             except FileError as exc:
                 found[number - 1] = CardFailure(number, self.paid_failure(exc))
                 continue
@@ -216,15 +216,18 @@ class HybridEngine(EnginePair):
         if crops and len(crops) == len(decided.card_doubts):
             escalated = sum(1 for doubts in decided.card_doubts if doubts)
             self._count(offline=len(crops) - escalated, escalated=escalated)
-            sent = [crop.jpeg for crop, doubts in zip(crops, decided.card_doubts, strict=True)
-                    if doubts]
+            sent = [(crop.key, crop.legacy_key)
+                    for crop, doubts in zip(crops, decided.card_doubts, strict=True) if doubts]
         else:
             self._count(escalated=max(1, len(crops)))
-            sent = [crop.jpeg for crop in crops] or [paid_image.payload]
+            sent = ([(crop.key, crop.legacy_key) for crop in crops]
+                    or [(answer_key(paid_image.payload), None)])
         return await self._due(sent)
 
-    async def _due(self, payloads: Sequence[bytes]) -> int:
-        return sum([not await self.paid.answer_kept(answer_key(p)) for p in payloads])
+    async def _due(self, keys: Sequence[tuple[str, str | None]]) -> int:
+        """How many of the calls under ``keys`` (each with an earlier version's) no kept
+        answer stands for."""
+        return sum([not await self.paid.answer_kept(key, legacy) for key, legacy in keys])
 
     def counters(self) -> EngineCounters:
         paid = self.paid.counters()
