@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 
@@ -23,11 +24,13 @@ DPI = 300
 CARD_PX = 85.6 / 25.4 * DPI
 
 
-def _copy_page(dpi: int = DPI, *, tilt_deg: float = 0.0, page_turns: int = 0) -> Image.Image:
+def _copy_page(dpi: int = DPI, *, tilt_deg: float = 0.0, page_turns: int = 0,
+               back_upside_down: bool = False) -> Image.Image:
     samples = make_samples()
     person = people(1, seed=3)[0]
     page = samples.CardPage("copy", (samples.PageCard("front", person),
-                                     samples.PageCard("back", person)),
+                                     samples.PageCard("back", person,
+                                                      upside_down=back_upside_down)),
                             page_turns=page_turns)  # fmt: skip
     image = samples.draw_card_page(page, random.Random(2), dpi=dpi).convert("RGB")
     if tilt_deg:  # laid askew on the glass: the paper all round
@@ -40,6 +43,12 @@ def _jpeg(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
+
+
+@functools.cache
+def _upright_page() -> bytes:
+    """The copy page as it should lie, as a JPEG (drawn once: 300 dpi takes a while)."""
+    return _jpeg(_copy_page())
 
 
 def _sizes(crops: list[_layout.CardCrop]) -> list[tuple[int, int]]:
@@ -57,7 +66,7 @@ def _card_in(crop: _layout.CardCrop) -> np.ndarray:
 def test_a_card_is_cut_at_the_resolution_the_page_holds_it() -> None:
     """A 300 dpi copy holds each card at ~1,011 px: it is sent so, framed, not at the
     856 px of a reduced view (a 2,000 px view holds it at ~580 px)."""
-    crops = _layout.card_crops(Picture(_jpeg(_copy_page())))
+    crops = _layout.card_crops(Picture(_upright_page()))
     assert len(crops) == 2
     for width, height in _sizes(crops):
         assert width >= 0.95 * CARD_PX * (1 + 2 * card_cut.FRAME_SHARE)
@@ -74,7 +83,7 @@ def test_a_small_card_is_never_sent_smaller_than_the_offline_engine_reads_it() -
 def test_each_card_shows_its_own_edge_inside_a_frame_of_page() -> None:
     """The provider finds the card's outline before it reads: cut exactly along it, the
     dev set's copy lost its ID number through the API."""
-    for crop in _layout.card_crops(Picture(_jpeg(_copy_page()))):
+    for crop in _layout.card_crops(Picture(_upright_page())):
         width, height = Image.open(io.BytesIO(crop.jpeg)).size
         corners = _card_in(crop)
         frame = card_cut.FRAME_SHARE * width / (1 + 2 * card_cut.FRAME_SHARE)
@@ -108,3 +117,29 @@ def test_a_card_too_big_for_the_api_is_made_to_fit() -> None:
     jpeg = card_cut.cut(noise, quad)
     assert len(jpeg) <= MAX_BYTES
     assert max(Image.open(io.BytesIO(jpeg)).size) <= MAX_SIDE_PX
+
+
+def _grey(crop: _layout.CardCrop) -> np.ndarray:
+    pixels = cv2.imdecode(np.frombuffer(crop.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    return cv2.resize(pixels, (240, 160), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def _likeness(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
+
+
+@pytest.mark.parametrize(("options", "order"), [
+    ({"back_upside_down": True}, (0, 1)),  # a copy with its back the other way up
+    ({"page_turns": 2}, (1, 0)),  # a page scanned upside down: the back comes first
+    ({"page_turns": 2, "back_upside_down": True, "tilt_deg": 6.0}, (1, 0)),
+])
+def test_an_upside_down_card_is_sent_upright_at_full_resolution(
+        options: dict, order: tuple[int, int]) -> None:
+    upright = _layout.card_crops(Picture(_upright_page()))
+    crops = _layout.card_crops(Picture(_jpeg(_copy_page(**options))))
+    assert len(crops) == len(upright) == 2
+    for crop, same in zip(crops, order, strict=True):
+        reference = _grey(upright[same])
+        assert _likeness(_grey(crop), reference) > _likeness(_grey(crop), reference[::-1, ::-1])
+        assert max(_sizes([crop])[0]) >= 0.95 * CARD_PX * (1 + 2 * card_cut.FRAME_SHARE)
