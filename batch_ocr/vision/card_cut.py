@@ -5,10 +5,11 @@ outline first. A card cut exactly along its outline shows no outline, and the re
 may then take an inner rectangle for the card and lose a line (the dev set's
 ``bdci_photocopy_nixueting.jpg`` lost its ID number that way). So each card is sent:
 
-- at the resolution the page holds it (cut from the full decode of what would be sent
-  whole, never from a reduced view), and never smaller than the card the offline engine
-  reads (``photo.CARD_WIDTH_PX``), within the API's limits (``imaging.MAX_SIDE_PX``,
-  ``imaging.MAX_BYTES``);
+- at the resolution the file holds it: cut from the file's own pixels (``page_pixels``),
+  not from the page as fitted to be sent whole (a 300 dpi A4 scan is fitted to 2400 px,
+  which would leave its cards 690 px wide instead of 1,010), never from a reduced view,
+  and never smaller than the card the offline engine reads (``photo.CARD_WIDTH_PX``),
+  within the API's limits (``imaging.MAX_SIDE_PX``, ``imaging.MAX_BYTES``);
 - with a frame of the page around it (``FRAME_SHARE`` of its width on each side), so its
   own edge shows;
 - straightened (its outline's perspective and tilt undone) and landscape: a card lying
@@ -26,8 +27,8 @@ import cv2
 import numpy as np
 
 from batch_ocr.vision import photo as _photo
-from batch_ocr.vision.imaging import MAX_BYTES, MAX_SIDE_PX
-from batch_ocr.vision.picture import opaque_rgb
+from batch_ocr.vision.imaging import MAX_BYTES, MAX_DECODE_PIXELS, MAX_SIDE_PX, sniff_format
+from batch_ocr.vision.picture import WORK_MAX_SIDE_PX, Picture, opaque_rgb
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -53,6 +54,27 @@ def landscape_corners(quad: np.ndarray) -> tuple[np.ndarray, float, float]:
     if second > first:
         return np.roll(corners, -1, axis=0), second, first
     return corners, first, second
+
+
+def page_pixels(page: Picture, original: Picture | None) -> Image.Image:
+    """The pixels the cards of ``page`` (the picture they were found on) are cut from,
+    upright: its ``original``'s (the file's own, when ``page`` is a fitted re-encoding)
+    at most ``WORK_MAX_SIDE_PX`` long, else ``page``'s own full decode.
+
+    The original's decode is let go before this returns: only the page it makes stays,
+    for as long as the cards take to cut. A JPEG is decoded scaled from its DCT to at
+    least ``WORK_MAX_SIDE_PX``; any other format the way the pre-flight check decoded it
+    (within its memory budget: docs/survives.md, "Memory"), cut down at once.
+    """
+    if original is None:
+        return page.upright()
+    try:
+        if sniff_format(original.data[:16]) != "JPEG":
+            original.check(max_pixels=MAX_DECODE_PIXELS, jpeg=False,
+                           admit=lambda mode, width, height: WORK_MAX_SIDE_PX)
+        return original.upright(WORK_MAX_SIDE_PX)
+    finally:
+        original.release()
 
 
 def cut(page: Image.Image, quad: np.ndarray) -> bytes:

@@ -155,11 +155,13 @@ def _no_card_on(preview: Image.Image | None) -> bool:
     return not has_smooth_patch(np.asarray(preview))
 
 
-def card_crops(picture: Picture, *, legacy_keys: bool = False) -> list[CardCrop]:
+def card_crops(picture: Picture, *, legacy_keys: bool = False,
+               original: Picture | None = None) -> list[CardCrop]:
     """One straightened JPEG per card when the image holds several; else empty.
 
-    Each card is cut at the resolution the image holds it, framed by the page around
-    it (``card_cut``), and carries the key its answer is kept under (``CardCrop.key``);
+    Each card is cut at the resolution the image holds it (from ``original``, the
+    file's own image, when ``picture`` is a fitted re-encoding of it), framed by the page
+    around it (``card_cut``), and carries the key its answer is kept under (``CardCrop.key``);
     ``legacy_keys``: also the key earlier versions kept it under (``CardCrop.legacy_key``).
 
     A card is found by its outline, or by its print where no outline shows (a back
@@ -178,7 +180,7 @@ def card_crops(picture: Picture, *, legacy_keys: bool = False) -> list[CardCrop]
     from batch_ocr.vision import layout
 
     try:
-        return layout.card_crops(picture, legacy_keys=legacy_keys)
+        return layout.card_crops(picture, legacy_keys=legacy_keys, original=original)
     except UnreadableImageError:
         return []
 

@@ -106,6 +106,11 @@ class PreparedImage:
     #: Why the picture holds nothing card-like (``NoCard``), found by the pre-flight
     #: check; None for a picture worth recognising. Decided here, once for every engine.
     no_card: NoCard | None = None
+    #: The file's own image when ``payload`` is a fitted re-encoding of it (None: the
+    #: payload is the file's own bytes). The cards of a page of several are cut from
+    #: its pixels, not the fitted ones (``card_cut.page_pixels``); it holds no decode
+    #: until then, only the bytes the run holds anyway while the page is read.
+    original: Picture | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.picture is None:
@@ -342,4 +347,4 @@ def _prepared(picture: Picture, fmt: str, limits: ImageLimits | None) -> Prepare
         fitted_width, fitted_height = check.size
     _refuse_thin(width, height, fitted_width, fitted_height, limits)
     return PreparedImage("image/jpeg", fitted, fitted_width, fitted_height, fitted=True,
-                         picture=Picture(fitted, preview=picture.preview))
+                         picture=Picture(fitted, preview=picture.preview), original=picture)

@@ -368,20 +368,22 @@ def _search(picture: Picture) -> tuple[list[FoundCard], np.ndarray, float]:
     return page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale), small, scale
 
 
-def card_crops(picture: Picture, *, legacy_keys: bool = False) -> list[CardCrop]:
+def card_crops(picture: Picture, *, legacy_keys: bool = False,
+               original: Picture | None = None) -> list[CardCrop]:
     """Each card on a page of several as the JPEG sent for it; empty for one card or none.
 
     Found on the small view (most images are one card and cost no more than that), cut
-    from the full-scale decode (``card_cut``). An image of one card (or none found) is
-    left whole: that is what the API expects. ``legacy_keys``: also say what each card's
-    answer was kept under by earlier versions (``legacy_key``; a rerun of a journal they
-    wrote). Raises ``UnreadableImageError`` for bytes that are not an image.
+    from the full-scale decode, or from ``original``'s when ``picture`` was fitted from
+    it (``card_cut.page_pixels``), keyed by ``picture`` either way. An image of one card
+    (or none found) is left whole: that is what the API expects. ``legacy_keys``: also
+    say what each card's answer was kept under by earlier versions (``legacy_key``; a
+    rerun of a journal they wrote). Raises ``UnreadableImageError`` for bytes that are not an image.
     """
     cards, small, scale = _search(picture)
     if len(cards) < 2:
         return []
     try:
-        page = picture.upright()
+        page = card_cut.page_pixels(picture, original)
     except Exception as exc:  # Pillow raises many types for bad data: all "unreadable"
         raise UnreadableImageError(f"cannot decode image: {exc}") from exc
     to_page = page.width / small.shape[1]

@@ -66,12 +66,13 @@ def _then_release(work: Callable[[Picture], _T], picture: Picture) -> _T:
         picture.release()
 
 
-def _look(picture: Picture, legacy_keys: bool
+def _look(picture: Picture, legacy_keys: bool, original: Picture | None
           ) -> tuple[list[crops.CardCrop], tuple[str, ...] | None]:
-    """The cards to cut out (with the keys earlier versions kept their answers under when
+    """The cards to cut out (from ``original``, the file's own image, when ``picture`` was
+    fitted from it; with the keys earlier versions kept their answers under when
     ``legacy_keys``), and the image warnings when the search's decode serves them
     (``image_warnings.warnings_at_hand``; None: the run measures them if the rows ask)."""
-    return (crops.card_crops(picture, legacy_keys=legacy_keys),
+    return (crops.card_crops(picture, legacy_keys=legacy_keys, original=original),
             image_warnings.warnings_at_hand(picture))
 
 
@@ -142,8 +143,8 @@ class ApiEngine(Engine):
         if not crops.may_hold_several(image.width, image.height):
             return [], None
         legacy_keys = await self._legacy_keys_due()
-        return await asyncio.to_thread(_then_release, lambda p: _look(p, legacy_keys),
-                                       image.picture)
+        return await asyncio.to_thread(
+            _then_release, lambda p: _look(p, legacy_keys, image.original), image.picture)
 
     async def _legacy_keys_due(self) -> bool:
         """Whether cards need the keys earlier versions kept their answers under: only

@@ -11,6 +11,7 @@ a rerun makes no call for them.
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,60 @@ def test_a_card_s_key_is_its_page_and_place_whatever_bytes_are_sent(
     assert [c.jpeg for c in recut] != [c.jpeg for c in cards]
     assert [c.legacy_key for c in recut] == [
         hashlib.sha256(crop).hexdigest() for crop in crops_as_cut_before(page.payload)]
+
+
+@pytest.fixture
+def scans_over_the_limits(tmp_path: Path) -> Path:
+    """A 300 dpi two-sided copy as a PNG of several MB: fitted to be sent whole."""
+    from tests.engines.api.test_full_resolution import scan_file
+
+    folder = tmp_path / "big"
+    folder.mkdir()
+    (folder / "scan.png").write_bytes(scan_file("PNG"))
+    return folder
+
+
+async def test_a_fitted_page_half_paid_for_when_cut_from_its_fitted_pixels_costs_one_call(
+        tmp_path: Path, scans_over_the_limits: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cards of a page over the API's limits are now cut from the file's own pixels, not
+    from the page fitted to be sent whole: their answers keep their keys."""
+    from batch_ocr.errors import QuotaExceededError
+    from batch_ocr.vision import card_cut
+
+    state = tmp_path / "state.sqlite"
+    with monkeypatch.context() as before:  # as cards were cut: from the fitted page
+        before.setattr(card_cut, "page_pixels", lambda page, original: page.upright())
+        first = FailingClient(FRONT, QuotaExceededError("API quota exceeded"))
+        rows, _ = await _run(state, scans_over_the_limits, first)
+    assert rows == [] and len(first.images) == 2  # the front paid for and kept, no row
+    client = FailingClient(BACK)
+    rows, batch = await _run(state, scans_over_the_limits, client)
+    assert len(client.images) == 1  # the back alone, cut sharper than it was
+    assert _width(client.images[0]) > 1.1 * _width(first.images[1])
+    assert [(r.side, r.status, r.name) for r in rows] == [("both", "ok", "张三")]
+    assert (batch.summary().calls, batch.summary().answers_reused) == (1, 1)
+
+
+async def test_a_fitted_page_paid_for_when_cut_from_its_fitted_pixels_costs_no_call(
+        tmp_path: Path, scans_over_the_limits: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    payload = prepare((scans_over_the_limits / "scan.png").read_bytes()).payload
+    as_cut_then = crops.card_crops(Picture(payload))  # from the fitted page, no original
+    assert len(as_cut_then) == 2
+    with Journal(state) as journal:
+        for card, answer in zip(as_cut_then, (FRONT, BACK), strict=True):
+            journal.keep_paid_answer("api", card.key, answer.model_dump_json(), 1)
+    counted = FailingClient()
+    _, dry = await _run(state, scans_over_the_limits, counted, dry_run=True)
+    assert (dry.summary().would_call, counted.images) == (0, [])
+    client = FailingClient()  # any call would fail the test
+    rows, batch = await _run(state, scans_over_the_limits, client)
+    assert client.images == []
+    assert [(r.side, r.status) for r in rows] == [("both", "ok")]
+    assert (batch.summary().calls, batch.summary().answers_reused) == (0, 2)
+
+
+def _width(jpeg: bytes) -> int:
+    from PIL import Image
+
+    return Image.open(io.BytesIO(jpeg)).width
