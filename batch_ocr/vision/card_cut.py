@@ -21,17 +21,17 @@ may then take an inner rectangle for the card and lose a line (the dev set's
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import io
+import os
+import threading
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from batch_ocr.vision import photo as _photo
 from batch_ocr.vision.imaging import MAX_BYTES, MAX_DECODE_PIXELS, MAX_SIDE_PX, sniff_format
-from batch_ocr.vision.picture import WORK_MAX_SIDE_PX, Picture, opaque_rgb
-
-if TYPE_CHECKING:
-    from PIL import Image
+from batch_ocr.vision.picture import WORK_MAX_SIDE_PX, Picture, cut_down, opaque_rgb
 
 #: The page shown around a card, as a share of the card's width on each side: its edge
 #: then shows to the provider's card finder (4% read the dev set's copies whole; 0 lost
@@ -56,23 +56,51 @@ def landscape_corners(quad: np.ndarray) -> tuple[np.ndarray, float, float]:
     return corners, first, second
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+#: How many files' own pixels are decoded at once to cut cards from: one per core, as
+#: the pre-flight check's readers do (``run.jobs.reader_pool``), whatever
+#: ``--concurrency``, so that a full decode of up to ``DECODE_BUDGET_BYTES`` is held by at
+#: most that many threads at a time (docs/survives.md, "Memory").
+_ORIGINAL_DECODES = threading.BoundedSemaphore(max(1, _cores()))
+
+
 def page_pixels(page: Picture, original: Picture | None) -> Image.Image:
     """The pixels the cards of ``page`` (the picture they were found on) are cut from,
-    upright: its ``original``'s (the file's own, when ``page`` is a fitted re-encoding)
-    at most ``WORK_MAX_SIDE_PX`` long, else ``page``'s own full decode.
+    upright: its ``original``'s (the file's own, when ``page`` is a fitted re-encoding),
+    at most about ``WORK_MAX_SIDE_PX`` long, else ``page``'s own full decode.
 
-    The original's decode is let go before this returns: only the page it makes stays,
-    for as long as the cards take to cut. A JPEG is decoded scaled from its DCT to at
-    least ``WORK_MAX_SIDE_PX``; any other format the way the pre-flight check decoded it
-    (within its memory budget: docs/survives.md, "Memory"), cut down at once.
+    The original's decode is handed over and let go by the picture: only the page it
+    makes stays, for as long as the cards take to cut (docs/survives.md, "Memory"). A
+    JPEG is decoded scaled by its DCT, by as many halvings as ``cut_down`` would take
+    whole steps (a 600 dpi A4 scan at 1/2: 104 MB of pixels would be 26); any other
+    format the way the pre-flight check decoded it, within its memory budget, cut down
+    at once.
     """
     if original is None:
         return page.upright()
+    with _ORIGINAL_DECODES:
+        return _original_pixels(original)
+
+
+def _original_pixels(original: Picture) -> Image.Image:
+    """``page_pixels`` of a fitted page's ``original``, its decodes let go."""
     try:
         if sniff_format(original.data[:16]) != "JPEG":
             original.check(max_pixels=MAX_DECODE_PIXELS, jpeg=False,
                            admit=lambda mode, width, height: WORK_MAX_SIDE_PX)
-        return original.upright(WORK_MAX_SIDE_PX)
+            return original.take_upright()
+        with Image.open(io.BytesIO(original.data)) as opened:
+            width, height = opened.size
+        # ``draft`` scales by the smaller of the sizes' ratios: asking for the short
+        # side over the steps the long side needs gives those steps (or fewer).
+        steps = -(-max(width, height) // WORK_MAX_SIDE_PX)
+        return cut_down(original.take_upright(max(1, min(width, height) // steps)))
     finally:
         original.release()
 

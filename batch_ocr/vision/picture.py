@@ -324,6 +324,15 @@ class Picture:
         turned = held.turned()
         return turned.copy() if turned is held.image else turned
 
+    def take_upright(self, draft_px: int | None = None) -> Image.Image:
+        """``upright``, for a caller done with the picture's pixels: every decode is let
+        go and the one asked for is handed over, not copied (a copy beside it would
+        double a full-scale decode's memory for a moment)."""
+        with self._lock:
+            held = self._decoded_for(draft_px)
+            self.release()
+        return held.turned()
+
     def search(self) -> tuple[np.ndarray, float]:
         """BGR pixels at most ``SEARCH_LONG_SIDE_PX`` on the long side, upright, and their
         scale to ``full``'s. Raises ``UnreadableImageError``.

@@ -174,3 +174,15 @@ def test_thumbnail_size_is_pillows(size: tuple[int, int]) -> None:
     image.thumbnail((SEARCH_LONG_SIDE_PX, SEARCH_LONG_SIDE_PX))
     expected = None if image.size == size else image.size
     assert thumbnail_size(size, SEARCH_LONG_SIDE_PX) == expected
+
+
+def test_take_upright_hands_over_the_decode_and_keeps_none() -> None:
+    """For a caller done with the picture: no copy beside the decode, nothing held."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), (10, 20, 30)).save(buffer, "PNG")
+    picture = Picture(buffer.getvalue())
+    taken = picture.take_upright()
+    assert taken.size == (300, 200) and taken.getpixel((5, 5)) == (10, 20, 30)
+    assert picture.decodes == 1 and not picture.holds_pixels()
+    again = picture.take_upright()
+    assert again is not taken and picture.decodes == 2

@@ -159,3 +159,16 @@ def test_the_original_s_decode_is_let_go_once_the_page_is_cut(
     assert len(crops.card_crops(image.picture, original=image.original)) == 2
     assert seen == [False, False]  # only the page made of it stays while cards are cut
 
+
+
+@pytest.mark.parametrize(("size", "decoded"), [
+    ((4000, 3000), (4000, 3000)),  # a 12 MP photo: whole, the API's own long side
+    ((4960, 7016), (2480, 3508)),  # a 600 dpi A4 JPEG: at 1/2 from its DCT, not 104 MB
+    ((3000, 8900), (750, 2225)),  # a long strip: at 1/2, then cut down under 4000 px
+])
+def test_a_jpeg_s_own_pixels_are_decoded_at_most_as_large_as_cards_need(
+        size: tuple[int, int], decoded: tuple[int, int]) -> None:
+    original = Picture(encoded(Image.new("RGB", size, "white"), "JPEG", quality=80))
+    page = card_cut.page_pixels(Picture(b""), original)
+    assert page.size == decoded
+    assert original.decodes == 1 and not original.holds_pixels()
