@@ -110,6 +110,8 @@ class WatchedApiEngine(ApiEngine):
 
     async def recognise(self, image: PreparedImage) -> EngineResult:
         self.fake.pictures.append(image.picture)
+        if image.original is not None:  # the file's own, when the payload was fitted
+            self.fake.pictures.append(image.original)
         return await super().recognise(image)
 
 
@@ -183,6 +185,22 @@ async def test_a_copy_at_300_dpi_decodes_the_warnings_scale_apart(
     assert decodes.total == 3
     assert engine.fake.held_during_calls == [False, False]
     assert not engine.fake.pictures[0].holds_pixels()  # the warnings' decode let go
+
+
+async def test_a_fitted_copy_is_decoded_again_only_to_cut_its_cards(
+    tmp_path: Path, decodes: Decodes
+) -> None:
+    # A 300 dpi PNG over 1 MB: the pre-flight check's decode (which the fitting shares),
+    # the fitted JPEG's for the search and the warnings, and the file's own again when
+    # the cards are cut from it; none held while the calls are out.
+    from tests.engines.api.test_full_resolution import scan_file
+
+    engine = _api(FRONT, BACK)
+    rows = await _run(tmp_path, "scan.png", scan_file("PNG"), engine)
+    assert [(r.side, r.fitted) for r in rows] == [("both", True)]
+    assert (decodes.total, set(decodes.by_module)) == (3, {"vision/picture.py"})
+    assert len(engine.fake.pictures) == 2  # the fitted page and the file's own
+    assert engine.fake.held_during_calls == [False, False]
 
 
 async def test_a_dry_run_decodes_a_copy_twice(tmp_path: Path, decodes: Decodes) -> None:
