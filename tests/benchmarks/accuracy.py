@@ -19,6 +19,10 @@ random fictional people; fronts and backs alternate):
 - ``pages``: whole pages of cards (A4 copies, stamped and watermarked; desk photos).
 - ``stamped``: copies with one or two stamps or watermarks (复印无效, 再次复印无效,
   仅限…使用, 仅供…使用) across any text row, at any angle, ink and size.
+- ``copy_pages`` and ``phone_photos`` (``office_sets.py``): A4 copy pages (front above
+  back, a stamp over any field, 180-degree turns, tilt, PNG/JPEG/PDF, some numbers and
+  dates that fail a rule as printed) and phone photos of colour cards (perspective,
+  shadow, glare, clutter, 1,200-3,000 px JPEGs, some with a front and a back).
 
 Published sets, read from beside the project and skipped where absent (never copied in):
 ``specimens`` (``../shared/specimens``, one card per file) and ``documents``
@@ -526,6 +530,14 @@ def page_cases(count: int, seed: int) -> list[Case]:
     return cases
 
 
+def _office_sets() -> ModuleType:
+    """``office_sets.py`` beside this file: the copy-page and phone-photo sets."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import office_sets
+
+    return office_sets
+
+
 GENERATED_SETS = {
     "synthetic": (lambda count, seed: synthetic_cases(count, seed), 8),
     "bilingual": (bilingual_cases, 14),
@@ -535,6 +547,8 @@ GENERATED_SETS = {
     "long": (long_field_cases, 18),
     "pages": (page_cases, 19),
     "stamped": (stamped_cases, 20),
+    "copy_pages": (lambda count, seed: _office_sets().copy_page_cases(count, seed), 21),
+    "phone_photos": (lambda count, seed: _office_sets().phone_photo_cases(count, seed), 22),
 }
 #: Sets made to find where a rule breaks, not to score reading: a stamp pressed across a
 #: field hides some of its characters, so ``stamped`` is held to no stamp remnant but

@@ -197,3 +197,45 @@ def test_the_harness_cards_whose_stamps_once_reached_a_field(
     case = getattr(_harness(), cases)(count, seed)[-1]
     got = field_forms(recognise(case.image_bytes).data)
     assert got[field] == case.truth[field]
+
+
+def _office_sets() -> object:
+    """The harness's copy-page and phone-photo sets (tests/benchmarks/office_sets.py)."""
+    import importlib.util
+    import sys
+
+    from tests.card_pages import REPO
+
+    loaded = sys.modules.get("office_sets")
+    if loaded is not None:
+        return loaded
+    spec = importlib.util.spec_from_file_location(
+        "office_sets", REPO / "tests" / "benchmarks" / "office_sets.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["office_sets"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("cases", "count", "seed"),
+    [
+        # A grey copy whose cards came out as pale as the paper, the back upside down
+        # under the front: read whole, the page gave the front alone.
+        ("copy_page_cases", 2, 21),
+        # A photo of a front and a back, the back's edge eaten by a shadow: the outline
+        # search took the picture's frame and read the back alone.
+        ("phone_photo_cases", 1, 22),
+    ],
+)  # fmt: skip
+def test_the_harness_pictures_of_two_sides_that_once_lost_one(cases: str, count: int,
+                                                              seed: int) -> None:  # fmt: skip
+    from batch_ocr.engines.local import recognise
+
+    case = getattr(_office_sets(), cases)(count, seed)[-1]
+    assert case.side == "both"
+    result = recognise(case.image_bytes)
+    assert result.data.side == "both"
+    got = field_forms(result.data)
+    assert {key: got[key] for key in case.truth} == case.truth

@@ -431,3 +431,23 @@ def test_a_period_with_a_day_that_does_not_exist_is_kept_as_printed() -> None:
     parsed = parse(rows("签发机关深圳市公安局南山分局", "有效期限2019.02.30-2029.02.30"))
     assert parsed.info["timelimit"] == "20190230-20290230"
     assert parsed.validity == {"authority": True, "timelimit": False}
+
+
+@pytest.mark.parametrize(
+    ("read", "name", "sure"),
+    [
+        ("姓名复唐娟", "唐娟", False),  # 复印无效 across the name: its 复 before it
+        ("姓名复孙欣超效", "孙欣超", False),  # ... and its 效 after it
+        ("姓名张平晨效", "张平晨效", False),  # a 效 alone may be a given name's: flagged
+        ("姓名王效", "王效", True),
+        ("姓名李复", "李复", True),
+    ],
+)  # fmt: skip
+def test_a_copy_stamps_ends_never_stay_in_a_name_unflagged(read: str, name: str,
+                                                          sure: bool) -> None:  # fmt: skip
+    front = [read, "性别女民族汉", "出生1988年1月27日", "住址广东省深圳市南山区建设大道197号",
+             "公民身份号码440305198801276979"]  # fmt: skip
+    lines = [TextLine(text, 1.0, 60, 60 * i, 700, 60 * i + 30) for i, text in enumerate(front)]
+    parsed = parse(group_rows(lines))
+    assert parsed.info["name"] == name
+    assert (parsed.confidence["name"] >= 0.95) is sure

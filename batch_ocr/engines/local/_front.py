@@ -62,6 +62,8 @@ class _FrontFields:
     name_row: int | None
     address: str
     address_rows: list[int]
+    #: The name holds or held an end of a copy's stamp (``unstamp_name``).
+    name_stamped: bool = False
 
 
 def anchor_address(address: str, number: str) -> str:
@@ -165,11 +167,12 @@ def parse_front(rows: Sequence[Row]) -> Parsed:
                             else ("", "", False))  # fmt: skip
     name_end = sex_row if sex_row is not None else sex_end
     name, name_row = _find_name(texts, values, name_end)
+    name, name_stamped = unstamp_name(name)
     start = (birth_row + 1) if birth_row is not None else (sex_row or 0) + 1
     address, address_rows = _find_address(values, start, end, number)
     found = _FrontFields(
         number, number_row, birth, birth_row, sex, nation, sex_row, snapped, name, name_row,
-        address, address_rows,
+        address, address_rows, name_stamped,
     )  # fmt: skip
     return _front_parsed(rows, found)
 
@@ -241,6 +244,27 @@ def _find_name(
     return name, name_row
 
 
+#: What a 复印无效 stamp pressed across a name leaves of itself once its middle sinks
+#: into the name's strokes: its first character before the name, its last after it.
+_STAMP_HEAD, _STAMP_TAIL = "复", "效"
+
+
+def unstamp_name(name: str) -> tuple[str, bool]:
+    """``name`` without the ends a copy's stamp left on it, and whether it holds or held
+    such an end (its confidence is then under the 0.95 a row is accepted at).
+
+    A leading 复 is the stamp's (复 is no common surname; the name keeps two characters
+    at least), and so is a trailing 效 after it. A trailing 效 alone may be a given
+    name's (王效): kept, and the name flagged all the same.
+    """
+    if len(name) >= 3 and name.startswith(_STAMP_HEAD):
+        name = name[1:]
+        if len(name) >= 3 and name.endswith(_STAMP_TAIL):
+            name = name[:-1]
+        return name, True
+    return name, len(name) >= 3 and name.endswith(_STAMP_TAIL)
+
+
 def _find_address(
     values: Sequence[str], start: int, end: int, number: str
 ) -> tuple[str, list[int]]:
@@ -304,7 +328,8 @@ def _front_parsed(rows: Sequence[Row], found: _FrontFields) -> Parsed:
     }
     birth_text = "".join(info[key] for key in ("year", "month", "day"))
     evidence = {
-        "name": rows_evidence(rows, [name_row], name, valid=validity["name"]),
+        "name": rows_evidence(rows, [name_row], name, valid=validity["name"],
+                              amended=found.name_stamped),
         "sex": rows_evidence(rows, [number_row if sex_from_number else sex_row],
                              number[16:17] if sex_from_number else sex,
                              valid=validity["sex"], confirmed=sex_confirmed),

@@ -80,6 +80,8 @@ class _Reading:
     upright: np.ndarray  # the image the text was read on, turned upright
     card_frame: bool  # whether ``upright`` is the card itself, edge to edge
     rows: list[TextRow] = field(default_factory=list)  # the text the fields came from
+    #: Quarter turns clockwise from the image given to ``upright``.
+    turns: int = 0
 
 
 def _is_tall(box: np.ndarray) -> bool:
@@ -233,7 +235,7 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
             parsed = parse(group_rows(lines, label_column_right=label_column))
     rows = group_rows(lines, label_column_right=label_column)
     upright = _ocr.rotate_image(as_printed, turns) if dropped_out else image
-    return _Reading(parsed, upright, card_frame, rows)
+    return _Reading(parsed, upright, card_frame, rows, turns % 4)
 
 
 def _off_the_line(lines: list[TextLine], band: TextLine) -> list[TextLine]:

@@ -47,7 +47,7 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
     except UnreadableImageError as exc:
         raise LocalEngineError("unreadable_image", str(exc)) from exc
 
-    from batch_ocr.engines.local import _page
+    from batch_ocr.engines.local import _page, _second_side
     from batch_ocr.vision import layout as _layout
 
     cards = _layout.page_cards(image)
@@ -60,13 +60,17 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
             return _recognition(assemble(reads), page_warnings, found=tuple(reads))
 
     reading: _Reading | None = None
+    picture_image = image
     quad = _vision.find_card(image)
     if quad is None and len(cards) == 1:
         quad = cards[0].quad  # a card too small a share of the picture for find_card (on A4)
     warnings = _image_warnings(image, quad)
+    read_quad = None
     if quad is not None:
         reading = _read_card(_vision.warp_card(image, quad))
+        read_quad = quad
     if reading is None or reading.parsed.side == "none":
+        read_quad = None
         # No outline, or the outline held no card text: read the whole picture.
         if looks_like_whole_card(image.shape):
             # The picture is the card: make it landscape; the text vote fixes 180°.
@@ -88,6 +92,17 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
         sides = _page.split_sides(reading.rows)
         if sides is not None:
             return _recognition(assemble([_page.card_read(p) for p in sides]))
+        rest = _second_side.beyond_the_side(image, reading)
+        if rest is not None:
+            return _recognition(assemble([_page.card_read(reading.parsed), rest]))
+    if len(cards) == 1 and not _second_side.same_card(cards[0].quad, read_quad):
+        # Two finders, two places: the outline search took the picture's frame (or
+        # another shape) and the page search one card. Both are read: a photo of a
+        # front and a back whose other card's edge a shadow ate holds both sides.
+        other = _read_card(_layout.crop_card(picture_image, cards[0].quad))
+        both = _second_side.other_side(reading, other)
+        if both is not None:
+            return _recognition(assemble(both), warnings)
 
     portrait = None
     if reading.parsed.side == "front" and reading.card_frame:

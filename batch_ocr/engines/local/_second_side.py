@@ -1,0 +1,119 @@
+"""The other side of a card, where the first look at a picture found one.
+
+A copy page holds the front above the back, and a phone photo may hold both; when the
+card outlines cannot be seen (a grey copy whose cards came out as pale as the paper, a
+card whose edge a shadow ate) the picture is read whole, which reads one orientation of
+text: a back turned upside down under its front, or a second card lying across the
+picture, is not read, and its side would be lost without a word. Two looks here:
+
+- ``beyond_the_side``: the part of a page beyond the text of the side that was read
+  (above or below it) is read on its own, turned upright by its own text;
+- ``other_side``: when the outline search and the page search found different places
+  (the picture's frame and one card), both are read and a front and a back kept.
+
+Either look is taken only when the first found one side and there is room for another,
+so a picture of one card costs no more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from batch_ocr.engines.local import _page
+from batch_ocr.engines.local._reading import _read, _Reading
+from batch_ocr.engines.local._rows import Row as TextRow
+from batch_ocr.run.cards import CardRead
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: Two quads overlapping by more than this share of their union are one card.
+SAME_CARD_OVERLAP = 0.5
+#: The part beyond a side's text must be at least this share of that text's height to
+#: hold another side (a card's text fills ~0.85 of it), and starts this share of it
+#: away from that text (the gap between two cards on a copy).
+MIN_REST_SHARE = 0.6
+REST_MARGIN_SHARE = 0.08
+#: Long side the rest of a page is read at, at most (``_recognise.PAGE_LONG_SIDE_PX``).
+REST_DET_LONG_SIDE_PX = 2000
+_SIDES = ("front", "back")
+
+
+def same_card(first: np.ndarray, second: np.ndarray | None) -> bool:
+    """Whether two quads (4x2) outline the same place; False when ``second`` is None."""
+    import cv2
+    import numpy as np
+
+    if second is None:
+        return False
+    a, b = first.astype(np.float32), second.astype(np.float32)
+    inter, _ = cv2.intersectConvexConvex(cv2.convexHull(a), cv2.convexHull(b))
+    union = cv2.contourArea(a) + cv2.contourArea(b) - inter
+    return union > 0 and inter / union > SAME_CARD_OVERLAP
+
+
+def _card(reading: _Reading) -> CardRead:
+    portrait = None
+    if reading.parsed.side == "front" and reading.card_frame:
+        from batch_ocr.vision import photo as _vision
+
+        portrait = _vision.portrait_jpeg(reading.upright)
+    return _page.card_read(reading.parsed, portrait)
+
+
+def other_side(first: _Reading | None, second: _Reading) -> list[CardRead] | None:
+    """A front and a back when two readings of one picture give one each; the second
+    alone when the first gave no ID side; else None (the first reading stands)."""
+    if not _page.is_id_card(second):
+        return None
+    if first is None or first.parsed.side not in _SIDES:
+        return [_card(second)]
+    if first.parsed.side == second.parsed.side or not _page.is_id_card(first):
+        return None
+    return [_card(first), _card(second)]
+
+
+def beyond_the_side(image: np.ndarray, reading: _Reading) -> CardRead | None:
+    """The other side of a page read whole (``image`` as given to the reading), from the
+    part above or below the text of the side read; None when it holds none."""
+    from batch_ocr.engines.local import _ocr
+
+    if reading.parsed.side not in _SIDES or not reading.rows:
+        return None
+    page = _ocr.rotate_image(image, reading.turns)
+    factor = page.shape[0] / reading.upright.shape[0]
+    top, bottom = (edge * factor for edge in _side_text(reading.rows))
+    height = bottom - top
+    margin = REST_MARGIN_SHARE * height
+    above = page[: max(0, int(top - margin))]
+    below = page[int(bottom + margin) :]
+    rest = max(above, below, key=lambda part: part.shape[0])
+    if rest.shape[0] < MIN_REST_SHARE * height:
+        return None
+    again = _read(rest, rectified=False,
+                  det_side=min(REST_DET_LONG_SIDE_PX, max(rest.shape[:2])))  # fmt: skip
+    if again.parsed.side not in _SIDES or again.parsed.side == reading.parsed.side:
+        return None
+    if not _page.is_id_card(again):
+        return None
+    return _card(again)
+
+
+#: Rows further apart than this many row heights belong to different cards.
+CARD_GAP_ROWS = 3.0
+
+
+def _side_text(rows: Sequence[TextRow]) -> tuple[float, float]:
+    """Top and bottom of the side's text: of the rows grouped where they lie
+    ``CARD_GAP_ROWS`` row heights apart, the group holding the most text (the other
+    card's text, read the wrong way up, comes out as a few scraps)."""
+    ordered = sorted(rows, key=lambda row: row.top)
+    height = sorted(row.bottom - row.top for row in ordered)[len(ordered) // 2]
+    groups = [[ordered[0]]]
+    for row in ordered[1:]:
+        if row.top - max(r.bottom for r in groups[-1]) > CARD_GAP_ROWS * height:
+            groups.append([])
+        groups[-1].append(row)
+    best = max(groups, key=lambda group: sum(len(row.text) for row in group))
+    return min(row.top for row in best), max(row.bottom for row in best)
