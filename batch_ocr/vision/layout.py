@@ -198,6 +198,8 @@ def _pair_halves(
         return []
     if not any(low <= aspect <= high for low, high in PAIR_ASPECT_RANGES):
         return []
+    if _spans_the_picture(hull, apart.shape):
+        return []
     a, b, c, d = _vision._order_clockwise(cv2.boxPoints(rect).astype(np.float32))
     if np.linalg.norm(b - a) < np.linalg.norm(c - b):
         a, b, c, d = b, c, d, a  # a-b and d-c are the long sides
@@ -208,6 +210,22 @@ def _pair_halves(
     score = hull_area * fill / 2
     halves = (np.array([a, top, bottom, d], np.float32), np.array([top, b, c, bottom], np.float32))
     return [(score, _vision._order_clockwise(half)) for half in halves]
+
+
+#: A blob within this many pixels (at the search size) of two opposite sides of the
+#: picture runs off it: the picture's frame or a busy background, not cards lying on it.
+FRAME_MARGIN_PX = 3
+
+
+def _spans_the_picture(hull: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """Whether ``hull`` reaches two opposite sides of the picture (a pair of cards lies
+    on the page, with page around it; a phone photo's busy background closes into a
+    blob as large as the frame, which halves would cut into two false cards)."""
+    x, y, w, h = cv2.boundingRect(hull)
+    height, width = shape[:2]
+    across = x <= FRAME_MARGIN_PX and x + w >= width - FRAME_MARGIN_PX
+    down = y <= FRAME_MARGIN_PX and y + h >= height - FRAME_MARGIN_PX
+    return across or down
 
 
 def _page_between(

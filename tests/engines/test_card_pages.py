@@ -239,3 +239,17 @@ def test_the_harness_pictures_of_two_sides_that_once_lost_one(cases: str, count:
     assert result.data.side == "both"
     got = field_forms(result.data)
     assert {key: got[key] for key in case.truth} == case.truth
+
+
+def test_an_office_name_a_stamp_lies_across_is_read_where_it_is_printed_and_flagged() -> None:
+    """A harness copy whose 复印无效 stamp covers the back's office: the detector finds no
+    line there, and the field once came out empty. It is read off its place on the card,
+    and its confidence stays under 0.95 (the row is reviewed): what the stamp covered is
+    less sure than the recogniser says."""
+    from batch_ocr.engines.local import recognise
+
+    case = _office_sets().copy_page_cases(19, 21)[-1]  # type: ignore[attr-defined]
+    assert "stamp-authority" in case.degradations
+    result = recognise(case.image_bytes)
+    assert result.data.info.authority
+    assert result.confidence["authority"] < 0.95

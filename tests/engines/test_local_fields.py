@@ -451,3 +451,12 @@ def test_a_copy_stamps_ends_never_stay_in_a_name_unflagged(read: str, name: str,
     parsed = parse(group_rows(lines))
     assert parsed.info["name"] == name
     assert (parsed.confidence["name"] >= 0.95) is sure
+
+
+def test_the_backs_title_read_into_the_offices_row_is_not_the_office() -> None:
+    parsed = parse(rows("中华人民共和国居民身份证乌鲁木齐市公安局天山区分局",
+                        "有效期限2015.03.01-2035.03.01"))  # fmt: skip
+    assert parsed.info["authority"] == "乌鲁木齐市公安局天山区分局"
+    parsed = parse(rows("居民身份证", "签发机关中华人民共和国国家移民管理局",
+                        "有效期限2015.03.01-2035.03.01"))  # fmt: skip
+    assert parsed.info["authority"] == "中华人民共和国国家移民管理局"

@@ -108,3 +108,26 @@ def test_without_the_local_extra_there_are_no_warnings(monkeypatch: pytest.Monke
     assert image_warnings.warnings_for(Picture(encoded.tobytes())) == ["blur"]
     monkeypatch.setattr(image_warnings, "available", lambda: False)
     assert image_warnings.warnings_for(Picture(encoded.tobytes())) == []
+
+
+def test_an_outline_that_is_the_pictures_frame_says_nothing_of_the_card() -> None:
+    """A busy desk closes into an outline as large as the picture: whether the card runs
+    off the picture is then told by the card's light shape, not by that frame."""
+    import numpy as np
+
+    from batch_ocr.vision.image_warnings._border import border_incomplete
+
+    card = warning_cases.draw_card(__import__("random").Random(3), "front")
+    height, width = card.shape[:2]
+    desk = np.full((int(height * 1.6), int(width * 1.4), 3), 60, np.uint8)
+    top, left = (desk.shape[0] - height) // 2, (desk.shape[1] - width) // 2
+    desk[top : top + height, left : left + width] = card
+
+    def frame(image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        return np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
+
+    assert not border_incomplete(desk, frame(desk))
+    # The same card with its left and right thirds off the picture is cut.
+    cut = np.ascontiguousarray(card[:, width // 5 : width - width // 5])
+    assert border_incomplete(cut, frame(cut))

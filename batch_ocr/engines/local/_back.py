@@ -8,6 +8,7 @@ from batch_ocr.engines.local import _checks as checks
 from batch_ocr.engines.local._confidence import field_confidence, rows_evidence
 from batch_ocr.engines.local._labels import (
     _AUTHORITY_LABEL,
+    _BACK_TITLES,
     _PERIOD_LABEL,
     _PERIOD_RE,
     _cjk_only,
@@ -63,7 +64,7 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
                 authority_parts.append(value)
                 authority_rows.append(i)
                 break
-    authority = "".join(authority_parts)
+    authority = _after_titles("".join(authority_parts))
     info = {"authority": authority, "timelimit": timelimit}
     validity = {
         "authority": checks.authority_ok(authority),
@@ -79,6 +80,15 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
     confidence = {key: field_confidence(evidence[key]) if info[key] else 0.0
                   for key in evidence}  # fmt: skip
     return Parsed(side="back", info=info, validity=validity, confidence=confidence)
+
+
+def _after_titles(authority: str) -> str:
+    """The office's name without the card's title read into the same row (a tilted
+    photo joins 中华人民共和国 居民身份证 to the line below): no office's name holds
+    居民身份证, and what comes before it is the title's. (中华人民共和国 alone starts
+    the exit-entry administration's name: it is not cut.)"""
+    end = find_label(authority, _BACK_TITLES[1])
+    return authority[end:] if end is not None and end < len(authority) else authority
 
 
 def _lawful(timelimit: str) -> bool:

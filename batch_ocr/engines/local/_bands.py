@@ -24,6 +24,30 @@ if TYPE_CHECKING:
 NUMBER_BANDS = ((0.28, 0.77, 0.95, 0.92), (0.29, 0.79, 0.82, 0.90))
 #: Where a back prints the period of validity (right of its label), the same way.
 PERIOD_BANDS = ((0.38, 0.78, 0.92, 0.92), (0.40, 0.80, 0.85, 0.89))
+#: Where a back prints the issuing authority (right of its label, one line; a name too
+#: long for it wraps, and is then read whole by the detector or not at all).
+AUTHORITY_BANDS = ((0.39, 0.66, 0.97, 0.80),)
+
+
+def _read_authority_band(card: np.ndarray) -> TextLine | None:
+    """The issuing authority read off its place on a rectified back, without a stamp's
+    characters, if it reads as an office's name. The line is marked stamped: a field
+    the detector lost is one something lay across, and what was under it is less sure
+    than the recogniser says (its confidence stays under 0.95: the row is reviewed)."""
+    from batch_ocr.engines.local import _ocr
+    from batch_ocr.engines.local._checks import authority_ok
+    from batch_ocr.run.present.stamps import strip_stamps
+
+    height, width = card.shape[:2]
+    for x0, y0, x1, y1 in AUTHORITY_BANDS:
+        box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
+        (text, score, least, chars), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
+        office = strip_stamps(clean(text)).strip()
+        if authority_ok(office):
+            left, top, right, bottom = map(float, box)
+            return TextLine(office, score, left, top, right, bottom, least=least,
+                            stamped=True, chars=chars)  # fmt: skip
+    return None
 
 
 def _read_period_band(card: np.ndarray) -> TextLine | None:

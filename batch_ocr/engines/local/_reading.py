@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from batch_ocr.engines.local._bands import (
+    _read_authority_band,
     _read_number_band,
     _read_period_band,
     number_band_reads,
@@ -233,6 +234,12 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
         if period_line is not None:
             lines.append(period_line)
             parsed = parse(group_rows(lines, label_column_right=label_column))
+    if card_frame and parsed.side == "back" and not parsed.info.get("authority"):
+        # The office's name lost (a stamp across it): read where the card prints it.
+        office_line = _read_authority_band(image)
+        if office_line is not None:
+            lines = [*_off_the_band(lines, office_line), office_line]
+            parsed = parse(group_rows(lines, label_column_right=label_column))
     rows = group_rows(lines, label_column_right=label_column)
     upright = _ocr.rotate_image(as_printed, turns) if dropped_out else image
     return _Reading(parsed, upright, card_frame, rows, turns % 4)
@@ -243,6 +250,14 @@ def _off_the_line(lines: list[TextLine], band: TextLine) -> list[TextLine]:
     return [ln for ln in lines
             if not (band.top <= ln.center_y <= band.bottom
                     and _NUMBER_PIECE_RE.search(digits(ln.text)))]  # fmt: skip
+
+
+def _off_the_band(lines: list[TextLine], band: TextLine) -> list[TextLine]:
+    """``lines`` without those whose middle lies in ``band``'s box (what the band's read
+    replaces), labels left of it kept."""
+    return [ln for ln in lines
+            if not (band.top <= ln.center_y <= band.bottom
+                    and band.left <= (ln.left + ln.right) / 2 <= band.right)]  # fmt: skip
 
 
 def _put_off(boxes: list[np.ndarray], shape: tuple[int, ...]) -> set[int]:

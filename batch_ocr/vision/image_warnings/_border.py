@@ -85,7 +85,8 @@ def border_incomplete(
     """Whether the card runs off the picture.
 
     With an outline: a corner on the picture's edge, unless the outline is the whole
-    picture with a card's proportions (a tight scan). Without one, from the largest
+    picture with a card's proportions (a tight scan); an outline with every corner on
+    the edge is the picture's frame, and is no outline. Without one, from the largest
     light shape (``LightBlob``): a solid shape running off one or two sides is a card
     on a desk, cut; a shape that fills a picture of a card's proportions is a tight
     scan; one that fills a picture of other proportions is a card cut short, unless a
@@ -105,7 +106,13 @@ def border_incomplete(
         if not on_edge.any():
             return False
         area = float(cv2.contourArea(points))
-        return not (area > 0.85 * width * height and looks_like_whole_card(image.shape))
+        if area > 0.85 * width * height and looks_like_whole_card(image.shape):
+            return False
+        if not on_edge.all():
+            return True
+        # Every corner on the edge: the outline is the picture's own frame (a busy
+        # desk's texture closes into it), which says nothing of where the card lies;
+        # the light shape does.
     light = light if light is not None else light_blob(image)
     if light.share < LIGHT_MIN_SHARE:
         return False  # no card-sized light shape: nothing to say
