@@ -460,3 +460,16 @@ def test_the_backs_title_read_into_the_offices_row_is_not_the_office() -> None:
     parsed = parse(rows("居民身份证", "签发机关中华人民共和国国家移民管理局",
                         "有效期限2015.03.01-2035.03.01"))  # fmt: skip
     assert parsed.info["authority"] == "中华人民共和国国家移民管理局"
+
+
+def test_a_nation_whose_row_lost_its_labels_and_sex_under_a_stamp_is_still_read() -> None:
+    parsed = parse(rows("姓名徐欣洋", "裕固", "出生1950年5月11日", "住址西藏自治区拉萨市城关区9组",
+                        "公民身份号码540102195005112615"))  # fmt: skip
+    assert parsed.info["nation"] == "裕固"
+    assert parsed.info["sex"] == "男"  # from the checksummed number
+    assert parsed.info["name"] == "徐欣洋"
+    # What a 再次复印无效 stamp leaves before it is cut, and the nation is then flagged.
+    parsed = parse(rows("姓名徐欣洋", "再次贯裕固", "出生1950年5月11日", "住址西藏自治区拉萨市城关区9组",
+                        "公民身份号码540102195005112615"))  # fmt: skip
+    assert parsed.info["nation"] == "裕固"
+    assert parsed.confidence["nation"] < 0.95

@@ -91,9 +91,12 @@ def _snap_nation(value: str) -> str:
     value = value.removesuffix("族")
     if value in id_rules.NATIONS or len(value) < 2:
         return value
-    # A misread 民族 label glued in front (票汉): the longest listed nation at the end.
+    # A misread 民族 label glued in front (票汉): the longest listed nation at the end;
+    # for a nation of two characters or more, also what a stamp leaves before it
+    # (再次贯裕固: 再次复印无效 misread, its end sunk into the label).
     for size in (4, 3, 2, 1):
-        if len(value) - size in (1, 2) and value[-size:] in id_rules.NATIONS:
+        glued = (1, 2, 3) if size >= 2 else (1, 2)
+        if len(value) - size in glued and value[-size:] in id_rules.NATIONS:
             return value[-size:]
     # Something after it (a stamp's 效 across the field): the longest listed nation at
     # the start, since the field holds nothing else.
@@ -203,7 +206,17 @@ def _find_sex_row(texts: Sequence[str], sex_end: int) -> int | None:
             if re.search("[男女]", texts[i]):
                 sex_row = i
                 break
+    if sex_row is None and 2 <= sex_end <= len(texts):
+        # A stamp across the row took its labels and the sex: the row just above the
+        # birth date (under the name) that holds a nation alone is that row.
+        value = _cjk_only(texts[sex_end - 1])
+        if 0 < len(value) <= MAX_NATION_CHARS + 3 and _snap_nation(value) in id_rules.NATIONS:
+            sex_row = sex_end - 1
     return sex_row
+
+
+#: The longest nation's name (塔吉克, 鄂伦春, 维吾尔, 高山, ...: 4 with 族 at most).
+MAX_NATION_CHARS = 4
 
 
 def _read_sex_and_nation(text: str) -> tuple[str, str, bool]:
@@ -217,8 +230,8 @@ def _read_sex_and_nation(text: str) -> tuple[str, str, bool]:
     sex = match.group() if match else ""
     if nation_at >= 0:
         nation = _cjk_only(rest[nation_at + 1 :])
-    elif match:
-        tail = rest[match.end() :]
+    else:
+        tail = rest[match.end() :] if match else rest
         tail, _ = strip_label(tail, _NATION_LABEL)
         nation = _cjk_only(tail)
     snapped = _snap_nation(nation)
