@@ -95,8 +95,8 @@ def _snap_nation(value: str) -> str:
     # for a nation of two characters or more, also what a stamp leaves before it
     # (再次贯裕固: 再次复印无效 misread, its end sunk into the label).
     for size in (4, 3, 2, 1):
-        glued = (1, 2, 3) if size >= 2 else (1, 2)
-        if len(value) - size in glued and value[-size:] in id_rules.NATIONS:
+        most_glued = 3 if size >= 2 else 2
+        if 1 <= len(value) - size <= most_glued and value[-size:] in id_rules.NATIONS:
             return value[-size:]
     # Something after it (a stamp's 效 across the field): the longest listed nation at
     # the start, since the field holds nothing else.
