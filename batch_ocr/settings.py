@@ -139,7 +139,7 @@ class Settings(BaseModel):
     )
     review_on: tuple[str, ...] = Field(
         (), description="document risks that also flag rows for review "
-        "(copy, reshoot, blur, expired; comma-separated)")
+        "(copy, reshoot, blur, border_incomplete, expired; comma-separated)")
     api: ApiSettings = Field(default_factory=lambda: ApiSettings.model_validate({}))
     local: LocalSettings = Field(default_factory=lambda: LocalSettings.model_validate({}))
     #: Sections of engines registered beyond the built-in ones, as written.

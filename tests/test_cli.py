@@ -71,7 +71,7 @@ def test_missing_only_the_key_names_only_the_key(scans: Path, monkeypatch: pytes
          "must start with https:// or http://"),
         (["-o", "out.csv", "--config", "nope.toml"], "config file not found: nope.toml"),
         (["-o", "out.csv", "--review-on", "copy,glare"], "invalid settings: review_on: Value "
-         "error, unknown risk(s) glare; valid: copy, reshoot, blur, expired"),
+         "error, unknown risk(s) glare; valid: copy, reshoot, blur, border_incomplete, expired"),
     ],
 )
 def test_usage_errors_exit_2(scans: Path, monkeypatch: pytest.MonkeyPatch,

@@ -120,7 +120,7 @@ def test_review_on_from_the_file_the_environment_and_flags(home: dict[str, str],
     assert load_settings({"review_on": "expired"}, environ=environ).review_on == ("expired",)
     assert load_settings({}, environ=home).review_on == ()
     with pytest.raises(ConfigError, match=r"^invalid settings: review_on: .*unknown risk\(s\) "
-                                          r"copies; valid: copy, reshoot, blur, expired$"):
+                                          r"copies; valid: copy, reshoot, blur, border_incomplete, expired$"):
         load_settings({}, environ=home | {"BATCH_OCR_REVIEW_ON": "copies"})
     number = write_toml(tmp_path / "number.toml", "review_on = 3\n")
     with pytest.raises(ConfigError, match=r"^invalid settings: review_on: "):

@@ -47,12 +47,16 @@ LOW_CONFIDENCE_BELOW = 0.95
 DISAGREE = "disagree:"
 
 #: What a document is or how it was captured, not how it was read: kept in
-#: ``warnings`` (``copy``, ``reshoot``, ``blur``) and ``checks`` (``expired``) on every
-#: row, a reason to review only when ``review_on`` names it. Every other warning can
-#: take text off a field without the reading showing it (a glare spot, a finger, the
-#: card's edge cut off, a side seen and not read) and always flags the row; a blurred
-#: field the recogniser was unsure of is flagged by its confidence already.
-DOCUMENT_RISKS: tuple[str, ...] = ("copy", "reshoot", "blur", "expired")
+#: ``warnings`` (``copy``, ``reshoot``, ``blur``, ``border_incomplete``) and ``checks``
+#: (``expired``) on every row, a reason to review only when ``review_on`` names it. Every
+#: other warning can take text off a field without the reading showing it (a glare spot
+#: or a finger over the middle of a field, a side seen and not read) and always flags the
+#: row; a blurred field the recogniser was unsure of is flagged by its confidence
+#: already, and a card's edge cut off shows in the reading: the fields run out to the
+#: card's edges behind their labels, so what an edge takes is a label first, then a
+#: field's start (missing), or an end the field's rule needs (the number's check
+#: character, the office's 分局, the period's end date).
+DOCUMENT_RISKS: tuple[str, ...] = ("copy", "reshoot", "blur", "border_incomplete", "expired")
 
 #: The fields printed on each side, as columns, and on a row of both sides.
 _ROW_FIELDS: Mapping[str, tuple[str, ...]] = {**SIDE_FIELDS, BOTH: CARD_FIELDS}

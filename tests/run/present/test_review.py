@@ -149,7 +149,7 @@ def test_a_document_risk_flags_a_row_only_when_asked(risk: str) -> None:
     assert review_reasons(row, review_on=others) == []
 
 
-@pytest.mark.parametrize("warning", ["glare", "border_incomplete", "occluded", "side_unread"])
+@pytest.mark.parametrize("warning", ["glare", "occluded", "side_unread"])
 def test_a_warning_that_can_hide_text_always_flags(warning: str) -> None:
     row = dataclasses.replace(COPY, warnings=["copy", warning])
     assert review_reasons(row) == [f"warning:{warning}"]
@@ -178,7 +178,7 @@ def test_review_on_takes_a_list_or_commas_and_names_the_valid_risks() -> None:
     assert parse_review_on(["reshoot"]) == ("reshoot",)
     assert parse_review_on("") == ()
     with pytest.raises(ValueError, match=r"^unknown risk\(s\) glare; valid: "
-                                         r"copy, reshoot, blur, expired$"):
+                                         r"copy, reshoot, blur, border_incomplete, expired$"):
         parse_review_on("copy,glare")
 
 
