@@ -95,14 +95,9 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
         rest = _second_side.beyond_the_side(image, reading)
         if rest is not None:
             return _recognition(assemble([_page.card_read(reading.parsed), rest]))
-    if len(cards) == 1 and not _second_side.same_card(cards[0].quad, read_quad):
-        # Two finders, two places: the outline search took the picture's frame (or
-        # another shape) and the page search one card. Both are read: a photo of a
-        # front and a back whose other card's edge a shadow ate holds both sides.
-        other = _read_card(_layout.crop_card(picture_image, cards[0].quad))
-        both = _second_side.other_side(reading, other)
-        if both is not None:
-            return _recognition(assemble(both), warnings)
+    both = _second_side.where_finders_differ(picture_image, cards, reading, read_quad)
+    if both is not None:
+        return _recognition(assemble(both), warnings)
 
     portrait = None
     if reading.parsed.side == "front" and reading.card_frame:

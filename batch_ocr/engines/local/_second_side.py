@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from batch_ocr.engines.local import _page
-from batch_ocr.engines.local._reading import _read, _Reading
+from batch_ocr.engines.local._reading import _read, _read_card, _Reading
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.run.cards import CardRead
+from batch_ocr.vision import layout as _layout
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,6 +73,23 @@ def other_side(first: _Reading | None, second: _Reading) -> list[CardRead] | Non
     if first.parsed.side == second.parsed.side or not _page.is_id_card(first):
         return None
     return [_card(first), _card(second)]
+
+
+def where_finders_differ(image: np.ndarray, cards: Sequence[_layout.FoundCard],
+                         reading: _Reading | None, read_quad: np.ndarray | None
+                         ) -> list[CardRead] | None:  # fmt: skip
+    """The sides to give when the page search found one card (``cards``) elsewhere than
+    the outline that was read (``read_quad``; None: the picture was read whole): that
+    card read too, and ``other_side`` of the two. None: the first reading stands.
+
+    Two finders, two places: the outline search took the picture's frame (or another
+    shape) and the page search one card; a photo of a front and a back whose other
+    card's edge a shadow ate holds both sides.
+    """
+    if len(cards) != 1 or same_card(cards[0].quad, read_quad):
+        return None
+    other = _read_card(_layout.crop_card(image, cards[0].quad))
+    return other_side(reading, other)
 
 
 def beyond_the_side(image: np.ndarray, reading: _Reading) -> CardRead | None:
