@@ -473,3 +473,12 @@ def test_a_nation_whose_row_lost_its_labels_and_sex_under_a_stamp_is_still_read(
                         "公民身份号码540102195005112615"))  # fmt: skip
     assert parsed.info["nation"] == "裕固"
     assert parsed.confidence["nation"] < 0.95
+
+
+def test_what_is_read_after_an_offices_name_ends_is_cut_and_flagged() -> None:
+    parsed = parse(rows("签发机关乌鲁木齐市公安局天山区分局第点", "有效期限2015.03.01-2035.03.01"))
+    assert parsed.info["authority"] == "乌鲁木齐市公安局天山区分局"
+    assert parsed.confidence["authority"] < 0.95
+    # A longer tail is no remnant: left as read, and the office fails its rule.
+    parsed = parse(rows("签发机关乌鲁木齐市公安局天山区分局第一派出", "有效期限2015.03.01-2035.03.01"))
+    assert parsed.validity["authority"] is False

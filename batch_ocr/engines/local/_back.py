@@ -64,7 +64,7 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
                 authority_parts.append(value)
                 authority_rows.append(i)
                 break
-    authority = _after_titles("".join(authority_parts))
+    authority, trailed = _office_end(_after_titles("".join(authority_parts)))
     info = {"authority": authority, "timelimit": timelimit}
     validity = {
         "authority": checks.authority_ok(authority),
@@ -73,7 +73,7 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
     lawful = validity["timelimit"] and _lawful(timelimit)
     evidence = {
         "authority": rows_evidence(rows, authority_rows, authority,
-                                   valid=validity["authority"]),
+                                   valid=validity["authority"], amended=trailed),
         "timelimit": rows_evidence(rows, [period_row], timelimit, valid=validity["timelimit"],
                                    confirmed=lawful),
     }
@@ -89,6 +89,24 @@ def _after_titles(authority: str) -> str:
     the exit-entry administration's name: it is not cut.)"""
     end = find_label(authority, _BACK_TITLES[1])
     return authority[end:] if end is not None and end < len(authority) else authority
+
+
+#: Characters read after an office's name ends (分局, 公安局, ...) that are cut: a stamp's
+#: remnant or a smudge, never the office's (a longer tail is left, and fails the rule).
+MAX_OFFICE_TAIL = 2
+
+
+def _office_end(authority: str) -> tuple[str, bool]:
+    """The office's name up to where it ends, and whether a short tail was cut after it
+    (the field is then flagged: what the tail was is not known)."""
+    if authority.endswith(checks.AUTHORITY_SUFFIXES):
+        return authority, False
+    ends = [authority.rfind(suffix) + len(suffix) for suffix in checks.AUTHORITY_SUFFIXES
+            if suffix in authority]  # fmt: skip
+    end = max(ends, default=0)
+    if end and 0 < len(authority) - end <= MAX_OFFICE_TAIL:
+        return authority[:end], True
+    return authority, False
 
 
 def _lawful(timelimit: str) -> bool:
