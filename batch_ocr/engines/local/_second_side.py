@@ -4,15 +4,17 @@ A copy page holds the front above the back, and a phone photo may hold both; whe
 card outlines cannot be seen (a grey copy whose cards came out as pale as the paper, a
 card whose edge a shadow ate) the picture is read whole, which reads one orientation of
 text: a back turned upside down under its front, or a second card lying across the
-picture, is not read, and its side would be lost without a word. Two looks here:
+picture, is not read, and its side would be lost without a word. Three looks here:
 
 - ``beyond_the_side``: the part of a page beyond the text of the side that was read
   (above or below it) is read on its own, turned upright by its own text;
 - ``other_side``: when the outline search and the page search found different places
-  (the picture's frame and one card), both are read and a front and a back kept.
+  (the picture's frame and one card), both are read and a front and a back kept;
+- ``beside_the_card``: on a photo where one card was read and it leaves room for
+  another, the text lines outside it, read where they lie.
 
-Either look is taken only when the first found one side and there is room for another,
-so a picture of one card costs no more.
+A look is taken only when the first found one side and there is room for another; on
+a photo of one card, the last costs a text detection at the photo's detection size.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def same_card(first: np.ndarray, second: np.ndarray | None) -> bool:
 
 
 def _card(reading: _Reading) -> CardRead:
+    """The card read, in the provider's shape, with its portrait when it shows one."""
     portrait = None
     if reading.parsed.side == "front" and reading.card_frame:
         from batch_ocr.vision import photo as _vision
@@ -86,10 +89,60 @@ def where_finders_differ(image: np.ndarray, cards: Sequence[_layout.FoundCard],
     shape) and the page search one card; a photo of a front and a back whose other
     card's edge a shadow ate holds both sides.
     """
-    if len(cards) != 1 or same_card(cards[0].quad, read_quad):
+    if len(cards) == 1 and not same_card(cards[0].quad, read_quad):
+        both = other_side(reading, _read_card(_layout.crop_card(image, cards[0].quad)))
+        if both is not None:
+            return both
+    card = cards[0].quad if len(cards) == 1 else read_quad
+    if reading is None or card is None:
         return None
-    other = _read_card(_layout.crop_card(image, cards[0].quad))
-    return other_side(reading, other)
+    beside = beside_the_card(image, card, reading)
+    return None if beside is None else [_card(reading), beside]
+
+
+#: A card covering more of the picture than this leaves no room for another beside it.
+MAX_CARD_SHARE_FOR_TWO = 0.4
+#: Text lines outside the card that may be another card's (a card side prints 5 to 9).
+MIN_LINES_BESIDE = 4
+#: The area around those lines that is read, grown by this share of its sides.
+BESIDE_MARGIN_SHARE = 0.15
+
+
+def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading) -> CardRead | None:
+    """The other side on a photo of two cards, beside the one read (``quad``): the text
+    detector's lines outside that card, read where they lie when there are enough of
+    them for a card; None when they are not another ID side (a sheet of print, a bank
+    card) or there is no room on the picture for another card."""
+    import cv2
+    import numpy as np
+
+    from batch_ocr.engines.local import _ocr
+    from batch_ocr.engines.local._reading import PHOTO_DET_LONG_SIDE_PX
+
+    if reading.parsed.side not in _SIDES:
+        return None
+    height, width = image.shape[:2]
+    if cv2.contourArea(quad.astype(np.float32)) > MAX_CARD_SHARE_FOR_TWO * height * width:
+        return None
+    rest = image.copy()
+    centre = quad.mean(axis=0)
+    grown = (centre + 1.08 * (quad - centre)).astype(np.int32)
+    channels = image.shape[2] if image.ndim == 3 else 1
+    desk = np.median(image[::8, ::8].reshape(-1, channels), axis=0)
+    cv2.fillConvexPoly(rest, grown, [int(v) for v in desk])
+    boxes = _ocr.detect(rest, long_side_px=PHOTO_DET_LONG_SIDE_PX)
+    if len(boxes) < MIN_LINES_BESIDE:
+        return None
+    points = np.concatenate(boxes)
+    x0, y0 = points.min(axis=0)
+    x1, y1 = points.max(axis=0)
+    grow_x, grow_y = BESIDE_MARGIN_SHARE * (x1 - x0), BESIDE_MARGIN_SHARE * (y1 - y0)
+    top, left = max(0, int(y0 - grow_y)), max(0, int(x0 - grow_x))
+    crop = rest[top : int(y1 + grow_y), left : int(x1 + grow_x)]
+    again = _read(crop, rectified=False)
+    if again.parsed.side not in _SIDES or again.parsed.side == reading.parsed.side:
+        return None
+    return _card(again) if _page.is_id_card(again) else None
 
 
 def beyond_the_side(image: np.ndarray, reading: _Reading) -> CardRead | None:
