@@ -227,6 +227,9 @@ def _office_sets() -> object:
         # A photo of a front and a back, the back's edge eaten by a shadow: the outline
         # search took the picture's frame and read the back alone.
         ("phone_photo_cases", 1, 22),
+        # A photo of a front and a back where both outline searches found the back
+        # alone: the front's lines, outside the back, are read where they lie.
+        ("phone_photo_cases", 9, 7001),
     ],
 )  # fmt: skip
 def test_the_harness_pictures_of_two_sides_that_once_lost_one(cases: str, count: int,

@@ -482,3 +482,14 @@ def test_what_is_read_after_an_offices_name_ends_is_cut_and_flagged() -> None:
     # A longer tail is no remnant: left as read, and the office fails its rule.
     parsed = parse(rows("签发机关乌鲁木齐市公安局天山区分局第一派出", "有效期限2015.03.01-2035.03.01"))
     assert parsed.validity["authority"] is False
+
+
+def test_a_backs_words_read_on_a_fronts_row_never_join_its_fields() -> None:
+    """Two cards side by side in one photo: the back's words on the front's rows."""
+    parsed = parse(rows("姓名周海中华人民共和国", "性别男民族锡伯", "出生1990年1月2日",
+                        "住址西藏自治区拉萨市城关区长江路303号10栋404室签发机关拉萨市公安局城关分局",
+                        "公民身份号码540102199001021234"))  # fmt: skip
+    assert parsed.side == "front"
+    assert parsed.info["name"] == "周海"
+    assert parsed.info["address"] == "西藏自治区拉萨市城关区长江路303号10栋404室"
+    assert parsed.confidence["address"] < 0.95 and parsed.confidence["name"] < 0.95

@@ -7,6 +7,7 @@ the birth date and sex it encodes.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -157,8 +158,26 @@ def _find_number(texts: Sequence[str]) -> tuple[str, int | None]:
     return number, row
 
 
+#: The back's printed words: none is ever part of a front's field. Read on a front's
+#: row, they are the back's text where two cards lie side by side in one picture.
+BACK_WORDS = ("签发机关", "有效期限", "中华人民共和国", "居民身份证")
+
+
+def _without_back_words(row: Row) -> Row:
+    """``row`` cut where a back's word starts in it, marked as cut (its fields are then
+    flagged: what the other card's text covered is not known); as it is without one."""
+    cuts = [row.text.find(word) for word in BACK_WORDS if word in row.text]
+    if not cuts:
+        return row
+    value_cuts = [row.value_text.find(w) for w in BACK_WORDS if w in row.value_text]
+    value_text = row.value_text[: min(value_cuts)] if value_cuts else row.value_text
+    return dataclasses.replace(row, text=row.text[: min(cuts)], value_text=value_text,
+                               stamped=True)  # fmt: skip
+
+
 def parse_front(rows: Sequence[Row]) -> Parsed:
     """Read the portrait side: name, sex, nation, birth date, address, number."""
+    rows = [_without_back_words(row) for row in rows]
     texts = [r.text for r in rows]
     values = [r.value_text for r in rows]
     number, number_row = _find_number(texts)
