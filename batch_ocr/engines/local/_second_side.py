@@ -27,6 +27,7 @@ from batch_ocr.engines.local._reading import _read, _read_card, _Reading
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.run.cards import CardRead
 from batch_ocr.vision import layout as _layout
+from batch_ocr.vision.geometry import looks_like_whole_card
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,6 +39,9 @@ SAME_CARD_OVERLAP = 0.5
 #: away from that text (the gap between two cards on a copy).
 MIN_REST_SHARE = 0.6
 REST_MARGIN_SHARE = 0.08
+#: A picture whose long side is no more than this is no page of cards (an A4 copy page
+#: scanned at 150 dpi is 1,754 px long; ``_recognise`` reads a page whole above 1,280).
+MIN_PAGE_LONG_SIDE_PX = 1280
 #: Long side the rest of a page is read at, at most (``_recognise.PAGE_LONG_SIDE_PX``).
 REST_DET_LONG_SIDE_PX = 2000
 _SIDES = ("front", "back")
@@ -152,6 +156,8 @@ def beyond_the_side(image: np.ndarray, reading: _Reading) -> CardRead | None:
 
     if reading.parsed.side not in _SIDES or not reading.rows:
         return None
+    if looks_like_whole_card(image.shape) or max(image.shape[:2]) <= MIN_PAGE_LONG_SIDE_PX:
+        return None  # the picture is one card, or too small to be a page of two
     page = _ocr.rotate_image(image, reading.turns)
     factor = page.shape[0] / reading.upright.shape[0]
     top, bottom = (edge * factor for edge in _side_text(reading.rows))
