@@ -27,7 +27,7 @@ from batch_ocr.engines.local._reading import _read, _read_card, _Reading
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.run.cards import CardRead
 from batch_ocr.vision import layout as _layout
-from batch_ocr.vision.geometry import looks_like_whole_card
+from batch_ocr.vision.geometry import A4_MM
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,8 +39,10 @@ SAME_CARD_OVERLAP = 0.5
 #: away from that text (the gap between two cards on a copy).
 MIN_REST_SHARE = 0.6
 REST_MARGIN_SHARE = 0.08
-#: A picture whose long side is no more than this is no page of cards (an A4 copy page
-#: scanned at 150 dpi is 1,754 px long; ``_recognise`` reads a page whole above 1,280).
+#: A page of cards is an A4 sheet (within this share of its proportions) longer than
+#: this (scanned at 150 dpi it is 1,754 px long; ``_recognise`` reads a page whole above
+#: 1,280 px).
+A4_ASPECT_TOLERANCE = 0.04
 MIN_PAGE_LONG_SIDE_PX = 1280
 #: Long side the rest of a page is read at, at most (``_recognise.PAGE_LONG_SIDE_PX``).
 REST_DET_LONG_SIDE_PX = 2000
@@ -156,8 +158,8 @@ def beyond_the_side(image: np.ndarray, reading: _Reading) -> CardRead | None:
 
     if reading.parsed.side not in _SIDES or not reading.rows:
         return None
-    if looks_like_whole_card(image.shape) or max(image.shape[:2]) <= MIN_PAGE_LONG_SIDE_PX:
-        return None  # the picture is one card, or too small to be a page of two
+    if not _a4_page(image.shape):
+        return None  # a picture of one card (a flat back's text has gaps as wide)
     page = _ocr.rotate_image(image, reading.turns)
     factor = page.shape[0] / reading.upright.shape[0]
     top, bottom = (edge * factor for edge in _side_text(reading.rows))
@@ -194,3 +196,11 @@ def _side_text(rows: Sequence[TextRow]) -> tuple[float, float]:
         groups[-1].append(row)
     best = max(groups, key=lambda group: sum(len(row.text) for row in group))
     return min(row.top for row in best), max(row.bottom for row in best)
+
+
+def _a4_page(shape: tuple[int, ...]) -> bool:
+    """Whether a picture of this (height, width, ...) shape is a scanned A4 page."""
+    short, long = sorted(shape[:2])
+    a4_aspect = A4_MM[1] / A4_MM[0]
+    return (long > MIN_PAGE_LONG_SIDE_PX
+            and abs(long / max(1, short) - a4_aspect) <= A4_ASPECT_TOLERANCE * a4_aspect)
