@@ -493,3 +493,10 @@ def test_a_backs_words_read_on_a_fronts_row_never_join_its_fields() -> None:
     assert parsed.info["name"] == "周海"
     assert parsed.info["address"] == "西藏自治区拉萨市城关区长江路303号10栋404室"
     assert parsed.confidence["address"] < 0.95 and parsed.confidence["name"] < 0.95
+
+
+def test_the_periods_label_read_before_the_office_is_cut_and_flagged() -> None:
+    parsed = parse(rows("中华人民共和国", "居民身份证", "签发机关有效期限上海市公安局徐汇分局",
+                        "2015.03.01-2035.03.01"))  # fmt: skip
+    assert parsed.info["authority"] == "上海市公安局徐汇分局"
+    assert parsed.confidence["authority"] < 0.95

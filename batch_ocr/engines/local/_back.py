@@ -64,7 +64,9 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
                 authority_parts.append(value)
                 authority_rows.append(i)
                 break
-    authority, trailed = _office_end(_after_titles("".join(authority_parts)))
+    authority, labelled = _after_period_label(_after_titles("".join(authority_parts)))
+    authority, trailed = _office_end(authority)
+    trailed |= labelled
     info = {"authority": authority, "timelimit": timelimit}
     validity = {
         "authority": checks.authority_ok(authority),
@@ -94,6 +96,16 @@ def _after_titles(authority: str) -> str:
 #: Characters read after an office's name ends (分局, 公安局, ...) that are cut: a stamp's
 #: remnant or a smudge, never the office's (a longer tail is left, and fails the rule).
 MAX_OFFICE_TAIL = 2
+
+
+def _after_period_label(authority: str) -> tuple[str, bool]:
+    """The office's name without the period's label read in front of it (有效期限上海市…,
+    the two rows of a tilted back read as one), and whether it was there (the field is
+    then flagged: the rows were not told apart)."""
+    end = find_label(authority[: len(_PERIOD_LABEL) + 1], _PERIOD_LABEL)
+    if end is None or end >= len(authority):
+        return authority, False
+    return authority[end:], True
 
 
 def _office_end(authority: str) -> tuple[str, bool]:
