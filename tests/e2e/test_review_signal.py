@@ -102,8 +102,10 @@ def test_rows_carry_warnings_and_the_review_signal(
     assert masked["zhangsan_front.jpg"]["review_reasons"] == []
 
     columns, card_rows = _csv(cards)
-    assert columns[-3:] == ["warnings", "needs_review", "review_reasons"]
+    assert columns[-6:] == ["warnings", "needs_review", "review_reasons", "front_engine",
+                            "back_engine", "escalated_for"]
     by_front = {row["front_file"]: row for row in card_rows if row["front_file"]}
+    assert by_front["zhangsan_front.jpg"]["front_engine"] == "api"
     assert by_front["copy_front.jpg"]["review_reasons"] == "warning:copy;pair:front_only"
     assert by_front["zhangsan_front.jpg"]["needs_review"] == "false"
     assert by_front["lixiaohong_front.bmp"]["review_reasons"] == "check:expired"
