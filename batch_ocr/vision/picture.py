@@ -76,6 +76,28 @@ class UnreadableImageError(ValueError):
     """The bytes are not an image we can decode."""
 
 
+class TooBigToHoldError(ValueError):
+    """The picture's pixels would pass the memory budget decoded, and it is not of a kind
+    read a band of rows at a time (``strips``)."""
+
+    def __init__(self, mode: str, width: int, height: int) -> None:
+        super().__init__(f"{width}x{height} px ({mode})")
+        self.mode = mode
+        self.width = width
+        self.height = height
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """How the pre-flight check decodes a picture that is not a JPEG (``Picture.check``)."""
+
+    #: The long side kept of it once decoded (None: all of it).
+    keep_px: int | None = None
+    #: Too big to hold decoded: read a band of rows at a time, cut down to ``keep_px``
+    #: as it is read (``strips``).
+    in_bands: bool = False
+
+
 class TooManyPixelsError(ValueError):
     """The image claims more pixels than the pre-flight check will decode."""
 
@@ -126,9 +148,16 @@ def cut_down(image: Image.Image, long_side_px: int = WORK_MAX_SIDE_PX) -> Image.
     longest = max(image.size)
     if longest <= long_side_px:
         return image
+    return reduced(image, -(-longest // long_side_px))
+
+
+def reduced(image: Image.Image, factor: int) -> Image.Image:
+    """``image`` cut down by ``factor`` (a box filter), turned into RGB first when its
+    mode cannot be reduced (a palette, so that pieces pasted together keep their
+    colours)."""
     if image.mode not in REDUCIBLE_MODES:
         image = opaque_rgb(image)
-    return image.reduce(-(-longest // long_side_px))
+    return image.reduce(factor) if factor > 1 else image
 
 
 def small_rgb(image: Image.Image, long_side_px: int) -> Image.Image:
@@ -268,7 +297,7 @@ class Picture:
     # -- views ---------------------------------------------------------------------------
 
     def check(self, *, max_pixels: int, jpeg: bool,
-              admit: Callable[[str, int, int], int | None] | None = None
+              admit: Callable[[str, int, int], Admission] | None = None
               ) -> tuple[int, int]:
         """Decode all of the data now, so that a damaged file shows before it is paid for.
 
@@ -279,12 +308,14 @@ class Picture:
         decoding, else what Pillow raises for damaged data.
 
         Any other format is first shown to ``admit`` (its mode and size, from the
-        header), which raises to refuse it undecoded (a memory budget) or returns the
-        long side to keep of it (None: all of it). Once decoded, it is held cut down to
-        that (``cut_down``) with its EXIF orientation, so the full pixels are let go at
-        once and re-encoding starts from these (``upright``). That held decode stands
-        for the full-scale one until ``release()``: the pre-flight check releases it
-        before any other view is asked for.
+        header), which raises to refuse it undecoded or says how to decode it
+        (``Admission``). Once decoded, it is held cut down to the long side admitted
+        (``cut_down``) with its EXIF orientation, so the full pixels are let go at once
+        and re-encoding starts from these (``upright``). A picture admitted ``in_bands``
+        is never held whole: it is read a band of rows at a time and cut down as read
+        (``strips``), or refused (``TooBigToHoldError``) when it is not of a kind read
+        so. That held decode stands for the full-scale one until ``release()``: the
+        pre-flight check releases it before any other view is asked for.
         """
         opened = self._open()
         width, height = opened.size
@@ -295,17 +326,42 @@ class Picture:
             held, _ = self._decode(opened, request)
             self.preview = held.image.convert("L")
         else:
-            keep_px = admit(opened.mode, width, height) if admit is not None else None
+            admission = admit(opened.mode, width, height) if admit is not None else Admission()
+            keep_px = admission.keep_px
             with self._lock:
-                held, _ = self._decode(opened, None)
                 key = (opened.size, opened.mode)
-                del opened  # the held decode is its only reference: cut down, it goes
-                kept = held.image if keep_px is None else cut_down(held.image, keep_px)
-                held = _Decode(kept, _orientation(held.image))
+                if admission.in_bands:
+                    # A PNG's EXIF after its pixels is read by decoding them all: only
+                    # one before them is heeded here.
+                    seen = opened.format != "PNG" or "exif" in opened.info
+                    held = _Decode(self._in_bands(opened, keep_px or max(width, height)),
+                                   _orientation(opened) if seen else 1)
+                    self.decodes += 1
+                else:
+                    held, _ = self._decode(opened, None)
+                    del opened  # the held decode is its only reference: cut down, it goes
+                    kept = held.image if keep_px is None else cut_down(held.image, keep_px)
+                    held = _Decode(kept, _orientation(held.image))
                 self._held[key] = held
         with self._lock:
             self._checked = held
         return width, height
+
+    def _in_bands(self, opened: Image.Image, keep_px: int) -> Image.Image:
+        """``opened`` read a band of rows at a time, cut down to ``keep_px`` by whole
+        steps as ``cut_down`` cuts it (``strips``)."""
+        from batch_ocr.vision import strips
+
+        factor = max(1, -(-max(opened.size) // keep_px))
+        if opened.format == "PNG":
+            image = strips.png(self.data, factor, reduced)
+        elif opened.format == "TIFF":
+            image = strips.tiff_frame(self.data, opened, factor, reduced)
+        else:
+            image = None
+        if image is None:
+            raise TooBigToHoldError(opened.mode, *opened.size)
+        return image
 
     def for_blank_check(self, long_side_px: int) -> Image.Image:
         """The check's decode (as stored, not turned upright) in RGB, box-filtered to at

@@ -31,6 +31,20 @@ MODEL_FILES = {
     "Rec": "PP-OCRv6_rec_small.onnx",
     "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
 }
+#: Pixels the text detector is given at once. Its working memory grows with them (with
+#: ``_give_back_large_blocks``, a worker peaks at ~290 MB on 0.5 MP, 370 MB on 1 MP and
+#: 710 MB on 4 MP, a page read at 2,000 px): past this, a picture is detected in strips
+#: (``detect``), which keeps a worker under 400 MB (docs/offline-engine.md, "Accuracy,
+#: speed and memory").
+DET_MAX_PIXELS = 700_000
+#: Strips overlap by this much: a text line up to this tall lies whole in one of them (a
+#: card's line tilted 10 degrees on an A4 page read at 2,000 px is ~80 px tall).
+DET_STRIP_OVERLAP_PX = 128
+#: The detector's input is a whole multiple of this many pixels on each side.
+DET_SIZE_STEP_PX = 32
+#: glibc's ``M_MMAP_THRESHOLD`` (``malloc.h``) and the value it is fixed at.
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD_BYTES = 128 * 1024
 #: One thread per worker process: N workers use N cores, and no worker fights another.
 THREADS_PER_WORKER = 1
 #: Height the recogniser reads lines at (PP-OCR's ``rec_img_shape``).
@@ -76,6 +90,7 @@ def models() -> Models:
     """Load the networks once per process (about 1 s, ~150 MB)."""
     os.environ.setdefault("OMP_NUM_THREADS", str(THREADS_PER_WORKER))
     cv2.setNumThreads(THREADS_PER_WORKER)
+    _give_back_large_blocks()
     missing = missing_models()
     if missing:
         raise FileNotFoundError(f"rapidocr models missing (not downloading): {missing}")
@@ -98,11 +113,28 @@ def models() -> Models:
     )
 
 
+def _give_back_large_blocks() -> None:
+    """Have every block of ``MMAP_THRESHOLD_BYTES`` or more mapped on its own, so that it
+    goes back to the system once freed.
+
+    glibc raises its threshold to the largest mapped block freed (up to 32 MB), after
+    which the detector's buffers came from the heap and stayed there: a worker held 90 MB
+    more after its first photo and peaked at 410 MB on a page, 290 MB with the threshold
+    fixed. A no-op where the C library has no ``mallopt`` (not glibc).
+    """
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+
+
 def detect(image: np.ndarray, *, long_side_px: int) -> list[np.ndarray]:
     """Quadrilaterals (4x2 float32, clockwise from top-left) around text lines.
 
     The detector sees the image scaled so its long side is at most ``long_side_px``
-    (its cost grows with the pixel count); boxes come back in ``image`` pixels.
+    (its cost grows with the pixel count); boxes come back in ``image`` pixels. Past
+    ``DET_MAX_PIXELS`` it sees the scaled image in overlapping strips
+    (``_detect_in_strips``), so its memory stays bounded whatever the size asked.
     """
     det = models().det
     height, width = image.shape[:2]
@@ -110,12 +142,52 @@ def detect(image: np.ndarray, *, long_side_px: int) -> list[np.ndarray]:
     small = image
     if scale < 1.0:
         small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if small.shape[0] * small.shape[1] > DET_MAX_PIXELS:
+        boxes = _detect_in_strips(det, small)
+    else:
+        boxes = _detect_whole(det, small)
+    return [np.asarray(box, dtype=np.float32) / scale for box in boxes]
+
+
+def _detect_whole(det: Any, small: np.ndarray) -> list[np.ndarray]:
     # We did the scaling: the detector only rounds the size to a multiple of 32.
     det.limit_type, det.limit_side_len = "max", max(small.shape[:2])
     result = det(small)
-    if result.boxes is None:
-        return []
-    return [np.asarray(box, dtype=np.float32) / scale for box in result.boxes]
+    return [] if result.boxes is None else list(result.boxes)
+
+
+def _detect_in_strips(det: Any, small: np.ndarray) -> list[np.ndarray]:
+    """The boxes of ``small`` found in full-width strips of at most ``DET_MAX_PIXELS``
+    that overlap by ``DET_STRIP_OVERLAP_PX``: a box is kept from the strip whose own
+    part (its rows less half of each overlap) holds the box's middle, where it lies
+    whole. In reading order, as the detector gives them.
+
+    The picture is first stretched to whole multiples of 32 px as the detector stretches
+    what it is given, and the strips are cut at multiples of 32, so each strip sees the
+    pixels the whole picture's detection would see.
+    """
+    height, width = small.shape[:2]
+    step = DET_SIZE_STEP_PX
+    fitted_h = max(step, round(height / step) * step)
+    fitted_w = max(step, round(width / step) * step)
+    fitted = cv2.resize(small, (fitted_w, fitted_h))
+    overlap = DET_STRIP_OVERLAP_PX
+    strip = max(2 * overlap, DET_MAX_PIXELS // fitted_w // step * step)
+    to_small = np.array([width / fitted_w, height / fitted_h], np.float32)
+    kept: list[np.ndarray] = []
+    top = 0
+    while top < fitted_h:
+        bottom = min(fitted_h, top + strip)
+        own_top = top + overlap // 2 if top > 0 else 0
+        own_bottom = bottom - overlap // 2 if bottom < fitted_h else fitted_h
+        for box in _detect_whole(det, fitted[top:bottom]):
+            placed = np.asarray(box, dtype=np.float32) + np.array([0, top], np.float32)
+            if own_top <= float(placed[:, 1].mean()) < own_bottom:
+                kept.append(placed * to_small)
+        if bottom == fitted_h:
+            break
+        top = bottom - overlap
+    return list(det.sorted_boxes(np.array(kept))) if kept else []
 
 
 def crop_line(image: np.ndarray, box: np.ndarray) -> np.ndarray:
