@@ -116,4 +116,3 @@ def test_offline_the_run_itself_stays_under_the_bound(
     # and its text detector sees a page in strips (docs/survives.md, "Memory").
     assert own <= BOUND_MB, f"{kind}: {own:.0f} MB"
     assert worker <= WORKER_BOUND_MB, f"{kind}: worker {worker:.0f} MB"
-    print(kind, round(own), round(worker))
