@@ -18,6 +18,7 @@ import functools
 import hashlib
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -31,20 +32,23 @@ MODEL_FILES = {
     "Rec": "PP-OCRv6_rec_small.onnx",
     "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
 }
-#: Pixels the text detector is given at once. Its working memory grows with them (with
-#: ``_give_back_large_blocks``, a worker peaks at ~290 MB on 0.5 MP, 370 MB on 1 MP and
-#: 710 MB on 4 MP, a page read at 2,000 px): past this, a picture is detected in strips
+#: Pixels the text detector is given at once. Its working memory grows with them (a
+#: worker peaks at ~290 MB on 0.4 MP, 455 MB on 1 MP and 840 MB on 2.8 MP, a page read
+#: at 2,000 px): past this, a picture is detected in strips of ``DET_STRIP_PIXELS``
 #: (``detect``), which keeps a worker under 400 MB (docs/offline-engine.md, "Accuracy,
-#: speed and memory").
-DET_MAX_PIXELS = 700_000
+#: speed and memory"). A photo read at 720 px (0.52 MP) is still seen whole.
+DET_MAX_PIXELS = 600_000
+DET_STRIP_PIXELS = 400_000
 #: Strips overlap by this much: a text line up to this tall lies whole in one of them (a
 #: card's line tilted 10 degrees on an A4 page read at 2,000 px is ~80 px tall).
-DET_STRIP_OVERLAP_PX = 128
+DET_STRIP_OVERLAP_PX = 96
 #: The detector's input is a whole multiple of this many pixels on each side.
 DET_SIZE_STEP_PX = 32
-#: glibc's ``M_MMAP_THRESHOLD`` (``malloc.h``) and the value it is fixed at.
+#: glibc's ``M_MMAP_THRESHOLD`` (``malloc.h``), and the sizes it is set to around a
+#: page's strips (``_heap_given_back``): its default, and the most it rises to itself.
 _M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD_BYTES = 128 * 1024
+_MMAP_MIN_BYTES = 128 * 1024
+_MMAP_MAX_BYTES = 32 * 2**20
 #: One thread per worker process: N workers use N cores, and no worker fights another.
 THREADS_PER_WORKER = 1
 #: Height the recogniser reads lines at (PP-OCR's ``rec_img_shape``).
@@ -90,7 +94,6 @@ def models() -> Models:
     """Load the networks once per process (about 1 s, ~150 MB)."""
     os.environ.setdefault("OMP_NUM_THREADS", str(THREADS_PER_WORKER))
     cv2.setNumThreads(THREADS_PER_WORKER)
-    _give_back_large_blocks()
     missing = missing_models()
     if missing:
         raise FileNotFoundError(f"rapidocr models missing (not downloading): {missing}")
@@ -111,21 +114,6 @@ def models() -> Models:
         cls=engine._load_cls_model(),
         rec=engine._load_rec_model(),
     )
-
-
-def _give_back_large_blocks() -> None:
-    """Have every block of ``MMAP_THRESHOLD_BYTES`` or more mapped on its own, so that it
-    goes back to the system once freed.
-
-    glibc raises its threshold to the largest mapped block freed (up to 32 MB), after
-    which the detector's buffers came from the heap and stayed there: a worker held 90 MB
-    more after its first photo and peaked at 410 MB on a page, 290 MB with the threshold
-    fixed. A no-op where the C library has no ``mallopt`` (not glibc).
-    """
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
 
 
 def detect(image: np.ndarray, *, long_side_px: int) -> list[np.ndarray]:
@@ -156,8 +144,36 @@ def _detect_whole(det: Any, small: np.ndarray) -> list[np.ndarray]:
     return [] if result.boxes is None else list(result.boxes)
 
 
+@contextlib.contextmanager
+def _heap_given_back() -> Iterator[None]:
+    """While inside, every block of ``_MMAP_MIN_BYTES`` or more is mapped on its own and
+    goes back to the system once freed; the heap's free memory is given back first.
+
+    glibc keeps freed memory in its heap and raises the size past which it maps blocks
+    on their own to the largest one freed (up to 32 MB): after a photo read at 720 px a
+    worker held 90 MB more, in pieces too small for a page's strips, and peaked at 356
+    to 410 MB on a blank A4 page (over the 400 MB bound). Not for every card: each of
+    its buffers faulted in afresh cost 50% more CPU. After, the threshold is left where
+    glibc's own would have risen to. A no-op where the C library is not glibc.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mallopt, trim = libc.mallopt, libc.malloc_trim
+    except (OSError, AttributeError):
+        yield
+        return
+    mallopt(_M_MMAP_THRESHOLD, _MMAP_MIN_BYTES)
+    trim(0)
+    try:
+        yield
+    finally:
+        mallopt(_M_MMAP_THRESHOLD, _MMAP_MAX_BYTES)
+
+
 def _detect_in_strips(det: Any, small: np.ndarray) -> list[np.ndarray]:
-    """The boxes of ``small`` found in full-width strips of at most ``DET_MAX_PIXELS``
+    """The boxes of ``small`` found in full-width strips of ``DET_STRIP_PIXELS`` or so
     that overlap by ``DET_STRIP_OVERLAP_PX``: a box is kept from the strip whose own
     part (its rows less half of each overlap) holds the box's middle, where it lies
     whole. In reading order, as the detector gives them.
@@ -172,8 +188,16 @@ def _detect_in_strips(det: Any, small: np.ndarray) -> list[np.ndarray]:
     fitted_w = max(step, round(width / step) * step)
     fitted = cv2.resize(small, (fitted_w, fitted_h))
     overlap = DET_STRIP_OVERLAP_PX
-    strip = max(2 * overlap, DET_MAX_PIXELS // fitted_w // step * step)
+    strip = max(2 * overlap, DET_STRIP_PIXELS // fitted_w // step * step)
     to_small = np.array([width / fitted_w, height / fitted_h], np.float32)
+    with _heap_given_back():
+        kept = _strip_boxes(det, fitted, strip, overlap)
+    return list(det.sorted_boxes(np.array(kept) * to_small)) if kept else []
+
+
+def _strip_boxes(det: Any, fitted: np.ndarray, strip: int, overlap: int) -> list[np.ndarray]:
+    """The boxes of each strip of ``fitted`` whose middle lies in the strip's own part."""
+    fitted_h = fitted.shape[0]
     kept: list[np.ndarray] = []
     top = 0
     while top < fitted_h:
@@ -183,11 +207,11 @@ def _detect_in_strips(det: Any, small: np.ndarray) -> list[np.ndarray]:
         for box in _detect_whole(det, fitted[top:bottom]):
             placed = np.asarray(box, dtype=np.float32) + np.array([0, top], np.float32)
             if own_top <= float(placed[:, 1].mean()) < own_bottom:
-                kept.append(placed * to_small)
+                kept.append(placed)
         if bottom == fitted_h:
             break
         top = bottom - overlap
-    return list(det.sorted_boxes(np.array(kept))) if kept else []
+    return kept
 
 
 def crop_line(image: np.ndarray, box: np.ndarray) -> np.ndarray:

@@ -17,12 +17,21 @@ from batch_ocr.engines.local._result import (
     column_confidence,
 )
 from batch_ocr.run.cards import CardRead, assemble
-from batch_ocr.vision.geometry import looks_like_whole_card
-from batch_ocr.vision.picture import Picture, UnreadableImageError
+from batch_ocr.vision.geometry import MIN_CARD_LONG_SIDE_PX, looks_like_whole_card
+from batch_ocr.vision.picture import (
+    FULL_LONG_SIDE_PX,
+    SEARCH_LONG_SIDE_PX,
+    Picture,
+    UnreadableImageError,
+)
 
 if TYPE_CHECKING:
     import numpy as np
 
+#: Long side a card found on a small decode keeps in the picture its fields are read
+#: from (cut out at 856 px: ``photo.CARD_WIDTH_PX``), with room for the sharper second
+#: look at its text (``_reading.CARD_DET_RETRY_LONG_SIDE_PX``).
+CARD_LONG_SIDE_PX = 900
 #: Long side a page without outlines is read at when the photo-sized reading failed: on
 #: an A4 page at 1280 px a card's text is ~8 px tall, too small to read.
 PAGE_LONG_SIDE_PX = 2000
@@ -43,7 +52,7 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
         ) from exc
     picture = Picture(image_bytes)
     try:
-        image = picture.full()
+        image = picture.for_reading(_card_scale(picture))
     except UnreadableImageError as exc:
         raise LocalEngineError("unreadable_image", str(exc)) from exc
 
@@ -108,6 +117,33 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
         confidence=column_confidence(reading.parsed),
         warnings=warnings,
     )
+
+
+def _card_scale(picture: Picture) -> float:
+    """The share of the picture's size its cards are read at: enough that the smallest
+    card found on a small decode keeps ``CARD_LONG_SIDE_PX``; 1 (all of it, as far as
+    ``FULL_LONG_SIDE_PX``) when none is found there, or when the picture is not a JPEG
+    large enough for a smaller decode to keep that (no search is paid for then).
+
+    A phone photo's card is read cut out at 856 px (``photo.CARD_WIDTH_PX``): a 3,000 px
+    photo decoded whole only to be shrunk cost a third of its CPU (docs/offline-engine.md).
+    """
+    import numpy as np
+
+    from batch_ocr.vision import layout as _layout
+
+    if not picture.data.startswith(b"\xff\xd8") or max(picture.size()) < 2 * CARD_LONG_SIDE_PX:
+        return 1.0  # no JPEG decode at half scale or less could keep a card that long
+    small, scale = picture.small(SEARCH_LONG_SIDE_PX)
+    # The smallest card kept is the one the full view's own search keeps (in its pixels).
+    full_long_side = min(FULL_LONG_SIDE_PX, max(small.shape[:2]) / scale)
+    found = _layout.page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX
+                               * max(small.shape[:2]) / full_long_side)  # fmt: skip
+    if not found:
+        return 1.0
+    smallest = min(max(float(np.linalg.norm(card.quad[i] - card.quad[i - 1]))
+                       for i in range(4)) for card in found)
+    return min(1.0, CARD_LONG_SIDE_PX * scale / max(1.0, smallest))
 
 
 def _page_warnings(picture: Picture) -> tuple[str, ...]:
