@@ -209,7 +209,8 @@ def test_a_big_photo_of_a_card_is_read_from_a_smaller_decode() -> None:
         card.paste((30, 30, 30), (700, 200 + 180 * row, 1900, 250 + 180 * row))
     page.paste(card, (300, 300))
     data = _encoded(page, "JPEG")
-    scale = _card_scale(Picture(data))
+    scale, found = _card_scale(Picture(data))
+    assert found is not None and len(found.cards) == 1
     assert scale == pytest.approx(CARD_LONG_SIDE_PX / 2200, rel=0.05)
-    assert _card_scale(Picture(_encoded(page.resize((1400, 1000)), "JPEG"))) == 1.0
-    assert _card_scale(Picture(_encoded(page, "PNG"))) == 1.0
+    assert _card_scale(Picture(_encoded(page.resize((1400, 1000)), "JPEG"))) == (1.0, None)
+    assert _card_scale(Picture(_encoded(page, "PNG"))) == (1.0, None)
