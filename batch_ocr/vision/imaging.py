@@ -28,13 +28,12 @@ from batch_ocr.vision.blank import BLANK_CHECK_SIDE_PX, NoCard, no_card
 from batch_ocr.vision.picture import (
     REDUCIBLE_MODES,
     WORK_MAX_SIDE_PX,
-    Admission,
     Picture,
-    TooBigToHoldError,
     TooManyPixelsError,
     cut_down,
     opaque_rgb,
 )
+from batch_ocr.vision.strips import Admission, TooBigToHoldError
 
 # The common formats' plugins now, at start-up: Pillow loads them at the first open,
 # where they held the import lock while every reading thread waited (20 ms at the start

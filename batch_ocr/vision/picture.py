@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING
 
 from PIL import ExifTags, Image
 
+from batch_ocr.vision import strips
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -74,28 +76,6 @@ _UPRIGHT = {
 
 class UnreadableImageError(ValueError):
     """The bytes are not an image we can decode."""
-
-
-class TooBigToHoldError(ValueError):
-    """The picture's pixels would pass the memory budget decoded, and it is not of a kind
-    read a band of rows at a time (``strips``)."""
-
-    def __init__(self, mode: str, width: int, height: int) -> None:
-        super().__init__(f"{width}x{height} px ({mode})")
-        self.mode = mode
-        self.width = width
-        self.height = height
-
-
-@dataclass(frozen=True, slots=True)
-class Admission:
-    """How the pre-flight check decodes a picture that is not a JPEG (``Picture.check``)."""
-
-    #: The long side kept of it once decoded (None: all of it).
-    keep_px: int | None = None
-    #: Too big to hold decoded: read a band of rows at a time, cut down to ``keep_px``
-    #: as it is read (``strips``).
-    in_bands: bool = False
 
 
 class TooManyPixelsError(ValueError):
@@ -297,7 +277,7 @@ class Picture:
     # -- views ---------------------------------------------------------------------------
 
     def check(self, *, max_pixels: int, jpeg: bool,
-              admit: Callable[[str, int, int], Admission] | None = None
+              admit: Callable[[str, int, int], strips.Admission] | None = None
               ) -> tuple[int, int]:
         """Decode all of the data now, so that a damaged file shows before it is paid for.
 
@@ -326,7 +306,8 @@ class Picture:
             held, _ = self._decode(opened, request)
             self.preview = held.image.convert("L")
         else:
-            admission = admit(opened.mode, width, height) if admit is not None else Admission()
+            admission = (admit(opened.mode, width, height) if admit is not None
+                         else strips.Admission())
             keep_px = admission.keep_px
             with self._lock:
                 key = (opened.size, opened.mode)
@@ -334,8 +315,9 @@ class Picture:
                     # A PNG's EXIF after its pixels is read by decoding them all: only
                     # one before them is heeded here.
                     seen = opened.format != "PNG" or "exif" in opened.info
-                    held = _Decode(self._in_bands(opened, keep_px or max(width, height)),
-                                   _orientation(opened) if seen else 1)
+                    banded = strips.read_in_bands(self.data, opened,
+                                                  keep_px or max(width, height), reduced)
+                    held = _Decode(banded, _orientation(opened) if seen else 1)
                     self.decodes += 1
                 else:
                     held, _ = self._decode(opened, None)
@@ -346,22 +328,6 @@ class Picture:
         with self._lock:
             self._checked = held
         return width, height
-
-    def _in_bands(self, opened: Image.Image, keep_px: int) -> Image.Image:
-        """``opened`` read a band of rows at a time, cut down to ``keep_px`` by whole
-        steps as ``cut_down`` cuts it (``strips``)."""
-        from batch_ocr.vision import strips
-
-        factor = max(1, -(-max(opened.size) // keep_px))
-        if opened.format == "PNG":
-            image = strips.png(self.data, factor, reduced)
-        elif opened.format == "TIFF":
-            image = strips.tiff_frame(self.data, opened, factor, reduced)
-        else:
-            image = None
-        if image is None:
-            raise TooBigToHoldError(opened.mode, *opened.size)
-        return image
 
     def for_blank_check(self, long_side_px: int) -> Image.Image:
         """The check's decode (as stored, not turned upright) in RGB, box-filtered to at

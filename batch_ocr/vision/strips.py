@@ -23,8 +23,33 @@ import io
 import struct
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from PIL import Image
+
+
+class TooBigToHoldError(ValueError):
+    """The picture's pixels would pass the memory budget decoded, and it is not of a kind
+    read a band of rows at a time."""
+
+    def __init__(self, mode: str, width: int, height: int) -> None:
+        super().__init__(f"{width}x{height} px ({mode})")
+        self.mode = mode
+        self.width = width
+        self.height = height
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """How the pre-flight check decodes a picture that is not a JPEG
+    (``picture.Picture.check``)."""
+
+    #: The long side kept of it once decoded (None: all of it).
+    keep_px: int | None = None
+    #: Too big to hold decoded: read a band of rows at a time, cut down to ``keep_px``
+    #: as it is read (``read_in_bands``).
+    in_bands: bool = False
+
 
 #: Raw bytes of one band (its rows as decoded): what a band costs beside the result.
 BAND_BYTES = 8 * 2**20
@@ -69,6 +94,22 @@ def _assemble(bands: Iterator[Image.Image], width: int, height: int,
     if out is None:
         raise ValueError("no pixel data")
     return out
+
+
+def read_in_bands(data: bytes, opened: Image.Image, keep_px: int,
+                  reduce: Reduce) -> Image.Image:
+    """``opened`` (a PNG or a TIFF frame, from ``data``) read a band of rows at a time,
+    cut down to at most ``keep_px`` by whole steps as ``picture.cut_down`` cuts it.
+    Raises ``TooBigToHoldError`` when it is not of a kind read so."""
+    factor = max(1, -(-max(opened.size) // keep_px))
+    image = None
+    if opened.format == "PNG":
+        image = png(data, factor, reduce)
+    elif opened.format == "TIFF":
+        image = tiff_frame(data, opened, factor, reduce)
+    if image is None:
+        raise TooBigToHoldError(opened.mode, *opened.size)
+    return image
 
 
 # -- PNG -------------------------------------------------------------------------------
