@@ -56,15 +56,13 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
         ) from exc
     picture = Picture(image_bytes)
     try:
-        min_scale, found = _card_scale(picture)
-        image = picture.for_reading(min_scale)
+        image, found = _read_at_card_scale(picture)
     except UnreadableImageError as exc:
         raise LocalEngineError("unreadable_image", str(exc)) from exc
 
     from batch_ocr.engines.local import _page, _second_side
     from batch_ocr.vision import layout as _layout
 
-    # The cards found on the small decode, where there was one, are not looked for again.
     cards = _layout.page_cards(image) if found is None else found.on(image)
     page_warnings = _page_warnings(picture) if len(cards) >= 2 else None
     picture.release()  # the decode is let go before the OCR's own memory is taken
@@ -136,6 +134,13 @@ class _Found:
         """The cards in ``image``'s pixels (the same picture, upright, at another size)."""
         ratio = max(image.shape[:2]) / self.long_side_px
         return [dataclasses.replace(card, quad=card.quad * ratio) for card in self.cards]
+
+
+def _read_at_card_scale(picture: Picture) -> tuple[np.ndarray, _Found | None]:
+    """The picture as read (``Picture.for_reading`` at ``_card_scale``), and the cards
+    found on its small decode, if one was made: they are not looked for again."""
+    min_scale, found = _card_scale(picture)
+    return picture.for_reading(min_scale), found
 
 
 def _card_scale(picture: Picture) -> tuple[float, _Found | None]:
