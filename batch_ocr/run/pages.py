@@ -30,7 +30,8 @@ from typing import Any
 from PIL import Image
 
 from batch_ocr.errors import ImageRejected
-from batch_ocr.vision import imaging
+from batch_ocr.vision import imaging, strips
+from batch_ocr.vision.picture import reduced
 
 #: More pages than this in one file is no stack of ID card copies: the file is refused.
 MAX_PAGES = 500
@@ -147,10 +148,10 @@ def _tiff_pages(raw: bytes) -> Iterator[PageOutcome]:
         return
     with Image.open(io.BytesIO(raw)) as image:
         for index in range(frames):
-            yield _tiff_frame(image, index, frames)
+            yield _tiff_frame(raw, image, index, frames)
 
 
-def _tiff_frame(image: Image.Image, index: int, frames: int) -> PageOutcome:
+def _tiff_frame(raw: bytes, image: Image.Image, index: int, frames: int) -> PageOutcome:
     number = index + 1
     try:
         image.seek(index)
@@ -159,10 +160,16 @@ def _tiff_frame(image: Image.Image, index: int, frames: int) -> PageOutcome:
             return PageRejected.of(number, ImageRejected(
                 "image_too_large", f"{width}x{height} px is too many pixels to decode safely"),
                 frames)
-        imaging.check_decode_cost(image.mode, width, height)
-        image.load()
         # One frame decoded at a time, cut down before it is encoded: a stack of large
-        # frames costs the memory of one (docs/survives.md, "Memory").
+        # frames costs the memory of one; a frame too big to hold whole is read a band
+        # of rows at a time, cut down as it is read (docs/survives.md, "Memory").
+        if imaging.admission(image.mode, width, height).in_bands:
+            factor = -(-max(width, height) // imaging.WORK_MAX_SIDE_PX)
+            small = strips.tiff_frame(raw, image, factor, reduced)
+            if small is None:
+                raise imaging.decode_refusal(image.mode, width, height)
+            return Page(number, _png_bytes(small), frames)
+        image.load()
         return Page(number, _png_bytes(imaging.cut_down(image)), frames)
     except ImageRejected as exc:
         return PageRejected.of(number, exc, frames)

@@ -5,6 +5,7 @@ review page::
 
     picture         the one decoder: an image's bytes and the views decoded from them,
                     each decode made once and let go when the image's rows are made
+    strips          a picture too big to hold decoded, read a band of rows at a time
     geometry        the ID-1 card's proportions, the A4 page, the smallest card read
     imaging         pre-flight: what can be refused or fixed before paying
     blank           nothing card-like (blank, uniform, tiny): a row, never a call

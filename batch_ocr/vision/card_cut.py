@@ -30,8 +30,15 @@ import numpy as np
 from PIL import Image
 
 from batch_ocr.vision import photo as _photo
-from batch_ocr.vision.imaging import MAX_BYTES, MAX_DECODE_PIXELS, MAX_SIDE_PX, sniff_format
+from batch_ocr.vision.imaging import (
+    MAX_BYTES,
+    MAX_DECODE_PIXELS,
+    MAX_SIDE_PX,
+    admission,
+    sniff_format,
+)
 from batch_ocr.vision.picture import WORK_MAX_SIDE_PX, Picture, cut_down, opaque_rgb
+from batch_ocr.vision.strips import Admission
 
 #: The page shown around a card, as a share of the card's width on each side: its edge
 #: then shows to the provider's card finder (4% read the dev set's copies whole; 0 lost
@@ -92,8 +99,11 @@ def _original_pixels(original: Picture) -> Image.Image:
     """``page_pixels`` of a fitted page's ``original``, its decodes let go."""
     try:
         if sniff_format(original.data[:16]) != "JPEG":
+            # Cut down to 4,000 px; read a band of rows at a time past the budget, as the
+            # pre-flight check read it (``imaging.admission``).
             original.check(max_pixels=MAX_DECODE_PIXELS, jpeg=False,
-                           admit=lambda mode, width, height: WORK_MAX_SIDE_PX)
+                           admit=lambda mode, width, height: Admission(
+                               WORK_MAX_SIDE_PX, admission(mode, width, height).in_bands))
             return original.take_upright()
         with Image.open(io.BytesIO(original.data)) as opened:
             width, height = opened.size

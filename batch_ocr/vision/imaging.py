@@ -33,6 +33,7 @@ from batch_ocr.vision.picture import (
     cut_down,
     opaque_rgb,
 )
+from batch_ocr.vision.strips import Admission, TooBigToHoldError
 
 # The common formats' plugins now, at start-up: Pillow loads them at the first open,
 # where they held the import lock while every reading thread waited (20 ms at the start
@@ -44,10 +45,11 @@ MAX_SIDE_PX = 4000
 MIN_SIDE_PX = 9  # "greater than 8 px"
 #: Past this many pixels we refuse to decode at all (decompression bombs).
 MAX_DECODE_PIXELS = 80_000_000
-#: The memory one picture's pixels may take while decoded (docs/survives.md, "Memory"):
-#: a JPEG is decoded scaled down from its DCT, so only other formats can come near it. A
-#: 600 dpi A4 colour scan takes 100 MB; a flat 8,900 x 8,900 px PNG of 250 KB would
-#: take 227 MB in colour, so it is refused without being decoded.
+#: The memory one picture's pixels may take while decoded whole (docs/survives.md,
+#: "Memory"): a JPEG is decoded scaled down from its DCT, so only other formats can come
+#: near it. A 600 dpi A4 colour scan takes 100 MB; a flat 8,900 x 8,900 px PNG of 250 KB
+#: would take 227 MB in colour, so it is read a band of rows at a time instead, cut down
+#: as it is read (``vision.strips``), or refused undecoded when it cannot be.
 DECODE_BUDGET_BYTES = 128 * 2**20
 #: What the offline engine is handed whole: a picture whose colour pixels would take
 #: more is handed over cut down to ``WORK_MAX_SIDE_PX``, the pixels the pre-flight
@@ -195,38 +197,42 @@ def decode_cost(mode: str, width: int, height: int) -> int:
     return per_pixel * width * height
 
 
-def check_decode_cost(mode: str, width: int, height: int) -> None:
-    """Refuse (``image_too_large``) a picture whose pixels would pass the budget."""
+def decode_refusal(mode: str, width: int, height: int) -> ImageRejected:
+    """The refusal (``image_too_large``) of a picture whose pixels would pass the budget
+    and that cannot be read a band at a time."""
     cost = decode_cost(mode, width, height)
-    if cost > DECODE_BUDGET_BYTES:
-        raise ImageRejected(
-            "image_too_large",
-            f"{width}x{height} px would take {cost / 2**20:.0f} MB of memory to decode; "
-            f"at most {DECODE_BUDGET_BYTES // 2**20} MB is decoded for one picture "
-            "(scan at 600 dpi or less)")
+    return ImageRejected(
+        "image_too_large",
+        f"{width}x{height} px would take {cost / 2**20:.0f} MB of memory to decode; "
+        f"at most {DECODE_BUDGET_BYTES // 2**20} MB is decoded for one picture "
+        "(scan at 600 dpi or less)")
+
+
+def admission(mode: str, width: int, height: int) -> Admission:
+    """How a picture that is not a JPEG is decoded: whole while its pixels fit the
+    budget, else a band of rows at a time; kept whole while it can be handed over whole
+    (``LOCAL_MAX_DECODED_BYTES``), else cut down to ``WORK_MAX_SIDE_PX``."""
+    keep_px = WORK_MAX_SIDE_PX if 3 * width * height > LOCAL_MAX_DECODED_BYTES else None
+    in_bands = decode_cost(mode, width, height) > DECODE_BUDGET_BYTES
+    return Admission(WORK_MAX_SIDE_PX if in_bands else keep_px, in_bands=in_bands)
 
 
 def _decode(picture: Picture, fmt: str) -> tuple[int, int]:
     """Decode all of it, so truncated or corrupt files are caught here, not billed.
 
     Returns the real size. A JPEG's 1/8-scale decode stays in grey as the picture's
-    ``preview``; any other format is refused past ``DECODE_BUDGET_BYTES`` before it is
-    decoded, and its decode is kept until ``prepare`` is done, so the file is never
-    decoded twice (``Picture.check``): whole while its colour pixels could be handed
-    over whole (``LOCAL_MAX_DECODED_BYTES``), else cut down to ``WORK_MAX_SIDE_PX``.
+    ``preview``; any other format is decoded as ``admission`` says and kept until
+    ``prepare`` is done, so the file is never decoded twice (``Picture.check``).
     """
-    def admit(mode: str, width: int, height: int) -> int | None:
-        check_decode_cost(mode, width, height)
-        # Kept whole while it can be handed over whole (``LOCAL_MAX_DECODED_BYTES``).
-        return WORK_MAX_SIDE_PX if 3 * width * height > LOCAL_MAX_DECODED_BYTES else None
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return picture.check(max_pixels=MAX_DECODE_PIXELS, jpeg=fmt == "JPEG",
-                                 admit=admit)
+                                 admit=admission)
     except ImageRejected:
         raise
+    except TooBigToHoldError as exc:
+        raise decode_refusal(exc.mode, exc.width, exc.height) from None
     except TooManyPixelsError as exc:
         raise ImageRejected("image_too_large", f"{exc.width}x{exc.height} px is too many "
                             "pixels to decode safely") from None

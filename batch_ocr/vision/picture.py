@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING
 
 from PIL import ExifTags, Image
 
+from batch_ocr.vision import strips
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -126,9 +128,16 @@ def cut_down(image: Image.Image, long_side_px: int = WORK_MAX_SIDE_PX) -> Image.
     longest = max(image.size)
     if longest <= long_side_px:
         return image
+    return reduced(image, -(-longest // long_side_px))
+
+
+def reduced(image: Image.Image, factor: int) -> Image.Image:
+    """``image`` cut down by ``factor`` (a box filter), turned into RGB first when its
+    mode cannot be reduced (a palette, so that pieces pasted together keep their
+    colours)."""
     if image.mode not in REDUCIBLE_MODES:
         image = opaque_rgb(image)
-    return image.reduce(-(-longest // long_side_px))
+    return image.reduce(factor) if factor > 1 else image
 
 
 def small_rgb(image: Image.Image, long_side_px: int) -> Image.Image:
@@ -268,7 +277,7 @@ class Picture:
     # -- views ---------------------------------------------------------------------------
 
     def check(self, *, max_pixels: int, jpeg: bool,
-              admit: Callable[[str, int, int], int | None] | None = None
+              admit: Callable[[str, int, int], strips.Admission] | None = None
               ) -> tuple[int, int]:
         """Decode all of the data now, so that a damaged file shows before it is paid for.
 
@@ -279,12 +288,14 @@ class Picture:
         decoding, else what Pillow raises for damaged data.
 
         Any other format is first shown to ``admit`` (its mode and size, from the
-        header), which raises to refuse it undecoded (a memory budget) or returns the
-        long side to keep of it (None: all of it). Once decoded, it is held cut down to
-        that (``cut_down``) with its EXIF orientation, so the full pixels are let go at
-        once and re-encoding starts from these (``upright``). That held decode stands
-        for the full-scale one until ``release()``: the pre-flight check releases it
-        before any other view is asked for.
+        header), which raises to refuse it undecoded or says how to decode it
+        (``Admission``). Once decoded, it is held cut down to the long side admitted
+        (``cut_down``) with its EXIF orientation, so the full pixels are let go at once
+        and re-encoding starts from these (``upright``). A picture admitted ``in_bands``
+        is never held whole: it is read a band of rows at a time and cut down as read
+        (``strips``), or refused (``TooBigToHoldError``) when it is not of a kind read
+        so. That held decode stands for the full-scale one until ``release()``: the
+        pre-flight check releases it before any other view is asked for.
         """
         opened = self._open()
         width, height = opened.size
@@ -295,13 +306,24 @@ class Picture:
             held, _ = self._decode(opened, request)
             self.preview = held.image.convert("L")
         else:
-            keep_px = admit(opened.mode, width, height) if admit is not None else None
+            admission = (admit(opened.mode, width, height) if admit is not None
+                         else strips.Admission())
+            keep_px = admission.keep_px
             with self._lock:
-                held, _ = self._decode(opened, None)
                 key = (opened.size, opened.mode)
-                del opened  # the held decode is its only reference: cut down, it goes
-                kept = held.image if keep_px is None else cut_down(held.image, keep_px)
-                held = _Decode(kept, _orientation(held.image))
+                if admission.in_bands:
+                    # A PNG's EXIF after its pixels is read by decoding them all: only
+                    # one before them is heeded here.
+                    seen = opened.format != "PNG" or "exif" in opened.info
+                    banded = strips.read_in_bands(self.data, opened,
+                                                  keep_px or max(width, height), reduced)
+                    held = _Decode(banded, _orientation(opened) if seen else 1)
+                    self.decodes += 1
+                else:
+                    held, _ = self._decode(opened, None)
+                    del opened  # the held decode is its only reference: cut down, it goes
+                    kept = held.image if keep_px is None else cut_down(held.image, keep_px)
+                    held = _Decode(kept, _orientation(held.image))
                 self._held[key] = held
         with self._lock:
             self._checked = held
@@ -364,6 +386,43 @@ class Picture:
         full-scale decode (as ``exif_transpose`` then ``thumbnail`` make them). Raises
         ``UnreadableImageError``."""
         return self._bgr_at(None, FULL_LONG_SIDE_PX)
+
+    def for_reading(self, min_scale: float = 1.0) -> np.ndarray:
+        """What the offline engine reads, which knows how large its cards are: ``full``,
+        or given a ``min_scale`` under 1, the same from the JPEG's smallest decode that
+        keeps at least that share of each side (a 2,500 px photo whose card fills it is
+        decoded at half scale, in a quarter of the time). Raises
+        ``UnreadableImageError``."""
+        if min_scale >= 1:
+            return self.full()
+        try:
+            width, height = self._open().size
+            request = (math.ceil(width * min_scale), math.ceil(height * min_scale))
+            held, _ = self._decode(self._open(), request)
+            return _bgr(_shrunk(held.turned(), FULL_LONG_SIDE_PX))
+        except Exception as exc:  # Pillow raises many types for bad data: all "unreadable"
+            raise UnreadableImageError(f"cannot decode image: {exc}") from exc
+
+    def size(self) -> tuple[int, int]:
+        """The picture's size as stored (from its header: nothing is decoded)."""
+        with self._open() as opened:
+            return opened.size
+
+    def small(self, long_side_px: int) -> tuple[np.ndarray, float]:
+        """BGR pixels, upright, at most ``long_side_px`` on the long side, from the JPEG's
+        smallest decode that size allows on both sides (a draft sized to the picture's
+        own proportions, where ``search`` asks for a square), box-filtered; and their
+        scale to the picture's real size. Raises ``UnreadableImageError``."""
+        try:
+            opened = self._open()
+            width, height = opened.size
+            share = min(1.0, long_side_px / max(width, height))
+            request = (max(1, math.ceil(width * share)), max(1, math.ceil(height * share)))
+            held, _ = self._decode(opened, request)
+            pixels = _bgr(small_rgb(held.turned(), long_side_px))
+        except Exception as exc:  # Pillow raises many types for bad data: all "unreadable"
+            raise UnreadableImageError(f"cannot decode image: {exc}") from exc
+        return pixels, max(pixels.shape[:2]) / max(width, height)
 
     def for_warnings(self) -> np.ndarray:
         """BGR pixels, upright, at most ``WARNINGS_LONG_SIDE_PX`` on the long side, from

@@ -79,8 +79,8 @@ def test_offline_run_over_pages_of_cards(tmp_path: Path) -> None:
     assert (copy["name"], copy["id_number"].rstrip("\t"), copy["authority"]) == (
         a.name, a.number, a.authority)
     assert copy["valid_from"] == a.valid_from.isoformat()
-    assert Path(copy["portrait_file"]).name == "copy.jpg"
-    assert Path(rows[2]["portrait_file"]).name == "four-card1.jpg"
+    assert Path(copy["portrait_file"]).name == "copy.png.jpg"
+    assert Path(rows[2]["portrait_file"]).name == "four.png-card1.jpg"
     assert rows[1]["name"] == b.name  # the ID card beside the bank card
     assert "行" not in rows[1]["name"] and not rows[1]["authority"]
 

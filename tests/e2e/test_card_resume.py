@@ -125,7 +125,7 @@ def test_a_card_that_fails_is_the_only_one_paid_again(tmp_path: Path, local_emul
     assert _shown(rows) == [("1", "front", "ok", ""), ("2", "", "error", "500")]
     assert (rows[0]["name"], rows[0]["file"]) == (person.name, "copy.png")
     assert rows[1]["file"] == "copy.png" and rows[1]["error_message"]
-    assert Path(rows[0]["portrait_file"]).name == "copy-card1.jpg"
+    assert Path(rows[0]["portrait_file"]).name == "copy.png-card1.jpg"
 
     dry = _run(str(scans), "-o", str(out), "--dry-run", url=healthy)
     assert dry.returncode == 0, dry.stderr
@@ -139,7 +139,7 @@ def test_a_card_that_fails_is_the_only_one_paid_again(tmp_path: Path, local_emul
     assert not set(paid_again["billable_per_sha256"]) & set(paid_first["billable_per_sha256"])
     _assert_whole_card(_rows(out), person)
     # The front's portrait link, kept with its answer, still works within its hour.
-    assert Path(_rows(out)[0]["portrait_file"]).name == "copy.jpg"
+    assert Path(_rows(out)[0]["portrait_file"]).name == "copy.png.jpg"
     assert Path(_rows(out)[0]["portrait_file"]).is_file()
 
     noop = _run(str(scans), "-o", str(out), url=healthy)

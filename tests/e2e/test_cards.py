@@ -78,7 +78,7 @@ def test_pair_with_portraits_gives_one_complete_row_per_person(
         with Image.open(portrait) as image:
             assert image.size[0] > 20
         assert oct(portrait.stat().st_mode & 0o777) == "0o600"
-    assert (portraits / "lixiaohong_back.jpg").is_file()  # the front's file name, mirrored
+    assert (portraits / "lixiaohong_back.bmp.jpg").is_file()  # the front's file name, mirrored
     assert "expired" in people["李小红"]["checks"].split(";")
     assert "id_checksum" in people["赵小明"]["checks"].split(";")
     assert people["张三"]["checks"] == ""

@@ -214,7 +214,7 @@ def test_a_byte_and_its_escape_spelled_out_never_share_a_row_name_or_a_portrait(
     assert sorted(row["file"] for row in rows) == ["\\\\xff.jpg", "\\xff.jpg"]
     portraits = {row["portrait_file"] for row in rows}
     assert len(portraits) == 2 and all(Path(p).is_file() for p in portraits)
-    assert sorted(os.listdir(faces)) == ["\\\\xff.jpg", "\\xff.jpg"]
+    assert sorted(os.listdir(faces)) == ["\\\\xff.jpg.jpg", "\\xff.jpg.jpg"]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX modes only")

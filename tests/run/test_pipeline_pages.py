@@ -98,7 +98,7 @@ async def test_portraits_of_pages_are_named_by_page(tmp_path: Path) -> None:
 
     rows, _ = await run(FakeEngine(with_portrait), scans, portraits_dir=tmp_path / "faces")
     assert sorted(Path(r.portrait_file).name for r in rows) == [
-        "daily-page1.jpg", "daily-page2.jpg"]
+        "daily.pdf-page1.jpg", "daily.pdf-page2.jpg"]
 
 
 async def test_a_dry_run_counts_the_calls_pages_would_cost(tmp_path: Path) -> None:

@@ -186,3 +186,31 @@ def test_take_upright_hands_over_the_decode_and_keeps_none() -> None:
     assert picture.decodes == 1 and not picture.holds_pixels()
     again = picture.take_upright()
     assert again is not taken and picture.decodes == 2
+
+
+def test_for_reading_decodes_a_jpeg_no_larger_than_the_cards_need() -> None:
+    data = _encoded(_scene((2600, 1800)), "JPEG", orientation=6)
+    whole = Picture(data)
+    assert np.array_equal(whole.for_reading(), reference_full(data))
+    half = Picture(data)
+    pixels = half.for_reading(0.45)  # a card filling the photo keeps its 900 px at 1/2
+    assert pixels.shape[:2] == (1300, 900)  # upright: EXIF turned it a quarter
+    assert half.size() == (2600, 1800)
+    small, scale = Picture(data).small(640)
+    assert max(small.shape[:2]) == 640 and scale == pytest.approx(640 / 2600)
+
+
+def test_a_big_photo_of_a_card_is_read_from_a_smaller_decode() -> None:
+    from batch_ocr.engines.local._recognise import CARD_LONG_SIDE_PX, _card_scale
+
+    page = Image.new("RGB", (2800, 2000), (70, 90, 60))
+    card = Image.new("RGB", (2200, 1388), (236, 232, 220))
+    for row in range(6):
+        card.paste((30, 30, 30), (700, 200 + 180 * row, 1900, 250 + 180 * row))
+    page.paste(card, (300, 300))
+    data = _encoded(page, "JPEG")
+    scale, found = _card_scale(Picture(data))
+    assert found is not None and len(found.cards) == 1
+    assert scale == pytest.approx(CARD_LONG_SIDE_PX / 2200, rel=0.05)
+    assert _card_scale(Picture(_encoded(page.resize((1400, 1000)), "JPEG"))) == (1.0, None)
+    assert _card_scale(Picture(_encoded(page, "PNG"))) == (1.0, None)

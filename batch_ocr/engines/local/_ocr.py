@@ -18,6 +18,7 @@ import functools
 import hashlib
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -31,6 +32,23 @@ MODEL_FILES = {
     "Rec": "PP-OCRv6_rec_small.onnx",
     "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
 }
+#: Pixels the text detector is given at once. Its working memory grows with them (a
+#: worker peaks at ~290 MB on 0.4 MP, 455 MB on 1 MP and 840 MB on 2.8 MP, a page read
+#: at 2,000 px): past this, a picture is detected in strips of ``DET_STRIP_PIXELS``
+#: (``detect``), which keeps a worker under 400 MB (docs/offline-engine.md, "Accuracy,
+#: speed and memory"). A photo read at 720 px (0.52 MP) is still seen whole.
+DET_MAX_PIXELS = 600_000
+DET_STRIP_PIXELS = 400_000
+#: Strips overlap by this much: a text line up to this tall lies whole in one of them (a
+#: card's line tilted 10 degrees on an A4 page read at 2,000 px is ~80 px tall).
+DET_STRIP_OVERLAP_PX = 96
+#: The detector's input is a whole multiple of this many pixels on each side.
+DET_SIZE_STEP_PX = 32
+#: glibc's ``M_MMAP_THRESHOLD`` (``malloc.h``), and the sizes it is set to around a
+#: page's strips (``_heap_given_back``): its default, and the most it rises to itself.
+_M_MMAP_THRESHOLD = -3
+_MMAP_MIN_BYTES = 128 * 1024
+_MMAP_MAX_BYTES = 32 * 2**20
 #: One thread per worker process: N workers use N cores, and no worker fights another.
 THREADS_PER_WORKER = 1
 #: Height the recogniser reads lines at (PP-OCR's ``rec_img_shape``).
@@ -102,7 +120,9 @@ def detect(image: np.ndarray, *, long_side_px: int) -> list[np.ndarray]:
     """Quadrilaterals (4x2 float32, clockwise from top-left) around text lines.
 
     The detector sees the image scaled so its long side is at most ``long_side_px``
-    (its cost grows with the pixel count); boxes come back in ``image`` pixels.
+    (its cost grows with the pixel count); boxes come back in ``image`` pixels. Past
+    ``DET_MAX_PIXELS`` it sees the scaled image in overlapping strips
+    (``_detect_in_strips``), so its memory stays bounded whatever the size asked.
     """
     det = models().det
     height, width = image.shape[:2]
@@ -110,12 +130,88 @@ def detect(image: np.ndarray, *, long_side_px: int) -> list[np.ndarray]:
     small = image
     if scale < 1.0:
         small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if small.shape[0] * small.shape[1] > DET_MAX_PIXELS:
+        boxes = _detect_in_strips(det, small)
+    else:
+        boxes = _detect_whole(det, small)
+    return [np.asarray(box, dtype=np.float32) / scale for box in boxes]
+
+
+def _detect_whole(det: Any, small: np.ndarray) -> list[np.ndarray]:
     # We did the scaling: the detector only rounds the size to a multiple of 32.
     det.limit_type, det.limit_side_len = "max", max(small.shape[:2])
     result = det(small)
-    if result.boxes is None:
-        return []
-    return [np.asarray(box, dtype=np.float32) / scale for box in result.boxes]
+    return [] if result.boxes is None else list(result.boxes)
+
+
+@contextlib.contextmanager
+def _heap_given_back() -> Iterator[None]:
+    """While inside, every block of ``_MMAP_MIN_BYTES`` or more is mapped on its own and
+    goes back to the system once freed; the heap's free memory is given back first.
+
+    glibc keeps freed memory in its heap and raises the size past which it maps blocks
+    on their own to the largest one freed (up to 32 MB): after a photo read at 720 px a
+    worker held 90 MB more, in pieces too small for a page's strips, and peaked at 356
+    to 410 MB on a blank A4 page (over the 400 MB bound). Not for every card: each of
+    its buffers faulted in afresh cost 50% more CPU. After, the threshold is left where
+    glibc's own would have risen to. A no-op where the C library is not glibc.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mallopt, trim = libc.mallopt, libc.malloc_trim
+    except (OSError, AttributeError):
+        yield
+        return
+    mallopt(_M_MMAP_THRESHOLD, _MMAP_MIN_BYTES)
+    trim(0)
+    try:
+        yield
+    finally:
+        mallopt(_M_MMAP_THRESHOLD, _MMAP_MAX_BYTES)
+
+
+def _detect_in_strips(det: Any, small: np.ndarray) -> list[np.ndarray]:
+    """The boxes of ``small`` found in full-width strips of ``DET_STRIP_PIXELS`` or so
+    that overlap by ``DET_STRIP_OVERLAP_PX``: a box is kept from the strip whose own
+    part (its rows less half of each overlap) holds the box's middle, where it lies
+    whole. In reading order, as the detector gives them.
+
+    The picture is first stretched to whole multiples of 32 px as the detector stretches
+    what it is given, and the strips are cut at multiples of 32, so each strip sees the
+    pixels the whole picture's detection would see.
+    """
+    height, width = small.shape[:2]
+    step = DET_SIZE_STEP_PX
+    fitted_h = max(step, round(height / step) * step)
+    fitted_w = max(step, round(width / step) * step)
+    fitted = cv2.resize(small, (fitted_w, fitted_h))
+    overlap = DET_STRIP_OVERLAP_PX
+    strip = max(2 * overlap, DET_STRIP_PIXELS // fitted_w // step * step)
+    to_small = np.array([width / fitted_w, height / fitted_h], np.float32)
+    with _heap_given_back():
+        kept = _strip_boxes(det, fitted, strip, overlap)
+    return list(det.sorted_boxes(np.array(kept) * to_small)) if kept else []
+
+
+def _strip_boxes(det: Any, fitted: np.ndarray, strip: int, overlap: int) -> list[np.ndarray]:
+    """The boxes of each strip of ``fitted`` whose middle lies in the strip's own part."""
+    fitted_h = fitted.shape[0]
+    kept: list[np.ndarray] = []
+    top = 0
+    while top < fitted_h:
+        bottom = min(fitted_h, top + strip)
+        own_top = top + overlap // 2 if top > 0 else 0
+        own_bottom = bottom - overlap // 2 if bottom < fitted_h else fitted_h
+        for box in _detect_whole(det, fitted[top:bottom]):
+            placed = np.asarray(box, dtype=np.float32) + np.array([0, top], np.float32)
+            if own_top <= float(placed[:, 1].mean()) < own_bottom:
+                kept.append(placed)
+        if bottom == fitted_h:
+            break
+        top = bottom - overlap
+    return kept
 
 
 def crop_line(image: np.ndarray, box: np.ndarray) -> np.ndarray:

@@ -7,6 +7,8 @@ the fields. The OCR models are a lazy per-process singleton (``_ocr.models``).
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from batch_ocr.engines.local._reading import _read, _read_card, _Reading, _valid_fields
@@ -17,12 +19,23 @@ from batch_ocr.engines.local._result import (
     column_confidence,
 )
 from batch_ocr.run.cards import CardRead, assemble
-from batch_ocr.vision.geometry import looks_like_whole_card
-from batch_ocr.vision.picture import Picture, UnreadableImageError
+from batch_ocr.vision.geometry import MIN_CARD_LONG_SIDE_PX, looks_like_whole_card
+from batch_ocr.vision.picture import (
+    FULL_LONG_SIDE_PX,
+    SEARCH_LONG_SIDE_PX,
+    Picture,
+    UnreadableImageError,
+)
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from batch_ocr.vision.layout import FoundCard
+
+#: Long side a card found on a small decode keeps in the picture its fields are read
+#: from (cut out at 856 px: ``photo.CARD_WIDTH_PX``), with room for the sharper second
+#: look at its text (``_reading.CARD_DET_RETRY_LONG_SIDE_PX``).
+CARD_LONG_SIDE_PX = 900
 #: Long side a page without outlines is read at when the photo-sized reading failed: on
 #: an A4 page at 1280 px a card's text is ~8 px tall, too small to read.
 PAGE_LONG_SIDE_PX = 2000
@@ -43,14 +56,14 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
         ) from exc
     picture = Picture(image_bytes)
     try:
-        image = picture.full()
+        image, found = _read_at_card_scale(picture)
     except UnreadableImageError as exc:
         raise LocalEngineError("unreadable_image", str(exc)) from exc
 
     from batch_ocr.engines.local import _page, _second_side
     from batch_ocr.vision import layout as _layout
 
-    cards = _layout.page_cards(image)
+    cards = _layout.page_cards(image) if found is None else found.on(image)
     page_warnings = _page_warnings(picture) if len(cards) >= 2 else None
     picture.release()  # the decode is let go before the OCR's own memory is taken
     if len(cards) >= 2:
@@ -108,6 +121,55 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
         confidence=column_confidence(reading.parsed),
         warnings=warnings,
     )
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Cards found on a small decode of the picture, and that decode's long side."""
+
+    cards: list[FoundCard]
+    long_side_px: int
+
+    def on(self, image: np.ndarray) -> list[FoundCard]:
+        """The cards in ``image``'s pixels (the same picture, upright, at another size)."""
+        ratio = max(image.shape[:2]) / self.long_side_px
+        return [dataclasses.replace(card, quad=card.quad * ratio) for card in self.cards]
+
+
+def _read_at_card_scale(picture: Picture) -> tuple[np.ndarray, _Found | None]:
+    """The picture as read (``Picture.for_reading`` at ``_card_scale``), and the cards
+    found on its small decode, if one was made: they are not looked for again."""
+    min_scale, found = _card_scale(picture)
+    return picture.for_reading(min_scale), found
+
+
+def _card_scale(picture: Picture) -> tuple[float, _Found | None]:
+    """The share of the picture's size its cards are read at: enough that the smallest
+    card found on a small decode keeps ``CARD_LONG_SIDE_PX``; 1 (all of it, as far as
+    ``FULL_LONG_SIDE_PX``) when none is found there, or when the picture is not a JPEG
+    large enough for a smaller decode to keep that (no search is paid for then). With
+    the cards found, if any.
+
+    A phone photo's card is read cut out at 856 px (``photo.CARD_WIDTH_PX``): a 3,000 px
+    photo decoded whole only to be shrunk cost a third of its CPU (docs/offline-engine.md).
+    """
+    import numpy as np
+
+    from batch_ocr.vision import layout as _layout
+
+    if not picture.data.startswith(b"\xff\xd8") or max(picture.size()) < 2 * CARD_LONG_SIDE_PX:
+        return 1.0, None  # no JPEG decode at half scale or less could keep a card that long
+    small, scale = picture.small(SEARCH_LONG_SIDE_PX)
+    # The smallest card kept is the one the full view's own search keeps (in its pixels).
+    full_long_side = min(FULL_LONG_SIDE_PX, max(small.shape[:2]) / scale)
+    found = _layout.page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX
+                               * max(small.shape[:2]) / full_long_side)  # fmt: skip
+    if not found:
+        return 1.0, None
+    smallest = min(max(float(np.linalg.norm(card.quad[i] - card.quad[i - 1]))
+                       for i in range(4)) for card in found)
+    return (min(1.0, CARD_LONG_SIDE_PX * scale / max(1.0, smallest)),
+            _Found(found, max(small.shape[:2])))
 
 
 def _page_warnings(picture: Picture) -> tuple[str, ...]:

@@ -27,18 +27,24 @@ class PortraitError(Exception):
 
 def portrait_path(portraits_dir: Path, file: str, image_bytes: bytes,
                   page: int | None = None, card: int | None = None) -> Path:
-    """``DIR/<file path without extension>[-page<N>][-card<N>].<real extension>``, kept
-    inside ``DIR`` (docs/documents.md). ``file`` is the row's, escaped one-to-one
-    (``sanitize.file_label``): a byte and its ``\\xNN`` spelled out get two portraits."""
+    """``DIR/<file path>[-page<N>][-card<N>].<real extension>``, kept inside ``DIR``
+    (docs/cards.md), one-to-one: ``a.jpg`` and ``a.png`` get ``a.jpg.jpg`` and
+    ``a.png.jpg``, and page 1 of ``x.pdf`` (``x.pdf-page1.jpg``) stays apart from a file
+    ``x-page1.png`` (``x-page1.png.jpg``). The file's own extension is kept because every
+    file read ends in one (``discovery.is_image_name``) while ``-page<N>`` and
+    ``-card<N>`` never do, so a suffix cannot be mistaken for part of a name. ``file`` is
+    the row's, escaped one-to-one (``sanitize.file_label``): a byte and its ``\\xNN``
+    spelled out get two portraits."""
     fmt = sniff_format(image_bytes[:16])
     if fmt is None:
         raise PortraitError("the portrait is not an image")
     relative = PurePosixPath(file)
+    name = relative.name
     if page is not None:  # pages of one document: one portrait each
-        relative = relative.with_name(f"{relative.stem}-page{page}{relative.suffix}")
+        name += f"-page{page}"
     if card is not None:  # several cards on one image: one portrait each
-        relative = relative.with_name(f"{relative.stem}-card{card}{relative.suffix}")
-    relative = relative.with_suffix("." + EXTENSION_BY_FORMAT[fmt])
+        name += f"-card{card}"
+    relative = relative.with_name(f"{name}.{EXTENSION_BY_FORMAT[fmt]}")
     # ``file`` comes from our own walk, but never let ``..`` or an absolute path escape.
     parts = [part for part in relative.parts if part not in ("", ".", "..", "/")]
     return portraits_dir.joinpath(*parts)

@@ -20,6 +20,7 @@ from batch_ocr.run.present.portraits import (
     save_for_row,
 )
 from batch_ocr.run.present.rows import Row
+from batch_ocr.sanitize import file_label
 from batch_ocr.vision.imaging import PreparedImage
 
 
@@ -73,9 +74,9 @@ def front(file: str = "sub/zhang.png", url: str = "") -> Row:
 
 
 def test_portrait_path_uses_the_real_format_and_stays_inside(tmp_path: Path) -> None:
-    assert portrait_path(tmp_path, "sub/zhang.png", JPEG) == tmp_path / "sub" / "zhang.jpg"
-    assert portrait_path(tmp_path, "a.jpg", png()) == tmp_path / "a.png"
-    assert portrait_path(tmp_path, "../../etc/x.jpg", JPEG) == tmp_path / "etc" / "x.jpg"
+    assert portrait_path(tmp_path, "sub/zhang.png", JPEG) == tmp_path / "sub" / "zhang.png.jpg"
+    assert portrait_path(tmp_path, "a.jpg", png()) == tmp_path / "a.jpg.png"
+    assert portrait_path(tmp_path, "../../etc/x.jpg", JPEG) == tmp_path / "etc" / "x.jpg.jpg"
     with pytest.raises(PortraitError, match="not an image"):
         portrait_path(tmp_path, "a.jpg", b"<html>expired</html>")
 
@@ -83,7 +84,7 @@ def test_portrait_path_uses_the_real_format_and_stays_inside(tmp_path: Path) -> 
 async def test_bytes_from_the_result_are_saved_0600(tmp_path: Path) -> None:
     engine = FakeEngine()
     row = await save_for_row(front(), tmp_path, JPEG, engine)
-    saved = tmp_path / "sub" / "zhang.jpg"
+    saved = tmp_path / "sub" / "zhang.png.jpg"
     assert row == Row(file="sub/zhang.png", status="ok", side="front", name="张三",
                       portrait_file=str(saved))
     assert saved.read_bytes() == JPEG
@@ -104,8 +105,8 @@ async def test_a_link_is_fetched_through_the_engine(tmp_path: Path) -> None:
     engine = FakeEngine({"https://p/1": JPEG})
     row = await save_for_row(front(url="https://p/1"), tmp_path, None, engine)
     assert engine.fetched == ["https://p/1"]
-    assert row.portrait_file == str(tmp_path / "sub" / "zhang.jpg")
-    assert (tmp_path / "sub" / "zhang.jpg").read_bytes() == JPEG
+    assert row.portrait_file == str(tmp_path / "sub" / "zhang.png.jpg")
+    assert (tmp_path / "sub" / "zhang.png.jpg").read_bytes() == JPEG
 
 
 async def test_an_unavailable_portrait_becomes_portrait_error(tmp_path: Path) -> None:
@@ -153,10 +154,10 @@ async def test_other_sides_are_untouched(tmp_path: Path, side: str) -> None:
 async def test_copy_for_row_copies_the_file(tmp_path: Path) -> None:
     original = await save_for_row(front("a/one.png"), tmp_path, JPEG, FakeEngine())
     copy = await copy_for_row(original, front("b/two.png"), tmp_path)
-    assert copy.portrait_file == str(tmp_path / "b" / "two.jpg")
-    assert (tmp_path / "b" / "two.jpg").read_bytes() == JPEG
-    assert mode(tmp_path / "b" / "two.jpg") == 0o600
-    assert (tmp_path / "a" / "one.jpg").read_bytes() == JPEG
+    assert copy.portrait_file == str(tmp_path / "b" / "two.png.jpg")
+    assert (tmp_path / "b" / "two.png.jpg").read_bytes() == JPEG
+    assert mode(tmp_path / "b" / "two.png.jpg") == 0o600
+    assert (tmp_path / "a" / "one.png.jpg").read_bytes() == JPEG
 
 
 async def test_copy_for_row_without_an_original_portrait(tmp_path: Path) -> None:
@@ -179,5 +180,21 @@ async def test_copy_for_row_when_the_original_file_is_gone(tmp_path: Path) -> No
     assert copy.portrait_file == ""
 
 
+def test_portrait_names_are_one_to_one(tmp_path: Path) -> None:
+    """Two files never share a portrait: not a.jpg and a.png, not a file named like a
+    page or a card of another (x-page1.png beside x.pdf), not a name with a raw byte and
+    one spelling it out (``sanitize.file_label``)."""
+    named = [("a.jpg", None, None), ("a.png", None, None), ("x-page1.png", None, None),
+             ("x.pdf", 1, None), ("x.png", None, 1), ("x-card1.png", None, None),
+             ("x.pdf", 1, 1), ("x.pdf-page1.png", None, None), ("x.pdf", 11, None),
+             ("x.pdf", 1, 11), (file_label(os.fsdecode(b"\\xff.jpg")), None, None),
+             (file_label(os.fsdecode(b"\xff.jpg")), None, None), ("d/a.jpg", None, None),
+             ("d.jpg", None, None)]
+    paths = [portrait_path(tmp_path, file, JPEG, page, card) for file, page, card in named]
+    assert len(set(paths)) == len(named), paths
+    assert portrait_path(tmp_path, "x.pdf", JPEG, 1) == tmp_path / "x.pdf-page1.jpg"
+    assert portrait_path(tmp_path, "x-page1.png", JPEG) == tmp_path / "x-page1.png.jpg"
+
+
 def test_save_returns_the_path_written(tmp_path: Path) -> None:
-    assert save(tmp_path, "x/y.bmp", JPEG) == str(tmp_path / "x" / "y.jpg")
+    assert save(tmp_path, "x/y.bmp", JPEG) == str(tmp_path / "x" / "y.bmp.jpg")
