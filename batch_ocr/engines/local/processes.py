@@ -13,6 +13,8 @@ import concurrent.futures
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 
@@ -24,10 +26,13 @@ from batch_ocr.engines.local.executor import ENGINE_FAILED, Executor, WorkerDied
 MAX_TASKS_PER_WORKER = 1000
 
 Task = Callable[[bytes], LocalRecognition]
+#: How often a worker checks that the process that started it is still there.
+PARENT_CHECK_S = 1.0
 
 
 def _worker_init() -> None:
-    """Ignore Ctrl-C, pin each worker to one thread, load the models before the first image.
+    """Ignore Ctrl-C, pin each worker to one thread, load the models before the first image,
+    and end with the parent.
 
     A terminal's Ctrl-C reaches the whole process group, workers included. The parent
     decides what an interrupt means (docs/resume.md: finish, then stop); a
@@ -35,10 +40,22 @@ def _worker_init() -> None:
     parent as the job's exception, which killed the parent too.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_with_parent, args=(os.getppid(),), daemon=True,
+                     name="batch-ocr-parent-watch").start()
     os.environ["OMP_NUM_THREADS"] = "1"
     from batch_ocr.engines.local import _ocr
 
     _ocr.models()
+
+
+def _end_with_parent(parent_pid: int) -> None:
+    """Exit once the parent is gone. A parent killed outright (``kill -9``, the
+    out-of-memory killer, a cron timeout) cannot shut its pool down, and an idle worker
+    would wait on its queue for ever, holding its models' memory (about 250 MB)."""
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        if os.getppid() != parent_pid:
+            os._exit(0)
 
 
 class WorkerPool:
