@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,24 +46,6 @@ def _scans(tmp_path: Path) -> tuple[Path, Any]:
     scans.mkdir()
     (scans / "copy.png").write_bytes(page_bytes(page))
     return scans, person
-
-
-@pytest.fixture(scope="module")
-def healthy_emulator() -> Iterator[str]:
-    """One fault-free emulator for the module's resumed runs (starting one costs seconds)."""
-    with emulator_process("--engine", "local", "--workers", "1") as url:
-        yield url
-
-
-@pytest.fixture
-def healthy(healthy_emulator: str) -> str:
-    """The fault-free emulator, its counters zeroed (``POST /_emulator/reset``)."""
-    base = healthy_emulator.split("/", 3)
-    request = urllib.request.Request(f"{base[0]}//{base[2]}/_emulator/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
-    assert stats_of(healthy_emulator)["calls"] == 0
-    return healthy_emulator
 
 
 @pytest.fixture

@@ -17,8 +17,6 @@ import json
 import shutil
 import subprocess
 import sys
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,22 +63,6 @@ def _scans(tmp_path: Path) -> Path:
     (scans / "copy.pdf").write_bytes(pillow_pdf(images=[_copy_page()]))
     shutil.copy(SAMPLES / CLEAN, scans / CLEAN)
     return scans
-
-
-@pytest.fixture(scope="module")
-def healthy_emulator() -> Iterator[str]:
-    with emulator_process("--engine", "local", "--workers", "1") as url:
-        yield url
-
-
-@pytest.fixture
-def healthy(healthy_emulator: str) -> str:
-    """The fault-free emulator, its counters zeroed."""
-    base = healthy_emulator.split("/", 3)
-    request = urllib.request.Request(f"{base[0]}//{base[2]}/_emulator/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
-    return healthy_emulator
 
 
 def _cli(*args: str) -> list[str]:
