@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import io
 import logging
 import random
 import sys
-import urllib.parse
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from batch_ocr.engines.api.client import Recognition
 from batch_ocr.engines.api.engine import ApiEngine
-from batch_ocr.engines.base import AnswerKeeper, PaidAnswer
 from batch_ocr.errors import ApiError, QuotaExceededError
 from batch_ocr.provider.models import CardData, CardInfo
 from batch_ocr.run.cards import CardFailure, CardRead
@@ -28,26 +24,9 @@ from batch_ocr.settings import Settings
 from batch_ocr.vision import crops
 from batch_ocr.vision.imaging import prepare
 from tests.card_pages import make_samples, page_bytes, people
+from tests.engines.fake_api import FakeClient, MemoryKeeper, api_engine
 
 needs_opencv = pytest.mark.skipif(not crops.available(), reason="OpenCV is not installed")
-
-
-class FakeClient:
-    """Answers each call with the next prepared answer; keeps the images it was sent."""
-
-    def __init__(self, *answers: CardData) -> None:
-        self.answers = list(answers)
-        self.images: list[bytes] = []
-        self.retries = 0
-
-    @property
-    def calls(self) -> int:
-        return len(self.images)
-
-    async def recognise(self, body: bytes) -> Recognition:
-        uri = urllib.parse.parse_qs(body.decode())["image"][0]
-        self.images.append(base64.b64decode(uri.partition(",")[2]))
-        return Recognition(self.answers.pop(0), attempts=1)
 
 
 FRONT = CardData(order_no="1", result=0, side="front", info=CardInfo(name="张三", number="1"),
@@ -55,13 +34,6 @@ FRONT = CardData(order_no="1", result=0, side="front", info=CardInfo(name="张�
 BACK = CardData(order_no="2", result=0, side="back",
                 info=CardInfo(authority="某市公安局", timelimit="20180727-20380727"),
                 validity={"authority": True, "timelimit": True})  # fmt: skip
-def _engine(client: FakeClient) -> ApiEngine:
-    """The API engine with its HTTP client replaced by ``client`` (never started)."""
-    engine = ApiEngine(Settings())
-    engine._client = client  # type: ignore[assignment]
-    return engine
-
-
 NOT_A_CARD = CardData(order_no="3", result=0, side="front", info=CardInfo(),
                       validity={"name": False, "number": False})  # fmt: skip
 
@@ -78,7 +50,7 @@ def _copy_page() -> bytes:
 @needs_opencv
 async def test_a_two_sided_page_costs_two_calls_each_a_straight_card() -> None:
     client = FakeClient(FRONT, BACK)
-    engine = _engine(client)
+    engine = api_engine(client)
     result = await engine.recognise(prepare(_copy_page()))
     assert len(client.images) == 2
     for sent in client.images:
@@ -96,7 +68,7 @@ async def test_a_bank_card_answered_as_no_card_adds_no_row() -> None:
                                      samples.PageCard("bank")),
                             columns=2, grey=False, stamps=False, desk=True)  # fmt: skip
     client = FakeClient(FRONT, NOT_A_CARD)
-    result = await _engine(client).recognise(prepare(page_bytes(page)))
+    result = await api_engine(client).recognise(prepare(page_bytes(page)))
     assert (result.data.side, result.cards, result.attempts) == ("front", (), 2)
 
 
@@ -116,7 +88,7 @@ async def test_without_opencv_pages_are_sent_whole_and_the_run_says_so_once(
     monkeypatch.setattr(crops, "_warned", False)
     page = prepare(_copy_page())
     client = FakeClient(BACK, BACK)
-    engine = _engine(client)
+    engine = api_engine(client)
     with caplog.at_level(logging.WARNING, logger="batch_ocr"):
         first = await engine.recognise(page)
         await engine.recognise(page)
@@ -157,7 +129,7 @@ async def test_a_copy_scanned_to_jpeg_is_cut_in_two_after_its_noise_check(encodi
     scan = prepare(encode_page(samples.draw_card_page(page, random.Random(1)), encoding))
     assert scan.preview is not None  # the search first looks at the small decode
     client = FakeClient(FRONT, BACK)
-    result = await _engine(client).recognise(scan)
+    result = await api_engine(client).recognise(scan)
     assert len(client.images) == 2 and result.data.side == "both"
     assert await ApiEngine(Settings()).calls_for(scan) == 2
 
@@ -174,7 +146,7 @@ async def test_a_noise_picture_is_sent_whole_without_a_card_search(
     monkeypatch.setattr(_layout, "find_cards", no_search)
     noise = prepare(_noise_jpeg())
     client = FakeClient(NOT_A_CARD)
-    result = await _engine(client).recognise(noise)
+    result = await api_engine(client).recognise(noise)
     assert client.images == [noise.payload] and result.attempts == 1
     assert await ApiEngine(Settings()).calls_for(noise) == 1
 
@@ -190,50 +162,8 @@ async def test_two_cards_on_a_background_of_noise_are_still_cut_out() -> None:
     buffer = io.BytesIO()
     background.save(buffer, "JPEG", quality=90)
     client = FakeClient(FRONT, BACK)
-    result = await _engine(client).recognise(prepare(buffer.getvalue()))
+    result = await api_engine(client).recognise(prepare(buffer.getvalue()))
     assert len(client.images) == 2 and result.data.side == "both"
-
-
-class FailingClient(FakeClient):
-    """Like ``FakeClient``, but an exception among the answers is raised for that call."""
-
-    def __init__(self, *answers: CardData | Exception, events: list[str] | None = None) -> None:
-        super().__init__()
-        self.outcomes = list(answers)
-        self.events = events if events is not None else []
-
-    async def recognise(self, body: bytes) -> Recognition:
-        uri = urllib.parse.parse_qs(body.decode())["image"][0]
-        self.images.append(base64.b64decode(uri.partition(",")[2]))
-        self.events.append(f"call {len(self.images)}")
-        outcome = self.outcomes.pop(0)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return Recognition(outcome, attempts=1)
-
-
-class MemoryKeeper(AnswerKeeper):
-    """Kept answers in a dict, with the order of keeps among the calls."""
-
-    def __init__(self, events: list[str]) -> None:
-        self.kept: dict[str, PaidAnswer] = {}
-        self.events = events
-
-    async def recall(self, key: str) -> PaidAnswer | None:
-        return self.kept.get(key)
-
-    async def keep(self, key: str, answer: PaidAnswer) -> None:
-        self.events.append(f"keep {answer.data.side}")
-        self.kept[key] = answer
-
-    async def holds_any(self) -> bool:
-        return bool(self.kept)
-
-
-def _keeping_engine(client: FakeClient, keeper: AnswerKeeper) -> ApiEngine:
-    engine = _engine(client)
-    engine.keep_answers_in(keeper)
-    return engine
 
 
 @needs_opencv
@@ -241,8 +171,8 @@ async def test_a_card_that_fails_is_a_row_of_its_own_and_the_answer_before_it_is
     events: list[str] = []
     keeper = MemoryKeeper(events)
     page = prepare(_copy_page())
-    client = FailingClient(FRONT, ApiError("500", "internal error"), events=events)
-    result = await _keeping_engine(client, keeper).recognise(page)
+    client = FakeClient(FRONT, ApiError("500", "internal error"), events=events)
+    result = await api_engine(client, keeper).recognise(page)
     assert events == ["call 1", "keep front", "call 2"]  # kept before the next call
     first, second = result.cards
     assert isinstance(first, CardRead) and isinstance(second, CardFailure)
@@ -254,8 +184,8 @@ async def test_a_card_that_fails_is_a_row_of_its_own_and_the_answer_before_it_is
     dry.keep_answers_in(keeper)
     assert await dry.calls_for(page) == 1  # only the card still due
 
-    again = FailingClient(BACK)
-    result = await _keeping_engine(again, keeper).recognise(page)
+    again = FakeClient(BACK)
+    result = await api_engine(again, keeper).recognise(page)
     assert len(again.images) == 1 and again.images[0] == client.images[1]  # the back only
     assert (result.data.side, result.cards, result.attempts) == ("both", (), 2)
     assert result.data.info.name == "张三" and result.data.info.authority == "某市公安局"
@@ -265,16 +195,16 @@ async def test_a_card_that_fails_is_a_row_of_its_own_and_the_answer_before_it_is
 @needs_opencv
 async def test_a_fatal_error_between_two_cards_keeps_the_first_answer() -> None:
     keeper = MemoryKeeper([])
-    client = FailingClient(FRONT, QuotaExceededError("API quota exceeded"))
+    client = FakeClient(FRONT, QuotaExceededError("API quota exceeded"))
     with pytest.raises(QuotaExceededError):
-        await _keeping_engine(client, keeper).recognise(prepare(_copy_page()))
+        await api_engine(client, keeper).recognise(prepare(_copy_page()))
     assert [a.data.side for a in keeper.kept.values()] == ["front"]
 
 
 @needs_opencv
 async def test_when_every_card_fails_each_has_its_numbered_row() -> None:
-    client = FailingClient(ApiError("400", "bad"), ApiError("1001", "worse"))
-    result = await _keeping_engine(client, MemoryKeeper([])).recognise(prepare(_copy_page()))
+    client = FakeClient(ApiError("400", "bad"), ApiError("1001", "worse"))
+    result = await api_engine(client, MemoryKeeper([])).recognise(prepare(_copy_page()))
     assert [(c.card, c.error.error_code) for c in result.cards
             if isinstance(c, CardFailure)] == [(1, "400"), (2, "1001")]  # fmt: skip
 
@@ -310,21 +240,21 @@ async def test_a_run_finishes_a_partly_failed_page_with_one_call(tmp_path: Path)
     async def run(client: FakeClient, **options: bool) -> tuple[list[Row], BatchRun]:
         rows: list[Row] = []
         with Journal(tmp_path / "state.sqlite") as journal:
-            batch = BatchRun(_engine(client), [scans], rows.append, journal=journal,
+            batch = BatchRun(api_engine(client), [scans], rows.append, journal=journal,
                              options=RunOptions(**options))  # type: ignore[arg-type]
             await batch.run()
             rows_now = list(journal.rows())
         return rows_now, batch
 
-    first = FailingClient(FRONT, ApiError("400", "refused"))
+    first = FakeClient(FRONT, ApiError("400", "refused"))
     rows, batch = await run(first)
     assert [(r.card, r.side, r.status, r.error_code) for r in rows] == [
         (1, "front", "ok", ""), (2, "", "error", "400")]
     assert exit_status(batch.summary()) == 1
-    counted = FailingClient()
+    counted = FakeClient()
     _, batch = await run(counted, dry_run=True, retry_failed=True)
     assert (batch.summary().would_call, counted.images) == (1, [])
-    second = FailingClient(BACK)
+    second = FakeClient(BACK)
     rows, batch = await run(second, retry_failed=True)
     assert second.images == [first.images[1]]  # the back's crop, nothing else
     assert [(r.card, r.side, r.status) for r in rows] == [(None, "both", "ok")]
@@ -365,6 +295,6 @@ async def test_stamp_text_in_the_provider_s_answers_never_reaches_a_row(tmp_path
                                   timelimit="20180727-20380727"),
                     validity={"authority": True, "timelimit": True})  # fmt: skip
     rows: list[Row] = []
-    await BatchRun(_engine(FakeClient(front, back)), [scans], rows.append).run()
+    await BatchRun(api_engine(FakeClient(front, back)), [scans], rows.append).run()
     assert [(r.side, r.nation, r.address, r.authority) for r in rows] == [
         ("both", "蒙古", "内蒙古自治区呼和浩特市新城区光明村", "呼和浩特市公安局新城区分局")]

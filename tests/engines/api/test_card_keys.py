@@ -22,7 +22,8 @@ from batch_ocr.run.present.rows import Row
 from batch_ocr.vision import crops
 from batch_ocr.vision.imaging import prepare
 from batch_ocr.vision.picture import Picture
-from tests.engines.api.test_api_cards import BACK, FRONT, FailingClient, _copy_page, _engine
+from tests.engines.api.test_api_cards import BACK, FRONT, _copy_page
+from tests.engines.fake_api import FakeClient, api_engine
 
 pytestmark = pytest.mark.skipif(not crops.available(), reason="OpenCV is not installed")
 
@@ -59,10 +60,10 @@ def _journal_of_an_earlier_version(state: Path, payload: bytes, answered: int) -
     return keys
 
 
-async def _run(state: Path, scans: Path, client: FailingClient, **options: bool
+async def _run(state: Path, scans: Path, client: FakeClient, **options: bool
                ) -> tuple[list[Row], BatchRun]:
     with Journal(state) as journal:
-        batch = BatchRun(_engine(client), [scans], lambda row: None, journal=journal,
+        batch = BatchRun(api_engine(client), [scans], lambda row: None, journal=journal,
                          options=RunOptions(**options))  # type: ignore[arg-type]
         await batch.run()
         return list(journal.rows()), batch
@@ -89,10 +90,10 @@ async def test_a_page_an_earlier_version_paid_for_costs_no_call(tmp_path: Path,
                                                               scans: Path) -> None:
     state = tmp_path / "state.sqlite"
     _journal_of_an_earlier_version(state, prepare(_copy_page()).payload, answered=2)
-    counted = FailingClient()
+    counted = FakeClient()
     _, dry = await _run(state, scans, counted, dry_run=True)
     assert (dry.summary().would_call, counted.images) == (0, [])
-    client = FailingClient()  # any call would fail the test: it has no answer to give
+    client = FakeClient()  # any call would fail the test: it has no answer to give
     rows, batch = await _run(state, scans, client)
     assert client.images == []
     assert [(r.side, r.status, r.name, r.authority) for r in rows] == [
@@ -106,7 +107,7 @@ async def test_a_page_half_paid_for_by_an_earlier_version_costs_one_call(
         tmp_path: Path, scans: Path) -> None:
     state = tmp_path / "state.sqlite"
     _journal_of_an_earlier_version(state, prepare(_copy_page()).payload, answered=1)
-    client = FailingClient(BACK)
+    client = FakeClient(BACK)
     rows, batch = await _run(state, scans, client)
     assert len(client.images) == 1  # the back, cut the new way
     assert client.images[0] == crops.card_crops(Picture(prepare(_copy_page()).payload))[1].jpeg
@@ -152,10 +153,10 @@ async def test_a_fitted_page_half_paid_for_when_cut_from_its_fitted_pixels_costs
     state = tmp_path / "state.sqlite"
     with monkeypatch.context() as before:  # as cards were cut: from the fitted page
         before.setattr(card_cut, "page_pixels", lambda page, original: page.upright())
-        first = FailingClient(FRONT, QuotaExceededError("API quota exceeded"))
+        first = FakeClient(FRONT, QuotaExceededError("API quota exceeded"))
         rows, _ = await _run(state, scans_over_the_limits, first)
     assert rows == [] and len(first.images) == 2  # the front paid for and kept, no row
-    client = FailingClient(BACK)
+    client = FakeClient(BACK)
     rows, batch = await _run(state, scans_over_the_limits, client)
     assert len(client.images) == 1  # the back alone, cut sharper than it was
     assert _width(client.images[0]) > 1.1 * _width(first.images[1])
@@ -172,10 +173,10 @@ async def test_a_fitted_page_paid_for_when_cut_from_its_fitted_pixels_costs_no_c
     with Journal(state) as journal:
         for card, answer in zip(as_cut_then, (FRONT, BACK), strict=True):
             journal.keep_paid_answer("api", card.key, answer.model_dump_json(), 1)
-    counted = FailingClient()
+    counted = FakeClient()
     _, dry = await _run(state, scans_over_the_limits, counted, dry_run=True)
     assert (dry.summary().would_call, counted.images) == (0, [])
-    client = FailingClient()  # any call would fail the test
+    client = FakeClient()  # any call would fail the test
     rows, batch = await _run(state, scans_over_the_limits, client)
     assert client.images == []
     assert [(r.side, r.status) for r in rows] == [("both", "ok")]

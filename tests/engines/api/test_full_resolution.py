@@ -21,7 +21,8 @@ from batch_ocr.vision import card_cut, crops
 from batch_ocr.vision.imaging import FIT_LONG_SIDE_PX, MAX_BYTES, prepare
 from batch_ocr.vision.picture import Picture
 from tests.card_pages import make_samples, people
-from tests.engines.api.test_api_cards import BACK, FRONT, FakeClient, _engine
+from tests.engines.api.test_api_cards import BACK, FRONT
+from tests.engines.fake_api import FakeClient, api_engine
 
 pytestmark = pytest.mark.skipif(not crops.available(), reason="OpenCV is not installed")
 np = pytest.importorskip("numpy")
@@ -69,7 +70,7 @@ async def test_the_cards_of_a_fitted_page_go_out_at_the_scan_s_resolution(fmt: s
     image = prepare(raw)
     assert len(raw) > MAX_BYTES and image.fitted and max(image.width, image.height) == 2400
     client = FakeClient(FRONT, BACK)
-    result = await _engine(client).recognise(image)
+    result = await api_engine(client).recognise(image)
     assert result.data.side == "both" and len(client.images) == 2
     for width, height in _sizes(client.images):
         # Cut from the fitted page they would be ~1,310 / 1.42: ~925 px (stretched to
@@ -138,7 +139,7 @@ async def test_a_page_of_one_card_still_goes_whole_and_fitted() -> None:
     image = prepare(encoded(scan(("front",)), "PNG"))
     assert image.fitted
     client = FakeClient(FRONT)
-    await _engine(client).recognise(image)
+    await api_engine(client).recognise(image)
     assert client.images == [image.payload] and len(image.payload) <= MAX_BYTES
 
 
