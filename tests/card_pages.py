@@ -20,17 +20,23 @@ MAKE_SAMPLES = REPO / "samples" / "make_samples.py"
 DOCUMENTS = REPO.parent / "shared" / "documents"
 
 
-def make_samples() -> ModuleType:
-    """``samples/make_samples.py`` as a module (``samples`` is not a package)."""
-    loaded = sys.modules.get("make_samples")
+def module_at(name: str, path: Path) -> ModuleType:
+    """The script at ``path`` as module ``name``, loaded once (``samples`` and
+    ``tests/benchmarks`` are not packages)."""
+    loaded = sys.modules.get(name)
     if loaded is not None:
         return loaded
-    spec = importlib.util.spec_from_file_location("make_samples", MAKE_SAMPLES)
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["make_samples"] = module  # dataclasses look the module up while building
+    sys.modules[name] = module  # dataclasses look the module up while building
     spec.loader.exec_module(module)
     return module
+
+
+def make_samples() -> ModuleType:
+    """``samples/make_samples.py`` as a module."""
+    return module_at("make_samples", MAKE_SAMPLES)
 
 
 def page_bytes(page: Any, seed: int = 1) -> bytes:

@@ -16,8 +16,10 @@ from PIL import Image
 
 from tests.card_pages import (
     DOCUMENTS,
+    REPO,
     field_forms,
     make_samples,
+    module_at,
     page_bytes,
     people,
 )
@@ -163,21 +165,7 @@ def test_a_stamped_copy_page_gives_fields_without_a_stamp_remnant(seed: int) -> 
 
 def _harness() -> object:
     """The accuracy harness (tests/benchmarks/accuracy.py), imported by file path."""
-    import importlib.util
-    import sys
-
-    from tests.card_pages import REPO
-
-    loaded = sys.modules.get("accuracy_harness")
-    if loaded is not None:
-        return loaded
-    spec = importlib.util.spec_from_file_location(
-        "accuracy_harness", REPO / "tests" / "benchmarks" / "accuracy.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["accuracy_harness"] = module
-    spec.loader.exec_module(module)
-    return module
+    return module_at("accuracy_harness", REPO / "tests" / "benchmarks" / "accuracy.py")
 
 
 @pytest.mark.parametrize(
@@ -201,21 +189,7 @@ def test_the_harness_cards_whose_stamps_once_reached_a_field(
 
 def _office_sets() -> object:
     """The harness's copy-page and phone-photo sets (tests/benchmarks/office_sets.py)."""
-    import importlib.util
-    import sys
-
-    from tests.card_pages import REPO
-
-    loaded = sys.modules.get("office_sets")
-    if loaded is not None:
-        return loaded
-    spec = importlib.util.spec_from_file_location(
-        "office_sets", REPO / "tests" / "benchmarks" / "office_sets.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["office_sets"] = module
-    spec.loader.exec_module(module)
-    return module
+    return module_at("office_sets", REPO / "tests" / "benchmarks" / "office_sets.py")
 
 
 @pytest.mark.parametrize(
