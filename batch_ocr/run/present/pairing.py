@@ -37,7 +37,7 @@ from batch_ocr.columns import (
     MEMBER_SEPARATOR,
     PAIRED_TABLE_COLUMNS,
 )
-from batch_ocr.run.present.review import card_reasons, card_warnings
+from batch_ocr.run.present.review import card_escalations, card_reasons, card_warnings
 from batch_ocr.run.present.rows import BOTH, Row
 from batch_ocr.statuses import (
     AMBIGUOUS,
@@ -223,8 +223,7 @@ def paired_records(rows: list[Row], *, pair_by: PairBy) -> Iterator[dict[str, An
         record["needs_review"] = bool(record["review_reasons"])
         record["front_engine"] = card.front.engine if card.front else ""
         record["back_engine"] = card.back.engine if card.back else ""
-        record["escalated_for"] = list(dict.fromkeys(
-            reason for row in card.members for reason in row.escalated_for))
+        record["escalated_for"] = card_escalations(card.members)
         yield record
     for row in result.unpaired:
         record = dict.fromkeys(PAIRED_TABLE_COLUMNS, "")

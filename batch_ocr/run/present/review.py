@@ -150,10 +150,16 @@ def card_warnings(members: Iterable[Row]) -> list[str]:
     return _unique(warning for row in members for warning in row.warnings)
 
 
+def card_escalations(members: Iterable[Row]) -> list[str]:
+    """Why the hybrid engine paid for a card's sides (``escalated_for``), each once."""
+    return _unique(reason for row in members for reason in row.escalated_for)
+
+
 __all__ = [
     "DISAGREE",
     "DOCUMENT_RISKS",
     "LOW_CONFIDENCE_BELOW",
+    "card_escalations",
     "card_reasons",
     "card_warnings",
     "parse_review_on",
