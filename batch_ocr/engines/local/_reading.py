@@ -40,6 +40,11 @@ CARD_DET_RETRY_LONG_SIDE_PX = 640
 #: 960 a worker's peak memory reached 460 MB (the detector's buffers grow with the
 #: pixels); at 720 it stays near 370 MB, with the same fields on every harness set.
 PHOTO_DET_LONG_SIDE_PX = 720
+#: A picture without card outlines is first read at most this long; a longer one is a
+#: page (an A4 copy), read again at ``PAGE_LONG_SIDE_PX`` when that first look left
+#: fields unread: on an A4 page at 1280 px a card's text is ~8 px tall, too small to read.
+WHOLE_PICTURE_LONG_SIDE_PX = 1280
+PAGE_LONG_SIDE_PX = 2000
 #: Lines the recogniser is less sure of than this are dropped, as RapidOCR does.
 MIN_LINE_SCORE = 0.5
 #: Right edge of the label column on a rectified front, as a fraction of its width

@@ -11,7 +11,14 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from batch_ocr.engines.local._reading import _read, _read_card, _Reading, _valid_fields
+from batch_ocr.engines.local._reading import (
+    PAGE_LONG_SIDE_PX,
+    WHOLE_PICTURE_LONG_SIDE_PX,
+    _read,
+    _read_card,
+    _Reading,
+    _valid_fields,
+)
 from batch_ocr.engines.local._result import (
     LocalEngineError,
     LocalRecognition,
@@ -36,9 +43,6 @@ if TYPE_CHECKING:
 #: from (cut out at 856 px: ``photo.CARD_WIDTH_PX``), with room for the sharper second
 #: look at its text (``_reading.CARD_DET_RETRY_LONG_SIDE_PX``).
 CARD_LONG_SIDE_PX = 900
-#: Long side a page without outlines is read at when the photo-sized reading failed: on
-#: an A4 page at 1280 px a card's text is ~8 px tall, too small to read.
-PAGE_LONG_SIDE_PX = 2000
 
 
 def recognise(image_bytes: bytes) -> LocalRecognition:
@@ -48,7 +52,7 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
     ``local`` extra is not installed.
     """
     try:
-        from batch_ocr.engines.local import _ocr
+        from batch_ocr.engines.local import _ocr  # noqa: F401 - the extra is installed
         from batch_ocr.vision import photo as _vision
     except ImportError as exc:
         raise LocalEngineError(
@@ -85,21 +89,7 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
     if reading is None or reading.parsed.side == "none":
         read_quad = None
         # No outline, or the outline held no card text: read the whole picture.
-        if looks_like_whole_card(image.shape):
-            # The picture is the card: make it landscape; the text vote fixes 180°.
-            if image.shape[0] > image.shape[1]:
-                image = _ocr.rotate_image(image, 1)
-            whole = _vision.fit_long_side(image, _vision.CARD_WIDTH_PX)
-            reading = _read_card(whole)
-        else:
-            whole = _vision.fit_long_side(image, min(max(image.shape[:2]), 1280))
-            reading = _read(whole, rectified=False)
-        if max(image.shape[:2]) > 1280 and not all(reading.parsed.validity.values()):
-            # A page (an A4 copy) whose cards' outlines were not seen: read it at full
-            # size, and keep it when it believes more fields.
-            page = _read(image, rectified=False, det_side=PAGE_LONG_SIDE_PX)
-            if _valid_fields(page) > _valid_fields(reading):
-                reading = page
+        image, reading = _read_whole(image)
         # No outline seen, yet a front and a back printed one above the other (a copy on
         # paper as pale as the cards): split the text where the sides meet.
         sides = _page.split_sides(reading.rows)
@@ -170,6 +160,30 @@ def _card_scale(picture: Picture) -> tuple[float, _Found | None]:
                        for i in range(4)) for card in found)
     return (min(1.0, CARD_LONG_SIDE_PX * scale / max(1.0, smallest)),
             _Found(found, max(small.shape[:2])))
+
+
+def _read_whole(image: np.ndarray) -> tuple[np.ndarray, _Reading]:
+    """The whole picture read, and the picture as read (made landscape when it is the
+    card itself)."""
+    from batch_ocr.engines.local import _ocr
+    from batch_ocr.vision import photo as _vision
+
+    long_side = max(image.shape[:2])  # a quarter turn below keeps it
+    if looks_like_whole_card(image.shape):
+        # The picture is the card: make it landscape; the text vote fixes 180°.
+        if image.shape[0] > image.shape[1]:
+            image = _ocr.rotate_image(image, 1)
+        reading = _read_card(_vision.fit_long_side(image, _vision.CARD_WIDTH_PX))
+    else:
+        whole = _vision.fit_long_side(image, min(long_side, WHOLE_PICTURE_LONG_SIDE_PX))
+        reading = _read(whole, rectified=False)
+    if long_side > WHOLE_PICTURE_LONG_SIDE_PX and not all(reading.parsed.validity.values()):
+        # A page (an A4 copy) whose cards' outlines were not seen: read it at full size,
+        # and keep it when it believes more fields.
+        page = _read(image, rectified=False, det_side=PAGE_LONG_SIDE_PX)
+        if _valid_fields(page) > _valid_fields(reading):
+            reading = page
+    return image, reading
 
 
 def _page_warnings(picture: Picture) -> tuple[str, ...]:

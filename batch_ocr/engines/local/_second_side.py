@@ -23,7 +23,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from batch_ocr.engines.local import _page
-from batch_ocr.engines.local._reading import _read, _read_card, _Reading
+from batch_ocr.engines.local._reading import (
+    PAGE_LONG_SIDE_PX,
+    WHOLE_PICTURE_LONG_SIDE_PX,
+    _read,
+    _read_card,
+    _Reading,
+)
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.run.cards import CardRead
 from batch_ocr.vision import layout as _layout
@@ -40,12 +46,9 @@ SAME_CARD_OVERLAP = 0.5
 MIN_REST_SHARE = 0.6
 REST_MARGIN_SHARE = 0.08
 #: A page of cards is an A4 sheet (within this share of its proportions) longer than
-#: this (scanned at 150 dpi it is 1,754 px long; ``_recognise`` reads a page whole above
-#: 1,280 px).
+#: ``WHOLE_PICTURE_LONG_SIDE_PX`` (scanned at 150 dpi it is 1,754 px long); the rest of
+#: a page is read at ``PAGE_LONG_SIDE_PX`` at most.
 A4_ASPECT_TOLERANCE = 0.04
-MIN_PAGE_LONG_SIDE_PX = 1280
-#: Long side the rest of a page is read at, at most (``_recognise.PAGE_LONG_SIDE_PX``).
-REST_DET_LONG_SIDE_PX = 2000
 _SIDES = ("front", "back")
 
 
@@ -173,7 +176,7 @@ def beyond_the_side(image: np.ndarray, reading: _Reading) -> CardRead | None:
     if rest.shape[0] < MIN_REST_SHARE * height:
         return None
     again = _read(rest, rectified=False,
-                  det_side=min(REST_DET_LONG_SIDE_PX, max(rest.shape[:2])))  # fmt: skip
+                  det_side=min(PAGE_LONG_SIDE_PX, max(rest.shape[:2])))  # fmt: skip
     if again.parsed.side not in _SIDES or again.parsed.side == reading.parsed.side:
         return None
     if not _page.is_id_card(again):
@@ -204,7 +207,7 @@ def _a4_page(shape: tuple[int, ...]) -> bool:
     """Whether a picture of this (height, width, ...) shape is a scanned A4 page."""
     short, long = sorted(shape[:2])
     a4_aspect = A4_MM[1] / A4_MM[0]
-    return (long > MIN_PAGE_LONG_SIDE_PX
+    return (long > WHOLE_PICTURE_LONG_SIDE_PX
             and abs(long / max(1, short) - a4_aspect) <= A4_ASPECT_TOLERANCE * a4_aspect)
 
 
