@@ -45,7 +45,7 @@ DET_STRIP_OVERLAP_PX = 96
 #: The detector's input is a whole multiple of this many pixels on each side.
 DET_SIZE_STEP_PX = 32
 #: glibc's ``M_MMAP_THRESHOLD`` (``malloc.h``), and the sizes it is set to around a
-#: page's strips (``_heap_given_back``): its default, and the most it rises to itself.
+#: page's strips (``heap_given_back``): its default, and the most it rises to itself.
 _M_MMAP_THRESHOLD = -3
 _MMAP_MIN_BYTES = 128 * 1024
 _MMAP_MAX_BYTES = 32 * 2**20
@@ -144,18 +144,25 @@ def _detect_whole(det: Any, small: np.ndarray) -> list[np.ndarray]:
     return [] if result.boxes is None else list(result.boxes)
 
 
+#: How many ``heap_given_back`` blocks are open (they nest: a page's strips inside its
+#: whole reading); the threshold is set back only when the outermost one ends.
+_heap_depth = 0
+
+
 @contextlib.contextmanager
-def _heap_given_back() -> Iterator[None]:
+def heap_given_back() -> Iterator[None]:
     """While inside, every block of ``_MMAP_MIN_BYTES`` or more is mapped on its own and
     goes back to the system once freed; the heap's free memory is given back first.
 
     glibc keeps freed memory in its heap and raises the size past which it maps blocks
     on their own to the largest one freed (up to 32 MB): after a photo read at 720 px a
     worker held 90 MB more, in pieces too small for a page's strips, and peaked at 356
-    to 410 MB on a blank A4 page (over the 400 MB bound). Not for every card: each of
-    its buffers faulted in afresh cost 50% more CPU. After, the threshold is left where
-    glibc's own would have risen to. A no-op where the C library is not glibc.
+    to 410 MB on a blank A4 page (over the 400 MB bound); three 4,000 px pages in a row
+    took it to 470 MB. Not for every card: each of its buffers faulted in afresh cost
+    50% more CPU. After, the threshold is left where glibc's own would have risen to,
+    and the heap is given back again. A no-op where the C library is not glibc.
     """
+    global _heap_depth
     try:
         import ctypes
 
@@ -164,12 +171,17 @@ def _heap_given_back() -> Iterator[None]:
     except (OSError, AttributeError):
         yield
         return
-    mallopt(_M_MMAP_THRESHOLD, _MMAP_MIN_BYTES)
-    trim(0)
+    if _heap_depth == 0:
+        mallopt(_M_MMAP_THRESHOLD, _MMAP_MIN_BYTES)
+        trim(0)
+    _heap_depth += 1
     try:
         yield
     finally:
-        mallopt(_M_MMAP_THRESHOLD, _MMAP_MAX_BYTES)
+        _heap_depth -= 1
+        if _heap_depth == 0:
+            mallopt(_M_MMAP_THRESHOLD, _MMAP_MAX_BYTES)
+            trim(0)
 
 
 def _detect_in_strips(det: Any, small: np.ndarray) -> list[np.ndarray]:
@@ -190,7 +202,7 @@ def _detect_in_strips(det: Any, small: np.ndarray) -> list[np.ndarray]:
     overlap = DET_STRIP_OVERLAP_PX
     strip = max(2 * overlap, DET_STRIP_PIXELS // fitted_w // step * step)
     to_small = np.array([width / fitted_w, height / fitted_h], np.float32)
-    with _heap_given_back():
+    with heap_given_back():
         kept = _strip_boxes(det, fitted, strip, overlap)
     return list(det.sorted_boxes(np.array(kept) * to_small)) if kept else []
 

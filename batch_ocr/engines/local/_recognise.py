@@ -7,6 +7,7 @@ the fields. The OCR models are a lazy per-process singleton (``_ocr.models``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -43,6 +44,11 @@ if TYPE_CHECKING:
 #: from (cut out at 856 px: ``photo.CARD_WIDTH_PX``), with room for the sharper second
 #: look at its text (``_reading.CARD_DET_RETRY_LONG_SIDE_PX``).
 CARD_LONG_SIDE_PX = 900
+#: A picture with more pixels than this (a 3,000 px phone photo has 6.75 M) is a page
+#: scan: it is read with the heap given back as it goes (``_ocr.heap_given_back``), so a
+#: worker's memory stays bounded page after page (docs/survives.md, "Memory"), at some
+#: CPU that a card's photo does not pay.
+PAGE_MIN_PIXELS = 8_000_000
 
 
 def recognise(image_bytes: bytes) -> LocalRecognition:
@@ -52,13 +58,30 @@ def recognise(image_bytes: bytes) -> LocalRecognition:
     ``local`` extra is not installed.
     """
     try:
-        from batch_ocr.engines.local import _ocr  # noqa: F401 - the extra is installed
-        from batch_ocr.vision import photo as _vision
+        from batch_ocr.engines.local import _ocr
+        from batch_ocr.vision import photo as _vision  # noqa: F401 - the extra is installed
     except ImportError as exc:
         raise LocalEngineError(
             "local_engine_missing", f"the local engine needs the 'local' extra: {exc}"
         ) from exc
     picture = Picture(image_bytes)
+    with _ocr.heap_given_back() if _page_sized(picture) else contextlib.nullcontext():
+        return _recognise_picture(picture)
+
+
+def _page_sized(picture: Picture) -> bool:
+    """Whether ``picture`` holds more pixels than a phone's photo (``PAGE_MIN_PIXELS``)."""
+    try:
+        width, height = picture.size()
+    except Exception:  # noqa: BLE001 - bad data is ``_recognise_picture``'s to report
+        return False
+    return width * height > PAGE_MIN_PIXELS
+
+
+def _recognise_picture(picture: Picture) -> LocalRecognition:
+    """``recognise`` for a picture whose bytes are the local extra's to read."""
+    from batch_ocr.vision import photo as _vision
+
     try:
         image, found = _read_at_card_scale(picture)
     except UnreadableImageError as exc:
