@@ -27,20 +27,33 @@ def _write(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def tiny_templates(count: int = 4, size: tuple[int, int] = (40, 30)) -> list[bytes]:
-    """A few small solid-colour JPEGs (about 650 bytes each)."""
+def tiny_templates(count: int = 4, size: tuple[int, int] = (120, 80)) -> list[bytes]:
+    """A few small JPEGs (about 2.5 KB each) with a few lines of ink on a flat colour.
+
+    Just big and inked enough to be sent: a picture under 100 px, or one flat colour, is
+    ``not_id_card`` with no call (docs/reference.md, "Statuses"), and a benchmark of
+    calls would time none.
+    """
+    from PIL import ImageDraw
+
     rng = random.Random(5)
     templates = []
     for _ in range(count):
-        colour = tuple(rng.randrange(256) for _ in range(3))
+        colour = tuple(rng.randrange(64, 256) for _ in range(3))
+        image = Image.new("RGB", size, colour)
+        draw = ImageDraw.Draw(image)
+        for row in range(4):
+            top = 12 + row * 16
+            draw.rectangle((10, top, 10 + rng.randrange(40, size[0] - 20), top + 5),
+                           fill=(20, 20, 20))
         buffer = io.BytesIO()
-        Image.new("RGB", size, colour).save(buffer, "JPEG", quality=80)
+        image.save(buffer, "JPEG", quality=80)
         templates.append(buffer.getvalue())
     return templates
 
 
 def write_tiny(folder: Path, count: int, *, start: int = 0) -> list[Path]:
-    """``count`` distinct 40x30 JPEGs in ``folder`` (created); returns their paths."""
+    """``count`` distinct 120x80 JPEGs in ``folder`` (created); returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     templates = tiny_templates()
     paths = []

@@ -109,3 +109,13 @@ def test_no_generated_document_or_card_page_is_taken_for_a_blank(tmp_path: Path)
     samples.write_card_pages(tmp_path / "pages")
     _no_card_is_found_on(pictures_of(tmp_path / "documents")
                          + pictures_of(tmp_path / "pages"))
+
+
+def test_the_benchmarks_tiny_pictures_are_sent_not_taken_for_blanks() -> None:
+    """The benchmarks time calls (docs/performance.md): pictures the pre-flight check
+    calls blank would be rows with no call, and a run of them would time nothing."""
+    from tests.card_pages import module_at
+
+    images = module_at("bench_images", REPO / "tests" / "benchmarks" / "images.py")
+    for template in images.tiny_templates():
+        assert reason(template) is None
