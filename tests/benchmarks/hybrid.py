@@ -6,29 +6,40 @@
 Measured the way a user meets it (STYLE.md, habit 16): the real CLI as a process, once
 per set with ``--engine api`` and once with ``--engine hybrid``, against
 ``batch-ocr-emulator`` answering from truths. The API here reads every card right: for
-each picture the harness works out exactly what batch-ocr will send (the picture fitted
-to the API's limits, or each card cut out of a page of several, by the very functions
-the API engine uses) and writes the card's true fields as the emulator's fixture for
-those bytes: fixtures keyed by the card's content. A crop that holds no card of the
-case gets the provider's "not a card" answer. The harness checks every answer the
-emulator gave came from a fixture (``fixture misses``).
+each file the harness works out exactly what batch-ocr will send, with either engine, by
+the very functions the run uses (``sent_payloads``: a PDF's pages as the run renders
+them, each page prepared with the engine's limits, then sent whole or cut into one
+straightened card per call), and writes the card's true fields as the emulator's
+fixture for those bytes: fixtures keyed by the card's content. A crop that shows none
+of the case's sides (a bank card beside the ID card) gets the provider's "not a card"
+answer as a fixture of its own. The harness checks every answer the emulator gave came
+from a fixture (``fixture misses``, which must be 0), and names every case whose sides
+could not all be given a payload (``uncovered``).
 
-Sets: the accuracy harness's phone photos (``synthetic``) and photocopies
-(``photocopy``), the published ``specimens`` and the copy pages of ``documents`` (read
-from beside the project, skipped where absent). Each set is scored as
-``tests/benchmarks/accuracy.py`` scores it (fields in its forms, a case's rows merged):
-field-exact, and silent errors (a wrong or missing field on a row that does not need
-review). Checks are judged on 2026-01-01. Targets: hybrid pays at most 25% of the calls
-API-only pays, with no fewer exact fields and no more silent errors.
+Sets, by default the realistic mix: the accuracy harness's ``phone_photos`` and
+``copy_pages`` (``office_sets.py``; a copy page saved as a PDF is given to batch-ocr as
+that PDF), the published ``specimens`` and the copy pages of ``documents`` (read from
+beside the project, skipped where absent). The harness's older generated sets
+``synthetic`` (phone photos) and ``photocopy`` can be chosen with ``--set``. Each set is
+scored as ``tests/benchmarks/accuracy.py`` scores it (fields in its forms, a case's rows
+merged): field-exact, and silent errors (a wrong or missing field on a row that does
+not need review). Checks are judged on 2026-01-01. Targets: hybrid pays at most 25% of
+the calls API-only pays, with no fewer exact fields and no more silent errors. The
+report also gives, per set, why hybrid escalated what it did (``escalated_for``).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import hashlib
+import io
 import json
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,33 +51,160 @@ import accuracy  # noqa: E402
 from harness import Emulator, emulator, run_batch_ocr  # noqa: E402
 
 DEFAULT_REPORT = Path(__file__).with_name("hybrid_report.json")
-#: The sets of a realistic mix: phone photos and photocopies, generated; the dev sets.
-GENERATED = {"synthetic": 8, "photocopy": 15}
+#: The realistic mix, the default: phone photos and copy pages as offices hold them,
+#: and the published sets.
+MIX = ("phone_photos", "copy_pages", "specimens", "documents")
+#: The accuracy harness's generated sets this benchmark runs (``accuracy.GENERATED_SETS``
+#: holds their builders and seeds).
+GENERATED = ("phone_photos", "copy_pages", "synthetic", "photocopy")
+SHARED = {"specimens": (accuracy.SPECIMENS, accuracy.specimen_cases),
+          "documents": (accuracy.DOCUMENTS, accuracy.document_cases)}  # fmt: skip
 AS_OF = "2026-01-01"
 TARGET_CALL_SHARE = 0.25
 FRONT_INFO = ("name", "sex", "nation", "address", "number")
+SIDE_FIELDS = {"front": accuracy.FRONT_FIELDS, "back": accuracy.BACK_FIELDS}
+#: A crop of a page is taken for a side of its case when the offline engine's reading of
+#: it is at least this like the side's true fields (the mean of each field's similarity,
+#: 0-1): a stamped or blurred side read in part still is; a bank card beside it is not.
+MIN_LIKENESS = 0.3
+ENGINES = ("api", "hybrid")
+
+
+# ------------------------------------------------------------------------ the files
+
+
+@dataclass
+class CaseFile:
+    """A case as the file batch-ocr is given, what each engine sends for it, and the
+    fixtures that answer those bytes with the case's truth."""
+
+    case: accuracy.Case
+    name: str
+    data: bytes
+    sent: dict[str, list[bytes]] = field(default_factory=dict)
+    fixtures: list[dict[str, Any]] = field(default_factory=list)
+    #: Why some of the case's sides will not be answered right (say so, never silently).
+    uncovered: list[str] = field(default_factory=list)
+
+    @property
+    def sides(self) -> list[str]:
+        return case_sides(self.case)
+
+
+def case_sides(case: accuracy.Case) -> list[str]:
+    """The card sides a case holds, the front first (``both``: a front and a back)."""
+    sides = set(case.side.split("+")) - {""}
+    if "both" in sides:
+        sides = (sides - {"both"}) | {"front", "back"}
+    return sorted(sides, key=("front", "back").index)
+
+
+def _pdf_holding(jpeg: bytes, dpi: int) -> bytes:
+    """A one-page PDF holding ``jpeg`` as it is (no re-encoding), the page the size the
+    picture is at ``dpi``: what a scanner saving to PDF writes."""
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    with Image.open(io.BytesIO(jpeg)) as picture:
+        width, height = (side * 72 / dpi for side in picture.size)
+    document = pdfium.PdfDocument.new()
+    try:
+        page = document.new_page(width, height)
+        image = pdfium.PdfImage.new(document)
+        image.load_jpeg(io.BytesIO(jpeg), inline=True)
+        image.set_matrix(pdfium.PdfMatrix().scale(width, height))
+        page.insert_obj(image)
+        page.gen_content()
+        buffer = io.BytesIO()
+        document.save(buffer)
+        return buffer.getvalue()
+    finally:
+        document.close()
+
+
+def case_file(case: accuracy.Case) -> CaseFile:
+    """The file a case is given to batch-ocr as: its picture; a copy page the set saved
+    as a PDF (``pdf-jpeg75``) as a PDF holding that page's JPEG, as the set made it."""
+    from batch_ocr.vision.imaging import sniff_format
+
+    if "pdf-jpeg75" in case.degradations:
+        dpi = next((int(d.removesuffix("dpi")) for d in case.degradations
+                    if d.endswith("dpi") and d.removesuffix("dpi").isdigit()), 150)
+        return CaseFile(case, case.name + ".pdf", _pdf_holding(case.image_bytes, dpi))
+    suffix = {"JPEG": ".jpg", "PNG": ".png"}.get(sniff_format(case.image_bytes[:16]) or "", "")
+    name = case.name if Path(case.name).suffix else case.name + suffix
+    return CaseFile(case, name, case.image_bytes)
+
+
+# ------------------------------------------------------------------------ what is sent
+
+
+def _calls(image: Any, *, honour_no_card: bool) -> list[bytes]:
+    """The payloads an engine sends for one prepared page: a straightened crop per card
+    of a page of several (``crops.card_crops``, from the file's own pixels when the page
+    was fitted), else the page as prepared; none for a page the pre-flight check found
+    no card on, where the run makes a row without asking an engine."""
+    from batch_ocr.vision import crops
+
+    if honour_no_card and image.no_card is not None:
+        return []
+    try:
+        if crops.may_hold_several(image.width, image.height):
+            cards = crops.card_crops(image.picture, original=image.original)
+            if cards:
+                return [card.jpeg for card in cards]
+        return [image.payload]
+    finally:
+        image.picture.release()
+
+
+def sent_payloads(file_bytes: bytes) -> tuple[dict[str, list[bytes]], list[str]]:
+    """What batch-ocr may send the API for a file, with each engine, and notes on pages
+    nothing is sent for.
+
+    The run's own steps: the file's pages (``pages.split_pages``: a PDF's pages as the
+    run renders them, or the embedded scan it takes byte for byte), each prepared with
+    the engine's limits (``imaging.prepare``, as ``run.jobs.PageReader`` does), then
+    whole or cut into cards as the API engine sends it. ``--engine api`` prepares with
+    the API's limits; ``--engine hybrid`` prepares the original pixels for the offline
+    engine and, for what it escalates, prepares that payload with the API's limits
+    (``EnginePair.paid_image``) and sends it as the API engine does (``crops_of``,
+    ``read_cards``): ``hybrid`` lists every payload it could pay for.
+    """
+    from batch_ocr.errors import ImageRejected
+    from batch_ocr.run import pages
+    from batch_ocr.vision.imaging import API_LIMITS, prepare
+
+    sent: dict[str, list[bytes]] = {engine: [] for engine in ENGINES}
+    notes: list[str] = []
+    for page in pages.split_pages(file_bytes):
+        where = f"page {page.number}" if page.number is not None else "the file"
+        if isinstance(page, pages.PageRejected):
+            notes.append(f"{where} refused before any call ({page.error_code})")
+            continue
+        try:
+            api = prepare(page.image, API_LIMITS)
+            if api.no_card is not None:
+                notes.append(f"{where}: no card found before reading ({api.no_card})")
+            sent["api"] += _calls(api, honour_no_card=True)
+        except ImageRejected as exc:
+            notes.append(f"{where} refused for the API ({exc.error_code})")
+        try:
+            offline = prepare(page.image, None)
+        except ImageRejected as exc:
+            notes.append(f"{where} refused ({exc.error_code})")
+            continue
+        offline.picture.release()
+        if offline.no_card is not None:
+            continue
+        try:
+            sent["hybrid"] += _calls(prepare(offline.payload, API_LIMITS), honour_no_card=False)
+        except ImageRejected as exc:
+            notes.append(f"{where} refused for the API by hybrid ({exc.error_code})")
+    return sent, notes
 
 
 # ------------------------------------------------------------------------ the truths
-
-
-def sent_payloads(image_bytes: bytes) -> list[bytes]:
-    """What batch-ocr sends the API for this picture, with either engine: the picture
-    fitted to the API's limits, or one crop per card of a page of several.
-
-    Hybrid reads the original pixels and fits them itself: for the JPEGs and PNGs of
-    these sets the two are the same bytes (``imaging.prepare`` keeps a picture within
-    the limits as it is).
-    """
-    from batch_ocr.vision import crops
-    from batch_ocr.vision.imaging import API_LIMITS, prepare
-
-    prepared = prepare(prepare(image_bytes, None).payload, API_LIMITS)
-    if prepare(image_bytes, API_LIMITS).payload != prepared.payload:
-        raise ValueError("the two engines would send different bytes for this picture")
-    cards = (crops.card_crops(prepared.picture)
-             if crops.may_hold_several(prepared.width, prepared.height) else [])
-    return [card.jpeg for card in cards] or [prepared.payload]
 
 
 def truth_data(truth: dict[str, str], side: str) -> dict[str, Any]:
@@ -83,46 +221,89 @@ def truth_data(truth: dict[str, str], side: str) -> dict[str, Any]:
     return {"result": 0, "side": side, "info": info, "validity": validity}
 
 
-def _side_read(payload: bytes) -> str:
-    """Which side a crop shows, as the offline engine reads it ("none" for no card)."""
-    from batch_ocr.engines.local import recognise
-
-    data = recognise(payload).data
-    return data.side if any(data.validity.values()) else "none"
+_READINGS: dict[str, dict[str, str]] = {}
 
 
-def case_fixtures(case: accuracy.Case) -> list[dict[str, Any]]:
-    """The emulator's fixtures for one case: its true fields for each payload sent.
+def _reading(payload: bytes) -> dict[str, str]:
+    """The offline engine's reading of a crop in the harness's forms (cached by bytes:
+    both engines often send the same crop)."""
+    from batch_ocr.engines.local import LocalEngineError, recognise
+
+    key = hashlib.sha256(payload).hexdigest()
+    if key not in _READINGS:
+        try:
+            data = recognise(payload).data
+            _READINGS[key] = accuracy.observed(data) if any(data.validity.values()) else {}
+        except LocalEngineError:
+            _READINGS[key] = {}
+    return _READINGS[key]
+
+
+def likeness(read: dict[str, str], truth: dict[str, str], side: str) -> float:
+    """How like a side's true fields a reading is: the mean similarity of its fields."""
+    keys = [key for key in SIDE_FIELDS[side] if key in truth]
+    if not keys:
+        return 0.0
+    return sum(difflib.SequenceMatcher(None, read.get(key, ""), truth[key]).ratio()
+               for key in keys) / len(keys)  # fmt: skip
+
+
+def assign_sides(payloads: Sequence[bytes], sides: Sequence[str], truth: dict[str, str]
+                 ) -> tuple[list[str | None], list[str]]:  # fmt: skip
+    """Which side of the case each payload shows (None: none of them), and the sides no
+    payload was found for.
 
     A picture sent whole is answered its first side (the provider reads one side per
-    call). The crops of a page are told apart by the side they show; each side of the
-    case answers the first crop showing it, and any other crop is "not a card".
+    call). Crops of a page are matched to sides by the offline engine's reading of each
+    (most alike first, at least ``MIN_LIKENESS``); when as many crops as sides are left
+    unmatched, they are taken in order (a side the offline engine reads nothing of is
+    still a card).
     """
-    import hashlib
-
-    payloads = sent_payloads(case.image_bytes)
-    sides = case.side.split("+")
     if len(payloads) == 1:
-        answers = [(payloads[0], "front" if "front" in sides else sides[0])]
-    else:
-        answers, left = [], list(sides)
-        for payload in payloads:
-            side = _side_read(payload)
-            if side in left:
-                left.remove(side)
-                answers.append((payload, side))
-    return [{"sha256": hashlib.sha256(payload).hexdigest(), "file": case.name,
-             "data": truth_data(case.truth, side)} for payload, side in answers]
+        return [sides[0]], list(sides[1:])
+    scores = sorted(((likeness(_reading(payload), truth, side), index, side)
+                     for index, payload in enumerate(payloads) for side in sides),
+                    reverse=True)  # fmt: skip
+    shown: list[str | None] = [None] * len(payloads)
+    for score, index, side in scores:
+        if score >= MIN_LIKENESS and shown[index] is None and side not in shown:
+            shown[index] = side
+    left = [side for side in sides if side not in shown]
+    free = [index for index, side in enumerate(shown) if side is None]
+    if left and len(left) == len(free):
+        for index, side in zip(free, left, strict=True):
+            shown[index] = side
+        left = []
+    return shown, left
+
+
+def case_fixtures(item: CaseFile) -> None:
+    """Work out what each engine sends for the case and its fixtures (``item.sent``,
+    ``item.fixtures``, ``item.uncovered``)."""
+    from batch_ocr.provider.seller import not_a_card_data
+
+    item.sent, notes = sent_payloads(item.data)
+    item.uncovered += notes
+    fixtures: dict[str, dict[str, Any]] = {}
+    for engine in ENGINES:
+        payloads = list(dict.fromkeys(item.sent[engine]))
+        if not payloads:
+            continue
+        shown, left = assign_sides(payloads, item.sides, item.case.truth)
+        if left and len(payloads) == 1:
+            item.uncovered.append(f"{engine}: sent whole (its cards were not found apart): "
+                                  f"the API answers its {shown[0]} only")
+        elif left:
+            item.uncovered.append(f"{engine}: none of the {len(payloads)} crops shows the "
+                                  f"{'+'.join(left)}")
+        for payload, side in zip(payloads, shown, strict=True):
+            data = truth_data(item.case.truth, side) if side else not_a_card_data()
+            sha256 = hashlib.sha256(payload).hexdigest()
+            fixtures.setdefault(sha256, {"sha256": sha256, "file": item.name, "data": data})
+    item.fixtures = list(fixtures.values())
 
 
 # ------------------------------------------------------------------------ the runs
-
-
-def _file_name(case: accuracy.Case) -> str:
-    from batch_ocr.vision.imaging import sniff_format
-
-    suffix = {"JPEG": ".jpg", "PNG": ".png"}.get(sniff_format(case.image_bytes[:16]) or "", "")
-    return case.name if Path(case.name).suffix else case.name + suffix
 
 
 def _observed(rows: Sequence[dict[str, Any]]) -> tuple[dict[str, str], dict[str, bool]]:
@@ -146,20 +327,25 @@ def _observed(rows: Sequence[dict[str, Any]]) -> tuple[dict[str, str], dict[str,
     return got, flagged
 
 
-def score_rows(cases: Sequence[accuracy.Case], output: Path) -> dict[str, int]:
-    """Exact fields and silent errors (a field wrong or missing while nothing asks a
-    person to look) of one run's output."""
-    rows_by_file: dict[str, list[dict[str, Any]]] = {}
+def _rows_by_file(output: Path) -> dict[str, list[dict[str, Any]]]:
+    rows: dict[str, list[dict[str, Any]]] = {}
     for line in output.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        rows_by_file.setdefault(row["file"], []).append(row)
+        rows.setdefault(row["file"], []).append(row)
+    return rows
+
+
+def score_rows(items: Sequence[CaseFile], output: Path) -> dict[str, int]:
+    """Exact fields and silent errors (a field wrong or missing while nothing asks a
+    person to look) of one run's output."""
+    rows_by_file = _rows_by_file(output)
     exact = total = silent = flagged_rows = 0
-    for case in cases:
-        rows = rows_by_file.get(_file_name(case), [])
+    for item in items:
+        rows = rows_by_file.get(item.name, [])
         got, flagged = _observed(rows)
         anything_flagged = not rows or any(row["needs_review"] for row in rows)
         flagged_rows += anything_flagged
-        for key, want in case.truth.items():
+        for key, want in item.case.truth.items():
             total += 1
             if got.get(key, "") == want:
                 exact += 1
@@ -168,15 +354,25 @@ def score_rows(cases: Sequence[accuracy.Case], output: Path) -> dict[str, int]:
     return {"exact": exact, "total": total, "silent": silent, "cases_flagged": flagged_rows}
 
 
-def run_set(name: str, cases: Sequence[accuracy.Case], emu: Emulator, work: Path, *,
+def escalations(output: Path) -> dict[str, Any]:
+    """Why hybrid paid: each escalated row's file, side and ``escalated_for``, and how
+    often each reason came up."""
+    cases = [{"file": row["file"], "side": row["side"], "escalated_for": row["escalated_for"]}
+             for rows in _rows_by_file(output).values() for row in rows
+             if row.get("engine") == "api"]
+    reasons = Counter(reason for case in cases for reason in case["escalated_for"])
+    return {"reasons": dict(reasons.most_common()), "rows": cases}
+
+
+def run_set(name: str, items: Sequence[CaseFile], emu: Emulator, work: Path, *,
             fixture_keys: set[str], workers: int) -> dict[str, Any]:
     """The set through both engines; calls, fields and silent errors of each."""
     scans = work / name
     scans.mkdir()
-    for case in cases:
-        (scans / _file_name(case)).write_bytes(case.image_bytes)
-    report: dict[str, Any] = {"cards": sum(len(c.side.split("+")) for c in cases)}
-    for engine in ("api", "hybrid"):
+    for item in items:
+        (scans / item.name).write_bytes(item.data)
+    report: dict[str, Any] = {"cards": sum(len(item.sides) for item in items)}
+    for engine in ENGINES:
         emu.reset()
         output = work / f"{name}-{engine}.jsonl"
         measured = run_batch_ocr([scans], output, endpoint=emu.url, timeout_s=3600, extra=[
@@ -192,25 +388,33 @@ def run_set(name: str, cases: Sequence[accuracy.Case], emu: Emulator, work: Path
             "cards_escalated": summary.get("cards_escalated", 0),
             "fixture_misses": len(answered - fixture_keys),
             "wall_s": round(measured.wall_s, 1),
-            **score_rows(cases, output),
+            **score_rows(items, output),
         }
+        if engine == "hybrid":
+            report["escalated"] = escalations(output)
+    report["uncovered"] = {item.name: item.uncovered for item in items if item.uncovered}
     return report
 
 
 # ------------------------------------------------------------------------ the report
 
 
-def table(reports: dict[str, dict[str, Any]]) -> str:
-    """One line per set and the total: calls, exact fields and silent errors of each."""
-    lines = ["| set | cards | API calls | hybrid calls | share | exact API | exact hybrid "
-             "| silent API | silent hybrid |", "|---|---|---|---|---|---|---|---|---|"]
-    for name, r in reports.items():
+def _share(api: dict[str, Any], hybrid: dict[str, Any]) -> float:
+    return hybrid["calls"] / api["calls"] if api["calls"] else 0.0
+
+
+def table(reports: dict[str, dict[str, Any]], summary: dict[str, Any]) -> str:
+    """One line per set and the total: calls, exact fields, silent errors and fixture
+    misses of each engine."""
+    lines = ["| set | cards | API-only calls | hybrid calls | share | exact API-only "
+             "| exact hybrid | silent API-only | silent hybrid | fixture misses |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in [*reports.items(), ("all", summary)]:
         api, hybrid = r["api"], r["hybrid"]
-        share = hybrid["calls"] / api["calls"] if api["calls"] else 0.0
         lines.append(f"| {name} | {r['cards']} | {api['calls']} | {hybrid['calls']} | "
-                     f"{share:.0%} | {api['exact']}/{api['total']} | "
+                     f"{_share(api, hybrid):.0%} | {api['exact']}/{api['total']} | "
                      f"{hybrid['exact']}/{hybrid['total']} | {api['silent']} | "
-                     f"{hybrid['silent']} |")
+                     f"{hybrid['silent']} | {api['fixture_misses'] + hybrid['fixture_misses']} |")
     return "\n".join(lines)
 
 
@@ -220,22 +424,59 @@ def totals(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
     summed = {engine: {key: total(engine, key) for key in
                        ("calls", "exact", "total", "silent", "fixture_misses")}
-              for engine in ("api", "hybrid")}  # fmt: skip
+              for engine in ENGINES}  # fmt: skip
     api, hybrid = summed["api"], summed["hybrid"]
-    share = hybrid["calls"] / api["calls"] if api["calls"] else 0.0
+    share = _share(api, hybrid)
+    uncovered = sum(len(r["uncovered"]) for r in reports.values())
     met = (share <= TARGET_CALL_SHARE and hybrid["exact"] >= api["exact"]
            and hybrid["silent"] <= api["silent"]
            and api["fixture_misses"] == hybrid["fixture_misses"] == 0)
     return {"cards": sum(r["cards"] for r in reports.values()), **summed,
-            "call_share": round(share, 3), "met": met}
+            "call_share": round(share, 3), "cases_uncovered": uncovered, "met": met}
+
+
+def build_sets(wanted: Sequence[str], count: int, seed: int | None) -> dict[str, list[CaseFile]]:
+    """The sets asked for, as files with their fixtures worked out."""
+    sets: dict[str, list[accuracy.Case]] = {}
+    for name in wanted:
+        if name in SHARED:
+            folder, build_shared = SHARED[name]
+            if folder.is_dir():
+                sets[name] = build_shared()
+            else:
+                print(f"no {name} at {folder}: skipping that set", file=sys.stderr)
+            continue
+        build, default_seed = accuracy.GENERATED_SETS[name]
+        sets[name] = build(count, default_seed if seed is None else seed)
+    files: dict[str, list[CaseFile]] = {}
+    for name, cases in sets.items():
+        files[name] = [case_file(case) for case in cases]
+        for item in files[name]:
+            case_fixtures(item)
+    return files
+
+
+def _print_findings(reports: dict[str, dict[str, Any]], summary: dict[str, Any]) -> None:
+    api, hybrid = summary["api"], summary["hybrid"]
+    print(f"\nall sets: {summary['cards']} cards; hybrid paid {hybrid['calls']} calls of "
+          f"API-only's {api['calls']} ({summary['call_share']:.0%}); exact fields "
+          f"{hybrid['exact']}/{hybrid['total']} (API-only {api['exact']}/{api['total']}); "
+          f"silent errors {hybrid['silent']} (API-only {api['silent']}); fixture misses "
+          f"{api['fixture_misses'] + hybrid['fixture_misses']}")
+    for name, report in reports.items():
+        reasons = report["escalated"]["reasons"]
+        if reasons:
+            print(f"{name}: escalated for " + ", ".join(f"{r} ({n})" for r, n in reasons.items()))
+        for file, notes in report["uncovered"].items():
+            print(f"{name}: {file}: not every side can be read by the API: {'; '.join(notes)}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; exit 0 when every target is met, 1 otherwise."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=(*GENERATED, "specimens", "documents"), action="append",
-                        help="a set to run (repeatable; default: all)")
-    parser.add_argument("--count", type=int, default=24, help="cards per generated set")
+    parser.add_argument("--set", choices=(*GENERATED, *SHARED), action="append",
+                        help=f"a set to run (repeatable; default: {', '.join(MIX)})")
+    parser.add_argument("--count", type=int, default=24, help="cases per generated set")
     parser.add_argument("--seed", type=int, default=None, help="seed of the generated sets")
     parser.add_argument("--workers", type=int, default=2, help="offline engine processes")
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="JSON report path")
@@ -246,20 +487,8 @@ def main(argv: list[str] | None = None) -> int:
     if not available():
         print("the local engine is not installed: pip install 'batch-ocr[local]'", file=sys.stderr)
         return 2
-    wanted = set(args.set or (*GENERATED, "specimens", "documents"))
-    builders = {"synthetic": accuracy.synthetic_cases, "photocopy": accuracy.photocopy_cases}
-    sets = {name: builders[name](args.count, seed if args.seed is None else args.seed)
-            for name, seed in GENERATED.items() if name in wanted}
-    for name, folder, build in (("specimens", accuracy.SPECIMENS, accuracy.specimen_cases),
-                                ("documents", accuracy.DOCUMENTS, accuracy.document_cases)):
-        if name not in wanted:
-            continue
-        if folder.is_dir():
-            sets[name] = build()
-        else:
-            print(f"no {name} at {folder}: skipping that set", file=sys.stderr)
-    fixtures = [fixture for cases in sets.values() for case in cases
-                for fixture in case_fixtures(case)]
+    sets = build_sets(list(dict.fromkeys(args.set or MIX)), args.count, args.seed)
+    fixtures = [fixture for items in sets.values() for item in items for fixture in item.fixtures]
     reports: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="hybrid-bench-") as tmp:
         work = Path(tmp)
@@ -268,18 +497,14 @@ def main(argv: list[str] | None = None) -> int:
                           encoding="utf-8")
         keys = {fixture["sha256"] for fixture in fixtures}
         with emulator("--fixtures", str(truths)) as emu:
-            for name, cases in sets.items():
-                reports[name] = run_set(name, cases, emu, work, fixture_keys=keys,
+            for name, items in sets.items():
+                reports[name] = run_set(name, items, emu, work, fixture_keys=keys,
                                         workers=args.workers)
-                print(f"{name}: {json.dumps(reports[name])}", file=sys.stderr)
+                print(f"{name}: {json.dumps(reports[name], ensure_ascii=False)}",
+                      file=sys.stderr)
     summary = totals(reports)
-    print(table(reports))
-    api, hybrid = summary["api"], summary["hybrid"]
-    print(f"\nall sets: {summary['cards']} cards; hybrid paid {hybrid['calls']} calls of "
-          f"API-only's {api['calls']} ({summary['call_share']:.0%}); exact fields "
-          f"{hybrid['exact']}/{hybrid['total']} (API-only {api['exact']}/{api['total']}); "
-          f"silent errors {hybrid['silent']} (API-only {api['silent']}); fixture misses "
-          f"{api['fixture_misses'] + hybrid['fixture_misses']}")
+    print(table(reports, summary))
+    _print_findings(reports, summary)
     args.report.write_text(json.dumps({"sets": reports, "all": summary,
                                        "targets": {"call_share": TARGET_CALL_SHARE}},
                                       ensure_ascii=False, indent=1), encoding="utf-8")
