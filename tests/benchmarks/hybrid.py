@@ -335,11 +335,13 @@ def _rows_by_file(output: Path) -> dict[str, list[dict[str, Any]]]:
     return rows
 
 
-def score_rows(items: Sequence[CaseFile], output: Path) -> dict[str, int]:
+def score_rows(items: Sequence[CaseFile], output: Path) -> dict[str, Any]:
     """Exact fields and silent errors (a field wrong or missing while nothing asks a
-    person to look) of one run's output."""
+    person to look) of one run's output, and each field not exact (``wrong``: the file,
+    the field, and whether a person is asked to look)."""
     rows_by_file = _rows_by_file(output)
     exact = total = silent = flagged_rows = 0
+    wrong: list[str] = []
     for item in items:
         rows = rows_by_file.get(item.name, [])
         got, flagged = _observed(rows)
@@ -349,19 +351,38 @@ def score_rows(items: Sequence[CaseFile], output: Path) -> dict[str, int]:
             total += 1
             if got.get(key, "") == want:
                 exact += 1
-            elif not flagged.get(key, anything_flagged):
-                silent += 1
-    return {"exact": exact, "total": total, "silent": silent, "cases_flagged": flagged_rows}
+                continue
+            unflagged = not flagged.get(key, anything_flagged)
+            silent += unflagged
+            wrong.append(f"{item.name}: {key} {'missing' if key not in got else 'wrong'}, "
+                         f"{'silent' if unflagged else 'flagged'}")
+    return {"exact": exact, "total": total, "silent": silent, "cases_flagged": flagged_rows,
+            "wrong": wrong}
+
+
+def _listed(value: Any) -> list[str]:
+    """A list column of a JSONL row (a list; ``;``-joined text in older forms)."""
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return [item for item in str(value or "").split(";") if item]
 
 
 def escalations(output: Path) -> dict[str, Any]:
-    """Why hybrid paid: each escalated row's file, side and ``escalated_for``, and how
-    often each reason came up."""
-    cases = [{"file": row["file"], "side": row["side"], "escalated_for": row["escalated_for"]}
-             for rows in _rows_by_file(output).values() for row in rows
-             if row.get("engine") == "api"]
-    reasons = Counter(reason for case in cases for reason in case["escalated_for"])
-    return {"reasons": dict(reasons.most_common()), "rows": cases}
+    """Why hybrid paid: each escalated row's file, side, ``escalated_for`` and the fields
+    the offline reading had otherwise than the API (``disagree:``; none: the offline
+    reading was already right, as the API here reads every card right), and how often
+    each reason came up."""
+    rows = [{"file": row["file"], "side": row["side"],
+             "escalated_for": _listed(row["escalated_for"]),
+             "disagree": [reason.removeprefix("disagree:")
+                          for reason in _listed(row.get("review_reasons"))
+                          if reason.startswith("disagree:")]}
+            for rows in _rows_by_file(output).values() for row in rows
+            if row.get("engine") == "api"]  # fmt: skip
+    reasons = Counter(reason for row in rows for reason in row["escalated_for"])
+    return {"reasons": dict(reasons.most_common()),
+            "rows_offline_was_right": sum(1 for row in rows if not row["disagree"]),
+            "rows": rows}
 
 
 def run_set(name: str, items: Sequence[CaseFile], emu: Emulator, work: Path, *,
@@ -467,6 +488,9 @@ def _print_findings(reports: dict[str, dict[str, Any]], summary: dict[str, Any])
         reasons = report["escalated"]["reasons"]
         if reasons:
             print(f"{name}: escalated for " + ", ".join(f"{r} ({n})" for r, n in reasons.items()))
+            print(f"{name}: escalated rows the offline engine had read right already: "
+                  f"{report['escalated']['rows_offline_was_right']} of "
+                  f"{len(report['escalated']['rows'])}")
         for file, notes in report["uncovered"].items():
             print(f"{name}: {file}: not every side can be read by the API: {'; '.join(notes)}")
 
