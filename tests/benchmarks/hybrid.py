@@ -367,21 +367,29 @@ def _listed(value: Any) -> list[str]:
     return [item for item in str(value or "").split(";") if item]
 
 
-def escalations(output: Path) -> dict[str, Any]:
+def escalations(output: Path, items: Sequence[CaseFile]) -> dict[str, Any]:
     """Why hybrid paid: each escalated row's file, side, ``escalated_for`` and the fields
     the offline reading had otherwise than the API (``disagree:``; none: the offline
     reading was already right, as the API here reads every card right), and how often
-    each reason came up."""
+    each reason came up.
+
+    A picture of several sides sent whole gets one answer for a page the offline engine
+    read as several rows: no row is compared then (``compared`` false).
+    """
+    whole = {item.name for item in items
+             if len(item.sides) > 1 and len(set(item.sent["hybrid"])) == 1}
     rows = [{"file": row["file"], "side": row["side"],
              "escalated_for": _listed(row["escalated_for"]),
+             "compared": row["file"] not in whole,
              "disagree": [reason.removeprefix("disagree:")
                           for reason in _listed(row.get("review_reasons"))
                           if reason.startswith("disagree:")]}
             for rows in _rows_by_file(output).values() for row in rows
             if row.get("engine") == "api"]  # fmt: skip
     reasons = Counter(reason for row in rows for reason in row["escalated_for"])
-    return {"reasons": dict(reasons.most_common()),
-            "rows_offline_was_right": sum(1 for row in rows if not row["disagree"]),
+    compared = [row for row in rows if row["compared"]]
+    return {"reasons": dict(reasons.most_common()), "rows_compared": len(compared),
+            "rows_offline_was_right": sum(1 for row in compared if not row["disagree"]),
             "rows": rows}
 
 
@@ -412,7 +420,7 @@ def run_set(name: str, items: Sequence[CaseFile], emu: Emulator, work: Path, *,
             **score_rows(items, output),
         }
         if engine == "hybrid":
-            report["escalated"] = escalations(output)
+            report["escalated"] = escalations(output, items)
     report["uncovered"] = {item.name: item.uncovered for item in items if item.uncovered}
     return report
 
@@ -488,9 +496,11 @@ def _print_findings(reports: dict[str, dict[str, Any]], summary: dict[str, Any])
         reasons = report["escalated"]["reasons"]
         if reasons:
             print(f"{name}: escalated for " + ", ".join(f"{r} ({n})" for r, n in reasons.items()))
+            escalated = report["escalated"]
             print(f"{name}: escalated rows the offline engine had read right already: "
-                  f"{report['escalated']['rows_offline_was_right']} of "
-                  f"{len(report['escalated']['rows'])}")
+                  f"{escalated['rows_offline_was_right']} of the {escalated['rows_compared']} "
+                  f"compared ({len(escalated['rows']) - escalated['rows_compared']} pages "
+                  "sent whole: not compared)")
         for file, notes in report["uncovered"].items():
             print(f"{name}: {file}: not every side can be read by the API: {'; '.join(notes)}")
 
