@@ -58,10 +58,13 @@ MAX_SPAN = 1.15
 #: ``LINE_MIN_LENGTH`` of it long, at most ``LINE_MAX_HEIGHT`` of its height tall (a
 #: taller shape is the emblem or the portrait) and ``LINE_MIN_ASPECT`` times as long.
 MIN_TEXT_LINES = 4
-LINE_JOIN_SHARE = 0.06
+LINE_JOIN_SHARE = 0.09
 LINE_MIN_LENGTH = 0.2
 LINE_MAX_HEIGHT = 0.2
 LINE_MIN_ASPECT = 3.0
+#: A shape taller than a line but at least this many times as wide is two lines run
+#: together, not an emblem or a portrait (those are about as wide as tall).
+PAIRED_MIN_ASPECT = 1.6
 #: Print may cover at most this share of the paper left outside the cards and the
 #: block; more is no flat copy page (a desk, a textured background, a page of text).
 MAX_STRAY_INK = 0.004
@@ -145,15 +148,21 @@ def _looks_printed(ink: np.ndarray, box: np.ndarray) -> bool:
     # Shapes taller than a line are set apart first, so that joining a line's widely
     # spaced characters (居 民 身 份 证) does not join the emblem beside them.
     count, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
-    tall = stats[:, cv2.CC_STAT_HEIGHT] > LINE_MAX_HEIGHT * height
+    shape_w, shape_h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    tall = shape_h > LINE_MAX_HEIGHT * height
     tall[0] = False
+    # Two lines of large print run together (a back's 中华人民共和国 over 居民身份证, on a
+    # copy whose toner thickened them) make a shape as tall as the emblem but wide: two
+    # lines, not the emblem.
+    paired = tall & (shape_w >= LINE_MIN_LENGTH * width) & (shape_w >= PAIRED_MIN_ASPECT * shape_h)
     flat[tall[labels]] = 0
     joined = cv2.dilate(flat, np.ones((1, max(2, round(LINE_JOIN_SHARE * width))), np.uint8))
     _, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     long_w, line_h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     flat_lines = (long_w >= LINE_MIN_LENGTH * width) & (line_h <= LINE_MAX_HEIGHT * height)
     lines = int(np.count_nonzero(flat_lines & (long_w >= LINE_MIN_ASPECT * line_h)))
-    return lines >= MIN_TEXT_LINES + (not tall.any())
+    lines += 2 * int(np.count_nonzero(paired))
+    return lines >= MIN_TEXT_LINES + (not (tall & ~paired).any())
 
 
 def text_cards(small: np.ndarray, quads: list[np.ndarray]) -> list[np.ndarray]:

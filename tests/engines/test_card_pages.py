@@ -230,3 +230,19 @@ def test_an_office_name_a_stamp_lies_across_is_read_where_it_is_printed_and_flag
     result = recognise(case.image_bytes)
     assert result.data.info.authority
     assert result.confidence["authority"] < 0.95
+
+
+def test_a_grey_copy_whose_two_sides_show_no_edge_is_cut_into_both_cards() -> None:
+    """A harness copy page (front above back, grey, stamps over the number and the
+    office) whose cards were copied as pale as the paper: no outline at all. Each side
+    is found by its print, so the API engine sends two cards, not the page whole (the
+    provider reads one side per call: the other would be lost without a word)."""
+    from batch_ocr.vision import crops
+    from batch_ocr.vision.picture import Picture
+
+    case = _office_sets().copy_page_cases(1, 15)[0]  # type: ignore[attr-defined]
+    assert case.side == "both" and "grey" in case.degradations
+    assert {"stamp-number", "stamp-authority"} <= set(case.degradations)
+    found = crops.card_crops(Picture(case.image_bytes))
+    assert len(found) == 2
+    assert all(card.by_print for card in found)
