@@ -116,12 +116,21 @@ def _recognise_picture(picture: Picture) -> LocalRecognition:
         # No outline seen, yet a front and a back printed one above the other (a copy on
         # paper as pale as the cards): split the text where the sides meet.
         sides = _page.split_sides(reading.rows)
+        if not _second_side.a4_page(image.shape):
+            # A photo: two cards' text lies in groups apart, read each on its own (one
+            # row of text read across both cards would mix them).
+            both = _second_side.cards_by_text(image, reading)
+            if both is not None:
+                return _recognition(assemble(both), warnings)
         if sides is not None:
             return _recognition(assemble([_page.card_read(p) for p in sides]))
         rest = _second_side.beyond_the_side(image, reading)
         if rest is not None:
             return _recognition(assemble([_page.card_read(reading.parsed), rest]))
     both = _second_side.where_finders_differ(picture_image, cards, reading, read_quad)
+    if both is None:
+        # Two cards whose outlines were not seen apart: their text lies in groups apart.
+        both = _second_side.cards_by_text(image if read_quad is None else None, reading)
     if both is not None:
         return _recognition(assemble(both), warnings)
 

@@ -144,16 +144,16 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading) -> C
     boxes = _ocr.detect(rest, long_side_px=PHOTO_DET_LONG_SIDE_PX)
     if len(boxes) < MIN_LINES_BESIDE:
         return None
-    points = np.concatenate(boxes)
-    x0, y0 = points.min(axis=0)
-    x1, y1 = points.max(axis=0)
-    grow_x, grow_y = BESIDE_MARGIN_SHARE * (x1 - x0), BESIDE_MARGIN_SHARE * (y1 - y0)
-    top, left = max(0, int(y0 - grow_y)), max(0, int(x0 - grow_x))
-    crop = rest[top : int(y1 + grow_y), left : int(x1 + grow_x)]
-    again = _read(crop, rectified=False)
-    if again.parsed.side not in _SIDES or again.parsed.side == reading.parsed.side:
-        return None
-    return _card(again) if _page.is_id_card(again) else None
+    # The lines beside the card may be another card's and a sheet of print's: each
+    # group of lines lying apart is read on its own, largest first.
+    for x0, y0, x1, y1 in text_groups(boxes, rest.shape)[:MAX_GROUPS_READ]:
+        grow_x, grow_y = BESIDE_MARGIN_SHARE * (x1 - x0), BESIDE_MARGIN_SHARE * (y1 - y0)
+        top, left = max(0, int(y0 - grow_y)), max(0, int(x0 - grow_x))
+        again = _read(rest[top : int(y1 + grow_y), left : int(x1 + grow_x)], rectified=False)
+        side = again.parsed.side
+        if side in _SIDES and side != reading.parsed.side and _page.is_id_card(again):
+            return _card(again)
+    return None
 
 
 def beyond_the_side(image: np.ndarray, reading: _Reading) -> CardRead | None:
@@ -163,7 +163,7 @@ def beyond_the_side(image: np.ndarray, reading: _Reading) -> CardRead | None:
 
     if reading.parsed.side not in _SIDES or not reading.rows:
         return None
-    if not _a4_page(image.shape):
+    if not a4_page(image.shape):
         return None  # a picture of one card (a flat back's text has gaps as wide)
     page = _ocr.rotate_image(image, reading.turns)
     factor = page.shape[0] / reading.upright.shape[0]
@@ -203,7 +203,7 @@ def _side_text(rows: Sequence[TextRow]) -> tuple[float, float]:
     return min(row.top for row in best), max(row.bottom for row in best)
 
 
-def _a4_page(shape: tuple[int, ...]) -> bool:
+def a4_page(shape: tuple[int, ...]) -> bool:
     """Whether a picture of this (height, width, ...) shape is a scanned A4 page."""
     short, long = sorted(shape[:2])
     a4_aspect = A4_MM[1] / A4_MM[0]
@@ -232,3 +232,94 @@ def _print_beside(rest: np.ndarray) -> bool:
     gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
     strokes = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, np.ones((7, 7), np.uint8))
     return float(np.count_nonzero(strokes > PRINT_MIN_CONTRAST)) >= MIN_PRINT_SHARE * strokes.size
+
+
+#: Text boxes are grown by this many of their own heights on every side, and those that
+#: then touch are one card's print: a card's rows lie within four line heights of each
+#: other; two cards on a desk, or a card and a sheet of small print, lie further apart.
+TEXT_GROUP_GROW_LINES = 2.0
+#: A group of text boxes may be a card's side when it holds at least this many lines (a
+#: back's title and period, a front whose glare hid most of it) ...
+MIN_GROUP_LINES = 2
+#: ... and at most this many groups, largest first, are read on their own.
+MAX_GROUPS_READ = 4
+#: Each group is read with this share of its sides around it (the card's edge beyond
+#: its print).
+GROUP_MARGIN_SHARE = 0.12
+
+
+def text_groups(boxes: Sequence[np.ndarray], shape: tuple[int, ...]
+                ) -> list[tuple[int, int, int, int]]:  # fmt: skip
+    """Boxes (left, top, right, bottom) around each group of text lines lying apart
+    from the others (``TEXT_GROUP_GROW_LINES``), largest group
+    (in lines) first; groups of fewer than ``MIN_GROUP_LINES`` lines left out."""
+    import cv2
+    import numpy as np
+
+    if not boxes:
+        return []
+    mask = np.zeros(shape[:2], np.uint8)
+    for box in boxes:
+        along, across = box[1] - box[0], box[3] - box[0]
+        long, short = float(np.linalg.norm(along)), float(np.linalg.norm(across))
+        if long <= 0 or short <= 0:
+            continue
+        grow = TEXT_GROUP_GROW_LINES * min(long, short)
+        u, v = along * grow / long, across * grow / short
+        grown = np.array([box[0] - u - v, box[1] + u - v, box[2] + u + v, box[3] - u + v])
+        cv2.fillConvexPoly(mask, grown.round().astype(np.int32), 255)
+    count, labels = cv2.connectedComponents(mask)
+    members: dict[int, list[np.ndarray]] = {}
+    for box in boxes:
+        x, y = box.mean(axis=0).round().astype(int)
+        label = int(labels[min(max(y, 0), shape[0] - 1), min(max(x, 0), shape[1] - 1)])
+        members.setdefault(label, []).append(box)
+    groups = sorted((group for label, group in members.items() if label),
+                    key=len, reverse=True)  # fmt: skip
+    out = []
+    for group in groups:
+        if len(group) < MIN_GROUP_LINES:
+            continue
+        points = np.concatenate(group)
+        (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+        out.append((int(x0), int(y0), int(x1), int(y1)))
+    return out
+
+
+def cards_by_text(source: np.ndarray | None, reading: _Reading) -> list[CardRead] | None:
+    """A front and a back when the text of a picture read without a card frame lies in
+    groups apart (two cards on a desk whose outlines were not seen, or were seen as one)
+    and the groups, each read on its own, give one of each; None: the reading stands.
+
+    ``source`` is the picture ``reading`` was read from, before its turns, at any size
+    (the groups are cut from it, at its resolution); None: ``reading.upright`` itself.
+    """
+    from batch_ocr.engines.local import _ocr
+
+    if reading.card_frame or reading.parsed.side not in _SIDES:
+        return None
+    upright = reading.upright
+    groups = text_groups(reading.boxes, upright.shape)
+    if len(groups) < 2:
+        return None
+    page = upright if source is None else _ocr.rotate_image(source, reading.turns)
+    factor = page.shape[0] / upright.shape[0]
+    best: dict[str, _Reading] = {}
+    for x0, y0, x1, y1 in groups[:MAX_GROUPS_READ]:
+        grow_x, grow_y = GROUP_MARGIN_SHARE * (x1 - x0), GROUP_MARGIN_SHARE * (y1 - y0)
+        crop = page[max(0, int((y0 - grow_y) * factor)) : int((y1 + grow_y) * factor),
+                    max(0, int((x0 - grow_x) * factor)) : int((x1 + grow_x) * factor)]  # fmt: skip
+        again = _read(crop, rectified=False, det_side=min(PAGE_LONG_SIDE_PX, max(crop.shape[:2])))
+        side = again.parsed.side
+        if side in _SIDES and _page.is_id_card(again) and (
+                side not in best or _valid(again) > _valid(best[side])):  # fmt: skip
+            best[side] = again
+            if len(best) == 2 and all(_valid(r) == len(r.parsed.validity) for r in best.values()):
+                break  # both sides read, every field checks: no other group to read
+    if len(best) < 2:
+        return None
+    return [_card(best[side]) for side in _SIDES]
+
+
+def _valid(reading: _Reading) -> int:
+    return sum(reading.parsed.validity.values())

@@ -1,0 +1,49 @@
+"""Cards told apart by where their text lies, when no outline shows them apart."""
+
+from __future__ import annotations
+
+import pytest
+
+np = pytest.importorskip("numpy")
+pytest.importorskip("cv2")
+
+from batch_ocr.engines.local._second_side import text_groups  # noqa: E402
+
+
+def _lines(left: float, top: float, count: int, *, gap: float, height: float = 20,
+           length: float = 200) -> list:  # fmt: skip
+    """``count`` level text boxes, one under the other, ``gap`` line heights apart."""
+    boxes = []
+    for i in range(count):
+        y = top + i * height * (1 + gap)
+        boxes.append(np.array([[left, y], [left + length, y], [left + length, y + height],
+                               [left, y + height]], np.float32))  # fmt: skip
+    return boxes
+
+
+def test_two_cards_apart_on_a_desk_are_two_groups_largest_first() -> None:
+    front = _lines(50, 50, 6, gap=1.0)
+    back = _lines(50, 500, 4, gap=1.5)
+    groups = text_groups(front + back, (900, 700, 3))
+    assert len(groups) == 2
+    assert groups[0][1] < 100 and groups[1][1] >= 480  # the six lines first
+    assert groups[0][3] <= 50 + 6 * 40 and groups[1][0] <= 50
+
+
+def test_a_cards_rows_three_line_heights_apart_stay_one_group() -> None:
+    # A front's number row lies about three line heights below the address.
+    rows = _lines(50, 50, 4, gap=1.0) + _lines(50, 50 + 4 * 40 + 60, 1, gap=0)
+    assert len(text_groups(rows, (600, 600, 3))) == 1
+
+
+def test_a_lone_line_is_no_group() -> None:
+    boxes = _lines(50, 50, 5, gap=1.0) + _lines(500, 500, 1, gap=0)
+    assert len(text_groups(boxes, (700, 800, 3))) == 1
+
+
+def test_turned_text_groups_too() -> None:
+    # A card lying on its side: its boxes run down the picture.
+    tall = [np.array([[x, 50], [x + 20, 50], [x + 20, 250], [x, 250]], np.float32)
+            for x in (400, 440, 480, 520)]  # fmt: skip
+    groups = text_groups(_lines(20, 50, 5, gap=1.0) + tall, (400, 700, 3))
+    assert len(groups) == 2
