@@ -47,3 +47,28 @@ def test_turned_text_groups_too() -> None:
             for x in (400, 440, 480, 520)]  # fmt: skip
     groups = text_groups(_lines(20, 50, 5, gap=1.0) + tall, (400, 700, 3))
     assert len(groups) == 2
+
+
+def test_lines_of_two_cards_touching_part_by_the_way_they_run() -> None:
+    # One card upright, the other upside down beside it: one group of lines, two ways.
+    from PIL import Image, ImageDraw
+
+    from batch_ocr.engines.local import _ocr
+    from batch_ocr.engines.local._second_side import by_direction
+    from tests.card_pages import make_samples
+
+    font = make_samples().card_font(28)
+    half = Image.new("RGB", (600, 400), (245, 245, 245))
+    draw = ImageDraw.Draw(half)
+    for i, text in enumerate(("签发机关北京市公安局", "有效期限2017.11.03-2027.11.03",
+                              "中华人民共和国居民身份证", "住址北京市朝阳区东风路")):  # fmt: skip
+        draw.text((30, 40 + 80 * i), text, font=font, fill=(30, 30, 30))
+    picture = Image.new("RGB", (1200, 400), (245, 245, 245))
+    picture.paste(half, (0, 0))
+    picture.paste(half.rotate(180), (600, 0))
+    image = np.ascontiguousarray(np.asarray(picture)[:, :, ::-1])
+    boxes = _ocr.detect(image, long_side_px=1200)
+    parts = by_direction(image, boxes)
+    assert len(parts) == 2
+    sides = sorted(float(np.concatenate(part)[:, 0].mean()) for part in parts)
+    assert sides[0] < 600 < sides[1]  # each part is one card's lines

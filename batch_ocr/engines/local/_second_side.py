@@ -251,13 +251,25 @@ GROUP_MARGIN_SHARE = 0.12
 def text_groups(boxes: Sequence[np.ndarray], shape: tuple[int, ...]
                 ) -> list[tuple[int, int, int, int]]:  # fmt: skip
     """Boxes (left, top, right, bottom) around each group of text lines lying apart
-    from the others (``TEXT_GROUP_GROW_LINES``), largest group
-    (in lines) first; groups of fewer than ``MIN_GROUP_LINES`` lines left out."""
+    from the others (``TEXT_GROUP_GROW_LINES``), largest group (in lines) first;
+    groups of fewer than ``MIN_GROUP_LINES`` lines left out."""
+    return [_bounds(group) for group in _line_groups(boxes, shape)]
+
+
+def _bounds(group: Sequence[np.ndarray]) -> tuple[int, int, int, int]:
+    import numpy as np
+
+    points = np.concatenate(group)
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def _line_groups(boxes: Sequence[np.ndarray], shape: tuple[int, ...]
+                 ) -> list[list[np.ndarray]]:  # fmt: skip
+    """The text lines of ``text_groups``, group by group."""
     import cv2
     import numpy as np
 
-    if not boxes:
-        return []
     mask = np.zeros(shape[:2], np.uint8)
     for box in boxes:
         along, across = box[1] - box[0], box[3] - box[0]
@@ -268,7 +280,7 @@ def text_groups(boxes: Sequence[np.ndarray], shape: tuple[int, ...]
         u, v = along * grow / long, across * grow / short
         grown = np.array([box[0] - u - v, box[1] + u - v, box[2] + u + v, box[3] - u + v])
         cv2.fillConvexPoly(mask, grown.round().astype(np.int32), 255)
-    count, labels = cv2.connectedComponents(mask)
+    _, labels = cv2.connectedComponents(mask)
     members: dict[int, list[np.ndarray]] = {}
     for box in boxes:
         x, y = box.mean(axis=0).round().astype(int)
@@ -276,20 +288,34 @@ def text_groups(boxes: Sequence[np.ndarray], shape: tuple[int, ...]
         members.setdefault(label, []).append(box)
     groups = sorted((group for label, group in members.items() if label),
                     key=len, reverse=True)  # fmt: skip
-    out = []
-    for group in groups:
-        if len(group) < MIN_GROUP_LINES:
-            continue
-        points = np.concatenate(group)
-        (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
-        out.append((int(x0), int(y0), int(x1), int(y1)))
-    return out
+    return [group for group in groups if len(group) >= MIN_GROUP_LINES]
+
+
+def by_direction(image: np.ndarray, boxes: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
+    """``boxes`` (text lines on ``image``) parted by the way their text runs: across and
+    upright, across and upside down, up or down the picture; parts of fewer than
+    ``MIN_GROUP_LINES`` lines left out. Two cards touching on a desk, each its own way
+    up, make one group of lines, which this parts."""
+    from batch_ocr.engines.local import _ocr
+    from batch_ocr.engines.local._reading import _is_tall
+
+    tall = [box for box in boxes if _is_tall(box)]
+    across = [box for box in boxes if not _is_tall(box)]
+    upright: list[np.ndarray] = []
+    flipped: list[np.ndarray] = []
+    if across:
+        result = _ocr.models().cls([_ocr.crop_line(image, box) for box in across])
+        for box, (label, score) in zip(across, result.cls_res, strict=True):
+            if score >= _ocr.CLS_VOTE_MIN_SCORE:
+                (flipped if "180" in label else upright).append(box)
+    return [part for part in (upright, flipped, tall) if len(part) >= MIN_GROUP_LINES]
 
 
 def cards_by_text(source: np.ndarray | None, reading: _Reading) -> list[CardRead] | None:
     """A front and a back when the text of a picture read without a card frame lies in
     groups apart (two cards on a desk whose outlines were not seen, or were seen as one)
-    and the groups, each read on its own, give one of each; None: the reading stands.
+    or, in its largest group, runs two ways (two cards touching, ``by_direction``), and
+    the groups or parts, each read on its own, give one of each; None: the reading stands.
 
     ``source`` is the picture ``reading`` was read from, before its turns, at any size
     (the groups are cut from it, at its resolution); None: ``reading.upright`` itself.
@@ -300,25 +326,39 @@ def cards_by_text(source: np.ndarray | None, reading: _Reading) -> list[CardRead
         return None
     upright = reading.upright
     groups = text_groups(reading.boxes, upright.shape)
-    if len(groups) < 2:
+    if not groups:
         return None
     page = upright if source is None else _ocr.rotate_image(source, reading.turns)
     factor = page.shape[0] / upright.shape[0]
     best: dict[str, _Reading] = {}
-    for x0, y0, x1, y1 in groups[:MAX_GROUPS_READ]:
+    if len(groups) >= 2:
+        _read_groups(page, factor, groups[:MAX_GROUPS_READ], best)
+    if len(best) < 2:
+        # Two cards touching make one group; their lines run each its card's way.
+        largest = _line_groups(reading.boxes, upright.shape)[0]
+        parts = by_direction(upright, largest)
+        if len(parts) >= 2:
+            _read_groups(page, factor, [_bounds(part) for part in parts], best)
+    if len(best) < 2:
+        return None
+    return [_card(best[side]) for side in _SIDES]
+
+
+def _read_groups(page: np.ndarray, factor: float, groups: Sequence[tuple[int, int, int, int]],
+                 best: dict[str, _Reading]) -> None:  # fmt: skip
+    """Each group (its bounds in ``page``'s pixels over ``factor``) read on its own; the
+    ID side read best of each kind kept in ``best``, until both read every field."""
+    for x0, y0, x1, y1 in groups:
         grow_x, grow_y = GROUP_MARGIN_SHARE * (x1 - x0), GROUP_MARGIN_SHARE * (y1 - y0)
         crop = page[max(0, int((y0 - grow_y) * factor)) : int((y1 + grow_y) * factor),
                     max(0, int((x0 - grow_x) * factor)) : int((x1 + grow_x) * factor)]  # fmt: skip
-        again = _read(crop, rectified=False, det_side=min(PAGE_LONG_SIDE_PX, max(crop.shape[:2])))
+        again = _read(crop, rectified=False)
         side = again.parsed.side
         if side in _SIDES and _page.is_id_card(again) and (
                 side not in best or _valid(again) > _valid(best[side])):  # fmt: skip
             best[side] = again
             if len(best) == 2 and all(_valid(r) == len(r.parsed.validity) for r in best.values()):
-                break  # both sides read, every field checks: no other group to read
-    if len(best) < 2:
-        return None
-    return [_card(best[side]) for side in _SIDES]
+                return  # both sides read, every field checks: no other group to read
 
 
 def _valid(reading: _Reading) -> int:
