@@ -4,14 +4,17 @@ A copy page holds the front above the back, and a phone photo may hold both; whe
 card outlines cannot be seen (a grey copy whose cards came out as pale as the paper, a
 card whose edge a shadow ate) the picture is read whole, which reads one orientation of
 text: a back turned upside down under its front, or a second card lying across the
-picture, is not read, and its side would be lost without a word. Three looks here:
+picture, is not read, and its side would be lost without a word. Four looks here:
 
 - ``beyond_the_side``: the part of a page beyond the text of the side that was read
   (above or below it) is read on its own, turned upright by its own text;
 - ``other_side``: when the outline search and the page search found different places
   (the picture's frame and one card), both are read and a front and a back kept;
 - ``beside_the_card``: on a photo where one card was read and it leaves room for
-  another, the text lines outside it, read where they lie.
+  another, the text lines outside it, each group of them read where it lies;
+- ``cards_by_text``: on a photo read without a card frame, the groups its text lines
+  make apart (``text_groups``), or the parts of one group whose lines run different
+  ways (two cards touching, ``by_direction``), each read on its own.
 
 A look is taken only when the first found one side and there is room for another; on
 a photo of one card, the last costs a text detection at the photo's detection size.
