@@ -72,3 +72,25 @@ def test_lines_of_two_cards_touching_part_by_the_way_they_run() -> None:
     assert len(parts) == 2
     sides = sorted(float(np.concatenate(part)[:, 0].mean()) for part in parts)
     assert sides[0] < 600 < sides[1]  # each part is one card's lines
+
+
+def test_one_card_beside_a_sheet_of_print_is_not_read_again(monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:  # fmt: skip
+    # A front read whole beside a sheet of print: two groups of lines, but no sign of a
+    # back (none of its labels, every line running one way): no group is read again.
+    from batch_ocr.engines.local import _second_side
+    from batch_ocr.engines.local._parsed import Parsed
+    from batch_ocr.engines.local._reading import _Reading
+    from batch_ocr.engines.local._rows import Row
+
+    def _no_read(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a group was read again")
+
+    monkeypatch.setattr(_second_side, "_read", _no_read)
+    monkeypatch.setattr(_second_side, "by_direction", lambda image, boxes: [list(boxes)])
+    rows = [Row(text, text, 10.0 * i, 10.0 * i + 8, 0.0, 100.0)
+            for i, text in enumerate(("姓名王建", "性别男民族汉", "住址北京市朝阳区"))]  # fmt: skip
+    parsed = Parsed("front", {"name": "王建"}, {"name": True})
+    reading = _Reading(parsed, np.zeros((900, 700, 3), np.uint8), False, rows,
+                       boxes=_lines(50, 50, 6, gap=1.0) + _lines(50, 500, 5, gap=1.0))  # fmt: skip
+    assert _second_side.cards_by_text(None, reading) is None

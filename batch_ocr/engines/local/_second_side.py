@@ -329,8 +329,8 @@ def cards_by_text(source: np.ndarray | None, reading: _Reading) -> list[CardRead
         return None
     upright = reading.upright
     groups = text_groups(reading.boxes, upright.shape)
-    if not groups:
-        return None
+    if not groups or not _another_side_shows(reading):
+        return None  # one card beside a sheet of print: its reading stands, at no cost
     page = upright if source is None else _ocr.rotate_image(source, reading.turns)
     factor = page.shape[0] / upright.shape[0]
     best: dict[str, _Reading] = {}
@@ -345,6 +345,16 @@ def cards_by_text(source: np.ndarray | None, reading: _Reading) -> list[CardRead
     if len(best) < 2:
         return None
     return [_card(best[side]) for side in _SIDES]
+
+
+def _another_side_shows(reading: _Reading) -> bool:
+    """Whether ``reading`` holds signs of the other side: that side's labels among its
+    rows, or text lines running two ways (``by_direction``: a line classification, a
+    small share of a reading's cost)."""
+    front, back = _page.label_counts(reading.rows)
+    if (back if reading.parsed.side == "front" else front) > 0:
+        return True
+    return len(by_direction(reading.upright, reading.boxes)) >= 2
 
 
 def _read_groups(page: np.ndarray, factor: float, groups: Sequence[tuple[int, int, int, int]],
