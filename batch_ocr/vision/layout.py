@@ -217,15 +217,14 @@ def _pair_halves(
 FRAME_MARGIN_PX = 3
 
 
-def _spans_the_picture(hull: np.ndarray, shape: tuple[int, ...]) -> bool:
-    """Whether ``hull`` reaches two opposite sides of the picture (a pair of cards lies
-    on the page, with page around it; a phone photo's busy background closes into a
-    blob as large as the frame, which halves would cut into two false cards)."""
+def _spans_the_picture(hull: np.ndarray, shape: tuple[int, ...], sides: int = 2) -> bool:
+    """Whether ``hull`` reaches two opposite sides of the picture (a busy background's
+    blob, not a pair of cards with page around it), or with ``sides=3`` three sides."""
     x, y, w, h = cv2.boundingRect(hull)
     height, width = shape[:2]
-    across = x <= FRAME_MARGIN_PX and x + w >= width - FRAME_MARGIN_PX
-    down = y <= FRAME_MARGIN_PX and y + h >= height - FRAME_MARGIN_PX
-    return across or down
+    ends = (x <= FRAME_MARGIN_PX, x + w >= width - FRAME_MARGIN_PX,
+            y <= FRAME_MARGIN_PX, y + h >= height - FRAME_MARGIN_PX)  # fmt: skip
+    return sum(ends) >= 3 if sides == 3 else all(ends[:2]) or all(ends[2:])
 
 
 def _page_between(
@@ -309,6 +308,8 @@ def _outlines(small: np.ndarray, min_long_side_px: float) -> list[np.ndarray]:
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:12]:
             found = _card_quad(contour, page_area)
+            if found and _spans_the_picture(contour, small.shape, sides=3):
+                continue  # a pale desk's lit part, closed by a shadow's edge
             for score, quad in [found] if found else _pair_halves(contour, page_area, apart, edges):
                 if inner_edge_share(quad, edges) >= MIN_INNER_EDGES:
                     candidates.append((score, quad))

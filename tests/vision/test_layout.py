@@ -166,3 +166,25 @@ def test_noise_has_no_patch_a_card_could_be_in_and_a_page_has(
     assert crops.has_smooth_patch(np.full((height // 8, width // 8), 200, np.uint8))
     page = imaging.prepare(encode_page(Image.open(io.BytesIO(_page("front", "back"))), "jpeg60"))
     assert page.preview is not None and crops.has_smooth_patch(np.asarray(page.preview))
+
+
+def _lit_desk(box: tuple[int, int, int, int]) -> bytes:
+    """A grey desk 1000 x 400 whose part ``box`` (left, top, right, bottom) is lit pale,
+    with lines of print in it."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    desk = np.clip(rng.normal(110, 6, (400, 1000, 3)), 0, 255).astype(np.uint8)
+    left, top, right, bottom = box
+    desk[top:bottom, left:right] = 225
+    for y in range(top + 60, bottom - 40, 45):
+        cv2.rectangle(desk, (left + 60, y), (right - 90, y + 12), (40, 40, 40), -1)
+    ok, encoded = cv2.imencode(".png", desk)
+    return encoded.tobytes()
+
+
+def test_a_lit_part_of_the_desk_cut_by_the_frame_is_no_card() -> None:
+    # A shadow's edge across a pale desk: the lit part, with print on it, runs off the
+    # picture on three sides; a card lying on the desk has desk around it.
+    assert _cards(_lit_desk((360, 0, 1000, 400))) == []
+    assert len(_cards(_lit_desk((340, 30, 840, 345)))) == 1

@@ -88,6 +88,8 @@ class _Reading:
     rows: list[TextRow] = field(default_factory=list)  # the text the fields came from
     #: Quarter turns clockwise from the image given to ``upright``.
     turns: int = 0
+    #: The text detector's boxes (4x2, ``upright``'s pixels): where text lies, read or not.
+    boxes: list[np.ndarray] = field(default_factory=list)
 
 
 def _is_tall(box: np.ndarray) -> bool:
@@ -247,7 +249,7 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
             parsed = parse(group_rows(lines, label_column_right=label_column))
     rows = group_rows(lines, label_column_right=label_column)
     upright = _ocr.rotate_image(as_printed, turns) if dropped_out else image
-    return _Reading(parsed, upright, card_frame, rows, turns % 4)
+    return _Reading(parsed, upright, card_frame, rows, turns % 4, boxes)
 
 
 def _off_the_line(lines: list[TextLine], band: TextLine) -> list[TextLine]:

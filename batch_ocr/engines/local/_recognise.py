@@ -102,8 +102,11 @@ def _recognise_picture(picture: Picture) -> LocalRecognition:
     reading: _Reading | None = None
     picture_image = image
     quad = _vision.find_card(image)
-    if quad is None and len(cards) == 1:
-        quad = cards[0].quad  # a card too small a share of the picture for find_card (on A4)
+    if len(cards) == 1 and (quad is None or _frames_the_picture(quad, image.shape)):
+        # A card too small a share of the picture for find_card (on A4); or find_card
+        # took the picture's own frame (a busy desk's edges) where the page search
+        # found the card lying on it.
+        quad = cards[0].quad
     warnings = _image_warnings(image, quad)
     read_quad = None
     if quad is not None:
@@ -116,12 +119,21 @@ def _recognise_picture(picture: Picture) -> LocalRecognition:
         # No outline seen, yet a front and a back printed one above the other (a copy on
         # paper as pale as the cards): split the text where the sides meet.
         sides = _page.split_sides(reading.rows)
+        if not _second_side.a4_page(image.shape):
+            # A photo: two cards' text lies in groups apart, read each on its own (one
+            # row of text read across both cards would mix them).
+            both = _second_side.cards_by_text(image, reading)
+            if both is not None:
+                return _recognition(assemble(both), warnings)
         if sides is not None:
             return _recognition(assemble([_page.card_read(p) for p in sides]))
         rest = _second_side.beyond_the_side(image, reading)
         if rest is not None:
             return _recognition(assemble([_page.card_read(reading.parsed), rest]))
     both = _second_side.where_finders_differ(picture_image, cards, reading, read_quad)
+    if both is None:
+        # Two cards whose outlines were not seen apart: their text lies in groups apart.
+        both = _second_side.cards_by_text(image if read_quad is None else None, reading)
     if both is not None:
         return _recognition(assemble(both), warnings)
 
@@ -134,6 +146,21 @@ def _recognise_picture(picture: Picture) -> LocalRecognition:
         confidence=column_confidence(reading.parsed),
         warnings=warnings,
     )
+
+
+#: An outline within this share of the picture's size of three of its sides is the
+#: picture's frame, not a card lying on the desk (which has desk around it on two sides).
+FRAME_MARGIN_SHARE = 0.01
+
+
+def _frames_the_picture(quad: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """Whether ``quad`` (4x2, ``shape``'s pixels) reaches three sides of the picture."""
+    height, width = shape[:2]
+    margin = FRAME_MARGIN_SHARE * max(height, width)
+    xs, ys = quad[:, 0], quad[:, 1]
+    touches = (xs.min() <= margin, ys.min() <= margin,
+               xs.max() >= width - 1 - margin, ys.max() >= height - 1 - margin)  # fmt: skip
+    return sum(touches) >= 3
 
 
 @dataclass(frozen=True)

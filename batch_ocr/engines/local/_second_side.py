@@ -4,14 +4,17 @@ A copy page holds the front above the back, and a phone photo may hold both; whe
 card outlines cannot be seen (a grey copy whose cards came out as pale as the paper, a
 card whose edge a shadow ate) the picture is read whole, which reads one orientation of
 text: a back turned upside down under its front, or a second card lying across the
-picture, is not read, and its side would be lost without a word. Three looks here:
+picture, is not read, and its side would be lost without a word. Four looks here:
 
 - ``beyond_the_side``: the part of a page beyond the text of the side that was read
   (above or below it) is read on its own, turned upright by its own text;
 - ``other_side``: when the outline search and the page search found different places
   (the picture's frame and one card), both are read and a front and a back kept;
 - ``beside_the_card``: on a photo where one card was read and it leaves room for
-  another, the text lines outside it, read where they lie.
+  another, the text lines outside it, each group of them read where it lies;
+- ``cards_by_text``: on a photo read without a card frame, the groups its text lines
+  make apart (``text_groups``), or the parts of one group whose lines run different
+  ways (two cards touching, ``by_direction``), each read on its own.
 
 A look is taken only when the first found one side and there is room for another; on
 a photo of one card, the last costs a text detection at the photo's detection size.
@@ -144,16 +147,16 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading) -> C
     boxes = _ocr.detect(rest, long_side_px=PHOTO_DET_LONG_SIDE_PX)
     if len(boxes) < MIN_LINES_BESIDE:
         return None
-    points = np.concatenate(boxes)
-    x0, y0 = points.min(axis=0)
-    x1, y1 = points.max(axis=0)
-    grow_x, grow_y = BESIDE_MARGIN_SHARE * (x1 - x0), BESIDE_MARGIN_SHARE * (y1 - y0)
-    top, left = max(0, int(y0 - grow_y)), max(0, int(x0 - grow_x))
-    crop = rest[top : int(y1 + grow_y), left : int(x1 + grow_x)]
-    again = _read(crop, rectified=False)
-    if again.parsed.side not in _SIDES or again.parsed.side == reading.parsed.side:
-        return None
-    return _card(again) if _page.is_id_card(again) else None
+    # The lines beside the card may be another card's and a sheet of print's: each
+    # group of lines lying apart is read on its own, largest first.
+    for x0, y0, x1, y1 in text_groups(boxes, rest.shape)[:MAX_GROUPS_READ]:
+        grow_x, grow_y = BESIDE_MARGIN_SHARE * (x1 - x0), BESIDE_MARGIN_SHARE * (y1 - y0)
+        top, left = max(0, int(y0 - grow_y)), max(0, int(x0 - grow_x))
+        again = _read(rest[top : int(y1 + grow_y), left : int(x1 + grow_x)], rectified=False)
+        side = again.parsed.side
+        if side in _SIDES and side != reading.parsed.side and _page.is_id_card(again):
+            return _card(again)
+    return None
 
 
 def beyond_the_side(image: np.ndarray, reading: _Reading) -> CardRead | None:
@@ -163,7 +166,7 @@ def beyond_the_side(image: np.ndarray, reading: _Reading) -> CardRead | None:
 
     if reading.parsed.side not in _SIDES or not reading.rows:
         return None
-    if not _a4_page(image.shape):
+    if not a4_page(image.shape):
         return None  # a picture of one card (a flat back's text has gaps as wide)
     page = _ocr.rotate_image(image, reading.turns)
     factor = page.shape[0] / reading.upright.shape[0]
@@ -203,7 +206,7 @@ def _side_text(rows: Sequence[TextRow]) -> tuple[float, float]:
     return min(row.top for row in best), max(row.bottom for row in best)
 
 
-def _a4_page(shape: tuple[int, ...]) -> bool:
+def a4_page(shape: tuple[int, ...]) -> bool:
     """Whether a picture of this (height, width, ...) shape is a scanned A4 page."""
     short, long = sorted(shape[:2])
     a4_aspect = A4_MM[1] / A4_MM[0]
@@ -232,3 +235,144 @@ def _print_beside(rest: np.ndarray) -> bool:
     gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
     strokes = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, np.ones((7, 7), np.uint8))
     return float(np.count_nonzero(strokes > PRINT_MIN_CONTRAST)) >= MIN_PRINT_SHARE * strokes.size
+
+
+#: Text boxes are grown by this many of their own heights on every side, and those that
+#: then touch are one card's print: a card's rows lie within four line heights of each
+#: other; two cards on a desk, or a card and a sheet of small print, lie further apart.
+TEXT_GROUP_GROW_LINES = 2.0
+#: A group of text boxes may be a card's side when it holds at least this many lines (a
+#: back's title and period, a front whose glare hid most of it) ...
+MIN_GROUP_LINES = 2
+#: ... and at most this many groups, largest first, are read on their own.
+MAX_GROUPS_READ = 4
+#: Each group is read with this share of its sides around it (the card's edge beyond
+#: its print).
+GROUP_MARGIN_SHARE = 0.12
+
+
+def text_groups(boxes: Sequence[np.ndarray], shape: tuple[int, ...]
+                ) -> list[tuple[int, int, int, int]]:  # fmt: skip
+    """Boxes (left, top, right, bottom) around each group of text lines lying apart
+    from the others (``TEXT_GROUP_GROW_LINES``), largest group (in lines) first;
+    groups of fewer than ``MIN_GROUP_LINES`` lines left out."""
+    return [_bounds(group) for group in _line_groups(boxes, shape)]
+
+
+def _bounds(group: Sequence[np.ndarray]) -> tuple[int, int, int, int]:
+    import numpy as np
+
+    points = np.concatenate(group)
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def _line_groups(boxes: Sequence[np.ndarray], shape: tuple[int, ...]
+                 ) -> list[list[np.ndarray]]:  # fmt: skip
+    """The text lines of ``text_groups``, group by group."""
+    import cv2
+    import numpy as np
+
+    mask = np.zeros(shape[:2], np.uint8)
+    for box in boxes:
+        along, across = box[1] - box[0], box[3] - box[0]
+        long, short = float(np.linalg.norm(along)), float(np.linalg.norm(across))
+        if long <= 0 or short <= 0:
+            continue
+        grow = TEXT_GROUP_GROW_LINES * min(long, short)
+        u, v = along * grow / long, across * grow / short
+        grown = np.array([box[0] - u - v, box[1] + u - v, box[2] + u + v, box[3] - u + v])
+        cv2.fillConvexPoly(mask, grown.round().astype(np.int32), 255)
+    _, labels = cv2.connectedComponents(mask)
+    members: dict[int, list[np.ndarray]] = {}
+    for box in boxes:
+        x, y = box.mean(axis=0).round().astype(int)
+        label = int(labels[min(max(y, 0), shape[0] - 1), min(max(x, 0), shape[1] - 1)])
+        members.setdefault(label, []).append(box)
+    groups = sorted((group for label, group in members.items() if label),
+                    key=len, reverse=True)  # fmt: skip
+    return [group for group in groups if len(group) >= MIN_GROUP_LINES]
+
+
+def by_direction(image: np.ndarray, boxes: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
+    """``boxes`` (text lines on ``image``) parted by the way their text runs: across and
+    upright, across and upside down, up or down the picture; parts of fewer than
+    ``MIN_GROUP_LINES`` lines left out. Two cards touching on a desk, each its own way
+    up, make one group of lines, which this parts."""
+    from batch_ocr.engines.local import _ocr
+    from batch_ocr.engines.local._reading import _is_tall
+
+    tall = [box for box in boxes if _is_tall(box)]
+    across = [box for box in boxes if not _is_tall(box)]
+    upright: list[np.ndarray] = []
+    flipped: list[np.ndarray] = []
+    if across:
+        result = _ocr.models().cls([_ocr.crop_line(image, box) for box in across])
+        for box, (label, score) in zip(across, result.cls_res, strict=True):
+            if score >= _ocr.CLS_VOTE_MIN_SCORE:
+                (flipped if "180" in label else upright).append(box)
+    return [part for part in (upright, flipped, tall) if len(part) >= MIN_GROUP_LINES]
+
+
+def cards_by_text(source: np.ndarray | None, reading: _Reading) -> list[CardRead] | None:
+    """A front and a back when the text of a picture read without a card frame lies in
+    groups apart (two cards on a desk whose outlines were not seen, or were seen as one)
+    or, in its largest group, runs two ways (two cards touching, ``by_direction``), and
+    the groups or parts, each read on its own, give one of each; None: the reading stands.
+
+    ``source`` is the picture ``reading`` was read from, before its turns, at any size
+    (the groups are cut from it, at its resolution); None: ``reading.upright`` itself.
+    """
+    from batch_ocr.engines.local import _ocr
+
+    if reading.card_frame or reading.parsed.side not in _SIDES:
+        return None
+    upright = reading.upright
+    groups = text_groups(reading.boxes, upright.shape)
+    if not groups or not _another_side_shows(reading):
+        return None  # one card beside a sheet of print: its reading stands, at no cost
+    page = upright if source is None else _ocr.rotate_image(source, reading.turns)
+    factor = page.shape[0] / upright.shape[0]
+    best: dict[str, _Reading] = {}
+    if len(groups) >= 2:
+        _read_groups(page, factor, groups[:MAX_GROUPS_READ], best)
+    if len(best) < 2:
+        # Two cards touching make one group; their lines run each its card's way.
+        largest = _line_groups(reading.boxes, upright.shape)[0]
+        parts = by_direction(upright, largest)
+        if len(parts) >= 2:
+            _read_groups(page, factor, [_bounds(part) for part in parts], best)
+    if len(best) < 2:
+        return None
+    return [_card(best[side]) for side in _SIDES]
+
+
+def _another_side_shows(reading: _Reading) -> bool:
+    """Whether ``reading`` holds signs of the other side: that side's labels among its
+    rows, or text lines running two ways (``by_direction``: a line classification, a
+    small share of a reading's cost)."""
+    front, back = _page.label_counts(reading.rows)
+    if (back if reading.parsed.side == "front" else front) > 0:
+        return True
+    return len(by_direction(reading.upright, reading.boxes)) >= 2
+
+
+def _read_groups(page: np.ndarray, factor: float, groups: Sequence[tuple[int, int, int, int]],
+                 best: dict[str, _Reading]) -> None:  # fmt: skip
+    """Each group (its bounds in ``page``'s pixels over ``factor``) read on its own; the
+    ID side read best of each kind kept in ``best``, until both read every field."""
+    for x0, y0, x1, y1 in groups:
+        grow_x, grow_y = GROUP_MARGIN_SHARE * (x1 - x0), GROUP_MARGIN_SHARE * (y1 - y0)
+        crop = page[max(0, int((y0 - grow_y) * factor)) : int((y1 + grow_y) * factor),
+                    max(0, int((x0 - grow_x) * factor)) : int((x1 + grow_x) * factor)]  # fmt: skip
+        again = _read(crop, rectified=False)
+        side = again.parsed.side
+        if side in _SIDES and _page.is_id_card(again) and (
+                side not in best or _valid(again) > _valid(best[side])):  # fmt: skip
+            best[side] = again
+            if len(best) == 2 and all(_valid(r) == len(r.parsed.validity) for r in best.values()):
+                return  # both sides read, every field checks: no other group to read
+
+
+def _valid(reading: _Reading) -> int:
+    return sum(reading.parsed.validity.values())
