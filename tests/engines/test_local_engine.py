@@ -136,36 +136,6 @@ def test_the_number_is_read_off_its_place_on_a_rectified_front(
     assert _bands._read_number_band(back) is None
 
 
-@pytest.mark.parametrize("nation", ["汉", "回", "苗"])
-def test_a_nation_under_a_copys_stamp_is_read_off_its_place(nation: str) -> None:
-    """A grey 复印无效 pressed across the nation alone: read as it is printed, the band
-    gives the stamp with the nation misread into its first character (瞿无效 for 苗);
-    its darkest ink alone gives the nation. Where no nation is printed, none is read."""
-    import random
-
-    import cv2
-    import numpy as np
-
-    from batch_ocr.engines.local import _bands
-    from batch_ocr.vision import photo as _vision
-    from tests.card_pages import make_samples
-
-    samples = make_samples()
-    front = samples.draw_front(samples.make_person(random.Random(3), nation=nation))[0]
-    stamped = samples.copy_stamp(front, "复印无效", center=(385, 136), angle_deg=-12,
-                                 rgb=(80, 80, 80), size_px=36, opacity_percent=60)  # fmt: skip
-
-    def card_of(image: Image.Image) -> np.ndarray:
-        grey = cv2.cvtColor(np.asarray(image.convert("L").convert("RGB")), cv2.COLOR_RGB2BGR)
-        return _vision.fit_long_side(grey, _vision.CARD_WIDTH_PX)
-
-    line = _bands._read_nation_band(card_of(stamped))
-    assert line is not None
-    assert (line.text, line.stamped) == (nation, True)
-    back = samples.draw_back(samples.make_person(random.Random(3), nation=nation))
-    assert _bands._read_nation_band(card_of(back)) is None
-
-
 def test_a_stamps_end_read_into_a_name_is_left_out_by_the_names_print() -> None:
     """A grey 复印无效 across the name, read as the name and the stamp's 效: the name's
     darkest ink alone gives the name. What it reads is kept only as a shorter part of
@@ -190,41 +160,6 @@ def test_a_stamps_end_read_into_a_name_is_left_out_by_the_names_print() -> None:
     assert line is not None
     assert (line.text, line.stamped) == (person.name, True)
     assert _bands._read_name_band(card, "欧阳" + "效") is None
-
-
-def test_a_card_boxed_off_its_text_is_cut_again_along_it() -> None:
-    """A card found by its print whose box lies 4 degrees off the card's (a stamp or the
-    portrait turned the print's block): its text runs tilted in the cut, so its frame is
-    not trusted; cut again along the text, it is, and every field is read."""
-    import random
-
-    import cv2
-    import numpy as np
-
-    from batch_ocr.engines.local import _page
-    from batch_ocr.engines.local._reading import _read_card
-    from batch_ocr.vision import layout
-    from tests.card_pages import make_samples
-
-    samples = make_samples()
-    person = samples.make_person(random.Random(5))
-    card = samples.draw_front(person)[0].convert("L").convert("RGB")
-    page = Image.new("RGB", (1400, 1000), (246, 246, 244))
-    turned = card.rotate(4, expand=True, resample=Image.Resampling.BICUBIC)
-    page.paste(turned, (700 - turned.width // 2, 500 - turned.height // 2),
-               Image.new("L", card.size, 255).rotate(4, expand=True))  # fmt: skip
-    image = cv2.cvtColor(np.asarray(page), cv2.COLOR_RGB2BGR)
-    half_w, half_h = 1.06 * card.width / 2, 1.06 * card.height / 2
-    square = np.array([[700 - half_w, 500 - half_h], [700 + half_w, 500 - half_h],
-                       [700 + half_w, 500 + half_h], [700 - half_w, 500 + half_h]],
-                      dtype=np.float32)  # fmt: skip
-    first = _read_card(layout.crop_card(image, square))
-    assert not first.card_frame
-    again = _page._read_levelled(image, square, first)
-    assert again.card_frame
-    assert abs(again.tilt) < 1.0
-    assert again.parsed.info["number"] == person.number
-    assert again.parsed.info["nation"] == person.nation
 
 
 def test_warnings_come_with_the_recognition(sample_bytes: Any) -> None:

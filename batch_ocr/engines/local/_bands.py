@@ -26,8 +26,6 @@ NUMBER_BANDS = ((0.28, 0.77, 0.95, 0.92), (0.29, 0.79, 0.82, 0.90))
 PERIOD_BANDS = ((0.38, 0.78, 0.92, 0.92), (0.40, 0.80, 0.85, 0.89))
 #: Where a front prints the name (right of its label, left of the portrait).
 NAME_BANDS = ((0.16, 0.06, 0.66, 0.2),)
-#: Where a front prints the nation (right of its 民族 label, left of the portrait).
-NATION_BANDS = ((0.39, 0.18, 0.66, 0.33),)
 #: Where a back prints the issuing authority (right of its label, one line; a name too
 #: long for it wraps, and is then read whole by the detector or not at all).
 AUTHORITY_BANDS = ((0.39, 0.66, 0.97, 0.80),)
@@ -42,31 +40,14 @@ def _read_authority_band(card: np.ndarray) -> TextLine | None:
     from batch_ocr.engines.local._checks import authority_ok
     from batch_ocr.run.present.stamps import strip_stamps
 
-    for band, box in _looks_at(card, AUTHORITY_BANDS):
-        (text, score, least, chars), = _ocr.read_lines([band])
+    height, width = card.shape[:2]
+    for x0, y0, x1, y1 in AUTHORITY_BANDS:
+        box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
+        (text, score, least, chars), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
         office = strip_stamps(clean(text)).strip()
         if authority_ok(office):
             left, top, right, bottom = map(float, box)
             return TextLine(office, score, left, top, right, bottom, least=least,
-                            stamped=True, chars=chars)  # fmt: skip
-    return None
-
-
-def _read_nation_band(card: np.ndarray) -> TextLine | None:
-    """The nation read off its place on a rectified front, without a stamp's characters,
-    if it reads as one of the listed nations (a stamp pressed across the nation alone
-    hides it from the detector: the field would be left empty). Marked stamped, as the
-    authority's (its confidence stays under 0.95: the row is reviewed)."""
-    from batch_ocr.engines.local import _ocr
-    from batch_ocr.engines.local._labels import _cjk_only
-    from batch_ocr.run.present.stamps import strip_stamps
-
-    for band, box in _looks_at(card, NATION_BANDS):
-        (text, score, least, chars), = _ocr.read_lines([band])
-        nation = _cjk_only(strip_stamps(clean(text))).removesuffix("族")
-        if nation in id_rules.NATIONS:
-            left, top, right, bottom = map(float, box)
-            return TextLine(nation, score, left, top, right, bottom, least=least,
                             stamped=True, chars=chars)  # fmt: skip
     return None
 
@@ -105,8 +86,8 @@ def _darkest_ink(band: np.ndarray) -> np.ndarray:
 
     A copy's stamp is pressed over the print in a lighter ink (grey, or a colour the
     copier turned grey: red is dropped out before): where its characters cross a field
-    the recogniser reads both as one (汉 under 复印无效 read as 敏印无效); the print alone
-    is read right.
+    the recogniser reads both as one (张平晨效 under 复印无效, 汉 read as 敏印无效); the
+    print alone is read right.
     """
     import cv2
     import numpy as np
@@ -118,30 +99,15 @@ def _darkest_ink(band: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(kept, cv2.COLOR_GRAY2BGR)
 
 
-def _looks_at(
-    card: np.ndarray, bands: tuple[tuple[float, float, float, float], ...]
-) -> Iterator[tuple[np.ndarray, tuple[int, int, int, int]]]:
-    """Each of ``bands`` (fractions of the card) as printed, then each with its darkest
-    ink only (``_darkest_ink``), with its box in card pixels: lazily, so a look costs
-    only where the ones before it did not read."""
-    height, width = card.shape[:2]
-    boxes = [(int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
-             for x0, y0, x1, y1 in bands]  # fmt: skip
-    for box in boxes:
-        yield card[box[1] : box[3], box[0] : box[2]], box
-    for box in boxes:
-        band = card[box[1] : box[3], box[0] : box[2]]
-        if band.size:
-            yield _darkest_ink(band), box
-
-
 def _read_period_band(card: np.ndarray) -> TextLine | None:
     """The period of validity read off its place on a rectified back, if it is a lawful
     one (the end 5, 10 or 20 years after the start, on the same day, or 长期)."""
     from batch_ocr.engines.local import _ocr
 
-    for band, box in _looks_at(card, PERIOD_BANDS):
-        (text, score, least, chars), = _ocr.read_lines([band])
+    height, width = card.shape[:2]
+    for x0, y0, x1, y1 in PERIOD_BANDS:
+        box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
+        (text, score, least, chars), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
         match = _PERIOD_RE.search(digits(clean(text)))
         if match is None:
             continue
@@ -180,8 +146,10 @@ def number_band_reads(card: np.ndarray) -> Iterator[tuple[str, float, tuple[int,
     may pass the check character, and are not what the card prints."""
     from batch_ocr.engines.local import _ocr
 
-    for band, box in _looks_at(card, NUMBER_BANDS):
-        (text, _, least, _), = _ocr.read_lines([band])
+    height, width = card.shape[:2]
+    for x0, y0, x1, y1 in NUMBER_BANDS:
+        box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
+        (text, _, least, _), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
         match = _NUMBER_PIECE_RE.search(digits(clean(text)))
         if match and _ID_RE.fullmatch(match.group()):
             yield match.group(), least, box

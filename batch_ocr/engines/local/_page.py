@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from batch_ocr.engines.local import _fields, _labels
 from batch_ocr.engines.local._parsed import Parsed
-from batch_ocr.engines.local._reading import _read_card, _Reading, _valid_fields
+from batch_ocr.engines.local._reading import _read_card, _Reading
 from batch_ocr.engines.local._result import PRINTED_ON_BLANK, _card_data, column_confidence
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.run.cards import CardRead
@@ -75,8 +75,6 @@ def read_cards(image: np.ndarray, cards: Sequence[_layout.FoundCard]) -> list[Ca
     any_text = False
     for card in cards:
         reading = _read_card(_layout.crop_card(image, card.quad))
-        if card.by_print and not reading.card_frame:
-            reading = _read_levelled(image, card.quad, reading)
         if reading.parsed.side in ("front", "back"):
             any_text = True
         if not is_id_card(reading):
@@ -89,37 +87,6 @@ def read_cards(image: np.ndarray, cards: Sequence[_layout.FoundCard]) -> list[Ca
             portrait = _vision.portrait_jpeg(reading.upright)
         reads.append(card_read(reading.parsed, portrait))
     return reads if any_text else None
-
-
-#: A card found by its print whose text runs at most this far off level in its box is
-#: cut again along its text (``_read_levelled``).
-MAX_LEVELLED_TILT_DEG = 12.0
-
-
-def _read_levelled(image: np.ndarray, quad: np.ndarray, reading: _Reading) -> _Reading:
-    """A card found by its print, cut again with its box turned as its text runs.
-
-    The box drawn around a card's print is turned as the print's block lies, which a
-    stamp or the portrait can turn a few degrees off the card's: its text then runs
-    tilted in the cut, and the card's frame (its label column, the places its fields
-    are printed at, where a stamp's hidden field is read again) is not trusted. Turned
-    by the text's own slope, the box frames the card. The reading with more fields
-    believed is kept.
-    """
-    import numpy as np
-
-    if not 0 < abs(reading.tilt) <= MAX_LEVELLED_TILT_DEG:
-        return reading
-    # The cut maps the quad's sides to the card's, so the text's slope in the cut is
-    # its slope against the quad: the quad turned by it runs along the text.
-    radians = np.radians(reading.tilt)
-    turn = np.array([[np.cos(radians), -np.sin(radians)], [np.sin(radians), np.cos(radians)]],
-                    dtype=np.float32)  # fmt: skip
-    centre = quad.mean(axis=0)
-    levelled = (quad - centre) @ turn.T + centre
-    again = _read_card(_layout.crop_card(image, levelled.astype(np.float32)))
-    return again if _valid_fields(again) > _valid_fields(reading) or (
-        again.card_frame and _valid_fields(again) == _valid_fields(reading)) else reading
 
 
 def card_read(parsed: Parsed, portrait: bytes | None = None) -> CardRead:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from batch_ocr.engines.local._bands import (
     _read_authority_band,
     _read_name_band,
-    _read_nation_band,
     _read_number_band,
     _read_period_band,
     number_band_reads,
@@ -91,8 +90,6 @@ class _Reading:
     rows: list[TextRow] = field(default_factory=list)  # the text the fields came from
     #: Quarter turns clockwise from the image given to ``upright``.
     turns: int = 0
-    #: The slope of its text lines, in degrees (y down: positive slopes down the right).
-    tilt: float = 0.0
 
 
 def _is_tall(box: np.ndarray) -> bool:
@@ -234,7 +231,7 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
         lines, parsed = _read_lost_fields(image, lines, parsed, label_column)
     rows = group_rows(lines, label_column_right=label_column)
     upright = _ocr.rotate_image(as_printed, turns) if dropped_out else image
-    return _Reading(parsed, upright, card_frame, rows, turns % 4, angle)
+    return _Reading(parsed, upright, card_frame, rows, turns % 4)
 
 
 def _read_lost_fields(
@@ -256,12 +253,6 @@ def _read_lost_fields(
         period_line = _read_period_band(image)
         if period_line is not None:
             lines.append(period_line)
-            parsed = parse(group_rows(lines, label_column_right=label_column))
-    if parsed.side == "front" and not parsed.info.get("nation"):
-        # The nation lost (a stamp across it alone): read where the card prints it.
-        nation_line = _read_nation_band(image)
-        if nation_line is not None:
-            lines = [*_off_the_band(lines, nation_line), nation_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
     if parsed.side == "back" and not parsed.info.get("authority"):
         # The office's name lost (a stamp across it): read where the card prints it.
