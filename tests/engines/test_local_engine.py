@@ -136,6 +136,32 @@ def test_the_number_is_read_off_its_place_on_a_rectified_front(
     assert _bands._read_number_band(back) is None
 
 
+def test_a_stamps_end_read_into_a_name_is_left_out_by_the_names_print() -> None:
+    """A grey 复印无效 across the name, read as the name and the stamp's 效: the name's
+    darkest ink alone gives the name. What it reads is kept only as a shorter part of
+    the name as read: it never puts in a name that was not read."""
+    import random
+
+    import cv2
+    import numpy as np
+
+    from batch_ocr.engines.local import _bands
+    from batch_ocr.vision import photo as _vision
+    from tests.card_pages import make_samples
+
+    samples = make_samples()
+    person = samples.make_person(random.Random(4))
+    front = samples.draw_front(person)[0]
+    stamped = samples.copy_stamp(front, "复印无效", center=(230, 72), angle_deg=8,
+                                 rgb=(90, 90, 90), size_px=34, opacity_percent=55)  # fmt: skip
+    grey = cv2.cvtColor(np.asarray(stamped.convert("L").convert("RGB")), cv2.COLOR_RGB2BGR)
+    card = _vision.fit_long_side(grey, _vision.CARD_WIDTH_PX)
+    line = _bands._read_name_band(card, person.name + "效")
+    assert line is not None
+    assert (line.text, line.stamped) == (person.name, True)
+    assert _bands._read_name_band(card, "欧阳" + "效") is None
+
+
 def test_warnings_come_with_the_recognition(sample_bytes: Any) -> None:
     """The engine measures the picture it decoded and the outline it found (no 2nd decode)."""
     assert recognise(sample_bytes(FRONT)).warnings == ()

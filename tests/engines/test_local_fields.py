@@ -317,6 +317,32 @@ def test_nation_snaps_to_the_listed_one_inside_junk(read: str, nation: str) -> N
     assert _snap_nation(read) == nation
 
 
+def test_the_sex_row_read_twice_leaves_its_label_out_of_the_nation() -> None:
+    """Two boxes over one row (性别男民族撒拉 and 性别男 again): the nation ends where
+    the sex label starts again."""
+    parsed = parse(rows("姓名马平", "性别男民族撒拉性别男", "出生1979年6月1日",
+                        "住址广东省深圳市南山区滨河北路811号", "440305197906016773"))  # fmt: skip
+    assert (parsed.info["sex"], parsed.info["nation"]) == ("男", "撒拉")
+
+
+@pytest.mark.parametrize(
+    ("office", "read_as", "flagged"),
+    [("重庆市公要局渝中区分局", "重庆市公安局渝中区分局", True),
+     ("武汉市公委局", "武汉市公安局", True),
+     ("天津市公安局南开分局", "天津市公安局南开分局", False),
+     ("上海市公安分局", "上海市公安分局", False)],
+)
+def test_the_public_security_word_misread_in_its_middle_is_read_back(
+    office: str, read_as: str, flagged: bool
+) -> None:
+    """公安局 under a stamp read 公委局 or 公要局: every office's name holding 公 then
+    局 holds 公安局; the field says it was not read as given (under 0.95)."""
+    parsed = parse(rows("签发机关" + office, "有效期限2015.03.01-2035.03.01"))
+    assert parsed.info["authority"] == read_as
+    assert parsed.validity["authority"]
+    assert (parsed.confidence["authority"] < 0.95) is flagged
+
+
 def _box(x0: float, y0: float, x1: float, y1: float) -> object:
     import numpy as np
 

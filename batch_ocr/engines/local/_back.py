@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from batch_ocr.engines.local import _checks as checks
@@ -66,7 +67,8 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
                 break
     authority, labelled = _after_period_label(_after_titles("".join(authority_parts)))
     authority, trailed = _office_end(authority)
-    trailed |= labelled
+    authority, misread = _public_security_word(authority)
+    trailed |= labelled or misread
     info = {"authority": authority, "timelimit": timelimit}
     validity = {
         "authority": checks.authority_ok(authority),
@@ -119,6 +121,18 @@ def _office_end(authority: str) -> tuple[str, bool]:
     if end and 0 < len(authority) - end <= MAX_OFFICE_TAIL:
         return authority[:end], True
     return authority, False
+
+
+#: 公安局 with its middle character misread (公委局, 公要局: a stamp across it): every
+#: office's name that holds 公 then 局 holds 公安局 (公安分局 has 安 next to 公).
+_PUBLIC_SECURITY_MISREAD = re.compile("公[^安分]局")
+
+
+def _public_security_word(authority: str) -> tuple[str, bool]:
+    """The office's name with 公安局 read back where its middle was misread, and whether
+    it was (the field is then flagged: the character was not read as it is given)."""
+    fixed = _PUBLIC_SECURITY_MISREAD.sub("公安局", authority)
+    return fixed, fixed != authority
 
 
 def _lawful(timelimit: str) -> bool:

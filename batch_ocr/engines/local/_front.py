@@ -253,6 +253,10 @@ def _read_sex_and_nation(text: str) -> tuple[str, str, bool]:
         tail = rest[match.end() :] if match else rest
         tail, _ = strip_label(tail, _NATION_LABEL)
         nation = _cjk_only(tail)
+    # The sex label read again after the nation (a second box over the same print):
+    # no nation holds it, and what follows it is the sex row's own text read twice.
+    if _SEX_LABEL in nation[1:]:
+        nation = nation[: nation.index(_SEX_LABEL, 1)]
     snapped = _snap_nation(nation)
     return sex, snapped, snapped != nation.removesuffix("族")
 
@@ -278,7 +282,7 @@ def _find_name(
 
 #: What a 复印无效 stamp pressed across a name leaves of itself once its middle sinks
 #: into the name's strokes: its first character before the name, its last after it.
-_STAMP_HEAD, _STAMP_TAIL = "复", "效"
+_STAMP_HEAD, STAMP_TAIL = "复", "效"
 
 
 def unstamp_name(name: str) -> tuple[str, bool]:
@@ -291,10 +295,10 @@ def unstamp_name(name: str) -> tuple[str, bool]:
     """
     if len(name) >= 3 and name.startswith(_STAMP_HEAD):
         name = name[1:]
-        if len(name) >= 3 and name.endswith(_STAMP_TAIL):
+        if len(name) >= 3 and name.endswith(STAMP_TAIL):
             name = name[:-1]
         return name, True
-    return name, len(name) >= 3 and name.endswith(_STAMP_TAIL)
+    return name, len(name) >= 3 and name.endswith(STAMP_TAIL)
 
 
 def _find_address(

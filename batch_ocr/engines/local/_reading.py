@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 
 from batch_ocr.engines.local._bands import (
     _read_authority_band,
+    _read_name_band,
     _read_number_band,
     _read_period_band,
     number_band_reads,
 )
 from batch_ocr.engines.local._fields import parse
+from batch_ocr.engines.local._front import STAMP_TAIL
 from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, _NUMBER_PIECE_RE, digits
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row as TextRow
@@ -227,7 +229,20 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
         texts.update(zip(ordered, _ocr.read_lines([crops[i] for i in ordered]), strict=True))
         lines = _text_lines(boxes, texts, rotation, card_frame=card_frame)
         parsed = parse(group_rows(lines, label_column_right=label_column))
-    if card_frame and parsed.side == "front" and not parsed.validity.get("number"):
+    if card_frame:
+        lines, parsed = _read_lost_fields(image, lines, parsed, label_column)
+    rows = group_rows(lines, label_column_right=label_column)
+    upright = _ocr.rotate_image(as_printed, turns) if dropped_out else image
+    return _Reading(parsed, upright, card_frame, rows, turns % 4, boxes)
+
+
+def _read_lost_fields(
+    image: np.ndarray, lines: list[TextLine], parsed: Parsed, label_column: float | None
+) -> tuple[list[TextLine], Parsed]:
+    """The fields the detector lost or a stamp hid on a rectified card, read again off
+    the place the card prints them (``_bands``): the lines with each band's read in
+    place of what was read there, and the fields parsed again."""
+    if parsed.side == "front" and not parsed.validity.get("number"):
         # The detector lost the number (a stamp across it, glare): read where the card
         # prints it, and keep what passes the check character.
         number_line = _read_number_band(image)
@@ -236,20 +251,29 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
             # would make one run of 36 digits.
             lines = [*_off_the_line(lines, number_line), number_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
-    elif card_frame and parsed.side == "back" and not parsed.validity.get("timelimit"):
+    elif parsed.side == "back" and not parsed.validity.get("timelimit"):
         period_line = _read_period_band(image)
         if period_line is not None:
             lines.append(period_line)
             parsed = parse(group_rows(lines, label_column_right=label_column))
-    if card_frame and parsed.side == "back" and not parsed.info.get("authority"):
+    if parsed.side == "back" and not parsed.info.get("authority"):
         # The office's name lost (a stamp across it): read where the card prints it.
         office_line = _read_authority_band(image)
         if office_line is not None:
             lines = [*_off_the_band(lines, office_line), office_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
-    rows = group_rows(lines, label_column_right=label_column)
-    upright = _ocr.rotate_image(as_printed, turns) if dropped_out else image
-    return _Reading(parsed, upright, card_frame, rows, turns % 4, boxes)
+    if parsed.side == "front" and _holds_stamp_tail(parsed.info.get("name", "")):
+        # A stamp's end read into the name (张平晨效): its print alone is read.
+        name_line = _read_name_band(image, parsed.info["name"])
+        if name_line is not None:
+            lines = [*_off_the_band(lines, name_line), name_line]
+            parsed = parse(group_rows(lines, label_column_right=label_column))
+    return lines, parsed
+
+
+def _holds_stamp_tail(name: str) -> bool:
+    """Whether a name read ends as a copy's stamp does (``_front.unstamp_name``)."""
+    return len(name) >= 3 and name.endswith(STAMP_TAIL)
 
 
 def _off_the_line(lines: list[TextLine], band: TextLine) -> list[TextLine]:
