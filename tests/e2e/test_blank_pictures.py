@@ -101,6 +101,11 @@ def test_a_blank_template_page_gives_the_same_row_through_both_engines(
     with emulator_in_thread() as emulator:
         assert main([str(scans), "-o", str(tmp_path / "api.jsonl"), "--quiet",
                      "--endpoint", emulator.url]) == 0
+        paid = emulator.stats()["billable"]
+        # Done for good: a rerun that retries failures pays nothing more for it.
+        assert main([str(scans), "-o", str(tmp_path / "api.jsonl"), "--quiet",
+                     "--retry-failed", "--endpoint", emulator.url]) == 0
+        assert emulator.stats()["billable"] == paid
     assert main([str(scans), "-o", str(tmp_path / "local.jsonl"), "--quiet",
                  "--engine", "local", "--workers", "1"]) == 0
     (api,), (local,) = read_rows(tmp_path / "api.jsonl"), read_rows(tmp_path / "local.jsonl")
