@@ -101,6 +101,7 @@ def _recognise_picture(picture: Picture) -> LocalRecognition:
 
     reading: _Reading | None = None
     picture_image = image
+    grouped_first = False  # a photo read whole has its text groups read already
     quad = _vision.find_card(image)
     if len(cards) == 1 and (quad is None or _frames_the_picture(quad, image.shape)):
         # A card too small a share of the picture for find_card (on A4); or find_card
@@ -119,7 +120,8 @@ def _recognise_picture(picture: Picture) -> LocalRecognition:
         # No outline seen, yet a front and a back printed one above the other (a copy on
         # paper as pale as the cards): split the text where the sides meet.
         sides = _page.split_sides(reading.rows)
-        if not _second_side.a4_page(image.shape):
+        grouped_first = not _second_side.a4_page(image.shape)
+        if grouped_first:
             # A photo: two cards' text lies in groups apart, read each on its own (one
             # row of text read across both cards would mix them).
             both = _second_side.cards_by_text(image, reading)
@@ -131,7 +133,7 @@ def _recognise_picture(picture: Picture) -> LocalRecognition:
         if rest is not None:
             return _recognition(assemble([_page.card_read(reading.parsed), rest]))
     both = _second_side.where_finders_differ(picture_image, cards, reading, read_quad)
-    if both is None:
+    if both is None and not grouped_first:
         # Two cards whose outlines were not seen apart: their text lies in groups apart.
         both = _second_side.cards_by_text(image if read_quad is None else None, reading)
     if both is not None:
