@@ -7,7 +7,7 @@ only if it passes its check (the number's check character, a lawful period).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from batch_ocr import id_rules
@@ -31,6 +31,16 @@ NAME_BANDS = ((0.16, 0.06, 0.66, 0.2),)
 AUTHORITY_BANDS = ((0.39, 0.66, 0.97, 0.80),)
 
 
+def _bands(card: np.ndarray, bands: Sequence[tuple[float, float, float, float]]
+           ) -> Iterator[tuple[tuple[int, int, int, int], np.ndarray]]:
+    """Each band (shares of the card's width and height) as its box in ``card``'s
+    pixels and the pixels inside it."""
+    height, width = card.shape[:2]
+    for x0, y0, x1, y1 in bands:
+        box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
+        yield box, card[box[1] : box[3], box[0] : box[2]]
+
+
 def _read_authority_band(card: np.ndarray) -> TextLine | None:
     """The issuing authority read off its place on a rectified back, without a stamp's
     characters, if it reads as an office's name. The line is marked stamped: a field
@@ -40,10 +50,8 @@ def _read_authority_band(card: np.ndarray) -> TextLine | None:
     from batch_ocr.engines.local._checks import authority_ok
     from batch_ocr.run.present.stamps import strip_stamps
 
-    height, width = card.shape[:2]
-    for x0, y0, x1, y1 in AUTHORITY_BANDS:
-        box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
-        (text, score, least, chars), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
+    for box, band in _bands(card, AUTHORITY_BANDS):
+        (text, score, least, chars), = _ocr.read_lines([band])
         office = strip_stamps(clean(text)).strip()
         if authority_ok(office):
             left, top, right, bottom = map(float, box)
@@ -61,10 +69,7 @@ def _read_name_band(card: np.ndarray, name: str) -> TextLine | None:
     from batch_ocr.engines.local import _ocr
     from batch_ocr.engines.local._labels import _NAME_LABEL, _cjk_only, after_label
 
-    height, width = card.shape[:2]
-    for x0, y0, x1, y1 in NAME_BANDS:
-        box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
-        band = card[box[1] : box[3], box[0] : box[2]]
+    for box, band in _bands(card, NAME_BANDS):
         if not band.size:
             continue
         (text, score, least, chars), = _ocr.read_lines([_darkest_ink(band)])
@@ -104,10 +109,8 @@ def _read_period_band(card: np.ndarray) -> TextLine | None:
     one (the end 5, 10 or 20 years after the start, on the same day, or 长期)."""
     from batch_ocr.engines.local import _ocr
 
-    height, width = card.shape[:2]
-    for x0, y0, x1, y1 in PERIOD_BANDS:
-        box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
-        (text, score, least, chars), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
+    for box, band in _bands(card, PERIOD_BANDS):
+        (text, score, least, chars), = _ocr.read_lines([band])
         match = _PERIOD_RE.search(digits(clean(text)))
         if match is None:
             continue
@@ -146,10 +149,8 @@ def number_band_reads(card: np.ndarray) -> Iterator[tuple[str, float, tuple[int,
     may pass the check character, and are not what the card prints."""
     from batch_ocr.engines.local import _ocr
 
-    height, width = card.shape[:2]
-    for x0, y0, x1, y1 in NUMBER_BANDS:
-        box = (int(x0 * width), int(y0 * height), int(x1 * width), int(y1 * height))
-        (text, _, least, _), = _ocr.read_lines([card[box[1] : box[3], box[0] : box[2]]])
+    for box, band in _bands(card, NUMBER_BANDS):
+        (text, _, least, _), = _ocr.read_lines([band])
         match = _NUMBER_PIECE_RE.search(digits(clean(text)))
         if match and _ID_RE.fullmatch(match.group()):
             yield match.group(), least, box
