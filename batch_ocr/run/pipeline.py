@@ -11,6 +11,7 @@ habit 13). Each stage has its own module: the walk (``discovery``), the bounded 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -52,6 +53,11 @@ class RunOptions:
     #: Walk symbolic links to folders (``--follow-links``; ``discovery``).
     follow_links: bool = False
 
+
+#: Files of the walk looked up in the journal together on a rerun (``recorder``): the
+#: pool holds at most ``2 * concurrency`` waiting files, so this bounds the look-ups
+#: made ahead of their files.
+LOOKUP_STRETCH = 128
 
 OnRow = Callable[[Row, RunCounters], None]
 
@@ -169,10 +175,13 @@ class BatchRun:
 
     def candidates(self) -> Iterator[Candidate]:
         own_paths = [*self.options.own_paths, *filter(None, [self.options.portraits_dir])]
-        for candidate in walk_sources(self.sources, self._walk_stats, own_paths=own_paths,
-                                      follow_links=self.options.follow_links):
-            self.counters.images_found += 1
-            yield candidate
+        walk = walk_sources(self.sources, self._walk_stats, own_paths=own_paths,
+                            follow_links=self.options.follow_links)
+        while stretch := list(itertools.islice(walk, LOOKUP_STRETCH)):
+            self.recorder.expect([candidate.path for candidate in stretch])
+            for candidate in stretch:
+                self.counters.images_found += 1
+                yield candidate
 
     def not_attempted(self, candidate: Candidate) -> None:
         self.counters.not_attempted += 1
@@ -191,8 +200,7 @@ class BatchRun:
         Only a failure to write stops here, as fatal. The pages of one file are done one
         after another, each loaded in one trip to a worker thread.
         """
-        stamp = FileStamp.of(candidate.path)
-        entries = await self.recorder.entries_if_unchanged(candidate.path, stamp)
+        stamp, entries = await self.recorder.stamped_entries(candidate.path)
         if entries is not None and decide_pages(entries, self._policy) is FileDecision.SKIP:
             self.counters.already_done += 1
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +26,8 @@ from batch_ocr.run.recognition import ImageOutcome
 
 T = TypeVar("T")
 RowSink = Callable[[Row], None]
+#: A file's stamp and what earlier runs recorded of it, if it is unchanged since.
+Stamped = tuple[FileStamp, list[JournalEntry] | None]
 
 
 class RunRecorder:
@@ -42,6 +44,8 @@ class RunRecorder:
         self.journal_had_files = False
         #: Contents journaled by this run (added on the writer thread as it records).
         self._journaled = SeenContents()
+        #: The look-up of each file the walk announced (``expect``) and no worker took yet.
+        self._looked_up: dict[Path, Future[dict[Path, Stamped]]] = {}
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-ocr-writer")
 
     def start(self) -> None:
@@ -56,14 +60,46 @@ class RunRecorder:
         """Run ``call`` on the writer thread, after everything handed over before it."""
         return await asyncio.get_running_loop().run_in_executor(self._writer, call)
 
-    async def entries_if_unchanged(self, path: Path,
-                                   stamp: FileStamp) -> list[JournalEntry] | None:
-        """What earlier runs recorded of an unchanged file; None when there is nothing
-        to look up (no journal, a first run, ``--force``) or it changed."""
+    @property
+    def looks_up_files(self) -> bool:
+        """Whether each file is looked up in the journal before it is read: not without
+        a journal, on a first run or with ``--force``."""
+        return self.journal is not None and self.journal_had_files and not self.force
+
+    def expect(self, paths: Sequence[Path]) -> None:
+        """The walk's next files: they are stamped and looked up together, in one trip to
+        the writer thread that starts now, while the files before them are handled.
+
+        A trip per file was most of a no-op rerun's time (docs/performance.md). No write
+        of this run can be missed: a file's only write comes after its look-up.
+        """
         journal = self.journal
-        if journal is None or not self.journal_had_files or self.force:
-            return None
-        return await self.in_writer(lambda: journal.entries_if_unchanged(path, stamp))
+        if journal is None or not self.looks_up_files:
+            return
+        batch = list(paths)
+
+        def look_up() -> dict[Path, Stamped]:
+            stamped = [(path, FileStamp.of(path)) for path in batch]
+            found = journal.entries_if_unchanged_of(stamped)
+            return {path: (stamp, entries)
+                    for (path, stamp), entries in zip(stamped, found, strict=True)}
+
+        looked_up = self._writer.submit(look_up)
+        self._looked_up.update(dict.fromkeys(batch, looked_up))
+
+    async def stamped_entries(self, path: Path) -> Stamped:
+        """``path``'s stamp, and what earlier runs recorded of it if it is unchanged since
+        (None when it changed or there is nothing to look up: ``looks_up_files``)."""
+        journal = self.journal
+        if journal is None or not self.looks_up_files:
+            return FileStamp.of(path), None
+        looked_up = self._looked_up.pop(path, None)
+        if looked_up is None:  # not announced by the walk (a caller of its own)
+            stamp = FileStamp.of(path)
+            return stamp, await self.in_writer(lambda: journal.entries_if_unchanged(path, stamp))
+        if not looked_up.done():  # most are by now: no trip through the loop then
+            await asyncio.wrap_future(looked_up)
+        return looked_up.result()[path]
 
     async def final_rows(self, sha256: str) -> list[RecordedRows]:
         """The final rows already paid for this content, page by page, each with the

@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import filelock
 
@@ -226,14 +227,35 @@ class Journal:
 
         None when the file is new, changed (size or mtime) or was left half done.
         """
-        # A page without a version (recorded before versions were kept, or by an
-        # earlier version since) names its engine in its rows only: those are read then.
-        found = self._conn.execute(
-            "SELECT f.size, f.mtime_ns, f.page_count, f.status, f.retryable, f.sha256, "
-            "f.page, v.engine, v.version, CASE WHEN v.engine IS NULL THEN f.row_json END "
-            f"FROM files f {_VERSION_JOIN} WHERE f.path = ?",
-            (os.fsencode(path.absolute()),),
-        ).fetchall()
+        return self.entries_if_unchanged_of([(path, stamp)])[0]
+
+    def entries_if_unchanged_of(
+        self, stamped: Sequence[tuple[Path, FileStamp]],
+    ) -> list[list[JournalEntry] | None]:
+        """``entries_if_unchanged`` for several files in one query, in their order.
+
+        A rerun looks its files up a walk's stretch at a time (``recorder``): one query
+        per file was most of a no-op rerun's time (docs/performance.md).
+        """
+        keys = [os.fsencode(path.absolute()) for path, _ in stamped]
+        found: dict[bytes, list[tuple[Any, ...]]] = {}
+        for start in range(0, len(keys), _PATHS_PER_QUERY):
+            chunk = keys[start:start + _PATHS_PER_QUERY]
+            # A page without a version (recorded before versions were kept, or by an
+            # earlier version since) names its engine in its rows only: those are read then.
+            for record in self._conn.execute(
+                "SELECT f.path, f.size, f.mtime_ns, f.page_count, f.status, f.retryable, "
+                "f.sha256, f.page, v.engine, v.version, "
+                "CASE WHEN v.engine IS NULL THEN f.row_json END "
+                f"FROM files f {_VERSION_JOIN} WHERE f.path IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY f.path, f.page", chunk,
+            ):
+                found.setdefault(record[0], []).append(record[1:])
+        return [self._entries_if_same(found.get(key, []), stamp)
+                for key, (_, stamp) in zip(keys, stamped, strict=True)]
+
+    def _entries_if_same(self, found: list[tuple[Any, ...]],
+                         stamp: FileStamp) -> list[JournalEntry] | None:
         if not found or len(found) != found[0][2]:
             return None
         if any((size, mtime_ns) != (stamp.size, stamp.mtime_ns)
@@ -397,6 +419,9 @@ def _drop_other_versions_pages(db: sqlite3.Connection, encoded: bytes, page: int
 
 
 #: A page's engine version, while it still describes the page (see ``MIGRATIONS``).
+#: Paths per ``IN (...)`` query: well under SQLite's oldest limit of 999 parameters.
+_PATHS_PER_QUERY = 500
+
 _VERSION_JOIN = ("LEFT JOIN engine_versions v ON v.path = f.path AND v.page = f.page "
                  "AND v.recorded_at = f.updated_at")
 

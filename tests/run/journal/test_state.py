@@ -330,3 +330,21 @@ def test_each_page_keeps_its_engine_version_and_an_earlier_version_s_rewrite_for
         assert journal.entries_if_unchanged(image, STAMP) == [
             JournalEntry("ok", False, SHA, engine="api", engine_version="")]
         assert journal.final_records_for_content(SHA) == [RecordedRows([full_row("a.jpg")], "")]
+
+
+def test_many_files_are_looked_up_together_each_as_alone(journal: Journal,
+                                                         tmp_path: Path) -> None:
+    """A rerun looks files up a stretch at a time: more than one query's worth of paths,
+    in the walk's order, each answered as its own look-up would be."""
+    paths = [tmp_path / f"{index:04d}.jpg" for index in range(1_203)]
+    for index, path in enumerate(paths):
+        if index % 3:  # every third file is new
+            journal.record(path, FileStamp(index, 7), full_row(path.name), retryable=False)
+    stamped = [(path, FileStamp(index + (index % 5 == 1), 7))  # some have changed since
+               for index, path in enumerate(paths)]
+
+    together = journal.entries_if_unchanged_of(stamped)
+
+    assert together == [journal.entries_if_unchanged(path, stamp) for path, stamp in stamped]
+    found = [entries is not None for entries in together]
+    assert found == [bool(index % 3) and index % 5 != 1 for index in range(len(paths))]
