@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime
-import difflib
 import gc
 import logging
 import re
@@ -215,6 +214,8 @@ def unknown_option_message(parser: argparse.ArgumentParser, argv: Sequence[str])
         name = token.split("=", 1)[0]
         if any(option.startswith(name) for option in known):
             continue
+        import difflib  # only for a mistyped option
+
         # Compared without the dashes every option shares (they made --frobnicate
         # "near" --force); a typo of one or two letters scores 0.9 and more.
         nearest = difflib.get_close_matches(name[2:], [option[2:] for option in known],

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from batch_ocr.errors import FileError, ImageRejected
 from batch_ocr.run.discovery import Candidate
-from batch_ocr.run.journal.state import FileStamp
+from batch_ocr.run.journal.state import MISSING_STAMP, FileStamp
 from batch_ocr.run.pages import PageOutcome, PageRejected, split_pages
 from batch_ocr.run.present.rows import Row
 from batch_ocr.statuses import ERROR, REJECTED
@@ -117,10 +117,13 @@ class PageReader:
     a document early and ends its PDF renderer.
     """
 
-    def __init__(self, candidate: Candidate, stamp: FileStamp,
+    def __init__(self, candidate: Candidate, stamp: FileStamp | None,
                  limits: imaging.ImageLimits | None) -> None:
         self.candidate = candidate
-        self.stamp = stamp
+        #: The file's stamp: the one given, or taken by the first ``next()`` (on the
+        #: reading thread: a stat on the event loop waits for the GIL behind the readers).
+        self.stamp = stamp if stamp is not None else MISSING_STAMP
+        self._stamped = stamp is not None
         self.limits = limits
         self.done = False
         self._pages: Generator[PageOutcome, None, None] | None = None
@@ -129,6 +132,8 @@ class PageReader:
         """The next page's job or row with its file's row count; None after the last."""
         if self.done:
             return None
+        if not self._stamped:
+            self.stamp, self._stamped = FileStamp.of(self.candidate.path), True
         if self._pages is None:
             refused = self._refused_file()
             if refused is not None:

@@ -200,16 +200,18 @@ class BatchRun:
         Only a failure to write stops here, as fatal. The pages of one file are done one
         after another, each loaded in one trip to a worker thread.
         """
-        stamp, entries = await self.recorder.stamped_entries(candidate.path)
-        if entries is not None and decide_pages(entries, self._policy) is FileDecision.SKIP:
-            self.counters.already_done += 1
-            return
+        stamp: FileStamp | None = None  # a first run's reader stamps the file on its thread
+        if self.recorder.looks_up_files:
+            stamp, entries = await self.recorder.stamped_entries(candidate.path)
+            if entries is not None and decide_pages(entries, self._policy) is FileDecision.SKIP:
+                self.counters.already_done += 1
+                return
         pages = jobs.PageReader(candidate, stamp, self.engine.image_limits)
         loop = asyncio.get_running_loop()
         try:
             while (loaded := await loop.run_in_executor(self._readers, pages.next)) is not None:
                 self.counters.pages_read += 1
-                if not await self._handle_page(candidate, stamp, *loaded) or pages.done:
+                if not await self._handle_page(candidate, pages.stamp, *loaded) or pages.done:
                     return
                 if self.stop_event.is_set():
                     self.counters.not_attempted += 1  # its other pages: the next run does them

@@ -45,12 +45,30 @@ def _median_level(histogram: list[int]) -> int:
     return 255
 
 
+def _inner(small: Image.Image) -> Image.Image:
+    """``small`` inside the blank check's margin."""
+    margin_x = int(small.width * BLANK_MARGIN_SHARE)
+    margin_y = int(small.height * BLANK_MARGIN_SHARE)
+    return small.crop((margin_x, margin_y, small.width - margin_x, small.height - margin_y))
+
+
+def _band_ink_shares(inner: Image.Image) -> list[float]:
+    """Per channel, the share of ``inner`` (RGB) that differs from that channel's median
+    by more than ``BLANK_INK_LEVELS``: from one histogram, no pass over the pixels."""
+    histogram, area = inner.histogram(), inner.width * inner.height
+    shares = []
+    for band in range(3):
+        counts = histogram[256 * band:256 * (band + 1)]
+        median = _median_level(counts)
+        shares.append(sum(counts[:max(0, median - BLANK_INK_LEVELS)])
+                      + sum(counts[median + BLANK_INK_LEVELS + 1:]))
+    return [share / area for share in shares]
+
+
 def ink_share(small: Image.Image) -> float:
     """The share of ``small`` (RGB) inside the blank check's margin that is ink: differs
     from the median colour by more than ``BLANK_INK_LEVELS`` in some channel."""
-    margin_x = int(small.width * BLANK_MARGIN_SHARE)
-    margin_y = int(small.height * BLANK_MARGIN_SHARE)
-    inner = small.crop((margin_x, margin_y, small.width - margin_x, small.height - margin_y))
+    inner = _inner(small)
     marks: Image.Image | None = None
     for band in inner.split():
         median = _median_level(band.histogram())
@@ -61,6 +79,22 @@ def ink_share(small: Image.Image) -> float:
     return marks.histogram()[255] / (inner.width * inner.height)
 
 
+def is_blank(small: Image.Image) -> bool:
+    """Whether ``small`` (RGB) holds less ink than ``BLANK_MAX_INK_SHARE``.
+
+    Pixel ink is ink in some channel, so its share lies between the largest channel's
+    share and their sum: the channels' histograms decide almost every picture (any card
+    at once), and only one in between is measured pixel by pixel (``ink_share``). That
+    check ran on every picture before any call (docs/performance.md).
+    """
+    shares = _band_ink_shares(_inner(small))
+    if max(shares) >= BLANK_MAX_INK_SHARE:
+        return False
+    if sum(shares) < BLANK_MAX_INK_SHARE:
+        return True
+    return ink_share(small) < BLANK_MAX_INK_SHARE
+
+
 def no_card(width: int, height: int, small: Image.Image) -> NoCard | None:
     """Why a picture of ``width`` x ``height`` px holds nothing card-like: too small for
     a readable card, or one flat colour (blank, uniform); None when it may hold one."""
@@ -68,7 +102,7 @@ def no_card(width: int, height: int, small: Image.Image) -> NoCard | None:
         return NoCard("image_too_small",
                       f"the picture is {width}x{height} px: too small to hold a readable "
                       "card (no call made)")
-    if ink_share(small) < BLANK_MAX_INK_SHARE:
+    if is_blank(small):
         return NoCard("blank_image", "the picture is blank: one flat colour, nothing "
                       "card-like on it (no call made)")
     return None

@@ -119,3 +119,20 @@ def test_the_benchmarks_tiny_pictures_are_sent_not_taken_for_blanks() -> None:
     images = module_at("bench_images", REPO / "tests" / "benchmarks" / "images.py")
     for template in images.tiny_templates():
         assert reason(template) is None
+
+
+@pytest.mark.parametrize(("same_pixels", "blank_expected"), [(True, True), (False, False)])
+def test_ink_in_two_channels_counts_once_per_pixel(same_pixels: bool,
+                                                   blank_expected: bool) -> None:
+    """Two channels each marked on 0.07% of a grey picture: on the same pixels that is
+    0.07% ink (blank: under 0.1%); on different pixels 0.14% (something is there). The
+    channels' histograms alone cannot tell these apart: the pixels are measured."""
+    image = Image.new("RGB", (500, 500), (128, 128, 128))
+    marked = int(0.0007 * 470 * 470)  # the check looks inside a 3% margin of a 500 px side
+    for index in range(marked):
+        x, y = 20 + index % 400, 20 + index // 400
+        red, green = (x, y), ((x, y) if same_pixels else (x, y + 100))
+        image.putpixel(red, (250, 128, 128))
+        image.putpixel(green, (250 if same_pixels else 128, 250, 128))
+    assert blank.is_blank(image) is blank_expected
+    assert (blank.ink_share(image) < blank.BLANK_MAX_INK_SHARE) is blank_expected

@@ -16,12 +16,12 @@ import base64
 import binascii
 import os
 import sqlite3
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from typing import TYPE_CHECKING
 
 from batch_ocr.errors import ConfigError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 #: What a sealed value starts with (clear JSON starts with ``{`` or ``[``).
 SEALED_PREFIX = "sealed:v1:"
@@ -49,9 +49,14 @@ class JournalKey:
     def __init__(self, secret: str, salt: bytes) -> None:
         if not secret:
             raise ConfigError("journal_key is empty: " + HOW_TO_SET + " to a long secret")
+        # Imported here: a run without a key never needs them (80 ms of start-up,
+        # docs/performance.md).
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
         derived = Scrypt(salt=salt, length=32, n=_SCRYPT_N, r=_SCRYPT_R,
                          p=_SCRYPT_P).derive(secret.encode("utf-8"))
-        self._aead = AESGCM(derived)
+        self._aead: AESGCM = AESGCM(derived)
 
     def __repr__(self) -> str:
         return "JournalKey(<hidden>)"
@@ -66,6 +71,8 @@ class JournalKey:
     def open(self, stored: str, purpose: str, journal: object) -> str:
         """The clear text of a sealed value; ``JournalKeyError`` when the key is wrong
         (or the value was changed)."""
+        from cryptography.exceptions import InvalidTag
+
         try:
             raw = base64.b64decode(stored.removeprefix(SEALED_PREFIX), validate=True)
             clear = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:],
