@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
 
-def byte_compile_package() -> None:
+def byte_compile_package(checkout: Path = REPO) -> None:
     """Compile batch-ocr's modules to ``__pycache__`` as ``pip install`` does by default.
 
     Without it, a checkout run under ``PYTHONDONTWRITEBYTECODE=1`` (set on the machines
@@ -36,7 +36,7 @@ def byte_compile_package() -> None:
     """
     import compileall
 
-    compileall.compile_dir(REPO / "batch_ocr", quiet=1)
+    compileall.compile_dir(checkout / "batch_ocr", quiet=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,14 +105,23 @@ def children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+#: Another checkout whose ``batch_ocr`` the CLI children run (``run.py --against``);
+#: None: this one. The emulator is always this checkout's.
+CLI_SOURCE: Path | None = None
+
+
 def credentials_env() -> dict[str, str]:
-    """The environment for a child: ours plus the emulator's demo credentials."""
+    """The environment for a CLI child: ours plus the emulator's demo credentials, and
+    ``CLI_SOURCE`` first on its path when set."""
     from batch_ocr.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 
     env = dict(os.environ)
     for name in list(env):
         if name.startswith("BATCH_OCR_"):
             del env[name]  # a developer's own settings must not change the numbers
+    if CLI_SOURCE is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CLI_SOURCE),
+                                                          env.get("PYTHONPATH")]))
     env["BATCH_OCR_SECRET_ID"] = DEMO_SECRET_ID
     env["BATCH_OCR_SECRET_KEY"] = DEMO_SECRET_KEY
     return env

@@ -1,12 +1,18 @@
 """batch-ocr's benchmarks: time, CPU, memory and cost against the provider emulator.
 
     python tests/benchmarks/run.py [--quick] [--only NAME[,NAME]] [--report PATH]
+                                   [--against CHECKOUT]
 
 Drives the real CLI (``python -m batch_ocr`` as a child process) against
 ``batch-ocr-emulator`` (a separate process on 127.0.0.1) over images generated in a
 temporary folder. Every number that is compared is a ratio of two things measured in
 this same run, side by side, because the machine is shared and absolute numbers are
 noisy. Writes ``tests/benchmarks/report.json`` and prints a markdown table.
+
+``--against CHECKOUT`` runs each benchmark first with the CLI of another checkout (an
+earlier version: ``git worktree add /tmp/before <commit>``), then with this one, and
+adds a row per figure with this version's ratio over that one's: "no worse than before"
+measured side by side, in the same run.
 
 Benchmarks (``--only`` takes these names): throughput, rate_cap, cpu_per_mb, memory,
 rerun (runs memory's 20k set first if needed), baselines.
@@ -292,7 +298,8 @@ def _cpu_per_mb(work: Callable[[bytes], object], paths: list[Path]) -> float:
 
 
 def _startup(repeat: int = 3) -> Measured:
-    runs = [measure([PYTHON, "-m", "batch_ocr", "--version"]) for _ in range(repeat)]
+    runs = [measure([PYTHON, "-m", "batch_ocr", "--version"], env=harness.credentials_env())
+            for _ in range(repeat)]
     return sorted(runs, key=lambda r: r.cpu_s)[len(runs) // 2]
 
 
@@ -528,6 +535,39 @@ def markdown_table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def _run_one(name: str, ctx: Context, failed: dict[str, str], timings: dict[str, float], *,
+             label: str) -> None:
+    """One benchmark into ``ctx``; a failure is a result, and the others go on."""
+    ctx.work.mkdir(parents=True, exist_ok=True)
+    begun = time.perf_counter()
+    try:
+        BENCHMARKS[name](ctx)
+    except Exception as exc:  # noqa: BLE001 - report it, go on with the others
+        failed[label] = f"{type(exc).__name__}: {exc}"
+        ctx.add(Result(benchmark=label, measured=f"FAILED: {exc}".splitlines()[0],
+                       target="", ratio=None, met=False))
+    timings[label] = round(time.perf_counter() - begun, 1)
+
+
+def compared(this: list[Result], before: list[Result], label: str) -> list[Result]:
+    """This version's figures over the other checkout's, figure by figure (each
+    ``ratio`` grows with its figure: above 1 is more throughput, CPU or time). Figures
+    measured in this process (``in-process``) run this checkout's code either way."""
+    earlier = {result.benchmark: result for result in before}
+    rows = []
+    for result in this:
+        other = earlier.get(result.benchmark)
+        if (other is None or not result.ratio or not other.ratio
+                or "in-process" in result.benchmark):
+            continue
+        rows.append(Result(
+            benchmark=f"{result.benchmark}: this version / {label}",
+            measured=f"{result.measured} vs {other.measured}", target="report",
+            ratio=result.ratio / other.ratio, met=None,
+            details={"this": asdict(result), label: asdict(other)}))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke check")
@@ -537,6 +577,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=REPORT_PATH,
                         help=f"JSON report path (default: {REPORT_PATH})")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="also run each benchmark with the CLI of this checkout, first, "
+                        "and report this version's ratios over its figures")
     args = parser.parse_args(argv)
     names = [n for group in args.only for n in group.split(",") if n] or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
@@ -544,28 +587,34 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     scale = QUICK if args.quick else Scale()
     harness.byte_compile_package()  # measured as installed: see its docstring
+    if args.against:
+        harness.byte_compile_package(args.against)
     started = time.perf_counter()
     load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="batch-ocr-bench-"))
     ctx = Context(scale, work)
     timings: dict[str, float] = {}
     failed: dict[str, str] = {}
+    against = Context(scale, work / "against") if args.against else None
     try:
         for name in names:
+            if against is not None:
+                print(f"[{name}, {args.against}]", file=sys.stderr, flush=True)
+                harness.CLI_SOURCE = args.against.resolve()
+                try:
+                    _run_one(name, against, failed, timings, label=f"{name} (against)")
+                finally:
+                    harness.CLI_SOURCE = None
             print(f"[{name}]", file=sys.stderr, flush=True)
-            begun = time.perf_counter()
-            try:
-                BENCHMARKS[name](ctx)
-            except Exception as exc:  # noqa: BLE001 - report it, go on with the others
-                failed[name] = f"{type(exc).__name__}: {exc}"
-                ctx.add(Result(benchmark=name, measured=f"FAILED: {exc}".splitlines()[0],
-                               target="", ratio=None, met=False))
-            timings[name] = round(time.perf_counter() - begun, 1)
+            _run_one(name, ctx, failed, timings, label=name)
     finally:
         if args.keep:
             print(f"scratch kept in {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
+    if against is not None:
+        for result in compared(ctx.results, against.results, args.against.name):
+            ctx.add(result)
     total_s = time.perf_counter() - started
     report = {
         "quick": args.quick,
