@@ -215,7 +215,6 @@ def unknown_option_message(parser: argparse.ArgumentParser, argv: Sequence[str])
         if any(option.startswith(name) for option in known):
             continue
         import difflib  # only for a mistyped option
-
         # Compared without the dashes every option shares (they made --frobnicate
         # "near" --force); a typo of one or two letters scores 0.9 and more.
         nearest = difflib.get_close_matches(name[2:], [option[2:] for option in known],
