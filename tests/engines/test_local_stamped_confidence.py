@@ -97,3 +97,28 @@ def test_a_name_with_a_stamp_s_end_cut_off_is_judged_as_stamped() -> None:
     assert (cut.info["name"], cut.confidence["name"]) == ("李小红", 0.99)
     kept = parse(group_rows(lines(["姓名李小红效", *FRONT[1:]])))
     assert kept.info["name"] == "李小红效" and kept.confidence["name"] < 0.95
+
+
+def test_place_names_the_division_table_confirms_leave_the_recogniser_s_doubt_out() -> None:
+    # The recogniser reads 厦 right at 0.82-0.87: in 福建省厦门市思明区, a chain of real
+    # divisions, the table vouches for it; the rest of the address stays its own.
+    texts = ["姓名李小红", "性别女民族汉", "出生1988年1月27日", "住址福建省厦门市思明区滨河北路792号",
+             "公民身份号码350203198801276987"]  # fmt: skip
+    read = lines(texts)
+    address = read[3]
+    unsure_xia = tuple((ch, 0.85 if ch == "厦" else p) for ch, p in address.chars)
+    read[3] = dataclasses.replace(address, chars=unsure_xia, least=0.85)
+    assert parse(group_rows(read)).confidence["address"] == 0.99
+    unsure_road = tuple((ch, 0.85 if ch == "滨" else p) for ch, p in address.chars)
+    read[3] = dataclasses.replace(address, chars=unsure_road, least=0.85)
+    assert parse(group_rows(read)).confidence["address"] == 0.85
+    # Read 夏门市, no division: not confirmed, and the recogniser's doubt stands.
+    misread = dataclasses.replace(address, text=address.text.replace("厦", "夏"),
+                                  chars=tuple(("夏" if ch == "厦" else ch, p)
+                                              for ch, p in unsure_xia))  # fmt: skip
+    read[3] = misread
+    assert parse(group_rows(read)).confidence["address"] == 0.85
+    office = lines(["签发机关厦门市公安局思明分局", "有效期限2015.03.01-2035.03.01"])
+    office[0] = dataclasses.replace(
+        office[0], chars=tuple((ch, 0.85 if ch == "厦" else p) for ch, p in office[0].chars))
+    assert parse(group_rows(office)).confidence["authority"] == 0.99

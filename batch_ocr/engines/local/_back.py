@@ -6,7 +6,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
-from batch_ocr import id_rules
+from batch_ocr import id_rules, regions
 from batch_ocr.engines.local import _checks as checks
 from batch_ocr.engines.local._confidence import field_confidence, rows_evidence
 from batch_ocr.engines.local._labels import (
@@ -82,7 +82,8 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
     evidence = {
         "authority": rows_evidence(rows, authority_rows, authority,
                                    valid=validity["authority"], amended=trailed,
-                                   stamped=stamp_tail, clean_edges=office_start(authority)),
+                                   stamped=stamp_tail, clean_edges=office_start(authority),
+                                   places=regions.place_prefix(authority)),
         "timelimit": rows_evidence(rows, [period_row], timelimit, valid=validity["timelimit"],
                                    confirmed=lawful, clean_edges=True),
     }
@@ -140,10 +141,11 @@ _PLACE_START = re.compile(r"^[\u4e00-\u9fff]{2,4}?[市州县盟]")
 
 
 def office_start(authority: str) -> bool:
-    """Whether ``authority`` starts as an office's name does, with its place, and holds
-    no province-level name further in (``入上海市…``: a stamp's remnant before it)."""
+    """Whether ``authority`` starts as an office's name does, with its place: a known
+    division (``regions``), or one shaped like a city or county that holds no
+    province-level name further in (``入上海市…``: a stamp's remnant before it)."""
     provinces = tuple(id_rules.PROVINCE_NAMES.values())
-    if authority.startswith(provinces):
+    if authority.startswith(provinces) or regions.place_prefix(authority):
         return True
     return bool(_PLACE_START.match(authority)) and not any(p in authority for p in provinces)
 

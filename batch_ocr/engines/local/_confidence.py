@@ -9,6 +9,9 @@ It starts from the recogniser's least sure character among the lines the field w
 read from (RapidOCR's line score is the mean over the characters, which one misread
 character in a long address hardly moves), then weighs what else is known:
 
+- the characters of an address or an office's name that name a chain of divisions
+  (``regions.place_prefix``: 福建省厦门市思明区, 厦门市) are confirmed by the GB/T 2260
+  table and leave the recogniser's doubt of them out (``rows_evidence``);
 - a field that fails its own rule (``_checks``) is doubtful whatever the recogniser
   says: at most ``INVALID_AT_MOST``;
 - a field a check confirms (a checksummed number; the birth date and sex that number
@@ -31,10 +34,11 @@ character in a long address hardly moves), then weighs what else is known:
   a piece of the stamp at its edges: a field of a fixed form (sex, a date, the number,
   the period), a name (whose stamp ends ``_front.unstamp_name`` cuts), an address
   ending as addresses end (``ADDRESS_END``), an office's name starting with its place
-  (``_back.office_start``); otherwise it is at most ``AMENDED_AT_MOST``. On the harness's copy pages and stamped copies (tuning seeds)
-  every stamped field so confirmed, and every unconfirmed one at 0.95 or more with
-  clean edges, was right; the stamped fields read wrong had a remnant at an edge
-  (``…22号双``, ``入上海市…``) or a least sure character under 0.9.
+  (``_back.office_start``); otherwise it is at most ``AMENDED_AT_MOST``. On the
+  harness's copy pages and stamped copies (tuning seeds) every stamped field so
+  confirmed, and every unconfirmed one at 0.95 or more with clean edges, was right;
+  the stamped fields read wrong had a remnant at an edge (``…22号双``, ``入上海市…``)
+  or a least sure character under 0.9.
 """
 
 from __future__ import annotations
@@ -98,7 +102,7 @@ def field_confidence(evidence: Evidence) -> float:
 def rows_evidence(
     rows: Sequence[Row], indices: Sequence[int | None], value: str, *, valid: bool,
     confirmed: bool = False, amended: bool = False, stamped: bool = False,
-    clean_edges: bool = False,
+    clean_edges: bool = False, places: str = "",
 ) -> Evidence:  # fmt: skip
     """The evidence of ``value``, read from ``rows[i]`` for each of ``indices`` (None:
     not found): the least sure of its characters, and whether a stamp crossed it (any
@@ -109,11 +113,16 @@ def rows_evidence(
     A character of the rows counts when ``value`` holds it: the label read in the same
     box (签发机关 before the office's name), a space or a stamp's remnant cut out do not.
     Nor does a name's middle dot: the recogniser spreads its probability over the
-    several dots it knows (· • ・ ‧ ...), which are all read as the one dot. Rows whose
-    characters the recogniser did not give count whole (``Row.least``).
+    several dots it knows (· • ・ ‧ ...), which are all read as the one dot. Nor do the
+    characters of ``places``, the start of ``value`` that names a chain of divisions
+    (``regions.place_prefix``: 福建省厦门市思明区 of an address, 厦门市 of an office),
+    unless the rest of ``value`` holds them too: a misread seldom lands on a real name
+    inside the one read before it, so the table confirms them (the recogniser reads 厦
+    right at 0.82-0.87). Rows whose characters the recogniser did not give count whole
+    (``Row.least``).
     """
     found = [rows[i] for i in indices if i is not None]
-    held = set(_comparable(value)) - {"·"}
+    held = set(_comparable(value[len(places):] if value.startswith(places) else value)) - {"·"}
     scores = []
     for row in found:
         own = [p for ch, p in row.chars if set(_comparable(ch)) & held]

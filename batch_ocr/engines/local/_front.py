@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from batch_ocr import id_rules
+from batch_ocr import id_rules, regions
 from batch_ocr.engines.local import _checks as checks
 from batch_ocr.engines.local._confidence import (
     ADDRESS_END,
@@ -396,7 +396,8 @@ def _front_parsed(rows: Sequence[Row], found: _FrontFields) -> Parsed:
                                   confirmed=birth_confirmed, clean_edges=True),
         "address": rows_evidence(rows, address_rows, address, valid=validity["address"],
                                  amended=lines_lost_between(rows, address_rows),
-                                 clean_edges=bool(ADDRESS_END.search(address))),
+                                 clean_edges=bool(ADDRESS_END.search(address)),
+                                 places=regions.place_prefix(address)),
         "number": rows_evidence(rows, [number_row], number, valid=number_ok,
                                 confirmed=number_ok, clean_edges=True),
     }
