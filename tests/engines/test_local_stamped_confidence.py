@@ -59,6 +59,10 @@ def test_a_stamped_field_with_a_remnant_at_its_edge_is_escalated() -> None:
     remnant = [*FRONT[:3], "住址广东省深圳市南山区建设大道197号双", FRONT[4]]
     assert doubts(remnant, stamped=(3,)) == ("low_confidence:address",)
     assert doubts(FRONT, stamped=(3,)) == ()  # the same address ending clean
+    # ``次陈超``: 再次复印无效's 次 left before a name, read as sure as the name.
+    name = ["姓名次李小红", *FRONT[1:]]
+    assert doubts(name, stamped=(0,)) == ("low_confidence:name",)
+    assert doubts(FRONT, stamped=(0,)) == ()
     # ``入上海市…``: something before the office's province-level place.
     office = ["签发机关入上海市公安局浦东分局", BACK[1]]
     assert doubts(office, stamped=(0,)) == ("low_confidence:authority",)

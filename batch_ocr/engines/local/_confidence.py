@@ -32,13 +32,14 @@ character in a long address hardly moves), then weighs what else is known:
   length (长期 says nothing of the start date's digits). Unconfirmed, it keeps the
   recogniser's least sure character only where the field's shape leaves no room for
   a piece of the stamp at its edges: a field of a fixed form (sex, a date, the number,
-  the period), a name (whose stamp ends ``_front.unstamp_name`` cuts), an address
-  ending as addresses end (``ADDRESS_END``), an office's name starting with its place
+  the period), a name neither starting nor ending with a stamp's character (``次陈超``
+  kept 再次复印无效's 次 at 0.997), an address ending as addresses end
+  (``ADDRESS_END``), an office's name starting with its place
   (``_back.office_start``); otherwise it is at most ``AMENDED_AT_MOST``. On the
   harness's copy pages and stamped copies (tuning seeds) every stamped field so
   confirmed, and every unconfirmed one at 0.95 or more with clean edges, was right;
-  the stamped fields read wrong had a remnant at an edge (``…22号双``, ``入上海市…``)
-  or a least sure character under 0.9.
+  the stamped fields read wrong had a remnant at an edge (``…22号双``, ``入上海市…``,
+  ``次陈超``) or a least sure character under 0.9.
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ from batch_ocr.engines.local._labels import (
 )
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row
+from batch_ocr.run.present.stamps import STAMP_GLYPHS
 
 #: A birth date as read: year, month and day, digits only.
 _Birth = tuple[str, str, str]
@@ -381,9 +382,11 @@ def _front_parsed(rows: Sequence[Row], found: _FrontFields) -> Parsed:
     }
     birth_text = "".join(info[key] for key in ("year", "month", "day"))
     evidence = {
+        # A stamp's character left at a name's edge (次陈超: 再次复印无效's 次) is read
+        # as sure as the name: under a stamp, such a name's edges are not clean.
         "name": rows_evidence(rows, [name_row], name, valid=validity["name"],
                               amended=found.name_doubtful, stamped=found.name_cut,
-                              clean_edges=True),
+                              clean_edges=not (set(name[:1] + name[-1:]) & STAMP_GLYPHS)),
         "sex": rows_evidence(rows, [number_row if sex_from_number else sex_row],
                              number[16:17] if sex_from_number else sex,
                              valid=validity["sex"], confirmed=sex_confirmed, clean_edges=True),
