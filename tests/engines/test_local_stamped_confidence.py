@@ -126,3 +126,19 @@ def test_place_names_the_division_table_confirms_leave_the_recogniser_s_doubt_ou
     office[0] = dataclasses.replace(
         office[0], chars=tuple((ch, 0.85 if ch == "厦" else p) for ch, p in office[0].chars))
     assert parse(group_rows(office)).confidence["authority"] == 0.99
+
+
+def test_an_address_line_of_place_names_only_counts_as_sure() -> None:
+    # Its first line all confirmed by the table (新疆维吾尔自治区乌鲁木齐市天山区), the
+    # address is as sure as its second line; not the first line's label or 齐 at 0.8.
+    texts = ["姓名李小红", "性别女民族汉", "出生1988年1月27日",
+             "住址新疆维吾尔自治区乌鲁木齐市天山区", "长江路303号",
+             "公民身份号码650102198801276986"]  # fmt: skip
+    read = lines(texts)
+    first = read[3]
+    read[3] = dataclasses.replace(first, least=0.5, chars=tuple(
+        (ch, 0.5 if ch in "住址" else 0.8 if ch == "齐" else p) for ch, p in first.chars))
+    read[4] = dataclasses.replace(read[4], left=150, top=215, bottom=245)
+    parsed = parse(group_rows(read))
+    assert parsed.info["address"] == "新疆维吾尔自治区乌鲁木齐市天山区长江路303号"
+    assert parsed.confidence["address"] == 0.99

@@ -119,18 +119,22 @@ def rows_evidence(
     (``regions.place_prefix``: 福建省厦门市思明区 of an address, 厦门市 of an office),
     unless the rest of ``value`` holds them too: a misread seldom lands on a real name
     inside the one read before it, so the table confirms them (the recogniser reads 厦
-    right at 0.82-0.87). Rows whose characters the recogniser did not give count whole
-    (``Row.least``).
+    right at 0.82-0.87); a line holding nothing else counts as sure. Rows whose
+    characters the recogniser did not give count whole (``Row.least``).
     """
     found = [rows[i] for i in indices if i is not None]
-    held = set(_comparable(value[len(places):] if value.startswith(places) else value)) - {"·"}
+    named = set(_comparable(places)) if value.startswith(places) else set()
+    held = set(_comparable(value[len(places):] if named else value)) - {"·"}
     scores = []
     for row in found:
         own = [p for ch, p in row.chars if set(_comparable(ch)) & held]
+        if not own and named and any(set(_comparable(ch)) & named for ch, _ in row.chars):
+            continue  # a line of place names only (an address's first), all confirmed
         scores.append(min(own) if own else row.least)
     stamped = stamped or any(row.stamped for row in found)
     amended = amended or any(row.overlapped for row in found)
-    return Evidence(min(scores, default=0.0), valid, confirmed, amended, stamped, clean_edges)
+    least = min(scores, default=1.0 if found else 0.0)
+    return Evidence(least, valid, confirmed, amended, stamped, clean_edges)
 
 
 def _comparable(text: str) -> str:
