@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 
+from batch_ocr import id_rules, regions
 from batch_ocr.engines.local import _checks as checks
 from batch_ocr.engines.local._confidence import field_confidence, rows_evidence
 from batch_ocr.engines.local._labels import (
@@ -19,6 +21,7 @@ from batch_ocr.engines.local._labels import (
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row
 from batch_ocr.run.present.checks import validity_period_ok
+from batch_ocr.run.present.stamps import STAMP_GLYPHS
 
 
 def parse_back(rows: Sequence[Row]) -> Parsed:
@@ -66,9 +69,10 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
                 authority_rows.append(i)
                 break
     authority, labelled = _after_period_label(_after_titles("".join(authority_parts)))
-    authority, trailed = _office_end(authority)
+    authority, tail = _office_end(authority)
+    stamp_tail = bool(tail) and set(tail) <= STAMP_GLYPHS
     authority, misread = _public_security_word(authority)
-    trailed |= labelled or misread
+    trailed = bool(tail) and not stamp_tail or labelled or misread
     info = {"authority": authority, "timelimit": timelimit}
     validity = {
         "authority": checks.authority_ok(authority),
@@ -77,10 +81,16 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
     lawful = validity["timelimit"] and _lawful(timelimit)
     evidence = {
         "authority": rows_evidence(rows, authority_rows, authority,
-                                   valid=validity["authority"], amended=trailed),
+                                   valid=validity["authority"], amended=trailed,
+                                   stamped=stamp_tail, clean_edges=office_start(authority),
+                                   places=regions.place_prefix(authority)),
         "timelimit": rows_evidence(rows, [period_row], timelimit, valid=validity["timelimit"],
-                                   confirmed=lawful),
+                                   confirmed=lawful, clean_edges=True),
     }
+    if evidence["timelimit"].stamped and timelimit.endswith(checks.LONG_TERM):
+        # 长期 is lawful from any start date: under a stamp, the start's digits are
+        # confirmed by nothing.
+        evidence["timelimit"] = dataclasses.replace(evidence["timelimit"], confirmed=False)
     confidence = {key: field_confidence(evidence[key]) if info[key] else 0.0
                   for key in evidence}  # fmt: skip
     return Parsed(side="back", info=info, validity=validity, confidence=confidence)
@@ -110,17 +120,34 @@ def _after_period_label(authority: str) -> tuple[str, bool]:
     return authority[end:], True
 
 
-def _office_end(authority: str) -> tuple[str, bool]:
-    """The office's name up to where it ends, and whether a short tail was cut after it
-    (the field is then flagged: what the tail was is not known)."""
+def _office_end(authority: str) -> tuple[str, str]:
+    """The office's name up to where it ends, and the short tail cut after it (empty if
+    none). A tail made of a copy's stamp's characters (``效``) is the stamp's; any other
+    flags the field: what it was is not known."""
     if authority.endswith(checks.AUTHORITY_SUFFIXES):
-        return authority, False
+        return authority, ""
     ends = [authority.rfind(suffix) + len(suffix) for suffix in checks.AUTHORITY_SUFFIXES
             if suffix in authority]  # fmt: skip
     end = max(ends, default=0)
     if end and 0 < len(authority) - end <= MAX_OFFICE_TAIL:
-        return authority[:end], True
-    return authority, False
+        return authority[:end], authority[end:]
+    return authority, ""
+
+
+#: An office's name starts with its place: a province-level division, or a city,
+#: prefecture or county of two to four characters (杭州市, 乌鲁木齐市, 延边朝鲜族自治州 is
+#: long but starts with no other place).
+_PLACE_START = re.compile(r"^[\u4e00-\u9fff]{2,4}?[市州县盟]")
+
+
+def office_start(authority: str) -> bool:
+    """Whether ``authority`` starts as an office's name does, with its place: a known
+    division (``regions``), or one shaped like a city or county that holds no
+    province-level name further in (``入上海市…``: a stamp's remnant before it)."""
+    provinces = tuple(id_rules.PROVINCE_NAMES.values())
+    if authority.startswith(provinces) or regions.place_prefix(authority):
+        return True
+    return bool(_PLACE_START.match(authority)) and not any(p in authority for p in provinces)
 
 
 #: 公安局 with its middle character misread (公委局, 公要局: a stamp across it): every

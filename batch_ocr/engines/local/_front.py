@@ -12,9 +12,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from batch_ocr import id_rules
+from batch_ocr import id_rules, regions
 from batch_ocr.engines.local import _checks as checks
 from batch_ocr.engines.local._confidence import (
+    ADDRESS_END,
     field_confidence,
     lines_lost_between,
     rows_evidence,
@@ -41,6 +42,7 @@ from batch_ocr.engines.local._labels import (
 )
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row
+from batch_ocr.run.present.stamps import STAMP_GLYPHS
 
 #: A birth date as read: year, month and day, digits only.
 _Birth = tuple[str, str, str]
@@ -63,8 +65,13 @@ class _FrontFields:
     name_row: int | None
     address: str
     address_rows: list[int]
-    #: The name holds or held an end of a copy's stamp (``unstamp_name``).
-    name_stamped: bool = False
+    #: The name may end in a stamp's character or its own (``unstamp_name``).
+    name_doubtful: bool = False
+    #: A stamp's end was cut off the name (``unstamp_name``).
+    name_cut: bool = False
+    #: Text read around the nation was cut off it (a stamp's or a misread label's): its
+    #: characters were read as given.
+    nation_cut: bool = False
 
 
 def anchor_address(address: str, number: str) -> str:
@@ -114,6 +121,12 @@ def _snap_nation(value: str) -> str:
         if near is not None:
             return near
     return value
+
+
+def nation_within_another(nation: str) -> bool:
+    """Whether another listed nation holds ``nation`` (土 in 土家): read under a stamp
+    or cut out of other text, it may be that one with a character lost."""
+    return any(nation in other for other in id_rules.NATIONS if other != nation)
 
 
 def _one_misread_from(value: str) -> str | None:
@@ -172,7 +185,7 @@ def _without_back_words(row: Row) -> Row:
     value_cuts = [row.value_text.find(w) for w in BACK_WORDS if w in row.value_text]
     value_text = row.value_text[: min(value_cuts)] if value_cuts else row.value_text
     return dataclasses.replace(row, text=row.text[: min(cuts)], value_text=value_text,
-                               stamped=True)  # fmt: skip
+                               overlapped=True)  # fmt: skip
 
 
 def parse_front(rows: Sequence[Row]) -> Parsed:
@@ -185,16 +198,17 @@ def parse_front(rows: Sequence[Row]) -> Parsed:
     birth, birth_row = _find_birth(texts, end)
     sex_end = birth_row if birth_row is not None else end
     sex_row = _find_sex_row(texts, sex_end)
-    sex, nation, snapped = (_read_sex_and_nation(texts[sex_row]) if sex_row is not None
-                            else ("", "", False))  # fmt: skip
+    sex, nation, snapped, nation_cut = (
+        _read_sex_and_nation(texts[sex_row]) if sex_row is not None else ("", "", False, False)
+    )
     name_end = sex_row if sex_row is not None else sex_end
     name, name_row = _find_name(texts, values, name_end)
-    name, name_stamped = unstamp_name(name)
+    name, name_cut, name_doubtful = unstamp_name(name)
     start = (birth_row + 1) if birth_row is not None else (sex_row or 0) + 1
     address, address_rows = _find_address(values, start, end, number)
     found = _FrontFields(
         number, number_row, birth, birth_row, sex, nation, sex_row, snapped, name, name_row,
-        address, address_rows, name_stamped,
+        address, address_rows, name_doubtful, name_cut, nation_cut,
     )  # fmt: skip
     return _front_parsed(rows, found)
 
@@ -238,9 +252,10 @@ def _find_sex_row(texts: Sequence[str], sex_end: int) -> int | None:
 MAX_NATION_CHARS = 4
 
 
-def _read_sex_and_nation(text: str) -> tuple[str, str, bool]:
-    """Sex and nation off their shared row, and whether the nation was snapped to the
-    listed one a misread away (not read as it is given)."""
+def _read_sex_and_nation(text: str) -> tuple[str, str, bool, bool]:
+    """Sex and nation off their shared row, whether the nation was snapped to the
+    listed one a misread away (not read as it is given), and whether what was read
+    around it was cut off (it was read as given, among other text)."""
     nation = ""
     rest, _ = strip_label(text, _SEX_LABEL)
     nation_at = rest.rfind("族")
@@ -257,8 +272,10 @@ def _read_sex_and_nation(text: str) -> tuple[str, str, bool]:
     # no nation holds it, and what follows it is the sex row's own text read twice.
     if _SEX_LABEL in nation[1:]:
         nation = nation[: nation.index(_SEX_LABEL, 1)]
+    read = nation.removesuffix("族")
     snapped = _snap_nation(nation)
-    return sex, snapped, snapped != nation.removesuffix("族")
+    cut = snapped != read and bool(snapped) and snapped in read
+    return sex, snapped, snapped != read and not cut, cut
 
 
 def _find_name(
@@ -285,20 +302,21 @@ def _find_name(
 _STAMP_HEAD, STAMP_TAIL = "复", "效"
 
 
-def unstamp_name(name: str) -> tuple[str, bool]:
-    """``name`` without the ends a copy's stamp left on it, and whether it holds or held
-    such an end (its confidence is then under the 0.95 a row is accepted at).
+def unstamp_name(name: str) -> tuple[str, bool, bool]:
+    """``name`` without the ends a copy's stamp left on it, whether such an end was cut
+    off (the name is then judged as a stamped field), and whether it still ends in what
+    may be a stamp's (its confidence is then under the 0.95 a row is accepted at).
 
     A leading 复 is the stamp's (复 is no common surname; the name keeps two characters
     at least), and so is a trailing 效 after it. A trailing 效 alone may be a given
-    name's (王效): kept, and the name flagged all the same.
+    name's (王效): kept, and the name flagged.
     """
     if len(name) >= 3 and name.startswith(_STAMP_HEAD):
         name = name[1:]
         if len(name) >= 3 and name.endswith(STAMP_TAIL):
             name = name[:-1]
-        return name, True
-    return name, len(name) >= 3 and name.endswith(STAMP_TAIL)
+        return name, True, False
+    return name, False, len(name) >= 3 and name.endswith(STAMP_TAIL)
 
 
 def _find_address(
@@ -364,21 +382,30 @@ def _front_parsed(rows: Sequence[Row], found: _FrontFields) -> Parsed:
     }
     birth_text = "".join(info[key] for key in ("year", "month", "day"))
     evidence = {
+        # A stamp's character left at a name's edge (次陈超: 再次复印无效's 次) is read
+        # as sure as the name: under a stamp, such a name's edges are not clean.
         "name": rows_evidence(rows, [name_row], name, valid=validity["name"],
-                              amended=found.name_stamped),
+                              amended=found.name_doubtful, stamped=found.name_cut,
+                              clean_edges=not (set(name[:1] + name[-1:]) & STAMP_GLYPHS)),
         "sex": rows_evidence(rows, [number_row if sex_from_number else sex_row],
                              number[16:17] if sex_from_number else sex,
-                             valid=validity["sex"], confirmed=sex_confirmed),
-        # Read as one of the 56 names: a misread seldom lands on another one.
+                             valid=validity["sex"], confirmed=sex_confirmed, clean_edges=True),
+        # Read as one of the 56 names: a misread seldom lands on another one. Under a
+        # stamp, or cut out of other text, only a name no other listed one holds.
         "nation": rows_evidence(rows, [sex_row], nation, valid=validity["nation"],
-                                confirmed=validity["nation"], amended=found.nation_snapped),
+                                confirmed=validity["nation"], amended=found.nation_snapped,
+                                stamped=found.nation_cut),
         "birthday": rows_evidence(rows, [birth_row], birth_text, valid=validity["birthday"],
-                                  confirmed=birth_confirmed),
+                                  confirmed=birth_confirmed, clean_edges=True),
         "address": rows_evidence(rows, address_rows, address, valid=validity["address"],
-                                 amended=lines_lost_between(rows, address_rows)),
+                                 amended=lines_lost_between(rows, address_rows),
+                                 clean_edges=bool(ADDRESS_END.search(address)),
+                                 places=regions.place_prefix(address)),
         "number": rows_evidence(rows, [number_row], number, valid=number_ok,
-                                confirmed=number_ok),
+                                confirmed=number_ok, clean_edges=True),
     }
+    if evidence["nation"].stamped and nation_within_another(nation):
+        evidence["nation"] = dataclasses.replace(evidence["nation"], confirmed=False)
     printed = {"name": name, "sex": sex, "nation": nation, "birthday": birth_date or birth,
                "address": address, "number": number}  # fmt: skip
     confidence = {key: field_confidence(evidence[key]) if printed[key] else 0.0

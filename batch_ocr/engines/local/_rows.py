@@ -89,6 +89,9 @@ class Row:
     stamped: bool = False
     #: Their characters with their probabilities (``TextLine.chars``).
     chars: tuple[tuple[str, float], ...] = ()
+    #: Another card's text was cut off it (``_front._without_back_words``): what that
+    #: text covered is not known.
+    overlapped: bool = False
 
 
 def clean(text: str) -> str:

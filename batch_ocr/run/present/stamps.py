@@ -43,6 +43,11 @@ _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 _COPY_INVALID_LOOKALIKES = (
     ("复", "夏復雙"), ("印", "节段锡即卬"), ("无", "天旡無"), ("效", "郊効発"),
 )
+#: Every character a copy's stamp or watermark is read as, its look-alikes included: a
+#: short remnant made only of them is the stamp's.
+STAMP_GLYPHS: frozenset[str] = frozenset(
+    "复印无效再次此件仅限供使用之用于" + "".join(look for _, look in _COPY_INVALID_LOOKALIKES)
+)
 #: At most this many of the four characters lost or misread...
 _MAX_COPY_INVALID_ERRORS = 2
 #: ... but two-character remnants only where no field has them: 无效 and 印无 anywhere,

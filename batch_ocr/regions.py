@@ -1,0 +1,84 @@
+"""The names of China's administrative divisions (GB/T 2260), as addresses and issuing
+offices print them.
+
+An address on a card starts with its divisions, each inside the one before: a province,
+one of its prefecture-level cities, one of that city's counties or districts
+(福建省厦门市思明区…); an issuing office starts with its city or county (厦门市公安局…).
+A run of characters that names such a chain is evidence that they were read right: a
+misread seldom lands on a real name, still less on one inside the division read before
+it. ``place_prefix`` finds that run.
+
+The table (``gb2260.tsv`` beside this module) holds every code with every name it had
+in the editions 2002-2013, so a card issued under an older name is still known; a
+division created since is not, and what it names is then simply not confirmed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Mapping
+from importlib import resources
+
+#: A prefecture-level entry that is no place (the districts of a municipality, the
+#: counties a province governs directly): skipped when walking down the chain.
+_PLACEHOLDER_MARKS = ("市辖区", "直辖")
+
+
+def _placeholder(name: str) -> bool:
+    return name == "县" or any(mark in name for mark in _PLACEHOLDER_MARKS)
+
+
+@functools.cache
+def _names() -> Mapping[str, tuple[str, ...]]:
+    """Code -> the names it had (placeholders left out)."""
+    text = resources.files("batch_ocr").joinpath("gb2260.tsv").read_text(encoding="utf-8")
+    table: dict[str, tuple[str, ...]] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        code, _, names = line.partition("\t")
+        table[code] = tuple(n for n in names.split("|") if not _placeholder(n))
+    return table
+
+
+def _parent(code: str, table: Mapping[str, tuple[str, ...]]) -> str:
+    """The division a code lies in ("" for a province), over any placeholder."""
+    if code.endswith("0000"):
+        return ""
+    prefecture = code[:4] + "00"
+    if code != prefecture and table.get(prefecture):
+        return prefecture
+    return code[:2] + "0000"
+
+
+@functools.cache
+def _children() -> Mapping[str, tuple[tuple[str, str], ...]]:
+    """Code -> (name, code) of each division inside it; "*" -> every division."""
+    table = _names()
+    inside: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for code, names in table.items():
+        for name in names:
+            inside[_parent(code, table)].append((name, code))
+            inside["*"].append((name, code))
+    return {code: tuple(pairs) for code, pairs in inside.items()}
+
+
+def place_prefix(text: str) -> str:
+    """The longest start of ``text`` that names a chain of divisions, each inside the one
+    before (``福建省厦门市思明区`` of an address, ``厦门市`` of an office's name); ""
+    when ``text`` starts with no division's name.
+
+    The chain may start at any level (an office names its city first), and only the
+    divisions in the table are known.
+    """
+    children = _children()
+
+    def longest(at: int, within: str) -> int:
+        best = at
+        for name, code in children.get(within, ()):
+            if text.startswith(name, at):
+                best = max(best, longest(at + len(name), code))
+        return best
+
+    return text[: longest(0, "*")]
