@@ -221,6 +221,7 @@ def _read_whole(image: np.ndarray) -> tuple[np.ndarray, _Reading]:
     from batch_ocr.vision import photo as _vision
 
     long_side = max(image.shape[:2])  # a quarter turn below keeps it
+    as_given = image
     if looks_like_whole_card(image.shape):
         # The picture is the card: make it landscape; the text vote fixes 180°.
         if image.shape[0] > image.shape[1]:
@@ -231,10 +232,12 @@ def _read_whole(image: np.ndarray) -> tuple[np.ndarray, _Reading]:
         reading = _read(whole, rectified=False)
     if long_side > WHOLE_PICTURE_LONG_SIDE_PX and not all(reading.parsed.validity.values()):
         # A page (an A4 copy) whose cards' outlines were not seen: read it at full size,
-        # and keep it when it believes more fields.
-        page = _read(image, rectified=False, det_side=PAGE_LONG_SIDE_PX)
+        # and keep it when it believes more fields. As given, not turned as a card: A4
+        # is within a card's proportions, and a portrait page turned a quarter has its
+        # lines run up the page, which cost a second detection at full size (2 s).
+        page = _read(as_given, rectified=False, det_side=PAGE_LONG_SIDE_PX)
         if _valid_fields(page) > _valid_fields(reading):
-            reading = page
+            return as_given, page
     return image, reading
 
 
