@@ -118,87 +118,174 @@ def _person(rng: random.Random) -> tuple[Any, tuple[str, str, str] | None, list[
 # ------------------------------------------------------------------------ copy pages
 
 
-def _stamp_field(card: Any, side: str, rng: random.Random) -> tuple[Any, str]:
-    """``card`` with a 复印无效 stamp across one of its fields, chosen at random."""
-    samples = _samples()
+@dataclasses.dataclass(frozen=True)
+class _Stamp:
+    """What chance chose for a 复印无效 stamp across one field (offsets in base-card px)."""
+
+    target: str
+    rgb: tuple[int, int, int]
+    text: str
+    dx: float
+    dy: float
+    angle_deg: float
+    size: float
+    framed: bool
+    opacity_percent: int
+
+
+def _stamp_draws(side: str, rng: random.Random) -> _Stamp:
+    """A stamp across one of ``side``'s fields, chosen at random."""
     target = rng.choice(FRONT_SPOTS if side == "front" else BACK_SPOTS)
-    x, y = FIELD_SPOTS[target]
-    scale = card.width / samples.BASE_WIDTH
     grey = rng.randint(40, 140)
     rgb = (200, 40, 40) if rng.random() < 0.4 else (grey, grey, grey)
-    card = samples.copy_stamp(
-        card, rng.choice(("复印无效", "复印无效", "再次复印无效")),
-        center=((x + rng.uniform(-30, 30)) * scale, (y + rng.uniform(-10, 10)) * scale),
-        angle_deg=rng.uniform(-20, 20), rgb=rgb, size_px=round(rng.uniform(28, 42) * scale),
-        framed=rng.random() < 0.85, opacity_percent=rng.randint(45, 75),
+    # Keyword arguments are evaluated in the order written: the draws' order is the set's.
+    return _Stamp(target, rgb, text=rng.choice(("复印无效", "复印无效", "再次复印无效")),
+                  dx=rng.uniform(-30, 30), dy=rng.uniform(-10, 10),
+                  angle_deg=rng.uniform(-20, 20), size=rng.uniform(28, 42),
+                  framed=rng.random() < 0.85, opacity_percent=rng.randint(45, 75))
+
+
+def _stamp_field(card: Any, stamp: _Stamp) -> Any:
+    """``card`` with ``stamp`` pressed across its field."""
+    samples = _samples()
+    x, y = FIELD_SPOTS[stamp.target]
+    scale = card.width / samples.BASE_WIDTH
+    return samples.copy_stamp(
+        card, stamp.text, center=((x + stamp.dx) * scale, (y + stamp.dy) * scale),
+        angle_deg=stamp.angle_deg, rgb=stamp.rgb, size_px=round(stamp.size * scale),
+        framed=stamp.framed, opacity_percent=stamp.opacity_percent,
     )  # fmt: skip
-    return card, f"stamp-{target}"
 
 
-def _copier(image: Any, rng: random.Random, grey: bool) -> tuple[Any, list[str]]:
+@dataclasses.dataclass(frozen=True)
+class _Toner:
+    """What chance chose for a copier: levels, gain, noise and blur."""
+
+    low: float
+    high: float
+    gain: float
+    noise_seed: int
+    noise_sigma: float
+    blur: float
+
+
+def _toner_draws(rng: random.Random) -> _Toner:
+    low, high = rng.uniform(20, 90), rng.uniform(195, 250)
+    gain = rng.uniform(0.85, 1.1)
+    noise_seed = rng.randrange(2**32)
+    return _Toner(low, high, gain, noise_seed, rng.uniform(2, 8), rng.uniform(0.3, 1.3))
+
+
+def _copier(image: Any, toner: _Toner, grey: bool) -> tuple[Any, list[str]]:
     """A copier's toner: grey or colour, its brightness and contrast, a little blur."""
     import numpy as np
     from PIL import Image, ImageFilter
 
     rgb = image.convert("L").convert("RGB") if grey else image.convert("RGB")
     arr = np.asarray(rgb).astype(np.float32)
-    low, high = rng.uniform(20, 90), rng.uniform(195, 250)
-    gain = rng.uniform(0.85, 1.1)
+    low, high, gain = toner.low, toner.high, toner.gain
     arr = np.clip((arr - low) * 255.0 * gain / (high - low), 0, 255)
-    arr += np.random.default_rng(rng.randrange(2**32)).normal(0, rng.uniform(2, 8), arr.shape)
-    blur = rng.uniform(0.3, 1.3)
+    arr += np.random.default_rng(toner.noise_seed).normal(0, toner.noise_sigma, arr.shape)
     out = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)).filter(
-        ImageFilter.GaussianBlur(blur))
-    return out, [f"low{low:.0f}", f"high{high:.0f}", f"gain{gain:.2f}", f"blur{blur:.1f}"]
+        ImageFilter.GaussianBlur(toner.blur))
+    return out, [f"low{low:.0f}", f"high{high:.0f}", f"gain{gain:.2f}", f"blur{toner.blur:.1f}"]
 
 
-def copy_page_cases(count: int, seed: int) -> list[Case]:
-    """``count`` A4 copy pages of one person each (see the module docstring)."""
+@dataclasses.dataclass(frozen=True)
+class _PageSide:
+    """One side on a copy page: its stamp, whether it is upside down, its tilt and shift."""
+
+    side: str
+    stamp: _Stamp | None
+    upside_down: bool
+    tilt: float
+    shift: tuple[float, float]  # of its centre, in card widths
+
+
+@dataclasses.dataclass(frozen=True)
+class _CopyPage:
+    """Every random choice of one copy page, made before (or without) drawing it."""
+
+    index: int
+    person: Any
+    birth: tuple[str, str, str] | None
+    applied: tuple[str, ...]
+    script: str | None
+    grey: bool
+    dpi: int
+    sides: tuple[_PageSide, ...]
+    toner: _Toner
+    upside_down: bool
+
+
+def _copy_page_draws(index: int, rng: random.Random) -> _CopyPage:
+    """The draws of copy page ``index``, in the order the set has always made them."""
+    person, birth, applied, script = _person(rng)
+    names = ("front", "back") if rng.random() < 0.85 else (rng.choice(("front", "back")),)
+    grey = rng.random() < 0.75
+    dpi = rng.choice((150, 200))
+    page_tilt = rng.uniform(-4, 4)
+    sides = []
+    for side in names:
+        stamp = _stamp_draws(side, rng) if rng.random() < 0.85 else None
+        upside_down = side == "back" and rng.random() < 0.2
+        tilt = max(-10.0, min(10.0, page_tilt + rng.uniform(-6, 6)))
+        shift = (rng.uniform(-0.1, 0.1), rng.uniform(-0.05, 0.05))
+        sides.append(_PageSide(side, stamp, upside_down, tilt, shift))
+    toner = _toner_draws(rng)
+    return _CopyPage(index, person, birth, tuple(applied), script, grey, dpi, tuple(sides),
+                     toner, upside_down=rng.random() < 0.25)  # fmt: skip
+
+
+def _copy_page(plan: _CopyPage) -> Case:
+    """Copy page ``plan`` drawn, copied and saved."""
     from PIL import Image
 
     from tests.card_pages import encode_page, page_image
 
+    card_width = round(85.6 / 25.4 * plan.dpi)
+    page = Image.new("RGB", (round(210 / 25.4 * plan.dpi), round(297 / 25.4 * plan.dpi)),
+                     (246, 246, 244))  # fmt: skip
+    applied = list(plan.applied)
+    for row, side in enumerate(plan.sides):
+        card = _card(plan.person, side.side, card_width, plan.birth, plan.script)
+        if side.stamp is not None:
+            card = _stamp_field(card, side.stamp)
+            applied.append(f"stamp-{side.stamp.target}")
+        if side.upside_down:
+            card = card.rotate(180)
+            applied.append("back-upside-down")
+        applied.append(f"{side.side}-tilt{side.tilt:+.1f}")
+        mask = Image.new("L", card.size, 255)
+        turned = card.rotate(side.tilt, expand=True, resample=Image.Resampling.BICUBIC)
+        turned_mask = mask.rotate(side.tilt, expand=True)
+        centre = (page.width / 2 + side.shift[0] * card_width,
+                  page.height * (0.25 + 0.32 * row) + side.shift[1] * card_width)
+        page.paste(turned, (round(centre[0] - turned.width / 2),
+                            round(centre[1] - turned.height / 2)), turned_mask)  # fmt: skip
+    page, toner = _copier(page, plan.toner, plan.grey)
+    applied += ["grey" if plan.grey else "colour", *toner]
+    if plan.upside_down:
+        page = page.rotate(180)
+        applied.append("page-upside-down")
+    encoding = PAGE_ENCODINGS[plan.index % len(PAGE_ENCODINGS)]
+    image_bytes = page_image(encode_page(page, encoding))
+    sides = [side.side for side in plan.sides]
+    truth = {k: v for side in sides for k, v in _truth(plan.person, side, plan.birth).items()}
+    side_name = "both" if len(sides) == 2 else sides[0]
+    return Case(f"copy_pages-{plan.index:03d}-{side_name}", image_bytes, side_name, truth,
+                [*applied, encoding, f"{plan.dpi}dpi"], frozenset({"copy"}),
+                cards_on_image=len(sides))  # fmt: skip
+
+
+def copy_page_cases(count: int, seed: int, *, first: int = 0) -> list[Case]:
+    """A4 copy pages ``first`` to ``count - 1`` of one person each (see the module
+    docstring). The pages before ``first`` have their random draws made but are not
+    drawn, so a page is the same whatever ``first``: a test that needs one page of a
+    set draws that page alone."""
     rng = random.Random(seed)
-    cases = []
-    for i in range(count):
-        person, birth, applied, script = _person(rng)
-        sides = ("front", "back") if rng.random() < 0.85 else (rng.choice(("front", "back")),)
-        grey = rng.random() < 0.75
-        dpi = rng.choice((150, 200))
-        card_width = round(85.6 / 25.4 * dpi)
-        page = Image.new("RGB", (round(210 / 25.4 * dpi), round(297 / 25.4 * dpi)),
-                         (246, 246, 244))  # fmt: skip
-        page_tilt = rng.uniform(-4, 4)
-        for row, side in enumerate(sides):
-            card = _card(person, side, card_width, birth, script)
-            if rng.random() < 0.85:
-                card, stamp = _stamp_field(card, side, rng)
-                applied.append(stamp)
-            if side == "back" and rng.random() < 0.2:
-                card = card.rotate(180)
-                applied.append("back-upside-down")
-            tilt = max(-10.0, min(10.0, page_tilt + rng.uniform(-6, 6)))
-            applied.append(f"{side}-tilt{tilt:+.1f}")
-            mask = Image.new("L", card.size, 255)
-            turned = card.rotate(tilt, expand=True, resample=Image.Resampling.BICUBIC)
-            turned_mask = mask.rotate(tilt, expand=True)
-            centre = (page.width / 2 + rng.uniform(-0.1, 0.1) * card_width,
-                      page.height * (0.25 + 0.32 * row) + rng.uniform(-0.05, 0.05) * card_width)
-            page.paste(turned, (round(centre[0] - turned.width / 2),
-                                round(centre[1] - turned.height / 2)), turned_mask)  # fmt: skip
-        page, toner = _copier(page, rng, grey)
-        applied += ["grey" if grey else "colour", *toner]
-        if rng.random() < 0.25:
-            page = page.rotate(180)
-            applied.append("page-upside-down")
-        encoding = PAGE_ENCODINGS[i % len(PAGE_ENCODINGS)]
-        image_bytes = page_image(encode_page(page, encoding))
-        truth = {k: v for side in sides for k, v in _truth(person, side, birth).items()}
-        side_name = "both" if len(sides) == 2 else sides[0]
-        cases.append(Case(f"copy_pages-{i:03d}-{side_name}", image_bytes, side_name, truth,
-                          [*applied, encoding, f"{dpi}dpi"], frozenset({"copy"}),
-                          cards_on_image=len(sides)))  # fmt: skip
-    return cases
+    plans = [_copy_page_draws(i, rng) for i in range(count)]
+    return [_copy_page(plan) for plan in plans[first:]]
 
 
 # ---------------------------------------------------------------------- phone photos

@@ -210,7 +210,14 @@ def test_the_harness_pictures_of_two_sides_that_once_lost_one(cases: str, count:
                                                               seed: int) -> None:  # fmt: skip
     from batch_ocr.engines.local import recognise
 
-    case = getattr(_office_sets(), cases)(count, seed)[-1]
+    generated = getattr(_office_sets(), cases)(count, seed)
+    case = generated[-1]
+    if cases == "copy_page_cases":
+        # A copy page drawn alone (its set's earlier pages only drawn by chance, not on
+        # paper) is the very page of the whole set: what lets a test draw only its page.
+        alone = _office_sets().copy_page_cases(count, seed, first=count - 1)  # type: ignore[attr-defined]
+        assert [(c.image_bytes, c.truth, c.degradations) for c in alone] == [
+            (case.image_bytes, case.truth, case.degradations)]
     assert case.side == "both"
     result = recognise(case.image_bytes)
     assert result.data.side == "both"
@@ -225,7 +232,8 @@ def test_an_office_name_a_stamp_lies_across_is_read_where_it_is_printed_and_flag
     less sure than the recogniser says."""
     from batch_ocr.engines.local import recognise
 
-    case = _office_sets().copy_page_cases(19, 21)[-1]  # type: ignore[attr-defined]
+    # The 19th page of the set, drawn alone.
+    case = _office_sets().copy_page_cases(19, 21, first=18)[0]  # type: ignore[attr-defined]
     assert "stamp-authority" in case.degradations
     result = recognise(case.image_bytes)
     assert result.data.info.authority
