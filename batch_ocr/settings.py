@@ -81,6 +81,11 @@ class ApiSettings(BaseModel):
             )
 
 
+#: Seconds to reach the Dask scheduler at start, and again for a first worker, before
+#: the run stops (exit 3, ``cluster_unreachable``).
+DASK_CONNECT_TIMEOUT_S = 10.0
+
+
 class LocalSettings(BaseModel):
     """The ``[local]`` section: the offline engine."""
 
@@ -89,6 +94,10 @@ class LocalSettings(BaseModel):
     workers: int | None = Field(None, ge=1, le=64, description="local engine worker processes")
     dask: str | None = Field(
         None, description="Dask scheduler address: run the offline engine on that cluster"
+    )
+    dask_connect_timeout: float = Field(
+        DASK_CONNECT_TIMEOUT_S, gt=0, le=3600,
+        description="seconds to reach the Dask scheduler, and for a worker to join, at start",
     )
 
     @field_validator("dask")

@@ -44,9 +44,10 @@ pytestmark = [
 ]
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BATCH_OCR_")}
     env["XDG_CONFIG_HOME"] = str(tmp_path / "no-config")
+    env.update(extra)
     return env
 
 
@@ -56,9 +57,10 @@ def _start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE, text=True)
 
 
-def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(tmp_path: Path, *args: str, env: dict[str, str] | None = None
+         ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "batch_ocr", *args], cwd=tmp_path,
-                          env=_env(tmp_path), capture_output=True, text=True,
+                          env=env or _env(tmp_path), capture_output=True, text=True,
                           timeout=RUN_TIMEOUT_S)
 
 
@@ -323,12 +325,15 @@ def test_an_unreachable_scheduler_stops_before_any_work(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
     started = time.monotonic()
+    # Given up on after 1 s, not the default 10 s (the same refusal, sooner): also shows
+    # the environment's setting reaches the connection.
     done = _run(tmp_path, str(SAMPLES), "-o", "out.csv", "--dask", address,
-                "--summary-json", "summary.json")
+                "--summary-json", "summary.json",
+                env=_env(tmp_path, BATCH_OCR_DASK_CONNECT_TIMEOUT="1"))
     assert done.returncode == 3
     assert f"batch-ocr: fatal: cannot reach the Dask scheduler at {address}" in done.stderr
     _no_traceback(done.stderr)
-    assert time.monotonic() - started < 60
+    assert time.monotonic() - started < 9, "the 1 s connect timeout was not used"
     assert _rows_so_far(tmp_path / "out.csv") == 0
 
 

@@ -144,3 +144,8 @@ def test_the_settings_choose_the_executor() -> None:
     cluster = executor_for(Settings.model_validate({"dask": "tcp://127.0.0.1:8786"}).local)
     assert isinstance(cluster, DaskCluster)
     assert cluster.description == "on the Dask cluster at tcp://127.0.0.1:8786"
+    # 10 s to reach the scheduler unless the config or the environment says otherwise.
+    assert cluster.connect_timeout_s == 10.0
+    sooner = executor_for(Settings.model_validate({"dask": "tcp://127.0.0.1:8786",
+                                                   "dask_connect_timeout": "2.5"}).local)
+    assert isinstance(sooner, DaskCluster) and sooner.connect_timeout_s == 2.5

@@ -49,6 +49,7 @@ from batch_ocr.engines.local.dask_worker import (
 )
 from batch_ocr.engines.local.executor import ENGINE_FAILED, Executor, WorkerDied
 from batch_ocr.errors import ClusterLostError, ClusterUnreachableError, FatalRunError
+from batch_ocr.settings import DASK_CONNECT_TIMEOUT_S
 
 #: Images per Dask task at most. At ~0.5 s of CPU per image a full batch is ~4 s of
 #: work against a few ms of scheduling, and a lost worker costs at most that much redo.
@@ -56,8 +57,6 @@ BATCH_IMAGES = 8
 #: Batches out on the cluster per worker thread: one running, one queued behind it, so
 #: a thread never waits for the driver between batches.
 BATCHES_PER_THREAD = 2
-#: Seconds to reach the scheduler at start before the run stops (exit 3).
-CONNECT_TIMEOUT_S = 10.0
 #: Seconds ``aclose`` waits for the client to disconnect (a lost scheduler never answers).
 CLOSE_TIMEOUT_S = 5.0
 #: A cluster left without any worker this long stops the run rather than hang it.
@@ -214,7 +213,7 @@ class DaskCluster(Executor):
         *,
         batch_images: int = BATCH_IMAGES,
         batches_per_thread: int = BATCHES_PER_THREAD,
-        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        connect_timeout_s: float = DASK_CONNECT_TIMEOUT_S,
         no_worker_grace_s: float = NO_WORKER_GRACE_S,
         task: BatchTask = recognise_batch,
         verbose: bool = False,

@@ -54,7 +54,8 @@ def executor_for(local: LocalSettings, *, verbose: bool = False) -> Executor:
         raise ConfigError(
             "--dask needs the 'dask' extra: pip install 'batch-ocr[local,dask]'"
         ) from None
-    return DaskCluster(local.dask, verbose=verbose)
+    return DaskCluster(local.dask, connect_timeout_s=local.dask_connect_timeout,
+                       verbose=verbose)
 
 
 def _result(recognition: LocalRecognition, attempts: int) -> EngineResult:
