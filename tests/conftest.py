@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import aioresponses.core
 import pytest
 from aiohttp import ClientResponse
+
+from tests.dask_cluster import LocalCluster, local_cluster
 
 
 class _CompatClientResponse(ClientResponse):
@@ -39,3 +42,12 @@ def demo_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BATCH_OCR_SECRET_ID", DEMO_SECRET_ID)
     monkeypatch.setenv("BATCH_OCR_SECRET_KEY", DEMO_SECRET_KEY)
     monkeypatch.setattr("batch_ocr.engines.api.retry_policy.BACKOFF_INITIAL_S", 0.01)
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """One Dask scheduler and two workers on 127.0.0.1 for every test that only runs work
+    on a cluster (the CLI's and the server's); a test that kills a process of its
+    cluster starts its own with ``local_cluster``. Started at the first test that asks."""
+    with local_cluster(tmp_path_factory.mktemp("dask-cluster")) as running:
+        yield running

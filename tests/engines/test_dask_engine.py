@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -94,10 +93,10 @@ def _no_traceback(stderr: str) -> None:
     assert all(line.startswith("batch-ocr: ") for line in stderr.splitlines()), stderr
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    with local_cluster(tmp_path_factory.mktemp("cluster")) as running:
-        yield running
+@pytest.fixture
+def cluster(dask_cluster: LocalCluster) -> LocalCluster:
+    """The session's cluster (tests/conftest.py): these tests kill none of its processes."""
+    return dask_cluster
 
 
 def test_rows_on_the_cluster_equal_the_local_pools(tmp_path: Path, cluster: LocalCluster) -> None:
@@ -262,22 +261,24 @@ def test_a_worker_killed_mid_run_costs_nothing(tmp_path: Path) -> None:
     assert len({row["file"] for row in rows}) == 16
 
 
-def test_a_lost_scheduler_stops_the_run_and_the_next_run_completes(tmp_path: Path) -> None:
+def test_a_lost_scheduler_stops_the_run_and_the_next_run_completes(
+    tmp_path: Path, cluster: LocalCluster
+) -> None:
     scans = _scans(tmp_path / "scans", copies=4)
-    with local_cluster(tmp_path / "cluster1") as cluster:
-        run = _start(tmp_path, str(scans), "-o", "out.csv", "--dask", cluster.address)
+    with local_cluster(tmp_path / "cluster1") as lost:
+        run = _start(tmp_path, str(scans), "-o", "out.csv", "--dask", lost.address)
         try:
             deadline = time.monotonic() + RUN_TIMEOUT_S
             while _rows_so_far(tmp_path / "out.csv") < 1 and run.poll() is None:
                 assert time.monotonic() < deadline, "no row came back from the cluster"
                 time.sleep(0.2)
-            cluster.kill_scheduler()
+            lost.kill_scheduler()
             stopped_at = time.monotonic()
             _, stderr = run.communicate(timeout=60)
             stop_s = time.monotonic() - stopped_at
         finally:
             run.kill()
-        first_address = cluster.address
+        first_address = lost.address
     assert run.returncode == 3, stderr
     _no_traceback(stderr)
     fatal = [line for line in stderr.splitlines() if "fatal" in line]
@@ -288,8 +289,8 @@ def test_a_lost_scheduler_stops_the_run_and_the_next_run_completes(tmp_path: Pat
     assert 1 <= len(done_before) < 16
     assert all(row["status"] == "ok" for row in done_before)
 
-    with local_cluster(tmp_path / "cluster2") as cluster:
-        rerun = _run(tmp_path, str(scans), "-o", "out.csv", "--dask", cluster.address)
+    # The next run on another cluster (the session's, up and running).
+    rerun = _run(tmp_path, str(scans), "-o", "out.csv", "--dask", cluster.address)
     assert rerun.returncode == 0, rerun.stderr
     assert f"already done in an earlier run: {len(done_before)}" in rerun.stderr
     rows = _rows(tmp_path / "out.csv")

@@ -31,7 +31,7 @@ from batch_ocr.emulator.server import running_emulator
 from batch_ocr.provider import signing
 from batch_ocr.provider.encoding import CONTENT_TYPE, form_body
 from batch_ocr.provider.gateway import MSG_BAD_SIGNATURE, MSG_RATE_LIMITED
-from tests.dask_cluster import dask_available, local_cluster
+from tests.dask_cluster import LocalCluster, dask_available, local_cluster
 from tests.engines.test_emulator_local_engine import provider_sample_client
 
 REPO = Path(__file__).resolve().parents[2]
@@ -275,10 +275,10 @@ def test_many_clients_get_every_answer_with_bounded_latency(tmp_path: Path) -> N
 
 @pytest.mark.slow
 @pytest.mark.skipif(not dask_available(), reason="the 'dask' extra is not installed")
-def test_the_server_recognises_on_a_dask_cluster(tmp_path: Path) -> None:
+def test_the_server_recognises_on_a_dask_cluster(tmp_path: Path,
+                                                 dask_cluster: LocalCluster) -> None:
     body = form_body("image/jpeg", (SAMPLES / "zhangsan_front.jpg").read_bytes())
-    with local_cluster(tmp_path / "cluster") as cluster, \
-            server_process(tmp_path, "--dask", cluster.address) as server:
+    with server_process(tmp_path, "--dask", dask_cluster.address) as server:
         status, answer = _post(server.url, body, _headers())
         portrait = answer["data"]["image_url"]
         with urllib.request.urlopen(portrait, timeout=10) as fetched:
