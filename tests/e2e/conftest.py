@@ -10,10 +10,10 @@ import pytest
 from tests.e2e_support import emulator_process, stats_of
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def healthy_emulator() -> Iterator[str]:
-    """One fault-free emulator reading with the local engine, for a module's runs
-    (starting one costs seconds)."""
+    """One fault-free emulator reading with the local engine, for every module's runs
+    (starting one and loading its models costs seconds); ``healthy`` zeroes it per test."""
     with emulator_process("--engine", "local", "--workers", "1") as url:
         yield url
 
