@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.card_pages import make_samples, page_bytes, people
-from tests.e2e_support import demo_env, emulator_process, stats_of
+from tests.e2e_support import demo_env, stats_of
 from tests.skips import needs_local
 
 pytestmark = [
@@ -100,18 +100,19 @@ def test_pair_takes_a_two_sided_page_as_a_complete_card(tmp_path: Path) -> None:
     assert (rows[0]["name"], rows[0]["authority"]) == (a.name, a.authority)
 
 
-def test_a_two_sided_page_through_the_api_costs_two_billable_calls(tmp_path: Path) -> None:
+def test_a_two_sided_page_through_the_api_costs_two_billable_calls(tmp_path: Path,
+                                                                   healthy: str) -> None:
     scans, (a, _) = _folder(tmp_path, "copy.png")
     out = tmp_path / "out.csv"
-    with emulator_process("--engine", "local", "--workers", "1") as url:
-        env = demo_env(BATCH_OCR_ENDPOINT=url)
-        dry = _run(str(scans), "-o", str(out), "--dry-run", env=env)
-        assert dry.returncode == 0, dry.stderr
-        assert "a real run would make 2 calls" in dry.stderr
-        assert stats_of(url)["calls"] == 0
-        done = _run(str(scans), "-o", str(out), env=env)
-        assert done.returncode == 0, done.stderr
-        stats = stats_of(url)
+    # The session's emulator reading with the local engine, its counters zeroed.
+    env = demo_env(BATCH_OCR_ENDPOINT=healthy)
+    dry = _run(str(scans), "-o", str(out), "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert "a real run would make 2 calls" in dry.stderr
+    assert stats_of(healthy)["calls"] == 0
+    done = _run(str(scans), "-o", str(out), env=env)
+    assert done.returncode == 0, done.stderr
+    stats = stats_of(healthy)
     assert stats["billable"] == 2 and stats["calls"] == 2
     _, rows = _rows(out)
     assert len(rows) == 1

@@ -24,7 +24,7 @@ from tests.card_pages import (
     scanned_copy_truth,
     smeared_back_copy,
 )
-from tests.e2e_support import demo_env, emulator_process, read_rows, stats_of
+from tests.e2e_support import demo_env, read_rows, stats_of
 from tests.skips import needs_local
 
 pytestmark = [
@@ -104,28 +104,29 @@ def test_offline_a_pale_back_is_read_and_one_card_gains_nothing(tmp_path: Path) 
 
 
 def test_through_the_api_a_pale_back_costs_one_more_call_and_one_card_none(
-    tmp_path: Path,
+    tmp_path: Path, healthy: str
 ) -> None:
     pale = _scans(tmp_path / "pale", pale=scanned_copy("jpeg75", washed_out=PALE_BACK))
     one = _scans(tmp_path / "one", one=_one_card_copy())
     smeared = _scans(tmp_path / "smeared", smeared=smeared_back_copy())
-    with emulator_process("--engine", "local", "--workers", "1") as url:
-        env = demo_env(BATCH_OCR_ENDPOINT=url)
-        dry = _run(str(pale), "-o", str(tmp_path / "dry.jsonl"), "--dry-run", env=env)
-        assert dry.returncode == 0, dry.stderr
-        assert "a real run would make 2 calls" in dry.stderr
+    # The session's emulator reading with the local engine, its counters zeroed.
+    url = healthy
+    env = demo_env(BATCH_OCR_ENDPOINT=url)
+    dry = _run(str(pale), "-o", str(tmp_path / "dry.jsonl"), "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert "a real run would make 2 calls" in dry.stderr
 
-        done = _run(str(pale), "-o", str(tmp_path / "pale.jsonl"), env=env)
-        assert done.returncode == 0, done.stderr
-        assert stats_of(url)["billable"] == 2
-        _assert_both_sides(_by_file(tmp_path / "pale.jsonl")["pale.jpg"])
+    done = _run(str(pale), "-o", str(tmp_path / "pale.jsonl"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert stats_of(url)["billable"] == 2
+    _assert_both_sides(_by_file(tmp_path / "pale.jsonl")["pale.jpg"])
 
-        done = _run(str(one), "-o", str(tmp_path / "one.jsonl"), env=env)
-        assert done.returncode == 0, done.stderr
-        assert stats_of(url)["billable"] == 3  # the page sent whole: one call
-        _assert_one_front(_by_file(tmp_path / "one.jsonl")["one.jpg"])
+    done = _run(str(one), "-o", str(tmp_path / "one.jsonl"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert stats_of(url)["billable"] == 3  # the page sent whole: one call
+    _assert_one_front(_by_file(tmp_path / "one.jsonl")["one.jpg"])
 
-        done = _run(str(smeared), "-o", str(tmp_path / "smeared.jsonl"), env=env)
-        assert done.returncode == 0, done.stderr
-        assert stats_of(url)["billable"] == 5
+    done = _run(str(smeared), "-o", str(tmp_path / "smeared.jsonl"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert stats_of(url)["billable"] == 5
     _assert_side_unread(_by_file(tmp_path / "smeared.jsonl")["smeared.jpg"])
