@@ -155,11 +155,32 @@ def office_start(authority: str) -> bool:
 _PUBLIC_SECURITY_MISREAD = re.compile("公[^安分]局")
 
 
+def _listed_office(authority: str) -> bool:
+    """Whether ``authority`` is a place the GB/T 2260 table lists, 公安局, then nothing
+    or the 分局 of a division inside that place, named as the table names it or without
+    its 区 (武汉市公安局, 重庆市公安局渝中区分局, 拉萨市公安局城关分局)."""
+    place = regions.place_prefix(authority)
+    head = place + "公安局"
+    if not place or not authority.startswith(head):
+        return False
+    district = authority[len(head):]
+    if not district:
+        return True
+    district = district.removesuffix("分局")
+    if not district or len(district) == len(authority) - len(head):
+        return False
+    named = [place + district, place + district + "区"]
+    return any(regions.place_prefix(name) == name for name in named)
+
+
 def _public_security_word(authority: str) -> tuple[str, bool]:
     """The office's name with 公安局 read back where its middle was misread, and whether
-    it was (the field is then flagged: the character was not read as it is given)."""
+    that is a guess (the field is then flagged: the character was not read as it is
+    given). It is none where every other part of the name is a division the GB/T 2260
+    table lists (``_listed_office``): the one character put back is then the only one
+    such a name can hold there, and the others are as read."""
     fixed = _PUBLIC_SECURITY_MISREAD.sub("公安局", authority)
-    return fixed, fixed != authority
+    return fixed, fixed != authority and not _listed_office(fixed)
 
 
 def _lawful(timelimit: str) -> bool:
