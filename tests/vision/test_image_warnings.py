@@ -131,3 +131,28 @@ def test_an_outline_that_is_the_pictures_frame_says_nothing_of_the_card() -> Non
     # The same card with its left and right thirds off the picture is cut.
     cut = np.ascontiguousarray(card[:, width // 5 : width - width // 5])
     assert border_incomplete(cut, frame(cut))
+
+
+def test_a_picture_the_card_search_passed_over_does_not_load_opencv() -> None:
+    """A noise picture is sent whole without a card search; asking for its warnings then
+    must not import OpenCV (about 50 ms and 60 MB of a run that needs none of it)."""
+    import subprocess
+    import sys
+
+    script = """
+import io, random, sys
+from PIL import Image
+from batch_ocr.vision import crops, image_warnings, imaging
+random.seed(3)
+noise = Image.frombytes("L", (1000, 1000), random.randbytes(1000 * 1000)).convert("RGB")
+buffer = io.BytesIO()
+noise.save(buffer, "JPEG", quality=90)
+prepared = imaging.prepare(buffer.getvalue())
+assert crops.may_hold_several(prepared.width, prepared.height)
+assert crops.card_crops(prepared.picture) == []
+assert image_warnings.warnings_at_hand(prepared.picture) is None
+print("cv2" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.strip() == "False"

@@ -217,8 +217,12 @@ def warnings_for(picture: Picture) -> list[str]:
 def warnings_at_hand(picture: Picture) -> tuple[str, ...] | None:
     """``warnings_for`` when the picture holds the decode it measures (the card search
     made it), else None: measured now, before the pixels are let go, it costs no
-    decode; measured after the answer, it would cost one (docs/performance.md)."""
-    if not available() or not picture.holds_decode_for_warnings():
+    decode; measured after the answer, it would cost one (docs/performance.md).
+
+    The decode is asked about first: ``available`` imports OpenCV, which a picture the
+    card search passed over (noise, a small card) must not cost (docs/performance.md).
+    """
+    if not picture.holds_decode_for_warnings() or not available():
         return None
     return tuple(warnings_for(picture))
 
