@@ -40,6 +40,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from batch_ocr.vision.crops import available
 from batch_ocr.vision.geometry import (
     CARD_ASPECT,
     WHOLE_CARD_ASPECT_TOLERANCE,
@@ -110,17 +111,6 @@ class Measurements:
     glare_area: float
     border_incomplete: bool
     occluder_area: float
-
-
-def available() -> bool:
-    """Whether OpenCV and numpy (the ``local`` extra) can be imported."""
-    try:
-        import cv2  # noqa: F401
-        import numpy  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
 
 
 # --------------------------------------------------------------------------- decisions
@@ -218,9 +208,8 @@ def warnings_at_hand(picture: Picture) -> tuple[str, ...] | None:
     """``warnings_for`` when the picture holds the decode it measures (the card search
     made it), else None: measured now, before the pixels are let go, it costs no
     decode; measured after the answer, it would cost one (docs/performance.md).
-
-    The decode is asked about first: ``available`` imports OpenCV, which a picture the
-    card search passed over (noise, a small card) must not cost (docs/performance.md).
+    A picture the card search passed over (noise, a small card) holds none, and never
+    loads OpenCV here.
     """
     if not picture.holds_decode_for_warnings() or not available():
         return None
