@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from batch_ocr.errors import FileError, ImageRejected
 from batch_ocr.run.discovery import Candidate
-from batch_ocr.run.journal.state import MISSING_STAMP, FileStamp
+from batch_ocr.run.journal.state import FileStamp
 from batch_ocr.run.pages import PageOutcome, PageRejected, split_pages
 from batch_ocr.run.present.rows import Row
 from batch_ocr.statuses import ERROR, REJECTED
@@ -122,8 +122,7 @@ class PageReader:
         self.candidate = candidate
         #: The file's stamp: the one given, or taken by the first ``next()`` (on the
         #: reading thread: a stat on the event loop waits for the GIL behind the readers).
-        self.stamp = stamp if stamp is not None else MISSING_STAMP
-        self._stamped = stamp is not None
+        self._stamp = stamp
         self.limits = limits
         self.done = False
         self._pages: Generator[PageOutcome, None, None] | None = None
@@ -132,8 +131,8 @@ class PageReader:
         """The next page's job or row with its file's row count; None after the last."""
         if self.done:
             return None
-        if not self._stamped:
-            self.stamp, self._stamped = FileStamp.of(self.candidate.path), True
+        if self._stamp is None:
+            self._stamp = FileStamp.of(self.candidate.path)
         if self._pages is None:
             refused = self._refused_file()
             if refused is not None:
@@ -156,6 +155,13 @@ class PageReader:
             return rejected_row(self.candidate, exc, sha256, outcome.number), outcome.page_count
         return FileJob(self.candidate, self.stamp, sha256, image, outcome.number), \
             outcome.page_count
+
+    @property
+    def stamp(self) -> FileStamp:
+        """The file's stamp; taken by the first ``next()`` when none was given."""
+        if self._stamp is None:
+            raise RuntimeError("the file is stamped by the first next()")
+        return self._stamp
 
     def _refused_file(self) -> Row | None:
         """Read the file (its pages are split lazily); its row when it cannot be read."""

@@ -418,10 +418,10 @@ def _drop_other_versions_pages(db: sqlite3.Connection, encoded: bytes, page: int
                        (encoded, page_count))
 
 
-#: A page's engine version, while it still describes the page (see ``MIGRATIONS``).
 #: Paths per ``IN (...)`` query: well under SQLite's oldest limit of 999 parameters.
 _PATHS_PER_QUERY = 500
 
+#: A page's engine version, while it still describes the page (see ``MIGRATIONS``).
 _VERSION_JOIN = ("LEFT JOIN engine_versions v ON v.path = f.path AND v.page = f.page "
                  "AND v.recorded_at = f.updated_at")
 
