@@ -69,9 +69,10 @@ def disagreements(offline: CardData, paid: CardData) -> tuple[str, ...]:
 
     Only what the offline engine read counts: a field it left empty, or a card it did
     not see as an ID side, is no opinion. Different sides are one disagreement,
-    ``side``: the fields of a front and a back are not compared.
+    ``side``: the fields of a front and a back are not compared. A page's front and back
+    read as one row (``both``, as a copy page mostly is) are compared field by field.
     """
-    if not is_id_side(offline):
+    if not (is_id_side(offline) or offline.side == BOTH):
         return ()
     mine, theirs = _row(offline), _row(paid)
     if mine.side != theirs.side:

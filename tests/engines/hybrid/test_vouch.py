@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from batch_ocr.engines.hybrid import vouch
-from batch_ocr.run.cards import CardRead
+from batch_ocr.run.cards import CardRead, merge_sides
 from batch_ocr.run.present.review import review_reasons
 from batch_ocr.run.present.rows import row_from_card
 from tests.engines.hybrid.cards import AS_OF, BACK, FRONT, NOT_A_CARD, SURE, front
@@ -46,6 +46,17 @@ def test_disagreements_name_the_fields_read_otherwise() -> None:
                                FRONT) == ()  # spaces and line breaks do not count
     assert vouch.disagreements(front(name="", number="1"), FRONT) == ("id_number",)
     assert vouch.disagreements(front(year="1991"), FRONT) == ("birth_date",)
+
+
+def test_a_front_and_back_read_as_one_row_are_compared_too() -> None:
+    """A copy page's two sides read as one row (``both``): a field the API read otherwise
+    is named, as on a single side."""
+    both = merge_sides(FRONT, BACK)
+    assert vouch.disagreements(both, both) == ()
+    assert vouch.disagreements(merge_sides(front(address="陕西省宝鸡市陈仓区钓渭镇梁家崖村"), BACK),
+                               merge_sides(front(address="陕西省宝鸡市陈仓区钓清镇梁家崖村"), BACK)
+                               ) == ("address",)
+    assert vouch.disagreements(both, FRONT) == ("side",)
 
 
 def test_what_the_offline_engine_did_not_read_is_no_opinion() -> None:
