@@ -311,7 +311,8 @@ def test_a_period_read_off_its_place_must_be_lawful(start: str, end: str, lawful
 @pytest.mark.parametrize(
     ("read", "nation"),
     [("汉效", "汉"), ("怒复", "怒"), ("票汉", "汉"), ("土家", "土家"), ("维吾尔族", "维吾尔"),
-     ("视阿器", "阿昌"), ("阿器", "阿昌"), ("蒙占", "蒙古"), ("视器", "视器"), ("", "")],
+     ("视阿器", "阿昌"), ("阿器", "阿昌"), ("蒙占", "蒙古"), ("视器", "视器"), ("", ""),
+     ("印珞巴效", "珞巴"), ("复印锡伯效", "锡伯"), ("印汉效", "印汉效"), ("街珞巴效", "街珞巴效")],
 )
 def test_nation_snaps_to_the_listed_one_inside_junk(read: str, nation: str) -> None:
     from batch_ocr.engines.local._front import _snap_nation
@@ -509,6 +510,11 @@ def test_a_nation_whose_row_lost_its_labels_and_sex_under_a_stamp_is_still_read(
     parsed = parse(rows("姓名徐欣洋", "再次贯裕固", "出生1950年5月11日", "住址西藏自治区拉萨市城关区9组",
                         "公民身份号码540102195005112615"))  # fmt: skip
     assert parsed.info["nation"] == "裕固"
+    assert parsed.confidence["nation"] >= 0.95
+    # A stamp's characters on both sides of it (复印无效 across the field) are cut too.
+    parsed = parse(rows("姓名徐欣洋", "性别男民族印珞巴效", "出生1950年5月11日",
+                        "住址西藏自治区拉萨市城关区9组", "公民身份号码540102195005112615"))  # fmt: skip
+    assert parsed.info["nation"] == "珞巴" and parsed.validity["nation"]
     assert parsed.confidence["nation"] >= 0.95
     # 土 cut out of more may be 土家 with 家 misread: flagged.
     parsed = parse(rows("姓名徐欣洋", "土效", "出生1950年5月11日", "住址西藏自治区拉萨市城关区9组",

@@ -111,6 +111,14 @@ def _snap_nation(value: str) -> str:
     for size in (4, 3, 2, 1):
         if len(value) - size in (1, 2) and value[:size] in id_rules.NATIONS:
             return value[:size]
+    # A stamp's characters on both sides (印珞巴效: 复印无效 pressed across the field):
+    # a listed nation of two characters or more between them, only stamp glyphs around.
+    for start in (1, 2):
+        for end in (1, 2):
+            inner = value[start:len(value) - end]
+            if (len(inner) >= 2 and inner in id_rules.NATIONS
+                    and set(value[:start] + value[len(value) - end:]) <= STAMP_GLYPHS):
+                return inner
     near = _one_misread_from(value)
     if near is not None:
         return near
