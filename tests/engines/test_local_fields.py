@@ -547,3 +547,19 @@ def test_the_periods_label_read_before_the_office_is_cut_and_flagged() -> None:
                         "2015.03.01-2035.03.01"))  # fmt: skip
     assert parsed.info["authority"] == "上海市公安局徐汇分局"
     assert parsed.confidence["authority"] < 0.95
+
+
+def test_a_row_read_before_the_addresss_province_does_not_lower_the_address() -> None:
+    """A stamp over the birth date hides its year: the row is read as the address's
+    start, then cut off at the province. The recogniser's doubt of the stamp's
+    characters on that row says nothing of the address."""
+    stamped_birth = dataclasses.replace(
+        rows("出生复9印年21日")[0], least=0.18, stamped=True,
+        chars=(("复", 0.78), ("9", 0.86), ("印", 0.18), ("年", 0.52), ("2", 0.85), ("1", 0.88)),
+    )  # fmt: skip
+    card = rows("姓名吴涛敏", "性别男民族汉", "", "住址陕西省西安市雁塔区幸福里73", "6号",
+                "公民身份号码610113196908214956")  # fmt: skip
+    card[2] = dataclasses.replace(stamped_birth, top=80.0, bottom=110.0)
+    parsed = parse(card)
+    assert parsed.info["address"] == "陕西省西安市雁塔区幸福里736号"
+    assert parsed.confidence["address"] >= 0.95

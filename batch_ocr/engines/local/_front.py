@@ -345,7 +345,14 @@ def _find_address(
         if part:
             address_parts.append(part)
             address_rows.append(i)
-    address = anchor_address("".join(address_parts), number)
+    read = "".join(address_parts)
+    address = anchor_address(read, number)
+    # Rows wholly before the province are not the address's (a birth row whose date a
+    # stamp hid): their characters tell nothing of it.
+    cut = len(read) - len(address)
+    while address_parts and cut >= len(address_parts[0]):
+        cut -= len(address_parts.pop(0))
+        address_rows.pop(0)
     return address, address_rows
 
 
