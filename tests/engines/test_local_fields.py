@@ -166,15 +166,35 @@ def test_confidence_is_the_least_sure_character_where_the_recogniser_gives_it() 
 
 
 def test_confidence_counts_the_fields_own_characters_not_its_labels() -> None:
-    office = "深圳市公安局南山分局"
+    office = "深圳市公安局前海分局"  # 前海 is no district the table lists
     chars = (*((ch, 0.6) for ch in "签发机关 "), *((ch, 0.99) for ch in office))
     line = TextLine(f"签发机关 {office}", 0.9, 60, 380, 700, 410, least=0.6, chars=chars)
     period = TextLine("有效期限2015.03.01-2025.03.01", 0.99, 60, 440, 700, 470)
     assert parse(group_rows([line, period])).confidence["authority"] == 0.99
     # One of its own characters unsure: the field is.
-    unsure = tuple((ch, 0.7 if ch == "南" else p) for ch, p in chars)
+    unsure = tuple((ch, 0.7 if ch == "海" else p) for ch, p in chars)
     line = dataclasses.replace(line, chars=unsure)
     assert parse(group_rows([line, period])).confidence["authority"] == 0.7
+
+
+@pytest.mark.parametrize(
+    ("office", "sure"),
+    [("深圳市公安局南山分局", True),  # the table lists 南山区 in 深圳市
+     ("乌鲁木齐市公安局天山区分局", True),
+     ("深圳市公安局前海分局", False),  # no listed district
+     ("武汉公安局洪山区分局", False)],  # 市 lost: no listed place
+)
+def test_an_office_the_table_lists_whole_is_confirmed_by_it(office: str, sure: bool) -> None:
+    """A misread seldom lands on another district of the same city: an office whose
+    every part the GB/T 2260 table lists is as sure as a listed address's divisions,
+    even where the recogniser doubted one of its characters (a stamp across it)."""
+    chars = tuple((ch, 0.4 if i == len(office) - 3 else 0.99) for i, ch in enumerate(office))
+    line = TextLine(f"签发机关{office}", 0.9, 60, 380, 700, 410, least=0.4,
+                    chars=(*((ch, 0.99) for ch in "签发机关"), *chars))  # fmt: skip
+    period = TextLine("有效期限2015.03.01-2025.03.01", 0.99, 60, 440, 700, 470)
+    parsed = parse(group_rows([line, period]))
+    assert parsed.info["authority"] == office
+    assert (parsed.confidence["authority"] >= 0.95) is sure
 
 
 def test_a_names_middle_dot_does_not_count() -> None:
@@ -529,6 +549,20 @@ def test_what_is_read_after_an_offices_name_ends_is_cut_and_flagged() -> None:
     # A longer tail is no remnant: left as read, and the office fails its rule.
     parsed = parse(rows("签发机关乌鲁木齐市公安局天山区分局第一派出", "有效期限2015.03.01-2035.03.01"))
     assert parsed.validity["authority"] is False
+
+
+def test_a_smudge_on_a_row_of_its_own_under_a_listed_office_takes_nothing_from_it() -> None:
+    """A row of junk between the office and the period (a Korean line misread, a
+    smudge) is cut; after a name the table lists whole it leaves nothing unknown, after
+    another it may be the rest of the name."""
+    junk = dataclasses.replace(rows("", "第点22")[1], least=0.19,
+                               chars=(("第", 0.19), ("点", 0.4), ("2", 0.92), ("2", 0.99)))
+    for office, sure in (("乌鲁木齐市公安局天山区分局", True), ("深圳市公安局前海分局", False)):
+        card = rows(f"签发机关{office}", "", "有效期限2015.03.01-2035.03.01")
+        card[1] = junk
+        parsed = parse(card)
+        assert parsed.info["authority"] == office
+        assert (parsed.confidence["authority"] >= 0.95) is sure
 
 
 def test_a_backs_words_read_on_a_fronts_row_never_join_its_fields() -> None:

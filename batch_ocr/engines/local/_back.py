@@ -72,7 +72,15 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
     authority, tail = _office_end(authority)
     stamp_tail = bool(tail) and set(tail) <= STAMP_GLYPHS
     authority, misread = _public_security_word(authority)
-    trailed = bool(tail) and not stamp_tail or labelled or misread
+    # A row wholly in the tail (a smudge or another script's line under the name) tells
+    # nothing of the name. Where the tail is such rows only, after a name the table
+    # lists whole (``_listed_office``: nothing follows its 分局 on a card), nothing of
+    # the name is unknown; a tail on the name's own row may hide how it really ends.
+    kept = _rows_before_tail(authority_rows, authority_parts, len(tail))
+    own_row_tail = len("".join(authority_parts[:len(kept)])) > len(authority)
+    authority_rows = kept
+    trailed = (bool(tail) and not stamp_tail and (own_row_tail or not _listed_office(authority))
+               or labelled or misread)  # fmt: skip
     info = {"authority": authority, "timelimit": timelimit}
     validity = {
         "authority": checks.authority_ok(authority),
@@ -83,7 +91,7 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
         "authority": rows_evidence(rows, authority_rows, authority,
                                    valid=validity["authority"], amended=trailed,
                                    stamped=stamp_tail, clean_edges=office_start(authority),
-                                   places=regions.place_prefix(authority)),
+                                   places=_confirmed_places(authority)),
         "timelimit": rows_evidence(rows, [period_row], timelimit, valid=validity["timelimit"],
                                    confirmed=lawful, clean_edges=True),
     }
@@ -94,6 +102,18 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
     confidence = {key: field_confidence(evidence[key]) if info[key] else 0.0
                   for key in evidence}  # fmt: skip
     return Parsed(side="back", info=info, validity=validity, confidence=confidence)
+
+
+def _rows_before_tail(indices: list[int], parts: list[str], tail: int) -> list[int]:
+    """``indices`` without the last ones whose ``parts`` lie wholly in the ``tail`` last
+    characters cut off the field."""
+    kept = list(indices)
+    for part in reversed(parts):
+        if not kept or tail < len(part) or not part:
+            break
+        tail -= len(part)
+        kept.pop()
+    return kept
 
 
 def _after_titles(authority: str) -> str:
@@ -171,6 +191,13 @@ def _listed_office(authority: str) -> bool:
         return False
     named = [place + district, place + district + "区"]
     return any(regions.place_prefix(name) == name for name in named)
+
+
+def _confirmed_places(authority: str) -> str:
+    """The start of ``authority`` the GB/T 2260 table confirms: the whole name where it
+    is a listed office (``_listed_office``: a misread seldom lands on another district
+    of the same city, spelt as the table spells it), else its chain of divisions."""
+    return authority if _listed_office(authority) else regions.place_prefix(authority)
 
 
 def _public_security_word(authority: str) -> tuple[str, bool]:
