@@ -829,6 +829,13 @@ def _card_breaks_a_rule(case: Case) -> bool:
               nation=truth.get("nation", ""), birth_date=truth.get("birth", ""),
               id_number=truth.get("number", ""), valid_from=valid_from,
               valid_to=valid_to)  # fmt: skip
+    from batch_ocr import id_rules
+
+    # A number the card prints wrong (17 or 19 characters, a check character or a birth
+    # date that cannot be) fails its own rule: its row is rightly flagged ``invalid:``.
+    number = truth.get("number")
+    if number is not None and not id_rules.id_number_valid(number):
+        return True
     return any(check != "expired" for check in check_row(row, as_of=REVIEW_AS_OF))
 
 

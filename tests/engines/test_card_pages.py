@@ -254,3 +254,21 @@ def test_a_grey_copy_whose_two_sides_show_no_edge_is_cut_into_both_cards() -> No
     found = crops.card_crops(Picture(case.image_bytes))
     assert len(found) == 2
     assert all(card.by_print for card in found)
+
+
+def test_the_harness_counts_a_card_printed_against_a_rule_apart() -> None:
+    """A copy page of a card printed with 31 April in its number (a generated case): its
+    row is rightly flagged however well it is read, so the review rate (rows read right
+    flagged all the same) is not about it."""
+    from batch_ocr import id_rules
+
+    harness = _harness()
+    truth = {"name": "朱娟强", "sex": "男", "nation": "锡伯", "birth": "2009-04-31",
+             "address": "北京市朝阳区解放路165号14栋504室", "number": "110105200904319671",
+             "authority": "北京市公安局朝阳分局", "timelimit": "20210910-20260910"}  # fmt: skip
+    case = harness.Case("copy_pages-008-both", b"", "both", truth)  # type: ignore[attr-defined]
+    assert harness._card_breaks_a_rule(case)  # type: ignore[attr-defined]
+    valid = {**truth, "birth": "2009-04-30", "number": "110105200904309671"}
+    valid["number"] = valid["number"][:17] + id_rules.check_char(valid["number"][:17])
+    case = harness.Case("valid", b"", "both", valid)  # type: ignore[attr-defined]
+    assert not harness._card_breaks_a_rule(case)  # type: ignore[attr-defined]
