@@ -597,3 +597,16 @@ def test_a_row_read_before_the_addresss_province_does_not_lower_the_address() ->
     parsed = parse(card)
     assert parsed.info["address"] == "陕西省西安市雁塔区幸福里736号"
     assert parsed.confidence["address"] >= 0.95
+
+
+def test_a_bilingual_backs_line_under_the_office_takes_nothing_from_it() -> None:
+    """A Zhuang back prints the office's name in Zhuang under the Chinese one: the
+    recogniser's doubt of a Latin letter there says nothing of the Chinese name."""
+    zhuang = dataclasses.replace(rows("", "Geizhanhmizyauq")[1], least=0.91,
+                                 chars=tuple((ch, 0.91 if ch == "q" else 0.99)
+                                             for ch in "Geizhanhmizyauq"))  # fmt: skip
+    card = rows("签发机关南宁市公安局青秀分局", "", "有效期限2017.12.21-2037.12.21")
+    card[1] = zhuang
+    parsed = parse(card)
+    assert parsed.info["authority"] == "南宁市公安局青秀分局"
+    assert parsed.confidence["authority"] >= 0.95

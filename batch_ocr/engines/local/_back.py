@@ -59,8 +59,10 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
         for i in range(label_row + 1, stop):
             if find_label(texts[i], _PERIOD_LABEL) is not None:
                 break
-            authority_parts.append(_cjk_only(texts[i]))
-            authority_rows.append(i)
+            part = _cjk_only(texts[i])
+            if part:  # a bilingual card's line in its other script holds none of it
+                authority_parts.append(part)
+                authority_rows.append(i)
     else:
         for i, text in enumerate(texts):
             value = _cjk_only(text)
