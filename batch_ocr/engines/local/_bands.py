@@ -19,6 +19,8 @@ from batch_ocr.run.present.checks import validity_period_ok
 if TYPE_CHECKING:
     import numpy as np
 
+    from batch_ocr.engines.local._ocr import LineRead
+
 #: Where a front prints the ID number, as fractions of the rectified card (left, top,
 #: right, bottom): a generous band, then a tight one (the samples and the specimens).
 NUMBER_BANDS = ((0.28, 0.77, 0.95, 0.92), (0.29, 0.79, 0.82, 0.90))
@@ -60,25 +62,112 @@ def _read_authority_band(card: np.ndarray) -> TextLine | None:
     return None
 
 
-def _read_name_band(card: np.ndarray, name: str) -> TextLine | None:
-    """The name read off its place on a rectified front with its darkest ink only
-    (``_darkest_ink``), where ``name`` (as read) holds what a stamp's end may be: kept
-    if it is a shorter part of ``name``, two characters at least, so that it can only
-    leave out what the stamp's lighter ink gave (张平晨 of 张平晨效), never add to the
-    name. Marked stamped (its confidence stays under 0.95: the row is reviewed)."""
-    from batch_ocr.engines.local import _ocr
-    from batch_ocr.engines.local._labels import _NAME_LABEL, _cjk_only, after_label
+#: Where a front prints the nation, across (shares of the card's width): right of the
+#: sex, left of the portrait; its height is that of the sex row's lines.
+NATION_BAND_X = (0.30, 0.64)
+#: A row's band reaches this share of the step between rows above and below its middle.
+ROW_BAND_HALF = 0.45
 
-    for box, band in _bands(card, NAME_BANDS):
-        if not band.size:
-            continue
-        (text, score, least, chars), = _ocr.read_lines([_darkest_ink(band)])
-        printed = _cjk_only(after_label(clean(text), _NAME_LABEL), keep="·").strip("·")
-        if 2 <= len(printed) < len(name) and printed in name:
+
+def _row_span(lines: Sequence[TextLine], card_height: int, rows_up: int = 0
+              ) -> tuple[int, int] | None:  # fmt: skip
+    """The top and bottom (card pixels) of the front's row ``rows_up`` rows above the
+    sex row (0: that row; 1: the name's), placed by the labels' lines (性别, then 出生
+    one row below: their step is a row's): a stamp pressed across a field's line makes
+    its box as tall as the stamp, not the field's row. None if the labels are not read."""
+    from batch_ocr.engines.local._labels import _BIRTH_LABEL, _SEX_LABEL
+
+    def centre(label: str) -> float | None:
+        found = [ln.center_y for ln in lines if clean(ln.text).startswith(label)]
+        return min(found) if found else None
+
+    # A label's first character is enough (出 and 生 are read apart at times).
+    sex_y, birth_y = centre(_SEX_LABEL[0]), centre(_BIRTH_LABEL[0])
+    if sex_y is None or birth_y is None or birth_y <= sex_y:
+        return None
+    step = birth_y - sex_y
+    middle = sex_y - rows_up * step
+    top, bottom = middle - ROW_BAND_HALF * step, middle + ROW_BAND_HALF * step
+    return max(0, int(top)), min(card_height, int(bottom))
+
+
+def _read_nation_band(card: np.ndarray, lines: Sequence[TextLine]) -> TextLine | None:
+    """The nation read off its place on a rectified front (right of the sex, on the sex
+    row's lines) with its darkest ink only (``_darkest_ink``), if it reads as one of the
+    56 listed nations (or the one listed a misread away, ``_front._snap_nation``): a
+    stamp across the nation is read with it (再欲澳 for 汉) or takes it from the detector.
+    The line is given as 民族 and the nation read, marked stamped."""
+    from batch_ocr.engines.local._front import _snap_nation
+    from batch_ocr.engines.local._labels import _NATION_LABEL, _cjk_only, after_label
+
+    span = _row_span(lines, card.shape[0])
+    if span is None:
+        return None
+    width = card.shape[1]
+    box = (int(NATION_BAND_X[0] * width), span[0], int(NATION_BAND_X[1] * width), span[1])
+    band = card[box[1] : box[3], box[0] : box[2]]
+    if not band.size:
+        return None
+    for text, score, least, chars in _inked_reads(band):
+        nation = _snap_nation(_cjk_only(after_label(clean(text), _NATION_LABEL)))
+        if nation in id_rules.NATIONS:
             left, top, right, bottom = map(float, box)
-            return TextLine(printed, score, left, top, right, bottom, least=least,
-                            stamped=True, chars=chars)  # fmt: skip
+            return TextLine(_NATION_LABEL + nation, score, left, top, right, bottom,
+                            least=least, stamped=True, chars=chars)  # fmt: skip
     return None
+
+
+def _read_name_band(card: np.ndarray, name: str, lines: Sequence[TextLine] = ()
+                    ) -> TextLine | None:  # fmt: skip
+    """The name read off its place on a rectified front (on the name's line, else
+    ``NAME_BANDS``) with its darkest ink only (``_inked_reads``), where ``name`` (as
+    read) holds what a stamp's end may be. Kept if it is a shorter part of ``name``,
+    two characters at least, so that it can only leave out what the stamp's lighter ink
+    gave (张平晨 of 张平晨效), never add to the name; or, where ``name`` starts with a
+    stamp's character (再次军 of 再次复印无效 across 曹军), if it is no longer, holds no
+    stamp's character at its edges and ends as ``name`` does: a guess then, its
+    characters trusted no more than ``AMENDED_AT_MOST``. Marked stamped."""
+    from batch_ocr.engines.local._confidence import AMENDED_AT_MOST
+    from batch_ocr.engines.local._labels import _NAME_LABEL, _cjk_only, after_label
+    from batch_ocr.run.present.stamps import STAMP_GLYPHS
+
+    span = _row_span(lines, card.shape[0], rows_up=1)
+    width = card.shape[1]
+    boxes = [box for box, _ in _bands(card, NAME_BANDS)]
+    if span is not None:
+        boxes.insert(0, (boxes[0][0], span[0], boxes[0][2], span[1]))
+    stamp_head = name[:1] in STAMP_GLYPHS
+    for box in boxes:
+        band = card[box[1] : box[3], box[0] : box[2]]
+        if not band.size or box[2] > width:
+            continue
+        for text, score, least, chars in _inked_reads(band):
+            printed = _cjk_only(after_label(clean(text), _NAME_LABEL), keep="·").strip("·")
+            left, top, right, bottom = map(float, box)
+            if 2 <= len(printed) < len(name) and printed in name:
+                return TextLine(printed, score, left, top, right, bottom, least=least,
+                                stamped=True, chars=chars)  # fmt: skip
+            if (stamp_head and 2 <= len(printed) <= len(name) and printed[-1] == name[-1]
+                    and not {printed[0], printed[-1]} & STAMP_GLYPHS):
+                least = min(least, AMENDED_AT_MOST)
+                chars = tuple((ch, min(p, AMENDED_AT_MOST)) for ch, p in chars)
+                return TextLine(printed, score, left, top, right, bottom, least=least,
+                                stamped=True, chars=chars)  # fmt: skip
+    return None
+
+
+#: The shares of ``_darkest_ink`` a band is read at in turn: the print alone at the
+#: first; at the second, a blurred print's lighter edges too (a stamp's ink is lighter
+#: still).
+INK_SHARES = (0.3, 0.45)
+
+
+def _inked_reads(band: np.ndarray) -> Iterator[LineRead]:
+    """``band`` read with its darkest ink only, at each of ``INK_SHARES`` (lazily)."""
+    from batch_ocr.engines.local import _ocr
+
+    for share in INK_SHARES:
+        yield from _ocr.read_lines([_darkest_ink(band, share)])
 
 
 #: In a band, the ink kept as the card's print: darker than this share of the way from
@@ -86,7 +175,7 @@ def _read_name_band(card: np.ndarray, name: str) -> TextLine | None:
 PRINT_INK_SHARE = 0.3
 
 
-def _darkest_ink(band: np.ndarray) -> np.ndarray:
+def _darkest_ink(band: np.ndarray, share: float = PRINT_INK_SHARE) -> np.ndarray:
     """``band`` with only its darkest ink left, the rest paper white.
 
     A copy's stamp is pressed over the print in a lighter ink (grey, or a colour the
@@ -97,9 +186,11 @@ def _darkest_ink(band: np.ndarray) -> np.ndarray:
     import cv2
     import numpy as np
 
-    gray = cv2.cvtColor(band, cv2.COLOR_BGR2GRAY) if band.ndim == 3 else band
+    # Each pixel as its lightest channel: a coloured ink (a red stamp a colour copy kept,
+    # a blue label) is light in one of them, the print's black in none.
+    gray = band.max(axis=2) if band.ndim == 3 else band
     dark, paper = np.percentile(gray, (1, 60))
-    cut = dark + PRINT_INK_SHARE * (paper - dark)
+    cut = dark + share * (paper - dark)
     kept = np.where(gray < cut, gray, 255).astype(np.uint8)
     return cv2.cvtColor(kept, cv2.COLOR_GRAY2BGR)
 
@@ -109,8 +200,10 @@ def _read_period_band(card: np.ndarray) -> TextLine | None:
     one (the end 5, 10 or 20 years after the start, on the same day, or 长期)."""
     from batch_ocr.engines.local import _ocr
 
-    for box, band in _bands(card, PERIOD_BANDS):
-        (text, score, least, chars), = _ocr.read_lines([band])
+    # As printed first; then with its darkest ink alone, where a stamp's lighter ink
+    # across the digits made them unreadable (a lawful period is kept either way).
+    for box, band, inked in _period_bands(card):
+        (text, score, least, chars), = _ocr.read_lines([_darkest_ink(band) if inked else band])
         match = _PERIOD_RE.search(digits(clean(text)))
         if match is None:
             continue
@@ -122,6 +215,14 @@ def _read_period_band(card: np.ndarray) -> TextLine | None:
             left, top, right, bottom = map(float, box)
             return TextLine(printed, score, left, top, right, bottom, least=least, chars=chars)
     return None
+
+
+def _period_bands(card: np.ndarray) -> Iterator[tuple[tuple[int, int, int, int], np.ndarray, bool]]:
+    """Each period band, then each again to be read with its darkest ink only."""
+    for inked in (False, True):
+        for box, band in _bands(card, PERIOD_BANDS):
+            if band.size:
+                yield box, band, inked
 
 
 def _lawful_period(start: str, end: str) -> bool:

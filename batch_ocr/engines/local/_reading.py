@@ -12,9 +12,11 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from batch_ocr import id_rules
 from batch_ocr.engines.local._bands import (
     _read_authority_band,
     _read_name_band,
+    _read_nation_band,
     _read_number_band,
     _read_period_band,
     number_band_reads,
@@ -25,7 +27,7 @@ from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, _NUMBER_PIECE_RE, d
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.engines.local._rows import TextLine, group_rows
-from batch_ocr.run.present.stamps import strip_stamps_of_lines
+from batch_ocr.run.present.stamps import STAMP_GLYPHS, strip_stamps_of_lines
 
 if TYPE_CHECKING:
     import numpy as np
@@ -262,18 +264,25 @@ def _read_lost_fields(
         if office_line is not None:
             lines = [*_off_the_band(lines, office_line), office_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
-    if parsed.side == "front" and _holds_stamp_tail(parsed.info.get("name", "")):
-        # A stamp's end read into the name (张平晨效): its print alone is read.
-        name_line = _read_name_band(image, parsed.info["name"])
+    if parsed.side == "front" and parsed.info.get("nation") not in id_rules.NATIONS:
+        # The nation lost or read with a stamp's ink (再欲澳 for 汉): its print alone is read.
+        nation_line = _read_nation_band(image, lines)
+        if nation_line is not None:
+            lines = [*_off_the_band(lines, nation_line), nation_line]
+            parsed = parse(group_rows(lines, label_column_right=label_column))
+    if parsed.side == "front" and _holds_stamp_end(parsed.info.get("name", "")):
+        # A stamp's end read into the name (张平晨效, 再次军): its print alone is read.
+        name_line = _read_name_band(image, parsed.info["name"], lines)
         if name_line is not None:
             lines = [*_off_the_band(lines, name_line), name_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
     return lines, parsed
 
 
-def _holds_stamp_tail(name: str) -> bool:
-    """Whether a name read ends as a copy's stamp does (``_front.unstamp_name``)."""
-    return len(name) >= 3 and name.endswith(STAMP_TAIL)
+def _holds_stamp_end(name: str) -> bool:
+    """Whether a name read ends as a copy's stamp does (``_front.unstamp_name``), or
+    starts with one of its characters."""
+    return len(name) >= 3 and (name.endswith(STAMP_TAIL) or name[0] in STAMP_GLYPHS)
 
 
 def _off_the_line(lines: list[TextLine], band: TextLine) -> list[TextLine]:
