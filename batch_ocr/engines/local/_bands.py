@@ -162,6 +162,11 @@ def _read_name_band(card: np.ndarray, name: str, lines: Sequence[TextLine] = ()
 INK_SHARES = (0.3, 0.45)
 
 
+#: The same for a period of validity, whose digits a copy's blur thins most; a lawful
+#: period is seldom what a stamp's ink makes of one.
+PERIOD_INK_SHARES = (0.3, 0.45, 0.6)
+
+
 def _inked_reads(band: np.ndarray) -> Iterator[LineRead]:
     """``band`` read with its darkest ink only, at each of ``INK_SHARES`` (lazily)."""
     from batch_ocr.engines.local import _ocr
@@ -202,8 +207,8 @@ def _read_period_band(card: np.ndarray) -> TextLine | None:
 
     # As printed first; then with its darkest ink alone, where a stamp's lighter ink
     # across the digits made them unreadable (a lawful period is kept either way).
-    for box, band, inked in _period_bands(card):
-        (text, score, least, chars), = _ocr.read_lines([_darkest_ink(band) if inked else band])
+    for box, band in _period_bands(card):
+        (text, score, least, chars), = _ocr.read_lines([band])
         match = _PERIOD_RE.search(digits(clean(text)))
         if match is None:
             continue
@@ -217,12 +222,13 @@ def _read_period_band(card: np.ndarray) -> TextLine | None:
     return None
 
 
-def _period_bands(card: np.ndarray) -> Iterator[tuple[tuple[int, int, int, int], np.ndarray, bool]]:
-    """Each period band, then each again to be read with its darkest ink only."""
-    for inked in (False, True):
+def _period_bands(card: np.ndarray) -> Iterator[tuple[tuple[int, int, int, int], np.ndarray]]:
+    """Each period band as printed, then with its darkest ink only at each of
+    ``PERIOD_INK_SHARES`` (lazily)."""
+    for share in (None, *PERIOD_INK_SHARES):
         for box, band in _bands(card, PERIOD_BANDS):
             if band.size:
-                yield box, band, inked
+                yield box, band if share is None else _darkest_ink(band, share)
 
 
 def _lawful_period(start: str, end: str) -> bool:
