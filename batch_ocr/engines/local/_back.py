@@ -94,7 +94,7 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
         "authority": checks.authority_ok(authority),
         "timelimit": checks.timelimit_ok(timelimit),
     }
-    lawful = validity["timelimit"] and _lawful(timelimit)
+    lawful = lawful_period(timelimit)
     evidence = {
         "authority": rows_evidence(rows, authority_rows, authority,
                                    valid=validity["authority"], amended=trailed,
@@ -218,9 +218,12 @@ def _public_security_word(authority: str) -> tuple[str, bool]:
     return fixed, fixed != authority and not _listed_office(fixed)
 
 
-def _lawful(timelimit: str) -> bool:
-    """A period of a lawful length (5, 10 or 20 years to the day, or 长期): its digits
-    agree with each other, as a misread's seldom do."""
+def lawful_period(timelimit: str) -> bool:
+    """A period (``YYYYMMDD-YYYYMMDD`` or ``YYYYMMDD-长期``) of real dates and a lawful
+    length (5, 10 or 20 years to the day, or 长期): its digits agree with each other, as
+    a misread's seldom do."""
+    if not checks.timelimit_ok(timelimit):
+        return False
     start, _, end = timelimit.partition("-")
     valid_to = end if end == checks.LONG_TERM else f"{end[:4]}-{end[4:6]}-{end[6:]}"
     return validity_period_ok(f"{start[:4]}-{start[4:6]}-{start[6:]}", valid_to)

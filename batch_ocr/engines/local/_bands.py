@@ -7,7 +7,7 @@ only if it passes its check (the number's check character, a lawful period).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from batch_ocr import id_rules
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from batch_ocr.engines.local._ocr import LineRead
+    from batch_ocr.engines.local._parsed import Parsed
 
 #: Where a front prints the ID number, as fractions of the rectified card (left, top,
 #: right, bottom): a generous band, then a tight one (the samples and the specimens).
@@ -114,6 +115,40 @@ def _read_nation_band(card: np.ndarray, lines: Sequence[TextLine]) -> TextLine |
             left, top, right, bottom = map(float, box)
             return TextLine(_NATION_LABEL + nation, score, left, top, right, bottom,
                             least=least, stamped=True, chars=chars)  # fmt: skip
+    return None
+
+
+#: Where a front prints an address's lines, across (right of its label, left of the
+#: portrait).
+ADDRESS_BAND_X = (0.17, 0.70)
+
+
+def _read_address_band(card: np.ndarray, lines: Sequence[TextLine]) -> TextLine | None:
+    """The address's first line read off its place on a rectified front (the row below
+    the birth date's) with its darkest ink only, if it starts with a division the GB/T
+    2260 table lists (``regions.place_prefix``): a stamp across it took the line from
+    the detector. A guess (what the stamp covered is not checked by anything): marked
+    stamped, its characters trusted no more than ``AMENDED_AT_MOST``."""
+    from batch_ocr import regions
+    from batch_ocr.engines.local._confidence import AMENDED_AT_MOST
+    from batch_ocr.engines.local._labels import _ADDRESS_LABEL, after_label
+
+    span = _row_span(lines, card.shape[0], rows_up=-2)
+    if span is None:
+        return None
+    width = card.shape[1]
+    box = (int(ADDRESS_BAND_X[0] * width), span[0], int(ADDRESS_BAND_X[1] * width), span[1])
+    band = card[box[1] : box[3], box[0] : box[2]]
+    if not band.size:
+        return None
+    for text, score, least, chars in _inked_reads(band):
+        printed = after_label(clean(text), _ADDRESS_LABEL)
+        if regions.place_prefix(printed):
+            left, top, right, bottom = map(float, box)
+            capped = tuple((ch, min(p, AMENDED_AT_MOST)) for ch, p in chars)
+            least = min(least, AMENDED_AT_MOST)
+            return TextLine(printed, score, left, top, right, bottom, least=least,
+                            stamped=True, chars=capped)  # fmt: skip
     return None
 
 
@@ -261,3 +296,35 @@ def number_band_reads(card: np.ndarray) -> Iterator[tuple[str, float, tuple[int,
         match = _NUMBER_PIECE_RE.search(digits(clean(text)))
         if match and _ID_RE.fullmatch(match.group()):
             yield match.group(), least, box
+
+
+def _holds_stamp_end(name: str) -> bool:
+    """Whether a name read ends as a copy's stamp does (``_front.unstamp_name``), or
+    starts with one of its characters."""
+    from batch_ocr.engines.local._front import STAMP_TAIL
+    from batch_ocr.run.present.stamps import STAMP_GLYPHS
+
+    return len(name) >= 3 and (name.endswith(STAMP_TAIL) or name[0] in STAMP_GLYPHS)
+
+
+def _no_place(info: Mapping[str, str]) -> bool:
+    from batch_ocr import regions
+
+    return not regions.place_prefix(info.get("address", ""))
+
+
+#: The front's fields a copy's stamp hides or spoils, each read again off its place with
+#: its print's darkest ink when what was read of it is wanting, in this order: whether it
+#: is (given the fields as read), and the band's read (None: nothing better).
+FRONT_REREADS: tuple[tuple[Callable[[Mapping[str, str]], bool],
+                           Callable[[np.ndarray, Sequence[TextLine], Parsed], TextLine | None]],
+                     ...] = (
+    # The address's first line lost.
+    (_no_place, lambda card, lines, _: _read_address_band(card, lines)),
+    # The nation lost, or read with the stamp's ink (再欲澳 for 汉).
+    (lambda info: info.get("nation") not in id_rules.NATIONS,
+     lambda card, lines, _: _read_nation_band(card, lines)),
+    # A stamp's end read into the name (张平晨效, 再次军).
+    (lambda info: _holds_stamp_end(info.get("name", "")),
+     lambda card, lines, parsed: _read_name_band(card, parsed.info["name"], lines)),
+)  # fmt: skip

@@ -12,22 +12,20 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from batch_ocr import id_rules
+from batch_ocr.engines.local._back import lawful_period
 from batch_ocr.engines.local._bands import (
+    FRONT_REREADS,
     _read_authority_band,
-    _read_name_band,
-    _read_nation_band,
     _read_number_band,
     _read_period_band,
     number_band_reads,
 )
 from batch_ocr.engines.local._fields import parse
-from batch_ocr.engines.local._front import STAMP_TAIL
 from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, _NUMBER_PIECE_RE, digits
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.engines.local._rows import TextLine, group_rows
-from batch_ocr.run.present.stamps import STAMP_GLYPHS, strip_stamps_of_lines
+from batch_ocr.run.present.stamps import strip_stamps_of_lines
 
 if TYPE_CHECKING:
     import numpy as np
@@ -253,10 +251,12 @@ def _read_lost_fields(
             # would make one run of 36 digits.
             lines = [*_off_the_line(lines, number_line), number_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
-    elif parsed.side == "back" and not parsed.validity.get("timelimit"):
+    elif parsed.side == "back" and not lawful_period(parsed.info.get("timelimit", "")):
+        # Lost, or read as no lawful period (a stamp's ink across a digit: 2024 for
+        # 2021): read where the card prints it, and keep a lawful one in its place.
         period_line = _read_period_band(image)
         if period_line is not None:
-            lines.append(period_line)
+            lines = [*_off_the_band(lines, period_line), period_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
     if parsed.side == "back" and not parsed.info.get("authority"):
         # The office's name lost (a stamp across it): read where the card prints it.
@@ -264,25 +264,14 @@ def _read_lost_fields(
         if office_line is not None:
             lines = [*_off_the_band(lines, office_line), office_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
-    if parsed.side == "front" and parsed.info.get("nation") not in id_rules.NATIONS:
-        # The nation lost or read with a stamp's ink (再欲澳 for 汉): its print alone is read.
-        nation_line = _read_nation_band(image, lines)
-        if nation_line is not None:
-            lines = [*_off_the_band(lines, nation_line), nation_line]
-            parsed = parse(group_rows(lines, label_column_right=label_column))
-    if parsed.side == "front" and _holds_stamp_end(parsed.info.get("name", "")):
-        # A stamp's end read into the name (张平晨效, 再次军): its print alone is read.
-        name_line = _read_name_band(image, parsed.info["name"], lines)
-        if name_line is not None:
-            lines = [*_off_the_band(lines, name_line), name_line]
-            parsed = parse(group_rows(lines, label_column_right=label_column))
+    if parsed.side == "front":
+        # A stamp across the address, the nation or the name: its print alone is read.
+        for wanting, read_band in FRONT_REREADS:
+            line = read_band(image, lines, parsed) if wanting(parsed.info) else None
+            if line is not None:
+                lines = [*_off_the_band(lines, line), line]
+                parsed = parse(group_rows(lines, label_column_right=label_column))
     return lines, parsed
-
-
-def _holds_stamp_end(name: str) -> bool:
-    """Whether a name read ends as a copy's stamp does (``_front.unstamp_name``), or
-    starts with one of its characters."""
-    return len(name) >= 3 and (name.endswith(STAMP_TAIL) or name[0] in STAMP_GLYPHS)
 
 
 def _off_the_line(lines: list[TextLine], band: TextLine) -> list[TextLine]:
