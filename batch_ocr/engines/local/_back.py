@@ -81,12 +81,8 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
     kept = _rows_before_tail(authority_rows, authority_parts, len(tail))
     own_row_tail = len("".join(authority_parts[:len(kept)])) > len(authority)
     authority_rows = kept
-    read_as = rows_evidence(rows, authority_rows, authority, valid=True)
-    if read_as.stamped or read_as.least < SURE_OFFICE_READ:
-        # Only a name the recogniser doubts (or a stamp crossed) is taken for a listed
-        # one: an office named since the table's last edition, read surely, stays.
-        authority, repaired = _nearest_office(authority)
-        misread = misread or repaired
+    authority, repaired = _doubted_office_listed(rows, authority_rows, authority)
+    misread = misread or repaired
     trailed = (bool(tail) and not stamp_tail and (own_row_tail or not _listed_office(authority))
                or labelled or misread)  # fmt: skip
     info = {"authority": authority, "timelimit": timelimit}
@@ -237,6 +233,17 @@ SURE_OFFICE_READ = 0.95
 #: or lost under a stamp (拉萨重公安局, 州市公安局… for 杭州市公安局…), at most two.
 MAX_OFFICE_SLIPS = 2
 MIN_TWO_SLIPS_CHARS = 9
+
+
+def _doubted_office_listed(rows: Sequence[Row], indices: Sequence[int], authority: str
+                           ) -> tuple[str, bool]:  # fmt: skip
+    """``_nearest_office`` of an office's name read from ``rows[i]`` for each of
+    ``indices``, where the recogniser doubts it or a stamp crossed it; else the name as
+    read. An office named since the table's last edition, read surely, stays."""
+    read_as = rows_evidence(rows, indices, authority, valid=True)
+    if read_as.stamped or read_as.least < SURE_OFFICE_READ:
+        return _nearest_office(authority)
+    return authority, False
 
 
 def _nearest_office(authority: str) -> tuple[str, bool]:
