@@ -7,6 +7,7 @@ only if it passes its check (the number's check character, a lawful period).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -149,6 +150,46 @@ def _read_address_band(card: np.ndarray, lines: Sequence[TextLine]) -> TextLine 
             least = min(least, AMENDED_AT_MOST)
             return TextLine(printed, score, left, top, right, bottom, least=least,
                             stamped=True, chars=capped)  # fmt: skip
+    return None
+
+
+#: Where a front prints the birth date, across.
+BIRTH_BAND_X = (0.17, 0.62)
+
+
+def _birth_in_number(info: Mapping[str, str]) -> str:
+    """The birth date (YYYYMMDD) a number of 18 characters that fails its check
+    character holds, where the date read is not it (or none was read); "" otherwise (a
+    checksummed number gives the date itself)."""
+    number = info.get("number", "")
+    if len(number) != 18 or id_rules.id_number_valid(number):
+        return ""
+    read = "".join(info.get(key, "").zfill(width) for key, width in
+                   (("year", 4), ("month", 2), ("day", 2)))  # fmt: skip
+    return "" if read == number[6:14] else number[6:14]
+
+
+def _read_birth_band(card: np.ndarray, lines: Sequence[TextLine], number_birth: str
+                     ) -> TextLine | None:  # fmt: skip
+    """The birth date read off its place on a rectified front (the row below the sex
+    row's) with its darkest ink only, where a stamp hid or spoiled it, if it is the date
+    the number's digits hold (``number_birth``: two prints of the card agree, as a
+    misread's seldom do). Marked stamped."""
+    span = _row_span(lines, card.shape[0], rows_up=-1)
+    if span is None or not number_birth:
+        return None
+    width = card.shape[1]
+    box = (int(BIRTH_BAND_X[0] * width), span[0], int(BIRTH_BAND_X[1] * width), span[1])
+    band = card[box[1] : box[3], box[0] : box[2]]
+    if not band.size:
+        return None
+    for text, score, least, chars in _inked_reads(band):
+        # Its digits alone: 年 or 月 under the stamp's ink is read as anything or lost.
+        if re.sub(r"\D", "", digits(clean(text))) == number_birth:
+            year, month, day = number_birth[:4], number_birth[4:6], number_birth[6:]
+            left, top, right, bottom = map(float, box)
+            return TextLine(f"{year}年{month}月{day}日", score, left, top, right, bottom,
+                            least=least, stamped=True, chars=chars)  # fmt: skip
     return None
 
 
@@ -324,6 +365,10 @@ FRONT_REREADS: tuple[tuple[Callable[[Mapping[str, str]], bool],
     # The nation lost, or read with the stamp's ink (再欲澳 for 汉).
     (lambda info: info.get("nation") not in id_rules.NATIONS,
      lambda card, lines, _: _read_nation_band(card, lines)),
+    # The birth date lost or spoiled, where the number (failing its check character, so
+    # giving no date itself) holds another.
+    (lambda info: bool(_birth_in_number(info)),
+     lambda card, lines, parsed: _read_birth_band(card, lines, _birth_in_number(parsed.info))),
     # A stamp's end read into the name (张平晨效, 再次军).
     (lambda info: _holds_stamp_end(info.get("name", "")),
      lambda card, lines, parsed: _read_name_band(card, parsed.info["name"], lines)),

@@ -119,3 +119,16 @@ def test_a_nation_under_a_stamp_is_read_as_the_listed_nation() -> None:
         assert (line.text, line.stamped) == ("民族" + person.nation, True)
     # Without the labels the row is not placed, and nothing is read.
     assert _bands._read_nation_band(card, []) is None
+
+
+def test_a_birth_date_is_read_again_only_against_a_number_failing_its_check() -> None:
+    from batch_ocr.engines.local._bands import _birth_in_number
+
+    info = {"year": "", "month": "", "day": "", "number": "440305198801276988"}
+    # The number fails its check character: its digits hold the date to read again for.
+    assert _birth_in_number(info) == "19880127"
+    # Read already as the number holds it: nothing to read again.
+    assert _birth_in_number({**info, "year": "1988", "month": "1", "day": "27"}) == ""
+    # A checksummed number gives the date itself; one of 17 characters holds none.
+    assert _birth_in_number({**info, "number": "440305198801276987"}) == ""
+    assert _birth_in_number({**info, "number": "44030519880127698"}) == ""
