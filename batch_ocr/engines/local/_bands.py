@@ -3,6 +3,15 @@
 When the detector lost the ID number or the period of validity (a stamp across it,
 glare), the band where the card prints it is read directly, and what is read is kept
 only if it passes its check (the number's check character, a lawful period).
+
+A field a copy's stamp spoiled (``FRONT_REREADS``: a nation lost or read with the
+stamp's characters, a name holding one of them, an address's first line lost, a birth
+date lost where the number cannot give it; a period not lawful as read) is read again
+the same way with the print's darkest ink alone (``_darkest_ink``: the stamp's ink is
+lighter, or coloured), its row placed by the labels' lines (``_row_span``), and kept
+only as its kind allows: a listed nation, a shorter part of the name, an address
+starting with a listed division, the date the number's digits hold. What no check
+confirms is kept as a guess (under the 0.95 a row is accepted at).
 """
 
 from __future__ import annotations

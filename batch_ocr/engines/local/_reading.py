@@ -265,7 +265,8 @@ def _read_lost_fields(
             lines = [*_off_the_band(lines, office_line), office_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
     if parsed.side == "front":
-        # A stamp across the address, the nation or the name: its print alone is read.
+        # A stamp across the address, the nation, the birth date or the name: its print
+        # alone is read (``_bands.FRONT_REREADS``).
         for wanting, read_band in FRONT_REREADS:
             line = read_band(image, lines, parsed) if wanting(parsed.info) else None
             if line is not None:
