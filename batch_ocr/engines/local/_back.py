@@ -82,22 +82,20 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
     own_row_tail = len("".join(authority_parts[:len(kept)])) > len(authority)
     authority_rows = kept
     authority, repaired = _doubted_office_listed(rows, authority_rows, authority)
-    misread = misread or repaired
     trailed = (bool(tail) and not stamp_tail and (own_row_tail or not _listed_office(authority))
-               or labelled or misread)  # fmt: skip
+               or labelled or misread or repaired)  # fmt: skip
     info = {"authority": authority, "timelimit": timelimit}
     validity = {
         "authority": checks.authority_ok(authority),
         "timelimit": checks.timelimit_ok(timelimit),
     }
-    lawful = lawful_period(timelimit)
     evidence = {
         "authority": rows_evidence(rows, authority_rows, authority,
                                    valid=validity["authority"], amended=trailed,
                                    stamped=stamp_tail, clean_edges=office_start(authority),
                                    places=_confirmed_places(authority)),
         "timelimit": rows_evidence(rows, [period_row], timelimit, valid=validity["timelimit"],
-                                   confirmed=lawful, clean_edges=True),
+                                   confirmed=lawful_period(timelimit), clean_edges=True),
     }
     if evidence["timelimit"].stamped and timelimit.endswith(checks.LONG_TERM):
         # 长期 is lawful from any start date: under a stamp, the start's digits are
