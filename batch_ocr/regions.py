@@ -82,3 +82,38 @@ def place_prefix(text: str) -> str:
         return best
 
     return text[: longest(0, "*")]
+
+
+#: How a city-level division's name ends when it has a public security bureau (公安局)
+#: of its own, and how a county-level one's does.
+_CITY_ENDS = ("市", "州", "盟", "地区")
+_COUNTY_ENDS = ("市", "县", "旗", "区")
+
+
+@functools.cache
+def offices() -> frozenset[str]:
+    """The issuing offices' names the table's divisions give, as cards print them: a
+    city's bureau (杭州市公安局), a branch of it in one of its districts or counties,
+    named with or without 区 (杭州市公安局西湖区分局, 深圳市公安局南山分局, 上海市公安局
+    浦东分局), and a
+    county's own bureau (桐庐县公安局)."""
+    table = _names()
+    names: set[str] = set()
+    for code, own in table.items():
+        parent = _parent(code, table)
+        if not parent or code.endswith("00"):
+            # A province-level municipality (北京市) or a city: its own bureau.
+            names.update(f"{name}公安局" for name in own if name.endswith(_CITY_ENDS))
+            continue
+        for name in own:
+            if name.endswith(_COUNTY_ENDS[:3]):
+                names.add(f"{name}公安局")
+            for city in table.get(parent, ()):
+                if not city.endswith(_CITY_ENDS):
+                    continue
+                names.add(f"{city}公安局{name}分局")
+                for suffix in ("新区", "区"):
+                    if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+                        names.add(f"{city}公安局{name[: -len(suffix)]}分局")
+                        break
+    return frozenset(names)

@@ -178,13 +178,16 @@ def test_confidence_counts_the_fields_own_characters_not_its_labels() -> None:
 
 
 @pytest.mark.parametrize(
-    ("office", "sure"),
-    [("深圳市公安局南山分局", True),  # the table lists 南山区 in 深圳市
-     ("乌鲁木齐市公安局天山区分局", True),
-     ("深圳市公安局前海分局", False),  # no listed district
-     ("武汉公安局洪山区分局", False)],  # 市 lost: no listed place
+    ("office", "sure", "given"),
+    [("深圳市公安局南山分局", True, ""),  # the table lists 南山区 in 深圳市
+     ("乌鲁木齐市公安局天山区分局", True, ""),
+     ("深圳市公安局前海分局", False, ""),  # no listed district
+     # 市 lost: no listed place; doubted, it is taken for the listed office one
+     # character away, and flagged (a guess).
+     ("武汉公安局洪山区分局", False, "武汉市公安局洪山区分局")],
 )
-def test_an_office_the_table_lists_whole_is_confirmed_by_it(office: str, sure: bool) -> None:
+def test_an_office_the_table_lists_whole_is_confirmed_by_it(office: str, sure: bool,
+                                                            given: str) -> None:  # fmt: skip
     """A misread seldom lands on another district of the same city: an office whose
     every part the GB/T 2260 table lists is as sure as a listed address's divisions,
     even where the recogniser doubted one of its characters (a stamp across it)."""
@@ -193,7 +196,7 @@ def test_an_office_the_table_lists_whole_is_confirmed_by_it(office: str, sure: b
                     chars=(*((ch, 0.99) for ch in "签发机关"), *chars))  # fmt: skip
     period = TextLine("有效期限2015.03.01-2025.03.01", 0.99, 60, 440, 700, 470)
     parsed = parse(group_rows([line, period]))
-    assert parsed.info["authority"] == office
+    assert parsed.info["authority"] == (given or office)
     assert (parsed.confidence["authority"] >= 0.95) is sure
 
 

@@ -81,21 +81,21 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
     kept = _rows_before_tail(authority_rows, authority_parts, len(tail))
     own_row_tail = len("".join(authority_parts[:len(kept)])) > len(authority)
     authority_rows = kept
+    authority, repaired = _doubted_office_listed(rows, authority_rows, authority)
     trailed = (bool(tail) and not stamp_tail and (own_row_tail or not _listed_office(authority))
-               or labelled or misread)  # fmt: skip
+               or labelled or misread or repaired)  # fmt: skip
     info = {"authority": authority, "timelimit": timelimit}
     validity = {
         "authority": checks.authority_ok(authority),
         "timelimit": checks.timelimit_ok(timelimit),
     }
-    lawful = validity["timelimit"] and _lawful(timelimit)
     evidence = {
         "authority": rows_evidence(rows, authority_rows, authority,
                                    valid=validity["authority"], amended=trailed,
                                    stamped=stamp_tail, clean_edges=office_start(authority),
                                    places=_confirmed_places(authority)),
         "timelimit": rows_evidence(rows, [period_row], timelimit, valid=validity["timelimit"],
-                                   confirmed=lawful, clean_edges=True),
+                                   confirmed=lawful_period(timelimit), clean_edges=True),
     }
     if evidence["timelimit"].stamped and timelimit.endswith(checks.LONG_TERM):
         # 长期 is lawful from any start date: under a stamp, the start's digits are
@@ -212,9 +212,80 @@ def _public_security_word(authority: str) -> tuple[str, bool]:
     return fixed, fixed != authority and not _listed_office(fixed)
 
 
-def _lawful(timelimit: str) -> bool:
-    """A period of a lawful length (5, 10 or 20 years to the day, or 长期): its digits
-    agree with each other, as a misread's seldom do."""
+def lawful_period(timelimit: str) -> bool:
+    """A period (``YYYYMMDD-YYYYMMDD`` or ``YYYYMMDD-长期``) of real dates and a lawful
+    length (5, 10 or 20 years to the day, or 长期): its digits agree with each other, as
+    a misread's seldom do."""
+    if not checks.timelimit_ok(timelimit):
+        return False
     start, _, end = timelimit.partition("-")
     valid_to = end if end == checks.LONG_TERM else f"{end[:4]}-{end[4:6]}-{end[6:]}"
     return validity_period_ok(f"{start[:4]}-{start[4:6]}-{start[6:]}", valid_to)
+
+
+#: A read office's name whose least sure character is surer than this, on lines no
+#: stamp crossed, is given as read.
+SURE_OFFICE_READ = 0.95
+#: The most characters a read office's name may differ by from the listed one it is
+#: taken for (one in a name under ``MIN_TWO_SLIPS_CHARS``): a place's character misread
+#: or lost under a stamp (拉萨重公安局, 州市公安局… for 杭州市公安局…), at most two.
+MAX_OFFICE_SLIPS = 2
+MIN_TWO_SLIPS_CHARS = 9
+
+
+def _doubted_office_listed(rows: Sequence[Row], indices: Sequence[int], authority: str
+                           ) -> tuple[str, bool]:  # fmt: skip
+    """``_nearest_office`` of an office's name read from ``rows[i]`` for each of
+    ``indices``, where the recogniser doubts it or a stamp crossed it; else the name as
+    read. An office named since the table's last edition, read surely, stays."""
+    read_as = rows_evidence(rows, indices, authority, valid=True)
+    if read_as.stamped or read_as.least < SURE_OFFICE_READ:
+        return _nearest_office(authority)
+    return authority, False
+
+
+def _nearest_office(authority: str) -> tuple[str, bool]:
+    """The office's name, or the one name the GB/T 2260 table's divisions give
+    (``regions.offices``) a slip or two away from it where it is none itself, and
+    whether it was so taken (the field is then flagged: what it gives is a guess, the
+    nearest real office, not what was read). Two names as near give none."""
+    offices = regions.offices()
+    if not authority.endswith("局") or authority in offices:
+        return authority, False
+    near = _nearest_listed(authority, offices)
+    head = len(authority) - len(authority.lstrip("".join(STAMP_GLYPHS)))
+    if near is None and 0 < head <= MAX_OFFICE_SLIPS:
+        # A stamp's character before the name (再武汉…): the name read without it.
+        near = _nearest_listed(authority[head:], offices)
+    return (authority, False) if near is None else (near, True)
+
+
+def _nearest_listed(authority: str, offices: frozenset[str]) -> str | None:
+    """The one office of ``offices`` fewest slips away from ``authority``, if no other is
+    as near and it is near enough (``MAX_OFFICE_SLIPS``)."""
+    most = MAX_OFFICE_SLIPS if len(authority) >= MIN_TWO_SLIPS_CHARS else 1
+    read = set(authority)
+    best: list[str] = []
+    best_slips = most + 1
+    for office in offices:
+        if abs(len(office) - len(authority)) > most or len(read - set(office)) > most:
+            continue
+        slips = _slips(authority, office, best_slips + 1)
+        if slips < best_slips:
+            best, best_slips = [office], slips
+        elif slips == best_slips <= most:
+            best.append(office)
+    return best[0] if len(best) == 1 else None
+
+
+def _slips(a: str, b: str, cap: int) -> int:
+    """Levenshtein distance of ``a`` and ``b``, or ``cap`` once it is sure to reach it."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) >= cap:
+            return cap
+        previous = current
+    return min(previous[-1], cap)

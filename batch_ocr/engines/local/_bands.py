@@ -3,11 +3,21 @@
 When the detector lost the ID number or the period of validity (a stamp across it,
 glare), the band where the card prints it is read directly, and what is read is kept
 only if it passes its check (the number's check character, a lawful period).
+
+A field a copy's stamp spoiled (``FRONT_REREADS``: a nation lost or read with the
+stamp's characters, a name holding one of them, an address's first line lost, a birth
+date lost where the number cannot give it; a period not lawful as read) is read again
+the same way with the print's darkest ink alone (``_darkest_ink``: the stamp's ink is
+lighter, or coloured), its row placed by the labels' lines (``_row_span``), and kept
+only as its kind allows: a listed nation, a shorter part of the name, an address
+starting with a listed division, the date the number's digits hold. What no check
+confirms is kept as a guess (under the 0.95 a row is accepted at).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from batch_ocr import id_rules
@@ -18,6 +28,9 @@ from batch_ocr.run.present.checks import validity_period_ok
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from batch_ocr.engines.local._ocr import LineRead
+    from batch_ocr.engines.local._parsed import Parsed
 
 #: Where a front prints the ID number, as fractions of the rectified card (left, top,
 #: right, bottom): a generous band, then a tight one (the samples and the specimens).
@@ -60,25 +73,191 @@ def _read_authority_band(card: np.ndarray) -> TextLine | None:
     return None
 
 
-def _read_name_band(card: np.ndarray, name: str) -> TextLine | None:
-    """The name read off its place on a rectified front with its darkest ink only
-    (``_darkest_ink``), where ``name`` (as read) holds what a stamp's end may be: kept
-    if it is a shorter part of ``name``, two characters at least, so that it can only
-    leave out what the stamp's lighter ink gave (张平晨 of 张平晨效), never add to the
-    name. Marked stamped (its confidence stays under 0.95: the row is reviewed)."""
-    from batch_ocr.engines.local import _ocr
-    from batch_ocr.engines.local._labels import _NAME_LABEL, _cjk_only, after_label
+#: Where a front prints the nation, across (shares of the card's width): right of the
+#: sex, left of the portrait; its height is that of the sex row's lines.
+NATION_BAND_X = (0.30, 0.64)
+#: A row's band reaches this share of the step between rows above and below its middle.
+ROW_BAND_HALF = 0.45
 
-    for box, band in _bands(card, NAME_BANDS):
-        if not band.size:
-            continue
-        (text, score, least, chars), = _ocr.read_lines([_darkest_ink(band)])
-        printed = _cjk_only(after_label(clean(text), _NAME_LABEL), keep="·").strip("·")
-        if 2 <= len(printed) < len(name) and printed in name:
+
+def _row_span(lines: Sequence[TextLine], card_height: int, rows_up: int = 0
+              ) -> tuple[int, int] | None:  # fmt: skip
+    """The top and bottom (card pixels) of the front's row ``rows_up`` rows above the
+    sex row (0: that row; 1: the name's), placed by the labels' lines (性别, then 出生
+    one row below: their step is a row's): a stamp pressed across a field's line makes
+    its box as tall as the stamp, not the field's row. None if the labels are not read."""
+    from batch_ocr.engines.local._labels import _BIRTH_LABEL, _SEX_LABEL
+
+    def centre(label: str) -> float | None:
+        found = [ln.center_y for ln in lines if clean(ln.text).startswith(label)]
+        return min(found) if found else None
+
+    # A label's first character is enough (出 and 生 are read apart at times).
+    sex_y, birth_y = centre(_SEX_LABEL[0]), centre(_BIRTH_LABEL[0])
+    if sex_y is None or birth_y is None or birth_y <= sex_y:
+        return None
+    step = birth_y - sex_y
+    middle = sex_y - rows_up * step
+    top, bottom = middle - ROW_BAND_HALF * step, middle + ROW_BAND_HALF * step
+    return max(0, int(top)), min(card_height, int(bottom))
+
+
+def _read_nation_band(card: np.ndarray, lines: Sequence[TextLine]) -> TextLine | None:
+    """The nation read off its place on a rectified front (right of the sex, on the sex
+    row's lines) with its darkest ink only (``_darkest_ink``), if it reads as one of the
+    56 listed nations (or the one listed a misread away, ``_front._snap_nation``): a
+    stamp across the nation is read with it (再欲澳 for 汉) or takes it from the detector.
+    The line is given as 民族 and the nation read, marked stamped."""
+    from batch_ocr.engines.local._front import _snap_nation
+    from batch_ocr.engines.local._labels import _NATION_LABEL, _cjk_only, after_label
+
+    span = _row_span(lines, card.shape[0])
+    if span is None:
+        return None
+    width = card.shape[1]
+    box = (int(NATION_BAND_X[0] * width), span[0], int(NATION_BAND_X[1] * width), span[1])
+    band = card[box[1] : box[3], box[0] : box[2]]
+    if not band.size:
+        return None
+    for text, score, least, chars in _inked_reads(band):
+        nation = _snap_nation(_cjk_only(after_label(clean(text), _NATION_LABEL)))
+        if nation in id_rules.NATIONS:
             left, top, right, bottom = map(float, box)
-            return TextLine(printed, score, left, top, right, bottom, least=least,
-                            stamped=True, chars=chars)  # fmt: skip
+            return TextLine(_NATION_LABEL + nation, score, left, top, right, bottom,
+                            least=least, stamped=True, chars=chars)  # fmt: skip
     return None
+
+
+#: Where a front prints an address's lines, across (right of its label, left of the
+#: portrait).
+ADDRESS_BAND_X = (0.17, 0.70)
+
+
+def _read_address_band(card: np.ndarray, lines: Sequence[TextLine]) -> TextLine | None:
+    """The address's first line read off its place on a rectified front (the row below
+    the birth date's) with its darkest ink only, if it starts with a division the GB/T
+    2260 table lists (``regions.place_prefix``): a stamp across it took the line from
+    the detector. A guess (what the stamp covered is not checked by anything): marked
+    stamped, its characters trusted no more than ``AMENDED_AT_MOST``."""
+    from batch_ocr import regions
+    from batch_ocr.engines.local._confidence import AMENDED_AT_MOST
+    from batch_ocr.engines.local._labels import _ADDRESS_LABEL, after_label
+
+    span = _row_span(lines, card.shape[0], rows_up=-2)
+    if span is None:
+        return None
+    width = card.shape[1]
+    box = (int(ADDRESS_BAND_X[0] * width), span[0], int(ADDRESS_BAND_X[1] * width), span[1])
+    band = card[box[1] : box[3], box[0] : box[2]]
+    if not band.size:
+        return None
+    for text, score, least, chars in _inked_reads(band):
+        printed = after_label(clean(text), _ADDRESS_LABEL)
+        if regions.place_prefix(printed):
+            left, top, right, bottom = map(float, box)
+            capped = tuple((ch, min(p, AMENDED_AT_MOST)) for ch, p in chars)
+            least = min(least, AMENDED_AT_MOST)
+            return TextLine(printed, score, left, top, right, bottom, least=least,
+                            stamped=True, chars=capped)  # fmt: skip
+    return None
+
+
+#: Where a front prints the birth date, across.
+BIRTH_BAND_X = (0.17, 0.62)
+
+
+def _birth_in_number(info: Mapping[str, str]) -> str:
+    """The birth date (YYYYMMDD) a number of 18 characters that fails its check
+    character holds, where the date read is not it (or none was read); "" otherwise (a
+    checksummed number gives the date itself)."""
+    number = info.get("number", "")
+    if len(number) != 18 or id_rules.id_number_valid(number):
+        return ""
+    read = "".join(info.get(key, "").zfill(width) for key, width in
+                   (("year", 4), ("month", 2), ("day", 2)))  # fmt: skip
+    return "" if read == number[6:14] else number[6:14]
+
+
+def _read_birth_band(card: np.ndarray, lines: Sequence[TextLine], number_birth: str
+                     ) -> TextLine | None:  # fmt: skip
+    """The birth date read off its place on a rectified front (the row below the sex
+    row's) with its darkest ink only, where a stamp hid or spoiled it, if it is the date
+    the number's digits hold (``number_birth``: two prints of the card agree, as a
+    misread's seldom do). Marked stamped."""
+    span = _row_span(lines, card.shape[0], rows_up=-1)
+    if span is None or not number_birth:
+        return None
+    width = card.shape[1]
+    box = (int(BIRTH_BAND_X[0] * width), span[0], int(BIRTH_BAND_X[1] * width), span[1])
+    band = card[box[1] : box[3], box[0] : box[2]]
+    if not band.size:
+        return None
+    for text, score, least, chars in _inked_reads(band):
+        # Its digits alone: 年 or 月 under the stamp's ink is read as anything or lost.
+        if re.sub(r"\D", "", digits(clean(text))) == number_birth:
+            year, month, day = number_birth[:4], number_birth[4:6], number_birth[6:]
+            left, top, right, bottom = map(float, box)
+            return TextLine(f"{year}年{month}月{day}日", score, left, top, right, bottom,
+                            least=least, stamped=True, chars=chars)  # fmt: skip
+    return None
+
+
+def _read_name_band(card: np.ndarray, name: str, lines: Sequence[TextLine] = ()
+                    ) -> TextLine | None:  # fmt: skip
+    """The name read off its place on a rectified front (on the name's line, else
+    ``NAME_BANDS``) with its darkest ink only (``_inked_reads``), where ``name`` (as
+    read) holds what a stamp's end may be. Kept if it is a shorter part of ``name``,
+    two characters at least, so that it can only leave out what the stamp's lighter ink
+    gave (张平晨 of 张平晨效), never add to the name; or, where ``name`` starts with a
+    stamp's character (再次军 of 再次复印无效 across 曹军), if it is no longer, holds no
+    stamp's character at its edges and ends as ``name`` does: a guess then, its
+    characters trusted no more than ``AMENDED_AT_MOST``. Marked stamped."""
+    from batch_ocr.engines.local._confidence import AMENDED_AT_MOST
+    from batch_ocr.engines.local._labels import _NAME_LABEL, _cjk_only, after_label
+    from batch_ocr.run.present.stamps import STAMP_GLYPHS
+
+    span = _row_span(lines, card.shape[0], rows_up=1)
+    width = card.shape[1]
+    boxes = [box for box, _ in _bands(card, NAME_BANDS)]
+    if span is not None:
+        boxes.insert(0, (boxes[0][0], span[0], boxes[0][2], span[1]))
+    stamp_head = name[:1] in STAMP_GLYPHS
+    for box in boxes:
+        band = card[box[1] : box[3], box[0] : box[2]]
+        if not band.size or box[2] > width:
+            continue
+        for text, score, least, chars in _inked_reads(band):
+            printed = _cjk_only(after_label(clean(text), _NAME_LABEL), keep="·").strip("·")
+            left, top, right, bottom = map(float, box)
+            if 2 <= len(printed) < len(name) and printed in name:
+                return TextLine(printed, score, left, top, right, bottom, least=least,
+                                stamped=True, chars=chars)  # fmt: skip
+            if (stamp_head and 2 <= len(printed) <= len(name) and printed[-1] == name[-1]
+                    and not {printed[0], printed[-1]} & STAMP_GLYPHS):
+                least = min(least, AMENDED_AT_MOST)
+                chars = tuple((ch, min(p, AMENDED_AT_MOST)) for ch, p in chars)
+                return TextLine(printed, score, left, top, right, bottom, least=least,
+                                stamped=True, chars=chars)  # fmt: skip
+    return None
+
+
+#: The shares of ``_darkest_ink`` a band is read at in turn: the print alone at the
+#: first; at the second, a blurred print's lighter edges too (a stamp's ink is lighter
+#: still).
+INK_SHARES = (0.3, 0.45)
+
+
+#: The same for a period of validity, whose digits a copy's blur thins most; a lawful
+#: period is seldom what a stamp's ink makes of one.
+PERIOD_INK_SHARES = (0.3, 0.45, 0.6)
+
+
+def _inked_reads(band: np.ndarray) -> Iterator[LineRead]:
+    """``band`` read with its darkest ink only, at each of ``INK_SHARES`` (lazily)."""
+    from batch_ocr.engines.local import _ocr
+
+    for share in INK_SHARES:
+        yield from _ocr.read_lines([_darkest_ink(band, share)])
 
 
 #: In a band, the ink kept as the card's print: darker than this share of the way from
@@ -86,7 +265,7 @@ def _read_name_band(card: np.ndarray, name: str) -> TextLine | None:
 PRINT_INK_SHARE = 0.3
 
 
-def _darkest_ink(band: np.ndarray) -> np.ndarray:
+def _darkest_ink(band: np.ndarray, share: float = PRINT_INK_SHARE) -> np.ndarray:
     """``band`` with only its darkest ink left, the rest paper white.
 
     A copy's stamp is pressed over the print in a lighter ink (grey, or a colour the
@@ -97,9 +276,11 @@ def _darkest_ink(band: np.ndarray) -> np.ndarray:
     import cv2
     import numpy as np
 
-    gray = cv2.cvtColor(band, cv2.COLOR_BGR2GRAY) if band.ndim == 3 else band
+    # Each pixel as its lightest channel: a coloured ink (a red stamp a colour copy kept,
+    # a blue label) is light in one of them, the print's black in none.
+    gray = band.max(axis=2) if band.ndim == 3 else band
     dark, paper = np.percentile(gray, (1, 60))
-    cut = dark + PRINT_INK_SHARE * (paper - dark)
+    cut = dark + share * (paper - dark)
     kept = np.where(gray < cut, gray, 255).astype(np.uint8)
     return cv2.cvtColor(kept, cv2.COLOR_GRAY2BGR)
 
@@ -109,7 +290,9 @@ def _read_period_band(card: np.ndarray) -> TextLine | None:
     one (the end 5, 10 or 20 years after the start, on the same day, or 长期)."""
     from batch_ocr.engines.local import _ocr
 
-    for box, band in _bands(card, PERIOD_BANDS):
+    # As printed first; then with its darkest ink alone, where a stamp's lighter ink
+    # across the digits made them unreadable (a lawful period is kept either way).
+    for box, band in _period_bands(card):
         (text, score, least, chars), = _ocr.read_lines([band])
         match = _PERIOD_RE.search(digits(clean(text)))
         if match is None:
@@ -122,6 +305,15 @@ def _read_period_band(card: np.ndarray) -> TextLine | None:
             left, top, right, bottom = map(float, box)
             return TextLine(printed, score, left, top, right, bottom, least=least, chars=chars)
     return None
+
+
+def _period_bands(card: np.ndarray) -> Iterator[tuple[tuple[int, int, int, int], np.ndarray]]:
+    """Each period band as printed, then with its darkest ink only at each of
+    ``PERIOD_INK_SHARES`` (lazily)."""
+    for share in (None, *PERIOD_INK_SHARES):
+        for box, band in _bands(card, PERIOD_BANDS):
+            if band.size:
+                yield box, band if share is None else _darkest_ink(band, share)
 
 
 def _lawful_period(start: str, end: str) -> bool:
@@ -154,3 +346,39 @@ def number_band_reads(card: np.ndarray) -> Iterator[tuple[str, float, tuple[int,
         match = _NUMBER_PIECE_RE.search(digits(clean(text)))
         if match and _ID_RE.fullmatch(match.group()):
             yield match.group(), least, box
+
+
+def _holds_stamp_end(name: str) -> bool:
+    """Whether a name read ends as a copy's stamp does (``_front.unstamp_name``), or
+    starts with one of its characters."""
+    from batch_ocr.engines.local._front import STAMP_TAIL
+    from batch_ocr.run.present.stamps import STAMP_GLYPHS
+
+    return len(name) >= 3 and (name.endswith(STAMP_TAIL) or name[0] in STAMP_GLYPHS)
+
+
+def _no_place(info: Mapping[str, str]) -> bool:
+    from batch_ocr import regions
+
+    return not regions.place_prefix(info.get("address", ""))
+
+
+#: The front's fields a copy's stamp hides or spoils, each read again off its place with
+#: its print's darkest ink when what was read of it is wanting, in this order: whether it
+#: is (given the fields as read), and the band's read (None: nothing better).
+FRONT_REREADS: tuple[tuple[Callable[[Mapping[str, str]], bool],
+                           Callable[[np.ndarray, Sequence[TextLine], Parsed], TextLine | None]],
+                     ...] = (
+    # The address's first line lost.
+    (_no_place, lambda card, lines, _: _read_address_band(card, lines)),
+    # The nation lost, or read with the stamp's ink (再欲澳 for 汉).
+    (lambda info: info.get("nation") not in id_rules.NATIONS,
+     lambda card, lines, _: _read_nation_band(card, lines)),
+    # The birth date lost or spoiled, where the number (failing its check character, so
+    # giving no date itself) holds another.
+    (lambda info: bool(_birth_in_number(info)),
+     lambda card, lines, parsed: _read_birth_band(card, lines, _birth_in_number(parsed.info))),
+    # A stamp's end read into the name (张平晨效, 再次军).
+    (lambda info: _holds_stamp_end(info.get("name", "")),
+     lambda card, lines, parsed: _read_name_band(card, parsed.info["name"], lines)),
+)  # fmt: skip

@@ -305,25 +305,30 @@ def _find_name(
     return name, name_row
 
 
-#: What a 复印无效 stamp pressed across a name leaves of itself once its middle sinks
-#: into the name's strokes: its first character before the name, its last after it.
-_STAMP_HEAD, STAMP_TAIL = "复", "效"
+#: What a 复印无效 or 再次复印无效 stamp pressed across a name leaves of itself once its
+#: middle sinks into the name's strokes: its first characters before the name (none a
+#: common surname: 夏 and 印 are, and stay), its last after it.
+_STAMP_HEADS, STAMP_TAIL = ("再次", "再", "次", "复"), "效"
+_COPY_INVALID_HEAD = "复"
 
 
 def unstamp_name(name: str) -> tuple[str, bool, bool]:
     """``name`` without the ends a copy's stamp left on it, whether such an end was cut
-    off (the name is then judged as a stamped field), and whether it still ends in what
-    may be a stamp's (its confidence is then under the 0.95 a row is accepted at).
+    off (the name is then judged as a stamped field), and whether it is in doubt (its
+    confidence is then under the 0.95 a row is accepted at).
 
     A leading 复 is the stamp's (复 is no common surname; the name keeps two characters
     at least), and so is a trailing 效 after it. A trailing 效 alone may be a given
-    name's (王效): kept, and the name flagged.
+    name's (王效): kept, and the name flagged. A leading 再 or 次 (再次复印无效's) is cut
+    the same way, and the name flagged: that stamp is wider, and its 再次 may lie where
+    the name's own first character was (再次军 for 曹军).
     """
-    if len(name) >= 3 and name.startswith(_STAMP_HEAD):
-        name = name[1:]
+    head = next((h for h in _STAMP_HEADS if name.startswith(h)), "")
+    if head and len(name) - len(head) >= 2:
+        name = name[len(head):]
         if len(name) >= 3 and name.endswith(STAMP_TAIL):
             name = name[:-1]
-        return name, True, False
+        return name, True, head != _COPY_INVALID_HEAD
     return name, False, len(name) >= 3 and name.endswith(STAMP_TAIL)
 
 

@@ -12,15 +12,15 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from batch_ocr.engines.local._back import lawful_period
 from batch_ocr.engines.local._bands import (
+    FRONT_REREADS,
     _read_authority_band,
-    _read_name_band,
     _read_number_band,
     _read_period_band,
     number_band_reads,
 )
 from batch_ocr.engines.local._fields import parse
-from batch_ocr.engines.local._front import STAMP_TAIL
 from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, _NUMBER_PIECE_RE, digits
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row as TextRow
@@ -251,10 +251,12 @@ def _read_lost_fields(
             # would make one run of 36 digits.
             lines = [*_off_the_line(lines, number_line), number_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
-    elif parsed.side == "back" and not parsed.validity.get("timelimit"):
+    elif parsed.side == "back" and not lawful_period(parsed.info.get("timelimit", "")):
+        # Lost, or read as no lawful period (a stamp's ink across a digit: 2024 for
+        # 2021): read where the card prints it, and keep a lawful one in its place.
         period_line = _read_period_band(image)
         if period_line is not None:
-            lines.append(period_line)
+            lines = [*_off_the_band(lines, period_line), period_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
     if parsed.side == "back" and not parsed.info.get("authority"):
         # The office's name lost (a stamp across it): read where the card prints it.
@@ -262,18 +264,15 @@ def _read_lost_fields(
         if office_line is not None:
             lines = [*_off_the_band(lines, office_line), office_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
-    if parsed.side == "front" and _holds_stamp_tail(parsed.info.get("name", "")):
-        # A stamp's end read into the name (张平晨效): its print alone is read.
-        name_line = _read_name_band(image, parsed.info["name"])
-        if name_line is not None:
-            lines = [*_off_the_band(lines, name_line), name_line]
-            parsed = parse(group_rows(lines, label_column_right=label_column))
+    if parsed.side == "front":
+        # A stamp across the address, the nation, the birth date or the name: its print
+        # alone is read (``_bands.FRONT_REREADS``).
+        for wanting, read_band in FRONT_REREADS:
+            line = read_band(image, lines, parsed) if wanting(parsed.info) else None
+            if line is not None:
+                lines = [*_off_the_band(lines, line), line]
+                parsed = parse(group_rows(lines, label_column_right=label_column))
     return lines, parsed
-
-
-def _holds_stamp_tail(name: str) -> bool:
-    """Whether a name read ends as a copy's stamp does (``_front.unstamp_name``)."""
-    return len(name) >= 3 and name.endswith(STAMP_TAIL)
 
 
 def _off_the_line(lines: list[TextLine], band: TextLine) -> list[TextLine]:

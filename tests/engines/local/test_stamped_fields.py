@@ -1,0 +1,134 @@
+"""Fields a copy's stamp crossed, as a user checks them: a stamp's character is not kept
+at a name's start, a nation read under a stamp is the listed nation, an office's name
+read with a place's character slipped is the office the division table lists (and is
+flagged, for it is a guess), and a name read surely is given as read.
+
+Pure Python but the last tests, which read a stamped card (the ``local`` extra).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from batch_ocr import regions
+from batch_ocr.engines.local import available
+from batch_ocr.engines.local._back import _nearest_office
+from batch_ocr.engines.local._fields import parse
+from batch_ocr.engines.local._rows import TextLine, group_rows
+
+FRONT = ["姓名李小红", "性别女民族汉", "出生1988年1月27日", "住址广东省深圳市南山区建设大道197号",
+         "公民身份号码440305198801276987"]  # fmt: skip
+BACK = ["签发机关深圳市公安局南山分局", "有效期限2015.03.01-2035.03.01"]
+
+
+def lines(texts: list[str], *, stamped: tuple[int, ...] = (), least: float = 0.99,
+          ) -> list[TextLine]:  # fmt: skip
+    """One line a row, read at ``least``; those at ``stamped`` had a stamp cut out."""
+    return [TextLine(text, least, 60, 60 * i, 700, 60 * i + 30, least=least,
+                     stamped=i in stamped, chars=tuple((ch, least) for ch in text))
+            for i, text in enumerate(texts)]  # fmt: skip
+
+
+@pytest.mark.parametrize("read", ["姓名再徐杰小", "姓名次徐杰小", "姓名再次徐杰小"])
+def test_a_stamps_first_characters_are_not_kept_at_a_names_start(read: str) -> None:
+    # 再次复印无效 across the name: its 再 (or 再次) read before the name, the rest sunk
+    # into the name's strokes.
+    parsed = parse(group_rows(lines([read, *FRONT[1:]], stamped=(0,))))
+    assert parsed.info["name"] == "徐杰小"
+    # Flagged all the same: the stamp's 再次 may lie where the name's first character
+    # was (再次军 for 曹军), so the name is a guess.
+    assert parsed.confidence["name"] <= 0.9
+
+
+def test_a_name_that_would_be_too_short_without_them_keeps_them() -> None:
+    # Two characters at least stay a name: 再军 is not cut to 军.
+    parsed = parse(group_rows(lines(["姓名再军", *FRONT[1:]])))
+    assert parsed.info["name"] == "再军"
+
+
+def test_an_office_with_a_places_character_slipped_is_the_listed_office_and_flagged() -> None:
+    read = ["签发机关拉萨重公安局城关分局", BACK[1]]
+    parsed = parse(group_rows(lines(read, least=0.6)))
+    assert parsed.info["authority"] == "拉萨市公安局城关分局"
+    # A guess: under the 0.95 a row is accepted at, the row is reviewed.
+    assert parsed.confidence["authority"] <= 0.9
+    # The same under a stamp whose character was read before the place.
+    stamped = parse(group_rows(lines(["签发机关再武汉公安局洪站区分局", BACK[1]], stamped=(0,))))
+    assert stamped.info["authority"] == "武汉市公安局洪山区分局"
+    assert stamped.confidence["authority"] <= 0.9
+
+
+def test_an_office_read_surely_is_given_as_read() -> None:
+    # An office named since the table's last edition (or one the table does not hold)
+    # read surely and under no stamp: printed as it is printed.
+    parsed = parse(group_rows(lines(["签发机关拉萨重公安局城关分局", BACK[1]], least=0.99)))
+    assert parsed.info["authority"] == "拉萨重公安局城关分局"
+    listed = parse(group_rows(lines(BACK, least=0.6)))
+    assert listed.info["authority"] == "深圳市公安局南山分局"
+
+
+def test_an_office_as_near_two_listed_ones_is_taken_for_neither() -> None:
+    assert "杭州市公安局西湖区分局" in regions.offices()
+    assert "上海市公安局浦东分局" in regions.offices()  # 浦东新区, named without 新区
+    assert _nearest_office("州市公安局西湖区分局") == ("杭州市公安局西湖区分局", True)
+    # 城关 is a district of 拉萨 and of 兰州: 兰萨 is one slip from each.
+    assert _nearest_office("兰萨市公安局城关分局") == ("兰萨市公安局城关分局", False)
+    assert _nearest_office("公安部出入境管理局") == ("公安部出入境管理局", False)
+
+
+needs_local = pytest.mark.skipif(not available(), reason="the 'local' extra is not installed")
+
+
+def _stamped_front(field_centre: tuple[int, int], seed: int, nation: str
+                   ) -> tuple[Any, Any]:  # fmt: skip
+    """A grey copy of a sample front with a grey 复印无效 pressed across ``field_centre``
+    (base card pixels), as the rectified card the engine reads, and its person."""
+    import random
+
+    import cv2
+    import numpy as np
+
+    from batch_ocr.vision import photo as _vision
+    from tests.card_pages import make_samples
+
+    samples = make_samples()
+    person = samples.make_person(random.Random(seed), nation=nation)
+    front = samples.draw_front(person)[0]
+    stamped = samples.copy_stamp(front, "复印无效", center=field_centre, angle_deg=-8,
+                                 rgb=(100, 100, 100), size_px=36, opacity_percent=60)  # fmt: skip
+    grey = cv2.cvtColor(np.asarray(stamped.convert("L").convert("RGB")), cv2.COLOR_RGB2BGR)
+    return _vision.fit_long_side(grey, _vision.CARD_WIDTH_PX), person
+
+
+@needs_local
+def test_a_nation_under_a_stamp_is_read_as_the_listed_nation() -> None:
+    """The nation's place read with the print's darkest ink: the stamp's lighter ink is
+    left out, and only one of the 56 listed nations is taken."""
+    from batch_ocr.engines.local import _bands
+
+    for nation in ("东乡", "汉"):
+        card, person = _stamped_front((390, 136), seed=7, nation=nation)
+        # Where the detector finds the labels on such a card (base card pixels).
+        scale = card.shape[1] / 856
+        labels = [TextLine("性别", 1.0, 60 * scale, 125 * scale, 130 * scale, 155 * scale),
+                  TextLine("出生", 1.0, 60 * scale, 189 * scale, 130 * scale, 219 * scale)]
+        line = _bands._read_nation_band(card, labels)
+        assert line is not None
+        assert (line.text, line.stamped) == ("民族" + person.nation, True)
+    # Without the labels the row is not placed, and nothing is read.
+    assert _bands._read_nation_band(card, []) is None
+
+
+def test_a_birth_date_is_read_again_only_against_a_number_failing_its_check() -> None:
+    from batch_ocr.engines.local._bands import _birth_in_number
+
+    info = {"year": "", "month": "", "day": "", "number": "440305198801276988"}
+    # The number fails its check character: its digits hold the date to read again for.
+    assert _birth_in_number(info) == "19880127"
+    # Read already as the number holds it: nothing to read again.
+    assert _birth_in_number({**info, "year": "1988", "month": "1", "day": "27"}) == ""
+    # A checksummed number gives the date itself; one of 17 characters holds none.
+    assert _birth_in_number({**info, "number": "440305198801276987"}) == ""
+    assert _birth_in_number({**info, "number": "44030519880127698"}) == ""
