@@ -92,6 +92,8 @@ class _Reading:
     turns: int = 0
     #: The text detector's boxes (4x2, ``upright``'s pixels): where text lies, read or not.
     boxes: list[np.ndarray] = field(default_factory=list)
+    #: The scale the detector saw ``upright`` at (1: its own pixels).
+    det_scale: float = 1.0
 
 
 def _is_tall(box: np.ndarray) -> bool:
@@ -178,8 +180,11 @@ def _valid_fields(reading: _Reading) -> int:
     return -1 if reading.parsed.side == "none" else sum(reading.parsed.validity.values())
 
 
-def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) -> _Reading:
-    """Detect, orient, recognise and parse the text of ``image``."""
+def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None,
+          found: list[np.ndarray] | None = None) -> _Reading:
+    """Detect, orient, recognise and parse the text of ``image``; ``found``: its text
+    lines (4x2, ``image``'s pixels) where they were detected already, at the scale
+    ``det_side`` would detect them (a part of a page read whole): not detected again."""
     import numpy as np
 
     from batch_ocr.engines.local import _ocr
@@ -191,7 +196,7 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
     # the portrait is cut from, keeps its colours.
     as_printed, image = image, _vision.drop_out_red_ink(image)
     dropped_out, turns = image is not as_printed, 0
-    boxes = _ocr.detect(image, long_side_px=det_side)
+    boxes = _ocr.detect(image, long_side_px=det_side) if found is None else found
     if not rectified and boxes:
         # Text running up or down the picture: the card lies on its side. Turn it a
         # quarter clockwise; if that was the wrong way, the 180° vote below fixes it.
@@ -233,7 +238,8 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None) ->
         lines, parsed = _read_lost_fields(image, lines, parsed, label_column)
     rows = group_rows(lines, label_column_right=label_column)
     upright = _ocr.rotate_image(as_printed, turns) if dropped_out else image
-    return _Reading(parsed, upright, card_frame, rows, turns % 4, boxes)
+    det_scale = min(1.0, det_side / max(image.shape[:2]))  # as ``_ocr.detect`` scales
+    return _Reading(parsed, upright, card_frame, rows, turns % 4, boxes, det_scale)
 
 
 def _read_lost_fields(

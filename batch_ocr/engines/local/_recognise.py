@@ -251,17 +251,44 @@ def _groups_or_full_size(image: np.ndarray, reading: _Reading
     photo read again at full size if that believes more fields, with the front and back
     of its groups. The groups first: the whole photo at 2,000 px costs 3 to 5 s, and
     where its groups hold both sides each is read at full size all the same; where they
-    do not (text too small to detect at 720 px), the full size is read as before."""
+    do not (text too small to detect at 720 px), the full size is read as before.
+    Before it, the largest group alone, cut out at full size (``_largest_group``): when
+    that reads every field, the whole photo is not read again (1.1 MP detected instead
+    of 3; a 2,200 px photo of a card on its side cost 7.2 s, then 1.6 s)."""
     from batch_ocr.engines.local import _second_side
 
     both = _second_side.cards_by_text(image, reading)
     if (both is not None or max(image.shape[:2]) <= WHOLE_PICTURE_LONG_SIDE_PX
             or all(reading.parsed.validity.values())):  # fmt: skip
         return reading, both
+    group = _largest_group(image, reading)
+    if group is not None and group.parsed.side == reading.parsed.side and all(
+            group.parsed.validity.values()):  # fmt: skip
+        return group, None
     full = _read(image, rectified=False, det_side=PAGE_LONG_SIDE_PX)
     if _valid_fields(full) <= _valid_fields(reading):
         return reading, None
     return full, _second_side.cards_by_text(image, full)
+
+
+def _largest_group(image: np.ndarray, reading: _Reading) -> _Reading | None:
+    """The largest group of ``reading``'s text lines (``_second_side.text_groups``: the
+    card whose side was read, on a photo), cut out of ``image`` (the picture ``reading``
+    was read from, before its turns, at full size) and read on its own; None when its
+    lines make no group."""
+    from batch_ocr.engines.local import _ocr, _second_side
+
+    groups = _second_side.text_groups(reading.boxes, reading.upright.shape)
+    if not groups:
+        return None
+    x0, y0, x1, y1 = groups[0]
+    page = _ocr.rotate_image(image, reading.turns)
+    factor = page.shape[0] / reading.upright.shape[0]
+    grow_x = _second_side.GROUP_MARGIN_SHARE * (x1 - x0)
+    grow_y = _second_side.GROUP_MARGIN_SHARE * (y1 - y0)
+    crop = page[max(0, int((y0 - grow_y) * factor)) : int((y1 + grow_y) * factor),
+                max(0, int((x0 - grow_x) * factor)) : int((x1 + grow_x) * factor)]  # fmt: skip
+    return _read(crop, rectified=False) if crop.size else None
 
 
 def _page_warnings(picture: Picture) -> tuple[str, ...]:
