@@ -222,6 +222,14 @@ def _read_whole(image: np.ndarray) -> tuple[np.ndarray, _Reading]:
 
     long_side = max(image.shape[:2])  # a quarter turn below keeps it
     as_given = image
+    page: _Reading | None = None
+    if _second_side.a4_page(as_given.shape) and looks_like_whole_card(image.shape):
+        # A page (an A4 copy) lies within a card's proportions, and its cards' text read
+        # as one card's is too small to read: the page at full size first, and the
+        # card's look only when that leaves fields unread (0.8 s a page).
+        page = _read(as_given, rectified=False, det_side=PAGE_LONG_SIDE_PX)
+        if page.parsed.side != "none" and all(page.parsed.validity.values()):
+            return as_given, page
     if looks_like_whole_card(image.shape):
         # The picture is the card: make it landscape; the text vote fixes 180°.
         if image.shape[0] > image.shape[1]:
@@ -237,7 +245,8 @@ def _read_whole(image: np.ndarray) -> tuple[np.ndarray, _Reading]:
         # lines run up the page, which cost a second detection at full size (2 s). Not
         # a photo: the groups of its text are each read at full size (``cards_by_text``),
         # where the whole photo read so cost 3.5 s more.
-        page = _read(as_given, rectified=False, det_side=PAGE_LONG_SIDE_PX)
+        if page is None:
+            page = _read(as_given, rectified=False, det_side=PAGE_LONG_SIDE_PX)
         if _valid_fields(page) > _valid_fields(reading):
             return as_given, page
     return image, reading
