@@ -42,6 +42,16 @@ DET_STRIP_PIXELS = 400_000
 #: Strips overlap by this much: a text line up to this tall lies whole in one of them (a
 #: card's line tilted 10 degrees on an A4 page read at 2,000 px is ~80 px tall).
 DET_STRIP_OVERLAP_PX = 96
+#: A picture past ``DET_MAX_PIXELS`` (a page) is first looked at this small for where
+#: its print lies (``_inked_part``): strokes at least ``INK_MIN_CONTRAST`` darker than
+#: what is around them, in rows and columns holding ``INK_MIN_STROKE_PX`` of them or more
+#: (JPEG noise and paper grain hold fewer). Only that part, grown by ``INK_MARGIN_PX`` of
+#: the detector's pixels on each side, is detected: an A4 copy's two cards cover a fifth
+#: of the page, whose detection at 2,000 px cost 2.2 s.
+INK_LOOK_LONG_SIDE_PX = 500
+INK_MIN_CONTRAST = 24
+INK_MIN_STROKE_PX = 2
+INK_MARGIN_PX = 64
 #: The detector's input is a whole multiple of this many pixels on each side.
 DET_SIZE_STEP_PX = 32
 #: glibc's ``M_MMAP_THRESHOLD`` (``malloc.h``), and the sizes it is set to around a
@@ -130,11 +140,36 @@ def detect(image: np.ndarray, *, long_side_px: int) -> list[np.ndarray]:
     small = image
     if scale < 1.0:
         small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    if small.shape[0] * small.shape[1] > DET_MAX_PIXELS:
-        boxes = _detect_in_strips(det, small)
-    else:
+    if small.shape[0] * small.shape[1] <= DET_MAX_PIXELS:
         boxes = _detect_whole(det, small)
-    return [np.asarray(box, dtype=np.float32) / scale for box in boxes]
+        return [np.asarray(box, dtype=np.float32) / scale for box in boxes]
+    left, top, right, bottom = _inked_part(small)
+    part = small[top:bottom, left:right]
+    if part.shape[0] * part.shape[1] > DET_MAX_PIXELS:
+        boxes = _detect_in_strips(det, part)
+    else:
+        boxes = _detect_whole(det, part)
+    offset = np.array([left, top], np.float32)
+    return [(np.asarray(box, dtype=np.float32) + offset) / scale for box in boxes]
+
+
+def _inked_part(image: np.ndarray) -> tuple[int, int, int, int]:
+    """The part of ``image`` (left, top, right, bottom) that holds its print, grown by
+    ``INK_MARGIN_PX``; all of it when it holds none."""
+    height, width = image.shape[:2]
+    look = min(1.0, INK_LOOK_LONG_SIDE_PX / max(height, width))
+    small = cv2.resize(image, None, fx=look, fy=look, interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+    strokes = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, np.ones((7, 7), np.uint8))
+    inked = strokes > INK_MIN_CONTRAST
+    rows = np.flatnonzero(np.count_nonzero(inked, axis=1) >= INK_MIN_STROKE_PX)
+    cols = np.flatnonzero(np.count_nonzero(inked, axis=0) >= INK_MIN_STROKE_PX)
+    if rows.size == 0 or cols.size == 0:
+        return 0, 0, width, height
+    margin = INK_MARGIN_PX
+    return (max(0, int(cols[0] / look) - margin), max(0, int(rows[0] / look) - margin),
+            min(width, int((cols[-1] + 1) / look) + margin),
+            min(height, int((rows[-1] + 1) / look) + margin))  # fmt: skip
 
 
 def _detect_whole(det: Any, small: np.ndarray) -> list[np.ndarray]:
