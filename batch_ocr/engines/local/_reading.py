@@ -157,7 +157,7 @@ def _read_card(card: np.ndarray) -> _Reading:
     reading = _read(card, rectified=True)
     if reading.parsed.side == "none" or all(reading.parsed.validity.values()):
         return reading
-    if _number_as_printed(reading):
+    if _number_as_printed(reading) or _date_as_printed(reading):
         return reading
     again = _read(card, rectified=True, det_side=CARD_DET_RETRY_LONG_SIDE_PX)
     return again if _valid_fields(again) > _valid_fields(reading) else reading
@@ -174,6 +174,26 @@ def _number_as_printed(reading: _Reading) -> bool:
     if doubtful != ["number"] or not reading.card_frame or len(number) != 18:
         return False
     return any(read == number for read, _, _ in number_band_reads(reading.upright))
+
+
+def _date_as_printed(reading: _Reading) -> bool:
+    """Whether the birth date and the number alone failed, the number was read whole (17
+    digits and a check character) and the birth date read is the one it encodes, to the
+    digit: the card prints a date that does not exist (31 April), which fails the number
+    too, and a sharper look reads it the same (on every such card of the harness's copy
+    pages and phone photos, tuning seeds). Both stay marked invalid."""
+    parsed = reading.parsed
+    doubtful = sorted(key for key, ok in parsed.validity.items() if not ok)
+    number = parsed.info.get("number", "")
+    if doubtful != ["birthday", "number"] or not _WHOLE_NUMBER.fullmatch(number):
+        return False
+    year, month, day = (parsed.info.get(key, "") for key in ("year", "month", "day"))
+    return bool(year and month and day) and (
+        f"{year:0>4}{month:0>2}{day:0>2}" == number[6:14])
+
+
+#: An ID number read whole: 17 digits and a check character.
+_WHOLE_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
 
 
 def _valid_fields(reading: _Reading) -> int:
