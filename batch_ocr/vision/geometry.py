@@ -18,6 +18,12 @@ MIN_CARD_AREA = 0.035
 #: ... and as its long side in pixels at the search's scale: smaller text cannot be read.
 MIN_CARD_LONG_SIDE_PX = 240
 
+#: A blob is card-shaped when its convex hull fills its rotated rectangle this well
+#: (rounded corners) ...
+MIN_RECT_FILL = 0.88
+#: ... and it fills its hull this well (a card is solid, not a ring of text).
+MIN_SOLIDITY = 0.6
+
 #: A whole picture this close to a card's proportions is taken to be the card itself
 #: (a tight scan of one card).
 WHOLE_CARD_ASPECT_TOLERANCE = 0.12

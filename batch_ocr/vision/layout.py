@@ -10,12 +10,13 @@ beside a bank card. ``find_cards`` finds each card-shaped outline on such a page
   shadow line, whose JPEG ringing would otherwise raise the bar above a pale card;
 - the same without its gaps closed, where two cards a few pixels apart stay apart;
 - a *closed-edge* mask: edges joined into solid blobs, for busy backgrounds;
-- the *brightness* mask (Otsu), for a light card on a dark ground.
+- the *brightness* mask (Otsu), for a light card on a dark ground;
+- the *quiet* mask, the closed-edge mask's holes: cards on a desk so busy (a check, a
+  weave) that it closes into one blob around them.
 
 Each blob whose convex hull fills a rotated rectangle with about the ID-1 proportions
 (85.6 mm x 54 mm) and is big enough to read is a card; a blob with the proportions of
-two cards edge to edge is cut in two along the page between them or, where they
-touch, along the seam of their edges; a blob inside another (the portrait, a stamp)
+two cards edge to edge is cut in two (``card_pairs``); a blob inside another (the portrait, a stamp)
 is dropped. Cards come back in reading order (rows top to bottom,
 left to right within a row). Which way up each card is and what it shows is left to
 its text (``_engine``), since an outline cannot tell.
@@ -29,10 +30,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from batch_ocr.vision import card_cut
+from batch_ocr.vision import card_cut, card_pairs
 from batch_ocr.vision import photo as _vision
 from batch_ocr.vision import text_cards as _text_cards
-from batch_ocr.vision.geometry import MIN_CARD_AREA, MIN_CARD_LONG_SIDE_PX
+from batch_ocr.vision.geometry import (
+    MIN_CARD_AREA,
+    MIN_CARD_LONG_SIDE_PX,
+    MIN_RECT_FILL,
+    MIN_SOLIDITY,
+)
 from batch_ocr.vision.picture import SEARCH_LONG_SIDE_PX, Picture, UnreadableImageError
 
 #: Cards are all ID-1 (bank cards too): an outline under this share of the largest
@@ -43,10 +49,6 @@ MIN_SHARE_OF_LARGEST = 0.45
 MIN_INNER_EDGES = 0.02
 #: Accepted long/short side ratios of a card seen straight on (ID-1 is 1.585).
 ASPECT_RANGE = (1.35, 1.85)
-#: The blob's convex hull must fill its rotated rectangle this well (rounded corners).
-MIN_RECT_FILL = 0.88
-#: ... and the blob must fill its hull this well (a card is solid, not a ring of text).
-MIN_SOLIDITY = 0.6
 #: Two outlines overlapping by more than this share of the smaller are one card.
 MAX_OVERLAP = 0.25
 #: Rows of the reading order: cards whose centres differ by less than this share of
@@ -100,9 +102,9 @@ def _background_masks(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             cv2.morphologyEx(mask, cv2.MORPH_OPEN, opening))  # fmt: skip
 
 
-def _masks(small: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """The masks cards are looked for in, the one of them that keeps cards a few pixels
-    apart from each other, and the edge map."""
+def _masks(small: np.ndarray) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """The masks cards are looked for in, each with the mask the page between two cards
+    of one blob is looked for in (``card_pairs``), and the edge map."""
     gray = cv2.medianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), 5)
     edges = cv2.Canny(gray, 30, 90)
     closed = cv2.morphologyEx(
@@ -110,10 +112,16 @@ def _masks(small: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]
     )
     _, bright = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    # Where a busy desk (a check, a weave) closes into one blob, the cards lying on it
+    # are the quiet holes in it, their outline a line of edges all round; two cards
+    # touching are one hole, parted where that line runs between them.
+    quiet = cv2.morphologyEx(255 - closed, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     # Faint edges too for the texture test: a grey copy's labels are pale.
     faint_edges = cv2.Canny(gray, 12, 36)
     background, apart = _background_masks(small)
-    return [background, apart, closed, bright], apart, faint_edges
+    masks = [(background, apart), (apart, apart), (closed, apart), (bright, apart),
+             (quiet, quiet)]  # fmt: skip
+    return masks, faint_edges
 
 
 def inner_edge_share(quad: np.ndarray, edges: np.ndarray) -> float:
@@ -148,108 +156,6 @@ def _card_quad(contour: np.ndarray, page_area: float) -> tuple[float, np.ndarray
     if quad is None or not cv2.isContourConvex(quad.reshape(-1, 1, 2)):
         quad = cv2.boxPoints(rect).astype(np.float32)
     return hull_area * fill, _vision._order_clockwise(quad)
-
-
-#: Two cards laid (nearly) edge to edge merge into one blob whose rotated rectangle has
-#: the proportions of two cards: one above the other (2 x 54 / 85.6 = 1.26) or side by
-#: side (2 x 1.585 = 3.17).
-PAIR_ASPECT_RANGES = ((1.12, 1.42), (2.8, 3.6))
-#: Where the line between the two cards may lie, as a share of the pair's long side.
-PAIR_CUT_RANGE = (0.4, 0.6)
-#: The line between them must be mostly page, not card: at most this share of it
-#: differs from the page (cards touching at a corner or two, not a card cut in half) ...
-PAIR_MAX_CUT_INK = 0.5
-#: ... or, where they touch all along, a seam: the two cards' edges, on at least this
-#: share of the line near the middle (a text row is broken by the gaps between words).
-PAIR_MIN_SEAM = 0.9
-PAIR_SEAM_RANGE = (0.45, 0.55)
-
-
-def _line_ink(mask: np.ndarray, start: np.ndarray, end: np.ndarray) -> float:
-    """Share of the points on the segment start-end that are set in ``mask``."""
-    points = np.linspace(start, end, 48).round().astype(np.int32)
-    points[:, 0] = points[:, 0].clip(0, mask.shape[1] - 1)
-    points[:, 1] = points[:, 1].clip(0, mask.shape[0] - 1)
-    return float((mask[points[:, 1], points[:, 0]] > 0).mean())
-
-
-def _pair_halves(
-    contour: np.ndarray, page_area: float, apart: np.ndarray, edges: np.ndarray
-) -> list[tuple[float, np.ndarray]]:
-    """The two cards of a blob that is two cards side by side, cut along the page
-    between them or the seam where they touch; empty when the blob is no such pair.
-
-    A copy made with the back a finger's width below the front (or touching it) shows
-    one blob in the masks that close gaps; ``apart`` is the mask that does not, where
-    the line between the cards is page; where they touch, ``edges`` shows the seam.
-    """
-    area = cv2.contourArea(contour)
-    if area < 2 * MIN_CARD_AREA * page_area:
-        return []
-    hull = cv2.convexHull(contour)
-    hull_area = cv2.contourArea(hull)
-    rect = cv2.minAreaRect(hull)
-    width, height = rect[1]
-    if width * height <= 0 or hull_area > 0.97 * page_area:
-        return []
-    fill = hull_area / (width * height)
-    aspect = max(width, height) / min(width, height)
-    if fill < MIN_RECT_FILL or area / hull_area < MIN_SOLIDITY:
-        return []
-    if not any(low <= aspect <= high for low, high in PAIR_ASPECT_RANGES):
-        return []
-    if _spans_the_picture(hull, apart.shape):
-        return []
-    a, b, c, d = _vision._order_clockwise(cv2.boxPoints(rect).astype(np.float32))
-    if np.linalg.norm(b - a) < np.linalg.norm(c - b):
-        a, b, c, d = b, c, d, a  # a-b and d-c are the long sides
-    ends = _page_between(a, b, c, d, apart) or _seam_between(a, b, c, d, edges)
-    if ends is None:
-        return []
-    top, bottom = a + ends[0] * (b - a), d + ends[1] * (c - d)
-    score = hull_area * fill / 2
-    halves = (np.array([a, top, bottom, d], np.float32), np.array([top, b, c, bottom], np.float32))
-    return [(score, _vision._order_clockwise(half)) for half in halves]
-
-
-#: A blob within this many pixels (at the search size) of two opposite sides of the
-#: picture runs off it: the picture's frame or a busy background, not cards lying on it.
-FRAME_MARGIN_PX = 3
-
-
-def _spans_the_picture(hull: np.ndarray, shape: tuple[int, ...], sides: int = 2) -> bool:
-    """Whether ``hull`` reaches two opposite sides of the picture (a busy background's
-    blob, not a pair of cards with page around it), or with ``sides=3`` three sides."""
-    x, y, w, h = cv2.boundingRect(hull)
-    height, width = shape[:2]
-    ends = (x <= FRAME_MARGIN_PX, x + w >= width - FRAME_MARGIN_PX,
-            y <= FRAME_MARGIN_PX, y + h >= height - FRAME_MARGIN_PX)  # fmt: skip
-    return sum(ends) >= 3 if sides == 3 else all(ends[:2]) or all(ends[2:])
-
-
-def _page_between(
-    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, apart: np.ndarray
-) -> tuple[float, float] | None:
-    """Where (shares of a-b and of d-c) a line of page crosses the pair, if one does."""
-    cuts = np.linspace(*PAIR_CUT_RANGE, 21)
-    inks = [_line_ink(apart, a + t * (b - a), d + t * (c - d)) for t in cuts]
-    best = int(np.argmin(inks))
-    return None if inks[best] > PAIR_MAX_CUT_INK else (float(cuts[best]), float(cuts[best]))
-
-
-def _seam_between(
-    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, edges: np.ndarray
-) -> tuple[float, float] | None:
-    """Where the edge between two touching cards crosses the pair, if one does.
-
-    The seam may slant a little (each card lies at its own small angle): its two ends
-    are looked for apart.
-    """
-    ends = np.linspace(*PAIR_SEAM_RANGE, 11)
-    thick = cv2.dilate(edges, np.ones((5, 5), np.uint8))
-    seam, u, v = max((_line_ink(thick, a + u * (b - a), d + v * (c - d)), float(u), float(v))
-                     for u in ends for v in ends)  # fmt: skip
-    return None if seam < PAIR_MIN_SEAM else (u, v)
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -303,14 +209,15 @@ def _outlines(small: np.ndarray, min_long_side_px: float) -> list[np.ndarray]:
     """The card-shaped outlines on ``small`` (the page at the search size), its pixels."""
     page_area = float(small.shape[0] * small.shape[1])
     candidates: list[tuple[float, np.ndarray]] = []
-    masks, apart, edges = _masks(small)
-    for mask in masks:
+    masks, edges = _masks(small)
+    for mask, between in masks:
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:12]:
             found = _card_quad(contour, page_area)
-            if found and _spans_the_picture(contour, small.shape, sides=3):
+            if found and card_pairs.spans_the_picture(contour, small.shape, sides=3):
                 continue  # a pale desk's lit part, closed by a shadow's edge
-            for score, quad in [found] if found else _pair_halves(contour, page_area, apart, edges):
+            for score, quad in [found] if found else card_pairs.pair_halves(
+                    contour, page_area, between, edges):
                 if inner_edge_share(quad, edges) >= MIN_INNER_EDGES:
                     candidates.append((score, quad))
     kept: list[np.ndarray] = []

@@ -188,3 +188,29 @@ def test_a_lit_part_of_the_desk_cut_by_the_frame_is_no_card() -> None:
     # picture on three sides; a card lying on the desk has desk around it.
     assert _cards(_lit_desk((360, 0, 1000, 400))) == []
     assert len(_cards(_lit_desk((340, 30, 840, 345)))) == 1
+
+
+def _checked_cloth(cell_px: int, gap_px: int) -> bytes:
+    """Two plain cards with lines of print, ``gap_px`` apart, on a checked cloth whose
+    light squares are as light as the cards (640 x 480, the search's own size)."""
+    import numpy as np
+
+    yy, xx = np.mgrid[0:480, 0:640]
+    light = ((xx // cell_px + yy // cell_px) % 2).astype(bool)[..., None]
+    cloth = np.where(light, np.array([230, 230, 235], np.uint8),
+                     np.array([40, 60, 160], np.uint8)).astype(np.uint8)  # fmt: skip
+    for left in (50, 50 + 250 + gap_px):
+        cloth[150:308, left : left + 250] = (215, 220, 225)
+        for row in range(5):
+            top = 170 + 25 * row
+            cloth[top : top + 10, left + 30 : left + 180 - 17 * row] = (30, 30, 30)
+    ok, encoded = cv2.imencode(".png", cloth)
+    return encoded.tobytes()
+
+
+@pytest.mark.parametrize(("cell_px", "gap_px"), [(6, 6), (10, 30)])
+def test_cards_on_a_check_that_closes_around_them_are_found(cell_px: int, gap_px: int) -> None:
+    # Every square's edge is an edge: the closed-edge mask is one blob with the cards as
+    # its holes, the light squares join the cards in the brightness mask, and the
+    # picture's border has no one colour to tell the desk by.
+    assert len(_cards(_checked_cloth(cell_px, gap_px))) == 2
