@@ -156,3 +156,16 @@ print("cv2" in sys.modules)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=60, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_spots_say_where_on_the_card_the_reflection_lies() -> None:
+    import numpy as np
+
+    card = np.full((540, 856, 3), 200, np.uint8)
+    assert not image_warnings.spots(card).any()
+    card[60:140, 500:620] = 255  # a reflection right of the middle, near the top
+    where = image_warnings.spots(card)
+    assert where.shape == (image_warnings.CARD_HEIGHT_PX, image_warnings.CARD_WIDTH_PX)
+    rows, cols = np.nonzero(where)
+    assert 0.1 < rows.mean() / where.shape[0] < 0.2 and 0.6 < cols.mean() / where.shape[1] < 0.7
+    assert not image_warnings.spots(card, ("occluded",)).any()  # only the warnings named

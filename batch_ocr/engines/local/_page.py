@@ -13,10 +13,10 @@ read: the page's rows say so (``cards.SIDE_UNREAD``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
-from batch_ocr.engines.local import _fields, _labels
+from batch_ocr.engines.local import _fields, _labels, _spots
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._reading import _read_card, _Reading
 from batch_ocr.engines.local._result import PRINTED_ON_BLANK, _card_data, column_confidence
@@ -64,12 +64,14 @@ def is_id_card(reading: _Reading) -> bool:
     return back >= 1 or all(parsed.validity.values())
 
 
-def read_cards(image: np.ndarray, cards: Sequence[_layout.FoundCard]) -> list[CardRead] | None:
+def read_cards(image: np.ndarray, cards: Sequence[_layout.FoundCard],
+               warnings: Collection[str] | None) -> list[CardRead] | None:  # fmt: skip
     """What each card found on ``image`` holds, or None when none holds card text.
 
     None lets the caller read the picture whole: the outlines may have been wrong. A
     card found by its print, or whose ID labels were read, that gives no ID side is a
     side seen and not read (``CardRead.side_seen``): too pale or too faint to read.
+    ``warnings``: the picture's image warnings (``card_of``).
     """
     reads: list[CardRead] = []
     any_text = False
@@ -82,11 +84,19 @@ def read_cards(image: np.ndarray, cards: Sequence[_layout.FoundCard]) -> list[Ca
             seen = card.by_print or front >= MIN_FRONT_LABELS or back >= 1
             reads.append(dataclasses.replace(card_read(Parsed(side="none")), side_seen=seen))
             continue
-        portrait = None
-        if reading.parsed.side == "front" and reading.card_frame:
-            portrait = _vision.portrait_jpeg(reading.upright)
-        reads.append(card_read(reading.parsed, portrait))
+        reads.append(card_of(reading, warnings))
     return reads if any_text else None
+
+
+def card_of(reading: _Reading, warnings: Collection[str] | None) -> CardRead:
+    """The card side read, in the provider's shape: with its portrait when it shows one,
+    and its fields' confidence lowered where a glare spot or an object named in the
+    picture's ``warnings`` lies on them (``_spots.placed``; None: not measured)."""
+    parsed = _spots.placed(reading, warnings)
+    portrait = None
+    if parsed.side == "front" and reading.card_frame:
+        portrait = _vision.portrait_jpeg(reading.upright)
+    return card_read(parsed, portrait)
 
 
 def card_read(parsed: Parsed, portrait: bytes | None = None) -> CardRead:

@@ -23,8 +23,6 @@ from batch_ocr.engines.local._reading import (
 from batch_ocr.engines.local._result import (
     LocalEngineError,
     LocalRecognition,
-    _card_data,
-    column_confidence,
 )
 from batch_ocr.run.cards import CardRead, assemble
 from batch_ocr.vision.geometry import MIN_CARD_LONG_SIDE_PX, looks_like_whole_card
@@ -87,7 +85,7 @@ def _recognise_picture(picture: Picture) -> LocalRecognition:
     except UnreadableImageError as exc:
         raise LocalEngineError("unreadable_image", str(exc)) from exc
 
-    from batch_ocr.engines.local import _page, _second_side
+    from batch_ocr.engines.local import _page, _second_side, _spots
     from batch_ocr.vision import layout as _layout
 
     cards = _layout.page_cards(image) if found is None else found.on(image)
@@ -95,7 +93,7 @@ def _recognise_picture(picture: Picture) -> LocalRecognition:
     picture.release()  # the decode is let go before the OCR's own memory is taken
     if len(cards) >= 2:
         # A page of several cards (a copy with front and back, an ID beside a bank card).
-        reads = _page.read_cards(image, cards)
+        reads = _page.read_cards(image, cards, page_warnings)
         if reads is not None:
             return _recognition(assemble(reads), page_warnings, found=tuple(reads))
 
@@ -121,33 +119,31 @@ def _recognise_picture(picture: Picture) -> LocalRecognition:
         if grouped_first:
             # A photo: two cards' text lies in groups apart, read each on its own (one
             # row of text read across both cards would mix them).
-            reading, both = _groups_or_full_size(image, reading)
+            reading, both = _groups_or_full_size(image, reading, warnings)
             if both is not None:
                 return _recognition(assemble(both), warnings)
         # No outline seen, yet a front and a back printed one above the other (a copy on
         # paper as pale as the cards): split the text where the sides meet.
         sides = _page.split_sides(reading.rows)
         if sides is not None:
-            return _recognition(assemble([_page.card_read(p) for p in sides]))
-        rest = _second_side.beyond_the_side(image, reading)
+            # Read off the whole picture: no spot can be placed on either side's fields.
+            return _recognition(assemble([_page.card_read(p) for p in (
+                _spots.placed(dataclasses.replace(reading, parsed=side, card_frame=False),
+                              warnings)
+                for side in sides)]), warnings)  # fmt: skip
+        rest = _second_side.beyond_the_side(image, reading, warnings)
         if rest is not None:
-            return _recognition(assemble([_page.card_read(reading.parsed), rest]))
-    both = _second_side.where_finders_differ(picture_image, cards, reading, read_quad)
+            return _recognition(assemble([_page.card_of(reading, warnings), rest]), warnings)
+    both = _second_side.where_finders_differ(picture_image, cards, reading, read_quad, warnings)
     if both is None and not grouped_first:
         # Two cards whose outlines were not seen apart: their text lies in groups apart.
-        both = _second_side.cards_by_text(image if read_quad is None else None, reading)
+        both = _second_side.cards_by_text(image if read_quad is None else None, reading,
+                                          warnings)  # fmt: skip
     if both is not None:
         return _recognition(assemble(both), warnings)
-
-    portrait = None
-    if reading.parsed.side == "front" and reading.card_frame:
-        portrait = _vision.portrait_jpeg(reading.upright)
-    return LocalRecognition(
-        data=_card_data(reading.parsed),
-        portrait_jpeg=portrait,
-        confidence=column_confidence(reading.parsed),
-        warnings=warnings,
-    )
+    card = _page.card_of(reading, warnings)
+    return LocalRecognition(data=card.data, portrait_jpeg=card.portrait_bytes,
+                            confidence=dict(card.confidence), warnings=warnings)
 
 
 #: An outline within this share of the picture's size of three of its sides is the
@@ -252,7 +248,8 @@ def _read_whole(image: np.ndarray) -> tuple[np.ndarray, _Reading]:
     return image, reading
 
 
-def _groups_or_full_size(image: np.ndarray, reading: _Reading
+def _groups_or_full_size(image: np.ndarray, reading: _Reading,
+                         warnings: tuple[str, ...] | None
                          ) -> tuple[_Reading, list[CardRead] | None]:  # fmt: skip
     """A photo read whole (``_read_whole``, no A4 page): a front and a back read from
     the groups of its text, each at full size (``cards_by_text``), with ``reading``;
@@ -266,7 +263,7 @@ def _groups_or_full_size(image: np.ndarray, reading: _Reading
     of 3; a 2,200 px photo of a card on its side cost 7.2 s, then 1.6 s)."""
     from batch_ocr.engines.local import _second_side
 
-    both = _second_side.cards_by_text(image, reading)
+    both = _second_side.cards_by_text(image, reading, warnings)
     if (both is not None or max(image.shape[:2]) <= WHOLE_PICTURE_LONG_SIDE_PX
             or all(reading.parsed.validity.values())):  # fmt: skip
         return reading, both
@@ -277,7 +274,7 @@ def _groups_or_full_size(image: np.ndarray, reading: _Reading
     full = _read(image, rectified=False, det_side=PAGE_LONG_SIDE_PX)
     if _valid_fields(full) <= _valid_fields(reading):
         return reading, None
-    return full, _second_side.cards_by_text(image, full)
+    return full, _second_side.cards_by_text(image, full, warnings)
 
 
 def _largest_group(image: np.ndarray, reading: _Reading) -> _Reading | None:

@@ -22,7 +22,7 @@ a photo of one card, the last costs a text detection at the photo's detection si
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from batch_ocr.engines.local import _page
@@ -68,31 +68,23 @@ def same_card(first: np.ndarray, second: np.ndarray | None) -> bool:
     return union > 0 and inter / union > SAME_CARD_OVERLAP
 
 
-def _card(reading: _Reading) -> CardRead:
-    """The card read, in the provider's shape, with its portrait when it shows one."""
-    portrait = None
-    if reading.parsed.side == "front" and reading.card_frame:
-        from batch_ocr.vision import photo as _vision
-
-        portrait = _vision.portrait_jpeg(reading.upright)
-    return _page.card_read(reading.parsed, portrait)
-
-
-def other_side(first: _Reading | None, second: _Reading) -> list[CardRead] | None:
+def other_side(first: _Reading | None, second: _Reading,
+               warnings: Collection[str] | None) -> list[CardRead] | None:  # fmt: skip
     """A front and a back when two readings of one picture give one each; the second
-    alone when the first gave no ID side; else None (the first reading stands)."""
+    alone when the first gave no ID side; else None (the first reading stands).
+    ``warnings``: the picture's, for every function here (``_page.card_of``)."""
     if not _page.is_id_card(second):
         return None
     if first is None or first.parsed.side not in _SIDES:
-        return [_card(second)]
+        return [_page.card_of(second, warnings)]
     if first.parsed.side == second.parsed.side or not _page.is_id_card(first):
         return None
-    return [_card(first), _card(second)]
+    return [_page.card_of(first, warnings), _page.card_of(second, warnings)]
 
 
 def where_finders_differ(image: np.ndarray, cards: Sequence[_layout.FoundCard],
-                         reading: _Reading | None, read_quad: np.ndarray | None
-                         ) -> list[CardRead] | None:  # fmt: skip
+                         reading: _Reading | None, read_quad: np.ndarray | None,
+                         warnings: Collection[str] | None) -> list[CardRead] | None:  # fmt: skip
     """The sides to give when the page search found one card (``cards``) elsewhere than
     the outline that was read (``read_quad``; None: the picture was read whole): that
     card read too, and ``other_side`` of the two. None: the first reading stands.
@@ -102,14 +94,15 @@ def where_finders_differ(image: np.ndarray, cards: Sequence[_layout.FoundCard],
     card's edge a shadow ate holds both sides.
     """
     if len(cards) == 1 and not same_card(cards[0].quad, read_quad):
-        both = other_side(reading, _read_card(_layout.crop_card(image, cards[0].quad)))
+        second = _read_card(_layout.crop_card(image, cards[0].quad))
+        both = other_side(reading, second, warnings)
         if both is not None:
             return both
     card = cards[0].quad if len(cards) == 1 else read_quad
     if reading is None or card is None:
         return None
-    beside = beside_the_card(image, card, reading)
-    return None if beside is None else [_card(reading), beside]
+    beside = beside_the_card(image, card, reading, warnings)
+    return None if beside is None else [_page.card_of(reading, warnings), beside]
 
 
 #: A card covering more of the picture than this leaves no room for another beside it.
@@ -120,7 +113,8 @@ MIN_LINES_BESIDE = 4
 BESIDE_MARGIN_SHARE = 0.15
 
 
-def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading) -> CardRead | None:
+def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
+                    warnings: Collection[str] | None) -> CardRead | None:  # fmt: skip
     """The other side on a photo of two cards, beside the one read (``quad``): the text
     detector's lines outside that card, read where they lie when there are enough of
     them for a card; None when they are not another ID side (a sheet of print, a bank
@@ -155,11 +149,12 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading) -> C
         again = _read(rest[top : int(y1 + grow_y), left : int(x1 + grow_x)], rectified=False)
         side = again.parsed.side
         if side in _SIDES and side != reading.parsed.side and _page.is_id_card(again):
-            return _card(again)
+            return _page.card_of(again, warnings)
     return None
 
 
-def beyond_the_side(image: np.ndarray, reading: _Reading) -> CardRead | None:
+def beyond_the_side(image: np.ndarray, reading: _Reading,
+                    warnings: Collection[str] | None) -> CardRead | None:  # fmt: skip
     """The other side of a page read whole (``image`` as given to the reading), from the
     part above or below the text of the side read; None when it holds none."""
     from batch_ocr.engines.local import _ocr
@@ -186,7 +181,7 @@ def beyond_the_side(image: np.ndarray, reading: _Reading) -> CardRead | None:
         return None
     if not _page.is_id_card(again):
         return None
-    return _card(again)
+    return _page.card_of(again, warnings)
 
 
 def _lines_within(reading: _Reading, factor: float, rows: tuple[int, int], det_side: int,
@@ -337,7 +332,8 @@ def by_direction(image: np.ndarray, boxes: Sequence[np.ndarray]) -> list[list[np
     return [part for part in (upright, flipped, tall) if len(part) >= MIN_GROUP_LINES]
 
 
-def cards_by_text(source: np.ndarray | None, reading: _Reading) -> list[CardRead] | None:
+def cards_by_text(source: np.ndarray | None, reading: _Reading,
+                  warnings: Collection[str] | None) -> list[CardRead] | None:  # fmt: skip
     """A front and a back when the text of a picture read without a card frame lies in
     groups apart (two cards on a desk whose outlines were not seen, or were seen as one)
     or, in its largest group, runs two ways (two cards touching, ``by_direction``), and
@@ -367,7 +363,7 @@ def cards_by_text(source: np.ndarray | None, reading: _Reading) -> list[CardRead
             _read_groups(page, factor, [_bounds(part) for part in parts], best)
     if len(best) < 2:
         return None
-    return [_card(best[side]) for side in _SIDES]
+    return [_page.card_of(best[side], warnings) for side in _SIDES]
 
 
 def _another_side_shows(reading: _Reading) -> bool:

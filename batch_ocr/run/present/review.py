@@ -50,13 +50,22 @@ DISAGREE = "disagree:"
 #: ``warnings`` (``copy``, ``reshoot``, ``blur``, ``border_incomplete``) and ``checks``
 #: (``expired``) on every row, a reason to review only when ``review_on`` names it. Every
 #: other warning can take text off a field without the reading showing it (a glare spot
-#: or a finger over the middle of a field, a side seen and not read) and always flags the
-#: row; a blurred field the recogniser was unsure of is flagged by its confidence
+#: or a finger over the middle of a field, a side seen and not read) and flags the row
+#: (a glare spot or an object, through the fields it lies on where the engine placed it:
+#: ``PLACED_RISKS``); a blurred field the recogniser was unsure of is flagged by its confidence
 #: already, and a card's edge cut off shows in the reading: the fields run out to the
 #: card's edges behind their labels, so what an edge takes is a label first, then a
 #: field's start (missing), or an end the field's rule needs (the number's check
 #: character, the office's 分局, the period's end date).
 DOCUMENT_RISKS: tuple[str, ...] = ("copy", "reshoot", "blur", "border_incomplete", "expired")
+#: Warnings whose cause lies somewhere on the card: a glare spot (``glare``) or an object
+#: (``occluded``) takes text off the fields it lies on, and nothing off the portrait, the
+#: emblem or an empty margin. An engine that gives a confidence per field (the offline
+#: one) places them on the card's layout and lowers the confidence of each field they
+#: lie on (under ``LOW_CONFIDENCE_BELOW``), so its row is flagged for those fields
+#: (``low_confidence:<column>``) or not at all; a row without confidence (the API's) is
+#: flagged by the warning itself, wherever the spot lies.
+PLACED_RISKS: tuple[str, ...] = ("glare", "occluded")
 
 #: The fields printed on each side, as columns, and on a row of both sides.
 _ROW_FIELDS: Mapping[str, tuple[str, ...]] = {**SIDE_FIELDS, BOTH: CARD_FIELDS}
@@ -95,7 +104,9 @@ def review_reasons(row: Row, *, checks: Sequence[str] | None = None,
         reasons += [f"invalid:{column}" for column in invalid]
         reasons += [f"check:{check}" for check in (row.checks if checks is None else checks)
                     if _flags(check, review_on)]  # fmt: skip
-    reasons += [f"warning:{warning}" for warning in row.warnings if _flags(warning, review_on)]
+    placed = bool(confidence)  # the engine placed glare and objects on the fields
+    reasons += [f"warning:{warning}" for warning in row.warnings if _flags(warning, review_on)
+                and not (placed and warning in PLACED_RISKS)]  # fmt: skip
     low = [
         column
         for key, score in confidence.items()
@@ -159,6 +170,7 @@ __all__ = [
     "DISAGREE",
     "DOCUMENT_RISKS",
     "LOW_CONFIDENCE_BELOW",
+    "PLACED_RISKS",
     "card_escalations",
     "card_reasons",
     "card_warnings",

@@ -22,7 +22,9 @@ measured hit and false-positive rates). Tencent's code for the same thing in bra
   neither the portrait nor the emblem.
 
 ``detect`` is a pure function of decoded pixels and, when the caller found it, the
-card's outline. ``warnings_for`` takes the picture's ``for_warnings`` view (the one
+card's outline. ``spots`` says where on a card cut out edge to edge the reflections and
+objects lie, for a reader that knows the card's layout: a glare spot over the portrait
+takes nothing from the reading, one over the name may (docs/warnings-and-review.md). ``warnings_for`` takes the picture's ``for_warnings`` view (the one
 decoder, ``vision.picture``), looks for the card and calls it; it returns no warning
 without the ``local`` extra (docs/warnings-and-review.md).
 
@@ -37,6 +39,7 @@ One module per concern; this one decides and holds the entry points::
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -53,6 +56,7 @@ from batch_ocr.vision.image_warnings._border import (
     OCCLUDER_MIN_COLOUR_DISTANCE,
     border_incomplete,
     occluder_area,
+    occluder_spots,
 )
 from batch_ocr.vision.image_warnings._card import (
     CARD_HEIGHT_PX,
@@ -71,7 +75,7 @@ from batch_ocr.vision.image_warnings._colour import (
     chroma_p90,
     moire_peak,
 )
-from batch_ocr.vision.image_warnings._quality import blur_score, glare_area
+from batch_ocr.vision.image_warnings._quality import blur_score, glare_area, glare_spots
 from batch_ocr.vision.picture import WARNINGS_LONG_SIDE_PX, Picture
 
 if TYPE_CHECKING:
@@ -184,6 +188,34 @@ def detect(image: np.ndarray, quad: np.ndarray | None = None) -> list[str]:
     return decide(measure(image, quad))
 
 
+#: The warnings whose cause lies somewhere on the card (``spots``): a glare spot or an
+#: object takes text off only the fields it lies on.
+PLACED_WARNINGS: tuple[str, ...] = ("glare", "occluded")
+#: A reflection or an object is placed on the card from this share of it up: half of
+#: what raises its warning, so that one measured on another cut of the card (the
+#: reader's, a little tighter or looser than the warnings') is not missed.
+SPOT_MIN_SHARE = {"glare": GLARE_MIN_AREA / 2, "occluded": OCCLUDED_MIN_AREA / 2}
+
+
+def spots(card: np.ndarray, warnings: Collection[str] = PLACED_WARNINGS) -> np.ndarray:
+    """Where on ``card`` (BGR, cut out edge to edge, any size, either way up) lie the
+    reflections (``glare``) and the objects (``occluded``) of ``warnings``: a bool mask
+    of ``CARD_HEIGHT_PX`` x ``CARD_WIDTH_PX`` over the card as given, so that a reader
+    who knows the card's layout can tell which fields they lie on."""
+    import cv2
+    import numpy as np
+
+    view = cv2.resize(card, (CARD_WIDTH_PX, CARD_HEIGHT_PX), interpolation=cv2.INTER_AREA)
+    found = np.zeros(view.shape[:2], bool)
+    for name, finder in (("glare", glare_spots), ("occluded", occluder_spots)):
+        if name in warnings:
+            _, labels, stats, _ = cv2.connectedComponentsWithStats(finder(view))
+            large = stats[:, cv2.CC_STAT_AREA] >= SPOT_MIN_SHARE[name] * labels.size
+            large[0] = False
+            found |= large[labels]
+    return found
+
+
 def warnings_for(picture: Picture) -> list[str]:
     """The warnings for a picture; none without the ``local`` extra.
 
@@ -234,7 +266,9 @@ __all__ = [
     "OCCLUDED_MIN_AREA",
     "OCCLUDER_MAX_EDGE_SHARE",
     "OCCLUDER_MIN_COLOUR_DISTANCE",
+    "PLACED_WARNINGS",
     "RESHOOT_MIN_PEAK",
+    "SPOT_MIN_SHARE",
     "WARNINGS",
     "WHOLE_CARD_ASPECT_TOLERANCE",
     "LightBlob",
@@ -252,6 +286,7 @@ __all__ = [
     "measure",
     "moire_peak",
     "occluder_area",
+    "spots",
     "warnings_at_hand",
     "warnings_for",
 ]

@@ -1,7 +1,7 @@
 """Border and occlusion: whether all of the card is in the picture, uncovered.
 
 ``border_incomplete`` decides ``border_incomplete``, ``occluder_area`` decides
-``occluded``.
+``occluded``; ``occluder_spots`` says where the objects lie.
 """
 
 from __future__ import annotations
@@ -43,10 +43,34 @@ def occluder_area(card: np.ndarray) -> float:
     object does not. The card's own picture (portrait or emblem) is wherever most of
     such pixels sit among its known places; that place is left out.
     """
+    labels, areas = _occluders(_inset(card, OCCLUDER_INSET))
+    return max(areas.values(), default=0) / float(labels.size)
+
+
+def occluder_spots(card: np.ndarray) -> np.ndarray:
+    """Where ``occluder_area`` sees an object on ``card``: every blob it weighs (not the
+    largest alone), uint8 0/1 at ``card``'s size, its rim 0."""
+    import numpy as np
+
+    inner = _inset(card, OCCLUDER_INSET)
+    labels, areas = _occluders(inner)
+    spots = np.zeros(card.shape[:2], np.uint8)
+    top = (card.shape[0] - inner.shape[0]) // 2
+    left = (card.shape[1] - inner.shape[1]) // 2
+    spots[top : top + inner.shape[0], left : left + inner.shape[1]] = np.isin(labels, list(areas))
+    return spots
+
+
+#: The rim of the card the occlusion measures leave out (share of each side).
+OCCLUDER_INSET = 0.03
+
+
+def _occluders(inner: np.ndarray) -> tuple[np.ndarray, dict[int, int]]:
+    """The solid blobs of another colour on the card (``occluder_area``): the labels
+    image, and the area of each blob that lies on the card (not along its edge)."""
     import cv2
     import numpy as np
 
-    inner = _inset(card, 0.03)
     lab = cv2.cvtColor(inner.astype(np.float32) / 255.0, cv2.COLOR_BGR2LAB)
     reference = np.median(lab[::3, ::3].reshape(-1, 3), axis=0)
     distance = np.linalg.norm(lab - reference, axis=2)
@@ -60,19 +84,13 @@ def occluder_area(card: np.ndarray) -> float:
     x0, y0, x1, y1 = _PICTURE_ZONES[int(np.argmax(counts))]
     other[int(y0 * height) : int(y1 * height), int(x0 * width) : int(x1 * width)] = 0
     count, labels, stats, _ = cv2.connectedComponentsWithStats(other, connectivity=8)
-    largest = 0
-    for label in range(1, count):
-        area = int(stats[label, cv2.CC_STAT_AREA])
-        if area <= largest:
-            continue
-        blob = labels == label
-        # A strip along most of one side is background that an outline a little off
-        # took in, not something lying on the card (a thumb covers a short stretch).
-        sides = (blob[0].mean(), blob[-1].mean(), blob[:, 0].mean(), blob[:, -1].mean())
-        if max(sides) > OCCLUDER_MAX_EDGE_SHARE:
-            continue
-        largest = area
-    return largest / float(other.size)
+    # How much of each side of the card each blob runs along: a strip along most of
+    # one side is background that an outline a little off took in, not something lying
+    # on the card (a thumb covers a short stretch).
+    along = [np.bincount(side, minlength=count) / side.size
+             for side in (labels[0], labels[-1], labels[:, 0], labels[:, -1])]  # fmt: skip
+    return labels, {label: int(stats[label, cv2.CC_STAT_AREA]) for label in range(1, count)
+                    if max(share[label] for share in along) <= OCCLUDER_MAX_EDGE_SHARE}
 
 
 #: How close to the picture's edge (share of its long side) a card corner is "on" it.

@@ -1,6 +1,7 @@
 """Blur and glare: whether the card can be read.
 
-``blur_score`` decides ``blur``, ``glare_area`` decides ``glare``.
+``blur_score`` decides ``blur``, ``glare_area`` decides ``glare``; ``glare_spots`` says
+where the reflections lie.
 """
 
 from __future__ import annotations
@@ -57,17 +58,34 @@ def glare_area(card: np.ndarray) -> float:
     White means every channel at the sensor's top; the blob must also be clearly
     brighter than the card around it, so a copy on white paper is not a reflection.
     """
-    import cv2
+    bright = _glare_pixels(_inset(card))
+    return _largest_component(bright) / float(bright.size)
+
+
+def glare_spots(card: np.ndarray) -> np.ndarray:
+    """Where ``glare_area`` sees a reflection on ``card``: uint8 0/1 at ``card``'s size
+    (its rim, which ``glare_area`` leaves out, is 0)."""
     import numpy as np
 
     inner = _inset(card)
+    spots = np.zeros(card.shape[:2], np.uint8)
+    top = (card.shape[0] - inner.shape[0]) // 2
+    left = (card.shape[1] - inner.shape[1]) // 2
+    spots[top : top + inner.shape[0], left : left + inner.shape[1]] = _glare_pixels(inner)
+    return spots
+
+
+def _glare_pixels(inner: np.ndarray) -> np.ndarray:
+    """Saturated-white pixels clearly brighter than the card around them (uint8 0/1)."""
+    import cv2
+    import numpy as np
+
     darkest = inner.min(axis=2)
     background = float(np.median(darkest[::3, ::3]))
     if background > 240:
-        return 0.0  # the card itself is (nearly) white: nothing can stand out
+        return np.zeros(darkest.shape, np.uint8)  # the card is (nearly) white: nothing stands out
     bright = ((darkest >= 248) & (darkest > background + 15)).astype(np.uint8)
-    bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    return _largest_component(bright) / float(bright.size)
+    return cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
 
 
 def _largest_component(mask: np.ndarray) -> int:

@@ -18,11 +18,11 @@ def test_a_clean_reading_is_vouched_for() -> None:
 
 def test_doubts_are_the_review_signal_s_own_reasons() -> None:
     unsure = CardRead(front(name=""), confidence={**SURE, "address": 0.5})
-    doubts = vouch.row_doubts(unsure, ("glare",), as_of=AS_OF)
-    assert doubts == ("missing:name", "warning:glare", "low_confidence:address")
+    doubts = vouch.row_doubts(unsure, ("side_unread",), as_of=AS_OF)
+    assert doubts == ("missing:name", "warning:side_unread", "low_confidence:address")
     row = dataclasses.replace(
         row_from_card("", unsure.data, attempts=1, sha256="", confidence=unsure.confidence),
-        warnings=["glare"])
+        warnings=["side_unread"])
     assert list(doubts) == review_reasons(row, checks=[])  # one home for the reasons
 
 
@@ -69,3 +69,11 @@ def test_rows_are_compared_only_when_both_engines_made_as_many() -> None:
     assert vouch.row_disagreements(offline, [CardRead(FRONT), CardRead(BACK)]) == [
         ("name",), ()]
     assert vouch.row_disagreements(offline[:1], [CardRead(FRONT), CardRead(BACK)]) == [(), ()]
+
+
+def test_glare_off_every_field_of_an_offline_reading_costs_nothing() -> None:
+    # The offline engine lowers the confidence of each field a glare spot lies on; a
+    # reading whose every field stayed sure has the spot elsewhere (the portrait).
+    assert vouch.row_doubts(CardRead(FRONT, confidence=SURE), ("glare",), as_of=AS_OF) == ()
+    under = CardRead(FRONT, confidence={**SURE, "name": 0.9})
+    assert vouch.row_doubts(under, ("glare",), as_of=AS_OF) == ("low_confidence:name",)

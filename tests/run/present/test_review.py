@@ -13,6 +13,7 @@ from batch_ocr.run.present.pairing import FRONT_FIELDS as FRONT_COLUMNS
 from batch_ocr.run.present.review import (
     DOCUMENT_RISKS,
     LOW_CONFIDENCE_BELOW,
+    PLACED_RISKS,
     card_reasons,
     card_warnings,
     parse_review_on,
@@ -59,7 +60,7 @@ def test_invalid_fields_use_columns_and_do_not_repeat_missing_ones() -> None:
 def test_every_kind_of_reason_in_its_order() -> None:
     row = dataclasses.replace(
         FRONT, sex="", invalid_fields=["address"], checks=["id_checksum", "id_sex_mismatch"],
-        warnings=["copy", "glare"],
+        warnings=["copy", "side_unread"],
     )  # fmt: skip
     confidence = {"name": 0.99, "address": LOW_CONFIDENCE_BELOW - 0.01, "number": 0.2}
     assert with_review(row, confidence=confidence, review_on=("copy",)).review_reasons == [
@@ -68,7 +69,7 @@ def test_every_kind_of_reason_in_its_order() -> None:
         "check:id_checksum",
         "check:id_sex_mismatch",
         "warning:copy",
-        "warning:glare",
+        "warning:side_unread",
         "low_confidence:address",
         "low_confidence:id_number",
     ]
@@ -149,10 +150,33 @@ def test_a_document_risk_flags_a_row_only_when_asked(risk: str) -> None:
     assert review_reasons(row, review_on=others) == []
 
 
-@pytest.mark.parametrize("warning", ["glare", "occluded", "side_unread"])
-def test_a_warning_that_can_hide_text_always_flags(warning: str) -> None:
+def test_a_side_seen_and_not_read_always_flags() -> None:
+    row = dataclasses.replace(COPY, warnings=["copy", "side_unread"])
+    assert review_reasons(row) == ["warning:side_unread"]
+
+
+@pytest.mark.parametrize("warning", PLACED_RISKS)
+def test_glare_or_an_object_flags_a_row_without_confidence_wherever_it_lies(warning: str
+                                                                            ) -> None:  # fmt: skip
+    # The API gives no confidence: nothing says which fields the spot lies on.
+    assert review_reasons(dataclasses.replace(FRONT, warnings=[warning])) == [
+        f"warning:{warning}"]
+
+
+@pytest.mark.parametrize("warning", PLACED_RISKS)
+def test_glare_or_an_object_off_every_field_flags_nothing_on_an_offline_row(warning: str
+                                                                           ) -> None:  # fmt: skip
+    # The offline engine lowered no field's confidence: the spot lies on none.
     row = dataclasses.replace(COPY, warnings=["copy", warning])
-    assert review_reasons(row) == [f"warning:{warning}"]
+    assert review_reasons(row) == []
+    assert with_review(row).warnings == ["copy", warning]  # the warning stays
+
+
+@pytest.mark.parametrize("warning", PLACED_RISKS)
+def test_glare_or_an_object_over_a_field_flags_that_field(warning: str) -> None:
+    under = dataclasses.replace(COPY, warnings=[warning],
+                                confidence={**COPY.confidence, "name": 0.9})  # fmt: skip
+    assert review_reasons(under) == ["low_confidence:name"]
 
 
 @pytest.mark.parametrize("check", ["id_checksum", "id_birth_mismatch", "id_sex_mismatch",

@@ -1,0 +1,108 @@
+"""The fields a glare spot or an object on the card lies on, and what that does to them.
+
+A reflection or a finger over a field may take text off it without the reading showing
+it (an address with a few characters gone still reads as an address); over the
+portrait, the emblem, a label or an empty margin it takes nothing from the reading.
+The image warnings find where such spots lie on the card as read
+(``image_warnings.spots``), and the card's layout says where each field's text may lie
+(``FIELD_ZONES``): a field a spot lies on is at most ``UNDER_SPOT_CONFIDENCE`` sure,
+under the review signal's bar, so its row is flagged for that field
+(``low_confidence:<column>``, docs/warnings-and-review.md) and for nothing else.
+
+The spots are looked for only on a picture whose warnings name them (``glare``,
+``occluded``): finding them costs some 15 ms a card. A side read without its card cut
+out edge to edge (read off the whole picture, or from its text alone) has no layout to
+place a spot on: every field of it is then as unsure as one under the spot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING
+
+from batch_ocr.engines.local._parsed import Parsed
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from batch_ocr.engines.local._reading import _Reading
+
+#: Where each side may print each field's text (the ``Parsed.confidence`` keys), as
+#: (left, top, right, bottom) shares of the upright card: the value right of its label,
+#: left of the portrait, each row's zone reaching halfway to the next (the samples and
+#: the specimens; an address runs to three lines, a long authority to the card's right
+#: edge). Labels, the portrait, the emblem, the title and the margins hold no field's
+#: text.
+FIELD_ZONES: Mapping[str, Mapping[str, tuple[float, float, float, float]]] = {
+    "front": {
+        "name": (0.16, 0.08, 0.64, 0.205),
+        "sex": (0.16, 0.205, 0.31, 0.33),
+        "nation": (0.37, 0.205, 0.64, 0.33),
+        "birthday": (0.16, 0.33, 0.64, 0.44),
+        "address": (0.16, 0.44, 0.64, 0.77),
+        "number": (0.28, 0.77, 0.96, 0.92),
+    },
+    "back": {
+        "authority": (0.37, 0.65, 0.98, 0.80),
+        "timelimit": (0.37, 0.80, 0.96, 0.92),
+    },
+}
+#: A spot is grown by this share of the card's width before it is placed: a reflection
+#: fades the print around its white core, and an object casts a shadow.
+SPOT_MARGIN_SHARE = 0.02
+#: A spot lies on a field when it covers at least this share of the field's zone.
+MIN_COVER_SHARE = 0.03
+#: The confidence a field under a spot keeps at most: under the review signal's bar
+#: (``review.LOW_CONFIDENCE_BELOW``, 0.95).
+UNDER_SPOT_CONFIDENCE = 0.9
+
+
+def fields_under(spots: np.ndarray, side: str) -> tuple[str, ...]:
+    """The fields of ``side`` (``FIELD_ZONES``) that ``spots`` (a bool mask over the
+    upright card, any size) lies on."""
+    import cv2
+    import numpy as np
+
+    if not spots.any():
+        return ()
+    height, width = spots.shape[:2]
+    grow = max(1, round(SPOT_MARGIN_SHARE * width))
+    grown = cv2.dilate(spots.astype(np.uint8), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    under = []
+    for field, (x0, y0, x1, y1) in FIELD_ZONES.get(side, {}).items():
+        zone = grown[round(y0 * height) : round(y1 * height), round(x0 * width) : round(x1 * width)]
+        if zone.size and np.count_nonzero(zone) >= MIN_COVER_SHARE * zone.size:
+            under.append(field)
+    return tuple(under)
+
+
+def placed(reading: _Reading, warnings: Collection[str] | None) -> Parsed:
+    """``reading.parsed`` with the confidence of each field a glare spot or an object
+    lies on lowered to ``UNDER_SPOT_CONFIDENCE``, when ``warnings`` (the picture's; None:
+    not measured, so possibly any) name such a spot; as it is otherwise.
+
+    A reading whose ``upright`` is not its card cut out edge to edge cannot place a
+    spot: every field of it is lowered then.
+    """
+    from batch_ocr.vision import image_warnings
+
+    parsed = reading.parsed
+    named = image_warnings.PLACED_WARNINGS if warnings is None else tuple(
+        name for name in image_warnings.PLACED_WARNINGS if name in warnings)
+    if not named or parsed.side not in FIELD_ZONES:
+        return parsed
+    if reading.card_frame:
+        under = fields_under(image_warnings.spots(reading.upright, named), parsed.side)
+    else:
+        under = tuple(parsed.confidence)
+    return lowered(parsed, under)
+
+
+def lowered(parsed: Parsed, fields: Collection[str]) -> Parsed:
+    """``parsed`` with the confidence of ``fields`` at most ``UNDER_SPOT_CONFIDENCE``."""
+    if not fields:
+        return parsed
+    confidence = {key: min(score, UNDER_SPOT_CONFIDENCE) if key in fields else score
+                  for key, score in parsed.confidence.items()}  # fmt: skip
+    return dataclasses.replace(parsed, confidence=confidence)

@@ -1,0 +1,132 @@
+"""A glare spot or an object on a card: it flags the fields it lies on, and nothing else.
+
+What a user checks (docs/warnings-and-review.md): a reflection over the portrait or an
+empty margin takes nothing from the reading and leaves the row alone; over the name it
+flags the row for the name; the ``glare`` warning stays on the row either way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+import pytest
+
+np = pytest.importorskip("numpy")
+pytest.importorskip("cv2")
+
+from batch_ocr.engines.local import _spots  # noqa: E402
+from batch_ocr.engines.local._parsed import Parsed  # noqa: E402
+from batch_ocr.engines.local._reading import _Reading  # noqa: E402
+from batch_ocr.run.present.review import review_reasons  # noqa: E402
+from batch_ocr.run.present.rows import row_from_card  # noqa: E402
+from tests.card_pages import make_samples, people  # noqa: E402
+from tests.skips import needs_local  # noqa: E402
+
+FRONT_CONFIDENCE = dict.fromkeys(("name", "sex", "nation", "birthday", "address", "number"),
+                                 0.99)  # fmt: skip
+
+
+def _mask(x0: float, y0: float, x1: float, y1: float, size: tuple[int, int] = (303, 480)
+          ) -> np.ndarray:  # fmt: skip
+    """A spot covering (x0, y0)-(x1, y1), as shares of a card of ``size`` (height, width)."""
+    mask = np.zeros(size, bool)
+    height, width = size
+    mask[round(y0 * height) : round(y1 * height), round(x0 * width) : round(x1 * width)] = True
+    return mask
+
+
+def test_a_spot_on_the_portrait_or_a_margin_lies_on_no_field() -> None:
+    assert _spots.fields_under(_mask(0.72, 0.25, 0.88, 0.55), "front") == ()
+    assert _spots.fields_under(_mask(0.01, 0.30, 0.10, 0.60), "front") == ()  # labels
+    assert _spots.fields_under(_mask(0.0, 0.0, 0.0, 0.0), "front") == ()
+
+
+def test_a_spot_on_a_field_names_it() -> None:
+    assert _spots.fields_under(_mask(0.25, 0.09, 0.35, 0.17), "front") == ("name",)
+    assert _spots.fields_under(_mask(0.40, 0.55, 0.50, 0.65), "front") == ("address",)
+    assert _spots.fields_under(_mask(0.50, 0.82, 0.60, 0.90), "front") == ("number",)
+
+
+def test_on_a_back_the_emblem_and_title_hold_no_field_the_period_does() -> None:
+    assert _spots.fields_under(_mask(0.08, 0.10, 0.28, 0.40), "back") == ()
+    assert _spots.fields_under(_mask(0.40, 0.15, 0.80, 0.45), "back") == ()
+    assert _spots.fields_under(_mask(0.55, 0.84, 0.65, 0.90), "back") == ("timelimit",)
+
+
+def _reading(card_frame: bool) -> _Reading:
+    parsed = Parsed(side="front", info={}, validity={}, confidence=dict(FRONT_CONFIDENCE))
+    return _Reading(parsed, np.full((540, 856, 3), 200, np.uint8), card_frame)
+
+
+def test_without_a_spot_warning_nothing_is_looked_for_or_lowered() -> None:
+    reading = _reading(card_frame=False)
+    assert _spots.placed(reading, ("copy", "blur")) is reading.parsed
+    assert _spots.placed(reading, ()) is reading.parsed
+
+
+def test_a_side_read_without_its_card_frame_has_every_field_lowered() -> None:
+    placed = _spots.placed(_reading(card_frame=False), ("glare",))
+    assert set(placed.confidence.values()) == {_spots.UNDER_SPOT_CONFIDENCE}
+
+
+def test_a_white_spot_on_the_name_lowers_the_name_only() -> None:
+    reading = _reading(card_frame=True)
+    reading.upright[55:95, 200:300] = 255  # saturated, on a card grey at 200
+    placed = _spots.placed(reading, ("glare",))
+    lowered = {key for key, score in placed.confidence.items() if score < 0.95}
+    assert lowered == {"name"}
+    # Warnings not measured (None): any spot is looked for.
+    assert _spots.placed(reading, None).confidence == placed.confidence
+    assert _spots.placed(reading, ("occluded",)).confidence == FRONT_CONFIDENCE
+
+
+def _photo_with_glare(centre: tuple[float, float] | None, sigma_share: float) -> bytes:
+    """A front on a dark desk with a reflection at ``centre`` (shares of the card)."""
+    from PIL import Image
+
+    card = np.asarray(make_samples().draw_front(people(1, seed=11)[0])[0].convert("RGB"),
+                      np.float32)  # fmt: skip
+    height, width = card.shape[:2]
+    if centre is not None:
+        yy, xx = np.mgrid[0:height, 0:width]
+        cx, cy = centre[0] * width, centre[1] * height
+        glare = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * (sigma_share * width) ** 2))
+        card = card + (255 - card) * (0.95 * glare)[..., None]
+    desk = np.full((800, 1200, 3), (60, 50, 45), np.float32)
+    desk[130 : 130 + height, 170 : 170 + width] = card
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(desk, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def _row_reasons(image_bytes: bytes) -> tuple[list[str], list[str]]:
+    """The warnings and review reasons of the row the offline engine makes."""
+    from batch_ocr.engines.local import recognise
+
+    result = recognise(image_bytes)
+    row = row_from_card("photo.jpg", result.data, attempts=1, sha256="",
+                        confidence=result.confidence)  # fmt: skip
+    row = dataclasses.replace(row, warnings=list(result.warnings or ()))
+    return row.warnings, review_reasons(row, checks=[])
+
+
+@needs_local
+def test_glare_over_the_portrait_warns_and_flags_nothing() -> None:
+    warnings, reasons = _row_reasons(_photo_with_glare((0.82, 0.35), sigma_share=0.1))
+    assert warnings == ["glare"]
+    assert reasons == []
+
+
+@needs_local
+def test_glare_over_the_name_flags_the_name() -> None:
+    warnings, reasons = _row_reasons(_photo_with_glare((0.30, 0.13), sigma_share=0.07))
+    assert warnings == ["glare"]
+    assert "low_confidence:name" in reasons
+    assert not {reason for reason in reasons if reason.startswith("low_confidence:")} - {
+        "low_confidence:name", "low_confidence:sex"}  # the spot's reach: the next row
+
+
+@needs_local
+def test_a_clean_photo_warns_of_nothing_and_flags_nothing() -> None:
+    assert _row_reasons(_photo_with_glare(None, sigma_share=0.07)) == ([], [])
