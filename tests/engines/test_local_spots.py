@@ -38,11 +38,15 @@ def _mask(x0: float, y0: float, x1: float, y1: float, size: tuple[int, int] = (3
 
 def test_a_spot_on_the_portrait_or_a_margin_lies_on_no_field() -> None:
     assert _spots.fields_under(_mask(0.72, 0.25, 0.88, 0.55), "front") == ()
-    assert _spots.fields_under(_mask(0.01, 0.30, 0.10, 0.60), "front") == ()  # labels
+    assert _spots.fields_under(_mask(0.30, 0.0, 0.60, 0.04), "front") == ()  # above
+    assert _spots.fields_under(_mask(0.95, 0.10, 0.99, 0.70), "front") == ()  # right
+    assert _spots.fields_under(_mask(0.02, 0.55, 0.14, 0.95), "back") == ()
     assert _spots.fields_under(_mask(0.0, 0.0, 0.0, 0.0), "front") == ()
 
 
-def test_a_spot_on_a_field_names_it() -> None:
+def test_a_spot_on_a_field_or_its_label_names_it() -> None:
+    # An outline a little off shifts the card: a spot on the label may lie on the value.
+    assert _spots.fields_under(_mask(0.02, 0.50, 0.10, 0.70), "front") == ("address",)
     assert _spots.fields_under(_mask(0.25, 0.09, 0.35, 0.17), "front") == ("name",)
     assert _spots.fields_under(_mask(0.40, 0.55, 0.50, 0.65), "front") == ("address",)
     assert _spots.fields_under(_mask(0.50, 0.82, 0.60, 0.90), "front") == ("number",)
@@ -123,8 +127,9 @@ def test_glare_over_the_name_flags_the_name() -> None:
     warnings, reasons = _row_reasons(_photo_with_glare((0.30, 0.13), sigma_share=0.07))
     assert warnings == ["glare"]
     assert "low_confidence:name" in reasons
-    assert not {reason for reason in reasons if reason.startswith("low_confidence:")} - {
-        "low_confidence:name", "low_confidence:sex"}  # the spot's reach: the next row
+    # The spot's reach: the row below too (sex, nation), no further.
+    assert {reason for reason in reasons if reason.startswith("low_confidence:")} <= {
+        "low_confidence:name", "low_confidence:sex", "low_confidence:nation"}
 
 
 @needs_local

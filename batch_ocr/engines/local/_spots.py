@@ -2,7 +2,7 @@
 
 A reflection or a finger over a field may take text off it without the reading showing
 it (an address with a few characters gone still reads as an address); over the
-portrait, the emblem, a label or an empty margin it takes nothing from the reading.
+portrait, the emblem, the title or an empty margin it takes nothing from the reading.
 The image warnings find where such spots lie on the card as read
 (``image_warnings.spots``), and the card's layout says where each field's text may lie
 (``FIELD_ZONES``): a field a spot lies on is at most ``UNDER_SPOT_CONFIDENCE`` sure,
@@ -29,23 +29,25 @@ if TYPE_CHECKING:
     from batch_ocr.engines.local._reading import _Reading
 
 #: Where each side may print each field's text (the ``Parsed.confidence`` keys), as
-#: (left, top, right, bottom) shares of the upright card: the value right of its label,
-#: left of the portrait, each row's zone reaching halfway to the next (the samples and
-#: the specimens; an address runs to three lines, a long authority to the card's right
-#: edge). Labels, the portrait, the emblem, the title and the margins hold no field's
-#: text.
+#: (left, top, right, bottom) shares of the upright card: the row of the field's label
+#: and value, left of the portrait, each row's zone reaching halfway to the next (the
+#: samples and the specimens; an address runs to three lines, a long authority to the
+#: card's right edge). The labels' column is in: an outline a little off shifts the
+#: card by that much, and a spot over a label may take the start of its value. The
+#: portrait, the emblem, the title and the margins above, below and right of the text
+#: hold no field's text.
 FIELD_ZONES: Mapping[str, Mapping[str, tuple[float, float, float, float]]] = {
     "front": {
-        "name": (0.16, 0.08, 0.64, 0.205),
-        "sex": (0.16, 0.205, 0.31, 0.33),
-        "nation": (0.37, 0.205, 0.64, 0.33),
-        "birthday": (0.16, 0.33, 0.64, 0.44),
-        "address": (0.16, 0.44, 0.64, 0.77),
-        "number": (0.28, 0.77, 0.96, 0.92),
+        "name": (0.0, 0.08, 0.64, 0.205),
+        "sex": (0.0, 0.205, 0.31, 0.33),
+        "nation": (0.31, 0.205, 0.64, 0.33),
+        "birthday": (0.0, 0.33, 0.64, 0.44),
+        "address": (0.0, 0.44, 0.64, 0.77),
+        "number": (0.0, 0.77, 0.96, 0.92),
     },
     "back": {
-        "authority": (0.37, 0.65, 0.98, 0.80),
-        "timelimit": (0.37, 0.80, 0.96, 0.92),
+        "authority": (0.18, 0.65, 0.98, 0.80),
+        "timelimit": (0.18, 0.80, 0.96, 0.92),
     },
 }
 #: A spot is grown by this share of the card's width before it is placed: a reflection

@@ -24,7 +24,8 @@ measured hit and false-positive rates). Tencent's code for the same thing in bra
 ``detect`` is a pure function of decoded pixels and, when the caller found it, the
 card's outline. ``spots`` says where on a card cut out edge to edge the reflections and
 objects lie, for a reader that knows the card's layout: a glare spot over the portrait
-takes nothing from the reading, one over the name may (docs/warnings-and-review.md). ``warnings_for`` takes the picture's ``for_warnings`` view (the one
+takes nothing from the reading, one over the name may (docs/warnings-and-review.md).
+``warnings_for`` takes the picture's ``for_warnings`` view (the one
 decoder, ``vision.picture``), looks for the card and calls it; it returns no warning
 without the ``local`` extra (docs/warnings-and-review.md).
 
