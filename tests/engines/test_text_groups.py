@@ -93,4 +93,4 @@ def test_one_card_beside_a_sheet_of_print_is_not_read_again(monkeypatch: pytest.
     parsed = Parsed("front", {"name": "王建"}, {"name": True})
     reading = _Reading(parsed, np.zeros((900, 700, 3), np.uint8), False, rows,
                        boxes=_lines(50, 50, 6, gap=1.0) + _lines(50, 500, 5, gap=1.0))  # fmt: skip
-    assert _second_side.cards_by_text(None, reading) is None
+    assert _second_side.cards_by_text(None, reading, ()) is None
