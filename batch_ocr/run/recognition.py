@@ -23,7 +23,7 @@ from batch_ocr.run.dedup import ContentDedup
 from batch_ocr.run.journal.resume import ResumePolicy, reusable_record
 from batch_ocr.run.journal.state import RecordedRows
 from batch_ocr.run.present import portraits
-from batch_ocr.run.present.review import DISAGREE
+from batch_ocr.run.present.review import DISAGREE, placed_mark
 from batch_ocr.run.present.rows import Row, row_from_card
 from batch_ocr.run.summary import RunCounters
 from batch_ocr.vision import image_warnings
@@ -136,6 +136,11 @@ class ImageRows:
                 warnings = [*page_warnings, *read.warnings]
                 if warnings:
                     changes["warnings"] = warnings
+                if result.warnings is not None:  # the engine's own: it placed them
+                    mark = placed_mark(warnings, read.confidence)
+                    if mark:
+                        reasons = changes.get("review_reasons", [])
+                        changes["review_reasons"] = [*reasons, *mark]  # type: ignore[misc]
             if changes:
                 row = dataclasses.replace(row, **changes)  # type: ignore[arg-type]
             if self.portraits_dir is not None:

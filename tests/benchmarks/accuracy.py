@@ -779,8 +779,12 @@ def reviewed_rows(case_results: list[Any], review_on: tuple[str, ...] = ()) -> l
 
     from batch_ocr import statuses
     from batch_ocr.run.cards import CardRead
+    from batch_ocr.run.present import review
     from batch_ocr.run.present.checks import check_row
     from batch_ocr.run.present.review import with_review
+
+    # What a run records beside a row whose engine placed its glare (not before it).
+    placed_mark = getattr(review, "placed_mark", None)
     from batch_ocr.run.present.rows import row_from_card
 
     # The same harness measures a review signal that knows no ``review_on`` (before it).
@@ -795,6 +799,9 @@ def reviewed_rows(case_results: list[Any], review_on: tuple[str, ...] = ()) -> l
             if row.status in statuses.WARNED_STATUSES:
                 warnings = [*(result.warnings or ()), *read.warnings]
                 row = dataclasses.replace(row, warnings=warnings)
+                if placed_mark is not None and result.warnings is not None:
+                    row = dataclasses.replace(
+                        row, review_reasons=placed_mark(warnings, read.confidence))
             checks = check_row(row, as_of=REVIEW_AS_OF)
             extra = {"review_on": review_on} if takes_review_on else {}
             rows.append(with_review(row, checks=checks, **extra))

@@ -18,7 +18,7 @@ pytest.importorskip("cv2")
 from batch_ocr.engines.local import _spots  # noqa: E402
 from batch_ocr.engines.local._parsed import Parsed  # noqa: E402
 from batch_ocr.engines.local._reading import _Reading  # noqa: E402
-from batch_ocr.run.present.review import review_reasons  # noqa: E402
+from batch_ocr.run.present.review import placed_mark, review_reasons  # noqa: E402
 from batch_ocr.run.present.rows import row_from_card  # noqa: E402
 from tests.card_pages import make_samples, people  # noqa: E402
 from tests.skips import needs_local  # noqa: E402
@@ -111,7 +111,10 @@ def _row_reasons(image_bytes: bytes) -> tuple[list[str], list[str]]:
     result = recognise(image_bytes)
     row = row_from_card("photo.jpg", result.data, attempts=1, sha256="",
                         confidence=result.confidence)  # fmt: skip
-    row = dataclasses.replace(row, warnings=list(result.warnings or ()))
+    warnings = list(result.warnings or ())
+    # As the run records it: the engine's own warnings, which it placed on the fields.
+    row = dataclasses.replace(row, warnings=warnings,
+                              review_reasons=placed_mark(warnings, result.confidence))
     return row.warnings, review_reasons(row, checks=[])
 
 

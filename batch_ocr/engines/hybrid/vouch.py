@@ -22,7 +22,7 @@ from batch_ocr.columns import CARD_FIELDS, SIDE_FIELDS
 from batch_ocr.provider.models import CardData
 from batch_ocr.run.cards import SIDE_UNREAD, CardRead, is_id_side
 from batch_ocr.run.present.checks import check_row
-from batch_ocr.run.present.review import review_reasons
+from batch_ocr.run.present.review import placed_mark, review_reasons
 from batch_ocr.run.present.rows import BOTH, Row, row_from_card
 
 #: The review reason of a reading the offline engine failed outright (its ``error`` row).
@@ -42,7 +42,9 @@ def row_doubts(read: CardRead, page_warnings: Sequence[str], *,
     (``status:not_id_card``, ``status:scan_failed``): the API may see the card it missed.
     """
     row = _row(read.data, confidence=dict(read.confidence))
-    row = dataclasses.replace(row, warnings=[*page_warnings, *read.warnings])
+    warnings = [*page_warnings, *read.warnings]
+    row = dataclasses.replace(row, warnings=warnings,
+                              review_reasons=placed_mark(warnings, read.confidence))
     return tuple(review_reasons(row, checks=check_row(row, as_of=as_of)))
 
 

@@ -66,6 +66,17 @@ DOCUMENT_RISKS: tuple[str, ...] = ("copy", "reshoot", "blur", "border_incomplete
 #: (``low_confidence:<column>``) or not at all; a row without confidence (the API's) is
 #: flagged by the warning itself, wherever the spot lies.
 PLACED_RISKS: tuple[str, ...] = ("glare", "occluded")
+#: Kept in the ``review_reasons`` a row is recorded with when its engine placed the
+#: picture's ``PLACED_RISKS`` on the card's fields (``placed_mark``); never shown, since
+#: the reasons are computed again on the way out. A row an earlier version recorded
+#: lacks it (its glare was placed nowhere), so its warning still flags it on a rerun.
+PLACED = "placed:spots"
+
+
+def placed_mark(warnings: Iterable[str], confidence: Mapping[str, float]) -> list[str]:
+    """``[PLACED]`` for a row read with a confidence per field (the offline engine's,
+    which lowers the fields a glare spot or an object lies on) whose picture has one."""
+    return [PLACED] if confidence and any(w in PLACED_RISKS for w in warnings) else []
 
 #: The fields printed on each side, as columns, and on a row of both sides.
 _ROW_FIELDS: Mapping[str, tuple[str, ...]] = {**SIDE_FIELDS, BOTH: CARD_FIELDS}
@@ -104,7 +115,7 @@ def review_reasons(row: Row, *, checks: Sequence[str] | None = None,
         reasons += [f"invalid:{column}" for column in invalid]
         reasons += [f"check:{check}" for check in (row.checks if checks is None else checks)
                     if _flags(check, review_on)]  # fmt: skip
-    placed = bool(confidence)  # the engine placed glare and objects on the fields
+    placed = PLACED in row.review_reasons  # glare and objects lowered their fields
     reasons += [f"warning:{warning}" for warning in row.warnings if _flags(warning, review_on)
                 and not (placed and warning in PLACED_RISKS)]  # fmt: skip
     low = [
@@ -170,11 +181,13 @@ __all__ = [
     "DISAGREE",
     "DOCUMENT_RISKS",
     "LOW_CONFIDENCE_BELOW",
+    "PLACED",
     "PLACED_RISKS",
     "card_escalations",
     "card_reasons",
     "card_warnings",
     "parse_review_on",
+    "placed_mark",
     "review_reasons",
     "with_review",
 ]

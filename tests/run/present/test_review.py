@@ -13,10 +13,12 @@ from batch_ocr.run.present.pairing import FRONT_FIELDS as FRONT_COLUMNS
 from batch_ocr.run.present.review import (
     DOCUMENT_RISKS,
     LOW_CONFIDENCE_BELOW,
+    PLACED,
     PLACED_RISKS,
     card_reasons,
     card_warnings,
     parse_review_on,
+    placed_mark,
     review_reasons,
     with_review,
 )
@@ -167,15 +169,28 @@ def test_glare_or_an_object_flags_a_row_without_confidence_wherever_it_lies(warn
 def test_glare_or_an_object_off_every_field_flags_nothing_on_an_offline_row(warning: str
                                                                            ) -> None:  # fmt: skip
     # The offline engine lowered no field's confidence: the spot lies on none.
-    row = dataclasses.replace(COPY, warnings=["copy", warning])
+    row = dataclasses.replace(COPY, warnings=["copy", warning],
+                              review_reasons=placed_mark(["copy", warning], COPY.confidence))
     assert review_reasons(row) == []
-    assert with_review(row).warnings == ["copy", warning]  # the warning stays
+    shown = with_review(row)
+    assert shown.warnings == ["copy", warning]  # the warning stays
+    assert PLACED not in shown.review_reasons  # the mark is never shown
+
+
+@pytest.mark.parametrize("warning", PLACED_RISKS)
+def test_an_offline_row_recorded_before_glare_was_placed_is_still_flagged(warning: str
+                                                                          ) -> None:  # fmt: skip
+    # A row an earlier version journaled: its confidence was never lowered for the
+    # spot, so on a rerun the warning itself still flags it.
+    row = dataclasses.replace(COPY, warnings=[warning])
+    assert review_reasons(row) == [f"warning:{warning}"]
 
 
 @pytest.mark.parametrize("warning", PLACED_RISKS)
 def test_glare_or_an_object_over_a_field_flags_that_field(warning: str) -> None:
-    under = dataclasses.replace(COPY, warnings=[warning],
-                                confidence={**COPY.confidence, "name": 0.9})  # fmt: skip
+    confidence = {**COPY.confidence, "name": 0.9}
+    under = dataclasses.replace(COPY, warnings=[warning], confidence=confidence,
+                                review_reasons=placed_mark([warning], confidence))
     assert review_reasons(under) == ["low_confidence:name"]
 
 
