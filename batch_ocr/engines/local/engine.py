@@ -77,6 +77,11 @@ class LocalEngine(Engine):
     name = "local"
     billed = False
     image_limits = None
+    #: 2: stamped fields read again with the print's darkest ink, offices and nations
+    #: confirmed by their lists, glare placed on the fields, cards found on a busy desk
+    #: (docs/offline-engine.md). ``--redo-engine-older-than 2`` reads version 1's pages
+    #: again, free of charge (docs/resume.md).
+    version = "2"
     #: A worker that died may not die again: the next run tries its image again.
     retried_next_run = frozenset({WORKER_DIED})
 
