@@ -64,12 +64,10 @@ def _read_authority_band(card: np.ndarray) -> TextLine | None:
     from batch_ocr.run.present.stamps import strip_stamps
 
     for box, band in _bands(card, AUTHORITY_BANDS):
-        (text, score, least, chars), = _ocr.read_lines([band])
-        office = strip_stamps(clean(text)).strip()
+        (read,) = _ocr.read_lines([band])
+        office = strip_stamps(clean(read.text)).strip()
         if authority_ok(office):
-            left, top, right, bottom = map(float, box)
-            return TextLine(office, score, left, top, right, bottom, least=least,
-                            stamped=True, chars=chars)  # fmt: skip
+            return _stamped_line(office, read, box)
     return None
 
 
@@ -102,6 +100,36 @@ def _row_span(lines: Sequence[TextLine], card_height: int, rows_up: int = 0
     return max(0, int(top)), min(card_height, int(bottom))
 
 
+def _row_band(card: np.ndarray, lines: Sequence[TextLine], across: tuple[float, float],
+              rows_up: int) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """The box (card pixels) and pixels of the front's row ``rows_up`` rows above the
+    sex row (``_row_span``), between the shares ``across`` of the card's width; None if
+    the labels are not read or the box is empty."""
+    span = _row_span(lines, card.shape[0], rows_up)
+    if span is None:
+        return None
+    width = card.shape[1]
+    box = (int(across[0] * width), span[0], int(across[1] * width), span[1])
+    band = card[box[1] : box[3], box[0] : box[2]]
+    return (box, band) if band.size else None
+
+
+def _stamped_line(text: str, read: LineRead, box: tuple[int, int, int, int], *,
+                  guess: bool = False) -> TextLine:  # fmt: skip
+    """``text``, as ``read`` in ``box``, a line marked stamped; a guess's characters
+    (what the stamp covered is checked by nothing) trusted no more than
+    ``AMENDED_AT_MOST``."""
+    from batch_ocr.engines.local._confidence import AMENDED_AT_MOST
+
+    _, score, least, chars = read
+    if guess:
+        least = min(least, AMENDED_AT_MOST)
+        chars = tuple((ch, min(p, AMENDED_AT_MOST)) for ch, p in chars)
+    left, top, right, bottom = map(float, box)
+    return TextLine(text, score, left, top, right, bottom, least=least, stamped=True,
+                    chars=chars)  # fmt: skip
+
+
 def _read_nation_band(card: np.ndarray, lines: Sequence[TextLine]) -> TextLine | None:
     """The nation read off its place on a rectified front (right of the sex, on the sex
     row's lines) with its darkest ink only (``_darkest_ink``), if it reads as one of the
@@ -111,20 +139,14 @@ def _read_nation_band(card: np.ndarray, lines: Sequence[TextLine]) -> TextLine |
     from batch_ocr.engines.local._front import _snap_nation
     from batch_ocr.engines.local._labels import _NATION_LABEL, _cjk_only, after_label
 
-    span = _row_span(lines, card.shape[0])
-    if span is None:
+    found = _row_band(card, lines, NATION_BAND_X, rows_up=0)
+    if found is None:
         return None
-    width = card.shape[1]
-    box = (int(NATION_BAND_X[0] * width), span[0], int(NATION_BAND_X[1] * width), span[1])
-    band = card[box[1] : box[3], box[0] : box[2]]
-    if not band.size:
-        return None
-    for text, score, least, chars in _inked_reads(band):
-        nation = _snap_nation(_cjk_only(after_label(clean(text), _NATION_LABEL)))
+    box, band = found
+    for read in _inked_reads(band):
+        nation = _snap_nation(_cjk_only(after_label(clean(read.text), _NATION_LABEL)))
         if nation in id_rules.NATIONS:
-            left, top, right, bottom = map(float, box)
-            return TextLine(_NATION_LABEL + nation, score, left, top, right, bottom,
-                            least=least, stamped=True, chars=chars)  # fmt: skip
+            return _stamped_line(_NATION_LABEL + nation, read, box)
     return None
 
 
@@ -140,25 +162,16 @@ def _read_address_band(card: np.ndarray, lines: Sequence[TextLine]) -> TextLine 
     the detector. A guess (what the stamp covered is not checked by anything): marked
     stamped, its characters trusted no more than ``AMENDED_AT_MOST``."""
     from batch_ocr import regions
-    from batch_ocr.engines.local._confidence import AMENDED_AT_MOST
     from batch_ocr.engines.local._labels import _ADDRESS_LABEL, after_label
 
-    span = _row_span(lines, card.shape[0], rows_up=-2)
-    if span is None:
+    found = _row_band(card, lines, ADDRESS_BAND_X, rows_up=-2)
+    if found is None:
         return None
-    width = card.shape[1]
-    box = (int(ADDRESS_BAND_X[0] * width), span[0], int(ADDRESS_BAND_X[1] * width), span[1])
-    band = card[box[1] : box[3], box[0] : box[2]]
-    if not band.size:
-        return None
-    for text, score, least, chars in _inked_reads(band):
-        printed = after_label(clean(text), _ADDRESS_LABEL)
+    box, band = found
+    for read in _inked_reads(band):
+        printed = after_label(clean(read.text), _ADDRESS_LABEL)
         if regions.place_prefix(printed):
-            left, top, right, bottom = map(float, box)
-            capped = tuple((ch, min(p, AMENDED_AT_MOST)) for ch, p in chars)
-            least = min(least, AMENDED_AT_MOST)
-            return TextLine(printed, score, left, top, right, bottom, least=least,
-                            stamped=True, chars=capped)  # fmt: skip
+            return _stamped_line(printed, read, box, guess=True)
     return None
 
 
@@ -184,21 +197,15 @@ def _read_birth_band(card: np.ndarray, lines: Sequence[TextLine], number_birth: 
     row's) with its darkest ink only, where a stamp hid or spoiled it, if it is the date
     the number's digits hold (``number_birth``: two prints of the card agree, as a
     misread's seldom do). Marked stamped."""
-    span = _row_span(lines, card.shape[0], rows_up=-1)
-    if span is None or not number_birth:
+    found = _row_band(card, lines, BIRTH_BAND_X, rows_up=-1) if number_birth else None
+    if found is None:
         return None
-    width = card.shape[1]
-    box = (int(BIRTH_BAND_X[0] * width), span[0], int(BIRTH_BAND_X[1] * width), span[1])
-    band = card[box[1] : box[3], box[0] : box[2]]
-    if not band.size:
-        return None
-    for text, score, least, chars in _inked_reads(band):
+    box, band = found
+    for read in _inked_reads(band):
         # Its digits alone: 年 or 月 under the stamp's ink is read as anything or lost.
-        if re.sub(r"\D", "", digits(clean(text))) == number_birth:
+        if re.sub(r"\D", "", digits(clean(read.text))) == number_birth:
             year, month, day = number_birth[:4], number_birth[4:6], number_birth[6:]
-            left, top, right, bottom = map(float, box)
-            return TextLine(f"{year}年{month}月{day}日", score, left, top, right, bottom,
-                            least=least, stamped=True, chars=chars)  # fmt: skip
+            return _stamped_line(f"{year}年{month}月{day}日", read, box)
     return None
 
 
@@ -212,7 +219,6 @@ def _read_name_band(card: np.ndarray, name: str, lines: Sequence[TextLine] = ()
     stamp's character (再次军 of 再次复印无效 across 曹军), if it is no longer, holds no
     stamp's character at its edges and ends as ``name`` does: a guess then, its
     characters trusted no more than ``AMENDED_AT_MOST``. Marked stamped."""
-    from batch_ocr.engines.local._confidence import AMENDED_AT_MOST
     from batch_ocr.engines.local._labels import _NAME_LABEL, _cjk_only, after_label
     from batch_ocr.run.present.stamps import STAMP_GLYPHS
 
@@ -226,18 +232,13 @@ def _read_name_band(card: np.ndarray, name: str, lines: Sequence[TextLine] = ()
         band = card[box[1] : box[3], box[0] : box[2]]
         if not band.size or box[2] > width:
             continue
-        for text, score, least, chars in _inked_reads(band):
-            printed = _cjk_only(after_label(clean(text), _NAME_LABEL), keep="·").strip("·")
-            left, top, right, bottom = map(float, box)
+        for read in _inked_reads(band):
+            printed = _cjk_only(after_label(clean(read.text), _NAME_LABEL), keep="·").strip("·")
             if 2 <= len(printed) < len(name) and printed in name:
-                return TextLine(printed, score, left, top, right, bottom, least=least,
-                                stamped=True, chars=chars)  # fmt: skip
+                return _stamped_line(printed, read, box)
             if (stamp_head and 2 <= len(printed) <= len(name) and printed[-1] == name[-1]
                     and not {printed[0], printed[-1]} & STAMP_GLYPHS):
-                least = min(least, AMENDED_AT_MOST)
-                chars = tuple((ch, min(p, AMENDED_AT_MOST)) for ch, p in chars)
-                return TextLine(printed, score, left, top, right, bottom, least=least,
-                                stamped=True, chars=chars)  # fmt: skip
+                return _stamped_line(printed, read, box, guess=True)
     return None
 
 
