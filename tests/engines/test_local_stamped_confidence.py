@@ -12,21 +12,10 @@ import dataclasses
 from batch_ocr.engines.hybrid import vouch
 from batch_ocr.engines.local._fields import parse
 from batch_ocr.engines.local._result import _card_data, column_confidence
-from batch_ocr.engines.local._rows import TextLine, group_rows
+from batch_ocr.engines.local._rows import group_rows
 from batch_ocr.run.cards import CardRead
 from tests.engines.hybrid.cards import AS_OF
-
-FRONT = ["姓名李小红", "性别女民族汉", "出生1988年1月27日", "住址广东省深圳市南山区建设大道197号",
-         "公民身份号码440305198801276987"]  # fmt: skip
-BACK = ["签发机关深圳市公安局南山分局", "有效期限2015.03.01-2035.03.01"]
-
-
-def lines(texts: list[str], *, stamped: tuple[int, ...] = (), least: float = 0.99,
-          ) -> list[TextLine]:  # fmt: skip
-    """One line a row, read at ``least``; those at ``stamped`` had a stamp cut out."""
-    return [TextLine(text, least, 60, 60 * i, 700, 60 * i + 30, least=least,
-                     stamped=i in stamped, chars=tuple((ch, least) for ch in text))
-            for i, text in enumerate(texts)]  # fmt: skip
+from tests.engines.stamped_lines import BACK, FRONT, lines
 
 
 def doubts(texts: list[str], **kwargs: object) -> tuple[str, ...]:

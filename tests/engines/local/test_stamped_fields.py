@@ -17,18 +17,7 @@ from batch_ocr.engines.local import available
 from batch_ocr.engines.local._back import _nearest_office
 from batch_ocr.engines.local._fields import parse
 from batch_ocr.engines.local._rows import TextLine, group_rows
-
-FRONT = ["姓名李小红", "性别女民族汉", "出生1988年1月27日", "住址广东省深圳市南山区建设大道197号",
-         "公民身份号码440305198801276987"]  # fmt: skip
-BACK = ["签发机关深圳市公安局南山分局", "有效期限2015.03.01-2035.03.01"]
-
-
-def lines(texts: list[str], *, stamped: tuple[int, ...] = (), least: float = 0.99,
-          ) -> list[TextLine]:  # fmt: skip
-    """One line a row, read at ``least``; those at ``stamped`` had a stamp cut out."""
-    return [TextLine(text, least, 60, 60 * i, 700, 60 * i + 30, least=least,
-                     stamped=i in stamped, chars=tuple((ch, least) for ch in text))
-            for i, text in enumerate(texts)]  # fmt: skip
+from tests.engines.stamped_lines import BACK, FRONT, lines
 
 
 @pytest.mark.parametrize("read", ["姓名再徐杰小", "姓名次徐杰小", "姓名再次徐杰小"])
