@@ -198,6 +198,10 @@ def _office_sets() -> object:
         # A grey copy whose cards came out as pale as the paper, the back upside down
         # under the front: read whole, the page gave the front alone.
         ("copy_page_cases", 2, 21),
+        # A grey copy turned upside down, its front laid at +4° and its back at -4°, no
+        # edge seen: one slope levelled both, the front's rows ran together and its
+        # name and address came out empty.
+        ("copy_page_cases", 3, 1),
         # A photo of a front and a back, the back's edge eaten by a shadow: the outline
         # search took the picture's frame and read the back alone.
         ("phone_photo_cases", 1, 22),

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from batch_ocr.engines.local import _level
 from batch_ocr.engines.local._back import lawful_period
 from batch_ocr.engines.local._bands import (
     FRONT_REREADS,
@@ -100,18 +101,6 @@ def _is_tall(box: np.ndarray) -> bool:
     """Whether a text box is much taller than wide (text running up or down)."""
     xs, ys = box[:, 0], box[:, 1]
     return float(ys.max() - ys.min()) > 1.5 * float(xs.max() - xs.min())
-
-
-def _text_angle(boxes: list[np.ndarray]) -> float:
-    """Median slope of the long text boxes, in degrees (0 when level)."""
-    import numpy as np
-
-    angles = []
-    for box in boxes:
-        dx, dy = box[1] - box[0]
-        if abs(dx) > 2 * np.hypot(*(box[3] - box[0])):
-            angles.append(float(np.degrees(np.arctan2(dy, dx))))
-    return float(np.median(angles)) if angles else 0.0
 
 
 def _split_labels(image: np.ndarray, boxes: list[np.ndarray]) -> list[np.ndarray]:
@@ -232,14 +221,14 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None,
         boxes = [(np.array([width - 1, height - 1], dtype=np.float32) - b)[[2, 3, 0, 1]]
                  for b in boxes]  # fmt: skip
         crops = [_ocr.rotate_image(c, 2) for c in crops]
-    angle = _text_angle(boxes)
+    angle = _level.text_angle(boxes)
     # A rectified card has level text; tilted text means the outline found was not the
     # card's (a busy background), so its frame is not trusted for labels or portrait.
     card_frame = rectified and abs(angle) < MAX_FRAME_TILT_DEG
     if card_frame:
         boxes = _split_labels(image, boxes)
         crops = [_ocr.crop_line(image, box) for box in boxes]
-    rotation = None if abs(angle) < 1.0 else _rotation_matrix(angle, image.shape)
+    levellers = _level.levellers(boxes, image.shape)
     label_column = LABEL_COLUMN_RIGHT * image.shape[1] if card_frame else None
     # A back's title (中华人民共和国 居民身份证) holds no field and is a quarter of a back's
     # text to recognise, the number's label a tenth of a front's: they are read only
@@ -247,12 +236,12 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None,
     later = _put_off(boxes, image.shape) if card_frame else set()
     first = [i for i in range(len(boxes)) if i not in later]
     texts = dict(zip(first, _ocr.read_lines([crops[i] for i in first]), strict=True))
-    lines = _text_lines(boxes, texts, rotation, card_frame=card_frame)
+    lines = _text_lines(boxes, texts, levellers, card_frame=card_frame)
     parsed = parse(group_rows(lines, label_column_right=label_column))
     if later and (parsed.side == "none" or not all(parsed.validity.values())):
         ordered = sorted(later)
         texts.update(zip(ordered, _ocr.read_lines([crops[i] for i in ordered]), strict=True))
-        lines = _text_lines(boxes, texts, rotation, card_frame=card_frame)
+        lines = _text_lines(boxes, texts, levellers, card_frame=card_frame)
         parsed = parse(group_rows(lines, label_column_right=label_column))
     if card_frame:
         lines, parsed = _read_lost_fields(image, lines, parsed, label_column)
@@ -356,7 +345,7 @@ def _put_off(boxes: list[np.ndarray], shape: tuple[int, ...]) -> set[int]:
 def _text_lines(
     boxes: list[np.ndarray],
     texts: dict[int, LineRead],
-    rotation: np.ndarray | None,
+    levellers: list[np.ndarray | None],
     *,
     card_frame: bool,
 ) -> list[TextLine]:
@@ -371,7 +360,8 @@ def _text_lines(
         text, score = cleaned[i], texts[i].score
         if score < MIN_LINE_SCORE or not text.strip():
             continue
-        points = box if rotation is None else box @ rotation[:, :2].T + rotation[:, 2]
+        turn = levellers[i]
+        points = box if turn is None else box @ turn[:, :2].T + turn[:, 2]
         xs, ys = points[:, 0], points[:, 1]
         lines.append(
             TextLine(
@@ -402,17 +392,3 @@ def _drop_other_script_lines(lines: list[TextLine]) -> list[TextLine]:
         if ln.height >= small
         or (ln.score >= OTHER_SCRIPT_MAX_SCORE and _CHINESE_OR_DIGIT.search(ln.text))
     ]  # fmt: skip
-
-
-def _rotation_matrix(angle_deg: float, shape: tuple[int, ...]) -> np.ndarray:
-    """A 2x3 rotation that levels text lines sloping by ``angle_deg``.
-
-    Rows are grouped by height on the card; on a card photographed at 10° a long row's
-    ends differ in height by more than a line, so the boxes are levelled first.
-    """
-    import cv2
-    import numpy as np
-
-    center = (shape[1] / 2, shape[0] / 2)
-    matrix: np.ndarray = cv2.getRotationMatrix2D(center, angle_deg, 1.0).astype(np.float32)
-    return matrix
