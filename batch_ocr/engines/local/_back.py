@@ -257,7 +257,29 @@ def _nearest_office(authority: str) -> tuple[str, bool]:
     if near is None and 0 < head <= MAX_OFFICE_SLIPS:
         # A stamp's character before the name (再武汉…): the name read without it.
         near = _nearest_listed(authority[head:], offices)
-    return (authority, False) if near is None else (near, True)
+    if near is None:
+        return authority, False
+    return near, not _slips_in_its_form_only(authority, near)
+
+
+#: The characters every office's name of its form holds (place 公安局 district 分局) at
+#: their places: the place's and the district's last (市, 州, 县, 区...), 公安局, 分局.
+_FORM_CHARACTERS = frozenset("省市州县区盟旗公安局分")
+
+
+def _slips_in_its_form_only(read: str, office: str) -> bool:
+    """Whether ``read`` is the listed ``office`` but for characters of its form
+    (``_FORM_CHARACTERS`` where the form puts them: 拉萨夏公安冕城关分局 for
+    拉萨市公安局城关分局, a stamp across 市 and 局): the characters that tell one office
+    from another were all read as the table names them, so the office is no guess."""
+    if len(read) != len(office):
+        return False
+    place = regions.place_prefix(office)
+    form = {len(place) - 1, *range(len(place), len(place) + 3)}
+    if office.endswith("分局"):
+        form |= {len(office) - 3, len(office) - 2, len(office) - 1}
+    slips = [at for at, (a, b) in enumerate(zip(read, office, strict=True)) if a != b]
+    return all(at in form and office[at] in _FORM_CHARACTERS for at in slips)
 
 
 def _nearest_listed(authority: str, offices: frozenset[str]) -> str | None:

@@ -14,10 +14,11 @@ character in a long address hardly moves), then weighs what else is known:
   table and leave the recogniser's doubt of them out (``rows_evidence``);
 - a field that fails its own rule (``_checks``) is doubtful whatever the recogniser
   says: at most ``INVALID_AT_MOST``;
-- a field a check confirms (a checksummed number; the birth date and sex that number
-  encodes; a period of validity of a lawful length; a nation read as one of the 56
-  names) keeps a tenth of the recogniser's doubt: a misread passes such a check about
-  once in ten;
+- a field a check confirms (a checksummed number; a period of validity of a lawful
+  length; a nation read as one of the 56 names) keeps a tenth of the recogniser's
+  doubt: a misread passes such a check about once in ten; a birth date and sex read as
+  that number encodes them are as sure as its digits (what a stamp did to their own
+  row no longer matters);
 - a field the engine did not read as it gives it (a nation taken as the listed one a
   misread away, a name whose last character may be a stamp's or the holder's), or an
   address a line of which seems lost, is at most ``AMENDED_AT_MOST``: what it gives is
