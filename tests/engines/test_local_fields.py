@@ -146,13 +146,13 @@ def test_confidence_starts_from_the_least_sure_line_and_weighs_the_checks() -> N
     assert parsed.info["address"] == "北京市东城区景山前街4号紫禁城敬事房"
     assert parsed.confidence["name"] == 0.81  # the label's own score does not count
     assert parsed.confidence["address"] == 0.62
-    # The checksummed number confirms itself, and the birth date and sex it encodes; a
-    # nation read as one of the 56 names is confirmed by the list: a tenth of the
-    # recogniser's doubt is left.
+    # The checksummed number confirms itself (a tenth of the recogniser's doubt is left),
+    # and the birth date and sex it encodes, read alike, are as sure as its digits; a
+    # nation read as one of the 56 names is confirmed by the list.
     assert parsed.confidence["nation"] == 0.995
     assert parsed.confidence["number"] == 0.998
-    assert parsed.confidence["birthday"] == 0.99
-    assert parsed.confidence["sex"] == 0.995
+    assert parsed.confidence["birthday"] == 0.998
+    assert parsed.confidence["sex"] == 0.998
 
 
 def test_confidence_is_the_least_sure_character_where_the_recogniser_gives_it() -> None:
@@ -613,3 +613,21 @@ def test_a_bilingual_backs_line_under_the_office_takes_nothing_from_it() -> None
     parsed = parse(card)
     assert parsed.info["authority"] == "南宁市公安局青秀分局"
     assert parsed.confidence["authority"] >= 0.95
+
+
+def test_a_bilingual_cards_latin_line_under_the_address_is_not_the_address() -> None:
+    """A Uyghur line read as Latin letters (or a Zhuang line) between the address and
+    the number: no Chinese address holds a line without Chinese."""
+    lines = [
+        TextLine("姓名艾力·艾山", 0.99, 60, 50, 300, 85),
+        TextLine("性别男民族维吾尔", 0.99, 60, 116, 385, 152),
+        TextLine("出生1988年7月12日", 0.99, 60, 180, 400, 215),
+        TextLine("住址新疆维吾尔自治区乌鲁木齐市", 0.99, 60, 245, 560, 280),
+        TextLine("天山区新华街513号30栋402", 0.99, 150, 287, 520, 322),
+        TextLine("室", 0.99, 150, 329, 180, 364),
+        TextLine("Sieghias", 0.5, 60, 380, 300, 410),
+        TextLine("公民身份号码650102198807128861", 0.99, 60, 440, 800, 480),
+    ]
+    parsed = parse(group_rows(lines, label_column_right=141))
+    assert parsed.info["address"] == "新疆维吾尔自治区乌鲁木齐市天山区新华街513号30栋402室"
+    assert parsed.validity["number"]

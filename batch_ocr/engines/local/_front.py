@@ -347,6 +347,8 @@ def _find_address(
         if _NUMBER_PIECE_RE.search(digits(text)):
             continue  # a number's digits, never an address's (no address holds ten)
         part = "".join(ch for ch in text if _CJK_RE.match(ch) or ch.isalnum() or ch in "-#()")
+        if _CJK_RE.search(part) is None and re.search("[A-Za-z]", part):
+            continue  # a bilingual card's line in Latin letters (Zhuang, Uyghur misread)
         if part:
             address_parts.append(part)
             address_rows.append(i)
@@ -370,7 +372,7 @@ def _front_parsed(rows: Sequence[Row], found: _FrontFields) -> Parsed:
     address, address_rows = found.address, found.address_rows
     number_ok = id_rules.id_number_valid(number)
     birth_date = id_rules.calendar_date(*birth) if birth else None
-    birth_confirmed = sex_confirmed = sex_from_number = False
+    birth_confirmed = sex_confirmed = False
     if number_ok:
         # A checksummed number is stronger evidence than a date or sex read on their own:
         # it corrects them, and what it confirms is as sure as the number itself.
@@ -380,7 +382,7 @@ def _front_parsed(rows: Sequence[Row], found: _FrontFields) -> Parsed:
             if birth_date != from_number:
                 birth_date, birth_row = from_number, number_row
         if not checks.sex_ok(sex):
-            sex, sex_from_number = id_rules.sex_in(number) or sex, True
+            sex = id_rules.sex_in(number) or sex
         sex_confirmed = sex == id_rules.sex_in(number)
     info = {
         "name": name,
@@ -407,16 +409,20 @@ def _front_parsed(rows: Sequence[Row], found: _FrontFields) -> Parsed:
         "name": rows_evidence(rows, [name_row], name, valid=validity["name"],
                               amended=found.name_doubtful, stamped=found.name_cut,
                               clean_edges=not (set(name[:1] + name[-1:]) & STAMP_GLYPHS)),
-        "sex": rows_evidence(rows, [number_row if sex_from_number else sex_row],
-                             number[16:17] if sex_from_number else sex,
+        # A sex or birth date the checksummed number encodes is as sure as the number's
+        # own digits, however a stamp across its row left the recogniser.
+        "sex": rows_evidence(rows, [number_row if sex_confirmed else sex_row],
+                             number[16:17] if sex_confirmed else sex,
                              valid=validity["sex"], confirmed=sex_confirmed, clean_edges=True),
         # Read as one of the 56 names: a misread seldom lands on another one. Under a
         # stamp, or cut out of other text, only a name no other listed one holds.
         "nation": rows_evidence(rows, [sex_row], nation, valid=validity["nation"],
                                 confirmed=validity["nation"], amended=found.nation_snapped,
                                 stamped=found.nation_cut),
-        "birthday": rows_evidence(rows, [birth_row], birth_text, valid=validity["birthday"],
-                                  confirmed=birth_confirmed, clean_edges=True),
+        "birthday": rows_evidence(rows, [number_row if birth_confirmed else birth_row],
+                                  number[6:14] if birth_confirmed else birth_text,
+                                  valid=validity["birthday"], confirmed=birth_confirmed,
+                                  clean_edges=True),
         "address": rows_evidence(rows, address_rows, address, valid=validity["address"],
                                  amended=lines_lost_between(rows, address_rows),
                                  clean_edges=bool(ADDRESS_END.search(address)),

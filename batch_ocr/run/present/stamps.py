@@ -15,10 +15,11 @@ authority, so they never reach a field, whichever engine read the card:
 What a stamp under printed text looks like once read, and so what is cut:
 
 - 复印无效 (and 再次复印无效) with up to two of its characters lost or misread, as long
-  as two are read right; a misread counts only as one of the look-alikes the
-  recogniser gives for that character (``节`` or ``段`` for 印, ``郊`` for 效), so a
-  partial match never takes a character that is not the stamp's (``蒙古印无效`` keeps
-  ``古``, ``…村复印无效`` keeps ``村``);
+  as two are read right, or at a line's end 再次 and one of them (``…205号再次复比``);
+  a misread counts only as one of the look-alikes the recogniser gives for that
+  character (``节`` or ``段`` for 印, ``郊`` for 效), so a partial match never takes a
+  character that is not the stamp's (``蒙古印无效`` keeps ``古``, ``…村复印无效`` keeps
+  ``村``);
 - 仅限 / 仅供 / 用于 … 使用 (a purpose of up to 16 characters; also 限… or 供…使用 with
   仅 lost, and 仅限… cut short at a line's end), with 此复印件 before it;
 - a watermark's tail (``…开户使用``) on a short line of its own, or ``使用`` with the two
@@ -81,9 +82,12 @@ def _copy_invalid_alternatives() -> list[str]:
     return sorted(found, key=lambda p: (-len(re.sub(r"\[[^]]*]|\\S", ".", p)), p))
 
 
-#: 复印无效 and 再次复印无效, whole or with up to two characters lost or misread.
+#: 复印无效 and 再次复印无效, whole or with up to two characters lost or misread; at a
+#: line's end, 再次 and one of the stamp's characters with the rest misread or lost
+#: (``…205号再次复比``): no field holds 再次 then a character of the stamp.
 _COPY_INVALID = re.compile(
     r"(?:再次?)?(?:" + "|".join(_copy_invalid_alternatives()) + r"|复印$)"
+    r"|再次[复印无效]\S{0,3}$"
 )
 #: 仅限…使用, 仅供…使用 / 之用 / 用, 仅用于… (a purpose of up to 16 characters), also cut
 #: short at a line's end ("仅限BDCI比" when the rest ran off the card); with 仅 lost, 限…
