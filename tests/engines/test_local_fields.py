@@ -182,9 +182,11 @@ def test_confidence_counts_the_fields_own_characters_not_its_labels() -> None:
     [("深圳市公安局南山分局", True, ""),  # the table lists 南山区 in 深圳市
      ("乌鲁木齐市公安局天山区分局", True, ""),
      ("深圳市公安局前海分局", False, ""),  # no listed district
-     # 市 lost: no listed place; doubted, it is taken for the listed office one
-     # character away, and flagged (a guess).
-     ("武汉公安局洪山区分局", False, "武汉市公安局洪山区分局")],
+     # 市 lost: doubted, it is taken for the listed office one character away, not
+     # flagged: 市 is a character of the name's form, the one such a name holds there.
+     ("武汉公安局洪山区分局", True, "武汉市公安局洪山区分局"),
+     # 山 misread: a character telling offices apart, so the listed one is a guess.
+     ("武汉市公安局洪出区分局", False, "武汉市公安局洪山区分局")],
 )
 def test_an_office_the_table_lists_whole_is_confirmed_by_it(office: str, sure: bool,
                                                             given: str) -> None:  # fmt: skip

@@ -73,7 +73,7 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
     authority, labelled = _after_period_label(_after_titles("".join(authority_parts)))
     authority, tail = _office_end(authority)
     stamp_tail = bool(tail) and set(tail) <= STAMP_GLYPHS
-    authority, misread = _public_security_word(authority)
+    authority, as_read = _public_security_word(authority)
     # A row wholly in the tail (a smudge or another script's line under the name) tells
     # nothing of the name. Where the tail is such rows only, after a name the table
     # lists whole (``_listed_office``: nothing follows its 分局 on a card), nothing of
@@ -83,7 +83,7 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
     authority_rows = kept
     authority, repaired = _doubted_office_listed(rows, authority_rows, authority)
     trailed = (bool(tail) and not stamp_tail and (own_row_tail or not _listed_office(authority))
-               or labelled or misread or repaired)  # fmt: skip
+               or labelled or _guessed(as_read, authority, repaired))  # fmt: skip
     info = {"authority": authority, "timelimit": timelimit}
     validity = {
         "authority": checks.authority_ok(authority),
@@ -202,14 +202,25 @@ def _confirmed_places(authority: str) -> str:
     return authority if _listed_office(authority) else regions.place_prefix(authority)
 
 
-def _public_security_word(authority: str) -> tuple[str, bool]:
-    """The office's name with 公安局 read back where its middle was misread, and whether
-    that is a guess (the field is then flagged: the character was not read as it is
-    given). It is none where every other part of the name is a division the GB/T 2260
-    table lists (``_listed_office``): the one character put back is then the only one
-    such a name can hold there, and the others are as read."""
-    fixed = _PUBLIC_SECURITY_MISREAD.sub("公安局", authority)
-    return fixed, fixed != authority and not _listed_office(fixed)
+def _public_security_word(authority: str) -> tuple[str, str]:
+    """The office's name with 公安局 read back where its middle was misread (公委局), and
+    the name as read."""
+    return _PUBLIC_SECURITY_MISREAD.sub("公安局", authority), authority
+
+
+def _guessed(read: str, authority: str, taken_for_listed: bool) -> bool:
+    """Whether the office's name given (``authority``) is a guess: not what was
+    ``read``, and not a name the GB/T 2260 table lists read but for characters of its
+    form (``_slips_in_its_form_only``: 公委局 for 公安局, 拉萨夏 for 拉萨市), the only ones
+    such a name can hold there. The field is then flagged.
+
+    ``taken_for_listed``: the name was taken for the listed office nearest what was read
+    (``_nearest_office``)."""
+    if authority == read:
+        return False
+    if not taken_for_listed and _listed_office(authority):
+        return False  # 公安局 put back in a name whose every other part is listed
+    return not (authority in regions.offices() and _slips_in_its_form_only(read, authority))
 
 
 def lawful_period(timelimit: str) -> bool:
@@ -257,9 +268,7 @@ def _nearest_office(authority: str) -> tuple[str, bool]:
     if near is None and 0 < head <= MAX_OFFICE_SLIPS:
         # A stamp's character before the name (再武汉…): the name read without it.
         near = _nearest_listed(authority[head:], offices)
-    if near is None:
-        return authority, False
-    return near, not _slips_in_its_form_only(authority, near)
+    return (authority, False) if near is None else (near, True)
 
 
 #: The characters every office's name of its form holds (place 公安局 district 分局) at
@@ -269,17 +278,25 @@ _FORM_CHARACTERS = frozenset("省市州县区盟旗公安局分")
 
 def _slips_in_its_form_only(read: str, office: str) -> bool:
     """Whether ``read`` is the listed ``office`` but for characters of its form
-    (``_FORM_CHARACTERS`` where the form puts them: 拉萨夏公安冕城关分局 for
-    拉萨市公安局城关分局, a stamp across 市 and 局): the characters that tell one office
+    (``_FORM_CHARACTERS`` where the form puts them) misread or lost, none read in
+    excess (拉萨夏公安冕城关分局 and 武汉公委局洪山区分局 for 拉萨市公安局城关分局 and
+    武汉市公安局洪山区分局: a stamp across 市 and 局): the characters that tell one office
     from another were all read as the table names them, so the office is no guess."""
-    if len(read) != len(office):
-        return False
+    import difflib
+
     place = regions.place_prefix(office)
     form = {len(place) - 1, *range(len(place), len(place) + 3)}
     if office.endswith("分局"):
         form |= {len(office) - 3, len(office) - 2, len(office) - 1}
-    slips = [at for at, (a, b) in enumerate(zip(read, office, strict=True)) if a != b]
-    return all(at in form and office[at] in _FORM_CHARACTERS for at in slips)
+    matcher = difflib.SequenceMatcher(None, read, office, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if i2 - i1 > j2 - j1 or not all(
+            at in form and office[at] in _FORM_CHARACTERS for at in range(j1, j2)
+        ):  # fmt: skip
+            return False
+    return True
 
 
 def _nearest_listed(authority: str, offices: frozenset[str]) -> str | None:
