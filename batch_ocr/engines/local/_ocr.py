@@ -173,10 +173,43 @@ def _inked_part(image: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def _detect_whole(det: Any, small: np.ndarray) -> list[np.ndarray]:
+    """RapidOCR's detection of ``small`` (its ``TextDetector.__call__``), with the
+    pixels normalised through a table (``_normalised``): the same input to the network."""
     # We did the scaling: the detector only rounds the size to a multiple of 32.
     det.limit_type, det.limit_side_len = "max", max(small.shape[:2])
-    result = det(small)
-    return [] if result.boxes is None else list(result.boxes)
+    if small.ndim != 3 or small.shape[2] != 3:
+        result = det(small)
+        return [] if result.boxes is None else list(result.boxes)
+    prepare = det.get_preprocess()
+    resized = prepare.resize(small)
+    if resized is None:
+        return []
+    predictions = det.session(_normalised(resized, prepare.scale, prepare.mean, prepare.std))
+    boxes, _ = det.postprocess_op(predictions, small.shape[:2])
+    return list(det.sorted_boxes(boxes)) if len(boxes) else []
+
+
+def _normalised(image: np.ndarray, scale: float, mean: np.ndarray, std: np.ndarray
+                ) -> np.ndarray:  # fmt: skip
+    """``image`` (HxWx3 uint8) as the detector's input (1x3xHxW float32): each value as
+    RapidOCR's ``DetPreProcess`` makes it (times ``scale`` in float32, less ``mean`` and
+    over ``std`` in float64, then float32), looked up in a table of the 256 a channel
+    can hold: bit for bit the same, in a fifth of the time (the arithmetic in float64 on
+    every pixel cost 3 ms of a card's 50 ms detection, 6 ms on a photo at 720 px)."""
+    table = _normalising_table(float(scale), tuple(np.ravel(mean).tolist()),
+                               tuple(np.ravel(std).tolist()))  # fmt: skip
+    out = np.empty((1, 3, image.shape[0], image.shape[1]), dtype=np.float32)
+    for channel in range(3):
+        np.take(table[channel], image[:, :, channel], out=out[0, channel])
+    return out
+
+
+@functools.cache
+def _normalising_table(scale: float, mean: tuple[float, ...], std: tuple[float, ...]
+                       ) -> np.ndarray:  # fmt: skip
+    values = np.arange(256, dtype=np.float32).reshape(256, 1) * scale
+    table = (values - np.array(mean)) / np.array(std)
+    return np.ascontiguousarray(table.astype(np.float32).T)
 
 
 #: How many ``heap_given_back`` blocks are open (they nest: a page's strips inside its
@@ -333,8 +366,8 @@ def read_lines(crops: list[np.ndarray]) -> list[LineRead]:
             batch = np.zeros((len(batch_ids), 3, height, padded), dtype=np.float32)
             for slot, index in enumerate(batch_ids):
                 width = _line_width(crops[index])
-                line = cv2.resize(crops[index], (width, height))
-                batch[slot, :, :, :width] = line.transpose(2, 0, 1) / 127.5 - 1.0
+                line = cv2.resize(crops[index], (width, height)).astype(np.uint8, copy=False)
+                batch[slot, :, :, :width] = np.take(_REC_TABLE, line).transpose(2, 0, 1)
             predictions = rec.session(batch)
             texts, _ = rec.postprocess_op(predictions, False)
             per_character = _character_probabilities(predictions)
@@ -347,6 +380,11 @@ def read_lines(crops: list[np.ndarray]) -> list[LineRead]:
                 out[index] = answer
                 _remember(keys[index], answer)
     return [line or LineRead("", 0.0, 0.0) for line in out]
+
+
+#: A line's pixel values as the recogniser takes them (``value / 127.5 - 1``, computed in
+#: float64 as RapidOCR does, then float32), looked up instead of computed for each pixel.
+_REC_TABLE = (np.arange(256) / 127.5 - 1.0).astype(np.float32)
 
 
 def _character_probabilities(predictions: np.ndarray) -> list[list[float]]:

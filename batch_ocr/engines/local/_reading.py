@@ -226,8 +226,12 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None,
     # card's (a busy background), so its frame is not trusted for labels or portrait.
     card_frame = rectified and abs(angle) < MAX_FRAME_TILT_DEG
     if card_frame:
+        # A box ``_split_labels`` leaves whole (the same object) keeps its crop, unless
+        # the card was turned (then each line is cut again off the turned card).
+        kept = {} if turns >= 2 else dict(zip(map(id, boxes), crops, strict=True))
         boxes = _split_labels(image, boxes)
-        crops = [_ocr.crop_line(image, box) for box in boxes]
+        crops = [kept[id(box)] if id(box) in kept else _ocr.crop_line(image, box)
+                 for box in boxes]  # fmt: skip
     levellers = _level.levellers(boxes, image.shape)
     label_column = LABEL_COLUMN_RIGHT * image.shape[1] if card_frame else None
     # A back's title (中华人民共和国 居民身份证) holds no field and is a quarter of a back's
