@@ -42,7 +42,7 @@ _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 #: (seen in tests/benchmarks/accuracy.py's ``stamped``, ``photocopy`` and ``pages``
 #: sets; a shape the recogniser has not been seen giving is not guessed).
 _COPY_INVALID_LOOKALIKES = (
-    ("复", "夏復雙"), ("印", "节段锡即卬"), ("无", "天旡無"), ("效", "郊効発"),
+    ("复", "夏復雙"), ("印", "节段锡即卬"), ("无", "天旡無先"), ("效", "郊効発"),
 )
 #: Every character a copy's stamp or watermark is read as, its look-alikes included: a
 #: short remnant made only of them is the stamp's.
