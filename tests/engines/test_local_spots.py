@@ -74,6 +74,25 @@ def test_a_side_read_without_its_card_frame_has_every_field_lowered() -> None:
     assert set(placed.confidence.values()) == {_spots.UNDER_SPOT_CONFIDENCE}
 
 
+def test_a_spot_leaves_the_fields_a_check_confirms_as_sure_as_they_were() -> None:
+    """Glare over the whole of a front read without its frame: the name and address,
+    which nothing checks, are lowered; the checksummed number, the birth date and sex it
+    encodes read alike, and a nation no other listed one holds are not, as a character
+    the spot took would fail their check. 土 (maybe 土家 with 家 washed out) is lowered."""
+    info = {"name": "李小红", "sex": "女", "nation": "汉", "year": "1988", "month": "1",
+            "day": "27", "address": "广东省深圳市南山区建设大道197号",
+            "number": "440305198801276987"}  # fmt: skip
+    parsed = Parsed(side="front", info=info, validity={}, confidence=dict(FRONT_CONFIDENCE))
+    reading = _Reading(parsed, np.full((540, 856, 3), 200, np.uint8), False)
+    placed = _spots.placed(reading, ("glare",))
+    lowered = {key for key, score in placed.confidence.items() if score < 0.95}
+    assert lowered == {"name", "address"}
+    reading.parsed.info.update(nation="土", sex="男")
+    placed = _spots.placed(reading, ("glare",))
+    lowered = {key for key, score in placed.confidence.items() if score < 0.95}
+    assert lowered == {"name", "address", "nation", "sex"}
+
+
 def test_a_white_spot_on_the_name_lowers_the_name_only() -> None:
     reading = _reading(card_frame=True)
     reading.upright[55:95, 200:300] = 255  # saturated, on a card grey at 200

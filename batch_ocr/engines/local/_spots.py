@@ -7,7 +7,9 @@ The image warnings find where such spots lie on the card as read
 (``image_warnings.spots``), and the card's layout says where each field's text may lie
 (``FIELD_ZONES``): a field a spot lies on is at most ``UNDER_SPOT_CONFIDENCE`` sure,
 under the review signal's bar, so its row is flagged for that field
-(``low_confidence:<column>``, docs/warnings-and-review.md) and for nothing else.
+(``low_confidence:<column>``, docs/warnings-and-review.md) and for nothing else; unless
+a check confirms the field (a checksummed number and the birth date and sex it encodes,
+a listed nation, a lawful dated period), as a character the spot took would fail it.
 
 The spots are looked for only on a picture whose warnings name them (``glare``,
 ``occluded``): finding them costs some 15 ms a card. A side read without its card cut
@@ -102,9 +104,42 @@ def placed(reading: _Reading, warnings: Collection[str] | None) -> Parsed:
 
 
 def lowered(parsed: Parsed, fields: Collection[str]) -> Parsed:
-    """``parsed`` with the confidence of ``fields`` at most ``UNDER_SPOT_CONFIDENCE``."""
-    if not fields:
+    """``parsed`` with the confidence of ``fields`` at most ``UNDER_SPOT_CONFIDENCE``,
+    but for those a check confirms (``checked_fields``): a spot that took a character
+    off such a field would have it fail the check."""
+    under = set(fields) - checked_fields(parsed)
+    if not under:
         return parsed
-    confidence = {key: min(score, UNDER_SPOT_CONFIDENCE) if key in fields else score
+    confidence = {key: min(score, UNDER_SPOT_CONFIDENCE) if key in under else score
                   for key, score in parsed.confidence.items()}  # fmt: skip
     return dataclasses.replace(parsed, confidence=confidence)
+
+
+def checked_fields(parsed: Parsed) -> set[str]:
+    """The fields of ``parsed`` a check confirms whatever lay on them: a checksummed
+    number, the birth date and sex it encodes read alike, a nation read as one of the
+    56 names that no other holds (土 may be 土家 with 家 washed out), a dated period of
+    a lawful length. A name, an address or an office's name has no such check."""
+    from batch_ocr import id_rules
+    from batch_ocr.engines.local._back import lawful_period
+    from batch_ocr.engines.local._checks import LONG_TERM
+    from batch_ocr.engines.local._front import nation_within_another
+
+    info = parsed.info
+    checked = set()
+    number = info.get("number", "")
+    if id_rules.id_number_valid(number):
+        checked.add("number")
+        born = id_rules.birth_date_in(number)
+        read = (info.get("year", ""), info.get("month", ""), info.get("day", ""))
+        if born is not None and read == (str(born.year), str(born.month), str(born.day)):
+            checked.add("birthday")
+        if info.get("sex") == id_rules.sex_in(number):
+            checked.add("sex")
+    nation = info.get("nation", "")
+    if nation in id_rules.NATIONS and not nation_within_another(nation):
+        checked.add("nation")
+    period = info.get("timelimit", "")
+    if lawful_period(period) and not period.endswith(LONG_TERM):
+        checked.add("timelimit")
+    return checked
