@@ -633,3 +633,20 @@ def test_a_bilingual_cards_latin_line_under_the_address_is_not_the_address() -> 
     parsed = parse(group_rows(lines, label_column_right=141))
     assert parsed.info["address"] == "新疆维吾尔自治区乌鲁木齐市天山区新华街513号30栋402室"
     assert parsed.validity["number"]
+
+
+def test_a_bank_cards_number_makes_no_card_side() -> None:
+    """A debit card beside the ID card: its 16 digits are no ID number (no province's
+    code and birth date in them) nor a period (no dates), so it is no side, and the ID
+    card's side is looked for elsewhere."""
+    bank = [TextLine("借记卡", 0.99, 60, 50, 200, 85),
+            TextLine("6674 7236 0492 7326", 0.99, 60, 200, 600, 240),
+            TextLine("VALID THRU 09/29", 0.99, 60, 260, 300, 290)]  # fmt: skip
+    assert parse(group_rows(bank)).side == "none"
+    # An ID number alone (its labels lost to glare) is still a front's; a period alone
+    # a back's.
+    alone = [TextLine("李小红", 0.99, 60, 50, 200, 85),
+             TextLine("440305198801276987", 0.99, 60, 200, 600, 240)]  # fmt: skip
+    assert parse(group_rows(alone)).side == "front"
+    period = [TextLine("2019.01.26-2039.01.26", 0.99, 60, 200, 600, 240)]
+    assert parse(group_rows(period)).side == "back"

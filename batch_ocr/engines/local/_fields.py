@@ -34,6 +34,7 @@ from batch_ocr.engines.local._labels import (
 )
 from batch_ocr.engines.local._parsed import FRONT_VALIDITY_KEYS, Parsed
 from batch_ocr.engines.local._rows import Row
+from batch_ocr.id_rules import PROVINCE_NAMES
 
 
 def side_scores(rows: Sequence[Row]) -> tuple[int, int]:
@@ -46,12 +47,29 @@ def side_scores(rows: Sequence[Row]) -> tuple[int, int]:
         if label in joined
     )
     front += any(find_label(t, _NUMBER_LABELS[0]) is not None for t in texts)
-    front += 2 * any(_LONG_DIGITS_RE.search(digits(t)) for t in texts)
+    # A run of digits as long as the number's weighs twice where it is shaped like one: a
+    # bank card's, or a back's period read without its dots, seldom is.
+    runs = [run for t in texts for run in _LONG_DIGITS_RE.findall(digits(t))]
+    front += 2 if any(map(_id_shaped, runs)) else int(bool(runs))
     back = sum(find_label(joined, t) is not None for t in _BACK_TITLES)
     back += any(find_label(t, _AUTHORITY_LABEL) is not None for t in texts)
     back += any(find_label(t, _PERIOD_LABEL) is not None for t in texts)
-    back += 2 * any(_PERIOD_RE.search(digits(t)) for t in texts)
+    periods = [match.groups()[:3] for t in texts for match in _PERIOD_RE.finditer(digits(t))]
+    back += 2 if any(_date_shaped(*start) for start in periods) else int(bool(periods))
     return front, back
+
+
+def _id_shaped(run: str) -> bool:
+    """Whether a run of 15 or more digits starts as an ID number does: a province's code,
+    four more digits of its region, then a birth date (``_date_shaped``)."""
+    return run[:2] in PROVINCE_NAMES and _date_shaped(run[6:10], run[10:12], run[12:14])
+
+
+def _date_shaped(year: str, month: str, day: str) -> bool:
+    """Whether digits read as a date look like one: a year 19xx or 20xx, a month, a day up
+    to 31 (a card may print a date that does not exist, 31 April)."""
+    return (year[:2] in ("19", "20") and month.isdigit() and day.isdigit()
+            and 1 <= int(month) <= 12 and 1 <= int(day) <= 31)  # fmt: skip
 
 
 def parse(rows: Sequence[Row]) -> Parsed:
