@@ -78,10 +78,12 @@ class LocalEngine(Engine):
     billed = False
     image_limits = None
     #: 2: stamped fields read again with the print's darkest ink, offices and nations
-    #: confirmed by their lists, glare placed on the fields, cards found on a busy desk
-    #: (docs/offline-engine.md). ``--redo-engine-older-than 2`` reads version 1's pages
-    #: again, free of charge (docs/resume.md).
-    version = "2"
+    #: confirmed by their lists, glare placed on the fields, cards found on a busy desk.
+    #: 3: each card of a copy page levelled by its own tilt, confidence of offices and of
+    #: fields a check confirms under a stamp or a spot, no side read off a bank card
+    #: (docs/offline-engine.md). ``--redo-engine-older-than 3`` reads the pages earlier
+    #: versions recorded again, free of charge (docs/resume.md).
+    version = "3"
     #: A worker that died may not die again: the next run tries its image again.
     retried_next_run = frozenset({WORKER_DIED})
 
