@@ -22,7 +22,8 @@ picture, is not read, and its side would be lost without a word. Four looks here
   ways (two cards touching, ``by_direction``), each read on its own.
 
 A look is taken only when the first found one side and there is room for another; on
-a photo of one card, the last costs a text detection at the photo's detection size.
+a photo of one card with print beside it, ``beside_the_card`` costs a text detection
+of each block of that print and a glance at its longest lines.
 """
 
 from __future__ import annotations
@@ -110,10 +111,10 @@ def where_finders_differ(image: np.ndarray, cards: Sequence[_layout.FoundCard],
     if reading is None or card is None:
         return None
     beside = beside_the_card(image, card, reading, warnings)
-    if beside is None:
-        return None
+    if _page.is_id_card(reading):
+        return None if beside is None else [_page.card_of(reading, warnings), beside]
     # A bank card read as a front (its long number) is no side of the ID card beside it.
-    return [_page.card_of(reading, warnings), beside] if _page.is_id_card(reading) else [beside]
+    return None if beside is None or beside.side_seen else [beside]
 
 
 #: A card covering more of the picture than this leaves no room for another beside it.
@@ -122,6 +123,8 @@ MAX_CARD_SHARE_FOR_TWO = 0.4
 MIN_LINES_BESIDE = 4
 #: The area around those lines that is read, grown by this share of its sides.
 BESIDE_MARGIN_SHARE = 0.15
+#: Long side a card beside the one read is detected at (``CARD_DET_LONG_SIDE_PX``).
+BESIDE_CARD_DET_PX = 512
 
 
 def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
@@ -156,14 +159,14 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
     # the whole photo (at ``PHOTO_DET_LONG_SIDE_PX``).
     card_long = max(float(np.linalg.norm(quad[i] - quad[i - 1])) for i in range(4))
     blocks = _text_cards.print_blocks(rest, card_long)[:MAX_GROUPS_READ]
-    found, seen = _read_beside(rest, blocks, read, warnings)
+    found, seen = _read_beside(rest, blocks, read, warnings, card_long)
     if found is None and not blocks:
         # No block a card's size (a desk's texture joins all print into one): the text
         # lines beside the card, each group lying apart read on its own, largest first.
         boxes = _ocr.detect(rest, long_side_px=PHOTO_DET_LONG_SIDE_PX)
         if len(boxes) >= MIN_LINES_BESIDE:
             found, seen = _read_beside(rest, text_groups(boxes, rest.shape)[:MAX_GROUPS_READ],
-                                       read, warnings)  # fmt: skip
+                                       read, warnings, card_long)  # fmt: skip
     if found is None and seen:
         # Another side's labels were read beside the card and its fields were not: the
         # row must not pass for the whole card (``cards.SIDE_UNREAD``).
@@ -172,11 +175,14 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
 
 
 def _read_beside(rest: np.ndarray, boxes: Sequence[tuple[int, int, int, int]],
-                 read: Collection[str], warnings: Collection[str] | None
+                 read: Collection[str], warnings: Collection[str] | None, card_long: float
                  ) -> tuple[CardRead | None, bool]:  # fmt: skip
     """The first ID side not in ``read`` among the parts of ``rest`` under ``boxes``
     (each grown by ``BESIDE_MARGIN_SHARE``), each read on its own; and whether a part
-    showed the labels of a side not in ``read`` without giving it (a side seen)."""
+    showed the labels of a side not in ``read`` without giving it (a side seen). Each
+    part is detected at the size that shows a card ``card_long`` long (the card read)
+    at ``BESIDE_CARD_DET_PX`` (its text then as tall as a rectified card's), at most
+    ``PHOTO_DET_LONG_SIDE_PX``: no more pixels than its text needs."""
     from batch_ocr.engines.local import _glance, _ocr
     from batch_ocr.engines.local._reading import PHOTO_DET_LONG_SIDE_PX
 
@@ -185,10 +191,12 @@ def _read_beside(rest: np.ndarray, boxes: Sequence[tuple[int, int, int, int]],
         grow_x, grow_y = BESIDE_MARGIN_SHARE * (x1 - x0), BESIDE_MARGIN_SHARE * (y1 - y0)
         top, left = max(0, int(y0 - grow_y)), max(0, int(x0 - grow_x))
         part = rest[top : int(y1 + grow_y), left : int(x1 + grow_x)]
-        lines = _ocr.detect(part, long_side_px=PHOTO_DET_LONG_SIDE_PX)
+        det_side = min(PHOTO_DET_LONG_SIDE_PX,
+                       round(max(part.shape[:2]) * min(1.0, BESIDE_CARD_DET_PX / card_long)))
+        lines = _ocr.detect(part, long_side_px=det_side)
         if len(lines) < MIN_GROUP_LINES or not _glance.shows_id_text(part, lines):
             continue  # no text, or none of an ID side's (a sheet of a form, a receipt)
-        again = _read(part, rectified=False, found=lines)
+        again = _read(part, rectified=False, det_side=det_side, found=lines)
         side = again.parsed.side
         if side in _SIDES and side not in read and _page.is_id_card(again):
             return _page.card_of(again, warnings), seen
