@@ -104,7 +104,8 @@ def _background_masks(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _masks(small: np.ndarray) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
     """The masks cards are looked for in, each with the mask the page between two cards
-    of one blob is looked for in (``card_pairs``), and the edge map."""
+    of one blob is looked for in (``card_pairs``), and the edge map. The last, the
+    quiet mask, is looked at for its nested parts too (``_blobs``)."""
     gray = cv2.medianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), 5)
     edges = cv2.Canny(gray, 30, 90)
     closed = cv2.morphologyEx(
@@ -114,7 +115,9 @@ def _masks(small: np.ndarray) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.n
     bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     # Where a busy desk (a check, a weave) closes into one blob, the cards lying on it
     # are the quiet holes in it, their outline a line of edges all round; two cards
-    # touching are one hole, parted where that line runs between them.
+    # touching are one hole, parted where that line runs between them. On a plain desk
+    # the same holes lie inside the blob two touching cards' outlines close into (one
+    # blob of no card's proportions): each card's inside is a hole of its own.
     quiet = cv2.morphologyEx(255 - closed, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     # Faint edges too for the texture test: a grey copy's labels are pale.
     faint_edges = cv2.Canny(gray, 12, 36)
@@ -210,9 +213,8 @@ def _outlines(small: np.ndarray, min_long_side_px: float) -> list[np.ndarray]:
     page_area = float(small.shape[0] * small.shape[1])
     candidates: list[tuple[float, np.ndarray]] = []
     masks, edges = _masks(small)
-    for mask, between in masks:
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:12]:
+    for index, (mask, between) in enumerate(masks):
+        for contour in _blobs(mask, nested=index == len(masks) - 1):
             found = _card_quad(contour, page_area)
             if found and card_pairs.spans_the_picture(contour, small.shape, sides=3):
                 continue  # a pale desk's lit part, closed by a shadow's edge
@@ -229,6 +231,18 @@ def _outlines(small: np.ndarray, min_long_side_px: float) -> list[np.ndarray]:
         largest = max(cv2.contourArea(q) for q in kept)
         kept = [q for q in kept if cv2.contourArea(q) >= MIN_SHARE_OF_LARGEST * largest]
     return kept
+
+
+def _blobs(mask: np.ndarray, *, nested: bool) -> list[np.ndarray]:
+    """The outer contours of ``mask``'s twelve largest blobs; ``nested``: of blobs lying
+    in another's hole too (the quiet mask: a card's inside within the desk's part around
+    the blob of two touching cards), not only of the outermost."""
+    mode = cv2.RETR_CCOMP if nested else cv2.RETR_EXTERNAL
+    contours, hierarchy = cv2.findContours(mask, mode, cv2.CHAIN_APPROX_SIMPLE)
+    if nested and hierarchy is not None:
+        # RETR_CCOMP: outer boundaries have no parent, the holes' boundaries have one.
+        contours = [c for c, link in zip(contours, hierarchy[0], strict=True) if link[3] < 0]
+    return sorted(contours, key=cv2.contourArea, reverse=True)[:12]
 
 
 def find_cards(

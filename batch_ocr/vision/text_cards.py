@@ -207,3 +207,53 @@ def text_cards(small: np.ndarray, quads: list[np.ndarray]) -> list[np.ndarray]:
     if stray > MAX_STRAY_INK * ink.size:
         return []
     return found
+
+
+#: Print beside a card on a photo (``print_blocks``) is looked for this small, as strokes
+#: at least ``BESIDE_MIN_CONTRAST`` darker than what lies around them (a black-hat
+#: ``BESIDE_STROKE_KERNEL_PX`` wide: a card's text at that size, not a desk's squares).
+BESIDE_LOOK_LONG_SIDE_PX = 480
+BESIDE_STROKE_KERNEL_PX = 7
+BESIDE_MIN_CONTRAST = 24
+#: A block of print may be another card's when its box's long side is this share of
+#: the card read at least (its print spans 0.6 of it and more) and at most (a card
+#: turned 45 degrees, in perspective, its strokes joined to a pen or a cup beside it;
+#: a larger block is a desk's texture, read no better cut out than whole) ...
+BLOCK_SPAN_OF_CARD = (0.5, 2.2)
+#: ... whose box covers at most this many cards' areas (a desk's grain or weave joins
+#: into blocks as wide as that and far taller) ...
+BLOCK_MAX_CARDS_AREA = 3.5
+#: ... and it holds at least this share of the picture's print at that size.
+BLOCK_MIN_PRINT_PX = 60
+
+
+def print_blocks(image: np.ndarray, card_long_px: float) -> list[tuple[int, int, int, int]]:
+    """Boxes (left, top, right, bottom, ``image``'s pixels) around each block of print on
+    a photo the size of a card ``card_long_px`` long (the card read, painted over): its
+    strokes joined as ``text_cards`` joins a card's print, most print first.
+
+    A card much smaller than the photo has text too small for a detector that sees the
+    whole photo at its usual size; its block, cut out at full size, is read like a card's
+    photo. A desk's texture or a sheet of print larger than a card is no such block.
+    """
+    scale = min(1.0, BESIDE_LOOK_LONG_SIDE_PX / max(image.shape[:2]))
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+    kernel = np.ones((BESIDE_STROKE_KERNEL_PX, BESIDE_STROKE_KERNEL_PX), np.uint8)
+    strokes = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel) > BESIDE_MIN_CONTRAST
+    card_long = card_long_px * scale
+    card_short = card_long * CARD_MM[1] / CARD_MM[0]
+    join = max(3, round(JOIN_SHARE_OF_HEIGHT * card_short))
+    blocks = cv2.dilate(strokes.astype(np.uint8), np.ones((join, join), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(blocks, connectivity=8)
+    print_px = np.bincount(labels[strokes], minlength=count)
+    low, high = BLOCK_SPAN_OF_CARD
+    most_area = BLOCK_MAX_CARDS_AREA * card_long * card_short
+    found = []
+    for label in range(1, count):
+        x, y, w, h = stats[label, :4]
+        spans = low * card_long <= max(w, h) <= high * card_long
+        if spans and print_px[label] >= BLOCK_MIN_PRINT_PX and w * h <= most_area:
+            found.append((int(print_px[label]), (x, y, x + w, y + h)))
+    found.sort(key=lambda block: -block[0])
+    return [tuple(round(v / scale) for v in box) for _, box in found]  # type: ignore[misc]

@@ -106,6 +106,12 @@ def _recognise_picture(picture: Picture) -> LocalRecognition:
         # took the picture's own frame (a busy desk's edges) where the page search
         # found the card lying on it.
         quad = cards[0].quad
+    elif not cards and quad is not None and _frames_the_picture(quad, image.shape):
+        # find_card took the picture's frame and the page search found no card: two
+        # cards touching at their own tilts (one blob of no card's shape) or a card on
+        # a busy desk. The frame squeezed to a card's size reads one of two cards at
+        # most: the picture is read whole, its text groups each on its own.
+        quad = None
     warnings = _image_warnings(image, quad)
     read_quad = None
     if quad is not None:

@@ -11,21 +11,29 @@ picture, is not read, and its side would be lost without a word. Four looks here
 - ``other_side``: when the outline search and the page search found different places
   (the picture's frame and one card), both are read and a front and a back kept;
 - ``beside_the_card``: on a photo where one card was read and it leaves room for
-  another, the text lines outside it, each group of them read where it lies;
+  another, each block of print outside it cut out at full size (a card much smaller
+  than the photo has text too small to detect on the whole photo), or where none is a
+  card's size the text lines outside it, each group read where it lies; a part none of
+  whose longest lines shows an ID side's text (``_glance``: a form, a bank card) is read
+  no further, and a part that shows the other side's labels without its fields makes
+  the row say a side was seen and not read (``cards.SIDE_UNREAD``);
 - ``cards_by_text``: on a photo read without a card frame, the groups its text lines
   make apart (``text_groups``), or the parts of one group whose lines run different
   ways (two cards touching, ``by_direction``), each read on its own.
 
 A look is taken only when the first found one side and there is room for another; on
-a photo of one card, the last costs a text detection at the photo's detection size.
+a photo of one card with print beside it, ``beside_the_card`` costs a text detection
+of each block of that print and a glance at its longest lines.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from batch_ocr.engines.local import _page
+from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._reading import (
     PAGE_LONG_SIDE_PX,
     WHOLE_PICTURE_LONG_SIDE_PX,
@@ -36,6 +44,7 @@ from batch_ocr.engines.local._reading import (
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.run.cards import CardRead
 from batch_ocr.vision import layout as _layout
+from batch_ocr.vision import text_cards as _text_cards
 from batch_ocr.vision.geometry import A4_MM
 
 if TYPE_CHECKING:
@@ -102,7 +111,10 @@ def where_finders_differ(image: np.ndarray, cards: Sequence[_layout.FoundCard],
     if reading is None or card is None:
         return None
     beside = beside_the_card(image, card, reading, warnings)
-    return None if beside is None else [_page.card_of(reading, warnings), beside]
+    if _page.is_id_card(reading):
+        return None if beside is None else [_page.card_of(reading, warnings), beside]
+    # A bank card read as a front (its long number) is no side of the ID card beside it.
+    return None if beside is None or beside.side_seen else [beside]
 
 
 #: A card covering more of the picture than this leaves no room for another beside it.
@@ -111,6 +123,8 @@ MAX_CARD_SHARE_FOR_TWO = 0.4
 MIN_LINES_BESIDE = 4
 #: The area around those lines that is read, grown by this share of its sides.
 BESIDE_MARGIN_SHARE = 0.15
+#: Long side a card beside the one read is detected at (``CARD_DET_LONG_SIDE_PX``).
+BESIDE_CARD_DET_PX = 512
 
 
 def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
@@ -127,6 +141,8 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
 
     if reading.parsed.side not in _SIDES:
         return None
+    # The side already read is not looked for again; any is, beside a card that gave none.
+    read = {reading.parsed.side} if _page.is_id_card(reading) else set()
     height, width = image.shape[:2]
     if cv2.contourArea(quad.astype(np.float32)) > MAX_CARD_SHARE_FOR_TWO * height * width:
         return None
@@ -138,19 +154,56 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
     cv2.fillConvexPoly(rest, grown, [int(v) for v in desk])
     if not _print_beside(rest):
         return None  # plain paper or desk around the card: nothing to detect
-    boxes = _ocr.detect(rest, long_side_px=PHOTO_DET_LONG_SIDE_PX)
-    if len(boxes) < MIN_LINES_BESIDE:
-        return None
-    # The lines beside the card may be another card's and a sheet of print's: each
-    # group of lines lying apart is read on its own, largest first.
-    for x0, y0, x1, y1 in text_groups(boxes, rest.shape)[:MAX_GROUPS_READ]:
+    # Each block of print beside the card cut out at full size and read on its own: a
+    # card much smaller than the photo has text too small for the detector to see on
+    # the whole photo (at ``PHOTO_DET_LONG_SIDE_PX``).
+    card_long = max(float(np.linalg.norm(quad[i] - quad[i - 1])) for i in range(4))
+    blocks = _text_cards.print_blocks(rest, card_long)[:MAX_GROUPS_READ]
+    found, seen = _read_beside(rest, blocks, read, warnings, card_long)
+    if found is None and not blocks:
+        # No block a card's size (a desk's texture joins all print into one): the text
+        # lines beside the card, each group lying apart read on its own, largest first.
+        boxes = _ocr.detect(rest, long_side_px=PHOTO_DET_LONG_SIDE_PX)
+        if len(boxes) >= MIN_LINES_BESIDE:
+            found, seen = _read_beside(rest, text_groups(boxes, rest.shape)[:MAX_GROUPS_READ],
+                                       read, warnings, card_long)  # fmt: skip
+    if found is None and seen:
+        # Another side's labels were read beside the card and its fields were not: the
+        # row must not pass for the whole card (``cards.SIDE_UNREAD``).
+        return dataclasses.replace(_page.card_read(Parsed(side="none")), side_seen=True)
+    return found
+
+
+def _read_beside(rest: np.ndarray, boxes: Sequence[tuple[int, int, int, int]],
+                 read: Collection[str], warnings: Collection[str] | None, card_long: float
+                 ) -> tuple[CardRead | None, bool]:  # fmt: skip
+    """The first ID side not in ``read`` among the parts of ``rest`` under ``boxes``
+    (each grown by ``BESIDE_MARGIN_SHARE``), each read on its own; and whether a part
+    showed the labels of a side not in ``read`` without giving it (a side seen). Each
+    part is detected at the size that shows a card ``card_long`` long (the card read)
+    at ``BESIDE_CARD_DET_PX`` (its text then as tall as a rectified card's), at most
+    ``PHOTO_DET_LONG_SIDE_PX``: no more pixels than its text needs."""
+    from batch_ocr.engines.local import _glance, _ocr
+    from batch_ocr.engines.local._reading import PHOTO_DET_LONG_SIDE_PX
+
+    seen = False
+    for x0, y0, x1, y1 in boxes:
         grow_x, grow_y = BESIDE_MARGIN_SHARE * (x1 - x0), BESIDE_MARGIN_SHARE * (y1 - y0)
         top, left = max(0, int(y0 - grow_y)), max(0, int(x0 - grow_x))
-        again = _read(rest[top : int(y1 + grow_y), left : int(x1 + grow_x)], rectified=False)
+        part = rest[top : int(y1 + grow_y), left : int(x1 + grow_x)]
+        det_side = min(PHOTO_DET_LONG_SIDE_PX,
+                       round(max(part.shape[:2]) * min(1.0, BESIDE_CARD_DET_PX / card_long)))
+        lines = _ocr.detect(part, long_side_px=det_side)
+        if len(lines) < MIN_GROUP_LINES or not _glance.shows_id_text(part, lines):
+            continue  # no text, or none of an ID side's (a sheet of a form, a receipt)
+        again = _read(part, rectified=False, det_side=det_side, found=lines)
         side = again.parsed.side
-        if side in _SIDES and side != reading.parsed.side and _page.is_id_card(again):
-            return _page.card_of(again, warnings)
-    return None
+        if side in _SIDES and side not in read and _page.is_id_card(again):
+            return _page.card_of(again, warnings), seen
+        front, back = _page.label_counts(again.rows)
+        seen = seen or ("front" not in read and front >= _page.MIN_FRONT_LABELS) or (
+            "back" not in read and back >= 1)
+    return None, seen
 
 
 def beyond_the_side(image: np.ndarray, reading: _Reading,
