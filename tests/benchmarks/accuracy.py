@@ -134,8 +134,9 @@ def card_face(set_name: str, seed: int, index: int, bold_share: float = BOLD_SHA
     in three (``bold_share``), else ``regular``.
 
     Chosen by a ``random.Random`` of the case's own (set, seed, index), not by the set's
-    generator: every other draw of a set is the same as when all cards were regular, and
-    a case keeps its face whatever the count. Where the bold face's package is missing,
+    generator: the set's other draws (people, stamps, light) do not depend on the faces,
+    so a bold case is the regular one in the other face, and keeps its face whatever the
+    count. Where the bold face's package is missing,
     ``regular``, said once on stderr: a machine without the dev extra still runs the sets.
     """
     if random.Random(f"{set_name}:{seed}:{index}:face").random() >= bold_share:
