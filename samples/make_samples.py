@@ -20,8 +20,11 @@ are saved without timestamps at fixed quality, so two runs give byte-identical f
 Draws with fonts from Python packages of the project's ``dev`` extra, never from a system
 path, so every machine draws the same cards: Noto Sans CJK SC (``noto-cjk-sans-otc``) for
 everything Chinese, and for the Korean and Zhuang lines of bilingual cards; Noto Sans
-Arabic (``fontpkg-noto-sans-arabic``) for the Uyghur lines. Both are Google's Noto fonts
-under the SIL Open Font License 1.1. No Python package ships a Tibetan, Mongolian or Yi
+Arabic (``fontpkg-noto-sans-arabic``) for the Uyghur lines. A card's Chinese can be drawn
+in a second face, Noto Sans CJK JP Bold (``noto-cjk-sans-jp-bold``; ``face="bold"`` of
+:func:`draw_front` and :func:`draw_back`), so that generated sets do not all share one
+face; every file this script writes is drawn in the SC face. All three are Google's Noto
+fonts under the SIL Open Font License 1.1. No Python package ships a Tibetan, Mongolian or Yi
 font, so :func:`draw_front` and :func:`draw_back` refuse those three scripts
 (:class:`FontMissingError`); the accuracy harness draws those nations' cards in Chinese
 only, and says so.
@@ -53,6 +56,29 @@ FONT_PACKAGE = "noto-cjk-sans-otc"
 FONT_MODULE = "noto_cjk_sans_otc"
 FONT_FILE = "NotoSansCJK-Regular.ttc"
 FONT_FACE = "Noto Sans CJK SC"
+
+
+@dataclass(frozen=True)
+class CardFace:
+    """A face a card's text can be drawn in: the Python package shipping it, the file
+    inside that package, and the face's family name (a collection is searched by it)."""
+
+    package: str
+    module: str
+    file: str
+    family: str
+
+
+#: The faces a card's text can be drawn in, by name. ``regular`` draws every committed
+#: sample; ``bold`` (Noto Sans CJK JP Bold, ``noto-cjk-sans-jp-bold``) gives a generator
+#: a second face: a heavier stroke and, for some characters, the Japanese glyph forms,
+#: as cards printed by other machines and fonts differ from ours.
+CARD_FACES = {
+    "regular": CardFace(FONT_PACKAGE, FONT_MODULE, FONT_FILE, FONT_FACE),
+    "bold": CardFace("noto-cjk-sans-jp-bold", "noto_cjk_sans_jp_bold",
+                     "NotoSansCJKjp-Bold.otf", "Noto Sans CJK JP"),
+}  # fmt: skip
+DEFAULT_FACE = "regular"
 
 #: The real card is 85.6 mm x 54 mm; every coordinate below is in pixels of an
 #: 856 px wide card and scaled to the width asked for.
@@ -325,31 +351,40 @@ def _face_index(path: Path, face: str) -> int:
 
 
 @cache
-def card_font_file() -> tuple[Path, int]:
-    """The card font's file and the index of its Simplified Chinese face.
+def card_font_file(face: str = DEFAULT_FACE) -> tuple[Path, int]:
+    """The file of the card face named ``face`` (a key of ``CARD_FACES``) and the index
+    of that face in it.
 
-    Chosen by name: the collection also holds the Japanese, Korean and Traditional
-    faces, whose forms of the same characters differ from the mainland's.
+    Chosen by name: the regular collection also holds the Japanese, Korean and
+    Traditional faces, whose forms of the same characters differ from the mainland's.
     """
-    path = _package_file(FONT_MODULE, FONT_FILE)
+    card_face = CARD_FACES[face]
+    path = _package_file(card_face.module, card_face.file)
     if path is None:
-        raise _missing(FONT_PACKAGE)
-    return path, _face_index(path, FONT_FACE)
+        raise _missing(card_face.package)
+    return path, _face_index(path, card_face.family)
+
+
+def face_drawable(face: str) -> bool:
+    """Whether the package of the card face named ``face`` is installed."""
+    card_face = CARD_FACES[face]
+    return _package_file(card_face.module, card_face.file) is not None
 
 
 @cache
-def card_font(size_px: int) -> ImageFont.FreeTypeFont:
-    """The card font at ``size_px`` pixels."""
-    path, index = card_font_file()
+def card_font(size_px: int, face: str = DEFAULT_FACE) -> ImageFont.FreeTypeFont:
+    """The card font at ``size_px`` pixels, in the face named ``face``."""
+    path, index = card_font_file(face)
     return ImageFont.truetype(str(path), size_px, index=index)
 
 
 class _Canvas:
     """An RGB card of a given width with drawing helpers in 856-px-card coordinates."""
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, face: str = DEFAULT_FACE) -> None:
         if width < 64:
             raise ValueError(f"width {width} px is too small to draw a card")
+        self.face = face
         self.scale = width / BASE_WIDTH
         self.size = (width, round(BASE_HEIGHT * self.scale))
         self.image = _card_background(self.size, self.scale)
@@ -362,7 +397,7 @@ class _Canvas:
         return (self.px(x0), self.px(y0), self.px(x1), self.px(y1))
 
     def font(self, size: float) -> ImageFont.FreeTypeFont:
-        return card_font(max(6, self.px(size)))
+        return card_font(max(6, self.px(size)), self.face)
 
     def text(
         self,
@@ -611,15 +646,17 @@ VALUE_X = 150.0
 def draw_front(
     person: Person, *, width: int = BASE_WIDTH, script: str | None = None,
     inline_labels: bool = False, birth_printed: tuple[str, str, str] | None = None,
+    face: str = DEFAULT_FACE,
 ) -> tuple[Image.Image, tuple[int, int, int, int]]:  # fmt: skip
     """Draw the portrait side (人像面); return the RGB image and the portrait's pixel box.
 
     With ``script`` (a key of ``SCRIPTS``) the card is bilingual: each label and the
     name and address are also printed in that script, above the Chinese (or, with
     ``inline_labels``, the labels just left of the Chinese ones). ``birth_printed``
-    (year, month, day) prints a birth date no ``date`` holds (a 30 February).
+    (year, month, day) prints a birth date no ``date`` holds (a 30 February). ``face``
+    (a key of ``CARD_FACES``) draws the Chinese labels and values.
     """
-    canvas = _Canvas(width)
+    canvas = _Canvas(width, face)
     if script is not None:
         _draw_front_script(canvas, person, script, inline_labels)
 
@@ -744,11 +781,12 @@ def _draw_front_script(canvas: _Canvas, person: Person, script_name: str, inline
 
 def draw_back(
     person: Person, *, width: int = BASE_WIDTH, script: str | None = None,
-    period_printed: str | None = None,
+    period_printed: str | None = None, face: str = DEFAULT_FACE,
 ) -> Image.Image:
     """Draw the national-emblem side (国徽面) as an RGB image (bilingual with ``script``);
-    ``period_printed`` prints a period of validity no dates hold (``2019.02.30-...``)."""
-    canvas = _Canvas(width)
+    ``period_printed`` prints a period of validity no dates hold (``2019.02.30-...``);
+    ``face`` (a key of ``CARD_FACES``) draws the Chinese text."""
+    canvas = _Canvas(width, face)
     if script is not None:
         _draw_back_script(canvas, person, script)
     _draw_wall(canvas)

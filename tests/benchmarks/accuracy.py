@@ -5,7 +5,12 @@
                                         [--review-on RISK,...]
 
 Generated sets (cards drawn by ``samples/make_samples.py``, imported by file path, for
-random fictional people; fronts and backs alternate):
+random fictional people; fronts and backs alternate). Cards are drawn in two faces: about
+a third of them (``card_face``, chosen per case apart from the set's other draws) in Noto
+Sans CJK JP Bold, tagged ``font-bold`` in their degradations, the rest in the regular SC
+face of the samples; ``synthetic`` and ``pages`` stay all regular. Each set's report
+gives fields exact per face. Without the bold face's package (the ``dev`` extra) every
+card is drawn regular, said once on stderr.
 
 - ``synthetic``: phone photos: on a textured background, rotated (a little, or by
   quarter turns), in perspective, blurred, noised, shrunk, JPEG-compressed.
@@ -52,6 +57,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import functools
 import importlib.util
 import io
 import json
@@ -108,6 +114,43 @@ def load_make_samples() -> ModuleType:
     sys.modules["make_samples"] = module
     spec.loader.exec_module(module)
     return module
+
+
+#: Share of a generated set's cards drawn in the bold face (``make_samples.CARD_FACES``)
+#: rather than the regular one the committed samples use, so no set is all one face.
+BOLD_SHARE = 1 / 3
+#: The degradation a card drawn in the bold face records (the regular face records none).
+BOLD_TAG = "font-bold"
+
+
+@functools.cache
+def _say_bold_missing(package: str) -> None:
+    print(f"no {package} installed (the dev extra): every generated card is drawn in the "
+          "regular face", file=sys.stderr)  # fmt: skip
+
+
+def card_face(set_name: str, seed: int, index: int, bold_share: float = BOLD_SHARE) -> str:
+    """The face card ``index`` of a generated set is drawn in: ``bold`` about one time
+    in three (``bold_share``), else ``regular``.
+
+    Chosen by a ``random.Random`` of the case's own (set, seed, index), not by the set's
+    generator: the set's other draws (people, stamps, light) do not depend on the faces,
+    so a bold case is the regular one in the other face, and keeps its face whatever the
+    count. Where the bold face's package is missing,
+    ``regular``, said once on stderr: a machine without the dev extra still runs the sets.
+    """
+    if random.Random(f"{set_name}:{seed}:{index}:face").random() >= bold_share:
+        return "regular"
+    samples = load_make_samples()
+    if not samples.face_drawable("bold"):
+        _say_bold_missing(samples.CARD_FACES["bold"].package)
+        return "regular"
+    return "bold"
+
+
+def face_applied(face: str) -> list[str]:
+    """The degradations that say a card's face: ``BOLD_TAG`` for bold, none for regular."""
+    return [BOLD_TAG] if face == "bold" else []
 
 
 # --------------------------------------------------------------------------- degradations
@@ -292,9 +335,11 @@ def bilingual_cases(count: int, seed: int) -> list[Case]:
         side = "front" if i % 2 == 0 else "back"
         inline = rng.random() < 0.5
         drawn = script if samples.script_drawable(script) else None
+        face = card_face("bilingual", seed, i)
         image = _draw(samples, person, side, rng.choice((760, 856, 1000)), script=drawn,
-                      inline_labels=inline)  # fmt: skip
-        applied = [script if drawn else f"{script}-chinese-only", "inline" if inline else "stacked"]
+                      inline_labels=inline, face=face)  # fmt: skip
+        applied = [script if drawn else f"{script}-chinese-only", "inline" if inline else "stacked",
+                   *face_applied(face)]  # fmt: skip
         if rng.random() < 0.5:
             image_bytes, more = degrade(image, rng)
             applied += more
@@ -359,10 +404,12 @@ def photocopy_cases(count: int, seed: int) -> list[Case]:
     for i in range(count):
         person = samples.make_person(rng)
         side = "front" if i % 2 == 0 else "back"
-        image = _draw(samples, person, side, rng.choice((640, 856, 1000)))
+        face = card_face("photocopy", seed, i)
+        image = _draw(samples, person, side, rng.choice((640, 856, 1000)), face=face)
         image_bytes, applied = photocopy(image, rng, samples)
         cases.append(Case(f"photocopy-{i:03d}-{side}", image_bytes, side,
-                          _truth(samples, person, side), applied, frozenset({"copy"})))  # fmt: skip
+                          _truth(samples, person, side), [*applied, *face_applied(face)],
+                          frozenset({"copy"})))  # fmt: skip
     return cases
 
 
@@ -410,11 +457,12 @@ def stamped_cases(count: int, seed: int) -> list[Case]:
     for i in range(count):
         side = "front" if i % 2 == 0 else "back"
         person = samples.make_person(rng, long_address=side == "front" and rng.random() < 0.25)
-        card = _draw(samples, person, side, rng.choice((640, 856, 1000)))
+        face = card_face("stamped", seed, i)
+        card = _draw(samples, person, side, rng.choice((640, 856, 1000)), face=face)
         card, stamps = _press_stamps(card, side, rng, samples)
         image_bytes, applied = photocopy(card, rng, samples, stamp=False)
         cases.append(Case(f"stamped-{i:03d}-{side}", image_bytes, side,
-                          _truth(samples, person, side), stamps + applied,
+                          _truth(samples, person, side), stamps + applied + face_applied(face),
                           frozenset({"copy"})))  # fmt: skip
     return cases
 
@@ -429,9 +477,11 @@ def flat_cases(count: int, seed: int) -> list[Case]:
         side = "front" if i % 2 == 0 else "back"
         width = rng.choice((480, 640, 856, 1200, 1712))
         fmt = rng.choice(("PNG", "JPEG"))
-        image_bytes = _encode(_draw(samples, person, side, width), fmt, 92)
+        face = card_face("flat", seed, i)
+        image_bytes = _encode(_draw(samples, person, side, width, face=face), fmt, 92)
         cases.append(Case(f"flat-{i:03d}-{side}", image_bytes, side,
-                          _truth(samples, person, side), [f"flat{width}", fmt.lower()]))  # fmt: skip
+                          _truth(samples, person, side),
+                          [f"flat{width}", fmt.lower(), *face_applied(face)]))  # fmt: skip
     return cases
 
 
@@ -447,11 +497,14 @@ def small_cases(count: int, seed: int) -> list[Case]:
         side = "front" if i % 2 == 0 else "back"
         width = rng.randint(300, 420)
         blur = rng.uniform(0.4, 0.9)
-        image = _draw(samples, person, side, width).filter(ImageFilter.GaussianBlur(blur))
+        face = card_face("small", seed, i)
+        image = _draw(samples, person, side, width, face=face).filter(
+            ImageFilter.GaussianBlur(blur))
         quality = rng.choice((70, 85, 95))
         cases.append(Case(f"small-{i:03d}-{side}", _encode(image, "JPEG", quality), side,
                           _truth(samples, person, side),
-                          [f"width{width}", f"blur{blur:.1f}", f"jpeg{quality}"],
+                          [f"width{width}", f"blur{blur:.1f}", f"jpeg{quality}",
+                           *face_applied(face)],
                           frozenset({"blur"}) if blur > 0.7 else frozenset()))  # fmt: skip
     return cases
 
@@ -463,13 +516,14 @@ def long_field_cases(count: int, seed: int) -> list[Case]:
     cases = []
     for i in range(count):
         person = samples.make_person(rng, long_address=True, dotted_name=i % 2 == 0)
-        image = _draw(samples, person, "front", rng.choice((640, 856, 1000)))
+        face = card_face("long", seed, i)
+        image = _draw(samples, person, "front", rng.choice((640, 856, 1000)), face=face)
         if rng.random() < 0.5:
             image_bytes, applied = degrade(image, rng)
         else:
             image_bytes, applied = _encode(image, "PNG"), ["clean"]
         cases.append(Case(f"long-{i:03d}-front", image_bytes, "front",
-                          _truth(samples, person, "front"), applied))  # fmt: skip
+                          _truth(samples, person, "front"), [*applied, *face_applied(face)]))  # fmt: skip
     return cases
 
 
@@ -686,6 +740,7 @@ def score(cases: list[Case], results: list[list[Any]]) -> dict[str, Any]:
 
     stamp_texts = (*STAMP_TEXTS, *load_make_samples().WATERMARKS)
     per_field: dict[str, list[int]] = {}
+    per_face: dict[str, list[int]] = {}
     failures = []
     stamped_fields = []
     side_ok = sides_lost = 0
@@ -693,9 +748,14 @@ def score(cases: list[Case], results: list[list[Any]]) -> dict[str, Any]:
         got, sides = merged_observed(case_results)
         side_ok += sides == case.side
         sides_lost += len(_card_sides(case.side) - _card_sides(sides))
+        face = per_face.setdefault("bold" if BOLD_TAG in case.degradations else "regular",
+                                   [0, 0, 0])  # fmt: skip
+        face[2] += 1
         for name, want in case.truth.items():
             hits = per_field.setdefault(name, [0, 0])
             hits[1] += 1
+            face[1] += 1
+            face[0] += got.get(name, "") == want
             left = remnants(want, got.get(name, ""), stamp_texts)
             if left:
                 stamped_fields.append({"case": case.name, "field": name, "want": want,
@@ -715,6 +775,9 @@ def score(cases: list[Case], results: list[list[Any]]) -> dict[str, Any]:
         },
         "overall": {"exact": total_ok, "total": total, "rate": total_ok / total if total else 0},
         "side": {"exact": side_ok, "total": len(cases), "lost": sides_lost},
+        # Fields exact per face the cards were drawn in (``card_face``).
+        "faces": {k: {"cases": c, "exact": ok, "total": n, "rate": ok / n if n else 0}
+                  for k, (ok, n, c) in sorted(per_face.items())},  # fmt: skip
         # Fields holding any piece of a copy's stamp (tests/stamp_remnants.py): none may.
         "stamp_remnants": {"fields": len(stamped_fields), "total": total,
                            "cases": stamped_fields},  # fmt: skip
@@ -1027,6 +1090,10 @@ def markdown(title: str, report: dict[str, Any]) -> str:
     lines.append("")
     lines.append(f"side right (and card recognised): {side['exact']}/{side['total']}")
     lines.append(f"sides lost: {side['lost']}")
+    if len(report.get("faces", {})) > 1:
+        lines.append("fields exact by face: " + ", ".join(
+            f"{k} {f['exact']}/{f['total']} ({f['rate']:.1%}, {f['cases']} cases)"
+            for k, f in report["faces"].items()))  # fmt: skip
     stamped = report["stamp_remnants"]
     lines.append(f"fields with stamp remnants: {stamped['fields']}/{stamped['total']}")
     lines += [f"  - {c['case']} {c['field']}: {c['got']} (remnants {c['remnants']})"

@@ -15,6 +15,10 @@ for random fictional people, and everything else here, so a seed gives the same 
   a shadow, a glare spot, clutter beside the card (a bank card, a sheet of printed
   text, a pen, a cup), JPEG quality 65-92, 1,200 to 3,000 px on the long side; some
   photos hold a front and a back.
+
+In both sets about a third of the cards are drawn in a bold face (Noto Sans CJK JP Bold,
+with some Japanese glyph forms) instead of the regular one, each recorded as
+``font-bold`` in its case's degradations (``accuracy.card_face``).
 """
 
 from __future__ import annotations
@@ -97,11 +101,12 @@ def _truth(person: Any, side: str, birth: tuple[str, str, str] | None) -> dict[s
 
 
 def _card(person: Any, side: str, width: int, birth: tuple[str, str, str] | None,
-          script: str | None) -> Any:  # fmt: skip
+          script: str | None, face: str) -> Any:  # fmt: skip
     samples = _samples()
     if side == "front":
-        return samples.draw_front(person, width=width, birth_printed=birth, script=script)[0]
-    return samples.draw_back(person, width=width, script=script)
+        return samples.draw_front(person, width=width, birth_printed=birth, script=script,
+                                  face=face)[0]  # fmt: skip
+    return samples.draw_back(person, width=width, script=script, face=face)
 
 
 def _person(rng: random.Random) -> tuple[Any, tuple[str, str, str] | None, list[str], str | None]:
@@ -216,9 +221,10 @@ class _CopyPage:
     sides: tuple[_PageSide, ...]
     toner: _Toner
     upside_down: bool
+    face: str  # of the card's text (``accuracy.card_face``)
 
 
-def _copy_page_draws(index: int, rng: random.Random) -> _CopyPage:
+def _copy_page_draws(index: int, rng: random.Random, face: str) -> _CopyPage:
     """The draws of copy page ``index``, in the order the set has always made them."""
     person, birth, applied, script = _person(rng)
     names = ("front", "back") if rng.random() < 0.85 else (rng.choice(("front", "back")),)
@@ -234,7 +240,7 @@ def _copy_page_draws(index: int, rng: random.Random) -> _CopyPage:
         sides.append(_PageSide(side, stamp, upside_down, tilt, shift))
     toner = _toner_draws(rng)
     return _CopyPage(index, person, birth, tuple(applied), script, grey, dpi, tuple(sides),
-                     toner, upside_down=rng.random() < 0.25)  # fmt: skip
+                     toner, upside_down=rng.random() < 0.25, face=face)  # fmt: skip
 
 
 def _copy_page(plan: _CopyPage) -> Case:
@@ -246,9 +252,9 @@ def _copy_page(plan: _CopyPage) -> Case:
     card_width = round(85.6 / 25.4 * plan.dpi)
     page = Image.new("RGB", (round(210 / 25.4 * plan.dpi), round(297 / 25.4 * plan.dpi)),
                      (246, 246, 244))  # fmt: skip
-    applied = list(plan.applied)
+    applied = [*plan.applied, *accuracy.face_applied(plan.face)]
     for row, side in enumerate(plan.sides):
-        card = _card(plan.person, side.side, card_width, plan.birth, plan.script)
+        card = _card(plan.person, side.side, card_width, plan.birth, plan.script, plan.face)
         if side.stamp is not None:
             card = _stamp_field(card, side.stamp)
             applied.append(f"stamp-{side.stamp.target}")
@@ -278,13 +284,16 @@ def _copy_page(plan: _CopyPage) -> Case:
                 cards_on_image=len(sides))  # fmt: skip
 
 
-def copy_page_cases(count: int, seed: int, *, first: int = 0) -> list[Case]:
+def copy_page_cases(count: int, seed: int, *, first: int = 0,
+                    bold_share: float = accuracy.BOLD_SHARE) -> list[Case]:  # fmt: skip
     """A4 copy pages ``first`` to ``count - 1`` of one person each (see the module
     docstring). The pages before ``first`` have their random draws made but are not
     drawn, so a page is the same whatever ``first``: a test that needs one page of a
-    set draws that page alone."""
+    set draws that page alone. ``bold_share`` 0 draws every card in the regular face,
+    as the set was drawn before it had two (what a test pinning such a page needs)."""
     rng = random.Random(seed)
-    plans = [_copy_page_draws(i, rng) for i in range(count)]
+    plans = [_copy_page_draws(i, rng, accuracy.card_face("copy_pages", seed, i, bold_share))
+             for i in range(count)]  # fmt: skip
     return [_copy_page(plan) for plan in plans[first:]]
 
 
@@ -373,8 +382,10 @@ def _light(bgr: Any, rng: random.Random) -> tuple[Any, list[str]]:
     return np.clip(out, 0, 255).astype(np.uint8), applied
 
 
-def phone_photo_cases(count: int, seed: int) -> list[Case]:
-    """``count`` phone photos of colour cards on a desk (see the module docstring)."""
+def phone_photo_cases(count: int, seed: int, *,
+                      bold_share: float = accuracy.BOLD_SHARE) -> list[Case]:  # fmt: skip
+    """``count`` phone photos of colour cards on a desk (see the module docstring);
+    ``bold_share`` as :func:`copy_page_cases`'s."""
     import cv2
     import numpy as np
     from PIL import Image
@@ -383,6 +394,8 @@ def phone_photo_cases(count: int, seed: int) -> list[Case]:
     cases = []
     for i in range(count):
         person, birth, applied, script = _person(rng)
+        face = accuracy.card_face("phone_photos", seed, i, bold_share)
+        applied += accuracy.face_applied(face)
         sides = ("front", "back") if rng.random() < 0.3 else (rng.choice(("front", "back")),)
         long_side = rng.randint(1200, 3000)
         portrait = rng.random() < 0.4
@@ -400,7 +413,7 @@ def phone_photo_cases(count: int, seed: int) -> list[Case]:
         bgr = np.asarray(canvas)[:, :, ::-1].copy()
         occupied = []
         for side, (cx, cy) in zip(sides, slots, strict=True):
-            card = _card(person, side, card_w, birth, script)
+            card = _card(person, side, card_w, birth, script, face)
             tilt_x, tilt_y = rng.uniform(-20, 20), rng.uniform(-20, 20)
             spin = rng.uniform(-15, 15) + rng.choice((0, 0, 0, 0, 90, 180, -90))
             corners = np.array([[-card_w / 2, -card_h / 2], [card_w / 2, -card_h / 2],
