@@ -11,6 +11,7 @@ import pytest
 
 from batch_ocr import id_rules
 from batch_ocr.engines.local import _checks as checks
+from batch_ocr.engines.local._back import parse_back
 from batch_ocr.engines.local._fields import parse
 from batch_ocr.engines.local._front import anchor_address
 from batch_ocr.engines.local._labels import after_label, strip_label
@@ -650,3 +651,12 @@ def test_a_bank_cards_number_makes_no_card_side() -> None:
     assert parse(group_rows(alone)).side == "front"
     period = [TextLine("2019.01.26-2039.01.26", 0.99, 60, 200, 600, 240)]
     assert parse(group_rows(period)).side == "back"
+
+
+def test_a_period_is_the_one_whose_start_reads_as_a_date() -> None:
+    """A front's number of 19 characters (or a bank card's digits) beside the back takes
+    a period's shape (36011319-68611165); the back's own period is the one given."""
+    rows = [TextLine("3601131968611165068", 0.99, 60, 20, 700, 50),
+            TextLine("签发机关南昌市公安局红谷滩分局", 0.99, 60, 380, 700, 410),
+            TextLine("有效期限2018.11.26-长期", 0.99, 60, 440, 700, 470)]  # fmt: skip
+    assert parse_back(group_rows(rows)).info["timelimit"] == "20181126-长期"

@@ -15,6 +15,7 @@ from batch_ocr.engines.local._labels import (
     _PERIOD_LABEL,
     _PERIOD_RE,
     _cjk_only,
+    date_shaped,
     digits,
     find_label,
 )
@@ -29,14 +30,14 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
     texts = [r.text for r in rows]
     period_row: int | None = None
     timelimit = ""
-    for i, text in enumerate(texts):
-        match = _PERIOD_RE.search(digits(text))
-        if match:
-            groups = match.groups()
-            end = "".join(groups[3:6]) if groups[3] else checks.LONG_TERM
-            timelimit = f"{''.join(groups[0:3])}-{end}"
-            period_row = i
-            break
+    # The first period whose start reads as a date; a number's or a bank card's digits
+    # can take a period's shape (36011319-68611165) but seldom a date's.
+    found = [(i, m) for i, text in enumerate(texts) for m in _PERIOD_RE.finditer(digits(text))]
+    for i, match in ([f for f in found if date_shaped(*f[1].groups()[:3])] or found)[:1]:
+        groups = match.groups()
+        end = "".join(groups[3:6]) if groups[3] else checks.LONG_TERM
+        timelimit = f"{''.join(groups[0:3])}-{end}"
+        period_row = i
     if period_row is None:
         for i, text in enumerate(texts):
             if find_label(text, _PERIOD_LABEL) is not None:

@@ -29,6 +29,7 @@ from batch_ocr.engines.local._labels import (
     _PERIOD_LABEL,
     _PERIOD_RE,
     _SEX_LABEL,
+    date_shaped,
     digits,
     find_label,
 )
@@ -55,21 +56,14 @@ def side_scores(rows: Sequence[Row]) -> tuple[int, int]:
     back += any(find_label(t, _AUTHORITY_LABEL) is not None for t in texts)
     back += any(find_label(t, _PERIOD_LABEL) is not None for t in texts)
     periods = [match.groups()[:3] for t in texts for match in _PERIOD_RE.finditer(digits(t))]
-    back += 2 if any(_date_shaped(*start) for start in periods) else int(bool(periods))
+    back += 2 if any(date_shaped(*start) for start in periods) else int(bool(periods))
     return front, back
 
 
 def _id_shaped(run: str) -> bool:
     """Whether a run of 15 or more digits starts as an ID number does: a province's code,
-    four more digits of its region, then a birth date (``_date_shaped``)."""
-    return run[:2] in PROVINCE_NAMES and _date_shaped(run[6:10], run[10:12], run[12:14])
-
-
-def _date_shaped(year: str, month: str, day: str) -> bool:
-    """Whether digits read as a date look like one: a year 19xx or 20xx, a month, a day up
-    to 31 (a card may print a date that does not exist, 31 April)."""
-    return (year[:2] in ("19", "20") and month.isdigit() and day.isdigit()
-            and 1 <= int(month) <= 12 and 1 <= int(day) <= 31)  # fmt: skip
+    four more digits of its region, then a birth date (``date_shaped``)."""
+    return run[:2] in PROVINCE_NAMES and date_shaped(run[6:10], run[10:12], run[12:14])
 
 
 def parse(rows: Sequence[Row]) -> Parsed:

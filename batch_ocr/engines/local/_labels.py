@@ -138,3 +138,10 @@ def digits(text: str) -> str:
 
 def _cjk_only(text: str, keep: str = "") -> str:
     return "".join(ch for ch in text if _CJK_RE.match(ch) or ch in keep)
+
+
+def date_shaped(year: str, month: str, day: str) -> bool:
+    """Whether digits read as a date look like one: a year 19xx or 20xx, a month, a day up
+    to 31 (a card may print a date that does not exist, 31 April)."""
+    return (year[:2] in ("19", "20") and month.isdigit() and day.isdigit()
+            and 1 <= int(month) <= 12 and 1 <= int(day) <= 31)  # fmt: skip
