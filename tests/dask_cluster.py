@@ -32,13 +32,33 @@ def dask_available() -> bool:
     return True
 
 
+#: ``python -m dask ARGS``, but first asks Linux to SIGKILL this process when the one that
+#: started it dies (``PR_SET_PDEATHSIG``): a test run killed outright (a CI timeout, kill -9)
+#: never runs its fixtures' clean-up, and a cluster in a session of its own would outlive
+#: it. SIGKILL, not SIGTERM: a worker told to stop while its scheduler stops too can hang
+#: in Dask's own shutdown; a nanny's worker ends with its nanny (it watches a pipe to it).
+#: The parent may have died before the request was made: then end at once.
+_DIE_WITH_PARENT = """
+import ctypes, os, runpy, signal, sys
+if sys.platform == "linux":
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+if os.getppid() != int(sys.argv[1]):
+    sys.exit("the process that started this one has ended")
+sys.argv = ["dask", *sys.argv[2:]]
+runpy.run_module("dask", run_name="__main__", alter_sys=True)
+"""
+
+
 def _spawn(args: list[str], log_path: Path, env_extra: dict[str, str] | None = None
            ) -> subprocess.Popen[bytes]:
+    """``dask ARGS`` in a session of its own (a Ctrl-C at the terminal is the test's, not
+    the cluster's), ended with the process that started it. The death signal goes when
+    the starting *thread* ends: clusters are started and used within one ``with``."""
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO), **(env_extra or {}))
     with log_path.open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "dask", *args], cwd=REPO, env=env,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *args], cwd=REPO,
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -91,12 +92,19 @@ def peaks_mb(folder: Path, out: Path, *args: str, env: dict[str, str]) -> tuple[
 KINDS = ["RGB PNG", "RGB 3-frame TIFF", "L PNG", "L 3-frame TIFF", "RGB JPEG"]
 
 
+@pytest.fixture(scope="module")
+def emulator_url() -> Iterator[str]:
+    """One emulator for the module's runs: what is measured is the run's process, not
+    the emulator's, and no test counts its calls."""
+    with emulator_process() as url:
+        yield url
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_through_the_api_a_huge_picture_stays_under_the_bound(
-        pictures: dict[str, Path], tmp_path: Path, kind: str) -> None:
-    with emulator_process() as url:
-        own, _ = peaks_mb(pictures[kind], tmp_path / "out.jsonl", "--endpoint", url,
-                          env=demo_env())
+        pictures: dict[str, Path], tmp_path: Path, kind: str, emulator_url: str) -> None:
+    own, _ = peaks_mb(pictures[kind], tmp_path / "out.jsonl", "--endpoint", emulator_url,
+                      env=demo_env())
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert len(rows) == (3 if "TIFF" in kind else 1)
     # Read (227 MB of colour pixels a band of rows at a time), never refused for its size.

@@ -296,7 +296,8 @@ def test_the_server_recognises_on_a_dask_cluster(tmp_path: Path,
 @pytest.mark.skipif(not dask_available(), reason="the 'dask' extra is not installed")
 def test_a_lost_scheduler_turns_healthz_to_503(tmp_path: Path) -> None:
     body = form_body("image/png", (SAMPLES / "zhangsan_back.png").read_bytes())
-    with local_cluster(tmp_path / "cluster") as cluster, \
+    # One worker: the server's one call needs no second, and what is lost is the scheduler.
+    with local_cluster(tmp_path / "cluster", workers=1) as cluster, \
             server_process(tmp_path, "--dask", cluster.address) as server:
         assert _post(server.url, body, _headers())[0] == 200
         cluster.kill_scheduler()
