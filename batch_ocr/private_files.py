@@ -53,6 +53,8 @@ def make_private_dirs(folder: Path) -> None:
     current = folder
     while not current.is_dir():
         if current.exists() or current.is_symlink():
+            if current.is_dir():
+                break  # made meanwhile by another writer (portraits saved side by side)
             raise FileExistsError(errno.EEXIST, "not a folder", str(current))
         missing.append(current)
         if current.parent == current:

@@ -183,3 +183,23 @@ def test_only_private_files_knows_the_modes_and_writes_files() -> None:
              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if writes.search(line)]
     assert found == []
+
+
+def test_make_private_dirs_when_another_writer_makes_the_folder_meanwhile(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two portraits saved side by side into a folder not made yet: the other writer
+    makes it between this one's look and its check that nothing else is in the way.
+    That folder is no file in the way (a first run with --portraits once gave a row
+    "cannot write the portrait: not a folder")."""
+    folder = tmp_path / "faces"
+    looked = Path.is_dir
+
+    def made_just_after_the_look(self: Path) -> bool:
+        seen = looked(self)
+        if self == folder and not seen and not folder.exists():
+            folder.mkdir()  # the other writer, just after this look
+        return seen
+
+    monkeypatch.setattr(Path, "is_dir", made_just_after_the_look)
+    private_files.make_private_dirs(folder)
+    assert looked(folder)
