@@ -74,7 +74,7 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
     authority, labelled = _after_period_label(_after_titles("".join(authority_parts)))
     authority, tail = _office_end(authority)
     stamp_tail = bool(tail) and set(tail) <= STAMP_GLYPHS
-    authority, as_read = _public_security_word(authority)
+    as_read, authority = authority, _public_security_word(authority)
     # A row wholly in the tail (a smudge or another script's line under the name) tells
     # nothing of the name. Where the tail is such rows only, after a name the table
     # lists whole (``_listed_office``: nothing follows its 分局 on a card), nothing of
@@ -203,10 +203,9 @@ def _confirmed_places(authority: str) -> str:
     return authority if _listed_office(authority) else regions.place_prefix(authority)
 
 
-def _public_security_word(authority: str) -> tuple[str, str]:
-    """The office's name with 公安局 read back where its middle was misread (公委局), and
-    the name as read."""
-    return _PUBLIC_SECURITY_MISREAD.sub("公安局", authority), authority
+def _public_security_word(authority: str) -> str:
+    """The office's name with 公安局 read back where its middle was misread (公委局)."""
+    return _PUBLIC_SECURITY_MISREAD.sub("公安局", authority)
 
 
 def _guessed(read: str, authority: str, taken_for_listed: bool) -> bool:
