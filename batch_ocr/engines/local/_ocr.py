@@ -26,6 +26,8 @@ from typing import Any, NamedTuple
 import cv2
 import numpy as np
 
+from batch_ocr.engines.local._variants import forms_of_each_class
+
 #: Model files inside the rapidocr package (``rapidocr/models``), by task.
 MODEL_FILES = {
     "Det": "PP-OCRv6_det_small.onnx",
@@ -390,12 +392,23 @@ _REC_TABLE = (np.arange(256) / 127.5 - 1.0).astype(np.float32)
 def _character_probabilities(predictions: np.ndarray) -> list[list[float]]:
     """Per line, the probability of each character it reads: CTC's best class at each
     step that gives a character (not the blank, class 0, nor a repeat of the step
-    before), as RapidOCR's decoder keeps them."""
+    before), as RapidOCR's decoder keeps them, with its other forms' added
+    (``_variants``: 黃 and 黄 are one character on a card)."""
     best = predictions.argmax(axis=2)
     probability = predictions.max(axis=2)
     kept = best != 0
     kept[:, 1:] &= best[:, 1:] != best[:, :-1]
+    forms = _forms_of_each_class()
+    for line, step in zip(*np.nonzero(kept), strict=True):
+        others = forms.get(int(best[line, step]))
+        if others is not None:
+            probability[line, step] = min(1.0, float(predictions[line, step, others].sum()))
     return [[float(p) for p in line[k]] for line, k in zip(probability, kept, strict=True)]
+
+
+@functools.cache
+def _forms_of_each_class() -> dict[int, list[int]]:
+    return forms_of_each_class(models().rec.postprocess_op.character)
 
 
 def _line_width(crop: np.ndarray) -> int:

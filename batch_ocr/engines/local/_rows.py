@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from batch_ocr.engines.local._variants import simplified
+
 #: Everything the OCR may use for the middle dot of transliterated names.
 _DOTS = "·•・‧∙⋅●.。、°"
 #: Latin look-alikes the recogniser gives for digits inside numbers and dates.
@@ -21,17 +23,6 @@ _DIGIT_LOOKALIKES = str.maketrans(
      "Z": "2", "z": "2", "S": "5", "s": "5", "B": "8", "g": "9", "q": "9", "×": "X",
      "x": "X", "ⅹ": "X"}
 )  # fmt: skip
-#: Traditional characters the recogniser was seen to return, and common ones on cards.
-_TRADITIONAL = str.maketrans(
-    "漢區號東廣門陽華國龍長達貴麗紅軍強濤鵬愛誠興業慶圖樓棟單層蘭劉陳楊黃趙吳周孫馬"
-    "鄭謝韓馮鄧張葉羅許賀歐蕭錢湯鍾顧薛閻傑娟偉靜豔輝鳳衛寶齊聶蔣蘇盧彭寧雲灣營鎮鄉縣"
-    "團橋莊園灣嶺會義億萬變觀戶發機關證備號碼鬥歲",
-    "汉区号东广门阳华国龙长达贵丽红军强涛鹏爱诚兴业庆图楼栋单层兰刘陈杨黄赵吴周孙马"
-    "郑谢韩冯邓张叶罗许贺欧萧钱汤钟顾薛阎杰娟伟静艳辉凤卫宝齐聂蒋苏卢彭宁云湾营镇乡县"
-    "团桥庄园湾岭会义亿万变观户发机关证备号码斗岁",
-)
-
-
 @dataclass(frozen=True, slots=True)
 class TextLine:
     """One recognised line: its text, confidence and box (card pixels, y down)."""
@@ -97,12 +88,12 @@ class Row:
 def clean(text: str) -> str:
     """NFKC (full-width digits and letters to ASCII), no spaces, one kind of middle dot.
 
-    Traditional forms the recogniser sometimes gives for characters cards print
-    simplified (漢 for 汉) are turned back.
+    Traditional and Japanese forms the recogniser sometimes gives for characters cards
+    print simplified (漢 for 汉) are turned back (``_variants``).
     """
     text = unicodedata.normalize("NFKC", text)
     text = re.sub(r"\s+", "", text)
-    text = text.translate(_TRADITIONAL)
+    text = simplified(text)
     return "".join("·" if ch in _DOTS else ch for ch in text)
 
 
