@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from batch_ocr.engines.local import _level
+from batch_ocr.engines.local import _level, _read_order
 from batch_ocr.engines.local._back import lawful_period
 from batch_ocr.engines.local._bands import (
     FRONT_REREADS,
@@ -24,6 +24,8 @@ from batch_ocr.engines.local._bands import (
 from batch_ocr.engines.local._fields import parse
 from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, _NUMBER_PIECE_RE, digits
 from batch_ocr.engines.local._parsed import Parsed
+from batch_ocr.engines.local._read_order import LABEL_COLUMN_RIGHT, LABELLED_ROWS_BOTTOM
+from batch_ocr.engines.local._read_order import put_off as _put_off  # noqa: F401 - tests
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.engines.local._rows import TextLine, group_rows
 from batch_ocr.run.present.stamps import strip_stamps_of_lines
@@ -50,36 +52,14 @@ WHOLE_PICTURE_LONG_SIDE_PX = 1280
 PAGE_LONG_SIDE_PX = 2000
 #: Lines the recogniser is less sure of than this are dropped, as RapidOCR does.
 MIN_LINE_SCORE = 0.5
-#: Right edge of the label column on a rectified front, as a fraction of its width
-#: (labels end at ~0.15, values start at ~0.175 on the samples and the specimens).
-LABEL_COLUMN_RIGHT = 0.165
 #: Where the gap between labels and values is looked for, as fractions of the width.
 LABEL_CUT_RANGE = (0.125, 0.195)
-#: Rows above this fraction of the height have their label in the label column.
-LABELLED_ROWS_BOTTOM = 0.75
 #: Text tilted more than this on a "rectified" card means the outline was wrong.
 MAX_FRAME_TILT_DEG = 2.5
 #: A line lower than this share of the ID number's line, and not surely read Chinese,
 #: is another script's (bilingual cards): labels are ~0.85 of it, those lines ~0.7.
 OTHER_SCRIPT_MAX_HEIGHT = 0.8
 OTHER_SCRIPT_MAX_SCORE = 0.9
-#: A box in the top ``TITLE_TOP_SHARE`` of a rectified card, from right of
-#: ``TITLE_MIN_LEFT`` to past ``TITLE_MIN_RIGHT`` of its width, this many times taller
-#: than the long lines below it is a back's title (中华人民共和国 居民身份证: 1.46-2.3
-#: times the authority and period lines, from 0.28-0.32 to 0.65-0.85 of the width on the
-#: harness's cards; a front's name and labels start left of 0.15, its nation ends
-#: before 0.5).
-TITLE_MIN_HEIGHT = 1.4
-TITLE_TOP_SHARE = 0.4
-TITLE_MIN_LEFT = 0.25
-TITLE_MIN_RIGHT = 0.6
-#: A box centred below ``NUMBER_LABEL_TOP_SHARE`` of a rectified card's height, from left
-#: of ``NUMBER_LABEL_MAX_LEFT`` to no further than ``NUMBER_LABEL_MAX_RIGHT`` of its
-#: width, is a front's 公民身份号码 label (0.06-0.29 on the samples and the specimens; the
-#: back's 有效期限 starts at 0.23).
-NUMBER_LABEL_TOP_SHARE = 0.75
-NUMBER_LABEL_MAX_LEFT = 0.15
-NUMBER_LABEL_MAX_RIGHT = 0.35
 _CHINESE_OR_DIGIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff0-9]")
 
 
@@ -232,27 +212,47 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None,
         boxes = _split_labels(image, boxes)
         crops = [kept[id(box)] if id(box) in kept else _ocr.crop_line(image, box)
                  for box in boxes]  # fmt: skip
-    levellers = _level.levellers(boxes, image.shape)
     label_column = LABEL_COLUMN_RIGHT * image.shape[1] if card_frame else None
-    # A back's title (中华人民共和国 居民身份证) holds no field and is a quarter of a back's
-    # text to recognise, the number's label a tenth of a front's: they are read only
-    # when the fields without them are doubtful.
-    later = _put_off(boxes, image.shape) if card_frame else set()
-    first = [i for i in range(len(boxes)) if i not in later]
-    texts = dict(zip(first, _ocr.read_lines([crops[i] for i in first]), strict=True))
-    lines = _text_lines(boxes, texts, levellers, card_frame=card_frame)
-    parsed = parse(group_rows(lines, label_column_right=label_column))
-    if later and (parsed.side == "none" or not all(parsed.validity.values())):
-        ordered = sorted(later)
-        texts.update(zip(ordered, _ocr.read_lines([crops[i] for i in ordered]), strict=True))
-        lines = _text_lines(boxes, texts, levellers, card_frame=card_frame)
-        parsed = parse(group_rows(lines, label_column_right=label_column))
+    lines, parsed = _read_in_steps(boxes, crops, image.shape, card_frame=card_frame)
     if card_frame:
         lines, parsed = _read_lost_fields(image, lines, parsed, label_column)
     rows = group_rows(lines, label_column_right=label_column)
     upright = _ocr.rotate_image(as_printed, turns) if dropped_out else image
     det_scale = min(1.0, det_side / max(image.shape[:2]))  # as ``_ocr.detect`` scales
     return _Reading(parsed, upright, card_frame, rows, turns % 4, boxes, det_scale)
+
+
+def _read_in_steps(boxes: list[np.ndarray], crops: list[np.ndarray], shape: tuple[int, ...],
+                   *, card_frame: bool) -> tuple[list[TextLine], Parsed]:
+    """The text lines recognised and the fields parsed from them: on a rectified card,
+    the lines that hold no field read only when the fields want them
+    (``_read_order``: labels and a back's title are a third of a back's text to
+    recognise, a sixth of a front's); else every line at once."""
+    from batch_ocr.engines.local import _ocr
+
+    levellers = _level.levellers(boxes, shape)
+    label_column = LABEL_COLUMN_RIGHT * shape[1] if card_frame else None
+    texts: dict[int, LineRead] = {}
+
+    def read(indices: list[int]) -> tuple[list[TextLine], Parsed]:
+        texts.update(zip(indices, _ocr.read_lines([crops[i] for i in indices]), strict=True))
+        lines = _text_lines(boxes, texts, levellers, card_frame=card_frame)
+        return lines, parse(group_rows(lines, label_column_right=label_column))
+
+    if not card_frame:
+        return read(list(range(len(boxes))))
+    order = _read_order.steps(boxes, shape)
+    lines, parsed = read(order.first)
+    settled = _read_order.settled(parsed)
+    if order.for_front and not (settled and parsed.side == "back"):
+        # Read as a front (or not yet settled): a front prints field lines there.
+        lines, parsed = read(order.for_front)
+        settled = _read_order.settled(parsed)
+    if order.labels and not settled:
+        lines, parsed = read(order.labels)
+    if order.last and (parsed.side == "none" or not all(parsed.validity.values())):
+        lines, parsed = read(order.last)
+    return lines, parsed
 
 
 def _read_lost_fields(
@@ -307,43 +307,6 @@ def _off_the_band(lines: list[TextLine], band: TextLine) -> list[TextLine]:
     return [ln for ln in lines
             if not (band.top <= ln.center_y <= band.bottom
                     and band.left <= (ln.left + ln.right) / 2 <= band.right)]  # fmt: skip
-
-
-def _put_off(boxes: list[np.ndarray], shape: tuple[int, ...]) -> set[int]:
-    """Boxes that hold no field when the rest is read right, by their place on the card.
-
-    A back's title (中华人民共和国 居民身份证): in the top part, from right of the emblem to
-    past the middle, much taller than the long text lines below it (the fields' values,
-    printed in one type size); a front's name and labels start further left, its nation
-    ends further left. A front's 公民身份号码 label alone in its box at the bottom left: the
-    number is found by its digits and checked by its check character. A box put off
-    wrongly costs nothing but a second call: it is read with the rest when the fields
-    are found wanting without it.
-    """
-    import statistics
-
-    height, width = shape[0], shape[1]
-    top = TITLE_TOP_SHARE * height
-    spans = [
-        (float(b[:, 0].min()), float(b[:, 0].max()), float(b[:, 1].min()), float(b[:, 1].max()))
-        for b in boxes
-    ]
-    put_off = {
-        i for i, (x0, x1, y0, y1) in enumerate(spans)
-        if (y0 + y1) / 2 > NUMBER_LABEL_TOP_SHARE * height
-        and x0 < NUMBER_LABEL_MAX_LEFT * width and x1 < NUMBER_LABEL_MAX_RIGHT * width
-    }  # fmt: skip
-    below = [
-        y1 - y0 for x0, x1, y0, y1 in spans if (y0 + y1) / 2 >= top and x1 - x0 > 4 * (y1 - y0)
-    ]
-    if below:
-        tall = TITLE_MIN_HEIGHT * statistics.median(below)
-        put_off |= {
-            i for i, (x0, x1, y0, y1) in enumerate(spans)
-            if (y0 + y1) / 2 < top and x0 >= TITLE_MIN_LEFT * width
-            and x1 >= TITLE_MIN_RIGHT * width and y1 - y0 > tall
-        }  # fmt: skip
-    return put_off
 
 
 def _text_lines(
