@@ -432,6 +432,15 @@ def test_a_number_that_fails_its_check_as_printed_is_not_read_twice(
     parsed.validity["name"] = False
     bands["read"] = [(printed, 0.99, (0, 0, 1, 1))]
     assert not _reading._number_as_printed(reading)
+    # A card printing 17 digits, read the same at its place: not read twice either.
+    short = "11204416541220243"
+    parsed = Parsed("front", {"number": short}, {**validity, "number": False})
+    reading = _reading._Reading(parsed, np.zeros((540, 856, 3), np.uint8), card_frame=True)
+    pieces = {"read": [(short, 0.99, (0, 0, 1, 1))]}
+    monkeypatch.setattr(_reading, "number_band_pieces", lambda card: iter(pieces["read"]))
+    assert _reading._number_as_printed(reading)
+    pieces["read"] = [(printed, 0.99, (0, 0, 1, 1))]  # the band reads one digit more
+    assert not _reading._number_as_printed(reading)
 
 
 def test_a_blank_template_front_gives_no_address_from_its_printed_labels() -> None:

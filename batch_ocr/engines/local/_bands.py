@@ -340,12 +340,20 @@ def number_band_reads(card: np.ndarray) -> Iterator[tuple[str, float, tuple[int,
     they pass the check character, one band at a time (lazily). A band
     that reads more or fewer (a card printing 17 or 19) gives none: 18 of 19 digits
     may pass the check character, and are not what the card prints."""
+    for number, least, box in number_band_pieces(card):
+        if _ID_RE.fullmatch(number):
+            yield number, least, box
+
+
+def number_band_pieces(card: np.ndarray) -> Iterator[tuple[str, float, tuple[int, ...]]]:
+    """The run of digits read off each band where a front prints its number, however
+    long (``number_band_reads`` keeps those of 18), one band at a time (lazily)."""
     from batch_ocr.engines.local import _ocr
 
     for box, band in _bands(card, NUMBER_BANDS):
         (text, _, least, _), = _ocr.read_lines([band])
         match = _NUMBER_PIECE_RE.search(digits(clean(text)))
-        if match and _ID_RE.fullmatch(match.group()):
+        if match:
             yield match.group(), least, box
 
 

@@ -19,6 +19,7 @@ from batch_ocr.engines.local._bands import (
     _read_authority_band,
     _read_number_band,
     _read_period_band,
+    number_band_pieces,
     number_band_reads,
 )
 from batch_ocr.engines.local._fields import parse
@@ -134,15 +135,21 @@ def _read_card(card: np.ndarray) -> _Reading:
 
 def _number_as_printed(reading: _Reading) -> bool:
     """Whether the number alone failed, and the place the card prints it reads the same
-    18 characters: the card carries a number that fails its check character (a
-    specimen, a misprint), and a sharper look would read it the same (it did on every
-    such card of the harness, at twice the cost). The number stays marked invalid."""
+    17, 18 or 19 characters: the card carries a number that fails its check character
+    or its length (a specimen, a misprint), and a sharper look would read it the same
+    (it did on every such card of the harness, at twice the cost: eight looks of eight
+    on 17 and 19 printed, tuning seeds). The number stays marked invalid."""
     parsed = reading.parsed
     doubtful = [key for key, ok in parsed.validity.items() if not ok]
     number = parsed.info.get("number", "")
-    if doubtful != ["number"] or not reading.card_frame or len(number) != 18:
+    if doubtful != ["number"] or not reading.card_frame or not _AS_PRINTED.fullmatch(number):
         return False
-    return any(read == number for read, _, _ in number_band_reads(reading.upright))
+    reads = number_band_reads if len(number) == 18 else number_band_pieces
+    return any(read == number for read, _, _ in reads(reading.upright))
+
+
+#: A number as a card may print it: 17 to 19 characters (one dropped or doubled).
+_AS_PRINTED = re.compile(r"\d[\dX]{16,18}")
 
 
 def _date_as_printed(reading: _Reading) -> bool:
