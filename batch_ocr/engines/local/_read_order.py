@@ -3,33 +3,35 @@ fields read without them want them.
 
 The recogniser's cost is the width of what it reads (``_ocr.read_lines``), and a card
 prints more than its fields: its labels (姓名, 出生, 住址, 签发机关, 有效期限, 公民身份号码)
-and a back's title (中华人民共和国 居民身份证) are a third of a back's text and a sixth of a
-front's. Where the card's layout places a line among them, it is put off:
+and a back's title (中华人民共和国 居民身份证) are a third of a back's text. Where the
+card's layout places a line among them, it is put off:
 
 - ``put_off``: a back's large title and a front's number label alone in its box, put
   off whatever the side (the fields never need them when the rest reads right);
-- ``label_column``: the lines in a front's label column (its five short labels; on a
-  back, the emblem's place, where nothing is printed to read);
-- ``back_only``: where a back prints its two labels (left of its values, in its lower
-  half) and the first line of its title (中华人民共和国, at the top right): put off only
-  when the text read without them is a back's, since a front prints lines of its
-  address and its birth date there.
+- ``label_column`` and ``back_only``: on a back, the emblem's place (nothing printed
+  to read), its two labels (left of its values, in its lower half) and its title's
+  first line (中华人民共和国, at the top right). A front prints its labels and lines of
+  its address and birth date there: these are put off only when the text read without
+  them is a back's, settled (``settled_back``); on a front they are read with the rest
+  (its rows are grouped by the height of all its lines).
 
-``_reading._read`` reads the rest first, then these in steps (``Steps``) until the
-fields are settled (``settled``). A line put off wrongly costs a second session run and
-nothing else: read with the rest, the fields are what they would have been.
+``_reading._read`` reads the rest first, then these in steps (``Steps``). A line put
+off wrongly costs a second session run and nothing else: read with the rest, the
+fields are what they would have been.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from batch_ocr import id_rules, regions
 from batch_ocr.engines.local._back import lawful_period
-from batch_ocr.engines.local._bands import FRONT_REREADS
+from batch_ocr.engines.local._labels import _PERIOD_RE, _cjk_only, digits
 from batch_ocr.engines.local._parsed import Parsed
+from batch_ocr.engines.local._rows import Row
 
 if TYPE_CHECKING:
     import numpy as np
@@ -131,40 +133,41 @@ def back_only(boxes: list[np.ndarray], shape: tuple[int, ...]) -> set[int]:
     return out
 
 
-def settled(parsed: Parsed) -> bool:
-    """Whether a side's fields read so far need nothing more: every one passes its
-    check, nothing would be read again off its place (``_reading._read_lost_fields``,
-    which finds a front's rows by its labels), and a back's office starts with a place."""
-    if parsed.side not in ("front", "back") or not all(parsed.validity.values()):
+def settled_back(parsed: Parsed, rows: Sequence[Row]) -> bool:
+    """Whether a back read without its places' lines needs nothing more: both fields
+    pass their checks, nothing would be read again off its place
+    (``_reading._read_lost_fields``), the office starts with its place (a piece of the
+    label in the office's own box, 机关天津市公安局…, is found by nothing else), and one
+    row only holds Chinese beside the period's (without its label, an office's name
+    wrapped onto a second row would be read from one of them)."""
+    if parsed.side != "back" or not all(parsed.validity.values()):
         return False
-    if parsed.side == "back":
-        # Read without its label, the office must start with its place: a piece of the
-        # label in the office's own box (机关天津市公安局…) is found by nothing else.
-        authority = parsed.info.get("authority", "")
-        return lawful_period(parsed.info.get("timelimit", "")) and (
+    authority = parsed.info.get("authority", "")
+    if not lawful_period(parsed.info.get("timelimit", "")) or not (
             authority.startswith(tuple(id_rules.PROVINCE_NAMES.values()))
-            or bool(regions.place_prefix(authority)))
-    return not any(wanting(parsed.info) for wanting, _ in FRONT_REREADS)
+            or regions.place_prefix(authority)):  # fmt: skip
+        return False
+    worded = [row for row in rows
+              if _cjk_only(row.text) and not _PERIOD_RE.search(digits(row.text))]  # fmt: skip
+    return len(worded) == 1
 
 
 @dataclass(frozen=True)
 class Steps:
     """The boxes of a rectified card in the order they are read: ``first``; then
-    ``for_front`` (a back's places, where a front prints field lines); then
-    ``labels`` (the label column); then ``last`` (``put_off``), as before any of these
-    steps: when the fields read with all the others are wanting."""
+    ``for_front`` (a back's places and the label column, where a front prints its
+    labels and field lines) unless the first read as a settled back; then ``last``
+    (``put_off``), when the fields read with all the others are wanting."""
 
     first: list[int]
     for_front: list[int]
-    labels: list[int]
     last: list[int]
 
 
 def steps(boxes: list[np.ndarray], shape: tuple[int, ...]) -> Steps:
     """The reading order of ``boxes`` on a rectified card of ``shape``."""
     last = put_off(boxes, shape)
-    labels = label_column(boxes, shape) - last
-    for_front = back_only(boxes, shape) - last - labels
-    later = last | labels | for_front
+    for_front = (back_only(boxes, shape) | label_column(boxes, shape)) - last
+    later = last | for_front
     return Steps([i for i in range(len(boxes)) if i not in later], sorted(for_front),
-                 sorted(labels), sorted(last))  # fmt: skip
+                 sorted(last))  # fmt: skip

@@ -233,8 +233,8 @@ def _read_in_steps(boxes: list[np.ndarray], crops: list[np.ndarray], shape: tupl
                    *, card_frame: bool) -> tuple[list[TextLine], Parsed]:
     """The text lines recognised and the fields parsed from them: on a rectified card,
     the lines that hold no field read only when the fields want them
-    (``_read_order``: labels and a back's title are a third of a back's text to
-    recognise, a sixth of a front's); else every line at once."""
+    (``_read_order``: a back's labels and title are a third of its text to recognise);
+    else every line at once."""
     from batch_ocr.engines.local import _ocr
 
     levellers = _level.levellers(boxes, shape)
@@ -250,13 +250,9 @@ def _read_in_steps(boxes: list[np.ndarray], crops: list[np.ndarray], shape: tupl
         return read(list(range(len(boxes))))
     order = _read_order.steps(boxes, shape)
     lines, parsed = read(order.first)
-    settled = _read_order.settled(parsed)
-    if order.for_front and not (settled and parsed.side == "back"):
-        # Read as a front (or not yet settled): a front prints field lines there.
+    if order.for_front and not _read_order.settled_back(
+            parsed, group_rows(lines, label_column_right=label_column)):  # fmt: skip
         lines, parsed = read(order.for_front)
-        settled = _read_order.settled(parsed)
-    if order.labels and not settled:
-        lines, parsed = read(order.labels)
     if order.last and (parsed.side == "none" or not all(parsed.validity.values())):
         lines, parsed = read(order.last)
     return lines, parsed

@@ -1,5 +1,5 @@
-"""The order a rectified card's text lines are recognised in: labels and a back's title
-only when the fields read without them want them, and a back's places read on a front."""
+"""The order a rectified card's text lines are recognised in: a back's labels and title
+only when the fields read without them want them; a front's lines all read."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ pytest.importorskip("cv2")
 from batch_ocr.engines.local import _ocr, _read_order, _reading  # noqa: E402
 from batch_ocr.engines.local._ocr import LineRead  # noqa: E402
 from batch_ocr.engines.local._parsed import Parsed  # noqa: E402
+from batch_ocr.engines.local._rows import Row  # noqa: E402
 
 CARD = (540, 856, 3)
 
@@ -78,9 +79,10 @@ def test_a_fronts_lines_where_a_back_prints_its_labels_are_read(
     parsed, given = _read(monkeypatch, FRONT)
     assert parsed.info["address"] == "浙江省杭州市西湖区文三路99号"
     assert all(parsed.validity.values())
-    # The labels in the label column and the number's label alone are never read.
-    assert not {"姓名", "出生", "住址", "公民身份号码"} & set(given)
-    assert given[-1] == "99号"  # read once the rest read as a front
+    # Its labels are read with it (its rows are grouped by all their lines' heights);
+    # only the number's label alone in its box is not.
+    assert {"姓名", "出生", "住址", "99号"} <= set(given)
+    assert "公民身份号码" not in given
 
 
 def test_a_piece_of_the_back_label_before_the_office_is_not_settled(
@@ -94,13 +96,29 @@ def test_a_piece_of_the_back_label_before_the_office_is_not_settled(
     assert parsed.info["authority"] == "杭州市公安局西湖区分局"
 
 
-def test_settled_wants_every_field_right_and_nothing_to_read_again() -> None:
-    good_back = Parsed("back", {"authority": "杭州市公安局", "timelimit": "20150301-20350301"},
-                       {"authority": True, "timelimit": True})  # fmt: skip
-    assert _read_order.settled(good_back)
-    glued = Parsed("back", {**good_back.info, "authority": "机关杭州市公安局"},
-                   good_back.validity)  # fmt: skip
-    assert not _read_order.settled(glued)
-    wanting = Parsed("back", good_back.info, {"authority": True, "timelimit": False})
-    assert not _read_order.settled(wanting)
-    assert not _read_order.settled(Parsed("none"))
+def test_an_office_wrapped_onto_two_rows_is_read_with_its_label(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 杭州市公安局西湖区分局 wrapped after 公安局 (BACK's office line reads it whole).
+    back = [*BACK[:3], (_box(340, 372, 760, 410), "杭州市公安局"),
+            (_box(340, 418, 560, 454), "西湖区分局"),
+            (_box(190, 478, 330, 514), "有效期限"),
+            (_box(340, 472, 760, 510), "2015.03.01-2035.03.01")]  # fmt: skip
+    parsed, given = _read(monkeypatch, back)
+    assert "签发机关" in given
+    assert parsed.info["authority"] == "杭州市公安局西湖区分局"
+
+
+def test_a_settled_back_wants_every_field_right_and_its_office_alone_on_its_row() -> None:
+    rows = [Row("杭州市公安局", "杭州市公安局", 370, 410, 340, 760),
+            Row("2015.03.01-2035.03.01", "2015.03.01-2035.03.01", 430, 470, 340, 760)]
+    good = Parsed("back", {"authority": "杭州市公安局", "timelimit": "20150301-20350301"},
+                  {"authority": True, "timelimit": True})  # fmt: skip
+    assert _read_order.settled_back(good, rows)
+    glued = Parsed("back", {**good.info, "authority": "机关杭州市公安局"}, good.validity)
+    assert not _read_order.settled_back(glued, rows)
+    wanting = Parsed("back", good.info, {"authority": True, "timelimit": False})
+    assert not _read_order.settled_back(wanting, rows)
+    wrapped = [rows[0], Row("西湖区分局", "西湖区分局", 396, 430, 340, 560), rows[1]]
+    assert not _read_order.settled_back(good, wrapped)
+    assert not _read_order.settled_back(Parsed("none"), rows)
