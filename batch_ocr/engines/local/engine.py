@@ -81,9 +81,12 @@ class LocalEngine(Engine):
     #: confirmed by their lists, glare placed on the fields, cards found on a busy desk.
     #: 3: each card of a copy page levelled by its own tilt, confidence of offices and of
     #: fields a check confirms under a stamp or a spot, no side read off a bank card
-    #: (docs/offline-engine.md). ``--redo-engine-older-than 3`` reads the pages earlier
-    #: versions recorded again, free of charge (docs/resume.md).
-    version = "3"
+    #: (docs/offline-engine.md).
+    #: 4: a character's traditional or Japanese forms counted with it and turned to the
+    #: simplified one; a 长期 period's confidence not taken from its label's 期.
+    #: ``--redo-engine-older-than 4`` reads the pages earlier versions recorded again,
+    #: free of charge (docs/resume.md).
+    version = "4"
     #: A worker that died may not die again: the next run tries its image again.
     retried_next_run = frozenset({WORKER_DIED})
 
