@@ -45,7 +45,7 @@ measured in this process with one thread, models loaded first (start-up and load
 excluded); ``--workers N`` also runs each set through the local engine's ``WorkerPool`` for the workers'
 own CPU per card and peak memory. Every set also counts its fields that hold a piece of
 a copy's stamp (``tests/stamp_remnants.py``). Targets: >= 97 % of fields exact on every
-set (but ``STRESS_SETS``), no field with a stamp remnant, <= 0.35 s CPU per card,
+set (but ``STRESS_SETS``), no field with a stamp remnant, <= 0.30 s CPU per card,
 <= 400 MB per worker; for the review signal (``score_review``, rows as a run writes
 them, ``expired`` judged on ``REVIEW_AS_OF``): <= 0.5 % silent errors on every set,
 <= 10 % of the rows read right flagged on the clean sets (``REVIEW_RATE_SETS``), and
@@ -79,7 +79,7 @@ FRONT_FIELDS = ("name", "sex", "nation", "birth", "address", "number")
 BACK_FIELDS = ("authority", "timelimit")
 TARGET_EXACT = 0.97
 #: CPU per card with one worker, start-up and model loading excluded (docs/offline-engine.md).
-TARGET_CPU_S_PER_CARD = 0.35
+TARGET_CPU_S_PER_CARD = 0.30
 TARGET_PEAK_RSS_MB = 400
 
 sys.path.insert(0, str(REPO))
