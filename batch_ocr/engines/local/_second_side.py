@@ -161,12 +161,12 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
     blocks = _text_cards.print_blocks(rest, card_long)[:MAX_GROUPS_READ]
     found, seen = _read_beside(rest, blocks, read, warnings, card_long)
     if found is None:
-        # No block gave a side (a busy desk's texture joins a shadowed card's print into
-        # its own): the text lines beside the card, each group apart read, largest first.
+        # No block gave a side (a busy desk joins a shadowed card's print): line groups.
         boxes = _ocr.detect(rest, long_side_px=PHOTO_DET_LONG_SIDE_PX)
         if len(boxes) >= MIN_LINES_BESIDE:
-            found, seen = _read_beside(rest, text_groups(boxes, rest.shape)[:MAX_GROUPS_READ],
+            found, also = _read_beside(rest, text_groups(boxes, rest.shape)[:MAX_GROUPS_READ],
                                        read, warnings, card_long)  # fmt: skip
+            seen = seen or also
     if found is None and seen:
         # Another side's labels were read beside the card and its fields were not: the
         # row must not pass for the whole card (``cards.SIDE_UNREAD``).
