@@ -156,6 +156,26 @@ def test_confidence_starts_from_the_least_sure_line_and_weighs_the_checks() -> N
     assert parsed.confidence["sex"] == 0.998
 
 
+def test_an_address_line_of_one_character_at_the_value_column_is_the_address_s() -> None:
+    """The address's last line holds 室 alone, set where the values start: its middle
+    lies left of the label column's edge, yet it is no label (no label's character, no
+    value beside it) and ends the address. A label alone on its row stays a label."""
+    lines = [
+        TextLine("姓名", 0.99, 32, 55, 100, 90),
+        TextLine("吴佳", 0.99, 150, 50, 206, 95),
+        TextLine("性别男民族汉", 0.99, 29, 116, 375, 152),
+        TextLine("出生1958年12月3日", 0.99, 26, 180, 380, 215),
+        TextLine("住址广西壮族自治区南宁市青秀区", 0.99, 16, 240, 547, 280),
+        TextLine("和平街169号10栋4单元1801", 0.99, 108, 285, 529, 318),
+        TextLine("室", 0.99, 103, 326, 149, 360),
+        TextLine("公民身份号码450103195812034398", 0.99, 1, 440, 663, 478),
+    ]
+    parsed = parse(group_rows(lines, label_column_right=141))
+    assert parsed.info["address"] == "广西壮族自治区南宁市青秀区和平街169号10栋4单元1801室"
+    (alone,) = group_rows([TextLine("住址", 0.99, 30, 240, 100, 280)], label_column_right=141)
+    assert alone.value_text == ""
+
+
 def test_confidence_is_the_least_sure_character_where_the_recogniser_gives_it() -> None:
     lines = [TextLine("签发机关深圳市公安局南山分局", 0.99, 60, 380, 700, 410, least=0.62),
              TextLine("有效期限2015.03.01-2025.03.01", 0.97, 60, 440, 700, 470, least=0.9)]

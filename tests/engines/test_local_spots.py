@@ -157,3 +157,28 @@ def test_glare_over_the_name_flags_the_name() -> None:
 @needs_local
 def test_a_clean_photo_warns_of_nothing_and_flags_nothing() -> None:
     assert _row_reasons(_photo_with_glare(None, sigma_share=0.07)) == ([], [])
+
+
+#: The rows a front's text was read in (shares of the card): a short name, sex and nation,
+#: a birth date, an address of two lines, the number (the label column included).
+FRONT_ROWS = [(0.05, 0.08, 0.27, 0.19), (0.05, 0.21, 0.45, 0.31), (0.05, 0.34, 0.48, 0.42),
+              (0.05, 0.44, 0.64, 0.54), (0.17, 0.54, 0.45, 0.61), (0.05, 0.81, 0.79, 0.9)]
+
+
+def test_a_spot_beside_a_field_s_print_lies_on_no_field() -> None:
+    """Where the rows were read, a spot over the room right of a short name, or over
+    the margin above it, takes nothing off the name; one on the name's print, or just
+    after its last character (a character it may have washed out), does."""
+    right_of_name = _mask(0.40, 0.09, 0.50, 0.17)
+    assert _spots.fields_under(right_of_name, "front") == ("name",)  # by the zone alone
+    assert _spots.fields_under(right_of_name, "front", FRONT_ROWS) == ()
+    assert _spots.fields_under(_mask(0.05, 0.0, 0.40, 0.095), "front", FRONT_ROWS) == ()
+    assert _spots.fields_under(_mask(0.18, 0.10, 0.24, 0.17), "front", FRONT_ROWS) == ("name",)
+    assert _spots.fields_under(_mask(0.28, 0.11, 0.31, 0.16), "front", FRONT_ROWS) == ("name",)
+
+
+def test_a_spot_below_an_address_s_last_line_lies_on_the_address() -> None:
+    """A line of an address a spot washed out whole was not read: the spot lies just
+    under the last line read, and still on the address."""
+    assert _spots.fields_under(_mask(0.20, 0.63, 0.35, 0.69), "front", FRONT_ROWS) == (
+        "address",)

@@ -226,3 +226,43 @@ def test_a_glance_at_a_line_tells_an_id_side_from_a_bank_card_or_a_form(text: st
     from batch_ocr.engines.local._glance import strong_id_text
 
     assert strong_id_text(text) is shows
+
+
+def test_a_side_the_blocks_of_print_missed_is_read_from_the_lines_beside_the_card(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Beside the front read lie a bank card (a block of print, no ID side at a glance)
+    and a back in a shadow on a busy desk, whose print the block search joined into the
+    desk's: the text lines beside the card are read too, group by group, and the back
+    comes back beside the front instead of being lost without a word."""
+    from batch_ocr.engines.local import _glance, _ocr, _second_side
+    from batch_ocr.run.cards import assemble
+
+    back = _reading("back", {"authority": "上海市公安局徐汇分局",
+                             "timelimit": "20131223-20181223"},
+                    ("中华人民共和国", "居民身份证", "签发机关上海市公安局徐汇分局"))  # fmt: skip
+    monkeypatch.setattr(_second_side, "_print_beside", lambda rest: True)
+    monkeypatch.setattr(_second_side._text_cards, "print_blocks",
+                        lambda rest, card_long: [(700, 100, 1100, 350)])  # fmt: skip
+    glanced: list[tuple[int, ...]] = []
+
+    def glance(image: Any, boxes: Any) -> bool:
+        glanced.append(image.shape)
+        return len(glanced) > 1  # the bank card's block first: no ID text on it
+
+    monkeypatch.setattr(_glance, "shows_id_text", glance)
+    lines = [np.array([[x, y], [x + 300, y], [x + 300, y + 30], [x, y + 30]], np.float32)
+             for x, y in ((200, 500), (200, 560), (200, 620), (200, 680))]  # fmt: skip
+    monkeypatch.setattr(_ocr, "detect", lambda image, **kwargs: lines)
+    monkeypatch.setattr(_second_side, "_read", lambda image, **kwargs: back)
+    front = _reading("front", {"name": "唐丽静", "sex": "男", "nation": "汉", "birthday": "1",
+                               "address": "上海市徐汇区文化路594号",
+                               "number": "310104201109124117"},
+                     ("姓名唐丽静", "性别男民族汉", "公民身份号码310104201109124117"))  # fmt: skip
+    front.parsed.info.update(year="2011", month="9", day="12")
+    quad = np.array([[100, 100], [500, 100], [500, 350], [100, 350]], np.float32)
+    sides = _second_side.where_finders_differ(np.zeros((900, 1200, 3), np.uint8), [], front,
+                                              quad, None)  # fmt: skip
+    assert sides is not None and len(glanced) == 2
+    (row,) = assemble(sides)
+    assert row.data.side == "both"
+    assert row.data.info.authority == "上海市公安局徐汇分局"

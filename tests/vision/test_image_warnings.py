@@ -169,3 +169,23 @@ def test_spots_say_where_on_the_card_the_reflection_lies() -> None:
     rows, cols = np.nonzero(where)
     assert 0.1 < rows.mean() / where.shape[0] < 0.2 and 0.6 < cols.mean() / where.shape[1] < 0.7
     assert not image_warnings.spots(card, ("occluded",)).any()  # only the warnings named
+
+
+def test_the_lit_corner_of_a_card_a_shadow_covers_is_no_object() -> None:
+    """A shadow across most of a card: the card's typical colour is the shadow's, and its
+    lit corner, the card's own tint only lighter, is no object lying on it; a finger in
+    the shadow, of a colour of its own, still is."""
+    import numpy as np
+
+    height, width = image_warnings.CARD_HEIGHT_PX, image_warnings.CARD_WIDTH_PX
+    card = np.full((height, width, 3), (226, 220, 232), np.uint8)  # a pale pink card
+    for top in range(40, 260, 45):  # rows of print
+        card[top : top + 3, 60:300] = 40
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    lit = (xx / width + yy / height) < 0.45  # the top left corner
+    shaded = np.where(lit[..., None], card, card * 0.55).astype(np.uint8)
+    assert image_warnings.occluder_area(shaded) < image_warnings.OCCLUDED_MIN_AREA
+    fingered = shaded.copy()
+    fingered[round(0.5 * height) : round(0.75 * height),
+             round(0.35 * width) : round(0.5 * width)] = (150, 175, 220)  # fmt: skip
+    assert image_warnings.occluder_area(fingered) >= image_warnings.OCCLUDED_MIN_AREA

@@ -85,6 +85,21 @@ class Row:
     overlapped: bool = False
 
 
+#: The labels a front prints in its label column.
+_COLUMN_LABELS = ("姓名", "性别", "民族", "出生", "住址", "公民身份号码")
+_HAN_RE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _value_alone(row: Sequence[TextLine]) -> bool:
+    """Whether a row all of whose lines lie in the label column is a value's line: Chinese
+    that names no label, beside which no value lies (a labels' row always has one). The
+    last line of an address may hold one or two characters only (``室``), set at the
+    value column's start: its middle then lies left of the column's edge."""
+    text = "".join(clean(ln.text) for ln in row)
+    return bool(_HAN_RE.search(text)) and not any(
+        ch in label for label in _COLUMN_LABELS for ch in text)
+
+
 def clean(text: str) -> str:
     """NFKC (full-width digits and letters to ASCII), no spaces, one kind of middle dot.
 
@@ -127,6 +142,8 @@ def group_rows(lines: Sequence[TextLine], *, label_column_right: float | None = 
             ln for ln in row
             if label_column_right is None or (ln.left + ln.right) / 2 > label_column_right
         ]  # fmt: skip
+        if not values and _value_alone(row):
+            values = row
         out.append(
             Row(
                 text="".join(clean(ln.text) for ln in row),

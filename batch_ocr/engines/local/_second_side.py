@@ -12,8 +12,8 @@ picture, is not read, and its side would be lost without a word. Four looks here
   (the picture's frame and one card), both are read and a front and a back kept;
 - ``beside_the_card``: on a photo where one card was read and it leaves room for
   another, each block of print outside it cut out at full size (a card much smaller
-  than the photo has text too small to detect on the whole photo), or where none is a
-  card's size the text lines outside it, each group read where it lies; a part none of
+  than the photo has text too small to detect on the whole photo), or where none gives
+  a side the text lines outside it, each group read where it lies; a part none of
   whose longest lines shows an ID side's text (``_glance``: a form, a bank card) is read
   no further, and a part that shows the other side's labels without its fields makes
   the row say a side was seen and not read (``cards.SIDE_UNREAD``);
@@ -160,13 +160,13 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
     card_long = max(float(np.linalg.norm(quad[i] - quad[i - 1])) for i in range(4))
     blocks = _text_cards.print_blocks(rest, card_long)[:MAX_GROUPS_READ]
     found, seen = _read_beside(rest, blocks, read, warnings, card_long)
-    if found is None and not blocks:
-        # No block a card's size (a desk's texture joins all print into one): the text
-        # lines beside the card, each group lying apart read on its own, largest first.
+    if found is None:
+        # No block gave a side (a busy desk joins a shadowed card's print): line groups.
         boxes = _ocr.detect(rest, long_side_px=PHOTO_DET_LONG_SIDE_PX)
         if len(boxes) >= MIN_LINES_BESIDE:
-            found, seen = _read_beside(rest, text_groups(boxes, rest.shape)[:MAX_GROUPS_READ],
+            found, also = _read_beside(rest, text_groups(boxes, rest.shape)[:MAX_GROUPS_READ],
                                        read, warnings, card_long)  # fmt: skip
+            seen = seen or also
     if found is None and seen:
         # Another side's labels were read beside the card and its fields were not: the
         # row must not pass for the whole card (``cards.SIDE_UNREAD``).

@@ -4,8 +4,12 @@ A reflection or a finger over a field may take text off it without the reading s
 it (an address with a few characters gone still reads as an address); over the
 portrait, the emblem, the title or an empty margin it takes nothing from the reading.
 The image warnings find where such spots lie on the card as read
-(``image_warnings.spots``), and the card's layout says where each field's text may lie
-(``FIELD_ZONES``): a field a spot lies on is at most ``UNDER_SPOT_CONFIDENCE`` sure,
+(``image_warnings.spots``), the card's layout says where each field's text may lie
+(``FIELD_ZONES``), and the rows read say where in that zone it does: a spot lies on a
+field where it lies on the print of the field's rows or next to it, where a character
+or a line it washed out whole would have been (over the room right of a short name, or
+the margin above it, it took nothing). A field a spot lies on is at most
+``UNDER_SPOT_CONFIDENCE`` sure,
 under the review signal's bar, so its row is flagged for that field
 (``low_confidence:<column>``, docs/warnings-and-review.md) and for nothing else; unless
 a check confirms the field (a checksummed number and the birth date and sex it encodes,
@@ -20,7 +24,7 @@ place a spot on: every field of it is then as unsure as one under the spot.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from batch_ocr.engines.local._parsed import Parsed
@@ -29,6 +33,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from batch_ocr.engines.local._reading import _Reading
+    from batch_ocr.engines.local._rows import Row as TextRow
 
 #: Where each side may print each field's text (the ``Parsed.confidence`` keys), as
 #: (left, top, right, bottom) shares of the upright card: the row of the field's label
@@ -55,30 +60,93 @@ FIELD_ZONES: Mapping[str, Mapping[str, tuple[float, float, float, float]]] = {
 #: A spot is grown by this share of the card's width before it is placed: a reflection
 #: fades the print around its white core, and an object casts a shadow.
 SPOT_MARGIN_SHARE = 0.02
-#: A spot lies on a field when it covers at least this share of the field's zone.
+#: A spot lies on a field when it covers at least this share of the field's zone, and
+#: (where the zone holds print read: ``fields_under``) this share of the card on the
+#: print of its rows: a third of a character (one is some 0.15% of a front).
 MIN_COVER_SHARE = 0.03
+MIN_PRINT_COVER_SHARE = 0.0005
+#: Where a row of text read prints, in shares of its box's height (the detector's boxes
+#: are about twice as tall as the characters in them): a character a spot washed out
+#: entirely at the start or end of a line lies within ``TEXT_REACH`` of the box's ends;
+#: the characters fill its middle (``TEXT_INSET`` off its top and bottom) but on a field
+#: of several lines, where a line the spot took whole lies within twice ``TEXT_REACH``
+#: (a box's height) above or below the box.
+TEXT_REACH = 0.5
+TEXT_INSET = 0.25
+#: The fields that run to several lines.
+MULTI_LINE_FIELDS = frozenset({"address", "authority"})
 #: The confidence a field under a spot keeps at most: under the review signal's bar
 #: (``review.LOW_CONFIDENCE_BELOW``, 0.95).
 UNDER_SPOT_CONFIDENCE = 0.9
 
 
-def fields_under(spots: np.ndarray, side: str) -> tuple[str, ...]:
+def fields_under(spots: np.ndarray, side: str,
+                 lines: Sequence[Box] | None = None) -> tuple[str, ...]:  # fmt: skip
     """The fields of ``side`` (``FIELD_ZONES``) that ``spots`` (a bool mask over the
-    upright card, any size) lies on."""
+    upright card, any size) lies on.
+
+    With ``lines`` (``text_boxes``: where the card's rows of text were read), a spot
+    lies on a field only where it lies on the print of the zone's rows, each grown by
+    ``TEXT_REACH`` of its height: over the margin above the name, the room right of a
+    short name or the gap between two rows, a shadow's edge or a reflection took nothing
+    off it. A zone whose middle no row lies in is judged by its area alone.
+    """
     import cv2
     import numpy as np
 
     if not spots.any():
         return ()
+    spots = spots.astype(bool)
     height, width = spots.shape[:2]
     grow = max(1, round(SPOT_MARGIN_SHARE * width))
-    grown = cv2.dilate(spots.astype(np.uint8), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    kernel = np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)
+    grown = cv2.dilate(spots.astype(np.uint8), kernel).astype(bool)
     under = []
     for field, (x0, y0, x1, y1) in FIELD_ZONES.get(side, {}).items():
-        zone = grown[round(y0 * height) : round(y1 * height), round(x0 * width) : round(x1 * width)]
-        if zone.size and np.count_nonzero(zone) >= MIN_COVER_SHARE * zone.size:
-            under.append(field)
+        zone = np.zeros(spots.shape, bool)
+        zone[round(y0 * height) : round(y1 * height), round(x0 * width) : round(x1 * width)] = 1
+        covered = grown & zone
+        if np.count_nonzero(covered) < MIN_COVER_SHARE * np.count_nonzero(zone):
+            continue
+        printed = _printed(lines or (), (x0, y0, x1, y1), zone, field in MULTI_LINE_FIELDS)
+        if printed.any() and np.count_nonzero(spots & printed) < MIN_PRINT_COVER_SHARE * (
+                height * width):  # fmt: skip
+            continue
+        under.append(field)
     return tuple(under)
+
+
+#: A row of text as (left, top, right, bottom) shares of the upright card.
+Box = tuple[float, float, float, float]
+
+
+def _printed(lines: Sequence[Box], zone_box: Box, zone: np.ndarray, several: bool
+             ) -> np.ndarray:  # fmt: skip
+    """Where the rows whose middle lies in ``zone_box`` print (``TEXT_REACH``; a line
+    above and below them too when the field runs to ``several``), within ``zone`` (a
+    bool mask of the spots' size)."""
+    import numpy as np
+
+    height, width = zone.shape
+    printed = np.zeros(zone.shape, bool)
+    x0, y0, x1, y1 = zone_box
+    for left, top, right, bottom in lines:
+        if not (x0 <= (left + right) / 2 <= x1 and y0 <= (top + bottom) / 2 <= y1):
+            continue
+        reach = TEXT_REACH * (bottom - top)
+        reach_x = reach * height / width  # the same length across
+        reach_y = 2 * reach if several else -TEXT_INSET * (bottom - top)
+        printed[max(0, int((top - reach_y) * height)) : int(np.ceil((bottom + reach_y) * height)),
+                max(0, int((left - reach_x) * width)) : int(np.ceil((right + reach_x) * width))
+                ] = True  # fmt: skip
+    return printed & zone
+
+
+def text_boxes(rows: Sequence[TextRow], card_shape: tuple[int, ...]) -> list[Box]:
+    """Each of ``rows`` (pixels of a card of ``card_shape``) as shares of the card."""
+    height, width = card_shape[:2]
+    return [(row.left / width, row.top / height, row.right / width, row.bottom / height)
+            for row in rows]  # fmt: skip
 
 
 def placed(reading: _Reading, warnings: Collection[str] | None) -> Parsed:
@@ -97,7 +165,8 @@ def placed(reading: _Reading, warnings: Collection[str] | None) -> Parsed:
     if not named or parsed.side not in FIELD_ZONES:
         return parsed
     if reading.card_frame:
-        under = fields_under(image_warnings.spots(reading.upright, named), parsed.side)
+        under = fields_under(image_warnings.spots(reading.upright, named), parsed.side,
+                             text_boxes(reading.rows, reading.upright.shape))
     else:
         under = tuple(parsed.confidence)
     return lowered(parsed, under)

@@ -90,7 +90,25 @@ def _occluders(inner: np.ndarray) -> tuple[np.ndarray, dict[int, int]]:
     along = [np.bincount(side, minlength=count) / side.size
              for side in (labels[0], labels[-1], labels[:, 0], labels[:, -1])]  # fmt: skip
     return labels, {label: int(stats[label, cv2.CC_STAT_AREA]) for label in range(1, count)
-                    if max(share[label] for share in along) <= OCCLUDER_MAX_EDGE_SHARE}
+                    if max(share[label] for share in along) <= OCCLUDER_MAX_EDGE_SHARE
+                    and not _lit_card(lab[labels == label], reference)}
+
+
+#: A blob whose mean colour is within this CIELAB distance of the card's in a* and b* ...
+LIT_MAX_CHROMA_DISTANCE = 6.0
+
+
+def _lit_card(pixels: np.ndarray, reference: np.ndarray) -> bool:
+    """Whether a blob's ``pixels`` (CIELAB) are the card's own colour, only lighter: the
+    part of a card a shadow leaves lit, when the shadow covers most of it (the card's
+    typical colour is then the shadow's). A shadow only darkens what it falls on; an
+    object lying on the card has a colour of its own (a finger, a dark or coloured
+    thing), and is seldom of the card's pale tint and lighter still."""
+    import numpy as np
+
+    mean = pixels.reshape(-1, 3).mean(axis=0)
+    chroma = float(np.linalg.norm(mean[1:] - reference[1:]))
+    return chroma <= LIT_MAX_CHROMA_DISTANCE and float(mean[0]) > float(reference[0])
 
 
 #: How close to the picture's edge (share of its long side) a card corner is "on" it.
