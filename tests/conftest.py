@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Iterator
+import shutil
+import tempfile
+from collections.abc import Generator, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -51,3 +55,82 @@ def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClus
     cluster starts its own with ``local_cluster``. Started at the first test that asks."""
     with local_cluster(tmp_path_factory.mktemp("dask-cluster")) as running:
         yield running
+
+
+# Running the suite on several processes (pytest-xdist; README "Test"). pyproject's addopts
+# ask for ``--dist loadgroup``: every test gets a group, and a group runs on one process.
+#: Env var by which the main process hands its workers the folder of the locks below.
+_TURNS_ENV = "_BATCH_OCR_TEST_TURNS"
+_TURNS_KEY = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group the tests so that what a process builds once is built once in all.
+
+    The session's Dask cluster and its fault-free emulator are each used by one process
+    (a second would be started, at seconds of CPU, on the other); every other test runs
+    with the rest of its module, so module fixtures and a module's cached pictures are
+    made once, as in a run on one process. Runs before xdist reads the groups."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        if "dask_cluster" in item.fixturenames:
+            group = "dask_cluster"
+        elif "healthy_emulator" in item.fixturenames:
+            group = "healthy_emulator"
+        else:
+            group = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the main process of a run on several processes, a folder for the turn locks."""
+    if not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None):
+        folder = tempfile.mkdtemp(prefix="batch-ocr-test-turns-")
+        os.environ[_TURNS_ENV] = folder
+        config.stash[_TURNS_KEY] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_TURNS_KEY, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(_TURNS_ENV, None)
+
+
+@contextmanager
+def _flock(path: Path, mode: int) -> Iterator[None]:
+    """``flock`` on ``path`` (created if missing) until the block ends."""
+    import fcntl
+
+    with path.open("a") as handle:
+        fcntl.flock(handle, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[
+        None, object, object]:
+    """A test marked ``serial`` (it measures time or load) runs, setup to teardown, while
+    no other process of the run is inside a test; other tests run side by side.
+
+    Every other test holds a shared lock on ``busy`` through its run; a serial test holds
+    it exclusively. The ``turnstile`` comes first: a serial test holds it while it waits,
+    so the other processes, passing it before each test, cannot keep ``busy`` shared
+    between them for ever by taking it again between two tests. (Every test is POSIX's;
+    ``flock`` is too.)"""
+    import fcntl
+
+    folder = os.environ.get(_TURNS_ENV)
+    if getattr(item.config, "workerinput", None) is None or folder is None:
+        return (yield)
+    turns = Path(folder)
+    mode = fcntl.LOCK_EX if item.get_closest_marker("serial") is not None else fcntl.LOCK_SH
+    with ExitStack() as held:
+        with _flock(turns / "turnstile.lock", fcntl.LOCK_EX):
+            held.enter_context(_flock(turns / "busy.lock", mode))
+        return (yield)
