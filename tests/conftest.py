@@ -58,30 +58,12 @@ def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClus
 
 
 # Running the suite on several processes (pytest-xdist; README "Test"). pyproject's addopts
-# ask for ``--dist loadgroup``: every test gets a group, and a group runs on one process.
+# ask for ``--dist loadfile``: each module runs on one process, so its module fixtures and
+# cached pictures are made once, as in a run on one process. (A session fixture, the Dask
+# cluster or the fault-free emulator, is started once on each process whose tests ask.)
 #: Env var by which the main process hands its workers the folder of the locks below.
 _TURNS_ENV = "_BATCH_OCR_TEST_TURNS"
 _TURNS_KEY = pytest.StashKey[str]()
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group the tests so that what a process builds once is built once in all.
-
-    The session's Dask cluster and its fault-free emulator are each used by one process
-    (a second would be started, at seconds of CPU, on the other); every other test runs
-    with the rest of its module, so module fixtures and a module's cached pictures are
-    made once, as in a run on one process. Runs before xdist reads the groups."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is not None:
-            continue
-        if "dask_cluster" in item.fixturenames:
-            group = "dask_cluster"
-        elif "healthy_emulator" in item.fixturenames:
-            group = "healthy_emulator"
-        else:
-            group = item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_configure(config: pytest.Config) -> None:
