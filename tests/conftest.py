@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Iterator
+import shutil
+import tempfile
+from collections.abc import Generator, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -51,3 +55,64 @@ def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClus
     cluster starts its own with ``local_cluster``. Started at the first test that asks."""
     with local_cluster(tmp_path_factory.mktemp("dask-cluster")) as running:
         yield running
+
+
+# Running the suite on several processes (pytest-xdist; README "Test"). pyproject's addopts
+# ask for ``--dist loadfile``: each module runs on one process, so its module fixtures and
+# cached pictures are made once, as in a run on one process. (A session fixture, the Dask
+# cluster or the fault-free emulator, is started once on each process whose tests ask.)
+#: Env var by which the main process hands its workers the folder of the locks below.
+_TURNS_ENV = "_BATCH_OCR_TEST_TURNS"
+_TURNS_KEY = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the main process of a run on several processes, a folder for the turn locks."""
+    if not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None):
+        folder = tempfile.mkdtemp(prefix="batch-ocr-test-turns-")
+        os.environ[_TURNS_ENV] = folder
+        config.stash[_TURNS_KEY] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_TURNS_KEY, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(_TURNS_ENV, None)
+
+
+@contextmanager
+def _flock(path: Path, mode: int) -> Iterator[None]:
+    """``flock`` on ``path`` (created if missing) until the block ends."""
+    import fcntl
+
+    with path.open("a") as handle:
+        fcntl.flock(handle, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[
+        None, object, object]:
+    """A test marked ``serial`` (it measures time or load) runs, setup to teardown, while
+    no other process of the run is inside a test; other tests run side by side.
+
+    Every other test holds a shared lock on ``busy`` through its run; a serial test holds
+    it exclusively. The ``turnstile`` comes first: a serial test holds it while it waits,
+    so the other processes, passing it before each test, cannot keep ``busy`` shared
+    between them for ever by taking it again between two tests. (Every test is POSIX's;
+    ``flock`` is too.)"""
+    import fcntl
+
+    folder = os.environ.get(_TURNS_ENV)
+    if getattr(item.config, "workerinput", None) is None or folder is None:
+        return (yield)
+    turns = Path(folder)
+    mode = fcntl.LOCK_EX if item.get_closest_marker("serial") is not None else fcntl.LOCK_SH
+    with ExitStack() as held:
+        with _flock(turns / "turnstile.lock", fcntl.LOCK_EX):
+            held.enter_context(_flock(turns / "busy.lock", mode))
+        return (yield)

@@ -149,7 +149,9 @@ def test_second_concurrent_run_exits_75_and_stale_lock_does_not_block(tmp_path: 
     scans = tmp_path / "scans"
     make_images(scans, 30)
     out = tmp_path / "out.jsonl"
-    with emulator_process("--latency-ms", "200") as url:
+    # 15 s of calls: the first run still holds its lock when the second has started, however
+    # slowly a busy machine starts Python (at 200 ms a call it was once done before).
+    with emulator_process("--latency-ms", "1000") as url:
         first = _batch_ocr(scans, out, url, "--concurrency", "2")
         _wait_for_start(first)  # it holds the lock from here
         second = _batch_ocr(scans, out, url)
@@ -171,7 +173,7 @@ def test_two_runs_with_their_own_state_cannot_write_one_output(tmp_path: Path) -
     scans = tmp_path / "scans"
     make_images(scans, 20)
     out = tmp_path / "out.jsonl"
-    with emulator_process("--latency-ms", "200") as url:
+    with emulator_process("--latency-ms", "1000") as url:  # 10 s of calls, as above
         first = _batch_ocr(scans, out, url, "--concurrency", "2",
                            "--state", str(tmp_path / "first.sqlite"))
         _wait_for_start(first)  # it holds the output's lock from here

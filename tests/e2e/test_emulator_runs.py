@@ -117,6 +117,7 @@ def test_fatal_conditions_stop_the_run_with_exit_3(
     assert len(rows) == stats["billable"]  # only answered images have rows
 
 
+@pytest.mark.serial  # times how soon the run stops
 def test_unreachable_api_stops_the_run_instead_of_retrying_every_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

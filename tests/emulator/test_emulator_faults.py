@@ -145,6 +145,7 @@ async def test_hang_ends_in_a_gateway_timeout(api: Any, cards: Any, helpers: Any
     assert (answer.status, answer.json()) == (504, {"message": MSG_GATEWAY_TIMEOUT})
 
 
+@pytest.mark.serial  # times the release
 async def test_shutdown_releases_a_hanging_call(api: Any, cards: Any, helpers: Any) -> None:
     started = time.monotonic()
     async with running_emulator(EmulatorConfig(hang_rate=1.0)) as emu:

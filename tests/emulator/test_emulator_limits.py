@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from batch_ocr.emulator.config import EmulatorConfig
 from batch_ocr.emulator.server import running_emulator
 from batch_ocr.provider.gateway import MSG_QUOTA_EXCEEDED, MSG_RATE_LIMITED
@@ -50,6 +52,7 @@ def test_quota_reserves_in_flight_calls() -> None:
     assert quota.used == 2 and not quota.reserve()
 
 
+@pytest.mark.serial  # counts the tokens a rate refills in time
 async def test_qps_over_http(api: Any, cards: Any, helpers: Any) -> None:
     body = helpers.form_body(cards.front)
     async with running_emulator(EmulatorConfig(qps=5)) as emu:

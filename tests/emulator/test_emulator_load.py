@@ -25,6 +25,7 @@ CONCURRENCY = 32
 FLOOR_PER_S = 300
 
 
+@pytest.mark.serial  # measures calls per second
 @pytest.mark.slow
 async def test_keeps_up(cards: Any, helpers: Any, capsys: pytest.CaptureFixture[str]) -> None:
     bodies = [helpers.form_body(cards.front), helpers.form_body(cards.back, "JPEG")]

@@ -202,6 +202,7 @@ async def fetch(url: str) -> tuple[int, str, bytes]:
         return response.status, response.content_type, await response.read()
 
 
+@pytest.mark.serial  # fetches before a 0.3 s expiry
 async def test_portrait_is_cropped_then_expires(api: Any, cards: Any) -> None:
     config = EmulatorConfig(fixture_paths=(cards.fixtures_path,), portrait_ttl_s=0.3)
     async with running_emulator(config) as emu:

@@ -209,6 +209,7 @@ def test_an_image_that_kills_every_worker_fails_alone(tmp_path: Path) -> None:
     assert [r.data.side for i, r in enumerate(results) if i != 1] == ["back"] * 3  # type: ignore[union-attr]
 
 
+@pytest.mark.serial  # times how soon the run stops
 def test_a_cluster_left_without_workers_stops_instead_of_hanging(tmp_path: Path) -> None:
     from batch_ocr.engines.local import LocalEngine
     from batch_ocr.engines.local.dask_cluster import DaskCluster
@@ -261,6 +262,7 @@ def test_a_worker_killed_mid_run_costs_nothing(tmp_path: Path) -> None:
     assert len({row["file"] for row in rows}) == 16
 
 
+@pytest.mark.serial  # times how soon the run stops
 def test_a_lost_scheduler_stops_the_run_and_the_next_run_completes(
         tmp_path: Path, cluster: LocalCluster) -> None:
     scans = _scans(tmp_path / "scans", copies=4)

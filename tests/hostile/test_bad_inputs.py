@@ -176,6 +176,7 @@ def test_the_corpus_has_every_kind_the_issue_lists() -> None:
     assert len({kind.build for kind in corpus.KINDS}) >= 26
 
 
+@pytest.mark.serial  # times the corpus run (its fixture)
 def test_the_run_finishes_promptly_and_exits_1(corpus_run: CorpusRun) -> None:
     assert corpus_run.code == 1, corpus_run.stderr[-2000:]
     assert corpus_run.elapsed_s < 30
@@ -265,6 +266,7 @@ def test_the_symlink_policy_is_the_documented_one() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.serial  # times the runs
 def test_a_folder_of_10000_entries_runs_in_bounded_time(tmp_path: Path) -> None:
     """2,500 images (hard links of 4 contents) among 7,500 other files."""
     scans = tmp_path / "big"

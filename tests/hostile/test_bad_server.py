@@ -35,6 +35,8 @@ MAX_ATTEMPTS = 3
 #: Every attempt times out, plus backoff (shrunk by the conftest) and start-up slack.
 WORST_CASE_S = MAX_ATTEMPTS * TIMEOUT_S + 3.0
 
+pytestmark = pytest.mark.serial  # the tests time how soon a run ends
+
 Answer = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

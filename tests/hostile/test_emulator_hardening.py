@@ -54,6 +54,7 @@ def _read_status(sock: socket.socket) -> int:
     return int(head.split(b" ", 2)[1])
 
 
+@pytest.mark.serial  # times the refusal
 def test_a_declared_huge_body_is_refused_before_it_is_sent(emulator: EmulatorHandle) -> None:
     """1 GB announced, 1 KB sent: a server that read the body first would wait for ever."""
     with socket.create_connection(_address(emulator), timeout=5) as sock:

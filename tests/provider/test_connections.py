@@ -35,6 +35,8 @@ SECRET_ID = "AKIDfrontdoor000000000000000000000000000"
 SECRET_KEY = "front-door-secret-key"
 QUICK = 0.3  # seconds: the header and body deadlines of these tests
 
+pytestmark = pytest.mark.serial  # every test times a deadline
+
 
 class HeldEcho(EchoEngine):
     """The echo engine, holding every call until ``release`` is set."""

@@ -270,6 +270,7 @@ def test_pair_report(tmp_path: Path, make_page: Any) -> None:
     assert_offline(page, out)
 
 
+@pytest.mark.serial  # times the page
 @pytest.mark.slow
 def test_ten_thousand_rows_open_and_filter_quickly(
     tmp_path: Path, make_page: Any, monkeypatch: pytest.MonkeyPatch

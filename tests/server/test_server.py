@@ -227,6 +227,7 @@ def test_sigterm_lets_calls_in_flight_finish(tmp_path: Path) -> None:
     assert code == 0
 
 
+@pytest.mark.serial  # times every answer
 @pytest.mark.slow
 def test_many_clients_get_every_answer_with_bounded_latency(tmp_path: Path) -> None:
     """40 clients x 4 calls at once against a queue of 6: each call is answered, either

@@ -40,6 +40,7 @@ from tests.server.test_server import (
 )
 
 pytestmark = [pytest.mark.slow,  # a server process and hundreds of sockets per test
+              pytest.mark.serial,  # times answers and counts a process's memory under load
               pytest.mark.skipif(not _local_available(),
                                  reason="the 'local' extra is not installed")]
 

@@ -80,6 +80,7 @@ def test_each_measure_moves_the_right_way() -> None:
     assert not clean.border_incomplete
 
 
+@pytest.mark.serial  # times the checks per image
 def test_from_encoded_bytes_and_cheap() -> None:
     card = warning_cases.draw_card(__import__("random").Random(4), "back")
     copy = warning_cases.photocopy(card, __import__("random").Random(5))

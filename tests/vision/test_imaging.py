@@ -180,6 +180,7 @@ def test_truncated_file_is_corrupt_image(raw: bytes) -> None:
     assert caught.value.error_code == "corrupt_image"
 
 
+@pytest.mark.serial  # times the refusal
 def test_decompression_bomb_is_refused_quickly() -> None:
     bomb = one_bit_png(20000, 20000)  # 400 Mpx, a few tens of KB on disk
     assert len(bomb) < 1024 * 1024
