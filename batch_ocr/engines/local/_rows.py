@@ -13,16 +13,20 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from batch_ocr.engines.local._labels import (
+    _ADDRESS_LABEL,
+    _BIRTH_LABEL,
+    _NAME_LABEL,
+    _NATION_LABEL,
+    _NUMBER_LABELS,
+    _SEX_LABEL,
+)
 from batch_ocr.engines.local._variants import simplified
 
 #: Everything the OCR may use for the middle dot of transliterated names.
 _DOTS = "·•・‧∙⋅●.。、°"
-#: Latin look-alikes the recogniser gives for digits inside numbers and dates.
-_DIGIT_LOOKALIKES = str.maketrans(
-    {"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "|": "1", "i": "1",
-     "Z": "2", "z": "2", "S": "5", "s": "5", "B": "8", "g": "9", "q": "9", "×": "X",
-     "x": "X", "ⅹ": "X"}
-)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class TextLine:
     """One recognised line: its text, confidence and box (card pixels, y down)."""
@@ -86,7 +90,8 @@ class Row:
 
 
 #: The labels a front prints in its label column.
-_COLUMN_LABELS = ("姓名", "性别", "民族", "出生", "住址", "公民身份号码")
+_COLUMN_LABELS = (_NAME_LABEL, _SEX_LABEL, _NATION_LABEL, _BIRTH_LABEL, _ADDRESS_LABEL,
+                  _NUMBER_LABELS[0])  # fmt: skip
 _HAN_RE = re.compile(r"[\u4e00-\u9fff]")
 
 
