@@ -406,7 +406,7 @@ def _box(x0: float, y0: float, x1: float, y1: float) -> object:
 
 def test_a_backs_title_and_a_fronts_number_label_are_put_off_by_their_place() -> None:
     pytest.importorskip("numpy")
-    from batch_ocr.engines.local._reading import _put_off
+    from batch_ocr.engines.local._read_order import put_off
 
     card = (540, 856, 3)
     back = [
@@ -417,7 +417,7 @@ def test_a_backs_title_and_a_fronts_number_label_are_put_off_by_their_place() ->
         _box(190, 438, 330, 474),  # 有效期限 (starts right of a front's labels)
         _box(340, 432, 760, 470),  # the period
     ]
-    assert _put_off(back, card) == {0, 1}
+    assert put_off(back, card) == {0, 1}
     front = [
         _box(40, 60, 130, 100),  # 姓名
         _box(150, 52, 330, 102),  # a name printed large: starts too far left for a title
@@ -426,9 +426,9 @@ def test_a_backs_title_and_a_fronts_number_label_are_put_off_by_their_place() ->
         _box(45, 440, 240, 476),  # 公民身份号码, alone in its box
         _box(255, 436, 700, 478),  # the number
     ]
-    assert _put_off(front, card) == {4}
+    assert put_off(front, card) == {4}
     # The label and the number in one box: nothing to put off.
-    assert _put_off([*front[:4], _box(45, 436, 700, 478)], card) == set()
+    assert put_off([*front[:4], _box(45, 436, 700, 478)], card) == set()
 
 
 def test_a_number_that_fails_its_check_as_printed_is_not_read_twice(

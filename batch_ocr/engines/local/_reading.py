@@ -26,7 +26,6 @@ from batch_ocr.engines.local._fields import parse
 from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, _NUMBER_PIECE_RE, digits
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._read_order import LABEL_COLUMN_RIGHT, LABELLED_ROWS_BOTTOM
-from batch_ocr.engines.local._read_order import put_off as _put_off  # noqa: F401 - tests
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.engines.local._rows import TextLine, group_rows
 from batch_ocr.run.present.stamps import strip_stamps_of_lines
