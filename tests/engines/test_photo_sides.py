@@ -128,6 +128,16 @@ def _reading(side: str, info: dict[str, str], texts: tuple[str, ...] = ()) -> An
                     card_frame=True, rows=rows)  # fmt: skip
 
 
+def _sides_beside(reading: Any) -> Any:
+    """What ``_second_side.where_finders_differ`` gives for a blank 1200x900 photo whose
+    card, read as ``reading``, lies at its top left."""
+    from batch_ocr.engines.local import _second_side
+
+    quad = np.array([[100, 100], [500, 100], [500, 350], [100, 350]], np.float32)
+    return _second_side.where_finders_differ(np.zeros((900, 1200, 3), np.uint8), [], reading,
+                                             quad, None)  # fmt: skip
+
+
 BANK_CARD_AS_A_FRONT = {"name": "借记卡", "number": "6674723604927326"}
 
 
@@ -148,10 +158,8 @@ def test_a_bank_card_read_as_a_front_is_not_kept_beside_the_back_found_next_to_i
         return back
 
     monkeypatch.setattr(_second_side, "beside_the_card", beside)
-    quad = np.array([[100, 100], [500, 100], [500, 350], [100, 350]], np.float32)
     bank = _reading("front", BANK_CARD_AS_A_FRONT, ("示例银行", "借记卡", "6674723604927326"))
-    sides = _second_side.where_finders_differ(np.zeros((900, 1200, 3), np.uint8), [], bank,
-                                              quad, None)  # fmt: skip
+    sides = _sides_beside(bank)
     assert sides is not None and looked_for
     (row,) = assemble(sides)
     assert row.data.side == "back"
@@ -197,9 +205,7 @@ def test_a_second_side_seen_and_not_read_makes_the_row_say_so(
                                "number": "440305200907188491"},
                      ("姓名何涛", "性别男民族汉", "公民身份号码440305200907188491"))  # fmt: skip
     front.parsed.info.update(year="2009", month="7", day="18")
-    quad = np.array([[100, 100], [500, 100], [500, 350], [100, 350]], np.float32)
-    sides = _second_side.where_finders_differ(np.zeros((900, 1200, 3), np.uint8), [], front,
-                                              quad, None)  # fmt: skip
+    sides = _sides_beside(front)
     assert sides is not None
     (row,) = assemble(sides)
     assert row.data.side == "front"
@@ -259,9 +265,7 @@ def test_a_side_the_blocks_of_print_missed_is_read_from_the_lines_beside_the_car
                                "number": "310104201109124117"},
                      ("姓名唐丽静", "性别男民族汉", "公民身份号码310104201109124117"))  # fmt: skip
     front.parsed.info.update(year="2011", month="9", day="12")
-    quad = np.array([[100, 100], [500, 100], [500, 350], [100, 350]], np.float32)
-    sides = _second_side.where_finders_differ(np.zeros((900, 1200, 3), np.uint8), [], front,
-                                              quad, None)  # fmt: skip
+    sides = _sides_beside(front)
     assert sides is not None and len(glanced) == 2
     (row,) = assemble(sides)
     assert row.data.side == "both"
