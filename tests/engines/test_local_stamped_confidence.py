@@ -132,3 +132,11 @@ def test_an_address_line_of_place_names_only_counts_as_sure() -> None:
     parsed = parse(group_rows(read))
     assert parsed.info["address"] == "新疆维吾尔自治区乌鲁木齐市天山区长江路303号"
     assert parsed.confidence["address"] == 0.99
+
+
+def test_what_a_stamp_left_after_an_address_s_end_is_cut() -> None:
+    # ``…197号再次``: 再次复印无效 across the address's end, its 复印无效 sunk into the
+    # print, the line itself not seen as stamped: the address is given without 再次.
+    tail = [*FRONT[:3], FRONT[3] + "再次", FRONT[4]]
+    assert parse(group_rows(lines(tail))).info["address"] == "广东省深圳市南山区建设大道197号"
+    assert doubts(tail) == ()

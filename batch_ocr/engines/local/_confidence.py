@@ -51,6 +51,7 @@ from dataclasses import dataclass
 
 from batch_ocr.engines.local._labels import digits
 from batch_ocr.engines.local._rows import Row, clean
+from batch_ocr.run.present.stamps import ADDRESS_END_CHARACTERS
 
 #: Confidence a field failing its own rule can have at most.
 INVALID_AT_MOST = 0.5
@@ -61,7 +62,7 @@ CONFIRMED_DOUBT_SHARE = 0.1
 AMENDED_AT_MOST = 0.9
 #: How an address ends (a number, a house, a room, a village or its group, ...): one a
 #: stamped copy's address ends otherwise holds what the stamp left (``…22号双``).
-ADDRESS_END = re.compile(r"[0-9号室组村栋楼户院屯队巷弄场苑座层元庄社寨湾里街路道]$")
+ADDRESS_END = re.compile(rf"[{ADDRESS_END_CHARACTERS}]$")
 #: Address lines further apart than this many line heights have lost one between them.
 ADDRESS_LINE_GAP = 1.5
 

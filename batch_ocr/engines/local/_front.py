@@ -42,7 +42,7 @@ from batch_ocr.engines.local._labels import (
 )
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._rows import Row
-from batch_ocr.run.present.stamps import STAMP_GLYPHS
+from batch_ocr.run.present.stamps import STAMP_GLYPHS, cut_address_tail
 
 #: A birth date as read: year, month and day, digits only.
 _Birth = tuple[str, str, str]
@@ -72,6 +72,8 @@ class _FrontFields:
     #: Text read around the nation was cut off it (a stamp's or a misread label's): its
     #: characters were read as given.
     nation_cut: bool = False
+    #: What a stamp left after the address's end was cut off it (``cut_address_tail``).
+    address_cut: bool = False
 
 
 def anchor_address(address: str, number: str) -> str:
@@ -213,10 +215,11 @@ def parse_front(rows: Sequence[Row]) -> Parsed:
     name, name_row = _find_name(texts, values, name_end)
     name, name_cut, name_doubtful = unstamp_name(name)
     start = (birth_row + 1) if birth_row is not None else (sex_row or 0) + 1
-    address, address_rows = _find_address(values, start, end, number)
+    read_address, address_rows = _find_address(values, start, end, number)
+    address = cut_address_tail(read_address)
     found = _FrontFields(
         number, number_row, birth, birth_row, sex, nation, sex_row, snapped, name, name_row,
-        address, address_rows, name_doubtful, name_cut, nation_cut,
+        address, address_rows, name_doubtful, name_cut, nation_cut, address != read_address,
     )  # fmt: skip
     return _front_parsed(rows, found)
 
@@ -425,6 +428,7 @@ def _front_parsed(rows: Sequence[Row], found: _FrontFields) -> Parsed:
                                   clean_edges=True),
         "address": rows_evidence(rows, address_rows, address, valid=validity["address"],
                                  amended=lines_lost_between(rows, address_rows),
+                                 stamped=found.address_cut,
                                  clean_edges=bool(ADDRESS_END.search(address)),
                                  places=regions.place_prefix(address)),
         "number": rows_evidence(rows, [number_row], number, valid=number_ok,

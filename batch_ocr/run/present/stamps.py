@@ -176,6 +176,23 @@ def is_stamp(text: str) -> bool:
     return bool(text.strip()) and not strip_stamps(text).strip()
 
 
+#: The characters an address ends with (a number, a house, a room, a village or its
+#: group, a street, ...).
+ADDRESS_END_CHARACTERS = "0-9号室组村栋楼户院屯队巷弄场苑座层元庄社寨湾里街路道"
+#: What follows an address's end made only of a stamp's characters (``…503室效``,
+#: ``…828号再次``): 复印无效 or 再次复印无效 pressed across the end of the address, its
+#: other characters sunk into the print. No address goes on past its number or room
+#: with those, so they are the stamp's (an address's own 复兴路 or 印江 comes before).
+_ADDRESS_STAMP_TAIL = re.compile(
+    rf"(?<=[{ADDRESS_END_CHARACTERS}])[{''.join(sorted(STAMP_GLYPHS))}]{{1,6}}$"
+)
+
+
+def cut_address_tail(address: str) -> str:
+    """``address`` without what a stamp left after its end (``_ADDRESS_STAMP_TAIL``)."""
+    return _ADDRESS_STAMP_TAIL.sub("", address)
+
+
 #: A stamp's character left at the start of an address or an issuing authority, which
 #: begin with a place: 无 and 印 also begin places (无锡, 无为, 无极, 无棣; 印江, 印台), so
 #: they are taken only before anything else.
@@ -187,6 +204,8 @@ _AUTHORITY_TAIL = re.compile(r"局([^局]*)$")
 def clean_field(key: str, value: str) -> str:
     """One field of an answer (a provider ``info`` key) without stamp text."""
     cleaned = strip_stamps(value).strip() if value.strip() else value
+    if key == "address":
+        cleaned = cut_address_tail(cleaned)
     if key in ("address", "authority") and cleaned:
         rest = _LEADING_REMNANT.sub("", cleaned)
         if key == "authority" or any(rest.startswith(p) for p in id_rules.PROVINCE_NAMES.values()):

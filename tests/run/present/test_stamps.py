@@ -105,6 +105,12 @@ def test_a_partial_stamp_never_takes_a_field_character(line: str, kept: str) -> 
         ("authority", "印江土家族苗族自治县公安局", "印江土家族苗族自治县公安局"),
         ("address", "复广西壮族自治区南宁市青秀区东风路710号", "广西壮族自治区南宁市青秀区东风路710号"),
         ("address", "复兴路12号", "复兴路12号"),  # no province after it: left alone
+        # What 复印无效 or 再次复印无效 left after an address's end.
+        ("address", "广东省广州市天河区解放路502号14栋503室效", "广东省广州市天河区解放路502号14栋503室"),
+        ("address", "内蒙古自治区呼和浩特市新城区和平街828号再次", "内蒙古自治区呼和浩特市新城区和平街828号"),
+        ("address", "北京市海淀区中山路703号印无", "北京市海淀区中山路703号"),
+        # Before the end, it is the address's own (印江, 复兴路): left alone.
+        ("address", "贵州省铜仁市印江土家族苗族自治县复兴路1号", "贵州省铜仁市印江土家族苗族自治县复兴路1号"),
         ("nation", "复", ""),
         ("nation", "无效", ""),
         ("nation", "汉效", "汉"),
