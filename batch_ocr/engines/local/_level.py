@@ -66,6 +66,18 @@ def rotation(angle_deg: float, centre: tuple[float, float]) -> np.ndarray:
     return matrix
 
 
+def turned(image: np.ndarray, boxes: list[np.ndarray], matrix: np.ndarray
+           ) -> tuple[np.ndarray, list[np.ndarray]]:  # fmt: skip
+    """``image`` and its text ``boxes`` turned by the 2x3 ``matrix`` (``rotation``), the
+    corners it uncovers filled with the paper's white."""
+    import cv2
+
+    height, width = image.shape[:2]
+    out = cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                         borderValue=(255, 255, 255))  # fmt: skip
+    return out, [box @ matrix[:, :2].T + matrix[:, 2] for box in boxes]
+
+
 def _slopes(boxes: list[np.ndarray]) -> list[tuple[int, float]]:
     """The slope in degrees of each long box (much wider than high), with its index."""
     import numpy as np

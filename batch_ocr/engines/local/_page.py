@@ -76,7 +76,7 @@ def read_cards(image: np.ndarray, cards: Sequence[_layout.FoundCard],
     reads: list[CardRead] = []
     any_text = False
     for card in cards:
-        reading = _read_card(_layout.crop_card(image, card.quad))
+        reading = _read_card(_layout.crop_card(image, card.quad), by_print=card.by_print)
         if reading.parsed.side in ("front", "back"):
             any_text = True
         if not is_id_card(reading):

@@ -56,6 +56,12 @@ MIN_LINE_SCORE = 0.5
 LABEL_CUT_RANGE = (0.125, 0.195)
 #: Text tilted more than this on a "rectified" card means the outline was wrong.
 MAX_FRAME_TILT_DEG = 2.5
+#: A card found on a page by its print alone (``layout.FoundCard.by_print``) is cut out
+#: turned as its block of print lies, which may be a few degrees off its lines (the
+#: portrait and the emblem shape the block: 2.5-3.6 degrees on the harness's copy
+#: pages): its text, sloping by up to this much, is levelled and the cut kept as the
+#: card's frame.
+MAX_PRINT_FRAME_TILT_DEG = 8.0
 #: A line lower than this share of the ID number's line, and not surely read Chinese,
 #: is another script's (bilingual cards): labels are ~0.85 of it, those lines ~0.7.
 OTHER_SCRIPT_MAX_HEIGHT = 0.8
@@ -121,14 +127,16 @@ def _split_labels(image: np.ndarray, boxes: list[np.ndarray]) -> list[np.ndarray
     return out
 
 
-def _read_card(card: np.ndarray) -> _Reading:
-    """Read a rectified card: a cheap look, and a sharper one if a field was doubtful."""
-    reading = _read(card, rectified=True)
+def _read_card(card: np.ndarray, *, by_print: bool = False) -> _Reading:
+    """Read a rectified card: a cheap look, and a sharper one if a field was doubtful.
+    ``by_print``: the card was cut out where its print lies (its text is levelled)."""
+    reading = _read(card, rectified=True, by_print=by_print)
     if reading.parsed.side == "none" or all(reading.parsed.validity.values()):
         return reading
     if _number_as_printed(reading) or _date_as_printed(reading):
         return reading
-    again = _read(card, rectified=True, det_side=CARD_DET_RETRY_LONG_SIDE_PX)
+    again = _read(card, rectified=True, det_side=CARD_DET_RETRY_LONG_SIDE_PX,
+                  by_print=by_print)  # fmt: skip
     return again if _valid_fields(again) > _valid_fields(reading) else reading
 
 
@@ -176,10 +184,12 @@ def _valid_fields(reading: _Reading) -> int:
 
 
 def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None,
-          found: list[np.ndarray] | None = None) -> _Reading:
+          found: list[np.ndarray] | None = None, by_print: bool = False) -> _Reading:
     """Detect, orient, recognise and parse the text of ``image``; ``found``: its text
     lines (4x2, ``image``'s pixels) where they were detected already, at the scale
-    ``det_side`` would detect them (a part of a page read whole): not detected again."""
+    ``det_side`` would detect them (a part of a page read whole): not detected again.
+    ``by_print``: a rectified card cut out where its print lies, whose text is levelled
+    (``MAX_PRINT_FRAME_TILT_DEG``)."""
     import numpy as np
 
     from batch_ocr.engines.local import _ocr
@@ -208,6 +218,11 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None,
                  for b in boxes]  # fmt: skip
         crops = [_ocr.rotate_image(c, 2) for c in crops]
     angle = _level.text_angle(boxes)
+    levelling = None
+    if rectified and by_print and MAX_FRAME_TILT_DEG <= abs(angle) <= MAX_PRINT_FRAME_TILT_DEG:
+        levelling = _level.rotation(angle, (width / 2, height / 2))
+        image, boxes = _level.turned(image, boxes, levelling)
+        crops, angle = [_ocr.crop_line(image, box) for box in boxes], 0.0
     # A rectified card has level text; tilted text means the outline found was not the
     # card's (a busy background), so its frame is not trusted for labels or portrait.
     card_frame = rectified and abs(angle) < MAX_FRAME_TILT_DEG
@@ -224,6 +239,8 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None,
         lines, parsed = _read_lost_fields(image, lines, parsed, label_column)
     rows = group_rows(lines, label_column_right=label_column)
     upright = _ocr.rotate_image(as_printed, turns) if dropped_out else image
+    if dropped_out and levelling is not None:
+        upright, _ = _level.turned(upright, [], levelling)
     det_scale = min(1.0, det_side / max(image.shape[:2]))  # as ``_ocr.detect`` scales
     return _Reading(parsed, upright, card_frame, rows, turns % 4, boxes, det_scale)
 

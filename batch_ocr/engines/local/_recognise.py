@@ -100,12 +100,12 @@ def _recognise_picture(picture: Picture) -> LocalRecognition:
     reading: _Reading | None = None
     picture_image = image
     grouped_first = False  # a photo read whole has its text groups read already
-    quad = _vision.find_card(image)
+    quad, by_print = _vision.find_card(image), False
     if len(cards) == 1 and (quad is None or _frames_the_picture(quad, image.shape)):
         # A card too small a share of the picture for find_card (on A4); or find_card
         # took the picture's own frame (a busy desk's edges) where the page search
         # found the card lying on it.
-        quad = cards[0].quad
+        quad, by_print = cards[0].quad, cards[0].by_print
     elif not cards and quad is not None and _frames_the_picture(quad, image.shape):
         # find_card took the picture's frame and the page search found no card: two
         # cards touching at their own tilts (one blob of no card's shape) or a card on
@@ -115,7 +115,7 @@ def _recognise_picture(picture: Picture) -> LocalRecognition:
     warnings = _image_warnings(image, quad)
     read_quad = None
     if quad is not None:
-        reading = _read_card(_vision.warp_card(image, quad))
+        reading = _read_card(_vision.warp_card(image, quad), by_print=by_print)
         read_quad = quad
     if reading is None or reading.parsed.side == "none":
         read_quad = None
