@@ -73,15 +73,14 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
                 break
     authority, labelled = _after_period_label(_after_titles("".join(authority_parts)))
     authority, tail = _office_end(authority)
-    stamp_tail = bool(tail) and set(tail) <= STAMP_GLYPHS
+    stamp_tail, stamp_head = bool(tail) and set(tail) <= STAMP_GLYPHS, _stamp_head(authority)
     as_read, authority = authority, _public_security_word(authority)
     # A row wholly in the tail (a smudge or another script's line under the name) tells
     # nothing of the name. Where the tail is such rows only, after a name the table
     # lists whole (``_listed_office``: nothing follows its 分局 on a card), nothing of
     # the name is unknown; a tail on the name's own row may hide how it really ends.
-    kept = _rows_before_tail(authority_rows, authority_parts, len(tail))
-    own_row_tail = len("".join(authority_parts[:len(kept)])) > len(authority)
-    authority_rows = kept
+    authority_rows = _rows_before_tail(authority_rows, authority_parts, len(tail))
+    own_row_tail = len("".join(authority_parts[:len(authority_rows)])) > len(authority)
     authority, repaired = _doubted_office_listed(rows, authority_rows, authority)
     trailed = (bool(tail) and not stamp_tail and (own_row_tail or not _listed_office(authority))
                or labelled or _guessed(as_read, authority, repaired))  # fmt: skip
@@ -93,7 +92,8 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
     evidence = {
         "authority": rows_evidence(rows, authority_rows, authority,
                                    valid=validity["authority"], amended=trailed,
-                                   stamped=stamp_tail, clean_edges=office_start(authority),
+                                   stamped=stamp_tail or stamp_head,
+                                   clean_edges=office_start(authority),
                                    places=_confirmed_places(authority)),
         "timelimit": rows_evidence(rows, [period_row], timelimit, valid=validity["timelimit"],
                                    confirmed=lawful_period(timelimit), clean_edges=True),
@@ -170,7 +170,15 @@ def office_start(authority: str) -> bool:
     provinces = tuple(id_rules.PROVINCE_NAMES.values())
     if authority.startswith(provinces) or regions.place_prefix(authority):
         return True
-    return bool(_PLACE_START.match(authority)) and not any(p in authority for p in provinces)
+    return (bool(_PLACE_START.match(authority)) and not _stamp_head(authority)
+            and not any(p in authority for p in provinces))  # fmt: skip
+
+
+def _stamp_head(authority: str) -> bool:
+    """Whether ``authority`` starts with a copy's stamp's character where no place the
+    GB/T 2260 table lists starts (再关津市… of 再次复印无效 across 天津市…: 无锡 and 印江
+    are places): the stamp crossed the name, whatever the recogniser says of the line."""
+    return authority[:1] in STAMP_GLYPHS and not regions.place_prefix(authority)
 
 
 #: 公安局 with its middle character misread (公委局, 公要局: a stamp across it): every
@@ -250,7 +258,7 @@ def _doubted_office_listed(rows: Sequence[Row], indices: Sequence[int], authorit
     ``indices``, where the recogniser doubts it or a stamp crossed it; else the name as
     read. An office named since the table's last edition, read surely, stays."""
     read_as = rows_evidence(rows, indices, authority, valid=True)
-    if read_as.stamped or read_as.least < SURE_OFFICE_READ:
+    if read_as.stamped or read_as.least < SURE_OFFICE_READ or _stamp_head(authority):
         return _nearest_office(authority)
     return authority, False
 

@@ -71,6 +71,25 @@ def _read_authority_band(card: np.ndarray) -> TextLine | None:
     return None
 
 
+def _read_doubted_office(card: np.ndarray, office: str) -> TextLine | None:
+    """The issuing authority read again off its place on a rectified back with its
+    print's darkest ink only (``_inked_reads``), where the name given (``office``) is in
+    doubt (a stamp across it, a character the recogniser was unsure of, a listed office
+    taken for what was read): kept where it reads as that very name, a stamp's
+    characters cut out, so that two looks at the print agree, the second without the
+    stamp's lighter ink. The line is marked stamped; its confidence is then the second
+    look's own. ``office`` is compared as a row gives it (``stamps.clean_field``: 再 of
+    再次复印无效 left before 南昌市… is no part of it)."""
+    from batch_ocr.run.present.stamps import clean_field, strip_stamps
+
+    given = clean_field("authority", office)
+    for box, band in _bands(card, AUTHORITY_BANDS):
+        for read in _inked_reads(band):
+            if strip_stamps(clean(read.text)).strip() == given:
+                return _stamped_line(given, read, box)
+    return None
+
+
 #: Where a front prints the nation, across (shares of the card's width): right of the
 #: sex, left of the portrait; its height is that of the sex row's lines.
 NATION_BAND_X = (0.30, 0.64)
@@ -218,7 +237,11 @@ def _read_name_band(card: np.ndarray, name: str, lines: Sequence[TextLine] = ()
     gave (张平晨 of 张平晨效), never add to the name; or, where ``name`` starts with a
     stamp's character (再次军 of 再次复印无效 across 曹军), if it is no longer, holds no
     stamp's character at its edges and ends as ``name`` does: a guess then, its
-    characters trusted no more than ``AMENDED_AT_MOST``. Marked stamped."""
+    characters trusted no more than ``AMENDED_AT_MOST``; or, where ``name`` ends in the
+    stamp's 效, if it is as long as ``name`` without it and read surely, no character of
+    the stamp in it, and slips from it by a character or two with one at least read
+    alike (邓杰 of 邓概效, 陈鹏伟 of 陈鹏希效: the stamp's ink spoilt a character beside
+    its 效): a guess too. Marked stamped."""
     from batch_ocr.engines.local._labels import _NAME_LABEL, _cjk_only, after_label
     from batch_ocr.run.present.stamps import STAMP_GLYPHS
 
@@ -239,7 +262,32 @@ def _read_name_band(card: np.ndarray, name: str, lines: Sequence[TextLine] = ()
             if (stamp_head and 2 <= len(printed) <= len(name) and printed[-1] == name[-1]
                     and not {printed[0], printed[-1]} & STAMP_GLYPHS):
                 return _stamped_line(printed, read, box, guess=True)
+            if _spoilt_beside_tail(name, printed, read.least):
+                return _stamped_line(printed, read, box, guess=True)
     return None
+
+
+#: A name read off its band with its darkest ink is taken for one a stamp's 效 spoilt
+#: (``_spoilt_beside_tail``) only read at least this surely ...
+SURE_NAME_READ = 0.9
+#: ... and slipping from it by at most this many characters.
+MAX_NAME_SLIPS = 2
+
+
+def _spoilt_beside_tail(name: str, printed: str, least: float) -> bool:
+    """Whether ``printed`` (a name read with its darkest ink) is ``name`` as read with
+    the stamp's 效 at its end and a character or two beside it spoilt by the stamp's ink
+    (``_read_name_band``)."""
+    from batch_ocr.engines.local._front import STAMP_TAIL
+    from batch_ocr.run.present.stamps import STAMP_GLYPHS
+
+    own = name.removesuffix(STAMP_TAIL)
+    if own == name or len(own) < 2 or len(printed) != len(own) or least < SURE_NAME_READ:
+        return False
+    if set(printed) & STAMP_GLYPHS:
+        return False
+    alike = sum(a == b for a, b in zip(own, printed, strict=True))
+    return alike >= 1 and len(own) - alike <= MAX_NAME_SLIPS
 
 
 #: The shares of ``_darkest_ink`` a band is read at in turn: the print alone at the

@@ -17,6 +17,7 @@ from batch_ocr.engines.local._back import lawful_period
 from batch_ocr.engines.local._bands import (
     FRONT_REREADS,
     _read_authority_band,
+    _read_doubted_office,
     _read_number_band,
     _read_period_band,
     number_band_pieces,
@@ -302,6 +303,12 @@ def _read_lost_fields(
         if office_line is not None:
             lines = [*_off_the_band(lines, office_line), office_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
+    elif parsed.side == "back" and _office_doubted(parsed):
+        # Given, but in doubt: read again without a stamp's ink, kept where it agrees.
+        office_line = _read_doubted_office(image, parsed.info["authority"])
+        if office_line is not None:
+            lines = [*_off_the_band(lines, office_line), office_line]
+            parsed = parse(group_rows(lines, label_column_right=label_column))
     if parsed.side == "front":
         # A stamp across the address, the nation, the birth date or the name: its print
         # alone is read (``_bands.FRONT_REREADS``).
@@ -311,6 +318,18 @@ def _read_lost_fields(
                 lines = [*_off_the_band(lines, line), line]
                 parsed = parse(group_rows(lines, label_column_right=label_column))
     return lines, parsed
+
+
+#: The confidence a row is accepted at (``review.LOW_CONFIDENCE_BELOW``): an office's
+#: name given at less is in doubt.
+ACCEPTED_CONFIDENCE = 0.95
+
+
+def _office_doubted(parsed: Parsed) -> bool:
+    """Whether the back's office's name passes its rule but is given at a confidence a
+    row is not accepted at."""
+    return parsed.validity.get("authority", False) and (
+        parsed.confidence.get("authority", 0.0) < ACCEPTED_CONFIDENCE)
 
 
 def _off_the_line(lines: list[TextLine], band: TextLine) -> list[TextLine]:

@@ -141,3 +141,80 @@ def test_an_office_read_but_for_the_characters_of_its_form_is_no_guess() -> None
         parsed = parse(group_rows(lines([f"签发机关{read}", BACK[1]], stamped=(0,), least=0.6)))
         assert parsed.info["authority"] == office
         assert (parsed.confidence["authority"] >= 0.95) == (read in sure), read
+
+
+def test_a_name_a_stamps_end_spoilt_is_taken_only_near_what_was_read() -> None:
+    from batch_ocr.engines.local._bands import _spoilt_beside_tail
+
+    # 邓概效 for 邓杰: the stamp's 效 after the name, its ink across 杰; 邓杰 read with
+    # the print's darkest ink, surely.
+    assert _spoilt_beside_tail("邓概效", "邓杰", 0.99)
+    assert _spoilt_beside_tail("陈鹏希效", "陈鹏伟", 0.99)
+    assert not _spoilt_beside_tail("邓概效", "邓杰", 0.8)  # read unsurely
+    assert not _spoilt_beside_tail("杨震效", "隔票", 0.99)  # nothing read alike
+    assert not _spoilt_beside_tail("邓概效", "邓概效", 0.99)  # the stamp's 效 in it
+    assert not _spoilt_beside_tail("邓概", "邓杰", 0.99)  # no stamp's end read
+    assert not _spoilt_beside_tail("王效", "王", 0.99)  # a name keeps two characters
+
+
+@needs_local
+def test_a_name_read_with_a_stamp_s_end_is_read_again_off_its_place() -> None:
+    """A name read with the stamp's 效 after it and a character spoilt beside it: its
+    place read with the print's darkest ink gives the name, a guess (flagged)."""
+    from batch_ocr.engines.local import _bands
+    from batch_ocr.engines.local._confidence import AMENDED_AT_MOST
+
+    card, person = _stamped_front((200, 70), seed=3, nation="汉")
+    scale = card.shape[1] / 856
+    labels = [TextLine("性别", 1.0, 60 * scale, 125 * scale, 130 * scale, 155 * scale),
+              TextLine("出生", 1.0, 60 * scale, 189 * scale, 130 * scale, 219 * scale)]
+    spoilt = person.name[:-1] + "概效"
+    line = _bands._read_name_band(card, spoilt, labels)
+    assert line is not None
+    assert (line.text, line.stamped) == (person.name, True)
+    assert line.least <= AMENDED_AT_MOST
+
+
+def test_an_office_read_after_a_stamp_s_character_is_no_sure_read() -> None:
+    # 再次复印无效 across 天津市…: its 再 before the name, 天 misread under its ink, the
+    # line read surely all the same. The name is the listed one, a guess (flagged).
+    read = ["签发机关再关津市公安局南开分局", BACK[1]]
+    parsed = parse(group_rows(lines(read, least=0.995)))
+    assert parsed.info["authority"] == "天津市公安局南开分局"
+    assert parsed.confidence["authority"] <= 0.9
+    # 无锡 and 印江 start places: their offices are read as any other.
+    listed = parse(group_rows(lines(["签发机关无锡市公安局", BACK[1]], least=0.995)))
+    assert listed.info["authority"] == "无锡市公安局"
+    assert listed.confidence["authority"] >= 0.95
+
+
+def _stamped_back(seed: int) -> tuple[Any, Any]:
+    """A grey copy of a sample back with a grey 再次复印无效 pressed across its office's
+    name, as the rectified card the engine reads, and its person."""
+    import random
+
+    import cv2
+    import numpy as np
+
+    from batch_ocr.vision import photo as _vision
+    from tests.card_pages import make_samples
+
+    samples = make_samples()
+    person = samples.make_person(random.Random(seed))
+    stamped = samples.copy_stamp(samples.draw_back(person), "再次复印无效", center=(440, 398),
+                                 angle_deg=-8, rgb=(100, 100, 100), size_px=36,
+                                 opacity_percent=60)  # fmt: skip
+    grey = cv2.cvtColor(np.asarray(stamped.convert("L").convert("RGB")), cv2.COLOR_RGB2BGR)
+    return _vision.fit_long_side(grey, _vision.CARD_WIDTH_PX), person
+
+
+@needs_local
+def test_an_office_in_doubt_under_a_stamp_is_sure_once_its_print_reads_the_same() -> None:
+    """The listed office taken for a name a stamp spoilt (再关津市…), read again with the
+    print's darkest ink, reads the same: given as sure."""
+    from batch_ocr.engines.local._reading import _read
+
+    card, person = _stamped_back(seed=1)
+    parsed = _read(card, rectified=True).parsed
+    assert parsed.info["authority"] == person.authority == "天津市公安局南开分局"
+    assert parsed.confidence["authority"] >= 0.95
