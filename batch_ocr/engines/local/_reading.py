@@ -29,6 +29,7 @@ from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._read_order import LABEL_COLUMN_RIGHT, LABELLED_ROWS_BOTTOM
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.engines.local._rows import TextLine, group_rows
+from batch_ocr.engines.local._sex_band import read_sex_band, sex_lost
 from batch_ocr.run.present.stamps import strip_stamps_of_lines
 
 if TYPE_CHECKING:
@@ -312,7 +313,8 @@ def _read_lost_fields(
     if parsed.side == "front":
         # A stamp across the address, the nation, the birth date or the name: its print
         # alone is read (``_bands.FRONT_REREADS``).
-        for wanting, read_band in FRONT_REREADS:
+        # The sex lost too, where the number cannot give it (``_sex_band``).
+        for wanting, read_band in (*FRONT_REREADS, (sex_lost, read_sex_band)):
             line = read_band(image, lines, parsed) if wanting(parsed.info) else None
             if line is not None:
                 lines = [*_off_the_band(lines, line), line]

@@ -218,3 +218,43 @@ def test_an_office_in_doubt_under_a_stamp_is_sure_once_its_print_reads_the_same(
     parsed = _read(card, rectified=True).parsed
     assert parsed.info["authority"] == person.authority == "天津市公安局南开分局"
     assert parsed.confidence["authority"] >= 0.95
+
+
+def _stamp_across_the_sex(seed: int) -> tuple[Any, Any]:
+    """A grey, blurred copy of a sample front whose number fails its check character
+    (as a misprinted card's does: it gives no sex), a grey stamp pressed across its sex
+    and label at random, as the rectified card the engine reads, and its person."""
+    import dataclasses
+    import random
+
+    import cv2
+    import numpy as np
+
+    from batch_ocr.vision import photo as _vision
+    from tests.card_pages import make_samples
+
+    samples = make_samples()
+    rng = random.Random(seed)
+    person = samples.make_person(rng)
+    wrong = "0" if person.number[17] != "0" else "1"
+    person = dataclasses.replace(person, number=person.number[:17] + wrong)
+    text = rng.choice(("复印无效", "再次复印无效"))
+    stamped = samples.copy_stamp(
+        samples.draw_front(person)[0], text,
+        center=(168 + rng.uniform(-30, 30), 136 + rng.uniform(-10, 10)),
+        angle_deg=rng.uniform(-20, 20), rgb=(90, 90, 90), size_px=int(rng.uniform(28, 42)),
+        opacity_percent=rng.randint(45, 75))  # fmt: skip
+    grey = cv2.cvtColor(np.asarray(stamped.convert("L").convert("RGB")), cv2.COLOR_RGB2BGR)
+    card = _vision.fit_long_side(grey, _vision.CARD_WIDTH_PX)
+    return cv2.GaussianBlur(card, (0, 0), 1.0), person
+
+
+@needs_local
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_sex_a_stamp_hid_is_read_off_its_place(seed: int) -> None:
+    """The number cannot give the sex; its place, read with the print's darkest ink
+    (placed by the labels around it where the stamp took its own), gives it."""
+    from batch_ocr.engines.local._reading import _read
+
+    card, person = _stamp_across_the_sex(seed)
+    assert _read(card, rectified=True).parsed.info["sex"] == person.sex
