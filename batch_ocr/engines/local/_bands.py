@@ -241,8 +241,10 @@ def _read_name_band(card: np.ndarray, name: str, lines: Sequence[TextLine] = ()
     stamp's 效, if it is as long as ``name`` without it and read surely, no character of
     the stamp in it, and slips from it by a character or two with one at least read
     alike (邓杰 of 邓概效, 陈鹏伟 of 陈鹏希效: the stamp's ink spoilt a character beside
-    its 效): a guess too. Marked stamped."""
+    its 效): a guess too, unless read so again (``_name_band.read_alike_again``).
+    Marked stamped."""
     from batch_ocr.engines.local._labels import _NAME_LABEL, _cjk_only, after_label
+    from batch_ocr.engines.local._name_band import read_alike_again, spoilt_beside_tail
     from batch_ocr.run.present.stamps import STAMP_GLYPHS
 
     span = _row_span(lines, card.shape[0], rows_up=1)
@@ -255,39 +257,18 @@ def _read_name_band(card: np.ndarray, name: str, lines: Sequence[TextLine] = ()
         band = card[box[1] : box[3], box[0] : box[2]]
         if not band.size or box[2] > width:
             continue
-        for read in _inked_reads(band):
+        reads = _inked_reads(band)
+        for read in reads:
             printed = _cjk_only(after_label(clean(read.text), _NAME_LABEL), keep="·").strip("·")
             if 2 <= len(printed) < len(name) and printed in name:
                 return _stamped_line(printed, read, box)
             if (stamp_head and 2 <= len(printed) <= len(name) and printed[-1] == name[-1]
                     and not {printed[0], printed[-1]} & STAMP_GLYPHS):
                 return _stamped_line(printed, read, box, guess=True)
-            if _spoilt_beside_tail(name, printed, read.least):
-                return _stamped_line(printed, read, box, guess=True)
+            if spoilt_beside_tail(name, printed, read.least):
+                sure = read_alike_again(reads, printed, name, lines)
+                return _stamped_line(printed, read, box, guess=not sure)
     return None
-
-
-#: A name read off its band with its darkest ink is taken for one a stamp's 效 spoilt
-#: (``_spoilt_beside_tail``) only read at least this surely ...
-SURE_NAME_READ = 0.9
-#: ... and slipping from it by at most this many characters.
-MAX_NAME_SLIPS = 2
-
-
-def _spoilt_beside_tail(name: str, printed: str, least: float) -> bool:
-    """Whether ``printed`` (a name read with its darkest ink) is ``name`` as read with
-    the stamp's 效 at its end and a character or two beside it spoilt by the stamp's ink
-    (``_read_name_band``)."""
-    from batch_ocr.engines.local._front import STAMP_TAIL
-    from batch_ocr.run.present.stamps import STAMP_GLYPHS
-
-    own = name.removesuffix(STAMP_TAIL)
-    if own == name or len(own) < 2 or len(printed) != len(own) or least < SURE_NAME_READ:
-        return False
-    if set(printed) & STAMP_GLYPHS:
-        return False
-    alike = sum(a == b for a, b in zip(own, printed, strict=True))
-    return alike >= 1 and len(own) - alike <= MAX_NAME_SLIPS
 
 
 #: The shares of ``_darkest_ink`` a band is read at in turn: the print alone at the

@@ -144,17 +144,27 @@ def test_an_office_read_but_for_the_characters_of_its_form_is_no_guess() -> None
 
 
 def test_a_name_a_stamps_end_spoilt_is_taken_only_near_what_was_read() -> None:
-    from batch_ocr.engines.local._bands import _spoilt_beside_tail
+    from batch_ocr.engines.local._name_band import read_alike_again, spoilt_beside_tail
+    from batch_ocr.engines.local._ocr import LineRead
 
     # 邓概效 for 邓杰: the stamp's 效 after the name, its ink across 杰; 邓杰 read with
     # the print's darkest ink, surely.
-    assert _spoilt_beside_tail("邓概效", "邓杰", 0.99)
-    assert _spoilt_beside_tail("陈鹏希效", "陈鹏伟", 0.99)
-    assert not _spoilt_beside_tail("邓概效", "邓杰", 0.8)  # read unsurely
-    assert not _spoilt_beside_tail("杨震效", "隔票", 0.99)  # nothing read alike
-    assert not _spoilt_beside_tail("邓概效", "邓概效", 0.99)  # the stamp's 效 in it
-    assert not _spoilt_beside_tail("邓概", "邓杰", 0.99)  # no stamp's end read
-    assert not _spoilt_beside_tail("王效", "王", 0.99)  # a name keeps two characters
+    assert spoilt_beside_tail("邓概效", "邓杰", 0.99)
+    assert spoilt_beside_tail("陈鹏希效", "陈鹏伟", 0.99)
+    assert not spoilt_beside_tail("邓概效", "邓杰", 0.8)  # read unsurely
+    assert not spoilt_beside_tail("杨震效", "隔票", 0.99)  # nothing read alike
+    assert not spoilt_beside_tail("邓概效", "邓概效", 0.99)  # the stamp's 效 in it
+    assert not spoilt_beside_tail("邓概", "邓杰", 0.99)  # no stamp's end read
+    assert not spoilt_beside_tail("王效", "王", 0.99)  # a name keeps two characters
+    # Sure where read so again, correcting only a character the first read doubted.
+    first = [TextLine("邓概效", 0.6, 0, 0, 100, 30, chars=(("邓", 0.99), ("概", 0.24), ("效", 0.99)))]
+    again = LineRead("邓杰", 0.99, 0.99, (("邓", 0.99), ("杰", 0.99)))
+    assert read_alike_again(iter([again]), "邓杰", "邓概效", first)
+    assert not read_alike_again(iter([]), "邓杰", "邓概效", first)  # read once
+    assert not read_alike_again(iter([again._replace(text="邓木")]), "邓杰", "邓概效", first)
+    sure_first = [TextLine("邓概效", 0.99, 0, 0, 100, 30,
+                           chars=(("邓", 0.99), ("概", 0.98), ("效", 0.99)))]  # fmt: skip
+    assert not read_alike_again(iter([again]), "邓杰", "邓概效", sure_first)
 
 
 @needs_local
