@@ -136,7 +136,7 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
     import cv2
     import numpy as np
 
-    from batch_ocr.engines.local import _ocr
+    from batch_ocr.engines.local._print_left import lines_left
     from batch_ocr.engines.local._reading import PHOTO_DET_LONG_SIDE_PX
 
     if reading.parsed.side not in _SIDES:
@@ -150,8 +150,8 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
     centre = quad.mean(axis=0)
     grown = (centre + 1.08 * (quad - centre)).astype(np.int32)
     channels = image.shape[2] if image.ndim == 3 else 1
-    desk = np.median(image[::8, ::8].reshape(-1, channels), axis=0)
-    cv2.fillConvexPoly(rest, grown, [int(v) for v in desk])
+    desk = [int(v) for v in np.median(image[::8, ::8].reshape(-1, channels), axis=0)]
+    cv2.fillConvexPoly(rest, grown, desk)
     if not _print_beside(rest):
         return None  # plain paper or desk around the card: nothing to detect
     # Each block of print beside the card cut out at full size and read on its own: a
@@ -162,7 +162,7 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
     found, seen = _read_beside(rest, blocks, read, warnings, card_long)
     if found is None:
         # No block gave a side (a busy desk joins a shadowed card's print): line groups.
-        boxes = _ocr.detect(rest, long_side_px=PHOTO_DET_LONG_SIDE_PX)
+        boxes = lines_left(rest, blocks, desk, PHOTO_DET_LONG_SIDE_PX)
         if len(boxes) >= MIN_LINES_BESIDE:
             found, also = _read_beside(rest, text_groups(boxes, rest.shape)[:MAX_GROUPS_READ],
                                        read, warnings, card_long)  # fmt: skip
