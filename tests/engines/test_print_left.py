@@ -34,11 +34,11 @@ def _photo(*, lines_outside: bool) -> Any:
 
 
 def test_print_left_beside_the_blocks_is_found_where_the_whole_photo_shows_it() -> None:
-    from batch_ocr.engines.local import _ocr
+    from batch_ocr.engines.local import _ocr, _second_side
     from batch_ocr.engines.local._print_left import lines_left
 
     photo = _photo(lines_outside=True)
-    found = lines_left(photo, [BLOCK], DESK, 720)
+    found = lines_left(photo, [BLOCK], DESK, _second_side._print_beside, 720)
     painted = photo.copy()
     painted[BLOCK[1] : BLOCK[3], BLOCK[0] : BLOCK[2]] = DESK
     whole = _ocr.detect(painted, long_side_px=720)
@@ -51,10 +51,11 @@ def test_print_left_beside_the_blocks_is_found_where_the_whole_photo_shows_it() 
 
 
 def test_no_detection_when_the_blocks_held_all_the_print(monkeypatch: pytest.MonkeyPatch) -> None:
-    from batch_ocr.engines.local import _ocr
+    from batch_ocr.engines.local import _ocr, _second_side
     from batch_ocr.engines.local._print_left import lines_left
 
     detected: list[Any] = []
     monkeypatch.setattr(_ocr, "detect", lambda image, **kwargs: detected.append(image) or [])
-    assert lines_left(_photo(lines_outside=False), [BLOCK], DESK, 720) == []
+    assert lines_left(_photo(lines_outside=False), [BLOCK], DESK,
+                      _second_side._print_beside, 720) == []
     assert not detected

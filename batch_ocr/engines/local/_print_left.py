@@ -12,7 +12,7 @@ holds print is detected (none at all when no print is left: the blocks held it a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -20,22 +20,24 @@ if TYPE_CHECKING:
 
 
 def lines_left(rest: np.ndarray, blocks: Sequence[tuple[int, int, int, int]],
-               desk: Sequence[int], long_side_px: int) -> list[np.ndarray]:  # fmt: skip
+               desk: Sequence[int], holds_print: Callable[[np.ndarray], bool],
+               long_side_px: int) -> list[np.ndarray]:  # fmt: skip
     """Text lines (4x2, ``rest``'s pixels) of ``rest`` (the photo with the card read
     painted over in the ``desk``'s colour) outside ``blocks`` (left, top, right, bottom;
     read already), detected as ``_ocr.detect`` at ``long_side_px`` detects them, within
-    the part that holds print (``_ocr._inked_part``, at the detector's scale)."""
+    the part that holds print (``_ocr._inked_part``, at the detector's scale); none
+    when ``holds_print`` (the caller's cheap look for print) sees none once the blocks
+    are painted over."""
     import numpy as np
 
     from batch_ocr.engines.local import _ocr
-    from batch_ocr.engines.local._second_side import _print_beside
 
     left_over = rest
     if blocks:
         left_over = rest.copy()
         for x0, y0, x1, y1 in blocks:
             left_over[y0:y1, x0:x1] = desk
-        if not _print_beside(left_over):
+        if not holds_print(left_over):
             return []  # every stroke beside the card lay in a block read already
     scale = min(1.0, long_side_px / max(rest.shape[:2]))
     # The part's margin is the detector's (``_ocr.INK_MARGIN_PX`` at its scale), as a

@@ -162,7 +162,7 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
     found, seen = _read_beside(rest, blocks, read, warnings, card_long)
     if found is None:
         # No block gave a side (a busy desk joins a shadowed card's print): line groups.
-        boxes = lines_left(rest, blocks, desk, PHOTO_DET_LONG_SIDE_PX)
+        boxes = lines_left(rest, blocks, desk, _print_beside, PHOTO_DET_LONG_SIDE_PX)
         if len(boxes) >= MIN_LINES_BESIDE:
             found, also = _read_beside(rest, text_groups(boxes, rest.shape)[:MAX_GROUPS_READ],
                                        read, warnings, card_long)  # fmt: skip
