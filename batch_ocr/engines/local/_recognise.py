@@ -277,6 +277,13 @@ def _groups_or_full_size(image: np.ndarray, reading: _Reading,
     if group is not None and group.parsed.side == reading.parsed.side and all(
             group.parsed.validity.values()):  # fmt: skip
         return group, None
+    if group is not None and (group.parsed.info, group.parsed.validity) == (
+            reading.parsed.info, reading.parsed.validity):  # fmt: skip
+        # The card's text cut out and read at full size gave every field as the first
+        # look did: what fails its check is printed so (a 19-digit number), and the
+        # whole photo read again at 2,000 px read it the same too (both such photos of
+        # the tuning seeds' phone photos, at 1 and 3.5 s).
+        return reading, None
     full = _read(image, rectified=False, det_side=PAGE_LONG_SIDE_PX)
     if _valid_fields(full) <= _valid_fields(reading):
         return reading, None
