@@ -56,6 +56,8 @@ PAGE_LONG_SIDE_PX = 2000
 MIN_LINE_SCORE = 0.5
 #: Where the gap between labels and values is looked for, as fractions of the width.
 LABEL_CUT_RANGE = (0.125, 0.195)
+#: Columns within this share of the line's ink range above its least inked are blank.
+GAP_INK_SHARE = 0.1
 #: Text tilted more than this on a "rectified" card means the outline was wrong.
 MAX_FRAME_TILT_DEG = 2.5
 #: A card found on a page by its print alone (``layout.FoundCard.by_print``) is cut out
@@ -122,11 +124,35 @@ def _split_labels(image: np.ndarray, boxes: list[np.ndarray]) -> list[np.ndarray
         if band.size == 0:
             out.append(box)
             continue
-        ink = (255.0 - band).mean(axis=0)
-        cut = float(lo + int(np.argmin(ink)))
+        cut = float(lo + _widest_gap(band))
         out.append(np.array([[x0, y0], [cut, y0], [cut, y1], [x0, y1]], dtype=np.float32))
         out.append(np.array([[cut, y0], [x1, y0], [x1, y1], [cut, y1]], dtype=np.float32))
     return out
+
+
+def _widest_gap(band: np.ndarray) -> float:
+    """Where in ``band`` (grey, a line's strip across the label/value gap) to cut: the
+    middle of the widest run of columns with the least ink.
+
+    Ink is each column's darkness below its own lightest pixel, not below white: a
+    shadow darkens the card's side under the labels, and measured against white the
+    gap there looked darker than the gap between a name's first two characters (the
+    cut then took ``孙`` of ``孙宇磊`` into the label). The label/value gap is the widest
+    blank on the line; a gap between two characters is narrower.
+    """
+
+    ink = (band.max(axis=0) - band).mean(axis=0)
+    least = float(ink.min())
+    blank = ink <= least + GAP_INK_SHARE * (float(ink.max()) - least)
+    best_start, best_width, start = 0, 0, None
+    for column, is_blank in enumerate([*blank.tolist(), False]):
+        if is_blank and start is None:
+            start = column
+        elif not is_blank and start is not None:
+            if column - start > best_width:
+                best_start, best_width = start, column - start
+            start = None
+    return best_start + best_width / 2
 
 
 def _read_card(card: np.ndarray, *, by_print: bool = False) -> _Reading:
