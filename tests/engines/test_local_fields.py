@@ -689,3 +689,13 @@ def test_a_period_is_the_one_whose_start_reads_as_a_date() -> None:
             TextLine("签发机关南昌市公安局红谷滩分局", 0.99, 60, 380, 700, 410),
             TextLine("有效期限2018.11.26-长期", 0.99, 60, 440, 700, 470)]  # fmt: skip
     assert parse_back(group_rows(rows)).info["timelimit"] == "20181126-长期"
+
+
+def test_an_address_row_is_never_taken_for_the_name() -> None:
+    """Glare took the name's row: the first row left is the address's, labelled 住址.
+    The name is missing (its row flagged), never the address with its label."""
+    parsed = parse(rows("出生1971年11", "住址上海市浦东新区幸福里551号",
+                        "公民身份号码310115197111050911"))
+    assert parsed.side == "front"
+    assert parsed.info["name"] == ""
+    assert parsed.info["address"] == "上海市浦东新区幸福里551号"
