@@ -161,6 +161,35 @@ def _card_quad(contour: np.ndarray, page_area: float) -> tuple[float, np.ndarray
     return hull_area * fill, _vision._order_clockwise(quad)
 
 
+#: A blob that is no card's shape is opened with a square this share of its rotated
+#: rectangle's short side, and looked at again: a card with a bump on one edge (a glare
+#: spot as light as the card, run into the desk beside it) fills its rectangle too
+#: poorly, and its proportions were taken for two cards' (``card_pairs``), each half of
+#: it read as a card. A bump narrower or lower than the square goes; the card stays.
+TRIM_SHARE = 0.35
+
+
+def _trimmed_card_quad(contour: np.ndarray, page_area: float
+                       ) -> tuple[float, np.ndarray] | None:  # fmt: skip
+    """``_card_quad`` of the largest part of ``contour``'s blob left by an opening
+    (``TRIM_SHARE``); None when that is no card either."""
+    if cv2.contourArea(contour) < MIN_CARD_AREA * page_area:
+        return None
+    short = min(cv2.minAreaRect(contour)[1])
+    size = round(TRIM_SHARE * short)
+    if size < 3:
+        return None
+    x, y, width, height = cv2.boundingRect(contour)
+    blob = np.zeros((height + 2, width + 2), np.uint8)
+    cv2.drawContours(blob, [contour - [x - 1, y - 1]], -1, 255, cv2.FILLED)
+    opened = cv2.morphologyEx(blob, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))
+    parts, _ = cv2.findContours(opened, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not parts:
+        return None
+    found = _card_quad(max(parts, key=cv2.contourArea) + [x - 1, y - 1], page_area)
+    return None if found is None else (found[0], found[1].astype(np.float32))
+
+
 def _overlap(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection area over the smaller area of two convex quadrilaterals."""
     inter, _ = cv2.intersectConvexConvex(a.astype(np.float32), b.astype(np.float32))
@@ -215,7 +244,7 @@ def _outlines(small: np.ndarray, min_long_side_px: float) -> list[np.ndarray]:
     masks, edges = _masks(small)
     for index, (mask, between) in enumerate(masks):
         for contour in _blobs(mask, nested=index == len(masks) - 1):
-            found = _card_quad(contour, page_area)
+            found = _card_quad(contour, page_area) or _trimmed_card_quad(contour, page_area)
             if found and card_pairs.spans_the_picture(contour, small.shape, sides=3):
                 continue  # a pale desk's lit part, closed by a shadow's edge
             for score, quad in [found] if found else card_pairs.pair_halves(
@@ -223,7 +252,7 @@ def _outlines(small: np.ndarray, min_long_side_px: float) -> list[np.ndarray]:
                 if inner_edge_share(quad, edges) >= MIN_INNER_EDGES:
                     candidates.append((score, quad))
     kept: list[np.ndarray] = []
-    for _score, quad in sorted(candidates, key=lambda c: -c[0]):
+    for _score, quad in sorted(_edged(candidates, small), key=lambda c: -c[0]):
         if all(_overlap(quad, other) < MAX_OVERLAP for other in kept):
             kept.append(quad)
     kept = [q for q in kept if max(cv2.minAreaRect(q)[1]) >= min_long_side_px]
@@ -231,6 +260,29 @@ def _outlines(small: np.ndarray, min_long_side_px: float) -> list[np.ndarray]:
         largest = max(cv2.contourArea(q) for q in kept)
         kept = [q for q in kept if cv2.contourArea(q) >= MIN_SHARE_OF_LARGEST * largest]
     return kept
+
+
+#: An outline this share of which lies on the picture's edges is the card's own ...
+MIN_EDGE_SUPPORT = 0.35
+
+
+def _edged(candidates: list[tuple[float, np.ndarray]], small: np.ndarray
+           ) -> list[tuple[float, np.ndarray]]:  # fmt: skip
+    """``candidates`` without those whose outline lies off the edges (under
+    ``MIN_EDGE_SUPPORT``) where one whose outline lies on them overlaps it: a card
+    merged with the lit part of the desk below it (one bright blob, larger, so first by
+    its score) gave way to the card's own outline, which the edges trace all round. Where
+    no overlapping outline is traced (a pale copy's faint edges), nothing changes."""
+    if len(candidates) < 2:
+        return candidates
+    gray = cv2.medianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), 5)
+    # As ``photo.find_card`` measures an outline's support.
+    thick = cv2.dilate(cv2.Canny(gray, 30, 90), np.ones((5, 5), np.uint8), iterations=2)
+    traced = [_vision._edge_support(quad, thick) >= MIN_EDGE_SUPPORT for _, quad in candidates]
+    return [candidate for candidate, on_edges in zip(candidates, traced, strict=True)
+            if on_edges or not any(_overlap(candidate[1], other[1]) >= MAX_OVERLAP
+                                   for other, its in zip(candidates, traced, strict=True)
+                                   if its)]  # fmt: skip
 
 
 def _blobs(mask: np.ndarray, *, nested: bool) -> list[np.ndarray]:

@@ -214,3 +214,40 @@ def test_cards_on_a_check_that_closes_around_them_are_found(cell_px: int, gap_px
     # its holes, the light squares join the cards in the brightness mask, and the
     # picture's border has no one colour to tell the desk by.
     assert len(_cards(_checked_cloth(cell_px, gap_px))) == 2
+
+
+def _card_with_a_bump() -> tuple[object, object]:
+    """A 900x1200 photo: a card of print on a checked desk, in perspective, a glare spot
+    as light as the card run over its top edge; and the card's true corners."""
+    import numpy as np
+
+    yy, xx = np.mgrid[0:1200, 0:900]
+    photo = np.where((((xx // 24) + (yy // 24)) % 2)[..., None] == 1,
+                     np.array([70, 140, 200], np.uint8), np.array([60, 70, 90], np.uint8))
+    photo = photo.astype(np.uint8)
+    width, height = 520, 328
+    card = np.full((height, width, 3), 235, np.uint8)
+    for row in range(6):
+        for col in range(8):
+            cv2.putText(card, "ABC", (30 + col * 60, 50 + row * 45), cv2.FONT_HERSHEY_SIMPLEX,
+                        0.7, (40, 40, 40), 2)  # fmt: skip
+    corners = np.array([[217, 529], [765, 578], [716, 885], [193, 861]], np.float32)
+    matrix = cv2.getPerspectiveTransform(
+        np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32), corners)
+    warped = cv2.warpPerspective(card, matrix, (900, 1200))
+    inside = cv2.warpPerspective(np.full((height, width), 255, np.uint8), matrix, (900, 1200))
+    photo = np.where(inside[..., None] > 0, warped, photo)
+    cv2.ellipse(photo, (330, 540), (80, 70), 0, 0, 360, (245, 245, 245), -1)
+    return photo, corners
+
+
+def test_a_card_with_a_glare_spot_over_its_edge_is_one_card_not_two_halves() -> None:
+    """The spot makes the card's blob too tall for a card and about as tall as two
+    stacked: it is still found as the one card it is (each half read as a card lost
+    the back's fields)."""
+    photo, corners = _card_with_a_bump()
+    (card,) = _layout.page_cards(photo)
+    found = card.quad.astype("float32")
+    shared, _ = cv2.intersectConvexConvex(corners, found)
+    union = cv2.contourArea(corners) + cv2.contourArea(found) - shared
+    assert shared / union > 0.8
