@@ -270,3 +270,29 @@ def test_a_side_the_blocks_of_print_missed_is_read_from_the_lines_beside_the_car
     (row,) = assemble(sides)
     assert row.data.side == "both"
     assert row.data.info.authority == "上海市公安局徐汇分局"
+
+
+def test_the_card_found_is_read_where_the_outline_read_jumbled_its_lines(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """The outline first read took a stretch of desk (its warp ran the back's lines into
+    one row: the title taken for the office); the page search found the card itself,
+    which reads the same side with every field passing: that reading is the row."""
+    from batch_ocr.engines.local import _second_side
+    from batch_ocr.run.cards import assemble
+
+    jumbled = _reading("back", {"authority": "中华人民共和国", "timelimit": "20140605-长期"},
+                       ("有效期限2014·06·05-长期签发机关厦门市公安局思明分局居民身份证中华人民共和国",))
+    jumbled.parsed.validity["authority"] = False
+    card = _reading("back", {"authority": "厦门市公安局思明分局", "timelimit": "20140605-长期"},
+                    ("中华人民共和国", "签发机关厦门市公安局思明分局", "有效期限2014·06·05-长期"))
+    monkeypatch.setattr(_second_side, "_read_card", lambda image: card)
+    monkeypatch.setattr(_second_side, "beside_the_card", lambda *args: None)
+    outline = np.array([[55, 0], [950, 0], [1122, 1756], [26, 1756]], np.float32)
+    found = np.array([[220, 764], [910, 687], [998, 1102], [286, 1212]], np.float32)
+    from batch_ocr.vision.layout import FoundCard
+
+    sides = _second_side.where_finders_differ(np.zeros((1760, 1320, 3), np.uint8),
+                                              [FoundCard(found)], jumbled, outline, None)
+    assert sides is not None
+    (row,) = assemble(sides)
+    assert row.data.info.authority == "厦门市公安局思明分局"

@@ -7,7 +7,7 @@ import pytest
 np = pytest.importorskip("numpy")
 pytest.importorskip("cv2")
 
-from batch_ocr.engines.local._second_side import text_groups  # noqa: E402
+from batch_ocr.engines.local._text_groups import text_groups  # noqa: E402
 
 
 def _lines(left: float, top: float, count: int, *, gap: float, height: float = 20,
@@ -54,7 +54,7 @@ def test_lines_of_two_cards_touching_part_by_the_way_they_run() -> None:
     from PIL import Image, ImageDraw
 
     from batch_ocr.engines.local import _ocr
-    from batch_ocr.engines.local._second_side import by_direction
+    from batch_ocr.engines.local._text_groups import by_direction
     from tests.card_pages import make_samples
 
     font = make_samples().card_font(28)

@@ -267,12 +267,19 @@ def _groups_or_full_size(image: np.ndarray, reading: _Reading,
     Before it, the largest group alone, cut out at full size (``_largest_group``): when
     that reads every field, the whole photo is not read again (1.1 MP detected instead
     of 3; a 2,200 px photo of a card on its side cost 7.2 s, then 1.6 s)."""
-    from batch_ocr.engines.local import _second_side
+    from batch_ocr.engines.local import _page, _second_side
 
-    both = _second_side.cards_by_text(image, reading, warnings)
-    if (both is not None or max(image.shape[:2]) <= WHOLE_PICTURE_LONG_SIDE_PX
-            or all(reading.parsed.validity.values())):  # fmt: skip
-        return reading, both
+    sides = _second_side.sides_by_text(image, reading)
+    if len(sides) == 2:
+        return reading, [_page.card_of(sides[side], warnings) for side in ("front", "back")]
+    alone = sides.get(reading.parsed.side)
+    if alone is not None and _valid_fields(alone) > _valid_fields(reading):
+        # One group read alone reads the side better: print beside the card (a form)
+        # joined the rows of the picture read whole, and its text became a field.
+        reading = alone
+    if max(image.shape[:2]) <= WHOLE_PICTURE_LONG_SIDE_PX or all(
+            reading.parsed.validity.values()):  # fmt: skip
+        return reading, None
     group = _largest_group(image, reading)
     if group is not None and group.parsed.side == reading.parsed.side and all(
             group.parsed.validity.values()):  # fmt: skip
@@ -291,20 +298,20 @@ def _groups_or_full_size(image: np.ndarray, reading: _Reading,
 
 
 def _largest_group(image: np.ndarray, reading: _Reading) -> _Reading | None:
-    """The largest group of ``reading``'s text lines (``_second_side.text_groups``: the
+    """The largest group of ``reading``'s text lines (``_text_groups.text_groups``: the
     card whose side was read, on a photo), cut out of ``image`` (the picture ``reading``
     was read from, before its turns, at full size) and read on its own; None when its
     lines make no group."""
-    from batch_ocr.engines.local import _ocr, _second_side
+    from batch_ocr.engines.local import _ocr, _text_groups
 
-    groups = _second_side.text_groups(reading.boxes, reading.upright.shape)
+    groups = _text_groups.text_groups(reading.boxes, reading.upright.shape)
     if not groups:
         return None
     x0, y0, x1, y1 = groups[0]
     page = _ocr.rotate_image(image, reading.turns)
     factor = page.shape[0] / reading.upright.shape[0]
-    grow_x = _second_side.GROUP_MARGIN_SHARE * (x1 - x0)
-    grow_y = _second_side.GROUP_MARGIN_SHARE * (y1 - y0)
+    grow_x = _text_groups.GROUP_MARGIN_SHARE * (x1 - x0)
+    grow_y = _text_groups.GROUP_MARGIN_SHARE * (y1 - y0)
     crop = page[max(0, int((y0 - grow_y) * factor)) : int((y1 + grow_y) * factor),
                 max(0, int((x0 - grow_x) * factor)) : int((x1 + grow_x) * factor)]  # fmt: skip
     return _read(crop, rectified=False) if crop.size else None

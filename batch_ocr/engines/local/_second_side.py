@@ -42,6 +42,15 @@ from batch_ocr.engines.local._reading import (
     _Reading,
 )
 from batch_ocr.engines.local._rows import Row as TextRow
+from batch_ocr.engines.local._text_groups import (
+    GROUP_MARGIN_SHARE,
+    MAX_GROUPS_READ,
+    MIN_GROUP_LINES,
+    bounds,
+    by_direction,
+    line_groups,
+    text_groups,
+)
 from batch_ocr.run.cards import CardRead
 from batch_ocr.vision import layout as _layout
 from batch_ocr.vision import text_cards as _text_cards
@@ -102,19 +111,40 @@ def where_finders_differ(image: np.ndarray, cards: Sequence[_layout.FoundCard],
     shape) and the page search one card; a photo of a front and a back whose other
     card's edge a shadow ate holds both sides.
     """
-    if len(cards) == 1 and not same_card(cards[0].quad, read_quad):
+    replaced = False
+    # An outline whose text reads tilted was not the card's (``_reading.card_frame``):
+    # the card the page search found is read too, however much the two overlap.
+    unframed = reading is not None and read_quad is not None and not reading.card_frame
+    if len(cards) == 1 and (unframed or not same_card(cards[0].quad, read_quad)):
         second = _read_card(_layout.crop_card(image, cards[0].quad))
-        both = other_side(reading, second, warnings)
-        if both is not None:
-            return both
+        if _better_same_side(reading, second):
+            # The outline first read was not the card's (a stretch of desk, whose warp
+            # jumbled the card's lines into one row): the card found is read instead.
+            reading, replaced = second, True
+        else:
+            both = other_side(reading, second, warnings)
+            if both is not None:
+                return both
     card = cards[0].quad if len(cards) == 1 else read_quad
     if reading is None or card is None:
         return None
     beside = beside_the_card(image, card, reading, warnings)
     if _page.is_id_card(reading):
-        return None if beside is None else [_page.card_of(reading, warnings), beside]
+        if beside is None:
+            return [_page.card_of(reading, warnings)] if replaced else None
+        return [_page.card_of(reading, warnings), beside]
     # A bank card read as a front (its long number) is no side of the ID card beside it.
     return None if beside is None or beside.side_seen else [beside]
+
+
+def _better_same_side(first: _Reading | None, second: _Reading) -> bool:
+    """Whether ``second`` reads the side ``first`` read, as an ID card, with more of its
+    fields passing their checks, or as many and its card's frame trusted where the
+    first's was not (its labels' column and spots placed: ``_page.card_of``)."""
+    if first is None or first.parsed.side not in _SIDES or not _page.is_id_card(second):
+        return False
+    return second.parsed.side == first.parsed.side and (_valid(second), second.card_frame) > (
+        _valid(first), first.card_frame)
 
 
 #: A card covering more of the picture than this leaves no room for another beside it.
@@ -308,115 +338,43 @@ def _print_beside(rest: np.ndarray) -> bool:
     return float(np.count_nonzero(strokes > PRINT_MIN_CONTRAST)) >= MIN_PRINT_SHARE * strokes.size
 
 
-#: Text boxes are grown by this many of their own heights on every side, and those that
-#: then touch are one card's print: a card's rows lie within four line heights of each
-#: other; two cards on a desk, or a card and a sheet of small print, lie further apart.
-TEXT_GROUP_GROW_LINES = 2.0
-#: A group of text boxes may be a card's side when it holds at least this many lines (a
-#: back's title and period, a front whose glare hid most of it) ...
-MIN_GROUP_LINES = 2
-#: ... and at most this many groups, largest first, are read on their own.
-MAX_GROUPS_READ = 4
-#: Each group is read with this share of its sides around it (the card's edge beyond
-#: its print).
-GROUP_MARGIN_SHARE = 0.12
-
-
-def text_groups(boxes: Sequence[np.ndarray], shape: tuple[int, ...]
-                ) -> list[tuple[int, int, int, int]]:  # fmt: skip
-    """Boxes (left, top, right, bottom) around each group of text lines lying apart
-    from the others (``TEXT_GROUP_GROW_LINES``), largest group (in lines) first;
-    groups of fewer than ``MIN_GROUP_LINES`` lines left out."""
-    return [_bounds(group) for group in _line_groups(boxes, shape)]
-
-
-def _bounds(group: Sequence[np.ndarray]) -> tuple[int, int, int, int]:
-    import numpy as np
-
-    points = np.concatenate(group)
-    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
-    return int(x0), int(y0), int(x1), int(y1)
-
-
-def _line_groups(boxes: Sequence[np.ndarray], shape: tuple[int, ...]
-                 ) -> list[list[np.ndarray]]:  # fmt: skip
-    """The text lines of ``text_groups``, group by group."""
-    import cv2
-    import numpy as np
-
-    mask = np.zeros(shape[:2], np.uint8)
-    for box in boxes:
-        along, across = box[1] - box[0], box[3] - box[0]
-        long, short = float(np.linalg.norm(along)), float(np.linalg.norm(across))
-        if long <= 0 or short <= 0:
-            continue
-        grow = TEXT_GROUP_GROW_LINES * min(long, short)
-        u, v = along * grow / long, across * grow / short
-        grown = np.array([box[0] - u - v, box[1] + u - v, box[2] + u + v, box[3] - u + v])
-        cv2.fillConvexPoly(mask, grown.round().astype(np.int32), 255)
-    _, labels = cv2.connectedComponents(mask)
-    members: dict[int, list[np.ndarray]] = {}
-    for box in boxes:
-        x, y = box.mean(axis=0).round().astype(int)
-        label = int(labels[min(max(y, 0), shape[0] - 1), min(max(x, 0), shape[1] - 1)])
-        members.setdefault(label, []).append(box)
-    groups = sorted((group for label, group in members.items() if label),
-                    key=len, reverse=True)  # fmt: skip
-    return [group for group in groups if len(group) >= MIN_GROUP_LINES]
-
-
-def by_direction(image: np.ndarray, boxes: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
-    """``boxes`` (text lines on ``image``) parted by the way their text runs: across and
-    upright, across and upside down, up or down the picture; parts of fewer than
-    ``MIN_GROUP_LINES`` lines left out. Two cards touching on a desk, each its own way
-    up, make one group of lines, which this parts."""
-    from batch_ocr.engines.local import _ocr
-    from batch_ocr.engines.local._reading import _is_tall
-
-    tall = [box for box in boxes if _is_tall(box)]
-    across = [box for box in boxes if not _is_tall(box)]
-    upright: list[np.ndarray] = []
-    flipped: list[np.ndarray] = []
-    if across:
-        result = _ocr.models().cls([_ocr.crop_line(image, box) for box in across])
-        for box, (label, score) in zip(across, result.cls_res, strict=True):
-            if score >= _ocr.CLS_VOTE_MIN_SCORE:
-                (flipped if "180" in label else upright).append(box)
-    return [part for part in (upright, flipped, tall) if len(part) >= MIN_GROUP_LINES]
-
-
 def cards_by_text(source: np.ndarray | None, reading: _Reading,
                   warnings: Collection[str] | None) -> list[CardRead] | None:  # fmt: skip
-    """A front and a back when the text of a picture read without a card frame lies in
-    groups apart (two cards on a desk whose outlines were not seen, or were seen as one)
-    or, in its largest group, runs two ways (two cards touching, ``by_direction``), and
-    the groups or parts, each read on its own, give one of each; None: the reading stands.
+    """A front and a back when the text groups of a picture read without a card frame
+    give one each (``sides_by_text``); None: the reading stands."""
+    best = sides_by_text(source, reading)
+    return None if len(best) < 2 else [_page.card_of(best[side], warnings) for side in _SIDES]
+
+
+def sides_by_text(source: np.ndarray | None, reading: _Reading) -> dict[str, _Reading]:
+    """The best reading of each ID side among the groups of a picture read without a
+    card frame, when its text lies in groups apart (two cards on a desk whose outlines
+    were not seen, or were seen as one) or, in its largest group, runs two ways (two
+    cards touching, ``by_direction``), each group or part read on its own.
 
     ``source`` is the picture ``reading`` was read from, before its turns, at any size
     (the groups are cut from it, at its resolution); None: ``reading.upright`` itself.
     """
     from batch_ocr.engines.local import _ocr
 
+    best: dict[str, _Reading] = {}
     if reading.card_frame or reading.parsed.side not in _SIDES:
-        return None
+        return best
     upright = reading.upright
     groups = text_groups(reading.boxes, upright.shape)
     if not groups or not _another_side_shows(reading):
-        return None  # one card beside a sheet of print: its reading stands, at no cost
+        return best  # one card beside a sheet of print: its reading stands, at no cost
     page = upright if source is None else _ocr.rotate_image(source, reading.turns)
     factor = page.shape[0] / upright.shape[0]
-    best: dict[str, _Reading] = {}
     if len(groups) >= 2:
         _read_groups(page, factor, groups[:MAX_GROUPS_READ], best)
     if len(best) < 2:
         # Two cards touching make one group; their lines run each its card's way.
-        largest = _line_groups(reading.boxes, upright.shape)[0]
+        largest = line_groups(reading.boxes, upright.shape)[0]
         parts = by_direction(upright, largest)
         if len(parts) >= 2:
-            _read_groups(page, factor, [_bounds(part) for part in parts], best)
-    if len(best) < 2:
-        return None
-    return [_page.card_of(best[side], warnings) for side in _SIDES]
+            _read_groups(page, factor, [bounds(part) for part in parts], best)
+    return best
 
 
 def _another_side_shows(reading: _Reading) -> bool:
