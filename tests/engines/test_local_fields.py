@@ -699,3 +699,13 @@ def test_an_address_row_is_never_taken_for_the_name() -> None:
     assert parsed.side == "front"
     assert parsed.info["name"] == ""
     assert parsed.info["address"] == "上海市浦东新区幸福里551号"
+
+
+@pytest.mark.parametrize("office", ["号码", "中华人民共和国", "居民中华人民"])
+def test_a_label_read_where_the_office_was_lost_is_never_the_office(office: str) -> None:
+    """The office's line lost (glare, a card read upside down): what its label was
+    followed by is another label or the title, which is never given as the office."""
+    parsed = parse_back(rows("中华人民共和国", "居民身份证", f"签发机关{office}",
+                             "有效期限2014.06.05-2024.06.05"))
+    assert parsed.info["authority"] == ""
+    assert parsed.info["timelimit"] == "20140605-20240605"

@@ -12,6 +12,7 @@ from batch_ocr.engines.local._confidence import field_confidence, rows_evidence
 from batch_ocr.engines.local._labels import (
     _AUTHORITY_LABEL,
     _BACK_TITLES,
+    _NUMBER_LABELS,
     _PERIOD_LABEL,
     _PERIOD_RE,
     _cjk_only,
@@ -72,6 +73,8 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
                 authority_rows.append(i)
                 break
     authority, labelled = _after_period_label(_after_titles("".join(authority_parts)))
+    if authority and set(authority) <= _PRINTED_LABEL_CHARACTERS:
+        authority = ""  # a label or a title read where the name was lost: never a name
     authority, tail = _office_end(authority)
     stamp_tail, stamp_head = bool(tail) and set(tail) <= STAMP_GLYPHS, _stamp_head(authority)
     as_read, authority = authority, _public_security_word(authority)
@@ -131,6 +134,12 @@ def _after_titles(authority: str) -> str:
 #: Characters read after an office's name ends (分局, 公安局, ...) that are cut: a stamp's
 #: remnant or a smudge, never the office's (a longer tail is left, and fails the rule).
 MAX_OFFICE_TAIL = 2
+
+
+#: The characters of the labels and titles either side prints: an office's name made
+#: of these alone (号码, 居民中华人民, 中华人民共和国) is a label read in its place.
+_PRINTED_LABEL_CHARACTERS = frozenset("".join(
+    (*_BACK_TITLES, _AUTHORITY_LABEL, _PERIOD_LABEL, *_NUMBER_LABELS)))
 
 
 def _after_period_label(authority: str) -> tuple[str, bool]:
