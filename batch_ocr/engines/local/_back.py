@@ -72,9 +72,7 @@ def parse_back(rows: Sequence[Row]) -> Parsed:
                 authority_parts.append(value)
                 authority_rows.append(i)
                 break
-    authority, labelled = _after_period_label(_after_titles("".join(authority_parts)))
-    if authority and set(authority) <= _PRINTED_LABEL_CHARACTERS:
-        authority = ""  # a label or a title read where the name was lost: never a name
+    authority, labelled = _after_period_label(_no_label(_after_titles("".join(authority_parts))))
     authority, tail = _office_end(authority)
     stamp_tail, stamp_head = bool(tail) and set(tail) <= STAMP_GLYPHS, _stamp_head(authority)
     as_read, authority = authority, _public_security_word(authority)
@@ -140,6 +138,12 @@ MAX_OFFICE_TAIL = 2
 #: of these alone (号码, 居民中华人民, 中华人民共和国) is a label read in its place.
 _PRINTED_LABEL_CHARACTERS = frozenset("".join(
     (*_BACK_TITLES, _AUTHORITY_LABEL, _PERIOD_LABEL, *_NUMBER_LABELS)))
+
+
+def _no_label(authority: str) -> str:
+    """``authority``, or nothing where it is made of ``_PRINTED_LABEL_CHARACTERS``
+    alone: a label or a title read where the name was lost is never a name."""
+    return "" if set(authority) <= _PRINTED_LABEL_CHARACTERS else authority
 
 
 def _after_period_label(authority: str) -> tuple[str, bool]:
