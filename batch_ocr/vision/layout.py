@@ -262,27 +262,33 @@ def _outlines(small: np.ndarray, min_long_side_px: float) -> list[np.ndarray]:
     return kept
 
 
-#: An outline this share of which lies on the picture's edges is the card's own ...
+#: An outline less than this share of which lies on the picture's edges runs off them
+#: (a card merged with the lit desk) ...
 MIN_EDGE_SUPPORT = 0.35
+#: ... and one at least this share of which does is traced all round: a card's own (an
+#: outline a shadow crosses has the edges on one side of the shadow only).
+TRACED_EDGE_SUPPORT = 0.8
 
 
 def _edged(candidates: list[tuple[float, np.ndarray]], small: np.ndarray
            ) -> list[tuple[float, np.ndarray]]:  # fmt: skip
     """``candidates`` without those whose outline lies off the edges (under
-    ``MIN_EDGE_SUPPORT``) where one whose outline lies on them overlaps it: a card
-    merged with the lit part of the desk below it (one bright blob, larger, so first by
-    its score) gave way to the card's own outline, which the edges trace all round. Where
-    no overlapping outline is traced (a pale copy's faint edges), nothing changes."""
+    ``MIN_EDGE_SUPPORT``) where one the edges trace all round (``TRACED_EDGE_SUPPORT``)
+    overlaps it: a card merged with the lit part of the desk below it (one bright blob,
+    larger, so first by its score) gives way to the card's own outline. Where no
+    overlapping outline is so traced (a pale copy's faint edges, a card's part lit beside
+    a shadow), nothing changes."""
     if len(candidates) < 2:
         return candidates
     gray = cv2.medianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), 5)
     # As ``photo.find_card`` measures an outline's support.
     thick = cv2.dilate(cv2.Canny(gray, 30, 90), np.ones((5, 5), np.uint8), iterations=2)
-    traced = [_vision._edge_support(quad, thick) >= MIN_EDGE_SUPPORT for _, quad in candidates]
-    return [candidate for candidate, on_edges in zip(candidates, traced, strict=True)
-            if on_edges or not any(_overlap(candidate[1], other[1]) >= MAX_OVERLAP
-                                   for other, its in zip(candidates, traced, strict=True)
-                                   if its)]  # fmt: skip
+    support = [_vision._edge_support(quad, thick) for _, quad in candidates]
+    traced = [quad for (_, quad), share in zip(candidates, support, strict=True)
+              if share >= TRACED_EDGE_SUPPORT]  # fmt: skip
+    return [candidate for candidate, share in zip(candidates, support, strict=True)
+            if share >= MIN_EDGE_SUPPORT
+            or not any(_overlap(candidate[1], quad) >= MAX_OVERLAP for quad in traced)]
 
 
 def _blobs(mask: np.ndarray, *, nested: bool) -> list[np.ndarray]:
