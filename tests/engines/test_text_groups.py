@@ -94,3 +94,23 @@ def test_one_card_beside_a_sheet_of_print_is_not_read_again(monkeypatch: pytest.
     reading = _Reading(parsed, np.zeros((900, 700, 3), np.uint8), False, rows,
                        boxes=_lines(50, 50, 6, gap=1.0) + _lines(50, 500, 5, gap=1.0))  # fmt: skip
     assert _second_side.cards_by_text(None, reading, ()) is None
+
+
+def test_a_side_read_better_from_its_own_group_replaces_the_picture_read_whole(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # A back beside a sheet of a form: read whole, the form's lines joined the back's
+    # rows and became its office; its group read alone gives both fields as printed.
+    from batch_ocr.engines.local import _recognise, _second_side
+    from batch_ocr.engines.local._parsed import Parsed
+    from batch_ocr.engines.local._reading import _Reading
+
+    def reading(info: dict[str, str], valid: bool) -> _Reading:
+        parsed = Parsed("back", info, {"authority": valid, "timelimit": valid})
+        return _Reading(parsed, np.zeros((900, 1200, 3), np.uint8), False)
+
+    whole = reading({"authority": "证中国日理务名字请业地请办名办", "timelimit": ""}, False)
+    group = reading({"authority": "厦门市公安局思明分局", "timelimit": "20060103-20110103"}, True)
+    monkeypatch.setattr(_second_side, "sides_by_text", lambda source, read: {"back": group})
+    kept, both = _recognise._groups_or_full_size(np.zeros((900, 1200, 3), np.uint8), whole, ())
+    assert both is None
+    assert kept.parsed.info["authority"] == "厦门市公安局思明分局"
