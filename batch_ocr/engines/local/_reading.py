@@ -131,8 +131,9 @@ def _split_labels(image: np.ndarray, boxes: list[np.ndarray]) -> list[np.ndarray
 
 
 def _widest_gap(band: np.ndarray) -> float:
-    """Where in ``band`` (grey, a line's strip across the label/value gap) to cut: the
-    middle of the widest run of columns with the least ink.
+    """Where in ``band`` (grey, a line's strip across the label/value gap) to cut: in
+    the widest run of columns with the least ink, at its palest column (the cut made
+    before this run was looked for, kept where it lay in it), else at its middle.
 
     Ink is each column's darkness below its own lightest pixel, not below white: a
     shadow darkens the card's side under the labels, and measured against white the
@@ -140,7 +141,9 @@ def _widest_gap(band: np.ndarray) -> float:
     cut then took ``孙`` of ``孙宇磊`` into the label). The label/value gap is the widest
     blank on the line; a gap between two characters is narrower.
     """
+    import numpy as np
 
+    palest = int(np.argmin((255.0 - band).mean(axis=0)))
     ink = (band.max(axis=0) - band).mean(axis=0)
     least = float(ink.min())
     blank = ink <= least + GAP_INK_SHARE * (float(ink.max()) - least)
@@ -152,6 +155,8 @@ def _widest_gap(band: np.ndarray) -> float:
             if column - start > best_width:
                 best_start, best_width = start, column - start
             start = None
+    if best_start <= palest < best_start + best_width:
+        return float(palest)
     return best_start + best_width / 2
 
 
