@@ -32,13 +32,13 @@ from batch_ocr.engines.local._labels import (
     _NUMBER_LABELS,
     _NUMBER_PIECE_RE,
     _SEX_LABEL,
-    LABEL_SEARCH_CHARS,
     _cjk_only,
     _distance,
     _has_label,
     after_label,
     digits,
     find_label,
+    lower_label_first,
     strip_label,
 )
 from batch_ocr.engines.local._parsed import Parsed
@@ -298,7 +298,7 @@ def _find_name(
     candidates = []
     for i in range(name_end):
         _, labelled = strip_label(texts[i], _NAME_LABEL)
-        if not labelled and _other_label_first(texts[i]):
+        if not labelled and lower_label_first(texts[i]):
             continue  # another field's row (住址上海市…): its label is never a name
         rest = after_label(values[i], _NAME_LABEL)
         value = _cjk_only(rest, keep="·").strip("·")
@@ -309,12 +309,6 @@ def _find_name(
         labelled_ones = [c for c in candidates if c[0]]
         _, name_row, name = labelled_ones[0] if labelled_ones else candidates[-1]
     return name, name_row
-
-
-def _other_label_first(text: str) -> bool:
-    """Whether ``text`` starts (as ``after_label`` looks) with a lower row's label."""
-    return any(text.find(label, 0, len(label) + LABEL_SEARCH_CHARS) >= 0 for label in (
-        _SEX_LABEL, _NATION_LABEL, _BIRTH_LABEL, _ADDRESS_LABEL, *_NUMBER_LABELS))
 
 
 #: What a 复印无效 or 再次复印无效 stamp pressed across a name leaves of itself once its

@@ -131,6 +131,13 @@ def _has_label(text: str, label: str) -> bool:
     return strip_label(text, label)[1] if len(label) <= 2 else find_label(text, label) is not None
 
 
+def lower_label_first(text: str) -> bool:
+    """Whether ``text`` starts (as ``after_label`` looks) with the label of a front's
+    row below the name's."""
+    return any(text.find(label, 0, len(label) + LABEL_SEARCH_CHARS) >= 0 for label in (
+        _SEX_LABEL, _NATION_LABEL, _BIRTH_LABEL, _ADDRESS_LABEL, *_NUMBER_LABELS))
+
+
 def digits(text: str) -> str:
     """Latin look-alikes turned into the digits (and X) they stand for."""
     return text.translate(_DIGIT_LOOKALIKES)
