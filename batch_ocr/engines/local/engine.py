@@ -84,9 +84,12 @@ class LocalEngine(Engine):
     #: (docs/offline-engine.md).
     #: 4: a character's traditional or Japanese forms counted with it and turned to the
     #: simplified one; a 长期 period's confidence not taken from its label's 期.
-    #: ``--redo-engine-older-than 4`` reads the pages earlier versions recorded again,
+    #: 5: stamp remnants cut off an address's end, a stamped sex and name read off their
+    #: place, cards found by their print levelled, a label never taken for a name or an
+    #: office, a glare spot no longer splitting a card in two.
+    #: ``--redo-engine-older-than 5`` reads the pages earlier versions recorded again,
     #: free of charge (docs/resume.md).
-    version = "4"
+    version = "5"
     #: A worker that died may not die again: the next run tries its image again.
     retried_next_run = frozenset({WORKER_DIED})
 
