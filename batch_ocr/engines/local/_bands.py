@@ -97,6 +97,12 @@ NATION_BAND_X = (0.30, 0.64)
 ROW_BAND_HALF = 0.45
 
 
+def label_centre(lines: Sequence[TextLine], label: str) -> float | None:
+    """The height (card pixels) of the topmost line starting with ``label``, if any."""
+    found = [ln.center_y for ln in lines if clean(ln.text).startswith(label)]
+    return min(found) if found else None
+
+
 def _row_span(lines: Sequence[TextLine], card_height: int, rows_up: int = 0
               ) -> tuple[int, int] | None:  # fmt: skip
     """The top and bottom (card pixels) of the front's row ``rows_up`` rows above the
@@ -105,12 +111,9 @@ def _row_span(lines: Sequence[TextLine], card_height: int, rows_up: int = 0
     its box as tall as the stamp, not the field's row. None if the labels are not read."""
     from batch_ocr.engines.local._labels import _BIRTH_LABEL, _SEX_LABEL
 
-    def centre(label: str) -> float | None:
-        found = [ln.center_y for ln in lines if clean(ln.text).startswith(label)]
-        return min(found) if found else None
-
     # A label's first character is enough (出 and 生 are read apart at times).
-    sex_y, birth_y = centre(_SEX_LABEL[0]), centre(_BIRTH_LABEL[0])
+    sex_y = label_centre(lines, _SEX_LABEL[0])
+    birth_y = label_centre(lines, _BIRTH_LABEL[0])
     if sex_y is None or birth_y is None or birth_y <= sex_y:
         return None
     step = birth_y - sex_y

@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from batch_ocr.engines.local._bands import ROW_BAND_HALF, _inked_reads, _row_band, _stamped_line
+from batch_ocr.engines.local._bands import (
+    ROW_BAND_HALF,
+    _inked_reads,
+    _row_band,
+    _stamped_line,
+    label_centre,
+)
 from batch_ocr.engines.local._rows import TextLine, clean
 
 if TYPE_CHECKING:
@@ -57,11 +63,8 @@ def _between_labels(card: np.ndarray, lines: Sequence[TextLine]
     between the name's label (姓名) and the birth date's (出生), a row's step from each."""
     from batch_ocr.engines.local._labels import _BIRTH_LABEL, _NAME_LABEL
 
-    def centre(label: str) -> float | None:
-        found = [ln.center_y for ln in lines if clean(ln.text).startswith(label)]
-        return min(found) if found else None
-
-    name_y, birth_y = centre(_NAME_LABEL[0]), centre(_BIRTH_LABEL[0])
+    name_y = label_centre(lines, _NAME_LABEL[0])
+    birth_y = label_centre(lines, _BIRTH_LABEL[0])
     if name_y is None or birth_y is None or birth_y <= name_y:
         return None
     step = (birth_y - name_y) / 2
