@@ -54,6 +54,13 @@ def test_an_office_read_surely_is_given_as_read() -> None:
     # read surely and under no stamp: printed as it is printed.
     parsed = parse(group_rows(lines(["签发机关拉萨重公安局城关分局", BACK[1]], least=0.99)))
     assert parsed.info["authority"] == "拉萨重公安局城关分局"
+    # A slip from a listed office (拉萨市…): far more often the recogniser's than the
+    # card's, so a person checks it.
+    assert parsed.confidence["authority"] < 0.95
+    # 齐 lost at the recogniser's full confidence in its neighbours: the same.
+    lost = parse(group_rows(lines(["签发机关乌鲁木市公安局天山区分局", BACK[1]], least=0.995)))
+    assert lost.info["authority"] == "乌鲁木市公安局天山区分局"
+    assert lost.confidence["authority"] < 0.95
     listed = parse(group_rows(lines(BACK, least=0.6)))
     assert listed.info["authority"] == "深圳市公安局南山分局"
 
