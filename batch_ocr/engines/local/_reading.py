@@ -353,16 +353,13 @@ def _read_lost_fields(
     return lines, parsed
 
 
-#: The confidence a row is accepted at (``review.LOW_CONFIDENCE_BELOW``): an office's
-#: name given at less is in doubt.
-ACCEPTED_CONFIDENCE = 0.95
-
-
 def _office_doubted(parsed: Parsed) -> bool:
     """Whether the back's office's name passes its rule but is given at a confidence a
-    row is not accepted at."""
+    row is not accepted at (the review signal's bar)."""
+    from batch_ocr.run.present.review import LOW_CONFIDENCE_BELOW
+
     return parsed.validity.get("authority", False) and (
-        parsed.confidence.get("authority", 0.0) < ACCEPTED_CONFIDENCE)
+        parsed.confidence.get("authority", 0.0) < LOW_CONFIDENCE_BELOW)
 
 
 def _off_the_line(lines: list[TextLine], band: TextLine) -> list[TextLine]:
