@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Sequence
 
@@ -287,6 +288,9 @@ def _in_doubt(read: str, authority: str, taken_for_listed: bool) -> bool:
     return not taken_for_listed and _nearest_office(authority)[1]
 
 
+# Asked twice of one name where a doubted read was not taken for a listed office
+# (``_doubted_office_listed``, then ``_in_doubt``): the table's search is the cost.
+@functools.lru_cache(maxsize=1024)
 def _nearest_office(authority: str) -> tuple[str, bool]:
     """The office's name, or the one name the GB/T 2260 table's divisions give
     (``regions.offices``) a slip or two away from it where it is none itself, and
