@@ -65,6 +65,12 @@ LINE_MIN_ASPECT = 3.0
 #: A shape taller than a line but at least this many times as wide is two lines run
 #: together, not an emblem or a portrait (those are about as wide as tall).
 PAIRED_MIN_ASPECT = 1.6
+#: A line's rows of print, across it: a row with at least this share of its densest
+#: row's ink is print, and each run of ``BAND_MIN_ROWS`` such rows is a line of text of
+#: its own. Two lines joined by a stamp's box drawn across them (the back's authority
+#: and period under 复印无效) are two bands over a gap only the box's edges cross.
+BAND_MIN_SHARE = 0.15
+BAND_MIN_ROWS = 3
 #: Print may cover at most this share of the paper left outside the cards and the
 #: block; more is no flat copy page (a desk, a textured background, a page of text).
 MAX_STRAY_INK = 0.004
@@ -157,12 +163,25 @@ def _looks_printed(ink: np.ndarray, box: np.ndarray) -> bool:
     paired = tall & (shape_w >= LINE_MIN_LENGTH * width) & (shape_w >= PAIRED_MIN_ASPECT * shape_h)
     flat[tall[labels]] = 0
     joined = cv2.dilate(flat, np.ones((1, max(2, round(LINE_JOIN_SHARE * width))), np.uint8))
-    _, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    _, line_labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     long_w, line_h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     flat_lines = (long_w >= LINE_MIN_LENGTH * width) & (line_h <= LINE_MAX_HEIGHT * height)
-    lines = int(np.count_nonzero(flat_lines & (long_w >= LINE_MIN_ASPECT * line_h)))
+    flat_lines &= long_w >= LINE_MIN_ASPECT * line_h
+    lines: int = sum(_bands(flat, line_labels, stats, int(label))
+                     for label in np.flatnonzero(flat_lines) + 1)
     lines += 2 * int(np.count_nonzero(paired))
     return lines >= MIN_TEXT_LINES + (not (tall & ~paired).any())
+
+
+def _bands(flat: np.ndarray, labels: np.ndarray, stats: np.ndarray, label: int) -> int:
+    """How many lines of text one joined line holds (at least one): the runs of its
+    rows that carry print (``BAND_MIN_SHARE``, ``BAND_MIN_ROWS``)."""
+    x, y, w, h = stats[label, :4]
+    inside = (labels[y:y + h, x:x + w] == label) & (flat[y:y + h, x:x + w] > 0)
+    rows = inside.sum(axis=1) >= BAND_MIN_SHARE * inside.sum(axis=1).max()
+    edges = np.diff(np.concatenate(([0], rows.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return max(1, int(np.count_nonzero(ends - starts >= BAND_MIN_ROWS)))
 
 
 def text_cards(small: np.ndarray, quads: list[np.ndarray]) -> list[np.ndarray]:

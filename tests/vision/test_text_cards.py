@@ -15,8 +15,10 @@ from PIL import ImageDraw
 from tests.card_pages import (
     DOCUMENTS,
     PALE_BACK,
+    REPO,
     encode_page,
     make_samples,
+    module_at,
     page_bytes,
     page_image,
     people,
@@ -136,3 +138,15 @@ def test_dev_set_pages_gain_no_card(name: str) -> None:
     image = Picture((DOCUMENTS / name).read_bytes()).full()
     assert not any(_found((DOCUMENTS / name).read_bytes()))
     assert len(_layout.page_cards(image)) == len(_layout.find_cards(image))
+
+
+def test_a_pale_back_whose_stamp_joins_two_lines_is_still_found() -> None:
+    """Both sides copied pale (no outline), a framed 复印无效 across the back's period:
+    the stamp's box joins the authority's line to the period's, yet the back is still
+    a card's print (four lines beside the emblem), cut out for its own call rather than
+    the page sent whole, which the API answers with one side."""
+    office_sets = module_at("office_sets", REPO / "tests" / "benchmarks" / "office_sets.py")
+    case = office_sets.copy_page_cases(13, 21, first=12)[0]
+    assert "stamp-timelimit" in case.degradations and case.side == "both"
+    crops = _layout.card_crops(Picture(case.image_bytes))
+    assert [c.by_print for c in crops] == [True, True]
