@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -240,3 +241,30 @@ def upside_down(card: np.ndarray) -> bool:
     upright = max(_correlation(ink, layout) for layout in _LAYOUTS)
     turned = max(_correlation(ink, layout[::-1, ::-1]) for layout in _LAYOUTS)
     return turned - upright > TURN_MIN_MARGIN
+
+
+#: JPEG quality of a card as earlier versions cut it for a call (``legacy_key``).
+CROP_JPEG_QUALITY = 92
+
+
+@dataclass(frozen=True)
+class CardCrop:
+    """One card cut out of a page for a call (``cut``), and what its answer is kept
+    under."""
+
+    jpeg: bytes
+    #: Found by its print alone (``FoundCard.by_print``).
+    by_print: bool = False
+    #: What the card's paid answer is kept and recalled under: the page's sha256 and the
+    #: card's place among the cards found on it (``card_key``), not the bytes sent, so
+    #: that a better cut never pays again for a card already answered.
+    key: str = ""
+    #: The key an earlier version kept the card's answer under (the sha256 of its crop as
+    #: cut then: ``legacy_key``); None when not asked for.
+    legacy_key: str | None = None
+
+
+def card_key(page_sha256: str, number: int, count: int) -> str:
+    """The key a card's answer is kept under: card ``number`` of ``count`` found on the
+    page whose bytes (as sent whole) hash to ``page_sha256``."""
+    return f"{page_sha256}:card {number} of {count}"

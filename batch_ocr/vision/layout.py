@@ -33,6 +33,7 @@ import numpy as np
 from batch_ocr.vision import card_cut, card_pairs
 from batch_ocr.vision import photo as _vision
 from batch_ocr.vision import text_cards as _text_cards
+from batch_ocr.vision.card_cut import CROP_JPEG_QUALITY, CardCrop, card_key
 from batch_ocr.vision.geometry import (
     MIN_CARD_AREA,
     MIN_CARD_LONG_SIDE_PX,
@@ -333,37 +334,51 @@ def crop_card(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
     return _vision.warp_card(image, quad)
 
 
-#: JPEG quality of a card as earlier versions cut it for a call (``legacy_key``).
-CROP_JPEG_QUALITY = 92
-
-
-@dataclass(frozen=True)
-class CardCrop:
-    """One card cut out of a page for a call (``card_cut``), and what its answer is kept
-    under."""
-
-    jpeg: bytes
-    #: Found by its print alone (``FoundCard.by_print``).
-    by_print: bool = False
-    #: What the card's paid answer is kept and recalled under: the page's sha256 and the
-    #: card's place among the cards found on it (``card_key``), not the bytes sent, so
-    #: that a better cut never pays again for a card already answered.
-    key: str = ""
-    #: The key an earlier version kept the card's answer under (the sha256 of its crop as
-    #: cut then: ``legacy_key``); None when not asked for.
-    legacy_key: str | None = None
-
-
-def card_key(page_sha256: str, number: int, count: int) -> str:
-    """The key a card's answer is kept under: card ``number`` of ``count`` found on the
-    page whose bytes (as sent whole) hash to ``page_sha256``."""
-    return f"{page_sha256}:card {number} of {count}"
-
-
 def _search(picture: Picture) -> tuple[list[FoundCard], np.ndarray, float]:
     """The cards on the picture's search view, that view, and its scale to ``full``'s."""
     small, scale = picture.search()
-    return page_cards(small, min_long_side_px=MIN_CARD_LONG_SIDE_PX * scale), small, scale
+    least = MIN_CARD_LONG_SIDE_PX * scale
+    cards = page_cards(small, min_long_side_px=least)
+    if len(cards) == 1:
+        cards = _with_one_beside(small, cards[0], least)
+    return cards, small, scale
+
+
+#: A card found alone is painted out this much larger than its outline (its edge, its
+#: shadow) before the search looks again beside it (``_with_one_beside``).
+PAINT_GROWTH = 1.04
+#: A card found there lies whole on the picture, this share of its long side clear of
+#: its edges: a patch of a patterned desk cut off by the frame is no card paid for.
+BESIDE_EDGE_MARGIN = 0.01
+
+
+def _with_one_beside(small: np.ndarray, card: FoundCard, least: float) -> list[FoundCard]:
+    """``card``, found alone, and a card beside it that its outline hid, in reading order.
+
+    Two cards touching on a desk at an angle, or joined by a glare spot across their
+    edges, make one blob whose only card-shaped outline is one of them. With that one
+    painted out in the page's colour, the other's outline stands alone. The offline
+    engine finds such a side by reading the print beside the card; an engine paying
+    per card sent must find it by its outline, or send the picture whole and get one
+    side back (docs/documents.md, "What a page costs through the API").
+    """
+    painted = small.copy()
+    colour = np.median(np.concatenate(_border_bands(cv2.medianBlur(small, 5))), axis=0)
+    centre = card.quad.mean(axis=0)
+    grown = (centre + (card.quad - centre) * PAINT_GROWTH).astype(np.int32)
+    cv2.fillConvexPoly(painted, grown, colour.tolist())
+    area = cv2.contourArea(card.quad)
+    height, width = small.shape[:2]
+    margin = BESIDE_EDGE_MARGIN * max(height, width)
+    beside = [quad for quad in find_cards(painted, min_long_side_px=least)
+              if _overlap(quad, card.quad) < MAX_OVERLAP
+              and cv2.contourArea(quad) >= MIN_SHARE_OF_LARGEST * area
+              and quad.min() >= margin and (quad[:, 0] <= width - margin).all()
+              and (quad[:, 1] <= height - margin).all()]
+    if not beside:
+        return [card]
+    cards = [card, FoundCard(max(beside, key=cv2.contourArea))]
+    return [cards[i] for i in _reading_order([found.quad for found in cards])]
 
 
 def card_crops(picture: Picture, *, legacy_keys: bool = False,

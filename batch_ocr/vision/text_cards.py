@@ -164,24 +164,28 @@ def _looks_printed(ink: np.ndarray, box: np.ndarray) -> bool:
     flat[tall[labels]] = 0
     joined = cv2.dilate(flat, np.ones((1, max(2, round(LINE_JOIN_SHARE * width))), np.uint8))
     _, line_labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    long_w, line_h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
-    flat_lines = (long_w >= LINE_MIN_LENGTH * width) & (line_h <= LINE_MAX_HEIGHT * height)
-    flat_lines &= long_w >= LINE_MIN_ASPECT * line_h
-    lines: int = sum(_bands(flat, line_labels, stats, int(label))
-                     for label in np.flatnonzero(flat_lines) + 1)
+    long = np.flatnonzero(stats[1:, cv2.CC_STAT_WIDTH] >= LINE_MIN_LENGTH * width) + 1
+    lines: int = sum(_flat_lines(flat, line_labels, stats[label], int(label), height)
+                     for label in long)
     lines += 2 * int(np.count_nonzero(paired))
     return lines >= MIN_TEXT_LINES + (not (tall & ~paired).any())
 
 
-def _bands(flat: np.ndarray, labels: np.ndarray, stats: np.ndarray, label: int) -> int:
-    """How many lines of text one joined line holds (at least one): the runs of its
-    rows that carry print (``BAND_MIN_SHARE``, ``BAND_MIN_ROWS``)."""
-    x, y, w, h = stats[label, :4]
+def _flat_lines(flat: np.ndarray, labels: np.ndarray, stats: np.ndarray, label: int,
+                card_height: int) -> int:
+    """How many lines of text, long and flat, one run of joined print holds: each band of
+    its rows that carries print (``BAND_MIN_SHARE``, ``BAND_MIN_ROWS``) no taller than a
+    line (``LINE_MAX_HEIGHT``) and ``LINE_MIN_ASPECT`` times as long. A stamp's box drawn
+    across two lines joins them; a bilingual card's small script rides on its line."""
+    x, y, w, h = stats[:4]
     inside = (labels[y:y + h, x:x + w] == label) & (flat[y:y + h, x:x + w] > 0)
-    rows = inside.sum(axis=1) >= BAND_MIN_SHARE * inside.sum(axis=1).max()
+    ink_per_row = inside.sum(axis=1)
+    rows = ink_per_row >= BAND_MIN_SHARE * ink_per_row.max()
     edges = np.diff(np.concatenate(([0], rows.astype(np.int8), [0])))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    return max(1, int(np.count_nonzero(ends - starts >= BAND_MIN_ROWS)))
+    band_h = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    flat_bands = ((band_h >= BAND_MIN_ROWS) & (band_h <= LINE_MAX_HEIGHT * card_height)
+                  & (w >= LINE_MIN_ASPECT * band_h))
+    return int(np.count_nonzero(flat_bands))
 
 
 def text_cards(small: np.ndarray, quads: list[np.ndarray]) -> list[np.ndarray]:

@@ -10,8 +10,10 @@ from PIL import Image
 from tests.card_pages import (
     DOCUMENTS,
     PAGE_ENCODINGS,
+    REPO,
     encode_page,
     make_samples,
+    module_at,
     page_bytes,
     page_image,
     people,
@@ -251,3 +253,18 @@ def test_a_card_with_a_glare_spot_over_its_edge_is_one_card_not_two_halves() -> 
     shared, _ = cv2.intersectConvexConvex(corners, found)
     union = cv2.contourArea(corners) + cv2.contourArea(found) - shared
     assert shared / union > 0.8
+
+
+def test_a_back_touching_the_front_across_a_glare_spot_is_cut_out_for_its_own_call() -> None:
+    """A phone photo of a front and a back laid touching at an angle, a glare spot
+    across where they meet: one blob, whose only card-shaped outline is the front's.
+    With the front painted out, the back's outline stands alone, so the API is sent
+    each side (two calls) rather than the photo whole (one side answered, one lost)."""
+    office_sets = module_at("office_sets", REPO / "tests" / "benchmarks" / "office_sets.py")
+    case = office_sets.phone_photo_cases(32, 22)[31]
+    assert case.side == "both" and "glare85" in case.degradations
+    picture = Picture(case.image_bytes)
+    small, scale = picture.search()
+    assert len(_layout.page_cards(small, min_long_side_px=_layout.MIN_CARD_LONG_SIDE_PX * scale)) == 1
+    assert _layout.count_cards(picture) == 2
+    assert len(_layout.card_crops(picture)) == 2
