@@ -68,8 +68,9 @@ PAIRED_MIN_ASPECT = 1.6
 #: A line's rows of print, across it: a row with at least this share of its densest
 #: row's ink is print, and each run of ``BAND_MIN_ROWS`` such rows is a line of text of
 #: its own. Two lines joined by a stamp's box drawn across them (the back's authority
-#: and period under 复印无效) are two bands over a gap only the box's edges cross.
-BAND_MIN_SHARE = 0.15
+#: and period under 复印无效) are two bands over a gap that only the box's frame and a
+#: stroke of its text cross (under a fifth of a line's ink on the generated copies).
+BAND_MIN_SHARE = 0.25
 BAND_MIN_ROWS = 3
 #: Print may cover at most this share of the paper left outside the cards and the
 #: block; more is no flat copy page (a desk, a textured background, a page of text).
