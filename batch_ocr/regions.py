@@ -80,19 +80,53 @@ def place_prefix(text: str) -> str:
     divisions in the table are known. Cached: a card's address and office are parsed
     again after each look at its fields.
     """
+    return text[: _chain(text)[0]]
+
+
+@functools.lru_cache(maxsize=1024)
+def _chain(text: str) -> tuple[int, str]:
+    """How long the longest start of ``text`` naming a chain of divisions is
+    (``place_prefix``), and the code of its last division ("*" when none)."""
     children = _children()
     empty: Mapping[str, tuple[tuple[str, str], ...]] = {}
 
-    def longest(at: int, within: str) -> int:
-        best = at
+    def longest(at: int, within: str) -> tuple[int, str]:
+        best = (at, within)
         if at >= len(text):
             return best
         for name, code in children.get(within, empty).get(text[at], ()):
             if text.startswith(name, at):
-                best = max(best, longest(at + len(name), code))
+                best = max(best, longest(at + len(name), code), key=lambda found: found[0])
         return best
 
-    return text[: longest(0, "*")]
+    return longest(0, "*")
+
+
+def divisions_cut(address: str) -> bool:
+    """Whether ``address`` lost characters among its divisions (GB/T 2260) that nothing
+    else shows: it ends with its chain of divisions (广西壮族自治区南宁市青秀区), or
+    partway through the name of a division inside the last one (内蒙古自治区呼和浩特市新城,
+    of 新城区), where no address on a card stops (a street, a village or a building
+    follows); or, after that chain, it names such a division without its first
+    characters (乌鲁木齐市山区, of 天山区: a glare spot took 天)."""
+    length, code = _chain(address)
+    if not length:
+        return False
+    rest = address[length:]
+    if not rest:
+        return True
+    inside = [name for names in _children().get(code, {}).values() for name, _ in names]
+    return any(
+        (len(name) > len(rest) and name.startswith(rest))
+        or any(rest.startswith(name[cut:]) for cut in range(1, len(name) - 1)
+               if name[-1] in _DIVISION_ENDS)
+        for name in inside
+    )  # fmt: skip
+
+
+#: How the name of a county-level division ends, where a cut-off start leaves a
+#: name still shaped as one (天山区 read 山区).
+_DIVISION_ENDS = "区县市旗"
 
 
 #: How a city-level division's name ends when it has a public security bureau (公安局)

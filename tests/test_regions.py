@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from batch_ocr.regions import place_prefix
+from batch_ocr.regions import divisions_cut, place_prefix
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,28 @@ from batch_ocr.regions import place_prefix
 )  # fmt: skip
 def test_the_start_naming_divisions_each_inside_the_one_before(text: str, places: str) -> None:
     assert place_prefix(text) == places
+
+
+@pytest.mark.parametrize(
+    ("address", "cut_short"),
+    [
+        # Read whole: a street, a building or a village follows the divisions.
+        ("内蒙古自治区呼和浩特市新城区和平街248号", False),
+        ("广东省深圳市南山区腾讯大厦", False),
+        ("北京市东城区景山前街4号紫禁城敬事房", False),
+        ("福建省龙岩市东城东宝路336号", False),  # 东城 is no district of 龙岩市
+        ("上海市浦东新区新华街629号", False),
+        # Its last line(s) lost: it stops with a district, or partway through its name.
+        ("广西壮族自治区南宁市青秀区", True),
+        ("内蒙古自治区呼和浩特市新城", True),
+        ("北京市", True),
+        ("", False),
+        ("夏门市思明区", False),  # no division first: nothing is known of it
+        # A district read without its first characters (天 of 天山区 washed out).
+        ("新疆维吾尔自治区乌鲁木齐市山区2组幸福里494号", True),
+        ("新疆维吾尔自治区乌鲁木齐市天山区2组幸福里494号", False),
+    ],
+)  # fmt: skip
+def test_an_address_cut_among_its_divisions_has_lost_characters(
+        address: str, cut_short: bool) -> None:  # fmt: skip
+    assert divisions_cut(address) is cut_short

@@ -21,7 +21,8 @@ character in a long address hardly moves), then weighs what else is known:
   row no longer matters);
 - a field the engine did not read as it gives it (a nation taken as the listed one a
   misread away, a name whose last character may be a stamp's or the holder's), or an
-  address a line of which seems lost, is at most ``AMENDED_AT_MOST``: what it gives is
+  address a line of which seems lost (its lines apart, or stopping among its divisions:
+  ``regions.divisions_cut``), is at most ``AMENDED_AT_MOST``: what it gives is
   a guess. (A birth date or sex taken from a checksummed number is no guess: the
   number confirms it.)
 - a field a copy's stamp crossed (its text cut out of one of the field's lines, or the

@@ -429,8 +429,10 @@ def _front_parsed(rows: Sequence[Row], found: _FrontFields) -> Parsed:
                                   number[6:14] if birth_confirmed else birth_text,
                                   valid=validity["birthday"], confirmed=birth_confirmed,
                                   clean_edges=True),
+        # Lines lost: between those read, or after it where it stops at a division.
         "address": rows_evidence(rows, address_rows, address, valid=validity["address"],
-                                 amended=lines_lost_between(rows, address_rows),
+                                 amended=lines_lost_between(rows, address_rows)
+                                 or regions.divisions_cut(address),
                                  stamped=found.address_cut,
                                  clean_edges=bool(ADDRESS_END.search(address)),
                                  places=regions.place_prefix(address)),
