@@ -692,6 +692,20 @@ def test_a_period_is_the_one_whose_start_reads_as_a_date() -> None:
     assert parse_back(group_rows(rows)).info["timelimit"] == "20181126-长期"
 
 
+def test_a_period_read_off_the_number_s_digits_is_invalid_and_flagged() -> None:
+    """A copy page read whole, its back's period lost: the front's number above it
+    (450103197705081200) takes a period's shape, 45010319-77050812, of real dates the
+    recogniser is sure of. No card's period lies in those centuries: it is invalid,
+    never given at a confidence a row is accepted at."""
+    rows = [TextLine("签发机关南宁市公安局青秀分局", 0.99, 60, 380, 700, 410),
+            TextLine("有效期限4501031977050812", 0.99, 60, 440, 700, 470)]  # fmt: skip
+    parsed = parse_back(group_rows(rows))
+    assert parsed.info["timelimit"] == "45010319-77050812"
+    assert parsed.validity["timelimit"] is False
+    assert parsed.confidence["timelimit"] < 0.95
+    assert checks.timelimit_ok("20200120-20400120")
+
+
 def test_an_address_row_is_never_taken_for_the_name() -> None:
     """Glare took the name's row: the first row left is the address's, labelled 住址.
     The name is missing (its row flagged), never the address with its label."""

@@ -60,10 +60,18 @@ def authority_ok(authority: str) -> bool:
     )
 
 
+#: The centuries a card's period of validity lies in (cards are issued since 1984): a
+#: period read off other digits (an ID number's, 45010319-77050812) lies elsewhere.
+PERIOD_CENTURIES = ("19", "20")
+
+
 def timelimit_ok(timelimit: str) -> bool:
-    """``YYYYMMDD-YYYYMMDD`` with real dates, the end after the start, or ``YYYYMMDD-长期``."""
+    """``YYYYMMDD-YYYYMMDD`` with real dates of ``PERIOD_CENTURIES``, the end after the
+    start, or ``YYYYMMDD-长期``."""
     start, sep, end = timelimit.partition("-")
     if not sep or len(start) != 8 or not start.isdigit():
+        return False
+    if start[:2] not in PERIOD_CENTURIES or (end != LONG_TERM and end[:2] not in PERIOD_CENTURIES):
         return False
     start_date = calendar_date(start[:4], start[4:6], start[6:])
     if start_date is None:
