@@ -18,6 +18,7 @@ pytest.importorskip("cv2")
 from batch_ocr.engines.local import _spots  # noqa: E402
 from batch_ocr.engines.local._parsed import Parsed  # noqa: E402
 from batch_ocr.engines.local._reading import _Reading  # noqa: E402
+from batch_ocr.engines.local._rows import Row as TextRow  # noqa: E402
 from batch_ocr.run.present.review import placed_mark, review_reasons  # noqa: E402
 from batch_ocr.run.present.rows import row_from_card  # noqa: E402
 from tests.card_pages import make_samples, people  # noqa: E402
@@ -182,3 +183,54 @@ def test_a_spot_below_an_address_s_last_line_lies_on_the_address() -> None:
     under the last line read, and still on the address."""
     assert _spots.fields_under(_mask(0.20, 0.63, 0.35, 0.69), "front", FRONT_ROWS) == (
         "address",)
+
+
+def _row(text: str, box: tuple[float, float, float, float]) -> TextRow:
+    """A row of text read at ``box`` (card pixels of an 856 x 540 card)."""
+    left, top, right, bottom = box
+    return TextRow(text, text, top, bottom, left, right)
+
+
+def _on_card(mask: np.ndarray, rows: list[TextRow], info: dict[str, str]) -> bool:
+    """Whether the field of ``info`` stays as sure as it was with ``mask``'s spot."""
+    side = "back" if "authority" in info else "front"
+    parsed = Parsed(side=side, info=info, validity={}, confidence=dict.fromkeys(info, 0.99))
+    reading = _Reading(parsed, np.full((540, 856, 3), 200, np.uint8), True, rows)
+    spared = _spots.office_spared if side == "back" else _spots.address_spared
+    return spared(mask, reading, next(iter(info.values())))
+
+
+#: A back's office row (its label read with it) and a front's address of two lines.
+OFFICE_ROW = _row("签发机关上海市公安局徐汇分局", (149, 398, 657, 441))
+ADDRESS_ROWS = [_row("住址江西省南昌市红谷滩区文化路", (42, 237, 560, 301)),
+                _row("724号", (135, 293, 236, 339))]
+
+
+def test_a_spot_over_a_listed_office_spares_it_where_no_listed_name_lost_a_run() -> None:
+    """上海市公安局徐汇分局 is listed, and is 上海市公安局徐汇区分局 with 区 washed out
+    only where the spot lies before 分局: a spot over its place (上海市) cannot have made
+    it, one over its end can; a name no table lists is never spared."""
+    office = {"authority": "上海市公安局徐汇分局"}
+    assert _on_card(_mask(0.40, 0.75, 0.50, 0.80), [OFFICE_ROW], office)
+    assert not _on_card(_mask(0.66, 0.75, 0.72, 0.80), [OFFICE_ROW], office)
+    # The white core above the characters (its rim may reach them: they were read).
+    assert _on_card(_mask(0.63, 0.55, 0.78, 0.745), [OFFICE_ROW], office)
+    wrapped = [_row("签发机关上海市公安局", (149, 398, 500, 441)), _row("徐汇分局", (330, 445, 470, 480))]
+    assert not _on_card(_mask(0.40, 0.75, 0.50, 0.80), wrapped, office)
+    unlisted = _row("签发机关上海市公安局徐家分局", (149, 398, 657, 441))
+    assert not _on_card(_mask(0.40, 0.75, 0.50, 0.80), [unlisted],
+                        {"authority": "上海市公安局徐家分局"})
+
+
+def test_a_spot_over_an_address_spares_it_only_over_its_chain_of_divisions() -> None:
+    """A run washed out of 江西省南昌市 breaks the chain the GB/T 2260 table names, and the
+    reading shows it; one after the chain (the street), or on a line below, would not."""
+    address = {"address": "江西省南昌市红谷滩区文化路724号"}
+    assert _on_card(_mask(0.20, 0.45, 0.32, 0.52), ADDRESS_ROWS, address)
+    assert not _on_card(_mask(0.50, 0.45, 0.60, 0.52), ADDRESS_ROWS, address)  # 文化路
+    assert not _on_card(_mask(0.20, 0.45, 0.32, 0.60), ADDRESS_ROWS, address)  # and below
+    # 南吕市 is no city of 江西省: the chain read is 江西省 only.
+    misread = [_row("住址江西省南吕市红谷滩区文化路", (42, 237, 560, 301)), ADDRESS_ROWS[1]]
+    no_chain = {"address": "江西省南吕市红谷滩区文化路724号"}
+    assert _on_card(_mask(0.17, 0.45, 0.20, 0.52), misread, no_chain)  # over 江西
+    assert not _on_card(_mask(0.20, 0.45, 0.32, 0.52), misread, no_chain)

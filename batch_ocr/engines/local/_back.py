@@ -218,6 +218,24 @@ def _listed_office(authority: str) -> bool:
     return any(regions.place_prefix(name) == name for name in named)
 
 
+@functools.lru_cache(maxsize=256)
+def gaps_of_listed_office(authority: str) -> tuple[int, ...] | None:
+    """Where a run of characters a glare spot washed out whole may lie in ``authority``
+    (indices of the characters it would lie before), when it is an office's name the
+    GB/T 2260 table lists (``_listed_office``) and ends with its 分局 (nothing follows
+    on a card): the places where another listed office holds it with characters more
+    (上海市公安局徐汇区分局 holds 上海市公安局徐汇分局 with 区 before 分局). Lost anywhere
+    else, the name left would be listed by no one. None for any other name: what a spot
+    took off it is not known. (Nothing follows 分局; before its place, 0.)"""
+    if not (authority.endswith("分局") and _listed_office(authority)):
+        return None
+    return tuple(sorted({
+        at for office in regions.offices() if len(office) > len(authority)
+        for at in range(len(authority))
+        if office.startswith(authority[:at]) and office.endswith(authority[at:])
+    }))  # fmt: skip
+
+
 def _confirmed_places(authority: str) -> str:
     """The start of ``authority`` the GB/T 2260 table confirms: the whole name where it
     is a listed office (``_listed_office``: a misread seldom lands on another district

@@ -13,7 +13,9 @@ the margin above it, it took nothing). A field a spot lies on is at most
 under the review signal's bar, so its row is flagged for that field
 (``low_confidence:<column>``, docs/warnings-and-review.md) and for nothing else; unless
 a check confirms the field (a checksummed number and the birth date and sex it encodes,
-a listed nation, a lawful dated period), as a character the spot took would fail it.
+a listed nation, a lawful dated period), as a character the spot took would fail it; or
+the GB/T 2260 table does, where the spot's white core lies only where a run it washed
+out would have left a name no one lists (``office_spared``, ``address_spared``).
 
 The spots are looked for only on a picture whose warnings name them (``glare``,
 ``occluded``): finding them costs some 15 ms a card. A side read without its card cut
@@ -75,6 +77,10 @@ TEXT_REACH = 0.5
 TEXT_INSET = 0.25
 #: The fields that run to several lines.
 MULTI_LINE_FIELDS = frozenset({"address", "authority"})
+#: A spot lies near a place between two characters of an office's name within this
+#: many characters of it (``office_spared``): the characters are placed evenly, so
+#: where each lies is known to half of one at most.
+GAP_REACH = 1.0
 #: The confidence a field under a spot keeps at most: under the review signal's bar
 #: (``review.LOW_CONFIDENCE_BELOW``, 0.95).
 UNDER_SPOT_CONFIDENCE = 0.9
@@ -165,11 +171,50 @@ def placed(reading: _Reading, warnings: Collection[str] | None) -> Parsed:
     if not named or parsed.side not in FIELD_ZONES:
         return parsed
     if reading.card_frame:
-        under = fields_under(image_warnings.spots(reading.upright, named), parsed.side,
-                             text_boxes(reading.rows, reading.upright.shape))
+        spots = image_warnings.spots(reading.upright, named)
+        under = fields_under(spots, parsed.side, text_boxes(reading.rows, reading.upright.shape))
+        spared = {"authority": office_spared, "address": address_spared}
+        under = tuple(name for name in under if not (
+            name in spared and spared[name](spots, reading, parsed.info[name])))
     else:
         under = tuple(parsed.confidence)
     return lowered(parsed, under)
+
+
+def office_spared(spots: np.ndarray, reading: _Reading, office: str) -> bool:
+    """Whether ``office``, read on one of ``reading``'s rows, is a listed office's name
+    that ``spots`` (a bool mask over ``reading.upright``, any size) cannot have taken a
+    run of characters off: it lies near none of the places where another listed name
+    holds it with characters more (``_back.gaps_of_listed_office``: 上海市公安局徐汇分局
+    is 上海市公安局徐汇区分局 with 区 washed out only where a spot lies before 分局).
+    Lost anywhere else, what was left would be listed by no one. A character is washed
+    out whole only under a spot's white core (``spots`` as found, not grown: its rim
+    fades the print, which is then read, surely here): the core must reach the
+    characters' height on the row (``TEXT_INSET``) within ``GAP_REACH`` characters of
+    such a place, the characters placed evenly along the office's stretch of its row
+    (one type, one size)."""
+    from batch_ocr.engines.local._back import gaps_of_listed_office
+    from batch_ocr.engines.local._bands import AUTHORITY_BANDS
+    from batch_ocr.engines.local._rows import clean
+
+    gaps = gaps_of_listed_office(office)
+    held = [row for row in reading.rows if clean(row.text).endswith(office)]
+    if gaps is None or len(held) != 1:
+        return False  # not listed, or wrapped: where its characters lie is not known
+    row, width = held[0], reading.upright.shape[1]
+    # The office's stretch: from where the card prints the value when the label 签发机关
+    # was read on the same row.
+    left, pitch = _stretch(row, office, AUTHORITY_BANDS[0][0] * width)
+    scale_y, scale_x = spots.shape[0] / reading.upright.shape[0], spots.shape[1] / width
+    inset = TEXT_INSET * (row.bottom - row.top)
+    top, bottom = int((row.top + inset) * scale_y), int((row.bottom - inset) * scale_y) + 1
+    for gap in gaps:
+        middle = left + gap * pitch
+        x0 = int((middle - GAP_REACH * pitch) * scale_x)
+        x1 = int((middle + GAP_REACH * pitch) * scale_x) + 1
+        if spots[max(0, top):bottom, max(0, x0):x1].any():
+            return False
+    return True
 
 
 def lowered(parsed: Parsed, fields: Collection[str]) -> Parsed:
@@ -212,3 +257,51 @@ def checked_fields(parsed: Parsed) -> set[str]:
     if lawful_period(period) and not period.endswith(LONG_TERM):
         checked.add("timelimit")
     return checked
+
+
+def _stretch(row: TextRow, value: str, value_left: float) -> tuple[float, float]:
+    """Where ``value``, the end of ``row``'s text, starts on the card (pixels) and its
+    characters' pitch: from the row's left, or from ``value_left`` (where the card
+    prints values) when the row holds its label too."""
+    from batch_ocr.engines.local._rows import clean
+
+    left = row.left if clean(row.text) == value else max(row.left, value_left)
+    return left, (row.right - left) / max(1, len(value))
+
+
+def address_spared(spots: np.ndarray, reading: _Reading, address: str) -> bool:
+    """Whether ``spots``' white core (as found, not grown; ``office_spared``) lies, on
+    and below the address's first line, over its chain of divisions only
+    (``regions.place_prefix``: 江西省南昌市红谷滩区), ``GAP_REACH`` characters short of
+    its end: a run of characters washed out there would have broken the chain (a
+    division named inside none read before it, or no province first), and the chain
+    read would then end before the spot. The core above the line's characters, where
+    no line of the address prints, took nothing. The first line is the row whose text
+    (after its label 住址) starts the address."""
+    import numpy as np
+
+    from batch_ocr import regions
+    from batch_ocr.engines.local._labels import _ADDRESS_LABEL
+    from batch_ocr.engines.local._read_order import LABEL_COLUMN_RIGHT
+    from batch_ocr.engines.local._rows import clean
+
+    chain = regions.place_prefix(address)
+    firsts = [row for row in reading.rows
+              if len(part := clean(row.text).removeprefix(_ADDRESS_LABEL)) >= 2
+              and address.startswith(part)]  # fmt: skip
+    if len(chain) < 2 or len(firsts) != 1:
+        return False
+    row, (height, width) = firsts[0], reading.upright.shape[:2]
+    part = clean(row.text).removeprefix(_ADDRESS_LABEL)
+    left, pitch = _stretch(row, part, LABEL_COLUMN_RIGHT * width)
+    chain_end = left + (min(len(chain), len(part)) - GAP_REACH) * pitch
+    scale_y, scale_x = spots.shape[0] / height, spots.shape[1] / width
+    x0, y0, x1, y1 = FIELD_ZONES["front"]["address"]
+    zone = spots[round(y0 * spots.shape[0]):round(y1 * spots.shape[0]),
+                 round(x0 * spots.shape[1]):round(x1 * spots.shape[1])]  # fmt: skip
+    ys, xs = np.nonzero(zone)
+    ys = (ys + round(y0 * spots.shape[0])) / scale_y  # card pixels
+    xs = (xs + round(x0 * spots.shape[1])) / scale_x
+    inset = TEXT_INSET * (row.bottom - row.top)
+    on_characters = (ys >= row.top + inset) & (ys <= row.bottom - inset)
+    return bool(np.all(ys <= row.bottom - inset) and np.all(xs[on_characters] <= chain_end))
