@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
-from batch_ocr.engines.local import _fields, _labels, _spots
+from batch_ocr.engines.local import _fields, _labels, _second_look, _spots
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._reading import _read_card, _Reading
 from batch_ocr.engines.local._result import PRINTED_ON_BLANK, _card_data, column_confidence
@@ -92,7 +92,7 @@ def card_of(reading: _Reading, warnings: Collection[str] | None) -> CardRead:
     """The card side read, in the provider's shape: with its portrait when it shows one,
     and its fields' confidence lowered where a glare spot or an object named in the
     picture's ``warnings`` lies on them (``_spots.placed``; None: not measured)."""
-    parsed = _spots.placed(reading, warnings)
+    parsed = _spots.placed(_second_look.surer(reading), warnings)
     portrait = None
     if parsed.side == "front" and reading.card_frame:
         portrait = _vision.portrait_jpeg(reading.upright)
