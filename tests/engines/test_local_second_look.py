@@ -83,3 +83,17 @@ def test_a_card_read_surely_is_not_looked_at_again(monkeypatch: pytest.MonkeyPat
     calls = _second_reads(monkeypatch, _read(ADDRESS))
     assert _second_look.surer(reading) is reading
     assert calls == []
+
+
+def test_a_card_whose_doubted_field_fails_its_rule_is_not_looked_at_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """The number's row unsure and failing its check: a second look cannot make it pass,
+    so none is paid for."""
+    lines = [_line("姓名李小红", 40), _line("性别女民族汉", 110), _line("出生1970年1月2日", 180),
+             _line(f"住址{ADDRESS}", 250), _line("公民身份号码420111197001020026", 450, "6")]
+    rows = group_rows(lines)
+    reading = _Reading(parse(rows), np.full((540, 856, 3), 230, np.uint8), True, rows)
+    assert not reading.parsed.validity["number"]
+    calls = _second_reads(monkeypatch, _read("公民身份号码420111197001020026"))
+    assert _second_look.surer(reading) is reading
+    assert calls == []

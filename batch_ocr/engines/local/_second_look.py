@@ -12,9 +12,10 @@ weigh as before; only the recogniser's word changes). A row read otherwise keeps
 first probabilities, and its field stays as doubtful as it was. The card's text itself
 never changes.
 
-Only a side cut out edge to edge (the rows' boxes are the card's) is looked at again,
-and only its rows the recogniser was unsure of (``DOUBTED_BELOW``), at most
-``MOST_ROWS`` of them: a row costs one or two more recognitions.
+Only a side cut out edge to edge (the rows' boxes are the card's) that holds a field
+passing its rule at a confidence under ``DOUBTED_BELOW`` is looked at again, and only
+its rows the recogniser was unsure of, at most ``MOST_ROWS`` of them: a row costs one
+or two more recognitions.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ def surer(reading: _Reading) -> _Reading:
     parsed = reading.parsed
     if not reading.card_frame or parsed.side not in ("front", "back"):
         return reading
+    if not any(parsed.validity.get(key) and score < DOUBTED_BELOW
+               for key, score in parsed.confidence.items()):  # fmt: skip
+        return reading  # every field surely read already, or doubted for its rule
     doubted = [i for i, row in enumerate(reading.rows)
                if row.chars and row.least < DOUBTED_BELOW][:MOST_ROWS]  # fmt: skip
     rows = list(reading.rows)
