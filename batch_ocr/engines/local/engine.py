@@ -87,9 +87,12 @@ class LocalEngine(Engine):
     #: 5: stamp remnants cut off an address's end, a stamped sex and name read off their
     #: place, cards found by their print levelled, a label never taken for a name or an
     #: office, a glare spot no longer splitting a card in two.
-    #: ``--redo-engine-older-than 5`` reads the pages earlier versions recorded again,
+    #: 6: pale cards whose lines a stamp joins found by their print and read one by one;
+    #: addresses cut among their divisions, periods with other centuries' years and
+    #: glare spots weighed anew; a doubted row looked at again with its darkest ink.
+    #: ``--redo-engine-older-than 6`` reads the pages earlier versions recorded again,
     #: free of charge (docs/resume.md).
-    version = "5"
+    version = "6"
     #: A worker that died may not die again: the next run tries its image again.
     retried_next_run = frozenset({WORKER_DIED})
 
