@@ -251,26 +251,37 @@ BLOCK_MAX_CARDS_AREA = 3.5
 BLOCK_MIN_PRINT_PX = 60
 
 
-def print_blocks(image: np.ndarray, card_long_px: float) -> list[tuple[int, int, int, int]]:
+def print_strokes(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """The strokes of print on a photo (a bool mask of it looked at
+    ``BESIDE_LOOK_LONG_SIDE_PX`` long: a black-hat ``BESIDE_STROKE_KERNEL_PX`` wide, at
+    least ``BESIDE_MIN_CONTRAST`` deep), and that look's scale to ``image``: made once
+    for the look whether there is print beside a card and for ``print_blocks``."""
+    scale = min(1.0, BESIDE_LOOK_LONG_SIDE_PX / max(image.shape[:2]))
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+    kernel = np.ones((BESIDE_STROKE_KERNEL_PX, BESIDE_STROKE_KERNEL_PX), np.uint8)
+    return cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel) > BESIDE_MIN_CONTRAST, scale
+
+
+def print_blocks(image: np.ndarray, card_long_px: float,
+                 strokes: tuple[np.ndarray, float] | None = None
+                 ) -> list[tuple[int, int, int, int]]:  # fmt: skip
     """Boxes (left, top, right, bottom, ``image``'s pixels) around each block of print on
     a photo the size of a card ``card_long_px`` long (the card read, painted over): its
     strokes joined as ``text_cards`` joins a card's print, most print first.
+    ``strokes``: ``print_strokes(image)`` where it was made already.
 
     A card much smaller than the photo has text too small for a detector that sees the
     whole photo at its usual size; its block, cut out at full size, is read like a card's
     photo. A desk's texture or a sheet of print larger than a card is no such block.
     """
-    scale = min(1.0, BESIDE_LOOK_LONG_SIDE_PX / max(image.shape[:2]))
-    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
-    kernel = np.ones((BESIDE_STROKE_KERNEL_PX, BESIDE_STROKE_KERNEL_PX), np.uint8)
-    strokes = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel) > BESIDE_MIN_CONTRAST
+    mask, scale = print_strokes(image) if strokes is None else strokes
     card_long = card_long_px * scale
     card_short = card_long * CARD_MM[1] / CARD_MM[0]
     join = max(3, round(JOIN_SHARE_OF_HEIGHT * card_short))
-    blocks = cv2.dilate(strokes.astype(np.uint8), np.ones((join, join), np.uint8))
+    blocks = cv2.dilate(mask.astype(np.uint8), np.ones((join, join), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(blocks, connectivity=8)
-    print_px = np.bincount(labels[strokes], minlength=count)
+    print_px = np.bincount(labels[mask], minlength=count)
     low, high = BLOCK_SPAN_OF_CARD
     most_area = BLOCK_MAX_CARDS_AREA * card_long * card_short
     found = []

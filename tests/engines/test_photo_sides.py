@@ -193,9 +193,9 @@ def test_a_second_side_seen_and_not_read_makes_the_row_say_so(
 
     faint = _reading("none", {}, ("中华人民共和国", "居民身份证", "签发机关", "有效期限"))
     faint.parsed = Parsed(side="none", validity={"name": False})
-    monkeypatch.setattr(_second_side, "_print_beside", lambda rest: True)
+    monkeypatch.setattr(_second_side, "_holds_print", lambda strokes: True)
     monkeypatch.setattr(_second_side._text_cards, "print_blocks",
-                        lambda rest, card_long: [(700, 100, 1100, 350)])  # fmt: skip
+                        lambda rest, card_long, strokes=None: [(700, 100, 1100, 350)])  # fmt: skip
     monkeypatch.setattr(_second_side, "_read", lambda image, **kwargs: faint)
     # Four text lines, one of them an ID side's at a glance.
     monkeypatch.setattr(_ocr, "detect", lambda image, **kwargs: [np.zeros((4, 2), np.float32)] * 4)
@@ -246,9 +246,9 @@ def test_a_side_the_blocks_of_print_missed_is_read_from_the_lines_beside_the_car
     back = _reading("back", {"authority": "上海市公安局徐汇分局",
                              "timelimit": "20131223-20181223"},
                     ("中华人民共和国", "居民身份证", "签发机关上海市公安局徐汇分局"))  # fmt: skip
-    monkeypatch.setattr(_second_side, "_print_beside", lambda rest: True)
+    monkeypatch.setattr(_second_side, "_holds_print", lambda strokes: True)
     monkeypatch.setattr(_second_side._text_cards, "print_blocks",
-                        lambda rest, card_long: [(700, 100, 1100, 350)])  # fmt: skip
+                        lambda rest, card_long, strokes=None: [(700, 100, 1100, 350)])  # fmt: skip
     glanced: list[tuple[int, ...]] = []
 
     def glance(image: Any, boxes: Any) -> bool:

@@ -8,6 +8,7 @@ the field parsers expect.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -105,11 +106,18 @@ def _value_alone(row: Sequence[TextLine]) -> bool:
         ch in label for label in _COLUMN_LABELS for ch in text)
 
 
+#: Texts ``clean`` remembers: a card's lines are cleaned again at each parse of its
+#: rows (a reading parses them up to five times), a few hundred texts a card.
+CLEANED_TEXTS = 4096
+
+
+@functools.lru_cache(maxsize=CLEANED_TEXTS)
 def clean(text: str) -> str:
     """NFKC (full-width digits and letters to ASCII), no spaces, one kind of middle dot.
 
     Traditional and Japanese forms the recogniser sometimes gives for characters cards
-    print simplified (漢 for 汉) are turned back (``_variants``).
+    print simplified (漢 for 汉) are turned back (``_variants``). A pure function of the
+    text, remembered (``CLEANED_TEXTS``): 15,000 calls over 32 copy pages.
     """
     text = unicodedata.normalize("NFKC", text)
     text = re.sub(r"\s+", "", text)

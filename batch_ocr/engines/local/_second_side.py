@@ -182,13 +182,14 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
     channels = image.shape[2] if image.ndim == 3 else 1
     desk = [int(v) for v in np.median(image[::8, ::8].reshape(-1, channels), axis=0)]
     cv2.fillConvexPoly(rest, grown, desk)
-    if not _print_beside(rest):
+    strokes = _text_cards.print_strokes(rest)
+    if not _holds_print(strokes[0]):
         return None  # plain paper or desk around the card: nothing to detect
     # Each block of print beside the card cut out at full size and read on its own: a
     # card much smaller than the photo has text too small for the detector to see on
     # the whole photo (at ``PHOTO_DET_LONG_SIDE_PX``).
     card_long = max(float(np.linalg.norm(quad[i] - quad[i - 1])) for i in range(4))
-    blocks = _text_cards.print_blocks(rest, card_long)[:MAX_GROUPS_READ]
+    blocks = _text_cards.print_blocks(rest, card_long, strokes)[:MAX_GROUPS_READ]
     found, seen = _read_beside(rest, blocks, read, warnings, card_long)
     if found is None:
         # No block gave a side (a busy desk joins a shadowed card's print): line groups.
@@ -315,27 +316,23 @@ def a4_page(shape: tuple[int, ...]) -> bool:
             and abs(long / max(1, short) - a4_aspect) <= A4_ASPECT_TOLERANCE * a4_aspect)
 
 
-#: The picture is looked at this small for print beside the card (``_print_beside``).
-PRINT_LOOK_LONG_SIDE_PX = 480
-#: Strokes at least this much darker than what is around them are print ...
-PRINT_MIN_CONTRAST = 24
-#: ... and a card's print covers at least this share of the picture at that size (a
-#: card side beside another covers 1-3%; plain paper, a plain desk and JPEG noise less
-#: than 0.1%).
+#: A card's print covers at least this share of the picture (looked at as
+#: ``text_cards.print_strokes`` looks: a card side beside another covers 1-3%; plain
+#: paper, a plain desk and JPEG noise less than 0.1%).
 MIN_PRINT_SHARE = 0.003
 
 
 def _print_beside(rest: np.ndarray) -> bool:
     """Whether ``rest`` (the picture with the card read painted over) holds print: thin
-    dark strokes (a morphological black-hat), cheaply, before any text detection."""
-    import cv2
+    dark strokes (``text_cards.print_strokes``), cheaply, before any text detection."""
+    return _holds_print(_text_cards.print_strokes(rest)[0])
+
+
+def _holds_print(strokes: np.ndarray) -> bool:
+    """Whether a mask of print's strokes (``text_cards.print_strokes``) holds a card's."""
     import numpy as np
 
-    scale = min(1.0, PRINT_LOOK_LONG_SIDE_PX / max(rest.shape[:2]))
-    small = cv2.resize(rest, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
-    strokes = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, np.ones((7, 7), np.uint8))
-    return float(np.count_nonzero(strokes > PRINT_MIN_CONTRAST)) >= MIN_PRINT_SHARE * strokes.size
+    return float(np.count_nonzero(strokes)) >= MIN_PRINT_SHARE * strokes.size
 
 
 def cards_by_text(source: np.ndarray | None, reading: _Reading,
