@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from batch_ocr.engines.local._reading import (
+    CARD_DET_LONG_SIDE_PX,
     PAGE_LONG_SIDE_PX,
     WHOLE_PICTURE_LONG_SIDE_PX,
     _read,
@@ -232,6 +233,11 @@ def _read_whole(image: np.ndarray) -> tuple[np.ndarray, _Reading]:
         page = _read(as_given, rectified=False, det_side=PAGE_LONG_SIDE_PX)
         if page.parsed.side != "none" and all(page.parsed.validity.values()):
             return as_given, page
+        if _valid_fields(page) >= 1 and _too_small_for_card_look(page, long_side):
+            # Its cards' lines would be a few pixels tall to the card's look, which
+            # read no field of such a page on the harness (0.9-1.3 s, its second
+            # look at 640 px included): the page's reading stands.
+            return as_given, page
     if looks_like_whole_card(image.shape):
         # The picture is the card: make it landscape; the text vote fixes 180°.
         if image.shape[0] > image.shape[1]:
@@ -252,6 +258,26 @@ def _read_whole(image: np.ndarray) -> tuple[np.ndarray, _Reading]:
         if _valid_fields(page) > _valid_fields(reading):
             return as_given, page
     return image, reading
+
+
+#: Lines shown to a card's look (``_read_card``: the detector at
+#: ``CARD_DET_LONG_SIDE_PX``) lower than this, in its pixels, are too small for it: a
+#: card's text is 17-24 px tall there, the boxes of an A4 copy's cards' lines 6-8 px.
+CARD_LOOK_MIN_TEXT_PX = 12
+
+
+def _too_small_for_card_look(reading: _Reading, long_side_px: int) -> bool:
+    """Whether the text lines ``reading`` found on a picture ``long_side_px`` long
+    (its boxes, in its pixels: ``reading.upright`` is the picture turned) would be
+    lower than ``CARD_LOOK_MIN_TEXT_PX`` to a card's look at that picture."""
+    import numpy as np
+
+    if not reading.boxes:
+        return False
+    # A line's height is its box's short side, whichever way the line runs.
+    heights = [min(float(np.linalg.norm(box[0] - box[1])), float(np.linalg.norm(box[0] - box[3])))
+               for box in reading.boxes]  # fmt: skip
+    return float(np.median(heights)) * CARD_DET_LONG_SIDE_PX / long_side_px < CARD_LOOK_MIN_TEXT_PX
 
 
 def _groups_or_full_size(image: np.ndarray, reading: _Reading,
