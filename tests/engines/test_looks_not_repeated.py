@@ -59,3 +59,22 @@ def test_a_date_that_does_not_exist_read_alike_twice_is_not_looked_at_again() ->
                                        ("birthday", "number")))  # fmt: skip
     assert not _date_as_printed(_front("1985", "4", "31", "440106198504315317",
                                        ("birthday", "number", "address")))  # fmt: skip
+
+
+def _page_of_lines(line_height: float) -> _Reading:
+    boxes = [np.array([[100, top], [500, top], [500, top + line_height], [100, top + line_height]],
+                      np.float32) for top in (200, 300, 400)]  # fmt: skip
+    upright = np.zeros((2000, 1414, 3), np.uint8)
+    return _Reading(Parsed(side="front"), upright, False, boxes=boxes)
+
+
+def test_a_page_whose_lines_a_cards_look_would_see_a_few_px_tall_is_not_read_as_a_card() -> None:
+    from batch_ocr.engines.local._recognise import _too_small_for_card_look
+
+    # An A4 copy's card lines at 2,000 px: 28 px, 7 px at the card's look (512 px).
+    assert _too_small_for_card_look(_page_of_lines(28.0), 2000)
+    # A card photographed as large as the picture: its lines 90 px, 23 px to the look.
+    assert not _too_small_for_card_look(_page_of_lines(90.0), 2000)
+    # No line found: the card's look is taken, as before.
+    empty = _Reading(Parsed(side="none"), np.zeros((2000, 1414, 3), np.uint8), False)
+    assert not _too_small_for_card_look(empty, 2000)
