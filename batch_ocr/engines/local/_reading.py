@@ -243,9 +243,8 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None,
             image, turns = _ocr.rotate_image(image, 1), 1
             boxes = _ocr.detect(image, long_side_px=det_side)
     crops = [_ocr.crop_line(image, box) for box in boxes]
-    upright_votes, flipped_votes = _ocr.upside_down_votes(crops)
     height, width = image.shape[:2]
-    if flipped_votes > upright_votes:
+    if _ocr.upside_down(crops):
         image, turns = _ocr.rotate_image(image, 2), turns + 2
         boxes = [(np.array([width - 1, height - 1], dtype=np.float32) - b)[[2, 3, 0, 1]]
                  for b in boxes]  # fmt: skip
