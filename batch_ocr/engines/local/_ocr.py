@@ -304,39 +304,6 @@ def crop_line(image: np.ndarray, box: np.ndarray) -> np.ndarray:
     return get_rotate_crop_image(image, box.copy())
 
 
-def upside_down(crops: list[np.ndarray]) -> bool:
-    """Whether the line classifier's width-weighted vote says the lines are upside down
-    (lines it is less sure of than ``CLS_VOTE_MIN_SCORE`` do not vote).
-
-    The widest lines are classified first, a batch at a time, and the vote stops once
-    the lines not yet classified weigh less than the lead: they could not overturn it.
-    The answer is the whole vote's; a card's long lines (its address, its number) carry
-    it, and its short labels are not classified (0.7 s of 22 on 32 copy pages).
-    """
-    if not crops:
-        return False
-    classifier = models().cls
-    weights = [crop.shape[1] / max(1, crop.shape[0]) for crop in crops]
-    widest_first = sorted(range(len(crops)), key=lambda index: -weights[index])
-    unclassified = sum(weights)
-    upright = flipped = 0.0
-    batch = max(1, int(classifier.cls_batch_num))
-    for start in range(0, len(widest_first), batch):
-        if abs(upright - flipped) > unclassified:
-            break
-        indices = widest_first[start : start + batch]
-        result = classifier([crops[index] for index in indices])
-        for index, (label, score) in zip(indices, result.cls_res, strict=True):
-            unclassified -= weights[index]
-            if score < CLS_VOTE_MIN_SCORE:
-                continue
-            if "180" in label:
-                flipped += weights[index]
-            else:
-                upright += weights[index]
-    return flipped > upright
-
-
 class LineRead(NamedTuple):
     """What the recogniser read on one line crop."""
 

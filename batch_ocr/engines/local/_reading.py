@@ -225,7 +225,7 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None,
     (``MAX_PRINT_FRAME_TILT_DEG``)."""
     import numpy as np
 
-    from batch_ocr.engines.local import _ocr
+    from batch_ocr.engines.local import _ocr, _orientation
     from batch_ocr.vision import photo as _vision
 
     if det_side is None:
@@ -244,7 +244,7 @@ def _read(image: np.ndarray, *, rectified: bool, det_side: int | None = None,
             boxes = _ocr.detect(image, long_side_px=det_side)
     crops = [_ocr.crop_line(image, box) for box in boxes]
     height, width = image.shape[:2]
-    if _ocr.upside_down(crops):
+    if _orientation.upside_down(crops):
         image, turns = _ocr.rotate_image(image, 2), turns + 2
         boxes = [(np.array([width - 1, height - 1], dtype=np.float32) - b)[[2, 3, 0, 1]]
                  for b in boxes]  # fmt: skip
