@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import cv2
 import numpy as np
 
+from batch_ocr.engines.local._heap import given_back_when_full
 from batch_ocr.engines.local._variants import forms_of_each_class
 
 #: Model files inside the rapidocr package (``rapidocr/models``), by task.
@@ -178,6 +179,7 @@ def _inked_part(image: np.ndarray) -> tuple[int, int, int, int]:
 def _detect_whole(det: Any, small: np.ndarray) -> list[np.ndarray]:
     """RapidOCR's detection of ``small`` (its ``TextDetector.__call__``), with the
     pixels normalised through a table (``_normalised``): the same input to the network."""
+    given_back_when_full()  # its working memory on top of a full heap passed 400 MB
     # We did the scaling: the detector only rounds the size to a multiple of 32.
     det.limit_type, det.limit_side_len = "max", max(small.shape[:2])
     if small.ndim != 3 or small.shape[2] != 3:
