@@ -7,8 +7,9 @@ the heap and are kept there once freed, in pieces later ones do not fit. Photo a
 photo a worker held 130 to 175 MB of such free memory, and the detector's ~50 MB of
 working memory on top of it took a worker to 417 MB (README, "Bounded memory": under
 400 MB). Giving the free memory back after every photo kept a worker under 375 MB but
-cost 10% more CPU (each buffer faulted in afresh); giving it back only when the worker
-holds more than ``TRIM_ABOVE_RESIDENT_MB`` costs that rarely.
+cost 10% more CPU (each buffer faulted in afresh), and so did giving it back above 280 MB
+(before 35 detector calls of 32 photos); above ``TRIM_ABOVE_RESIDENT_MB`` it is given
+back before a third as many, and a worker read them at 370 MB at most in process.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import os
 from collections.abc import Callable
 
 #: Resident memory past which the free heap is given back before a detector call: the
-#: detector's own working memory on its largest whole input (``_ocr.DET_MAX_PIXELS``,
-#: ~80 MB) and a worker's own overhead on top stay under the 400 MB bound.
-TRIM_ABOVE_RESIDENT_MB = 280
+#: detector's own working memory on a photo read at 720 px (~55 MB) and a worker's own
+#: overhead (~10 MB) on top stay under the 400 MB bound.
+TRIM_ABOVE_RESIDENT_MB = 320
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
