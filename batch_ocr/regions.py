@@ -70,15 +70,14 @@ def _children() -> Mapping[str, Mapping[str, tuple[tuple[str, str], ...]]]:
             for within, by_first in inside.items()}  # fmt: skip
 
 
-@functools.lru_cache(maxsize=1024)
 def place_prefix(text: str) -> str:
     """The longest start of ``text`` that names a chain of divisions, each inside the one
     before (``福建省厦门市思明区`` of an address, ``厦门市`` of an office's name); ""
     when ``text`` starts with no division's name.
 
     The chain may start at any level (an office names its city first), and only the
-    divisions in the table are known. Cached: a card's address and office are parsed
-    again after each look at its fields.
+    divisions in the table are known. The search is cached (``_chain``): a card's
+    address and office are parsed again after each look at its fields.
     """
     return text[: _chain(text)[0]]
 

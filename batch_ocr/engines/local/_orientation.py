@@ -1,7 +1,8 @@
 """Which way up a picture's text lines read: the line classifier's vote.
 
-The classifier is RapidOCR's line-orientation model (``_ocr.models``); the vote is taken
-over all of a card's lines, weighted by their width, not line by line.
+The classifier is RapidOCR's line-orientation model (``_ocr.models``). A card's way up
+is a vote over all its lines, weighted by their width (``upside_down``); each line's own
+(``line_turns``) parts the lines of two cards touching (``_text_groups.by_direction``).
 """
 
 from __future__ import annotations
@@ -25,23 +26,30 @@ def upside_down(crops: list[np.ndarray]) -> bool:
     """
     if not crops:
         return False
-    classifier = models().cls
     weights = [crop.shape[1] / max(1, crop.shape[0]) for crop in crops]
     widest_first = sorted(range(len(crops)), key=lambda index: -weights[index])
     unclassified = sum(weights)
     upright = flipped = 0.0
-    batch = max(1, int(classifier.cls_batch_num))
+    batch = max(1, int(models().cls.cls_batch_num))
     for start in range(0, len(widest_first), batch):
         if abs(upright - flipped) > unclassified:
             break
         indices = widest_first[start : start + batch]
-        result = classifier([crops[index] for index in indices])
-        for index, (label, score) in zip(indices, result.cls_res, strict=True):
+        for index, turned in zip(indices, line_turns([crops[i] for i in indices]),
+                                 strict=True):  # fmt: skip
             unclassified -= weights[index]
-            if score < CLS_VOTE_MIN_SCORE:
-                continue
-            if "180" in label:
+            if turned is True:
                 flipped += weights[index]
-            else:
+            elif turned is False:
                 upright += weights[index]
     return flipped > upright
+
+
+def line_turns(crops: list[np.ndarray]) -> list[bool | None]:
+    """Each line's way up by the classifier: True upside down, False upright, None where
+    it is less sure than ``CLS_VOTE_MIN_SCORE``."""
+    if not crops:
+        return []
+    result = models().cls(crops)
+    return [None if score < CLS_VOTE_MIN_SCORE else "180" in label
+            for label, score in result.cls_res]

@@ -34,6 +34,7 @@ from batch_ocr.engines.local._labels import (
     _SEX_LABEL,
 )
 from batch_ocr.engines.local._rows import Row, clean
+from batch_ocr.run.present.review import LOW_CONFIDENCE_BELOW
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,9 +42,9 @@ if TYPE_CHECKING:
     from batch_ocr.engines.local._ocr import LineRead
     from batch_ocr.engines.local._reading import _Reading
 
-#: A row whose least sure character is under this is looked at again (the review
-#: signal's bar: a field over it is not doubted for the recogniser's word).
-DOUBTED_BELOW = 0.95
+#: A row whose least sure character is under this is looked at again: the review
+#: signal's own bar (a field over it is not doubted for the recogniser's word).
+DOUBTED_BELOW = LOW_CONFIDENCE_BELOW
 #: The most rows of one side looked at again.
 MOST_ROWS = 3
 #: The darkest ink kept on the second look (``_bands._darkest_ink``): what a copy's

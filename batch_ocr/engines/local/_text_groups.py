@@ -78,15 +78,12 @@ def by_direction(image: np.ndarray, boxes: Sequence[np.ndarray]) -> list[list[np
     ``MIN_GROUP_LINES`` lines left out. Two cards touching on a desk, each its own way
     up, make one group of lines, which this parts."""
     from batch_ocr.engines.local import _ocr
+    from batch_ocr.engines.local._orientation import line_turns
     from batch_ocr.engines.local._reading import _is_tall
 
     tall = [box for box in boxes if _is_tall(box)]
     across = [box for box in boxes if not _is_tall(box)]
-    upright: list[np.ndarray] = []
-    flipped: list[np.ndarray] = []
-    if across:
-        result = _ocr.models().cls([_ocr.crop_line(image, box) for box in across])
-        for box, (label, score) in zip(across, result.cls_res, strict=True):
-            if score >= _ocr.CLS_VOTE_MIN_SCORE:
-                (flipped if "180" in label else upright).append(box)
+    turns = line_turns([_ocr.crop_line(image, box) for box in across])
+    upright = [box for box, turned in zip(across, turns, strict=True) if turned is False]
+    flipped = [box for box, turned in zip(across, turns, strict=True) if turned is True]
     return [part for part in (upright, flipped, tall) if len(part) >= MIN_GROUP_LINES]
