@@ -21,7 +21,6 @@ the offline engine (within one field in a hundred) and no more silent errors.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -126,19 +125,8 @@ def table(reports: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; exit 0 when the API path matches the offline engine on every set."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=(*hybrid.GENERATED, *hybrid.SHARED), action="append",
-                        help=f"a set to run (repeatable; default: {', '.join(MIX)})")
-    parser.add_argument("--count", type=int, default=24, help="cases per generated set")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the generated sets")
-    parser.add_argument("--workers", type=int, default=2, help="offline engine processes")
-    parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="JSON report path")
-    args = parser.parse_args(argv)
-
-    from batch_ocr.engines.local import available
-
-    if not available():
-        print("the local engine is not installed: pip install 'batch-ocr[local]'", file=sys.stderr)
+    args = hybrid.set_arguments(__doc__.split("\n\n")[0], MIX, DEFAULT_REPORT).parse_args(argv)
+    if hybrid.local_engine_missing():
         return 2
     sets = build_sets(list(dict.fromkeys(args.set or MIX)), args.count, args.seed)
     reports: dict[str, dict[str, Any]] = {}

@@ -505,21 +505,35 @@ def _print_findings(reports: dict[str, dict[str, Any]], summary: dict[str, Any])
             print(f"{name}: {file}: not every side can be read by the API: {'; '.join(notes)}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; exit 0 when every target is met, 1 otherwise."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def set_arguments(description: str, mix: Sequence[str], report: Path
+                  ) -> argparse.ArgumentParser:  # fmt: skip
+    """The arguments of a benchmark that runs the sets through batch-ocr (this one's and
+    ``api_path.py``'s): the sets (``mix`` by default), their size and seed, the offline
+    engine's processes and the report's path (``report`` by default)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--set", choices=(*GENERATED, *SHARED), action="append",
-                        help=f"a set to run (repeatable; default: {', '.join(MIX)})")
+                        help=f"a set to run (repeatable; default: {', '.join(mix)})")
     parser.add_argument("--count", type=int, default=24, help="cases per generated set")
     parser.add_argument("--seed", type=int, default=None, help="seed of the generated sets")
     parser.add_argument("--workers", type=int, default=2, help="offline engine processes")
-    parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="JSON report path")
-    args = parser.parse_args(argv)
+    parser.add_argument("--report", type=Path, default=report, help="JSON report path")
+    return parser
 
+
+def local_engine_missing() -> bool:
+    """Whether the ``local`` extra is missing (said on stderr): both engines need it."""
     from batch_ocr.engines.local import available
 
-    if not available():
-        print("the local engine is not installed: pip install 'batch-ocr[local]'", file=sys.stderr)
+    if available():
+        return False
+    print("the local engine is not installed: pip install 'batch-ocr[local]'", file=sys.stderr)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; exit 0 when every target is met, 1 otherwise."""
+    args = set_arguments(__doc__.split("\n\n")[0], MIX, DEFAULT_REPORT).parse_args(argv)
+    if local_engine_missing():
         return 2
     sets = build_sets(list(dict.fromkeys(args.set or MIX)), args.count, args.seed)
     fixtures = [fixture for items in sets.values() for item in items for fixture in item.fixtures]

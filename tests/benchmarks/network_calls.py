@@ -37,13 +37,11 @@ Run = Callable[[np.ndarray], np.ndarray]
 
 
 def _accuracy() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("accuracy_harness", HERE / "accuracy.py")
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(HERE / "accuracy.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["accuracy_harness"] = module
-    spec.loader.exec_module(module)
-    return module
+    """The accuracy harness (``accuracy.py``), loaded as the tests load it."""
+    sys.path.insert(1, str(HERE.parents[1]))
+    from tests.card_pages import module_at
+
+    return module_at("accuracy_harness", HERE / "accuracy.py")
 
 
 @contextlib.contextmanager
