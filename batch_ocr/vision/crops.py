@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import numpy as np
     from PIL import Image
 
-    from batch_ocr.vision.layout import CardCrop
+    from batch_ocr.vision.card_cut import CardCrop
 
 log = logging.getLogger("batch_ocr")
 
@@ -177,10 +177,10 @@ def card_crops(picture: Picture, *, legacy_keys: bool = False,
         return []
     if _no_card_on(picture.preview):
         return []
-    from batch_ocr.vision import layout
+    from batch_ocr.vision import card_search
 
     try:
-        return layout.card_crops(picture, legacy_keys=legacy_keys, original=original)
+        return card_search.card_crops(picture, legacy_keys=legacy_keys, original=original)
     except UnreadableImageError:
         return []
 
@@ -192,17 +192,17 @@ def calls_for(picture: Picture) -> int:
         return 1
     if _no_card_on(picture.preview):
         return 1
-    from batch_ocr.vision import layout
+    from batch_ocr.vision import card_search
 
     try:
-        return max(1, layout.count_cards(picture))
+        return max(1, card_search.count_cards(picture))
     except UnreadableImageError:
         return 1
 
 
 def card_outlines(picture: Picture) -> list[list[tuple[float, float]]] | None:
     """Where the cards on an image lie, as the API engine and the offline engine find
-    them (``layout.card_outlines``: corners as shares of the image's width and height,
+    them (``card_search.card_outlines``: corners as shares of the image's width and height,
     in reading order); None without OpenCV, where cards are not looked for at all.
 
     Empty for an image the finder cannot decode. Says nothing when OpenCV is missing:
@@ -210,9 +210,9 @@ def card_outlines(picture: Picture) -> list[list[tuple[float, float]]] | None:
     """
     if not available():
         return None
-    from batch_ocr.vision import layout
+    from batch_ocr.vision import card_search
 
     try:
-        return layout.card_outlines(picture)
+        return card_search.card_outlines(picture)
     except UnreadableImageError:
         return []

@@ -24,23 +24,21 @@ its text (``_engine``), since an outline cannot tell.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from batch_ocr.vision import card_cut, card_pairs
+from batch_ocr.vision import card_pairs
 from batch_ocr.vision import photo as _vision
 from batch_ocr.vision import text_cards as _text_cards
-from batch_ocr.vision.card_cut import CROP_JPEG_QUALITY, CardCrop, card_key
 from batch_ocr.vision.geometry import (
     MIN_CARD_AREA,
     MIN_CARD_LONG_SIDE_PX,
     MIN_RECT_FILL,
     MIN_SOLIDITY,
 )
-from batch_ocr.vision.picture import SEARCH_LONG_SIDE_PX, Picture, UnreadableImageError
+from batch_ocr.vision.picture import SEARCH_LONG_SIDE_PX
 
 #: Cards are all ID-1 (bank cards too): an outline under this share of the largest
 #: one's area is something else (a photo, a sticker, a stamp).
@@ -332,113 +330,3 @@ def page_cards(
 def crop_card(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
     """The card under ``quad``, straightened to a landscape card image."""
     return _vision.warp_card(image, quad)
-
-
-def _search(picture: Picture) -> tuple[list[FoundCard], np.ndarray, float]:
-    """The cards on the picture's search view, that view, and its scale to ``full``'s."""
-    small, scale = picture.search()
-    least = MIN_CARD_LONG_SIDE_PX * scale
-    cards = page_cards(small, min_long_side_px=least)
-    if len(cards) == 1:
-        cards = _with_one_beside(small, cards[0], least)
-    return cards, small, scale
-
-
-#: A card found alone is painted out this much larger than its outline (its edge, its
-#: shadow) before the search looks again beside it (``_with_one_beside``).
-PAINT_GROWTH = 1.04
-#: A card found there lies whole on the picture, this share of its long side clear of
-#: its edges: a patch of a patterned desk cut off by the frame is no card paid for.
-BESIDE_EDGE_MARGIN = 0.01
-
-
-def _with_one_beside(small: np.ndarray, card: FoundCard, least: float) -> list[FoundCard]:
-    """``card``, found alone, and a card beside it that its outline hid, in reading order.
-
-    Two cards touching on a desk at an angle, or joined by a glare spot across their
-    edges, make one blob whose only card-shaped outline is one of them. With that one
-    painted out in the page's colour, the other's outline stands alone. The offline
-    engine finds such a side by reading the print beside the card; an engine paying
-    per card sent must find it by its outline, or send the picture whole and get one
-    side back (docs/documents.md, "What a page costs through the API").
-    """
-    painted = small.copy()
-    colour = np.median(np.concatenate(_border_bands(cv2.medianBlur(small, 5))), axis=0)
-    centre = card.quad.mean(axis=0)
-    grown = (centre + (card.quad - centre) * PAINT_GROWTH).astype(np.int32)
-    cv2.fillConvexPoly(painted, grown, colour.tolist())
-    area = cv2.contourArea(card.quad)
-    height, width = small.shape[:2]
-    margin = BESIDE_EDGE_MARGIN * max(height, width)
-    beside = [quad for quad in find_cards(painted, min_long_side_px=least)
-              if _overlap(quad, card.quad) < MAX_OVERLAP
-              and cv2.contourArea(quad) >= MIN_SHARE_OF_LARGEST * area
-              and quad.min() >= margin and (quad[:, 0] <= width - margin).all()
-              and (quad[:, 1] <= height - margin).all()]
-    if not beside:
-        return [card]
-    cards = [card, FoundCard(max(beside, key=cv2.contourArea))]
-    return [cards[i] for i in _reading_order([found.quad for found in cards])]
-
-
-def card_crops(picture: Picture, *, legacy_keys: bool = False,
-               original: Picture | None = None) -> list[CardCrop]:
-    """Each card on a page of several as the JPEG sent for it; empty for one card or none.
-
-    Found on the small view (most images are one card and cost no more than that), cut
-    from the full-scale decode, or from ``original``'s when ``picture`` was fitted from
-    it (``card_cut.page_pixels``), keyed by ``picture`` either way. An image of one card
-    (or none found) is left whole: that is what the API expects. ``legacy_keys``: also
-    say what each card's answer was kept under by earlier versions (``legacy_key``; a
-    rerun of a journal they wrote). Raises ``UnreadableImageError`` for bytes that are not an image.
-    """
-    cards, small, scale = _search(picture)
-    if len(cards) < 2:
-        return []
-    try:
-        page = card_cut.page_pixels(picture, original)
-    except Exception as exc:  # Pillow raises many types for bad data: all "unreadable"
-        raise UnreadableImageError(f"cannot decode image: {exc}") from exc
-    to_page = page.width / small.shape[1]
-    page_sha256 = hashlib.sha256(picture.data).hexdigest()
-    try:
-        jpegs = [card_cut.cut(page, card.quad * to_page) for card in cards]
-    except ValueError:
-        return []
-    del page
-    legacy = _legacy_keys(picture, cards, scale) if legacy_keys else [None] * len(cards)
-    return [CardCrop(jpeg, card.by_print, card_key(page_sha256, number, len(cards)), old)
-            for number, (card, jpeg, old) in enumerate(zip(cards, jpegs, legacy, strict=True),
-                                                       start=1)]  # fmt: skip
-
-
-def _legacy_keys(picture: Picture, cards: list[FoundCard], scale: float) -> list[str | None]:
-    """The sha256 of each card's crop as earlier versions cut it, the key they kept its
-    answer under: straightened to ``photo.CARD_WIDTH_PX`` from the ``full`` view, as JPEG
-    at ``CROP_JPEG_QUALITY``."""
-    image = picture.full()
-    keys: list[str | None] = []
-    for card in cards:
-        ok, encoded = cv2.imencode(".jpg", crop_card(image, card.quad / scale),
-                                   [cv2.IMWRITE_JPEG_QUALITY, CROP_JPEG_QUALITY])  # fmt: skip
-        keys.append(hashlib.sha256(encoded.tobytes()).hexdigest() if ok else None)
-    return keys
-
-
-def count_cards(picture: Picture) -> int:
-    """How many cards ``card_crops`` would cut out of the image (0 or at least 2)."""
-    cards, _, _ = _search(picture)
-    return len(cards) if len(cards) >= 2 else 0
-
-
-def card_outlines(picture: Picture) -> list[list[tuple[float, float]]]:
-    """The corners of every card ``page_cards`` finds on the image, one card too.
-
-    Each corner is a share (0-1) of the upright image's width and height, so it lies
-    on any copy of the image at any size (a review page's thumbnail). Found exactly as
-    ``card_crops`` finds the cards it cuts, in the same reading order.
-    Raises ``UnreadableImageError`` for bytes that are not an image.
-    """
-    cards, small, _ = _search(picture)
-    height, width = small.shape[:2]
-    return [[(float(x) / width, float(y) / height) for x, y in card.quad] for card in cards]

@@ -14,7 +14,7 @@ from tests.card_pages import make_samples, people
 cv2 = pytest.importorskip("cv2")
 np = pytest.importorskip("numpy")
 
-from batch_ocr.vision import card_cut  # noqa: E402
+from batch_ocr.vision import card_cut, card_search  # noqa: E402
 from batch_ocr.vision import layout as _layout  # noqa: E402
 from batch_ocr.vision.imaging import MAX_BYTES, MAX_SIDE_PX  # noqa: E402
 from batch_ocr.vision.picture import Picture  # noqa: E402
@@ -51,11 +51,11 @@ def _upright_page() -> bytes:
     return _jpeg(_copy_page())
 
 
-def _sizes(crops: list[_layout.CardCrop]) -> list[tuple[int, int]]:
+def _sizes(crops: list[card_cut.CardCrop]) -> list[tuple[int, int]]:
     return [Image.open(io.BytesIO(crop.jpeg)).size for crop in crops]
 
 
-def _card_in(crop: _layout.CardCrop) -> np.ndarray:
+def _card_in(crop: card_cut.CardCrop) -> np.ndarray:
     """The card's outline inside a crop (its frame of page lets it be found)."""
     pixels = cv2.imdecode(np.frombuffer(crop.jpeg, np.uint8), cv2.IMREAD_COLOR)
     found = _layout.find_cards(pixels)
@@ -66,7 +66,7 @@ def _card_in(crop: _layout.CardCrop) -> np.ndarray:
 def test_a_card_is_cut_at_the_resolution_the_page_holds_it() -> None:
     """A 300 dpi copy holds each card at ~1,011 px: it is sent so, framed, not at the
     856 px of a reduced view (a 2,000 px view holds it at ~580 px)."""
-    crops = _layout.card_crops(Picture(_upright_page()))
+    crops = card_search.card_crops(Picture(_upright_page()))
     assert len(crops) == 2
     for width, height in _sizes(crops):
         assert width >= 0.95 * CARD_PX * (1 + 2 * card_cut.FRAME_SHARE)
@@ -74,7 +74,7 @@ def test_a_card_is_cut_at_the_resolution_the_page_holds_it() -> None:
 
 
 def test_a_small_card_is_never_sent_smaller_than_the_offline_engine_reads_it() -> None:
-    crops = _layout.card_crops(Picture(_jpeg(_copy_page(dpi=120))))
+    crops = card_search.card_crops(Picture(_jpeg(_copy_page(dpi=120))))
     assert len(crops) == 2
     for width, _ in _sizes(crops):
         assert width >= card_cut.MIN_CARD_LONG_SIDE_PX
@@ -83,7 +83,7 @@ def test_a_small_card_is_never_sent_smaller_than_the_offline_engine_reads_it() -
 def test_each_card_shows_its_own_edge_inside_a_frame_of_page() -> None:
     """The provider finds the card's outline before it reads: cut exactly along it, the
     dev set's copy lost its ID number through the API."""
-    for crop in _layout.card_crops(Picture(_upright_page())):
+    for crop in card_search.card_crops(Picture(_upright_page())):
         width, height = Image.open(io.BytesIO(crop.jpeg)).size
         corners = _card_in(crop)
         frame = card_cut.FRAME_SHARE * width / (1 + 2 * card_cut.FRAME_SHARE)
@@ -93,7 +93,7 @@ def test_each_card_shows_its_own_edge_inside_a_frame_of_page() -> None:
 
 @pytest.mark.parametrize("tilt_deg", [7.0, -10.0])
 def test_a_tilted_page_s_cards_come_out_level_at_full_resolution(tilt_deg: float) -> None:
-    crops = _layout.card_crops(Picture(_jpeg(_copy_page(tilt_deg=tilt_deg))))
+    crops = card_search.card_crops(Picture(_jpeg(_copy_page(tilt_deg=tilt_deg))))
     assert len(crops) == 2
     for crop, (width, _) in zip(crops, _sizes(crops), strict=True):
         top_left, top_right = _card_in(crop)[:2]
@@ -103,7 +103,7 @@ def test_a_tilted_page_s_cards_come_out_level_at_full_resolution(tilt_deg: float
 
 
 def test_a_page_scanned_sideways_gives_landscape_cards_at_full_resolution() -> None:
-    crops = _layout.card_crops(Picture(_jpeg(_copy_page(page_turns=1))))
+    crops = card_search.card_crops(Picture(_jpeg(_copy_page(page_turns=1))))
     assert len(crops) == 2
     for width, height in _sizes(crops):
         assert width > height >= 0.95 * CARD_PX / 1.6
@@ -119,7 +119,7 @@ def test_a_card_too_big_for_the_api_is_made_to_fit() -> None:
     assert max(Image.open(io.BytesIO(jpeg)).size) <= MAX_SIDE_PX
 
 
-def _grey(crop: _layout.CardCrop) -> np.ndarray:
+def _grey(crop: card_cut.CardCrop) -> np.ndarray:
     pixels = cv2.imdecode(np.frombuffer(crop.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
     return cv2.resize(pixels, (240, 160), interpolation=cv2.INTER_AREA).astype(np.float32)
 
@@ -136,8 +136,8 @@ def _likeness(a: np.ndarray, b: np.ndarray) -> float:
 ])
 def test_an_upside_down_card_is_sent_upright_at_full_resolution(
         options: dict, order: tuple[int, int]) -> None:
-    upright = _layout.card_crops(Picture(_upright_page()))
-    crops = _layout.card_crops(Picture(_jpeg(_copy_page(**options))))
+    upright = card_search.card_crops(Picture(_upright_page()))
+    crops = card_search.card_crops(Picture(_jpeg(_copy_page(**options))))
     assert len(crops) == len(upright) == 2
     for crop, same in zip(crops, order, strict=True):
         reference = _grey(upright[same])

@@ -23,7 +23,7 @@ from tests.skips import needs_documents
 
 cv2 = pytest.importorskip("cv2")
 
-from batch_ocr.vision import card_cut  # noqa: E402
+from batch_ocr.vision import card_cut, card_search  # noqa: E402
 from batch_ocr.vision import layout as _layout  # noqa: E402
 from batch_ocr.vision.picture import Picture  # noqa: E402
 
@@ -67,14 +67,14 @@ def test_an_id_card_beside_a_bank_card_on_a_desk() -> None:
 
 
 def test_each_card_is_cut_out_straight_for_a_call() -> None:
-    crops = _layout.card_crops(Picture(_page("front", "back")))
+    crops = card_search.card_crops(Picture(_page("front", "back")))
     assert len(crops) == 2
     for crop in crops:
         width, height = Image.open(io.BytesIO(crop.jpeg)).size
         assert not crop.by_print
         frame = 2 * card_cut.FRAME_SHARE * width / (1 + 2 * card_cut.FRAME_SHARE)
         assert width > height and abs((width - frame) / (height - frame) - 856 / 540) < 0.03
-    assert _layout.count_cards(Picture(_page("front", "back"))) == 2
+    assert card_search.count_cards(Picture(_page("front", "back"))) == 2
 
 
 def test_a_photo_of_one_card_is_not_cut() -> None:
@@ -83,15 +83,15 @@ def test_a_photo_of_one_card_is_not_cut() -> None:
     buffer = io.BytesIO()
     front.save(buffer, "JPEG")
     assert len(_cards(buffer.getvalue())) <= 1
-    assert _layout.card_crops(Picture(buffer.getvalue())) == []
-    assert _layout.count_cards(Picture(buffer.getvalue())) == 0
+    assert card_search.card_crops(Picture(buffer.getvalue())) == []
+    assert card_search.count_cards(Picture(buffer.getvalue())) == 0
 
 
 def test_small_coloured_rectangles_are_no_cards() -> None:
     from tests.hostile.corpus import jpeg_bytes
 
     for seed in ("with space.jpg", "=HYPERLINK(1).jpg", "a", "b", "c"):
-        assert _layout.count_cards(Picture(jpeg_bytes(seed))) == 0
+        assert card_search.count_cards(Picture(jpeg_bytes(seed))) == 0
 
 
 @needs_documents
@@ -121,7 +121,7 @@ def test_dev_set_pages_hold_two_cards_in_every_encoding(name: str, encoding: str
     """The offline engine (full decode) and the API's crops (small decode) agree."""
     image = page_image(encode_page(Image.open(DOCUMENTS / name), encoding))
     assert len(_cards(image)) == 2
-    assert _layout.count_cards(Picture(image)) == 2
+    assert card_search.count_cards(Picture(image)) == 2
 
 
 @pytest.mark.parametrize("encoding", _fast_only(["jpeg60", "jpeg75", "jpeg85", "png"], "jpeg75"))
@@ -146,7 +146,7 @@ def test_touching_cards_are_cut_along_their_seam(turns: int) -> None:
     """No page between them, but the paler back's edge runs between the two."""
     quads = _cards(scanned_copy("jpeg75", row_gap=0.0, page_turns=turns))
     assert len(quads) == 2
-    assert _layout.count_cards(Picture(scanned_copy("jpeg75", row_gap=0.0, page_turns=turns))) == 2
+    assert card_search.count_cards(Picture(scanned_copy("jpeg75", row_gap=0.0, page_turns=turns))) == 2
 
 
 @pytest.mark.parametrize(("width", "height", "quality"),
@@ -266,5 +266,5 @@ def test_a_back_touching_the_front_across_a_glare_spot_is_cut_out_for_its_own_ca
     picture = Picture(case.image_bytes)
     small, scale = picture.search()
     assert len(_layout.page_cards(small, min_long_side_px=_layout.MIN_CARD_LONG_SIDE_PX * scale)) == 1
-    assert _layout.count_cards(picture) == 2
-    assert len(_layout.card_crops(picture)) == 2
+    assert card_search.count_cards(picture) == 2
+    assert len(card_search.card_crops(picture)) == 2

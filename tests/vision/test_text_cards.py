@@ -28,6 +28,7 @@ from tests.skips import needs_documents
 
 cv2 = pytest.importorskip("cv2")
 
+from batch_ocr.vision import card_search  # noqa: E402
 from batch_ocr.vision import layout as _layout  # noqa: E402
 from batch_ocr.vision.picture import Picture  # noqa: E402
 
@@ -56,7 +57,7 @@ def test_a_back_as_pale_as_the_paper_is_found_by_its_print(washed_out: float) ->
     (front,) = _layout.find_cards(image)  # its outline is gone
     cards = _layout.page_cards(image)
     assert [c.by_print for c in cards] == [False, True]
-    assert _layout.count_cards(Picture(image_bytes)) == 2
+    assert card_search.count_cards(Picture(image_bytes)) == 2
     # A card's size, below the front, level with it.
     (fx, fy), front_size, _ = cv2.minAreaRect(front.astype("float32"))
     (bx, by), back_size, _ = cv2.minAreaRect(cards[1].quad.astype("float32"))
@@ -65,7 +66,7 @@ def test_a_back_as_pale_as_the_paper_is_found_by_its_print(washed_out: float) ->
 
 
 def test_a_pale_back_is_cut_out_for_its_own_call() -> None:
-    crops = _layout.card_crops(Picture(scanned_copy("jpeg75", washed_out=PALE_BACK)))
+    crops = card_search.card_crops(Picture(scanned_copy("jpeg75", washed_out=PALE_BACK)))
     assert [c.by_print for c in crops] == [False, True]
 
 
@@ -102,7 +103,7 @@ def test_one_card_alone_on_a_page_gains_no_card(kind: str, grey: bool) -> None:
     samples = make_samples()
     image = _copy(samples.PageCard(kind, people(1)[0]), grey=grey)
     assert _found(image) == [False]
-    assert _layout.count_cards(Picture(image)) == 0
+    assert card_search.count_cards(Picture(image)) == 0
 
 
 def test_a_note_written_on_the_copy_is_no_card() -> None:
@@ -148,5 +149,5 @@ def test_a_pale_back_whose_stamp_joins_two_lines_is_still_found() -> None:
     office_sets = module_at("office_sets", REPO / "tests" / "benchmarks" / "office_sets.py")
     case = office_sets.copy_page_cases(13, 21, first=12)[0]
     assert "stamp-timelimit" in case.degradations and case.side == "both"
-    crops = _layout.card_crops(Picture(case.image_bytes))
+    crops = card_search.card_crops(Picture(case.image_bytes))
     assert [c.by_print for c in crops] == [True, True]

@@ -9,9 +9,10 @@ every field the offline engine read otherwise named in its review reasons
 
 A page of several cards is escalated card by card when the offline engine's cards and
 the API engine's crops are the same cards: both come from ``vision.layout``'s finder in
-reading order, so the same count means the same cards in the same order (a card found
-in one and not the other would shift every number after it, and no number can be
-trusted then). Otherwise (the finders saw different cards on the two pictures, the
+reading order (the API engine's looks of its own, ``vision.card_search``, only add cards
+where the finder saw fewer than two), so the same count means the same cards in the same
+order (a card found in one and not the other would shift every number after it, and no
+number can be trusted then). Otherwise (the finders saw different cards on the two pictures, the
 offline engine read the page whole) the whole page goes to the API as the API engine
 sends it, a call per crop.
 
@@ -39,7 +40,7 @@ from batch_ocr.settings import Settings
 from batch_ocr.vision.imaging import PreparedImage
 
 if TYPE_CHECKING:
-    from batch_ocr.vision.layout import CardCrop
+    from batch_ocr.vision.card_cut import CardCrop
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
