@@ -97,6 +97,7 @@ def _with_one_beside(small: np.ndarray, card: FoundCard, least: float) -> list[F
 #: The light is evened out over this share of the picture's long side (a Gaussian's
 #: sigma): wider than a card's print, narrower than a shadow across the desk.
 EVEN_LIGHT_SHARE = 0.1
+LIGHT_STEP = 8
 
 
 def _evened(image: np.ndarray) -> np.ndarray:
@@ -106,11 +107,18 @@ def _evened(image: np.ndarray) -> np.ndarray:
     edge does, and the page's colour sampled at the border is no colour of the desk
     around it: with the light even, the card stands out from the desk beside it as one
     in the light does."""
-    pixels = image.astype(np.float32)
-    sigma = EVEN_LIGHT_SHARE * max(image.shape[:2])
-    light = cv2.GaussianBlur(pixels, (0, 0), sigma)
-    level = float(np.median(pixels))
-    return np.clip(pixels / np.maximum(light, 1.0) * level, 0, 255).astype(np.uint8)
+    height, width = image.shape[:2]
+    # Blurred at an eighth of the size, where the kernel is an eighth as wide (the light
+    # changes over tens of pixels: nothing is lost), then brought back; integer
+    # arithmetic throughout (125 ms of float work a 640 px picture -> a few ms).
+    reduced = cv2.resize(image, (max(1, width // LIGHT_STEP), max(1, height // LIGHT_STEP)),
+                         interpolation=cv2.INTER_AREA)
+    sigma = EVEN_LIGHT_SHARE * max(height, width) / LIGHT_STEP
+    light = cv2.resize(cv2.GaussianBlur(reduced, (0, 0), sigma), (width, height),
+                       interpolation=cv2.INTER_LINEAR)
+    level = float(np.median(image))
+    evened: np.ndarray = cv2.divide(image, cv2.max(light, 1), scale=level)
+    return evened
 
 
 def card_crops(picture: Picture, *, legacy_keys: bool = False,
