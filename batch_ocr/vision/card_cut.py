@@ -157,12 +157,11 @@ def _warp(region: np.ndarray, corners: np.ndarray, width: float, height: float) 
                        [frame + width - 1, frame + height - 1], [frame, frame + height - 1]],
                       np.float32)  # fmt: skip
     matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
-    # Bilinear, as the offline engine warps its card (``photo.warp_card``): bicubic
-    # overshoots at every edge, and on a page's JPEG blocks enlarged about twice (a
-    # copy at 150 dpi) that ringing changed a stroke: the dev set's nixueting page,
-    # saved as a PDF (its JPEG at quality 75), lost 渭 of its address to 清 through the
-    # API while the offline engine read it right; bilinear reads it as the offline one.
-    return cv2.warpPerspective(region, matrix, (out_width, out_height), flags=cv2.INTER_LINEAR,
+    # Bicubic, though the offline engine enlarges its own cut bilinearly: bilinear read
+    # the dev set's nixueting page saved as a PDF (its JPEG at quality 75) right where
+    # bicubic lost 渭 to 清, but it lost 2-4 fields of the generated copies' pale backs a
+    # seed (docs/documents.md, "The API path against the offline engine").
+    return cv2.warpPerspective(region, matrix, (out_width, out_height), flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
 
 

@@ -144,19 +144,3 @@ def test_an_upside_down_card_is_sent_upright_at_full_resolution(
         assert _likeness(_grey(crop), reference) > _likeness(_grey(crop), reference[::-1, ::-1])
         assert max(_sizes([crop])[0]) >= 0.95 * CARD_PX * (1 + 2 * card_cut.FRAME_SHARE)
 
-
-def test_a_card_enlarged_for_its_call_keeps_the_page_s_grey_levels() -> None:
-    """A small card is enlarged to the offline engine's card width bilinearly, as that
-    engine enlarges its own cut: bicubic's overshoot at each stroke's edge turned the
-    PDF copy of a dev page's 渭 into 清 through the API alone. Stripes of two greys,
-    enlarged about twice, give no grey darker or lighter than the page's own."""
-    stripes = np.full((300, 450, 3), 200, np.uint8)
-    stripes[:, ::6] = 60  # one-pixel strokes, as a JPEG's blocks leave them
-    page = Image.fromarray(stripes)
-    quad = np.array([[10, 10], [440, 10], [440, 281], [10, 281]], np.float32)
-    corners, long_px, short_px = card_cut.landscape_corners(quad)
-    scale = card_cut.MIN_CARD_LONG_SIDE_PX / long_px
-    assert scale > 1.9
-    region, origin = card_cut._region(page, corners, card_cut.FRAME_SHARE * long_px)
-    card = card_cut._warp(region, corners - origin, long_px * scale, short_px * scale)
-    assert card.min() >= 60 and card.max() <= 200

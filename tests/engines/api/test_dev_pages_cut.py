@@ -4,9 +4,12 @@ page (docs/documents.md, "The API path against the offline engine").
 Behind ``batch-ocr-emulator --engine local`` the provider is the offline engine reading
 only the bytes it is sent: each card cut out of the page. A page in any encoding a user
 hands in (a lossy JPEG, a PNG, a TIFF frame, a PDF's embedded JPEG) must give both sides
-from its two cuts, every field as the offline engine reads the page whole: once the
-nixueting page saved as a PDF lost 渭 of its address to 清 through the API alone (the
-cut enlarged the page's JPEG blocks with bicubic ringing), and no check flags that.
+from its two cuts, every field as the offline engine reads the page whole, but one: the
+nixueting page saved as a PDF (its JPEG at quality 75) loses 渭 of its address to 清
+through the API alone, and no check flags that (API rows carry no confidence). The cut
+enlarges the page's JPEG blocks bicubically; bilinear, as the offline engine enlarges its
+own, reads it right but lost more fields of the generated copies than it won
+(docs/documents.md, "The API path against the offline engine").
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ from tests.engines.test_page_encodings import MISREAD, _dev_truth, _two_sided_de
 from tests.skips import needs_documents, needs_local
 
 pytestmark = [needs_local, needs_documents, pytest.mark.slow]
+
+#: Fields the cuts are misread in where the offline engine reads the page right (strict:
+#: the test says so when it is read right).
+API_MISREAD = {("bdci_photocopy_nixueting.jpg", "pdf-jpeg75"):
+               "渭 of the stamped address read 清 from the bicubic cut of a quality-75 JPEG"}
 
 FRONT_FIELDS = ("name", "sex", "nation", "birth", "address", "number")
 BACK_FIELDS = ("authority", "timelimit")
@@ -52,9 +60,10 @@ def test_the_cuts_of_every_dev_page_read_as_the_page(file_name: str, encoding: s
     want = _dev_truth(file_name)
     wrong = {name: (got.get(name), value) for name, value in want.items()
              if got.get(name) != value}  # fmt: skip
-    misread = MISREAD.get((file_name, encoding))
+    misread = MISREAD.get((file_name, encoding)) or API_MISREAD.get((file_name, encoding))
     if misread is not None and wrong:
-        # The offline engine misreads this encoding of the page itself: no worse here.
         assert len(wrong) <= 1, wrong
         pytest.xfail(misread)
+    if (file_name, encoding) in API_MISREAD:
+        pytest.fail(f"read right now: drop it from API_MISREAD ({misread})")
     assert not wrong
