@@ -5,11 +5,11 @@ Behind ``batch-ocr-emulator --engine local`` the provider is the offline engine 
 only the bytes it is sent: each card cut out of the page. A page in any encoding a user
 hands in (a lossy JPEG, a PNG, a TIFF frame, a PDF's embedded JPEG) must give both sides
 from its two cuts, every field as the offline engine reads the page whole, but one: the
-nixueting page saved as a PDF (its JPEG at quality 75) loses 渭 of its address to 清
-through the API alone, and no check flags that (API rows carry no confidence). The cut
-enlarges the page's JPEG blocks bicubically; bilinear, as the offline engine enlarges its
-own, reads it right but lost more fields of the generated copies than it won
-(docs/documents.md, "The API path against the offline engine").
+nixueting page saved as a JPEG at quality 75 (alone, or inside a PDF) loses 渭 of its
+address to 清 through the API alone, and no check flags that (API rows carry no
+confidence). The cut enlarges the page's JPEG blocks bicubically; bilinear, as the
+offline engine enlarges its own, reads it right but lost more fields of the generated
+copies than it won (docs/documents.md, "The API path against the offline engine").
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ pytestmark = [needs_local, needs_documents, pytest.mark.slow]
 
 #: Fields the cuts are misread in where the offline engine reads the page right (strict:
 #: the test says so when it is read right).
-API_MISREAD = {("bdci_photocopy_nixueting.jpg", "pdf-jpeg75"):
-               "渭 of the stamped address read 清 from the bicubic cut of a quality-75 JPEG"}
+API_MISREAD = {("bdci_photocopy_nixueting.jpg", encoding):
+               "渭 of the stamped address read 清 from the bicubic cut of a quality-75 JPEG"
+               for encoding in ("jpeg75", "pdf-jpeg75")}
 
 FRONT_FIELDS = ("name", "sex", "nation", "birth", "address", "number")
 BACK_FIELDS = ("authority", "timelimit")
