@@ -12,7 +12,12 @@ beside the card, and its search stays as it is):
   shape, notched where their outlines cross; cut between its two deepest notches, each
   part is a card (``touching_cards``);
 - ``_with_one_beside``: a card found alone is painted out and the picture searched again
-  beside it.
+  beside it, and once more with its light evened out (``_evened``: a back in a shadow).
+
+A picture where one card is found and nothing beside it is sent whole, not that card cut
+out: the cut would cost the same one call and lose a side the looks missed just the
+same, and the rest of the picture sent too would cost a call on every photo with a note
+or a bank card beside its one card.
 """
 
 from __future__ import annotations
@@ -69,7 +74,8 @@ def _with_one_beside(small: np.ndarray, card: FoundCard, least: float) -> list[F
     painted out in the page's colour, the other's outline stands alone. The offline
     engine finds such a side by reading the print beside the card; an engine paying
     per card sent must find it by its outline, or send the picture whole and get one
-    side back (docs/documents.md, "What a page costs through the API").
+    side back (docs/documents.md, "What a page costs through the API"). Where nothing
+    is found so, the look is taken again with the light evened out (``_evened``).
     """
     painted = small.copy()
     colour = np.median(np.concatenate(layout._border_bands(cv2.medianBlur(small, 5))), axis=0)
