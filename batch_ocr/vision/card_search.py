@@ -53,9 +53,9 @@ def _parted(small: np.ndarray, cards: list[FoundCard], least: float) -> list[Fou
     if not pair:
         return cards
     found = [card for card in cards
-             if all(layout._overlap(card.quad, quad) < layout.MAX_OVERLAP for quad in pair)]
+             if all(layout.overlap_share(card.quad, quad) < layout.MAX_OVERLAP for quad in pair)]
     found += [FoundCard(quad) for quad in pair]
-    return [found[i] for i in layout._reading_order([card.quad for card in found])]
+    return [found[i] for i in layout.reading_order_indices([card.quad for card in found])]
 
 
 #: A card found alone is painted out this much larger than its outline (its edge, its
@@ -78,7 +78,7 @@ def _with_one_beside(small: np.ndarray, card: FoundCard, least: float) -> list[F
     is found so, the look is taken again with the light evened out (``_evened``).
     """
     painted = small.copy()
-    colour = np.median(np.concatenate(layout._border_bands(cv2.medianBlur(small, 5))), axis=0)
+    colour = np.median(np.concatenate(layout.border_bands(cv2.medianBlur(small, 5))), axis=0)
     centre = card.quad.mean(axis=0)
     grown = (centre + (card.quad - centre) * PAINT_GROWTH).astype(np.int32)
     cv2.fillConvexPoly(painted, grown, colour.tolist())
@@ -88,7 +88,7 @@ def _with_one_beside(small: np.ndarray, card: FoundCard, least: float) -> list[F
     beside: list[np.ndarray] = []
     for view in (painted, _evened(painted)):
         beside = [quad for quad in layout.find_cards(view, min_long_side_px=least)
-                  if layout._overlap(quad, card.quad) < layout.MAX_OVERLAP
+                  if layout.overlap_share(quad, card.quad) < layout.MAX_OVERLAP
                   and cv2.contourArea(quad) >= layout.MIN_SHARE_OF_LARGEST * area
                   and quad.min() >= margin and (quad[:, 0] <= width - margin).all()
                   and (quad[:, 1] <= height - margin).all()]
@@ -97,7 +97,7 @@ def _with_one_beside(small: np.ndarray, card: FoundCard, least: float) -> list[F
     if not beside:
         return [card]
     cards = [card, FoundCard(max(beside, key=cv2.contourArea))]
-    return [cards[i] for i in layout._reading_order([found.quad for found in cards])]
+    return [cards[i] for i in layout.reading_order_indices([found.quad for found in cards])]
 
 
 #: The light is evened out over this share of the picture's long side (a Gaussian's

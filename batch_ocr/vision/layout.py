@@ -64,7 +64,7 @@ BORDER_INSET_PX = 6
 BORDER_BAND_PX = 4
 
 
-def _border_bands(blur: np.ndarray) -> list[np.ndarray]:
+def border_bands(blur: np.ndarray) -> list[np.ndarray]:
     """The four bands along the image's sides where the page's colour is sampled
     (pixels x 3)."""
     height, width = blur.shape[:2]
@@ -79,7 +79,7 @@ def _background_masks(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pixels that differ from the colour of the page's border: with gaps closed (a
     card paler than the paper in places), and without (two cards a few pixels apart)."""
     blur = cv2.medianBlur(small, 5)
-    bands = _border_bands(blur)
+    bands = border_bands(blur)
     background = np.median(np.concatenate(bands), axis=0)
     # The paper's noise is the median of the four sides' own: one side that is not paper
     # (a card or a shadow at the edge) cannot raise it.
@@ -101,10 +101,10 @@ def _background_masks(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             cv2.morphologyEx(mask, cv2.MORPH_OPEN, opening))  # fmt: skip
 
 
-def _masks(small: np.ndarray) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+def outline_masks(small: np.ndarray) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
     """The masks cards are looked for in, each with the mask the page between two cards
     of one blob is looked for in (``card_pairs``), and the edge map. The last, the
-    quiet mask, is looked at for its nested parts too (``_blobs``)."""
+    quiet mask, is looked at for its nested parts too (``largest_blobs``)."""
     gray = cv2.medianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), 5)
     edges = cv2.Canny(gray, 30, 90)
     closed = cv2.morphologyEx(
@@ -137,7 +137,7 @@ def inner_edge_share(quad: np.ndarray, edges: np.ndarray) -> float:
     return float((edges[inside] > 0).sum()) / total if total else 0.0
 
 
-def _card_quad(contour: np.ndarray, page_area: float) -> tuple[float, np.ndarray] | None:
+def card_quad(contour: np.ndarray, page_area: float) -> tuple[float, np.ndarray] | None:
     """(score, corners) when ``contour`` outlines a card, else None."""
     area = cv2.contourArea(contour)
     if area < MIN_CARD_AREA * page_area:
@@ -170,7 +170,7 @@ TRIM_SHARE = 0.35
 
 def _trimmed_card_quad(contour: np.ndarray, page_area: float
                        ) -> tuple[float, np.ndarray] | None:  # fmt: skip
-    """``_card_quad`` of the largest part of ``contour``'s blob left by an opening
+    """``card_quad`` of the largest part of ``contour``'s blob left by an opening
     (``TRIM_SHARE``); None when that is no card either."""
     if cv2.contourArea(contour) < MIN_CARD_AREA * page_area:
         return None
@@ -185,11 +185,11 @@ def _trimmed_card_quad(contour: np.ndarray, page_area: float
     parts, _ = cv2.findContours(opened, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not parts:
         return None
-    found = _card_quad(max(parts, key=cv2.contourArea) + [x - 1, y - 1], page_area)
+    found = card_quad(max(parts, key=cv2.contourArea) + [x - 1, y - 1], page_area)
     return None if found is None else (found[0], found[1].astype(np.float32))
 
 
-def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+def overlap_share(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection area over the smaller area of two convex quadrilaterals."""
     inter, _ = cv2.intersectConvexConvex(a.astype(np.float32), b.astype(np.float32))
     smaller = min(cv2.contourArea(a), cv2.contourArea(b))
@@ -198,10 +198,10 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> float:
 
 def reading_order(quads: list[np.ndarray]) -> list[np.ndarray]:
     """Quads sorted in rows top to bottom, each row left to right."""
-    return [quads[i] for i in _reading_order(quads)]
+    return [quads[i] for i in reading_order_indices(quads)]
 
 
-def _reading_order(quads: list[np.ndarray]) -> list[int]:
+def reading_order_indices(quads: list[np.ndarray]) -> list[int]:
     """The indices of ``quads`` in reading order (``reading_order``)."""
     if not quads:
         return []
@@ -229,7 +229,7 @@ class FoundCard:
     by_print: bool = False
 
 
-def _search_size(image: np.ndarray) -> tuple[np.ndarray, float]:
+def search_view(image: np.ndarray) -> tuple[np.ndarray, float]:
     """``image`` at the search size, and that size's scale to ``image``."""
     height, width = image.shape[:2]
     scale = min(1.0, SEARCH_LONG_SIDE_PX / max(height, width))
@@ -240,10 +240,10 @@ def _outlines(small: np.ndarray, min_long_side_px: float) -> list[np.ndarray]:
     """The card-shaped outlines on ``small`` (the page at the search size), its pixels."""
     page_area = float(small.shape[0] * small.shape[1])
     candidates: list[tuple[float, np.ndarray]] = []
-    masks, edges = _masks(small)
+    masks, edges = outline_masks(small)
     for index, (mask, between) in enumerate(masks):
-        for contour in _blobs(mask, nested=index == len(masks) - 1):
-            found = _card_quad(contour, page_area) or _trimmed_card_quad(contour, page_area)
+        for contour in largest_blobs(mask, nested=index == len(masks) - 1):
+            found = card_quad(contour, page_area) or _trimmed_card_quad(contour, page_area)
             if found and card_pairs.spans_the_picture(contour, small.shape, sides=3):
                 continue  # a pale desk's lit part, closed by a shadow's edge
             for score, quad in [found] if found else card_pairs.pair_halves(
@@ -252,7 +252,7 @@ def _outlines(small: np.ndarray, min_long_side_px: float) -> list[np.ndarray]:
                     candidates.append((score, quad))
     kept: list[np.ndarray] = []
     for _score, quad in sorted(_edged(candidates, small), key=lambda c: -c[0]):
-        if all(_overlap(quad, other) < MAX_OVERLAP for other in kept):
+        if all(overlap_share(quad, other) < MAX_OVERLAP for other in kept):
             kept.append(quad)
     kept = [q for q in kept if max(cv2.minAreaRect(q)[1]) >= min_long_side_px]
     if kept:
@@ -287,10 +287,10 @@ def _edged(candidates: list[tuple[float, np.ndarray]], small: np.ndarray
               if share >= TRACED_EDGE_SUPPORT]  # fmt: skip
     return [candidate for candidate, share in zip(candidates, support, strict=True)
             if share >= MIN_EDGE_SUPPORT
-            or not any(_overlap(candidate[1], quad) >= MAX_OVERLAP for quad in traced)]
+            or not any(overlap_share(candidate[1], quad) >= MAX_OVERLAP for quad in traced)]
 
 
-def _blobs(mask: np.ndarray, *, nested: bool) -> list[np.ndarray]:
+def largest_blobs(mask: np.ndarray, *, nested: bool) -> list[np.ndarray]:
     """The outer contours of ``mask``'s twelve largest blobs; ``nested``: of blobs lying
     in another's hole too (the quiet mask: a card's inside within the desk's part around
     the blob of two touching cards), not only of the outermost."""
@@ -310,7 +310,7 @@ def find_cards(
     ``min_long_side_px`` is the smallest readable card in ``image``'s pixels (smaller
     when ``image`` is a reduced copy of the picture).
     """
-    small, scale = _search_size(image)
+    small, scale = search_view(image)
     return [q / scale for q in reading_order(_outlines(small, min_long_side_px * scale))]
 
 
@@ -319,11 +319,11 @@ def page_cards(
 ) -> list[FoundCard]:
     """Every card on a page in reading order: by its outline (``find_cards``), and by
     its print where the outlines leave a card's print on the paper (``_text_cards``)."""
-    small, scale = _search_size(image)
+    small, scale = search_view(image)
     outlined = _outlines(small, min_long_side_px * scale)
     printed = _text_cards.text_cards(small, outlined)
     cards = [FoundCard(q) for q in outlined] + [FoundCard(q, by_print=True) for q in printed]
-    order = _reading_order([card.quad for card in cards])
+    order = reading_order_indices([card.quad for card in cards])
     return [FoundCard(cards[i].quad / scale, cards[i].by_print) for i in order]
 
 

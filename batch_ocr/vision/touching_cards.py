@@ -1,7 +1,7 @@
 """Two cards touching at an angle, seen as one blob, parted where their outlines cross.
 
 A front and a back laid on a desk so that one's corner rests on the other, each at its
-own angle, close into one blob in every mask (``layout._masks``): its hull fills no
+own angle, close into one blob in every mask (``layout.outline_masks``): its hull fills no
 card's rectangle and its proportions are no pair's laid edge to edge (``card_pairs``),
 so the page search finds neither card. Where the two outlines cross, the blob's outline
 turns inward: a notch on either side, the deepest two of its hull's convexity defects.
@@ -35,13 +35,13 @@ EDGE_MARGIN = 0.01
 def parted(small: np.ndarray, least: float) -> list[np.ndarray]:
     """The two cards of the largest blob on ``small`` (the picture at the search size)
     that is two cards crossing, as corners in ``small``'s pixels; empty when none is."""
-    view, scale = layout._search_size(small)
+    view, scale = layout.search_view(small)
     page_area = float(view.shape[0] * view.shape[1])
-    masks, edges = layout._masks(view)
+    masks, edges = layout.outline_masks(view)
     best: tuple[float, list[np.ndarray]] | None = None
     for index, (mask, _) in enumerate(masks):
-        for contour in layout._blobs(mask, nested=index == len(masks) - 1):
-            if layout._card_quad(contour, page_area) is not None:
+        for contour in layout.largest_blobs(mask, nested=index == len(masks) - 1):
+            if layout.card_quad(contour, page_area) is not None:
                 continue  # a card: the page search has seen it
             pair = _notched_pair(contour, page_area, edges, view.shape, least * scale)
             if pair and (best is None or pair[0] > best[0]):
@@ -62,14 +62,14 @@ def _notched_pair(contour: np.ndarray, page_area: float, edges: np.ndarray,
     first, second = notches
     parts = (contour[first : second + 1],
              np.concatenate([contour[second:], contour[: first + 1]]))  # fmt: skip
-    found = [layout._card_quad(part, page_area) for part in parts]
+    found = [layout.card_quad(part, page_area) for part in parts]
     quads = [card[1] for card in found if card is not None]
     if len(quads) != 2 or not all(_readable_card(quad, edges, shape, least) for quad in quads):
         return None
     areas = sorted(cv2.contourArea(quad) for quad in quads)
     if areas[0] < layout.MIN_SHARE_OF_LARGEST * areas[1]:
         return None
-    if layout._overlap(quads[0], quads[1]) >= layout.MAX_OVERLAP:
+    if layout.overlap_share(quads[0], quads[1]) >= layout.MAX_OVERLAP:
         return None
     return sum(card[0] for card in found if card is not None), quads
 
