@@ -179,6 +179,37 @@ def test_a_front_alone_is_read_as_a_front() -> None:
     assert {key: got[key] for key in truth} == truth
 
 
+def _form_beside(card_share: float) -> tuple[Any, Any]:
+    """A 2000x1500 photo of a card ``card_share`` of its width in the middle and a form's
+    lines of print in the margin to its left; and the card's corners."""
+    photo = np.full((1500, 2000, 3), DESK_BGR, np.uint8)
+    width, height = card_share * 2000, card_share * 2000 * 54 / 85.6
+    x0, y0 = 1000 - width / 2, 750 - height / 2
+    quad = np.array([[x0, y0], [x0 + width, y0], [x0 + width, y0 + height],
+                     [x0, y0 + height]], np.float32)  # fmt: skip
+    cv2.fillConvexPoly(photo, quad.astype(np.int32), (235, 235, 235))
+    for row in range(8):
+        cv2.putText(photo, "NAME DATE 2024", (20, 200 + 60 * row), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.9, (40, 40, 40), 2)  # fmt: skip
+    return photo, quad
+
+
+@pytest.mark.parametrize(("card_share", "looked"), [(0.62, False), (0.4, True)])
+def test_print_beside_a_card_that_leaves_no_room_for_another_is_not_detected(
+        monkeypatch: pytest.MonkeyPatch, card_share: float, looked: bool) -> None:  # fmt: skip
+    """A card filling most of the photo, a form's print in its margin: no card of its
+    size fits beside it, so no other side is looked for there (no text detection); a
+    smaller card leaves room, and the print beside it is looked at."""
+    from batch_ocr.engines.local import _ocr, _second_side
+
+    detected: list[Any] = []
+    monkeypatch.setattr(_ocr, "detect", lambda image, **kwargs: detected.append(image) or [])
+    photo, quad = _form_beside(card_share)
+    front = _reading("front", {"name": "何涛"}, ("姓名何涛",))
+    assert _second_side.beside_the_card(photo, quad, front, None) is None
+    assert bool(detected) is looked
+
+
 def test_a_second_side_seen_and_not_read_makes_the_row_say_so(
         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """Beside the front read, a block of print shows a back's labels, and its fields

@@ -23,7 +23,9 @@ picture, is not read, and its side would be lost without a word. Four looks here
 
 A look is taken only when the first found one side and there is room for another; on
 a photo of one card with print beside it, ``beside_the_card`` costs a text detection
-of each block of that print and a glance at its longest lines.
+of each block of that print and a glance at its longest lines, unless no card of the
+read one's size fits anywhere beside it (``vision.room``: the other side is the same
+card), which a card filling most of the photo leaves.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from batch_ocr.engines.local._text_groups import (
 )
 from batch_ocr.run.cards import CardRead
 from batch_ocr.vision import layout as _layout
+from batch_ocr.vision import room as _room
 from batch_ocr.vision import text_cards as _text_cards
 from batch_ocr.vision.geometry import A4_MM
 
@@ -162,7 +165,7 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
     """The other side on a photo of two cards, beside the one read (``quad``): the text
     detector's lines outside that card, read where they lie when there are enough of
     them for a card; None when they are not another ID side (a sheet of print, a bank
-    card) or there is no room on the picture for another card."""
+    card) or there is no room on the picture for another card (``vision.room``)."""
     import cv2
     import numpy as np
 
@@ -176,6 +179,8 @@ def beside_the_card(image: np.ndarray, quad: np.ndarray, reading: _Reading,
     height, width = image.shape[:2]
     if cv2.contourArea(quad.astype(np.float32)) > MAX_CARD_SHARE_FOR_TWO * height * width:
         return None
+    if not _room.room_for_another(image.shape, quad):
+        return None  # no card of this one's size fits beside it: no other side to find
     rest = image.copy()
     centre = quad.mean(axis=0)
     grown = (centre + 1.08 * (quad - centre)).astype(np.int32)
