@@ -10,7 +10,10 @@ The test is a necessary condition only, so it never rules out a card that fits: 
 rectangle whose short side is ``s`` holds a disc ``s`` across, so a card fits only where
 the photo outside the card read holds such a disc. The disc's size is the card read's
 short side shrunk by ``MIN_OTHER_CARD_SHARE`` (the other card may lie further from the
-phone, or tilted away from it, and look smaller).
+phone, or tilted away from it, and look smaller). The photo's edge bounds the room: a
+second card that the photo cuts off, lying beside a card that fills the rest of it, is
+not looked for (nor was it where the card read covers more than
+``_second_side.MAX_CARD_SHARE_FOR_TWO`` of the photo).
 """
 
 from __future__ import annotations

@@ -218,6 +218,11 @@ LOST_A_SIDE = [
     # found, the front was read off the picture and the back lost without a word.
     ("phone_photo_cases", 5, 9001),
     ("phone_photo_cases", 8, 9001),
+    # A small front and, apart from it, a back in a shadow on a checked cloth whose
+    # squares join its print into the cloth's: no outline found for the back, and no
+    # block of print either; its lines beside the front are read where they lie (the
+    # look beside a card, taken as the front leaves room for another card).
+    ("phone_photo_cases", 42, 7),
 ]  # fmt: skip
 
 
