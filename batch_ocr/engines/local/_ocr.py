@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from batch_ocr.engines.local._heap import given_back_when_full
+from batch_ocr.engines.local._read_past import read_past
 from batch_ocr.engines.local._variants import forms_of_each_class
 
 #: Model files inside the rapidocr package (``rapidocr/models``), by task.
@@ -379,7 +380,8 @@ def _character_probabilities(predictions: np.ndarray) -> list[list[float]]:
     """Per line, the probability of each character it reads: CTC's best class at each
     step that gives a character (not the blank, class 0, nor a repeat of the step
     before), as RapidOCR's decoder keeps them, with its other forms' added
-    (``_variants``: 黃 and 黄 are one character on a card)."""
+    (``_variants``: 黃 and 黄 are one character on a card), and doubted where a
+    character beside it may have been read past (``_read_past``)."""
     best = predictions.argmax(axis=2)
     probability = predictions.max(axis=2)
     kept = best != 0
@@ -389,12 +391,19 @@ def _character_probabilities(predictions: np.ndarray) -> list[list[float]]:
         others = forms.get(int(best[line, step]))
         if others is not None:
             probability[line, step] = min(1.0, float(predictions[line, step, others].sum()))
+    read_past(predictions, best, kept, probability, forms, _space_class())
     return [[float(p) for p in line[k]] for line, k in zip(probability, kept, strict=True)]
 
 
 @functools.cache
 def _forms_of_each_class() -> dict[int, list[int]]:
     return forms_of_each_class(models().rec.postprocess_op.character)
+
+
+@functools.cache
+def _space_class() -> int | None:
+    characters = list(models().rec.postprocess_op.character)
+    return characters.index(" ") if " " in characters else None
 
 
 def _line_width(crop: np.ndarray) -> int:
