@@ -349,7 +349,7 @@ def test_a_stamp_across_two_rows_does_not_join_them() -> None:
     ],
 )
 def test_a_period_read_off_its_place_must_be_lawful(start: str, end: str, lawful: bool) -> None:
-    from batch_ocr.engines.local._bands import _lawful_period
+    from batch_ocr.engines.local._period_band import lawful_period as _lawful_period
 
     assert _lawful_period(start, end) is lawful
 

@@ -21,10 +21,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from batch_ocr import id_rules
-from batch_ocr.engines.local._checks import LONG_TERM, timelimit_ok
-from batch_ocr.engines.local._labels import _ID_RE, _NUMBER_PIECE_RE, _PERIOD_RE, digits
+from batch_ocr.engines.local._labels import _ID_RE, _NUMBER_PIECE_RE, digits
 from batch_ocr.engines.local._rows import TextLine, clean
-from batch_ocr.run.present.checks import validity_period_ok
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,8 +33,6 @@ if TYPE_CHECKING:
 #: Where a front prints the ID number, as fractions of the rectified card (left, top,
 #: right, bottom): a generous band, then a tight one (the samples and the specimens).
 NUMBER_BANDS = ((0.28, 0.77, 0.95, 0.92), (0.29, 0.79, 0.82, 0.90))
-#: Where a back prints the period of validity (right of its label), the same way.
-PERIOD_BANDS = ((0.38, 0.78, 0.92, 0.92), (0.40, 0.80, 0.85, 0.89))
 #: Where a front prints the name (right of its label, left of the portrait).
 NAME_BANDS = ((0.16, 0.06, 0.66, 0.2),)
 #: Where a back prints the issuing authority (right of its label, one line; a name too
@@ -280,10 +276,6 @@ def _read_name_band(card: np.ndarray, name: str, lines: Sequence[TextLine] = ()
 INK_SHARES = (0.3, 0.45)
 
 
-#: The same for a period of validity, whose digits a copy's blur thins most; a lawful
-#: period is seldom what a stamp's ink makes of one.
-PERIOD_INK_SHARES = (0.3, 0.45, 0.6)
-
 
 def _inked_reads(band: np.ndarray) -> Iterator[LineRead]:
     """``band`` read with its darkest ink only, at each of ``INK_SHARES`` (lazily)."""
@@ -316,45 +308,6 @@ def _darkest_ink(band: np.ndarray, share: float = PRINT_INK_SHARE) -> np.ndarray
     cut = dark + share * (paper - dark)
     kept = np.where(gray < cut, gray, 255).astype(np.uint8)
     return cv2.cvtColor(kept, cv2.COLOR_GRAY2BGR)
-
-
-def _read_period_band(card: np.ndarray) -> TextLine | None:
-    """The period of validity read off its place on a rectified back, if it is a lawful
-    one (the end 5, 10 or 20 years after the start, on the same day, or 长期)."""
-    from batch_ocr.engines.local import _ocr
-
-    # As printed first; then with its darkest ink alone, where a stamp's lighter ink
-    # across the digits made them unreadable (a lawful period is kept either way).
-    for box, band in _period_bands(card):
-        (text, score, least, chars), = _ocr.read_lines([band])
-        match = _PERIOD_RE.search(digits(clean(text)))
-        if match is None:
-            continue
-        start = "".join(match.groups()[0:3])
-        end = "".join(match.groups()[3:6]) if match.group(4) else LONG_TERM
-        if _lawful_period(start, end):
-            printed = f"{start[:4]}.{start[4:6]}.{start[6:]}-"
-            printed += end if end == LONG_TERM else f"{end[:4]}.{end[4:6]}.{end[6:]}"
-            left, top, right, bottom = map(float, box)
-            return TextLine(printed, score, left, top, right, bottom, least=least, chars=chars)
-    return None
-
-
-def _period_bands(card: np.ndarray) -> Iterator[tuple[tuple[int, int, int, int], np.ndarray]]:
-    """Each period band as printed, then with its darkest ink only at each of
-    ``PERIOD_INK_SHARES`` (lazily)."""
-    for share in (None, *PERIOD_INK_SHARES):
-        for box, band in _bands(card, PERIOD_BANDS):
-            if band.size:
-                yield box, band if share is None else _darkest_ink(band, share)
-
-
-def _lawful_period(start: str, end: str) -> bool:
-    """A period a card can carry: real dates, then 长期 or 5, 10 or 20 years to the day."""
-    if not timelimit_ok(f"{start}-{end}"):
-        return False
-    valid_to = end if end == LONG_TERM else f"{end[:4]}-{end[4:6]}-{end[6:]}"
-    return validity_period_ok(f"{start[:4]}-{start[4:6]}-{start[6:]}", valid_to)
 
 
 def _read_number_band(card: np.ndarray) -> TextLine | None:

@@ -19,13 +19,13 @@ from batch_ocr.engines.local._bands import (
     _read_authority_band,
     _read_doubted_office,
     _read_number_band,
-    _read_period_band,
     number_band_pieces,
     number_band_reads,
 )
 from batch_ocr.engines.local._fields import parse
 from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, _NUMBER_PIECE_RE, digits
 from batch_ocr.engines.local._parsed import Parsed
+from batch_ocr.engines.local._period_band import read_period_band
 from batch_ocr.engines.local._read_order import LABEL_COLUMN_RIGHT, LABELLED_ROWS_BOTTOM
 from batch_ocr.engines.local._rows import Row as TextRow
 from batch_ocr.engines.local._rows import TextLine, group_rows
@@ -324,7 +324,7 @@ def _read_lost_fields(
     elif parsed.side == "back" and not lawful_period(parsed.info.get("timelimit", "")):
         # Lost, or read as no lawful period (a stamp's ink across a digit: 2024 for
         # 2021): read where the card prints it, and keep a lawful one in its place.
-        period_line = _read_period_band(image)
+        period_line = read_period_band(image, lines)
         if period_line is not None:
             lines = [*_off_the_band(lines, period_line), period_line]
             parsed = parse(group_rows(lines, label_column_right=label_column))
