@@ -310,36 +310,68 @@ def _darkest_ink(band: np.ndarray, share: float = PRINT_INK_SHARE) -> np.ndarray
     return cv2.cvtColor(kept, cv2.COLOR_GRAY2BGR)
 
 
-def _read_number_band(card: np.ndarray) -> TextLine | None:
-    """The ID number read straight off its place on a rectified front, if it checks out."""
+def _read_number_band(card: np.ndarray, read: str = "") -> TextLine | None:
+    """The ID number read straight off its place on a rectified front, if it checks out:
+    as printed, then with its print's darkest ink only (``_darkest_ink``), where a
+    stamp's lighter ink across its digits was read with them (5401Φ2195… for
+    540102195…: the stamp's frame across 02). Where none checks out, the run of 18
+    characters every band read alike as printed, if the number ``read`` by the detector
+    was broken (no run of 17 to 19 characters: a stamp's character read inside it): the
+    card prints a number failing its check, given as printed (and marked invalid)."""
+    printed = []
     for number, score, box in number_band_reads(card):
         if id_rules.id_number_valid(number):
-            left, top, right, bottom = map(float, box)
-            return TextLine(number, score, left, top, right, bottom, least=score)
+            return _number_line(number, score, box)
+        printed.append((number, score, box))
+    read_alike = {number for number, _, _ in printed}
+    for number, score, box in number_band_reads(card, INK_SHARES):
+        if number in read_alike:
+            break  # read alike without the stamp's ink: the card prints it so
+        if id_rules.id_number_valid(number):
+            return _number_line(number, score, box)
+    if len(printed) == len(NUMBER_BANDS) and len(read_alike) == 1 and not (
+            _NUMBER_AS_PRINTED.fullmatch(read)):  # fmt: skip
+        return _number_line(*printed[0])
     return None
 
 
-def number_band_reads(card: np.ndarray) -> Iterator[tuple[str, float, tuple[int, ...]]]:
+#: A number as a card may print it: 17 to 19 characters (one dropped or doubled).
+_NUMBER_AS_PRINTED = re.compile(r"\d[\dX]{16,18}")
+
+
+def _number_line(number: str, score: float, box: tuple[int, ...]) -> TextLine:
+    left, top, right, bottom = map(float, box)
+    return TextLine(number, score, left, top, right, bottom, least=score)
+
+
+def number_band_reads(card: np.ndarray, ink_shares: Sequence[float] = ()
+                      ) -> Iterator[tuple[str, float, tuple[int, ...]]]:  # fmt: skip
     """The 18 characters of an ID number read off each band where a front prints it
     (with the probability of the least sure one, and the band's box), whether or not
     they pass the check character, one band at a time (lazily). A band
     that reads more or fewer (a card printing 17 or 19) gives none: 18 of 19 digits
-    may pass the check character, and are not what the card prints."""
-    for number, least, box in number_band_pieces(card):
+    may pass the check character, and are not what the card prints. ``ink_shares``:
+    read with the darkest ink only, at each share (``_darkest_ink``), not as printed."""
+    for number, least, box in number_band_pieces(card, ink_shares):
         if _ID_RE.fullmatch(number):
             yield number, least, box
 
 
-def number_band_pieces(card: np.ndarray) -> Iterator[tuple[str, float, tuple[int, ...]]]:
+def number_band_pieces(card: np.ndarray, ink_shares: Sequence[float] = ()
+                       ) -> Iterator[tuple[str, float, tuple[int, ...]]]:  # fmt: skip
     """The run of digits read off each band where a front prints its number, however
-    long (``number_band_reads`` keeps those of 18), one band at a time (lazily)."""
+    long (``number_band_reads`` keeps those of 18), one band at a time (lazily); as
+    printed, or with the darkest ink only at each of ``ink_shares``."""
     from batch_ocr.engines.local import _ocr
 
-    for box, band in _bands(card, NUMBER_BANDS):
-        (text, _, least, _), = _ocr.read_lines([band])
-        match = _NUMBER_PIECE_RE.search(digits(clean(text)))
-        if match:
-            yield match.group(), least, box
+    for share in ink_shares or (None,):
+        for box, band in _bands(card, NUMBER_BANDS):
+            if share is not None:
+                band = _darkest_ink(band, share)
+            (text, _, least, _), = _ocr.read_lines([band])
+            match = _NUMBER_PIECE_RE.search(digits(clean(text)))
+            if match:
+                yield match.group(), least, box
 
 
 def _holds_stamp_end(name: str) -> bool:

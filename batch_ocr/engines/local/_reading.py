@@ -315,7 +315,7 @@ def _read_lost_fields(
     if parsed.side == "front" and not parsed.validity.get("number"):
         # The detector lost the number (a stamp across it, glare): read where the card
         # prints it, and keep what passes the check character.
-        number_line = _read_number_band(image)
+        number_line = _read_number_band(image, parsed.info.get("number", ""))
         if number_line is not None:
             # In place of what was read there: two reads of one number side by side
             # would make one run of 36 digits.
