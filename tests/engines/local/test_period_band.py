@@ -72,3 +72,16 @@ def test_a_period_above_the_fixed_bands_is_read_by_its_label() -> None:
     line = read_period_band(card, [label])
     assert line is not None
     assert line.text == make_samples().timelimit_printed(person)
+
+
+@pytest.mark.parametrize("read", ["有效期限2015.03.01-2035:03.01", "有效期限2015：03.01-2035.03。01"])
+def test_a_period_s_dot_read_as_a_colon_is_still_a_dot(read: str) -> None:
+    """A stamp's ink across a dot's top makes it a colon to the recogniser: the dates
+    are read as printed all the same, and a lawful period is taken."""
+    from batch_ocr.engines.local._fields import parse
+    from batch_ocr.engines.local._rows import group_rows
+    from tests.engines.stamped_lines import BACK, lines
+
+    parsed = parse(group_rows(lines([BACK[0], read])))
+    assert parsed.info["timelimit"] == "20150301-20350301"
+    assert parsed.validity["timelimit"]
