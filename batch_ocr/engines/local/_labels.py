@@ -37,9 +37,7 @@ _LONG_DIGITS_RE = re.compile(r"\d[\dX]{14,}")
 #: front holds ten in a row (a birth date has 8, a house number a few).
 _NUMBER_PIECE_RE = re.compile(r"\d[\dX]{9,}")
 _BIRTH_RE = re.compile(r"(\d{4})\D{0,3}?(\d{1,2})\D{1,3}?(\d{1,2})")
-#: A date of a period as printed (2017.12.08): its dots read as dots, commas, a middle
-#: dot, a dash, or a colon (a stamp's ink across a dot's top).
-_DATE8 = r"(\d{4})[.．,，·\-:：。]?(\d{2})[.．,，·\-:：。]?(\d{2})"
+_DATE8 = r"(\d{4})[.．,，·\-]?(\d{2})[.．,，·\-]?(\d{2})"
 _PERIOD_RE = re.compile(_DATE8 + r"[^\d长]{0,3}(?:" + _DATE8 + r"|(长期|长.|.期))")
 
 

@@ -15,6 +15,7 @@ and wholly outside its second). The fixed bands are read after it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,10 @@ LABEL_ROW_HALF = 0.06
 LABEL_ROW_RIGHT = 0.92
 #: The label's first characters: enough to place it (期限 is read apart at times).
 _LABEL_HEAD = _PERIOD_LABEL[:2]
+#: A period as its band is read: a date's dot may be read as a colon or a full stop too
+#: (a stamp's ink across it). Only here, where a lawful period is all that is kept: a
+#: row read so by the detector is left to this band's read, surer than that row's.
+_BAND_PERIOD_RE = re.compile(_PERIOD_RE.pattern.replace(r"[.．,，·\-]", r"[.．,，·\-:：。]"))
 
 
 def read_period_band(card: np.ndarray, lines: Sequence[TextLine] = ()) -> TextLine | None:
@@ -53,7 +58,7 @@ def read_period_band(card: np.ndarray, lines: Sequence[TextLine] = ()) -> TextLi
     # across the digits made them unreadable (a lawful period is kept either way).
     for box, band in _period_bands(card, lines):
         (text, score, least, chars), = _ocr.read_lines([band])
-        match = _PERIOD_RE.search(digits(clean(text)))
+        match = _BAND_PERIOD_RE.search(digits(clean(text)))
         if match is None:
             continue
         start = "".join(match.groups()[0:3])

@@ -74,14 +74,35 @@ def test_a_period_above_the_fixed_bands_is_read_by_its_label() -> None:
     assert line.text == make_samples().timelimit_printed(person)
 
 
-@pytest.mark.parametrize("read", ["有效期限2015.03.01-2035:03.01", "有效期限2015：03.01-2035.03。01"])
-def test_a_period_s_dot_read_as_a_colon_is_still_a_dot(read: str) -> None:
-    """A stamp's ink across a dot's top makes it a colon to the recogniser: the dates
-    are read as printed all the same, and a lawful period is taken."""
+
+@pytest.mark.parametrize("read", ["2015.03.01-2035:03.01", "2015：03.01-2035.03。01"])
+def test_a_period_s_dot_read_as_a_colon_on_its_band_is_still_a_dot(
+    read: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stamp's ink across a dot's top makes it a colon to the recogniser: the band's
+    dates are read as printed all the same, and a lawful period is taken."""
+    import numpy as np
+
+    from batch_ocr.engines.local import _ocr, _period_band
+    from batch_ocr.engines.local._ocr import LineRead
+
+    answer = LineRead(read, 0.99, 0.9, tuple((ch, 0.99) for ch in read))
+    monkeypatch.setattr(_ocr, "read_lines", lambda crops: [answer for _ in crops])
+    line = _period_band.read_period_band(np.full((540, 856, 3), 255, dtype=np.uint8))
+    assert line is not None
+    assert line.text == "2015.03.01-2035.03.01"
+    # Not a lawful period read so (five years and a day): nothing is taken.
+    late = LineRead("2015.03.01-2020:03.02", 0.99, 0.9, ())
+    monkeypatch.setattr(_ocr, "read_lines", lambda crops: [late for _ in crops])
+    assert _period_band.read_period_band(np.full((540, 856, 3), 255, dtype=np.uint8)) is None
+
+
+def test_a_row_read_with_a_colon_is_left_to_the_band() -> None:
+    """The detector's row read with a colon is no period as read (the band's read, a
+    surer look, is taken in its place)."""
     from batch_ocr.engines.local._fields import parse
     from batch_ocr.engines.local._rows import group_rows
     from tests.engines.stamped_lines import BACK, lines
 
-    parsed = parse(group_rows(lines([BACK[0], read])))
-    assert parsed.info["timelimit"] == "20150301-20350301"
-    assert parsed.validity["timelimit"]
+    parsed = parse(group_rows(lines([BACK[0], "有效期限2015.03.01-2035:03.01"])))
+    assert not parsed.validity.get("timelimit")
