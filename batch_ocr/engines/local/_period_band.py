@@ -6,11 +6,11 @@ period is read straight off its row, and kept only if it is a lawful period (the
 5, 10 or 20 years after the start, on the same day, or 长期): a stamp's ink seldom
 makes one.
 
-Its row is found first by its label (有效期限), read surely on nearly every back: a
-back cut out by its print (``layout.FoundCard.by_print``) or a little off its outline
-holds its rows higher or lower than the card's fixed shares say (on a copy page, the
-period's digits lay 5-15 px above ``PERIOD_BANDS``' first band, which cut them in half,
-and wholly outside its second). The fixed bands are read after it.
+Where the card's fixed bands read none, its row is found by its label (有效期限), read
+surely on nearly every back: a back cut out by its print (``layout.FoundCard.by_print``)
+or a little off its outline holds its rows higher or lower than the card's fixed shares
+say (on a copy page, the period's digits lay 5-15 px above ``PERIOD_BANDS``' first
+band, which cut them in half, and wholly outside its second).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ _BAND_PERIOD_RE = re.compile(_PERIOD_RE.pattern.replace(r"[.．,，·\-]", r"[.�
 
 
 def read_period_band(card: np.ndarray, lines: Sequence[TextLine] = ()) -> TextLine | None:
-    """The period of validity read off its place on a rectified back (by its label
-    among ``lines``, then ``PERIOD_BANDS``), if it is a lawful one."""
+    """The period of validity read off its place on a rectified back (``PERIOD_BANDS``,
+    then its row placed by its label among ``lines``), if it is a lawful one."""
     from batch_ocr.engines.local import _ocr
 
     # As printed first; then with its darkest ink alone, where a stamp's lighter ink
@@ -88,19 +88,19 @@ def label_row(card_shape: tuple[int, ...], lines: Sequence[TextLine]
 
 def _period_bands(card: np.ndarray, lines: Sequence[TextLine]
                   ) -> Iterator[tuple[tuple[int, int, int, int], np.ndarray]]:  # fmt: skip
-    """Each period band (the label's row, then ``PERIOD_BANDS``) as printed, then with
-    its darkest ink only at each of ``PERIOD_INK_SHARES`` (lazily)."""
+    """``PERIOD_BANDS``, then the label's row, each as printed and then with its darkest
+    ink only at each of ``PERIOD_INK_SHARES`` (lazily): the label's row only where the
+    fixed bands read no lawful period (where they do, their read is the one a card cut
+    at its outline has always been given)."""
     from batch_ocr.engines.local._bands import _bands, _darkest_ink
 
-    boxes = [box for box, _ in _bands(card, PERIOD_BANDS)]
     placed = label_row(card.shape, lines)
-    if placed is not None:
-        boxes.insert(0, placed)
-    for share in (None, *PERIOD_INK_SHARES):
-        for box in boxes:
-            band = card[box[1] : box[3], box[0] : box[2]]
-            if band.size:
-                yield box, band if share is None else _darkest_ink(band, share)
+    for boxes in ([box for box, _ in _bands(card, PERIOD_BANDS)], [placed] if placed else []):
+        for share in (None, *PERIOD_INK_SHARES):
+            for box in boxes:
+                band = card[box[1] : box[3], box[0] : box[2]]
+                if band.size:
+                    yield box, band if share is None else _darkest_ink(band, share)
 
 
 def lawful_period(start: str, end: str) -> bool:
