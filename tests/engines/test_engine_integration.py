@@ -64,7 +64,7 @@ def test_samples_offline_without_credentials_match_the_fixtures(tmp_path: Path) 
         env=_clean_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=240,
     )
     assert done.returncode == 0, done.stderr
-    assert ("batch-ocr: engine: local (offline, nothing leaves this machine; version 6)"
+    assert ("batch-ocr: engine: local (offline, nothing leaves this machine; version 7)"
             in done.stderr)
     assert "batch-ocr: rows written: 11 (ok 10, not_id_card 1)" in done.stderr
     with out.open(encoding="utf-8-sig", newline="") as handle:

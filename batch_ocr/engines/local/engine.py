@@ -90,9 +90,12 @@ class LocalEngine(Engine):
     #: 6: pale cards whose lines a stamp joins found by their print and read one by one;
     #: addresses cut among their divisions, periods with other centuries' years and
     #: glare spots weighed anew; a doubted row looked at again with its darkest ink.
-    #: ``--redo-engine-older-than 6`` reads the pages earlier versions recorded again,
+    #: 7: a character the recogniser nearly gave and left out doubts its neighbour; a
+    #: number under a stamp read with its darkest ink; a period read where its label
+    #: places it, its dot read as a colon or a full stop.
+    #: ``--redo-engine-older-than 7`` reads the pages earlier versions recorded again,
     #: free of charge (docs/resume.md).
-    version = "6"
+    version = "7"
     #: A worker that died may not die again: the next run tries its image again.
     retried_next_run = frozenset({WORKER_DIED})
 
