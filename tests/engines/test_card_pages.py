@@ -223,6 +223,11 @@ LOST_A_SIDE = [
     # block of print either; its lines beside the front are read where they lie (the
     # look beside a card, taken as the front leaves room for another card).
     ("phone_photo_cases", 42, 7),
+    # A front beside its back whose number prints 19 characters and no birth date, its
+    # label and its address's first line detected apart from their values: its four
+    # longest lines showed one label of a front, and the glance beside the back passed
+    # it by; its six longest show its name's label too.
+    ("phone_photo_cases", 9, 9010),
 ]  # fmt: skip
 
 

@@ -20,9 +20,11 @@ from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, digits, find_label
 if TYPE_CHECKING:
     import numpy as np
 
-#: How many of a part's longest lines are read at a glance (a front's number line and
-#: address, a back's period and title are among its four longest).
-GLANCE_LINES = 4
+#: How many of a part's longest lines are read at a glance: a back's period and title
+#: are among its four longest, a front's number and address too, but on a photo a label
+#: may be detected apart from its value, and a number that fails its rule shows no
+#: birth date: its six longest lines hold two of its labels.
+GLANCE_LINES = 6
 #: Labels and titles matched with one character misread (``find_label``) ...
 LONG_MARKS = ("公民身份号码", "签发机关", "有效期限", "中华人民共和国", "居民身份证")
 #: ... and the front's two-character labels, matched exactly only (one wrong character of

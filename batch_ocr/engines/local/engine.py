@@ -92,7 +92,8 @@ class LocalEngine(Engine):
     #: glare spots weighed anew; a doubted row looked at again with its darkest ink.
     #: 7: a character the recogniser nearly gave and left out doubts its neighbour; a
     #: number under a stamp read with its darkest ink; a period read where its label
-    #: places it, its dot read as a colon or a full stop.
+    #: places it, its dot read as a colon or a full stop; a front beside its back found
+    #: by two of its labels among six lines, where its number shows no birth date.
     #: ``--redo-engine-older-than 7`` reads the pages earlier versions recorded again,
     #: free of charge (docs/resume.md).
     version = "7"
