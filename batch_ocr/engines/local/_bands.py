@@ -21,7 +21,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from batch_ocr import id_rules
-from batch_ocr.engines.local._labels import _ID_RE, _NUMBER_PIECE_RE, digits
+from batch_ocr.engines.local._labels import (
+    _ID_RE,
+    _NUMBER_AS_PRINTED_RE,
+    _NUMBER_PIECE_RE,
+    digits,
+)
 from batch_ocr.engines.local._rows import TextLine, clean
 
 if TYPE_CHECKING:
@@ -330,13 +335,9 @@ def _read_number_band(card: np.ndarray, read: str = "") -> TextLine | None:
         if id_rules.id_number_valid(number):
             return _number_line(number, score, box)
     if len(printed) == len(NUMBER_BANDS) and len(read_alike) == 1 and not (
-            _NUMBER_AS_PRINTED.fullmatch(read)):  # fmt: skip
+            _NUMBER_AS_PRINTED_RE.fullmatch(read)):  # fmt: skip
         return _number_line(*printed[0])
     return None
-
-
-#: A number as a card may print it: 17 to 19 characters (one dropped or doubled).
-_NUMBER_AS_PRINTED = re.compile(r"\d[\dX]{16,18}")
 
 
 def _number_line(number: str, score: float, box: tuple[int, ...]) -> TextLine:

@@ -33,6 +33,8 @@ _DIGIT_LOOKALIKES = str.maketrans(
 )  # fmt: skip
 _ID_RE = re.compile(r"\d{17}[\dX]")
 _LONG_DIGITS_RE = re.compile(r"\d[\dX]{14,}")
+#: A number as a card may print it: 17 to 19 characters (one dropped or doubled).
+_NUMBER_AS_PRINTED_RE = re.compile(r"\d[\dX]{16,18}")
 #: Digits enough to be an ID number or what a stamp left of one: no other field of a
 #: front holds ten in a row (a birth date has 8, a house number a few).
 _NUMBER_PIECE_RE = re.compile(r"\d[\dX]{9,}")

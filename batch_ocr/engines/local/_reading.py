@@ -23,7 +23,12 @@ from batch_ocr.engines.local._bands import (
     number_band_reads,
 )
 from batch_ocr.engines.local._fields import parse
-from batch_ocr.engines.local._labels import _LONG_DIGITS_RE, _NUMBER_PIECE_RE, digits
+from batch_ocr.engines.local._labels import (
+    _LONG_DIGITS_RE,
+    _NUMBER_AS_PRINTED_RE,
+    _NUMBER_PIECE_RE,
+    digits,
+)
 from batch_ocr.engines.local._parsed import Parsed
 from batch_ocr.engines.local._period_band import read_period_band
 from batch_ocr.engines.local._read_order import LABEL_COLUMN_RIGHT, LABELLED_ROWS_BOTTOM
@@ -182,14 +187,12 @@ def _number_as_printed(reading: _Reading) -> bool:
     parsed = reading.parsed
     doubtful = [key for key, ok in parsed.validity.items() if not ok]
     number = parsed.info.get("number", "")
-    if doubtful != ["number"] or not reading.card_frame or not _AS_PRINTED.fullmatch(number):
+    if doubtful != ["number"] or not reading.card_frame:
+        return False
+    if not _NUMBER_AS_PRINTED_RE.fullmatch(number):
         return False
     reads = number_band_reads if len(number) == 18 else number_band_pieces
     return any(read == number for read, _, _ in reads(reading.upright))
-
-
-#: A number as a card may print it: 17 to 19 characters (one dropped or doubled).
-_AS_PRINTED = re.compile(r"\d[\dX]{16,18}")
 
 
 def _date_as_printed(reading: _Reading) -> bool:
